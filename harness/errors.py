@@ -1,0 +1,44 @@
+"""The harness's own errors: each one a clear message and a distinct exit status.
+
+A mistake in the user's input or environment is a :class:`HarnessError`:
+the command line prints its message on one line and exits with its status,
+never with a traceback.  Anything else escaping is a bug in the harness.
+"""
+
+from __future__ import annotations
+
+
+class HarnessError(Exception):
+    """Base of every error the harness reports to a person."""
+
+    exit_status = 2
+
+
+class UsageError(HarnessError):
+    """A command line that cannot be right (unknown syscall name, missing command)."""
+
+    exit_status = 2
+
+
+class CommandNotFound(HarnessError):
+    """The program to trace does not exist or cannot be executed."""
+
+    exit_status = 127
+
+
+class ExecFailed(HarnessError):
+    """The program was found but execve refused it."""
+
+    exit_status = 126
+
+
+class PtraceNotPermitted(HarnessError):
+    """The kernel refused to let the harness trace (EPERM), e.g. in a container."""
+
+    exit_status = 77
+
+
+class TraceInputError(HarnessError):
+    """A trace file that cannot be read back."""
+
+    exit_status = 65

@@ -1,0 +1,267 @@
+"""Facts about the Linux kernel that the harness relies on, written once.
+
+Every table here is data, not code, and names the kernel header or man page
+it was read from, so that a reader can check it and a newcomer can learn from
+it.  The numbers are those of x86_64 Linux, the architecture the tracer
+supports; all flag tables print unknown bits as hexadecimal instead of
+dropping them, as strace does.
+
+Facts about restarted system calls (include/linux/errno.h,
+kernel/signal.c, arch/x86/kernel/signal.c ``handle_signal``):
+
+* A slow call (``accept``, ``wait4`` without ``WNOHANG``, ``read`` on a
+  socket) that is interrupted by a signal returns one of the kernel-internal
+  codes 512-516 *to the tracer*, at its syscall-exit-stop.  User space never
+  sees these numbers.
+* When a handler runs for the signal, the kernel rewrites the code before
+  returning to user space: ERESTARTSYS becomes EINTR unless the handler was
+  installed with SA_RESTART, in which case the call is re-entered;
+  ERESTARTNOHAND always becomes EINTR; ERESTARTNOINTR is always restarted;
+  ERESTART_RESTARTBLOCK becomes EINTR.
+* When no handler runs (the signal is ignored or its default action is to
+  ignore it, like SIGCHLD's), every code restarts the call transparently:
+  ERESTART_RESTARTBLOCK through the ``restart_syscall`` system call.
+* The restart shows to a tracer as ``rt_sigreturn`` returning the number of
+  the interrupted call (the kernel restored ``ax`` to ``orig_ax``), followed
+  by a new entry into the same call.
+"""
+
+from __future__ import annotations
+
+import errno as _errno
+import os as _os
+import signal as _signal
+from collections.abc import Iterable, Mapping
+
+# -- errno ------------------------------------------------------------------
+
+#: Kernel-internal restart codes (include/linux/errno.h).  "Only a tracer
+#: sees them": they are rewritten before the syscall returns to user space.
+RESTART_CODES: Mapping[int, str] = {
+    512: "ERESTARTSYS",
+    513: "ERESTARTNOINTR",
+    514: "ERESTARTNOHAND",
+    515: "ENOIOCTLCMD",
+    516: "ERESTART_RESTARTBLOCK",
+}
+
+#: strace's explanation of each restart code (strace src/strace.c), so that a
+#: strace user reads ``= ? ERESTARTSYS (To be restarted if SA_RESTART is set)``.
+RESTART_CODE_TEXT: Mapping[str, str] = {
+    "ERESTARTSYS": "To be restarted if SA_RESTART is set",
+    "ERESTARTNOINTR": "To be restarted",
+    "ERESTARTNOHAND": "To be restarted if no handler",
+    "ENOIOCTLCMD": "No ioctl command",
+    "ERESTART_RESTARTBLOCK": "Interrupted by signal",
+}
+
+#: errno numbers and names as the C library defines them (asm-generic/errno.h),
+#: plus the restart codes above.
+ERRNO_NAMES: Mapping[int, str] = {**_errno.errorcode, **RESTART_CODES}
+ERRNO_NUMBERS: Mapping[str, int] = {name: num for num, name in ERRNO_NAMES.items()}
+
+#: A raw return value in [-4095, -1] is an error (include/linux/err.h,
+#: MAX_ERRNO); anything else is a result.
+MAX_ERRNO = 4095
+
+
+def errno_name(ret: int) -> str | None:
+    """Name the error a raw syscall return value stands for, or None for success."""
+    if -MAX_ERRNO <= ret < 0:
+        return ERRNO_NAMES.get(-ret, f"E{-ret}")
+    return None
+
+
+def errno_text(name: str) -> str:
+    """Describe an errno the way strace does after the symbol."""
+    if name in RESTART_CODE_TEXT:
+        return RESTART_CODE_TEXT[name]
+    number = ERRNO_NUMBERS.get(name)
+    return _os.strerror(number) if number is not None else name
+
+
+def is_restart_code(name: str | None) -> bool:
+    """Tell whether an errno name is one of the codes only a tracer sees."""
+    return name in RESTART_CODE_TEXT
+
+
+# -- signals ----------------------------------------------------------------
+
+#: Signal numbers to names (signal(7)).  Real-time signals use the kernel's
+#: numbering (arch/x86/include/uapi/asm/signal.h: SIGRTMIN 32, _NSIG 64), which
+#: strace prints as SIGRT_n; glibc reserves the first two for itself, which is
+#: why Python's signal.SIGRTMIN is 34.
+KERNEL_SIGRTMIN = 32
+KERNEL_SIGRTMAX = 64
+SIGNAL_NAMES: Mapping[int, str] = {
+    **{int(sig): sig.name for sig in _signal.Signals if not sig.name.startswith("SIGRT")},
+    KERNEL_SIGRTMIN: "SIGRTMIN",
+    **{num: f"SIGRT_{num - KERNEL_SIGRTMIN}" for num in range(KERNEL_SIGRTMIN + 1, KERNEL_SIGRTMAX + 1)},
+}
+SIGNAL_NUMBERS: Mapping[str, int] = {name: num for num, name in SIGNAL_NAMES.items()}
+
+
+def signal_name(number: int) -> str:
+    """Name a signal number; unknown numbers stay visible as numbers."""
+    return SIGNAL_NAMES.get(number, str(number))
+
+
+# -- si_code (include/uapi/asm-generic/siginfo.h) ----------------------------
+
+#: Codes that any signal can carry: who sent it.
+SI_CODES_GENERIC: Mapping[int, str] = {
+    0: "SI_USER",  # kill(2)
+    0x80: "SI_KERNEL",
+    -1: "SI_QUEUE",  # sigqueue(3)
+    -2: "SI_TIMER",
+    -3: "SI_MESGQ",
+    -4: "SI_ASYNCIO",
+    -5: "SI_SIGIO",
+    -6: "SI_TKILL",  # tkill(2), tgkill(2)
+}
+
+#: Codes specific to one signal, for positive values.
+SI_CODES_BY_SIGNAL: Mapping[str, Mapping[int, str]] = {
+    "SIGCHLD": {
+        1: "CLD_EXITED",
+        2: "CLD_KILLED",
+        3: "CLD_DUMPED",
+        4: "CLD_TRAPPED",
+        5: "CLD_STOPPED",
+        6: "CLD_CONTINUED",
+    },
+    "SIGSEGV": {1: "SEGV_MAPERR", 2: "SEGV_ACCERR", 3: "SEGV_BNDERR", 4: "SEGV_PKUERR"},
+    "SIGBUS": {1: "BUS_ADRALN", 2: "BUS_ADRERR", 3: "BUS_OBJERR"},
+    "SIGTRAP": {1: "TRAP_BRKPT", 2: "TRAP_TRACE", 3: "TRAP_BRANCH", 4: "TRAP_HWBKPT"},
+    "SIGILL": {1: "ILL_ILLOPC", 2: "ILL_ILLOPN", 3: "ILL_ILLADR", 4: "ILL_ILLTRP"},
+    "SIGFPE": {1: "FPE_INTDIV", 2: "FPE_INTOVF", 3: "FPE_FLTDIV", 4: "FPE_FLTOVF"},
+    "SIGSYS": {1: "SYS_SECCOMP"},
+    "SIGIO": {1: "POLL_IN", 2: "POLL_OUT", 3: "POLL_MSG", 4: "POLL_ERR"},
+}
+
+#: SIGCHLD codes whose si_status is a signal number rather than an exit code.
+CLD_STATUS_IS_SIGNAL = frozenset({"CLD_KILLED", "CLD_DUMPED", "CLD_TRAPPED", "CLD_STOPPED"})
+
+#: Codes that carry the sender's pid and uid (the ``_kill`` member).
+SI_CODES_WITH_SENDER = frozenset({"SI_USER", "SI_TKILL", "SI_QUEUE"})
+
+
+def si_code_name(signal: str, code: int) -> str:
+    """Name a si_code the way the signal it came with defines it."""
+    if code > 0 and code != 0x80 and signal in SI_CODES_BY_SIGNAL:
+        return SI_CODES_BY_SIGNAL[signal].get(code, str(code))
+    return SI_CODES_GENERIC.get(code, str(code))
+
+
+# -- flag tables -------------------------------------------------------------
+
+#: clone(2) flags (include/uapi/linux/sched.h).  The low byte of clone()'s
+#: flags is the exit signal, decoded separately.  python-ptrace's own table
+#: (ptrace/syscall/posix_arg.py) predates CLONE_PIDFD and the namespace flags,
+#: so the complete table is kept here.
+CLONE_FLAGS: Mapping[int, str] = {
+    0x00000100: "CLONE_VM",
+    0x00000200: "CLONE_FS",
+    0x00000400: "CLONE_FILES",
+    0x00000800: "CLONE_SIGHAND",
+    0x00001000: "CLONE_PIDFD",
+    0x00002000: "CLONE_PTRACE",
+    0x00004000: "CLONE_VFORK",
+    0x00008000: "CLONE_PARENT",
+    0x00010000: "CLONE_THREAD",
+    0x00020000: "CLONE_NEWNS",
+    0x00040000: "CLONE_SYSVSEM",
+    0x00080000: "CLONE_SETTLS",
+    0x00100000: "CLONE_PARENT_SETTID",
+    0x00200000: "CLONE_CHILD_CLEARTID",
+    0x00400000: "CLONE_DETACHED",
+    0x00800000: "CLONE_UNTRACED",
+    0x01000000: "CLONE_CHILD_SETTID",
+    0x02000000: "CLONE_NEWCGROUP",
+    0x04000000: "CLONE_NEWUTS",
+    0x08000000: "CLONE_NEWIPC",
+    0x10000000: "CLONE_NEWUSER",
+    0x20000000: "CLONE_NEWPID",
+    0x40000000: "CLONE_NEWNET",
+    0x80000000: "CLONE_IO",
+    0x100000000: "CLONE_CLEAR_SIGHAND",  # clone3 only
+    0x200000000: "CLONE_INTO_CGROUP",  # clone3 only
+    0x00000080: "CLONE_NEWTIME",  # clone3 only: in clone() this bit is the exit signal's
+}
+CLONE_EXIT_SIGNAL_MASK = 0xFF  # CSIGNAL
+
+#: wait4(2)/waitid(2) options (include/uapi/linux/wait.h).
+WAIT_OPTIONS: Mapping[int, str] = {
+    0x00000001: "WNOHANG",
+    0x00000002: "WUNTRACED",  # WSTOPPED for waitid
+    0x00000004: "WEXITED",
+    0x00000008: "WCONTINUED",
+    0x01000000: "WNOWAIT",
+    0x20000000: "__WNOTHREAD",
+    0x40000000: "__WALL",
+    0x80000000: "__WCLONE",
+}
+
+#: waitid(2) idtype (include/uapi/linux/wait.h).
+WAITID_IDTYPES: Mapping[int, str] = {0: "P_ALL", 1: "P_PID", 2: "P_PGID", 3: "P_PIDFD"}
+
+#: struct sigaction sa_flags (include/uapi/asm-generic/signal-defs.h,
+#: arch/x86/include/uapi/asm/signal.h for SA_RESTORER).
+SA_FLAGS: Mapping[int, str] = {
+    0x00000001: "SA_NOCLDSTOP",
+    0x00000002: "SA_NOCLDWAIT",
+    0x00000004: "SA_SIGINFO",
+    0x00000400: "SA_UNSUPPORTED",
+    0x00000800: "SA_EXPOSE_TAGBITS",
+    0x04000000: "SA_RESTORER",
+    0x08000000: "SA_ONSTACK",
+    0x10000000: "SA_RESTART",
+    0x40000000: "SA_NODEFER",
+    0x80000000: "SA_RESETHAND",
+}
+
+#: The two handler values that are not addresses (signal(2)).
+SPECIAL_HANDLERS: Mapping[int, str] = {0: "SIG_DFL", 1: "SIG_IGN"}
+
+#: accept4(2) flags (include/linux/net.h, x86_64 values).
+SOCK_FLAGS: Mapping[int, str] = {0o2000000: "SOCK_CLOEXEC", 0o4000: "SOCK_NONBLOCK"}
+
+#: Socket address families the decoder knows (include/linux/socket.h).
+ADDRESS_FAMILIES: Mapping[int, str] = {1: "AF_UNIX", 2: "AF_INET", 10: "AF_INET6", 16: "AF_NETLINK"}
+
+
+def flag_names(value: int, table: Mapping[int, str]) -> list[str]:
+    """Split a bit mask into flag names; leftover bits stay visible in hex."""
+    names = []
+    rest = value
+    for bit, name in table.items():
+        if rest & bit:
+            names.append(name)
+            rest &= ~bit
+    if rest:
+        names.append(hex(rest))
+    return names
+
+
+def flag_value(names: Iterable[str], table: Mapping[int, str]) -> int:
+    """Invert :func:`flag_names`: the bit mask that a list of names stands for."""
+    by_name = {name: bit for bit, name in table.items()}
+    value = 0
+    for name in names:
+        value |= by_name[name] if name in by_name else int(name, 16)
+    return value
+
+
+# -- wait status (include/uapi/linux/wait.h and bits/waitstatus.h) -----------
+
+
+def decode_wait_status(status: int) -> dict[str, object]:
+    """Decode a wait status word into the facts the W* macros extract."""
+    low = status & 0x7F
+    if low == 0:
+        return {"exited": (status >> 8) & 0xFF}
+    if status == 0xFFFF:
+        return {"continued": True}
+    if low == 0x7F:
+        return {"stopped": signal_name((status >> 8) & 0xFF)}
+    return {"signaled": signal_name(low), "core_dumped": bool(status & 0x80)}

@@ -1,0 +1,286 @@
+"""Render events as text in strace's reading habits.
+
+A strace user should read the output at once: ``accept4(3, ...) = 4``,
+``= ? ERESTARTSYS (To be restarted if SA_RESTART is set)``,
+``--- SIGCHLD {...} ---``, ``+++ exited with 0 +++``, and a blocking call
+split into ``<unfinished ...>`` and ``<... accept4 resumed>`` when other
+tasks act while it waits.  Each line starts with ``[pid N role]``.
+
+:class:`TextRenderer` works on a stream of points (a call's entry, then
+completed events), holding back at most one entry; the same class renders a
+live run and a trace read back from JSON Lines (:func:`render_trace`), so both
+print the same text.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Any
+
+from harness import kernel
+from harness.decode import OUTPUT_ARGS
+from harness.events import (
+    Event,
+    ExecEvent,
+    ExitEvent,
+    SignalEvent,
+    SpawnEvent,
+    SyscallEntry,
+    SyscallEvent,
+)
+
+Point = SyscallEntry | Event
+
+
+# -- values ---------------------------------------------------------------------
+
+
+def _flags(names: Any) -> str:
+    if isinstance(names, list):
+        return "|".join(names) if names else "0"
+    return _value(names)
+
+
+def _value(value: Any) -> str:
+    if value is None:
+        return "NULL"
+    if isinstance(value, str) and not value.startswith("0x"):
+        return value
+    return str(value)
+
+
+def _sockaddr(addr: Any) -> str:
+    if not isinstance(addr, dict):
+        return _value(addr)
+    family = addr.get("family")
+    if family == "AF_INET":
+        return (
+            f"{{sa_family=AF_INET, sin_port=htons({addr['port']}), "
+            f'sin_addr=inet_addr("{addr["address"]}")}}'
+        )
+    if family == "AF_INET6":
+        return (
+            f"{{sa_family=AF_INET6, sin6_port=htons({addr['port']}), "
+            f'sin6_flowinfo=htonl({addr["flowinfo"]}), inet_pton(AF_INET6, "{addr["address"]}"), '
+            f"sin6_scope_id={addr['scope_id']}}}"
+        )
+    if family == "AF_UNIX":
+        return f"{{sa_family=AF_UNIX, sun_path={json.dumps(addr['path'])}}}"
+    return f"{{sa_family={family}}}"
+
+
+def _sigaction(act: Any) -> str:
+    if not isinstance(act, dict):
+        return _value(act)
+    parts = [
+        f"sa_handler={act['handler']}",
+        f"sa_mask=[{' '.join(name.removeprefix('SIG') for name in act['mask'])}]",
+        f"sa_flags={_flags(act['flags'])}",
+    ]
+    if act.get("restorer"):
+        parts.append(f"sa_restorer={act['restorer']}")
+    return "{" + ", ".join(parts) + "}"
+
+
+def wait_status_text(status: Mapping[str, Any]) -> str:
+    """The W* macro form strace prints for a wait status."""
+    if "exited" in status:
+        return f"WIFEXITED(s) && WEXITSTATUS(s) == {status['exited']}"
+    if "signaled" in status:
+        core = " && WCOREDUMP(s)" if status.get("core_dumped") else ""
+        return f"WIFSIGNALED(s) && WTERMSIG(s) == {status['signaled']}{core}"
+    if "stopped" in status:
+        return f"WIFSTOPPED(s) && WSTOPSIG(s) == {status['stopped']}"
+    return "WIFCONTINUED(s)"
+
+
+def _status(status: Any) -> str:
+    if isinstance(status, dict):
+        return f"[{{{wait_status_text(status)}}}]"
+    return _value(status)
+
+
+def _siginfo(info: Any) -> str:
+    if not isinstance(info, dict):
+        return _value(info)
+    return "{" + ", ".join(f"{key}={_value(value)}" for key, value in info.items()) + "}"
+
+
+def _clone3_args(args: Mapping[str, Any]) -> str:
+    signal = args.get("exit_signal") or 0
+    return f"{{flags={_flags(args.get('flags'))}, exit_signal={signal}}}"
+
+
+def _clone_flags(args: Mapping[str, Any]) -> str:
+    names = list(args.get("flags") or [])
+    if args.get("exit_signal"):
+        names.append(args["exit_signal"])
+    return "flags=" + ("|".join(names) if names else "0")
+
+
+#: How each decoded call prints: (argument name, formatter) in the call's own order.
+_Formatter = Callable[[Any], str]
+_LAYOUTS: Mapping[str, tuple[tuple[str, _Formatter], ...]] = {
+    "accept": (("fd", _value), ("addr", _sockaddr), ("addrlen", lambda v: f"[{v}]" if isinstance(v, int) else _value(v))),
+    "accept4": (
+        ("fd", _value),
+        ("addr", _sockaddr),
+        ("addrlen", lambda v: f"[{v}]" if isinstance(v, int) else _value(v)),
+        ("flags", _flags),
+    ),
+    "close": (("fd", _value),),
+    "wait4": (("pid", _value), ("status", _status), ("options", _flags)),
+    "waitid": (("idtype", _value), ("id", _value), ("infop", _siginfo), ("options", _flags)),
+    "kill": (("pid", _value), ("signal", _value)),
+    "tkill": (("pid", _value), ("signal", _value)),
+    "rt_sigaction": (("signal", _value), ("act", _sigaction), ("oldact", _sigaction), ("sigsetsize", _value)),
+    "exit": (("status", _value),),
+    "exit_group": (("status", _value),),
+}
+
+
+def format_args(name: str, args: Mapping[str, Any], *, part: str = "all") -> str:
+    """The argument list of a call, from the arguments present in ``args``.
+
+    ``part`` is ``"input"`` for an ``<unfinished ...>`` line (the arguments
+    before the first output one), ``"output"`` for a ``<... resumed>`` line
+    (the rest), or ``"all"``.
+    """
+    if not args:
+        return ""
+    if name == "clone":
+        return "" if part == "output" else _clone_flags(args)
+    if name == "clone3":
+        if part == "output":
+            return ""
+        return ", ".join(
+            part for part in (_clone3_args(args) if "flags" in args else "", _value(args.get("size"))) if part
+        )
+    layout = _LAYOUTS.get(name)
+    if layout is None:
+        if part == "output":
+            return ""
+        return ", ".join(hex(v) if isinstance(v, int) and abs(v) > 0xFFFF else _value(v) for v in args.values())
+    outputs = OUTPUT_ARGS.get(name, ())
+    first_output = next((i for i, (arg, _) in enumerate(layout) if arg in outputs), len(layout))
+    if part == "input":
+        layout = layout[:first_output]
+    elif part == "output":
+        layout = layout[first_output:]
+    return ", ".join(fmt(args[arg]) for arg, fmt in layout if arg in args)
+
+
+def format_result(event: SyscallEvent) -> str:
+    """The `` = ...`` part of a call's line, with strace's ``?`` for values user space never sees."""
+    if event.ret is None:
+        return " = ?"
+    if event.errno is None:
+        return f" = {event.ret}"
+    text = kernel.errno_text(event.errno)
+    value = "?" if kernel.is_restart_code(event.errno) else "-1"
+    return f" = {value} {event.errno} ({text})"
+
+
+def _prefix(point: Point) -> str:
+    return f"[pid {point.tid} {point.role}] "
+
+
+def _entry_args(event: SyscallEvent) -> dict[str, Any]:
+    outputs = OUTPUT_ARGS.get(event.name, ())
+    return {key: value for key, value in event.args.items() if key not in outputs}
+
+
+def format_event(event: Event) -> str:
+    """One event as a single strace-like line, prefix included."""
+    match event:
+        case SyscallEvent():
+            return f"{_prefix(event)}{event.name}({format_args(event.name, event.args)}){format_result(event)}"
+        case SignalEvent():
+            return f"{_prefix(event)}--- {event.name} {_siginfo(event.siginfo)} ---"
+        case SpawnEvent():
+            kind = "thread" if event.thread else "process"
+            return (
+                f"{_prefix(event)}+++ spawned {kind} {event.child_role} "
+                f"[pid {event.child_tid}] via {event.via} +++"
+            )
+        case ExecEvent():
+            return f"{_prefix(event)}+++ exec {json.dumps(event.filename)} {json.dumps(list(event.argv))} +++"
+        case ExitEvent():
+            if event.signal is not None:
+                core = " (core dumped)" if event.core_dumped else ""
+                return f"{_prefix(event)}+++ killed by {event.signal}{core} +++"
+            return f"{_prefix(event)}+++ exited with {event.code} +++"
+
+
+class TextRenderer:
+    """Turns the stream of entries and events into strace-like lines.
+
+    An entry is held back until the next point shows whether the call
+    returns at once (one line) or blocks while other tasks act (an
+    ``<unfinished ...>`` line now, a ``<... resumed>`` line at its return).
+    """
+
+    def __init__(self) -> None:
+        self._held: SyscallEntry | None = None
+        self._unfinished: set[int] = set()
+
+    def feed(self, point: Point) -> list[str]:
+        """Take the next point; return the lines it completes."""
+        lines = []
+        held, self._held = self._held, None
+        if isinstance(point, SyscallEntry):
+            if held is not None:
+                lines.append(self._unfinished_line(held))
+            self._held = point
+            return lines
+        if held is not None:
+            if isinstance(point, SyscallEvent) and point.tid == held.tid and point.enter_seq == held.seq:
+                lines.append(format_event(point))
+                return lines
+            lines.append(self._unfinished_line(held))
+        if isinstance(point, SyscallEvent) and point.tid in self._unfinished:
+            self._unfinished.discard(point.tid)
+            shown = format_args(point.name, point.args, part="output")
+            lines.append(f"{_prefix(point)}<... {point.name} resumed>{shown}){format_result(point)}")
+        else:
+            lines.append(format_event(point))
+        return lines
+
+    def flush(self) -> list[str]:
+        """Lines still held at the end of a stream (a call whose task vanished)."""
+        held, self._held = self._held, None
+        return [self._unfinished_line(held)] if held is not None else []
+
+    def _unfinished_line(self, entry: SyscallEntry) -> str:
+        self._unfinished.add(entry.tid)
+        args = format_args(entry.name, entry.args, part="input")
+        separator = (", " if entry.name in OUTPUT_ARGS else " ") if args else ""
+        return f"{_prefix(entry)}{entry.name}({args}{separator}<unfinished ...>"
+
+
+def points_of(events: Iterable[Event]) -> Iterator[Point]:
+    """Rebuild the live stream of a recorded trace: each call's entry at its ``enter_seq``."""
+    points: list[tuple[int, Point]] = []
+    for event in events:
+        if isinstance(event, SyscallEvent):
+            entry = SyscallEntry(
+                seq=event.enter_seq,
+                pid=event.pid,
+                tid=event.tid,
+                role=event.role,
+                name=event.name,
+                args=_entry_args(event),
+            )
+            points.append((event.enter_seq, entry))
+        points.append((event.seq, event))
+    points.sort(key=lambda item: item[0])
+    return (point for _, point in points)
+
+
+def render_trace(events: Iterable[Event]) -> Iterator[str]:
+    """All the lines of a recorded trace, as a live run would have printed them."""
+    renderer = TextRenderer()
+    for point in points_of(events):
+        yield from renderer.feed(point)
+    yield from renderer.flush()

@@ -1,0 +1,103 @@
+"""A recorded trace: the ordered events of one run, and its JSON Lines form."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, overload
+
+from harness.events import Event, ExitEvent, SpawnEvent, TraceFormatError, event_from_dict, event_to_dict
+
+
+class TraceFileError(ValueError):
+    """A JSON Lines trace that cannot be read, with the file and line at fault."""
+
+    def __init__(self, path: str, line: int, message: str) -> None:
+        super().__init__(f"{path}:{line}: {message}")
+        self.path = path
+        self.line = line
+
+
+@dataclass(frozen=True, slots=True)
+class Trace(Sequence[Event]):
+    """The events of one run in completion order, with the queries everyone needs."""
+
+    events: tuple[Event, ...]
+
+    @overload
+    def __getitem__(self, index: int) -> Event: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[Event]: ...
+    def __getitem__(self, index: int | slice) -> Event | Sequence[Event]:
+        return self.events[index]
+
+    def __len__(self) -> int:
+        return len(self.events)
+
+    def __iter__(self) -> Iterator[Event]:
+        return iter(self.events)
+
+    def roles(self) -> list[str]:
+        """Every role in the order it first appears."""
+        return list(dict.fromkeys(event.role for event in self.events))
+
+    def for_role(self, role: str) -> list[Event]:
+        """The events of one task, in order."""
+        return [event for event in self.events if event.role == role]
+
+    def role_of_pid(self, pid: int) -> str | None:
+        """Resolve a pid or tid seen in an argument or a siginfo to the role that had it."""
+        for event in self.events:
+            if event.tid == pid:
+                return event.role
+            if isinstance(event, SpawnEvent) and event.child_tid == pid:
+                return event.child_role
+        return None
+
+    def exit_of(self, role: str) -> ExitEvent | None:
+        """How a task ended, if it did within the trace."""
+        for event in reversed(self.events):
+            if isinstance(event, ExitEvent) and event.role == role:
+                return event
+        return None
+
+    # -- JSON Lines --------------------------------------------------------
+
+    def write_jsonl(self, stream: IO[str]) -> None:
+        """Write one JSON object per event, in completion order."""
+        for event in self.events:
+            stream.write(event_to_json(event))
+
+    @classmethod
+    def read_jsonl(cls, path: str | Path) -> Trace:
+        """Read a JSON Lines trace, naming the line of any malformed event."""
+        path = Path(path)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as error:
+            raise TraceFileError(str(path), 0, f"cannot read the trace: {error.strerror}") from None
+        except UnicodeDecodeError:
+            raise TraceFileError(str(path), 0, "not a text file (expected UTF-8 JSON Lines)") from None
+        return cls.from_lines(text.splitlines(), source=str(path))
+
+    @classmethod
+    def from_lines(cls, lines: Iterable[str], *, source: str = "<trace>") -> Trace:
+        """Parse JSON Lines; blank lines are allowed, anything else must be an event."""
+        events = []
+        for number, line in enumerate(lines, start=1):
+            if not line.strip():
+                continue
+            try:
+                events.append(event_from_dict(json.loads(line)))
+            except json.JSONDecodeError as error:
+                raise TraceFileError(source, number, f"not JSON: {error.msg} at column {error.colno}") from None
+            except TraceFormatError as error:
+                raise TraceFileError(source, number, str(error)) from None
+        return cls(tuple(events))
+
+
+def event_to_json(event: Event) -> str:
+    """One line of the JSON Lines format, newline included."""
+    return json.dumps(event_to_dict(event), separators=(", ", ": ")) + "\n"

@@ -1,0 +1,133 @@
+"""The thin pieces python-ptrace lacks, built on its own ``ptrace()`` call.
+
+python-ptrace 0.9.9 binds the classic requests (PTRACE_SYSCALL,
+PTRACE_GETSIGINFO, PTRACE_GETEVENTMSG...) but not PTRACE_GET_SYSCALL_INFO
+(Linux 5.3), nor the PTRACE_O_EXITKILL option (Linux 3.8), nor prctl.  They
+are added here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import errno
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from ptrace import PtraceError
+from ptrace.binding import func as binding
+
+# include/uapi/linux/ptrace.h
+PTRACE_GET_SYSCALL_INFO = 0x420E
+PTRACE_SYSCALL_INFO_NONE = 0
+PTRACE_SYSCALL_INFO_ENTRY = 1
+PTRACE_SYSCALL_INFO_EXIT = 2
+PTRACE_SYSCALL_INFO_SECCOMP = 3
+PTRACE_O_EXITKILL = 0x00100000
+
+# include/uapi/linux/audit.h: the architecture a syscall-info stop reports.
+AUDIT_ARCH_X86_64 = 0xC000003E
+
+# include/uapi/linux/prctl.h
+PR_SET_CHILD_SUBREAPER = 36
+PR_GET_CHILD_SUBREAPER = 37
+
+
+class _Entry(ctypes.Structure):
+    _fields_ = (("nr", ctypes.c_uint64), ("args", ctypes.c_uint64 * 6))
+
+
+class _Exit(ctypes.Structure):
+    _fields_ = (("rval", ctypes.c_int64), ("is_error", ctypes.c_uint8))
+
+
+class _Seccomp(ctypes.Structure):
+    _fields_ = (("nr", ctypes.c_uint64), ("args", ctypes.c_uint64 * 6), ("ret_data", ctypes.c_uint32))
+
+
+class _Data(ctypes.Union):
+    _fields_ = (("entry", _Entry), ("exit", _Exit), ("seccomp", _Seccomp))
+
+
+class SyscallInfo(ctypes.Structure):
+    """``struct ptrace_syscall_info`` (include/uapi/linux/ptrace.h)."""
+
+    _fields_ = (
+        ("op", ctypes.c_uint8),
+        ("pad", ctypes.c_uint8 * 3),
+        ("arch", ctypes.c_uint32),
+        ("instruction_pointer", ctypes.c_uint64),
+        ("stack_pointer", ctypes.c_uint64),
+        ("data", _Data),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class SyscallStop:
+    """What a syscall stop is: an entry with its number and arguments, or an exit with its value."""
+
+    entry: bool
+    nr: int
+    args: tuple[int, ...]
+    ret: int
+
+
+class SyscallInfoReader:
+    """Reads syscall stops through PTRACE_GET_SYSCALL_INFO into one reused buffer."""
+
+    def __init__(self) -> None:
+        self._info = SyscallInfo()
+        self._address = ctypes.addressof(self._info)
+        self._size = ctypes.sizeof(self._info)
+
+    def read(self, tid: int) -> SyscallStop | None:
+        """The stop's kind and data; None for a stop that is neither entry nor exit."""
+        binding.ptrace(PTRACE_GET_SYSCALL_INFO, tid, self._size, self._address)
+        info = self._info
+        if info.op == PTRACE_SYSCALL_INFO_ENTRY:
+            entry = info.data.entry
+            return SyscallStop(True, entry.nr, tuple(entry.args), 0)
+        if info.op == PTRACE_SYSCALL_INFO_EXIT:
+            return SyscallStop(False, -1, (), info.data.exit.rval)
+        return None
+
+    @staticmethod
+    def available(tid: int) -> bool:
+        """Whether the running kernel knows the request (Linux 5.3 and later)."""
+        info = SyscallInfo()
+        try:
+            binding.ptrace(PTRACE_GET_SYSCALL_INFO, tid, ctypes.sizeof(info), ctypes.addressof(info))
+        except PtraceError as error:
+            if error.errno in (errno.EIO, errno.EINVAL):
+                return False
+            raise
+        return True
+
+
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+def _prctl(option: int, arg: int) -> int:
+    result: int = _libc.prctl(option, ctypes.c_ulong(arg), 0, 0, 0)
+    if result < 0:
+        code = ctypes.get_errno()
+        raise OSError(code, f"prctl({option}): {errno.errorcode.get(code, code)}")
+    return result
+
+
+@contextmanager
+def child_subreaper() -> Iterator[None]:
+    """Make this process the reaper of orphans created inside the block.
+
+    A daemon's grandchild outlives its parent and is re-parented to the
+    nearest subreaper, else to PID 1; where PID 1 does not reap (as in many
+    containers), it would stay a zombie forever.  The previous setting is
+    restored on leaving, so that orphans of unrelated work are not ours.
+    """
+    flag = ctypes.c_int(0)
+    _prctl(PR_GET_CHILD_SUBREAPER, ctypes.addressof(flag))
+    _prctl(PR_SET_CHILD_SUBREAPER, 1)
+    try:
+        yield
+    finally:
+        _prctl(PR_SET_CHILD_SUBREAPER, flag.value)

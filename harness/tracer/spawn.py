@@ -1,0 +1,78 @@
+"""Start a command as a tracee, stopped before it runs anything of its own.
+
+Facts about the start (ptrace(2), "Attaching and detaching"):
+
+* The child asks to be traced (PTRACE_TRACEME), then stops itself with
+  SIGSTOP *before* execve.  The tracer sets its options (among them
+  PTRACE_O_EXITKILL, so the tracee cannot outlive the tracer) while the
+  child is stopped, and only then lets it exec: the exec is reported as
+  PTRACE_EVENT_EXEC, at the new program's first instruction.
+* The child restores the signal dispositions that CPython changed in this
+  process (SIGPIPE and SIGXFSZ ignored): ignored signals stay ignored across
+  execve, and a server must start with the defaults a shell would give it.
+* An execve that fails is reported through a close-on-exec pipe, so that the
+  caller gets the real errno instead of a mysterious exit status 127.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+from collections.abc import Mapping, Sequence
+
+from ptrace.binding import func as binding
+
+from harness.errors import CommandNotFound, ExecFailed
+
+_RESTORED_SIGNALS = (signal.SIGPIPE, signal.SIGXFSZ)
+
+
+def resolve_command(argv: Sequence[str], env: Mapping[str, str]) -> str:
+    """Find the program to run as a shell would, or say clearly that there is none."""
+    if not argv:
+        raise CommandNotFound("no command given: write it after '--', e.g. harness trace -- ./server")
+    program = argv[0]
+    path = shutil.which(program, path=env.get("PATH", os.defpath))
+    if path is None:
+        if os.sep in program and os.path.exists(program):
+            raise CommandNotFound(f"{program}: is not executable (chmod +x it, or run it with its interpreter)")
+        raise CommandNotFound(f"{program}: command not found (check the name, or give its path)")
+    return path
+
+
+def start_stopped(argv: Sequence[str], env: Mapping[str, str]) -> tuple[int, int]:
+    """Fork a tracee that is stopped by SIGSTOP and will exec ``argv``.
+
+    Returns its pid and the read end of the exec-error pipe.
+    """
+    path = resolve_command(argv, env)
+    read_end, write_end = os.pipe2(os.O_CLOEXEC)
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - runs in the child, reported through the pipe
+        try:
+            os.close(read_end)
+            for signum in _RESTORED_SIGNALS:
+                signal.signal(signum, signal.SIG_DFL)
+            binding.ptrace_traceme()
+            os.kill(os.getpid(), signal.SIGSTOP)
+            os.execve(path, list(argv), dict(env))
+        except BaseException as error:  # noqa: BLE001 - anything must reach the parent
+            code = error.errno if isinstance(error, OSError) and error.errno else 0
+            os.write(write_end, f"{code}:{error}".encode())
+        finally:
+            os._exit(127)
+    os.close(write_end)
+    return pid, read_end
+
+
+def exec_error(read_end: int, argv: Sequence[str]) -> ExecFailed | None:
+    """The error the child reported before exec, if it reported one."""
+    try:
+        data = os.read(read_end, 4096)
+    finally:
+        os.close(read_end)
+    if not data:
+        return None
+    _, _, message = data.decode(errors="replace").partition(":")
+    return ExecFailed(f"cannot run {argv[0]}: {message}")
