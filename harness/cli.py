@@ -98,8 +98,8 @@ def _cmd_trace(args: argparse.Namespace) -> int:
         renderer = TextRenderer()
 
         def listener(point: SyscallEntry | Event) -> None:
-            for line in renderer.feed(point):
-                text.write(line + "\n")
+            text.write(renderer.feed(point))
+            text.flush()
             if jsonl is not None and not isinstance(point, SyscallEntry):
                 jsonl.write(event_to_json(point))
 
@@ -110,8 +110,7 @@ def _cmd_trace(args: argparse.Namespace) -> int:
             use_syscall_info=False if args.no_syscall_info else None,
         )
         result = tracer.run()
-        for line in renderer.flush():
-            text.write(line + "\n")
+        text.write(renderer.flush())
     if result.interrupted_by:
         print(f"harness: {result.interrupted_by} received: the traced processes were killed", file=sys.stderr)
     return result.shell_status

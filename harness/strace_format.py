@@ -7,9 +7,8 @@ split into ``<unfinished ...>`` and ``<... accept4 resumed>`` when other
 tasks act while it waits.  Each line starts with ``[pid N role]``.
 
 :class:`TextRenderer` works on a stream of points (a call's entry, then
-completed events), holding back at most one entry; the same class renders a
-live run and a trace read back from JSON Lines (:func:`render_trace`), so both
-print the same text.
+completed events); the same class renders a live run and a trace read back
+from JSON Lines (:func:`render_trace`), so both print the same text.
 """
 
 from __future__ import annotations
@@ -214,49 +213,51 @@ def format_event(event: Event) -> str:
 
 
 class TextRenderer:
-    """Turns the stream of entries and events into strace-like lines.
+    """Turns the stream of entries and events into strace-like text, as it happens.
 
-    An entry is held back until the next point shows whether the call
-    returns at once (one line) or blocks while other tasks act (an
-    ``<unfinished ...>`` line now, a ``<... resumed>`` line at its return).
+    Like strace, an entry is printed at once without its end of line: the
+    next point shows whether the call returned at once (the line is
+    completed) or blocked while other tasks acted (``<unfinished ...>`` now,
+    ``<... name resumed>`` at its return).  Chunks of text come out, so that
+    a person watching a live run sees a blocking call the moment it starts.
     """
 
     def __init__(self) -> None:
-        self._held: SyscallEntry | None = None
+        self._open: SyscallEntry | None = None
         self._unfinished: set[int] = set()
 
-    def feed(self, point: Point) -> list[str]:
-        """Take the next point; return the lines it completes."""
-        lines = []
-        held, self._held = self._held, None
+    def feed(self, point: Point) -> str:
+        """Take the next point; return the text it adds."""
+        held, self._open = self._open, None
+        if (
+            held is not None
+            and isinstance(point, SyscallEvent)
+            and point.tid == held.tid
+            and point.enter_seq == held.seq
+        ):
+            rest = format_args(point.name, point.args, part="output")
+            separator = ", " if rest and format_args(held.name, held.args, part="input") else ""
+            return f"{separator}{rest}){format_result(point)}\n"
+        text = self._close_unfinished(held) if held is not None else ""
         if isinstance(point, SyscallEntry):
-            if held is not None:
-                lines.append(self._unfinished_line(held))
-            self._held = point
-            return lines
-        if held is not None:
-            if isinstance(point, SyscallEvent) and point.tid == held.tid and point.enter_seq == held.seq:
-                lines.append(format_event(point))
-                return lines
-            lines.append(self._unfinished_line(held))
+            self._open = point
+            return text + f"{_prefix(point)}{point.name}({format_args(point.name, point.args, part='input')}"
         if isinstance(point, SyscallEvent) and point.tid in self._unfinished:
             self._unfinished.discard(point.tid)
             shown = format_args(point.name, point.args, part="output")
-            lines.append(f"{_prefix(point)}<... {point.name} resumed>{shown}){format_result(point)}")
-        else:
-            lines.append(format_event(point))
-        return lines
+            return text + f"{_prefix(point)}<... {point.name} resumed>{shown}){format_result(point)}\n"
+        return text + format_event(point) + "\n"
 
-    def flush(self) -> list[str]:
-        """Lines still held at the end of a stream (a call whose task vanished)."""
-        held, self._held = self._held, None
-        return [self._unfinished_line(held)] if held is not None else []
+    def flush(self) -> str:
+        """Text still owed at the end of a stream (a call whose return never came)."""
+        held, self._open = self._open, None
+        return self._close_unfinished(held) if held is not None else ""
 
-    def _unfinished_line(self, entry: SyscallEntry) -> str:
+    def _close_unfinished(self, entry: SyscallEntry) -> str:
         self._unfinished.add(entry.tid)
-        args = format_args(entry.name, entry.args, part="input")
-        separator = (", " if entry.name in OUTPUT_ARGS else " ") if args else ""
-        return f"{_prefix(entry)}{entry.name}({args}{separator}<unfinished ...>"
+        if not entry.args:
+            return "<unfinished ...>\n"
+        return (", " if entry.name in OUTPUT_ARGS else " ") + "<unfinished ...>\n"
 
 
 def points_of(events: Iterable[Event]) -> Iterator[Point]:
@@ -278,9 +279,8 @@ def points_of(events: Iterable[Event]) -> Iterator[Point]:
     return (point for _, point in points)
 
 
-def render_trace(events: Iterable[Event]) -> Iterator[str]:
+def render_trace(events: Iterable[Event]) -> list[str]:
     """All the lines of a recorded trace, as a live run would have printed them."""
     renderer = TextRenderer()
-    for point in points_of(events):
-        yield from renderer.feed(point)
-    yield from renderer.flush()
+    text = "".join(renderer.feed(point) for point in points_of(events)) + renderer.flush()
+    return text.splitlines()

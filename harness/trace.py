@@ -8,7 +8,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, overload
 
-from harness.events import Event, ExitEvent, SpawnEvent, TraceFormatError, event_from_dict, event_to_dict
+from harness.events import (
+    Event,
+    ExecEvent,
+    ExitEvent,
+    SignalEvent,
+    SpawnEvent,
+    SyscallEvent,
+    TraceFormatError,
+    event_from_dict,
+    event_to_dict,
+)
 
 
 class TraceFileError(ValueError):
@@ -63,6 +73,19 @@ class Trace(Sequence[Event]):
                 return event
         return None
 
+    def outline(self) -> dict[str, list[str]]:
+        """Each role's story without pids, addresses or arguments, for comparing runs.
+
+        One token per event: ``accept4``, ``accept4 -> ERESTARTSYS``,
+        ``--- SIGCHLD``, ``spawn main.1``, ``exec``, ``+++ exited 0``,
+        ``+++ killed SIGTERM``.  Two runs of a deterministic program have the
+        same outline; so do the harness and strace (spawn and exec aside).
+        """
+        stories: dict[str, list[str]] = {}
+        for event in self.events:
+            stories.setdefault(event.role, []).append(outline_token(event))
+        return stories
+
     # -- JSON Lines --------------------------------------------------------
 
     def write_jsonl(self, stream: IO[str]) -> None:
@@ -96,6 +119,21 @@ class Trace(Sequence[Event]):
             except TraceFormatError as error:
                 raise TraceFileError(source, number, str(error)) from None
         return cls(tuple(events))
+
+
+def outline_token(event: Event) -> str:
+    """The token of one event in :meth:`Trace.outline`."""
+    match event:
+        case SyscallEvent():
+            return f"{event.name} -> {event.errno}" if event.errno else event.name
+        case SignalEvent():
+            return f"--- {event.name}"
+        case SpawnEvent():
+            return f"spawn {event.child_role}"
+        case ExecEvent():
+            return "exec"
+        case ExitEvent():
+            return f"+++ killed {event.signal}" if event.signal else f"+++ exited {event.code}"
 
 
 def event_to_json(event: Event) -> str:

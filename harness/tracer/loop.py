@@ -95,6 +95,11 @@ def known_syscalls() -> frozenset[str]:
     return frozenset(_SYSCALL_NUMBERS)
 
 
+def syscall_number(name: str) -> int:
+    """The native number of a syscall, as rt_sigreturn returns it for a restarted call."""
+    return _SYSCALL_NUMBERS[name]
+
+
 def _argument_names(name: str) -> tuple[str, ...]:
     prototype = SYSCALL_PROTOTYPES.get(name)
     return tuple(arg for _, arg in prototype[1]) if prototype else ()
@@ -190,6 +195,8 @@ class Tracer:
 
     ``use_syscall_info`` forces (True) or forbids (False) the use of
     PTRACE_GET_SYSCALL_INFO; by default it is used where the kernel has it.
+    ``stdio`` redirects the command's stdin, stdout and stderr to the given
+    descriptors (None keeps the harness's own).
     """
 
     def __init__(
@@ -200,8 +207,10 @@ class Tracer:
         listener: Listener | None = None,
         env: Mapping[str, str] | None = None,
         use_syscall_info: bool | None = None,
+        stdio: Sequence[int | None] = (None, None, None),
     ) -> None:
         check_syscalls(syscalls)
+        self._stdio = tuple(stdio)
         self._argv = list(argv)
         self._env = dict(os.environ if env is None else env)
         self._traced = {_SYSCALL_NUMBERS[name]: (name, _argument_names(name)) for name in syscalls}
@@ -232,7 +241,7 @@ class Tracer:
         return TraceResult(Trace(tuple(self._events)), code, killed, interrupted)
 
     def _run(self) -> int:
-        root, self._error_pipe = start_stopped(self._argv, self._env)
+        root, self._error_pipe = start_stopped(self._argv, self._env, self._stdio)
         self._root = root
         self._seen.add(root)
         try:

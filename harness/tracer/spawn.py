@@ -41,10 +41,14 @@ def resolve_command(argv: Sequence[str], env: Mapping[str, str]) -> str:
     return path
 
 
-def start_stopped(argv: Sequence[str], env: Mapping[str, str]) -> tuple[int, int]:
+def start_stopped(
+    argv: Sequence[str], env: Mapping[str, str], stdio: Sequence[int | None] = (None, None, None)
+) -> tuple[int, int]:
     """Fork a tracee that is stopped by SIGSTOP and will exec ``argv``.
 
-    Returns its pid and the read end of the exec-error pipe.
+    ``stdio`` gives descriptors for the command's stdin, stdout and stderr;
+    None keeps the harness's own.  Returns the pid and the read end of the
+    exec-error pipe.
     """
     path = resolve_command(argv, env)
     read_end, write_end = os.pipe2(os.O_CLOEXEC)
@@ -52,6 +56,9 @@ def start_stopped(argv: Sequence[str], env: Mapping[str, str]) -> tuple[int, int
     if pid == 0:  # pragma: no cover - runs in the child, reported through the pipe
         try:
             os.close(read_end)
+            for target, source in enumerate(stdio):
+                if source is not None:
+                    os.dup2(source, target)
             for signum in _RESTORED_SIGNALS:
                 signal.signal(signum, signal.SIG_DFL)
             binding.ptrace_traceme()

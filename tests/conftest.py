@@ -1,0 +1,90 @@
+"""Shared fixtures: compiled test programs and traced runs of them.
+
+A missing capability (no ptrace permission, no C compiler, no strace) is a
+skip with its reason, except where ``HARNESS_REQUIRE_PTRACE=1`` is set (CI
+sets it), where it is a failure: CI must prove the real ptrace tests ran.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import pytest
+
+from harness.errors import PtraceNotPermitted
+from harness.tracer import Tracer, TraceResult
+
+PROGRAMS = Path(__file__).parent / "integration" / "programs"
+REQUIRED = os.environ.get("HARNESS_REQUIRE_PTRACE") == "1"
+
+
+def missing(reason: str) -> None:
+    """Skip for a missing capability, or fail where CI requires it."""
+    if REQUIRED:
+        pytest.fail(f"{reason} (HARNESS_REQUIRE_PTRACE=1 makes this a failure)", pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def ptrace_permitted() -> None:
+    """Trace a trivial command once; skip ptrace tests where the kernel forbids tracing."""
+    try:
+        Tracer(["true"], syscalls=["exit_group"]).run()
+    except PtraceNotPermitted as error:
+        missing(str(error))
+
+
+@pytest.fixture(scope="session")
+def c_program(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Path]:
+    """Compile tests/integration/programs/NAME.c once per session; returns the binary's path."""
+    compiler = shutil.which("cc") or shutil.which("gcc")
+    built: dict[str, Path] = {}
+    out = tmp_path_factory.mktemp("programs")
+
+    def build(name: str) -> Path:
+        if compiler is None:
+            missing("no C compiler (cc) on this machine")
+        if name not in built:
+            binary = out / name
+            subprocess.run(
+                [compiler, "-Wall", "-Werror", "-O1", "-pthread", "-o", str(binary), str(PROGRAMS / f"{name}.c")],
+                check=True,
+            )
+            built[name] = binary
+        return built[name]
+
+    return build
+
+
+class Run:
+    """A finished traced run, with what the command printed."""
+
+    def __init__(self, result: TraceResult, stdout: str, stderr: str) -> None:
+        self.result = result
+        self.trace = result.trace
+        self.stdout = stdout
+        self.stderr = stderr
+
+
+@pytest.fixture
+def traced(ptrace_permitted: None) -> Callable[..., Run]:
+    """Run a command under the tracer, capturing its output."""
+
+    def run(argv: Sequence[str | Path], **options: object) -> Run:
+        with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+            tracer = Tracer([str(arg) for arg in argv], stdio=(None, out.fileno(), err.fileno()), **options)  # type: ignore[arg-type]
+            result = tracer.run()
+            out.seek(0)
+            err.seek(0)
+            return Run(result, out.read().decode(), err.read().decode())
+
+    return run
+
+
+PYTHON = sys.executable
