@@ -244,7 +244,7 @@ class TextRenderer:
             return text + f"{_prefix(point)}{point.name}({format_args(point.name, point.args, part='input')}"
         if isinstance(point, SyscallEvent) and point.tid in self._unfinished:
             self._unfinished.discard(point.tid)
-            shown = format_args(point.name, point.args, part="output")
+            shown = format_args(point.name, point.args, part="output") if point.ret is not None else " <unfinished ...>"
             return text + f"{_prefix(point)}<... {point.name} resumed>{shown}){format_result(point)}\n"
         return text + format_event(point) + "\n"
 

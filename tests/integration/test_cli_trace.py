@@ -1,0 +1,116 @@
+"""`harness trace` as a person runs it: text, JSON Lines, exit status, Ctrl-C."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from harness.trace import Trace
+
+HARNESS = [sys.executable, "-m", "harness"]
+
+
+def test_trace_prints_strace_text_and_writes_the_documented_jsonl(
+    ptrace_permitted: None, c_program: Callable[[str], Path], tmp_path: Path
+) -> None:
+    jsonl = tmp_path / "run.jsonl"
+    text = tmp_path / "run.txt"
+    done = subprocess.run(
+        [*HARNESS, "trace", "--jsonl", str(jsonl), "-o", str(text), "--", str(c_program("sigchld_accept"))],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert done.returncode == 0
+    assert done.stderr == "accept: Interrupted system call\n"  # the program's own, the trace went to -o
+    lines = text.read_text().splitlines()
+    assert any(line.endswith("<... accept resumed>NULL, NULL) = ? ERESTARTSYS (To be restarted if SA_RESTART is set)")
+               for line in lines)
+    assert any("] accept(3, <unfinished ...>" in line for line in lines)
+    assert any("--- SIGCHLD {si_signo=SIGCHLD, si_code=CLD_EXITED, si_pid=" in line for line in lines)
+    assert any(line.endswith("rt_sigreturn() = -1 EINTR (Interrupted system call)") for line in lines)
+    assert lines[-1].endswith("main] +++ exited with 0 +++")
+    objects = [json.loads(line) for line in jsonl.read_text().splitlines()]
+    seqs = [obj["seq"] for obj in objects]
+    assert seqs == sorted(seqs)
+    restart = next(obj for obj in objects if obj.get("errno") == "ERESTARTSYS")
+    assert restart["ret"] == -512 and restart["enter_seq"] < restart["seq"]
+    assert set(restart) == {"seq", "pid", "tid", "role", "type", "name", "args", "ret", "errno", "enter_seq"}
+    # `harness show` renders the JSON Lines back into the same text.
+    shown = subprocess.run([*HARNESS, "show", str(jsonl)], capture_output=True, text=True, check=True)
+    assert shown.stdout.splitlines() == lines
+
+
+def test_sigterm_to_the_harness_kills_the_tree_and_keeps_the_trace(
+    ptrace_permitted: None, tmp_path: Path
+) -> None:
+    jsonl = tmp_path / "run.jsonl"
+    server = "import os, socket; s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen(); os.fork(); s.accept()"
+    with subprocess.Popen(
+        [*HARNESS, "trace", "--jsonl", str(jsonl), "--", sys.executable, "-c", server],
+        stderr=subprocess.PIPE,
+    ) as harness:
+        assert harness.stderr is not None
+        # The text trace is written as it happens, a blocking call as soon as it
+        # is entered: read until both processes are inside accept4.
+        seen = b""
+        while seen.count(b"accept4(") < 2:
+            chunk = os.read(harness.stderr.fileno(), 4096)
+            assert chunk, seen.decode()
+            seen += chunk
+        harness.send_signal(signal.SIGTERM)
+        rest = harness.stderr.read().decode()
+        assert harness.wait(timeout=60) == 128 + signal.SIGTERM
+    assert "harness: SIGTERM received: the traced processes were killed" in rest
+    assert "<... accept4 resumed> <unfinished ...>) = ?" in rest
+
+    trace = Trace.read_jsonl(jsonl)
+    exits = {role: trace.exit_of(role) for role in ("main", "main.1")}
+    assert {role: (event.signal if event else None) for role, event in exits.items()} == {
+        "main": "SIGKILL",
+        "main.1": "SIGKILL",
+    }
+    pids = {event.pid for event in trace}
+    assert {pid for pid in pids if os.path.exists(f"/proc/{pid}")} == set()
+
+
+def test_unknown_syscall_is_refused_with_the_nearest_name() -> None:
+    done = subprocess.run(
+        [*HARNESS, "trace", "--syscalls", "acept,close", "--", "true"], capture_output=True, text=True, check=False
+    )
+
+    assert done.returncode == 2
+    assert done.stderr == "harness: unknown syscall 'acept'; did you mean 'accept'?\n"
+
+
+def test_missing_command_is_named() -> None:
+    done = subprocess.run(
+        [*HARNESS, "trace", "--", "no-such-server-xyz"], capture_output=True, text=True, check=False
+    )
+
+    assert done.returncode == 127
+    assert done.stderr == "harness: no-such-server-xyz: command not found (check the name, or give its path)\n"
+
+
+def test_no_command_is_a_usage_error() -> None:
+    done = subprocess.run([*HARNESS, "trace"], capture_output=True, text=True, check=False)
+
+    assert done.returncode == 2
+    assert "no command to trace" in done.stderr
+
+
+def test_show_names_the_line_of_a_broken_trace(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.jsonl"
+    broken.write_text('{"seq": 1, "pid": 1, "tid": 1, "role": "main", "type": "exit", "code": 0}\n{"seq": 2,\n')
+
+    done = subprocess.run([*HARNESS, "show", str(broken)], capture_output=True, text=True, check=False)
+
+    assert done.returncode == 65
+    assert done.stderr.startswith(f"harness: {broken}:2: not JSON:")
+    assert "Traceback" not in done.stderr
