@@ -12,7 +12,6 @@ import os
 import sys
 from collections.abc import Sequence
 from contextlib import ExitStack
-from typing import IO
 
 from harness.errors import HarnessError, TraceInputError, UsageError
 from harness.events import Event, SyscallEntry

@@ -141,9 +141,7 @@ def decode_siginfo(data: bytes) -> dict[str, Any]:
     if name == "SIGCHLD" and code_name.startswith("CLD_"):
         pid, uid, status = _SIGINFO_CHLD.unpack_from(data, 16)
         info.update(si_pid=pid, si_uid=uid)
-        info["si_status"] = (
-            kernel.signal_name(status) if code_name in kernel.CLD_STATUS_IS_SIGNAL else status
-        )
+        info["si_status"] = kernel.signal_name(status) if code_name in kernel.CLD_STATUS_IS_SIGNAL else status
     elif code_name in kernel.SI_CODES_WITH_SENDER:
         pid, uid = _SIGINFO_KILL.unpack_from(data, 16)
         info.update(si_pid=pid, si_uid=uid)

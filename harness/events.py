@@ -219,7 +219,7 @@ def event_from_dict(data: Any) -> Event:
     if not isinstance(data, dict):
         raise TraceFormatError(f"expected a JSON object, got {type(data).__name__}")
     kind = data.get("type")
-    if kind not in EVENT_TYPES:
+    if not isinstance(kind, str) or kind not in EVENT_TYPES:
         known = ", ".join(EVENT_TYPES)
         raise TraceFormatError(f"unknown event type {kind!r}; expected one of {known}")
     for key in ("seq", "pid", "tid", "role", *_REQUIRED[kind]):
@@ -236,7 +236,7 @@ def event_from_dict(data: Any) -> Event:
         if not isinstance(value, expected) or (isinstance(value, bool) and bool not in expected):
             names = " or ".join("null" if t is type(None) else t.__name__ for t in expected)
             raise TraceFormatError(f"key {key!r} must be {names}, got {value!r}")
-        values[key] = tuple(value) if key == "argv" else value
+        values[key] = tuple(value) if isinstance(value, list) and key == "argv" else value
     cls = EVENT_TYPES[kind]
     try:
         return cls(**values)

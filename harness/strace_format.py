@@ -54,10 +54,7 @@ def _sockaddr(addr: Any) -> str:
         return _value(addr)
     family = addr.get("family")
     if family == "AF_INET":
-        return (
-            f"{{sa_family=AF_INET, sin_port=htons({addr['port']}), "
-            f'sin_addr=inet_addr("{addr["address"]}")}}'
-        )
+        return f'{{sa_family=AF_INET, sin_port=htons({addr["port"]}), sin_addr=inet_addr("{addr["address"]}")}}'
     if family == "AF_INET6":
         return (
             f"{{sa_family=AF_INET6, sin6_port=htons({addr['port']}), "
@@ -121,7 +118,11 @@ def _clone_flags(args: Mapping[str, Any]) -> str:
 #: How each decoded call prints: (argument name, formatter) in the call's own order.
 _Formatter = Callable[[Any], str]
 _LAYOUTS: Mapping[str, tuple[tuple[str, _Formatter], ...]] = {
-    "accept": (("fd", _value), ("addr", _sockaddr), ("addrlen", lambda v: f"[{v}]" if isinstance(v, int) else _value(v))),
+    "accept": (
+        ("fd", _value),
+        ("addr", _sockaddr),
+        ("addrlen", lambda v: f"[{v}]" if isinstance(v, int) else _value(v)),
+    ),
     "accept4": (
         ("fd", _value),
         ("addr", _sockaddr),
@@ -199,10 +200,7 @@ def format_event(event: Event) -> str:
             return f"{_prefix(event)}--- {event.name} {_siginfo(event.siginfo)} ---"
         case SpawnEvent():
             kind = "thread" if event.thread else "process"
-            return (
-                f"{_prefix(event)}+++ spawned {kind} {event.child_role} "
-                f"[pid {event.child_tid}] via {event.via} +++"
-            )
+            return f"{_prefix(event)}+++ spawned {kind} {event.child_role} [pid {event.child_tid}] via {event.via} +++"
         case ExecEvent():
             return f"{_prefix(event)}+++ exec {json.dumps(event.filename)} {json.dumps(list(event.argv))} +++"
         case ExitEvent():

@@ -14,6 +14,7 @@ import sys
 import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 
@@ -24,7 +25,7 @@ PROGRAMS = Path(__file__).parent / "integration" / "programs"
 REQUIRED = os.environ.get("HARNESS_REQUIRE_PTRACE") == "1"
 
 
-def missing(reason: str) -> None:
+def missing(reason: str) -> NoReturn:
     """Skip for a missing capability, or fail where CI requires it."""
     if REQUIRED:
         pytest.fail(f"{reason} (HARNESS_REQUIRE_PTRACE=1 makes this a failure)", pytrace=False)
@@ -76,9 +77,13 @@ class Run:
 def traced(ptrace_permitted: None) -> Callable[..., Run]:
     """Run a command under the tracer, capturing its output."""
 
-    def run(argv: Sequence[str | Path], **options: object) -> Run:
+    def run(argv: Sequence[str | Path], *, use_syscall_info: bool | None = None) -> Run:
         with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-            tracer = Tracer([str(arg) for arg in argv], stdio=(None, out.fileno(), err.fileno()), **options)  # type: ignore[arg-type]
+            tracer = Tracer(
+                [str(arg) for arg in argv],
+                stdio=(None, out.fileno(), err.fileno()),
+                use_syscall_info=use_syscall_info,
+            )
             result = tracer.run()
             out.seek(0)
             err.seek(0)

@@ -5,6 +5,22 @@ turns what the kernel reports into the plain events of :mod:`harness.events`.
 Everything downstream works on those events and never imports ``ptrace``.
 """
 
-from harness.tracer.loop import DEFAULT_SYSCALLS, Listener, Tracer, TraceResult, check_syscalls, known_syscalls, syscall_number
+from harness.tracer.loop import (
+    DEFAULT_SYSCALLS,
+    Listener,
+    Tracer,
+    TraceResult,
+    check_syscalls,
+    known_syscalls,
+    syscall_number,
+)
 
-__all__ = ["DEFAULT_SYSCALLS", "Listener", "TraceResult", "Tracer", "check_syscalls", "known_syscalls", "syscall_number"]
+__all__ = [
+    "DEFAULT_SYSCALLS",
+    "Listener",
+    "TraceResult",
+    "Tracer",
+    "check_syscalls",
+    "known_syscalls",
+    "syscall_number",
+]

@@ -141,7 +141,7 @@ class TraceResult:
 class _Task:
     """What the loop knows about one traced task."""
 
-    __slots__ = ("tid", "pid", "role", "nr", "call", "in_syscall", "recording", "new")
+    __slots__ = ("call", "in_syscall", "new", "nr", "pid", "recording", "role", "tid")
 
     def __init__(self, tid: int, pid: int, role: str, *, recording: bool, new: bool) -> None:
         self.tid = tid

@@ -30,8 +30,10 @@ def test_trace_prints_strace_text_and_writes_the_documented_jsonl(
     assert done.returncode == 0
     assert done.stderr == "accept: Interrupted system call\n"  # the program's own, the trace went to -o
     lines = text.read_text().splitlines()
-    assert any(line.endswith("<... accept resumed>NULL, NULL) = ? ERESTARTSYS (To be restarted if SA_RESTART is set)")
-               for line in lines)
+    assert any(
+        line.endswith("<... accept resumed>NULL, NULL) = ? ERESTARTSYS (To be restarted if SA_RESTART is set)")
+        for line in lines
+    )
     assert any("] accept(3, <unfinished ...>" in line for line in lines)
     assert any("--- SIGCHLD {si_signo=SIGCHLD, si_code=CLD_EXITED, si_pid=" in line for line in lines)
     assert any(line.endswith("rt_sigreturn() = -1 EINTR (Interrupted system call)") for line in lines)
@@ -47,9 +49,7 @@ def test_trace_prints_strace_text_and_writes_the_documented_jsonl(
     assert shown.stdout.splitlines() == lines
 
 
-def test_sigterm_to_the_harness_kills_the_tree_and_keeps_the_trace(
-    ptrace_permitted: None, tmp_path: Path
-) -> None:
+def test_sigterm_to_the_harness_kills_the_tree_and_keeps_the_trace(ptrace_permitted: None, tmp_path: Path) -> None:
     jsonl = tmp_path / "run.jsonl"
     server = "import os, socket; s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen(); os.fork(); s.accept()"
     with subprocess.Popen(
@@ -90,9 +90,7 @@ def test_unknown_syscall_is_refused_with_the_nearest_name() -> None:
 
 
 def test_missing_command_is_named() -> None:
-    done = subprocess.run(
-        [*HARNESS, "trace", "--", "no-such-server-xyz"], capture_output=True, text=True, check=False
-    )
+    done = subprocess.run([*HARNESS, "trace", "--", "no-such-server-xyz"], capture_output=True, text=True, check=False)
 
     assert done.returncode == 127
     assert done.stderr == "harness: no-such-server-xyz: command not found (check the name, or give its path)\n"

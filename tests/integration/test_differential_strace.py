@@ -17,11 +17,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from conftest import PROGRAMS, PYTHON, Run, missing
 
 from harness.tracer import DEFAULT_SYSCALLS
 from harness.tracer.ptrace_ext import child_subreaper
-
-from conftest import PROGRAMS, PYTHON, Run, missing
 
 pytestmark = pytest.mark.strace
 

@@ -6,10 +6,9 @@ import os
 from collections.abc import Callable
 
 import pytest
+from conftest import Run
 
 from harness.events import ExitEvent, SignalEvent, SpawnEvent, SyscallEvent
-
-from conftest import Run
 
 
 def _alive(pids: set[int]) -> set[int]:

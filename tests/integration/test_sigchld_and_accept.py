@@ -11,14 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from conftest import PROGRAMS, PYTHON, Run
+
 from harness.events import SignalEvent, SpawnEvent, SyscallEvent
 from harness.tracer import syscall_number
 
-from conftest import PROGRAMS, PYTHON, Run
-
 
 def _after(tokens: list[str], first: str) -> list[str]:
-    return tokens[tokens.index(first):]
+    return tokens[tokens.index(first) :]
 
 
 def test_handler_without_sa_restart_turns_erestartsys_into_eintr(

@@ -11,7 +11,7 @@ import signal
 import socket
 
 
-def reap(signum, frame):
+def reap(signum: int, frame: object) -> None:
     while True:
         try:
             pid, _ = os.waitpid(-1, os.WNOHANG)
@@ -21,13 +21,13 @@ def reap(signum, frame):
             return
 
 
-def wait_until_sleeping(pid):
+def wait_until_sleeping(pid: int) -> None:
     fd = os.open(f"/proc/{pid}/stat", os.O_RDONLY)
     while os.pread(fd, 512, 0).rpartition(b")")[2][1:2] != b"S":
         os.sched_yield()
 
 
-def wait_until_reaped(pid):
+def wait_until_reaped(pid: int) -> None:
     while os.path.exists(f"/proc/{pid}"):
         os.sched_yield()
 
