@@ -19,6 +19,7 @@ from harness.tracer import Tracer
 
 
 def main() -> int:
+    """Run the command --runs times and report the count of differing outlines as JSON."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=100, help="how many traced runs (default 100)")
     parser.add_argument(
