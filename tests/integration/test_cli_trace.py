@@ -10,6 +10,8 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from harness.trace import Trace
 
 HARNESS = [sys.executable, "-m", "harness"]
@@ -49,7 +51,10 @@ def test_trace_prints_strace_text_and_writes_the_documented_jsonl(
     assert shown.stdout.splitlines() == lines
 
 
-def test_sigterm_to_the_harness_kills_the_tree_and_keeps_the_trace(ptrace_permitted: None, tmp_path: Path) -> None:
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=lambda sig: sig.name)
+def test_a_stop_signal_to_the_harness_kills_the_tree_and_keeps_the_trace(
+    ptrace_permitted: None, tmp_path: Path, stop: signal.Signals
+) -> None:
     jsonl = tmp_path / "run.jsonl"
     server = "import os, socket; s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen(); os.fork(); s.accept()"
     with subprocess.Popen(
@@ -64,10 +69,10 @@ def test_sigterm_to_the_harness_kills_the_tree_and_keeps_the_trace(ptrace_permit
             chunk = os.read(harness.stderr.fileno(), 4096)
             assert chunk, seen.decode()
             seen += chunk
-        harness.send_signal(signal.SIGTERM)
+        harness.send_signal(stop)
         rest = harness.stderr.read().decode()
-        assert harness.wait(timeout=60) == 128 + signal.SIGTERM
-    assert "harness: SIGTERM received: the traced processes were killed" in rest
+        assert harness.wait(timeout=60) == 128 + stop
+    assert f"harness: {stop.name} received: the traced processes were killed" in rest
     assert "<... accept4 resumed> <unfinished ...>) = ?" in rest
 
     trace = Trace.read_jsonl(jsonl)
