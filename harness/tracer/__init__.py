@@ -7,6 +7,7 @@ Everything downstream works on those events and never imports ``ptrace``.
 
 from harness.tracer.loop import (
     DEFAULT_SYSCALLS,
+    Controller,
     Listener,
     Tracer,
     TraceResult,
@@ -17,6 +18,7 @@ from harness.tracer.loop import (
 
 __all__ = [
     "DEFAULT_SYSCALLS",
+    "Controller",
     "Listener",
     "TraceResult",
     "Tracer",

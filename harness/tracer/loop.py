@@ -31,6 +31,7 @@ import signal
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from types import FrameType
+from typing import Protocol
 
 from ptrace import PtraceError
 from ptrace.binding import func as binding
@@ -88,6 +89,23 @@ _SYSCALL_NUMBERS = {name: number for number, name in sorted(SYSCALL_NAMES.items(
 
 #: Receives each entry and each completed event as it happens.
 Listener = Callable[[SyscallEntry | Event], None]
+
+
+class Controller(Protocol):
+    """Decides, at chosen syscall entries, whether a task waits there.
+
+    This is how a run is made deterministic through ptrace rather than by
+    sleeping: a held task stays in its syscall-entry stop until
+    :meth:`Tracer.release` lets it go.  Both methods run in the tracer's
+    thread, between a stop and the task's resumption.
+    """
+
+    watched: Collection[str]
+    """The calls whose entries :meth:`hold` is asked about, traced or not."""
+
+    def hold(self, entry: SyscallEntry) -> bool:
+        """Return True to keep the task stopped at this entry."""
+        ...
 
 
 def known_syscalls() -> frozenset[str]:
@@ -196,7 +214,8 @@ class Tracer:
     ``use_syscall_info`` forces (True) or forbids (False) the use of
     PTRACE_GET_SYSCALL_INFO; by default it is used where the kernel has it.
     ``stdio`` redirects the command's stdin, stdout and stderr to the given
-    descriptors (None keeps the harness's own).
+    descriptors (None keeps the harness's own).  ``controller`` may hold
+    tasks at chosen syscall entries (see :class:`Controller`).
     """
 
     def __init__(
@@ -208,8 +227,13 @@ class Tracer:
         env: Mapping[str, str] | None = None,
         use_syscall_info: bool | None = None,
         stdio: Sequence[int | None] = (None, None, None),
+        controller: Controller | None = None,
     ) -> None:
         check_syscalls(syscalls)
+        check_syscalls(controller.watched if controller else ())
+        self._controller = controller
+        self._watched = {_SYSCALL_NUMBERS[name]: name for name in (controller.watched if controller else ())}
+        self._held: set[int] = set()
         self._stdio = tuple(stdio)
         self._argv = list(argv)
         self._env = dict(os.environ if env is None else env)
@@ -329,8 +353,8 @@ class Tracer:
     def _on_stop(self, task: _Task, status: int) -> None:
         stopsig = os.WSTOPSIG(status)
         if stopsig == _SYSCALL_TRAP:
-            self._on_syscall(task)
-            self._resume(task.tid, 0)
+            if self._on_syscall(task):
+                self._resume(task.tid, 0)
         elif stopsig == signal.SIGTRAP and status >> 16:
             self._on_ptrace_event(task, status >> 16)
             self._resume(task.tid, 0)
@@ -340,11 +364,12 @@ class Tracer:
         else:
             self._on_signal(task, stopsig)
 
-    def _on_syscall(self, task: _Task) -> None:
+    def _on_syscall(self, task: _Task) -> bool:
+        """Record a syscall stop; return False when the controller holds the task here."""
         if self._use_syscall_info:
             stop = self._info.read(task.tid)
             if stop is None:
-                return
+                return True
             entry, nr, raw, ret = stop.entry, stop.nr, stop.args, stop.ret
         else:
             regs = binding.ptrace_getregs(task.tid)
@@ -357,10 +382,45 @@ class Tracer:
             task.nr = nr
             if nr in self._traced and task.recording:
                 self._enter(task, nr, raw)
+            if nr in self._watched and task.recording:
+                return not self._ask_controller(task, nr)
         else:
             call, task.call = task.call, None
             if call is not None:
                 self._finish(task, call, ret)
+        return True
+
+    def _ask_controller(self, task: _Task, nr: int) -> bool:
+        assert self._controller is not None
+        call = task.call
+        entry = SyscallEntry(
+            seq=call.enter_seq if call else self._seq,
+            pid=task.pid,
+            tid=task.tid,
+            role=task.role,
+            name=self._watched[nr],
+            args=call.args if call else {},
+        )
+        if self._controller.hold(entry):
+            self._held.add(task.tid)
+            return True
+        return False
+
+    def release(self, tid: int) -> None:
+        """Let a task held by the controller go on; call it from the controller's methods."""
+        if tid in self._held:
+            self._held.discard(tid)
+            self._resume(tid, 0)
+
+    def held(self) -> frozenset[int]:
+        """The tasks the controller holds now."""
+        return frozenset(self._held)
+
+    def abort(self) -> None:
+        """End the run from another thread (a time limit): kill every traced task."""
+        for tid in list(self._tasks):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(tid, signal.SIGKILL)
 
     def _enter(self, task: _Task, nr: int, raw: tuple[int, ...]) -> None:
         name, arg_names = self._traced[nr]
@@ -470,6 +530,7 @@ class Tracer:
 
     def _on_exit(self, task: _Task, status: int) -> None:
         del self._tasks[task.tid]
+        self._held.discard(task.tid)
         if not task.recording:
             return
         if task.call is not None:  # exit_group, or killed inside a call: it never returns
