@@ -75,6 +75,31 @@ def build_parser() -> argparse.ArgumentParser:
     trace.add_argument("cmd", nargs=argparse.REMAINDER, metavar="-- CMD [ARGS...]", help="the command to trace")
     trace.set_defaults(run=_cmd_trace)
 
+    run = commands.add_parser(
+        "run",
+        help="run a bundled server variant under the tracer, drive its clients, print the trace",
+        description="Start VARIANT under the tracer on a free port, drive its clients, check their answers, "
+        "and print the trace. The server's own output is shown when something fails.",
+        epilog="examples:\n  harness run fork_sigchld\n  harness run c/echo_server --connections 5 --jsonl run.jsonl\n"
+        "  harness run fork_no_reap --mode free --connections 50 --concurrency 10",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    run.add_argument("variant", metavar="VARIANT", help="a server in servers/: fork_sigchld, c/echo_server, ...")
+    run.add_argument("--connections", type=int, default=3, metavar="N", help="connections to make (default 3)")
+    run.add_argument("--messages", type=int, default=1, metavar="M", help="messages per connection (default 1)")
+    run.add_argument("--concurrency", type=int, default=1, metavar="K", help="clients at a time (free mode; default 1)")
+    run.add_argument(
+        "--mode",
+        choices=("deterministic", "free"),
+        default="deterministic",
+        help="deterministic (default): the harness orders connections, exits and SIGCHLD through ptrace; "
+        "free: natural timing",
+    )
+    run.add_argument("--jsonl", metavar="FILE", help="also write the events as JSON Lines to FILE")
+    run.add_argument("-o", "--output", metavar="TEXTFILE", help="write the text trace to TEXTFILE, not stderr")
+    run.add_argument("--timeout", type=float, default=60.0, metavar="SECONDS", help="time limit (default 60)")
+    run.set_defaults(run=_cmd_run)
+
     show = commands.add_parser(
         "show",
         help="print a JSON Lines trace as text",
@@ -113,6 +138,37 @@ def _cmd_trace(args: argparse.Namespace) -> int:
     if result.interrupted_by:
         print(f"harness: {result.interrupted_by} received: the traced processes were killed", file=sys.stderr)
     return result.shell_status
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from harness.run import Scenario, free_port, run_server
+    from harness.variants import find_variant
+
+    variant = find_variant(args.variant)
+    scenario = Scenario(args.connections, args.messages, args.concurrency, args.mode)
+    port = free_port()
+    command = variant.command(port, args.connections)
+    with ExitStack() as stack:
+        text = stack.enter_context(open(args.output, "w", encoding="utf-8")) if args.output else sys.stderr
+        jsonl = stack.enter_context(open(args.jsonl, "w", encoding="utf-8")) if args.jsonl else None
+        renderer = TextRenderer()
+
+        def listener(point: SyscallEntry | Event) -> None:
+            text.write(renderer.feed(point))
+            text.flush()
+            if jsonl is not None and not isinstance(point, SyscallEntry):
+                jsonl.write(event_to_json(point))
+
+        result = run_server(command, variant.protocol, scenario, port=port, timeout=args.timeout, listener=listener)
+        text.write(renderer.flush())
+    print(f"{variant.name}: {result.summary()}", file=sys.stderr)
+    if not result.ok:
+        for failure in result.clients.failures:
+            print(f"  {failure}", file=sys.stderr)
+        print("server output:", file=sys.stderr)
+        print("  " + "\n  ".join(result.server_output.splitlines() or ["(none)"]), file=sys.stderr)
+        return 1
+    return 0
 
 
 def _cmd_show(args: argparse.Namespace) -> int:

@@ -100,8 +100,10 @@ class Controller(Protocol):
     thread, between a stop and the task's resumption.
     """
 
-    watched: Collection[str]
-    """The calls whose entries :meth:`hold` is asked about, traced or not."""
+    @property
+    def watched(self) -> Collection[str]:
+        """The calls whose entries :meth:`hold` is asked about, traced or not."""
+        ...
 
     def hold(self, entry: SyscallEntry) -> bool:
         """Return True to keep the task stopped at this entry."""

@@ -1,0 +1,136 @@
+"""Clients that exercise a server, and a driver that runs them sequentially or k at a time.
+
+Each client checks the answers it gets, so that a run proves the server
+works as well as showing what it did in the kernel.  Clients are not traced:
+they run in threads of the harness, on the loopback address only.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import struct
+import threading
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+#: A client talks to (host, port) over one connection, sending ``messages`` messages.
+Client = Callable[[tuple[str, int], int, int], None]
+
+#: How long one client waits for the server before giving up: a safety net, never a verdict.
+CLIENT_TIMEOUT = 30.0
+
+
+class ClientError(Exception):
+    """A server answered wrongly, or not at all."""
+
+
+def _connect(address: tuple[str, int]) -> socket.socket:
+    return socket.create_connection(address, timeout=CLIENT_TIMEOUT)
+
+
+def _recv_exactly(sock: socket.socket, size: int) -> bytes:
+    data = b""
+    while len(data) < size:
+        chunk = sock.recv(size - len(data))
+        if not chunk:
+            raise ClientError(f"connection closed after {len(data)} of {size} bytes")
+        data += chunk
+    return data
+
+
+def echo_client(address: tuple[str, int], index: int, messages: int) -> None:
+    """Send each message and expect it back byte for byte, then close."""
+    with _connect(address) as sock:
+        for number in range(messages):
+            payload = f"client {index} message {number}\n".encode()
+            sock.sendall(payload)
+            answer = _recv_exactly(sock, len(payload))
+            if answer != payload:
+                raise ClientError(f"echo of {payload!r} came back as {answer!r}")
+
+
+def send_message(sock: socket.socket, message: object) -> None:
+    """Frame one JSON message: a 4-byte big-endian length, then the UTF-8 JSON."""
+    body = json.dumps(message).encode()
+    sock.sendall(struct.pack(">I", len(body)) + body)
+
+
+def recv_message(sock: socket.socket) -> object:
+    """Read one framed JSON message."""
+    (length,) = struct.unpack(">I", _recv_exactly(sock, 4))
+    return json.loads(_recv_exactly(sock, length))
+
+
+def rpc_client(address: tuple[str, int], index: int, messages: int) -> None:
+    """Ping the RPC server and expect each pong to carry the params back."""
+    with _connect(address) as sock:
+        for number in range(messages):
+            params = {"client": index, "message": number}
+            send_message(sock, {"in": "ping", "params": params})
+            answer = recv_message(sock)
+            if answer != {"out": "pong", "result": params}:
+                raise ClientError(f"ping {params} was answered {answer!r}")
+
+
+def connect_client(address: tuple[str, int], index: int, messages: int) -> None:
+    """Connect and close at once: the bare minimum a fork server reacts to."""
+    _connect(address).close()
+
+
+PROTOCOLS: Mapping[str, Client] = {"echo": echo_client, "rpc": rpc_client, "connect": connect_client}
+
+
+@dataclass(frozen=True, slots=True)
+class ClientReport:
+    """What the clients of one run saw."""
+
+    connections: int
+    failures: tuple[str, ...]
+
+    @property
+    def ok(self) -> bool:
+        """Whether every client got the answers it expected."""
+        return not self.failures
+
+
+def drive(
+    address: tuple[str, int],
+    client: Client,
+    *,
+    connections: int,
+    messages: int,
+    concurrency: int = 1,
+    before_each: Callable[[int], None] | None = None,
+    stop: threading.Event | None = None,
+) -> ClientReport:
+    """Run ``connections`` clients, ``concurrency`` at a time.
+
+    ``before_each(i)`` is called before client ``i`` connects; the
+    deterministic schedule uses it to let a client go only when the server
+    is ready for it.  ``stop`` ends the run early (the server died).
+    """
+    failures: list[str] = []
+    lock = threading.Lock()
+
+    def one(index: int) -> None:
+        if stop is not None and stop.is_set():
+            return
+        try:
+            if before_each is not None:
+                before_each(index)
+            if stop is not None and stop.is_set():
+                return
+            client(address, index, messages)
+        except (OSError, ClientError, ValueError) as error:
+            with lock:
+                failures.append(f"client {index}: {error}")
+
+    if concurrency <= 1:
+        for index in range(connections):
+            one(index)
+    else:
+        with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="client") as pool:
+            list(pool.map(one, range(connections)))
+    return ClientReport(connections, tuple(failures))

@@ -1,0 +1,171 @@
+"""Run a server under the tracer, drive its clients, and collect the trace.
+
+A run is: pick a free port, start the server under the tracer, wait (through
+the trace, not a sleep) until it waits for connections, let the clients
+talk to it, and wait for the server to end by itself once it has served the
+requested connections.  In ``deterministic`` mode the schedule of
+:mod:`harness.schedule` orders connections, children's exits and SIGCHLD;
+in ``free`` mode the natural timing applies, with clients k at a time.
+A time limit ends a run that does not finish, killing the whole tree.
+"""
+
+from __future__ import annotations
+
+import socket
+import tempfile
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from harness.clients import PROTOCOLS, ClientReport, drive
+from harness.errors import UsageError
+from harness.events import Event, SyscallEntry
+from harness.schedule import _ACCEPT_CALLS, DeterministicSchedule
+from harness.trace import Trace
+from harness.tracer import Listener, Tracer
+
+MODES = ("deterministic", "free")
+
+
+@dataclass(frozen=True, slots=True)
+class Scenario:
+    """What the clients do: how many connections, messages each, how many at a time, and the mode."""
+
+    connections: int = 3
+    messages: int = 1
+    concurrency: int = 1
+    mode: str = "deterministic"
+
+    def __post_init__(self) -> None:
+        if self.mode not in MODES:
+            raise UsageError(f"unknown mode {self.mode!r}: use deterministic or free")
+        if self.connections < 1 or self.messages < 0 or self.concurrency < 1:
+            raise UsageError("connections and concurrency must be at least 1, messages at least 0")
+        if self.mode == "deterministic" and self.concurrency != 1:
+            raise UsageError(
+                "deterministic mode serves one connection at a time; use --mode free for --concurrency > 1"
+            )
+
+
+@dataclass(frozen=True, slots=True)
+class RunResult:
+    """A finished run: the trace, the clients' report, the server's output and how it ended."""
+
+    trace: Trace
+    clients: ClientReport
+    server_output: str
+    exit_code: int | None
+    exit_signal: str | None
+    timed_out: bool
+
+    @property
+    def ok(self) -> bool:
+        """Whether the server served every client correctly and exited with 0 in time."""
+        return self.clients.ok and not self.timed_out and self.exit_code == 0
+
+    def summary(self) -> str:
+        """One line saying how the run went."""
+        if self.timed_out:
+            ending = "timed out (the whole tree was killed)"
+        elif self.exit_signal:
+            ending = f"server killed by {self.exit_signal}"
+        else:
+            ending = f"server exited with {self.exit_code}"
+        failures = f", {len(self.clients.failures)} client failures" if self.clients.failures else ", clients ok"
+        return f"{self.clients.connections} connections{failures}, {ending}, {len(self.trace)} events"
+
+
+def free_port() -> int:
+    """A port nobody listens on now, for one run (the kernel's choice for port 0)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class _ReadyWatch:
+    """Free mode's controller: holds nothing, notes when the server first waits for a connection."""
+
+    watched = _ACCEPT_CALLS
+
+    def __init__(self) -> None:
+        self.ready = threading.Event()
+
+    def hold(self, entry: SyscallEntry) -> bool:
+        self.ready.set()
+        return False
+
+
+def run_server(
+    command: Sequence[str],
+    protocol: str,
+    scenario: Scenario,
+    *,
+    port: int,
+    timeout: float = 60.0,
+    listener: Listener | None = None,
+) -> RunResult:
+    """Trace ``command`` (already bound to ``port``) while clients of ``protocol`` use it."""
+    client = PROTOCOLS[protocol]
+    schedule = DeterministicSchedule() if scenario.mode == "deterministic" else None
+    watch = _ReadyWatch()
+    stop = threading.Event()
+
+    def on_point(point: SyscallEntry | Event) -> None:
+        if schedule is not None and not isinstance(point, SyscallEntry):
+            schedule.on_event(point)
+        if listener is not None:
+            listener(point)
+
+    with tempfile.TemporaryFile() as output:
+        tracer = Tracer(
+            list(command),
+            listener=on_point,
+            controller=schedule or watch,
+            stdio=(None, output.fileno(), output.fileno()),
+        )
+        if schedule is not None:
+            schedule.release_task = tracer.release
+        reports: list[ClientReport] = []
+
+        def clients() -> None:
+            if schedule is None:
+                watch.ready.wait()
+            if stop.is_set():
+                return
+            reports.append(
+                drive(
+                    ("127.0.0.1", port),
+                    client,
+                    connections=scenario.connections,
+                    messages=scenario.messages,
+                    concurrency=scenario.concurrency,
+                    before_each=schedule.wait_for_turn if schedule else None,
+                    stop=stop,
+                )
+            )
+
+        driver = threading.Thread(target=clients, name="clients", daemon=True)
+        expired = threading.Event()
+
+        def expire() -> None:
+            expired.set()
+            tracer.abort()
+
+        timer = threading.Timer(timeout, expire)
+        timer.daemon = True
+        driver.start()
+        timer.start()
+        try:
+            result = tracer.run()
+        finally:
+            timer.cancel()
+            stop.set()
+            watch.ready.set()
+            if schedule is not None:
+                schedule.abort()
+        driver.join(timeout=timeout)
+        timed_out = expired.is_set()
+        output.seek(0)
+        server_output = output.read().decode(errors="replace")
+    report = reports[0] if reports else ClientReport(scenario.connections, ("the clients never ran",))
+    return RunResult(result.trace, report, server_output, result.exit_code, result.exit_signal, timed_out)
