@@ -141,4 +141,4 @@ class DeterministicSchedule:
     def _is_wait(entry: SyscallEntry) -> bool:
         if entry.name in ("wait4", "waitid"):
             return "WNOHANG" not in entry.args.get("options", [])
-        return True
+        return entry.name in WAITING_CALLS

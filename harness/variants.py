@@ -100,7 +100,7 @@ def _cache_dir() -> Path:
 
 def build_c(source: Path) -> Path:
     """Compile a C variant (with the other sources of its directory it may include) into the cache."""
-    compiler = os.environ.get("CC") or shutil.which("cc") or shutil.which("gcc")
+    compiler = shutil.which(os.environ.get("CC") or "cc") or shutil.which("gcc")
     if compiler is None:
         raise NoCompiler(f"{source.name} is a C variant and there is no C compiler: install one (apt-get install gcc)")
     digest = hashlib.sha256()
