@@ -10,7 +10,10 @@ mode the harness orders the run itself, one connection at a time:
 2. A connection's child that reaches ``exit_group`` is held at that entry
    (a syscall-entry stop the tracer does not resume) until the server is
    inside a waiting call; then it is released, so its exit and the SIGCHLD
-   it causes always find the server blocked.
+   it causes always find the server blocked.  It is also held until its own
+   other threads have ended: CPython's ``Thread.join`` returns before the
+   joined thread's ``exit`` call, and an ``exit_group`` released at once
+   would sometimes kill that thread first.
 3. Once the child's exit has been reported, the next client may connect:
    at once if no SIGCHLD is on its way to the server (SIGCHLD ignored, the
    kernel reaped the child), else only when the server has dealt with it
@@ -25,7 +28,7 @@ import threading
 from collections.abc import Callable
 
 from harness import kernel
-from harness.events import Event, ExitEvent, SyscallEntry, SyscallEvent
+from harness.events import Event, ExitEvent, SpawnEvent, SyscallEntry, SyscallEvent
 from harness.roles import parent_role
 
 #: Calls in which a server waits for a connection or a child: a child's exit
@@ -80,6 +83,8 @@ class DeterministicSchedule:
         self._server_pid = 0
         self._server_waiting = False
         self._held: int | None = None
+        self._held_pid = 0
+        self._threads: dict[int, set[int]] = {}  # pid -> its live threads other than the main one
         self._exiting: int | None = None  # a released child whose exit is still to be reported
         self._next_at_reentry = False
         self._first = True
@@ -101,10 +106,10 @@ class DeterministicSchedule:
     def hold(self, entry: SyscallEntry) -> bool:
         """Hold a connection's child at its exit until the server waits; note the server's waits."""
         if entry.name == "exit_group" and self._is_connection_child(entry.role):
-            if self._server_waiting:
+            if self._server_waiting and not self._threads.get(entry.pid):
                 self._exiting = entry.tid
                 return False
-            self._held = entry.tid
+            self._held, self._held_pid = entry.tid, entry.pid
             return True
         if self._server is None and entry.name in _ACCEPT_CALLS:
             self._server, self._server_pid = entry.role, entry.pid
@@ -112,10 +117,7 @@ class DeterministicSchedule:
             return False
         self._server_waiting = True
         if self._held is not None:
-            held, self._held = self._held, None
-            self._exiting = held
-            assert self.release_task is not None
-            self.release_task(held)
+            self._release_when_ready()
         elif self._first or self._next_at_reentry:
             self._first = self._next_at_reentry = False
             self._turns.release()
@@ -125,6 +127,12 @@ class DeterministicSchedule:
         """Follow the server's waits and the released child's exit."""
         if isinstance(event, SyscallEvent) and event.role == self._server:
             self._server_waiting = False
+        elif isinstance(event, SpawnEvent) and event.thread:
+            self._threads.setdefault(event.child_pid, set()).add(event.child_tid)
+        elif isinstance(event, ExitEvent) and event.tid != event.pid:
+            self._threads.get(event.pid, set()).discard(event.tid)
+            if self._held is not None:
+                self._release_when_ready()
         elif isinstance(event, ExitEvent) and event.tid == self._exiting:
             self._exiting = None
             if _sigchld_pending(self._server_pid) or not self._server_waiting:
@@ -133,6 +141,15 @@ class DeterministicSchedule:
                 self._turns.release()
 
     # -- helpers -------------------------------------------------------------
+
+    def _release_when_ready(self) -> None:
+        """Let the held child exit once the server waits and the child's other threads have ended."""
+        if self._held is None or not self._server_waiting or self._threads.get(self._held_pid):
+            return
+        held, self._held = self._held, None
+        self._exiting = held
+        assert self.release_task is not None
+        self.release_task(held)
 
     def _is_connection_child(self, role: str) -> bool:
         return self._server is not None and "/" not in role and parent_role(role) == self._server

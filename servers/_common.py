@@ -11,11 +11,13 @@ and follows one contract:
   connection and ends with ``os._exit``;
 * after N connections (N > 0) the parent stops accepting, closes the
   listening socket, blocks SIGCHLD and reaps every child that is left with
-  blocking ``wait4`` calls until ``ECHILD``, then exits 0;
+  blocking ``wait4`` calls until ``ECHILD``, then exits 0 (except
+  fork_no_reap.py, which on purpose exits without reaping);
 * SIGTERM makes it exit with status 0.
 
-Nothing here sleeps or depends on timing: what a run does is decided by the
-order in which its clients connect and close.
+Nothing sleeps, and nothing depends on timing but fork_poll_reaper.py's
+accept timeout: what a run does is decided by the order in which its
+clients connect and close.
 """
 
 from __future__ import annotations
@@ -170,7 +172,7 @@ def reap_exited_children() -> list[int]:
     no children at all.  One SIGCHLD may stand for several ended children
     (signals of one kind do not queue), hence the loop.
     """
-    reaped = []
+    reaped: list[int] = []
     while True:
         try:
             pid, _status = os.waitpid(-1, os.WNOHANG)

@@ -10,13 +10,22 @@ variant's handler reaps like fork_sigchld.py and then raises ``Interrupted``;
 the accept loop catches it, prints ``accept: Interrupted system call`` on
 stderr (the line C's ``perror("accept")`` prints) and accepts again.
 
-Why PEP 475 was worth it: a Python handler runs between two bytecodes, not
-inside the system call, so an exception it raises can land anywhere in the
-main thread, not only in ``accept``.  Here the handler raises only while the
-``accepting`` flag is set, so that a child ending while the parent forks or
-closes is merely reaped.  A window remains: a SIGCHLD arriving just as
-``accept4`` returns a connection raises before ``accept()`` hands it over, and
-that connection is lost.  Retrying in the interpreter closes that window.
+Why raising from a handler is a bad idea, and PEP 475 a good one: a Python
+handler runs between two bytecodes, not inside the system call, so the
+exception it raises can land anywhere in the main thread, not only in a
+failed ``accept``.  Here the handler raises only while the ``accepting`` flag
+is set, so that a child ending while the parent forks or closes is merely
+reaped.  A window remains, and no flag can close it: a SIGCHLD arriving just
+after ``accept4`` has *succeeded* raises inside ``socket.accept`` before it
+hands the connection over.  That connection is lost: closed as the half-built
+socket object is freed (the client sees a reset), or its descriptor leaked
+(the client hangs).  Served one connection at a time, as the harness's
+deterministic mode does, the window is never hit; under concurrent load
+(``harness run fork_sigchld_raises --mode free --concurrency 8 --connections
+40``) it is, and the server, still counting connections, then waits for
+clients that never come.  C and Python 2 did not have this problem: there
+EINTR was a failed call's return value, not an exception thrown in from
+outside.
 
 What the trace shows for a child ending while the parent waits in accept:
 ``accept4 = ? ERESTARTSYS``, ``--- SIGCHLD ---``, ``rt_sigreturn() = -1 EINTR``,

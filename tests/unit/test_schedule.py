@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from harness.events import ExitEvent, SyscallEntry, SyscallEvent
+from harness.events import ExitEvent, SpawnEvent, SyscallEntry, SyscallEvent
 from harness.schedule import DeterministicSchedule
 
 SERVER = os.getpid()  # a live pid with no SIGCHLD pending: this test process
@@ -100,3 +100,25 @@ def test_the_server_is_whoever_accepts_first() -> None:
     assert schedule.hold(_entry("main.1.1.1", "exit_group", 104)) is True
     schedule.hold(_entry("main.1.1", "wait4", SERVER, options=[]))  # a blocking wait counts
     assert releases.released == [104]
+
+
+def test_a_child_exit_waits_for_the_childs_other_threads() -> None:
+    schedule, releases = _schedule()
+    schedule.hold(_entry("main", "accept4", SERVER))
+    schedule.on_event(
+        SpawnEvent(
+            seq=5,
+            pid=101,
+            tid=101,
+            role="main.1",
+            child_pid=101,
+            child_tid=102,
+            child_role="main.1/t1",
+            via="clone3",
+            thread=True,
+        )
+    )
+    assert schedule.hold(_entry("main.1", "exit_group", 101)) is True  # the server waits, but t1 still runs
+    assert releases.released == []
+    schedule.on_event(ExitEvent(seq=6, pid=101, tid=102, role="main.1/t1", code=0))
+    assert releases.released == [101]
