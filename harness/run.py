@@ -94,6 +94,9 @@ class _ReadyWatch:
         self.ready.set()
         return False
 
+    def left(self, entry: SyscallEntry) -> None:
+        """Nothing to follow: free mode only waits for the first accept."""
+
 
 def run_server(
     command: Sequence[str],

@@ -28,7 +28,7 @@ import threading
 from collections.abc import Callable
 
 from harness import kernel
-from harness.events import Event, ExitEvent, SpawnEvent, SyscallEntry, SyscallEvent
+from harness.events import Event, ExitEvent, SpawnEvent, SyscallEntry
 from harness.roles import parent_role
 
 #: Calls in which a server waits for a connection or a child: a child's exit
@@ -123,11 +123,14 @@ class DeterministicSchedule:
             self._turns.release()
         return False
 
-    def on_event(self, event: Event) -> None:
-        """Follow the server's waits and the released child's exit."""
-        if isinstance(event, SyscallEvent) and event.role == self._server:
+    def left(self, entry: SyscallEntry) -> None:
+        """The server's waiting call returned: it works until its next wait."""
+        if entry.role == self._server:
             self._server_waiting = False
-        elif isinstance(event, SpawnEvent) and event.thread:
+
+    def on_event(self, event: Event) -> None:
+        """Follow the children's threads and the released child's exit."""
+        if isinstance(event, SpawnEvent) and event.thread:
             self._threads.setdefault(event.child_pid, set()).add(event.child_tid)
         elif isinstance(event, ExitEvent) and event.tid != event.pid:
             self._threads.get(event.pid, set()).discard(event.tid)

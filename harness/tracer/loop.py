@@ -109,6 +109,10 @@ class Controller(Protocol):
         """Return True to keep the task stopped at this entry."""
         ...
 
+    def left(self, entry: SyscallEntry) -> None:
+        """The call entered at ``entry`` has returned (or the task ended inside it)."""
+        ...
+
 
 def known_syscalls() -> frozenset[str]:
     """Every syscall name of this architecture, from python-ptrace's table."""
@@ -161,7 +165,7 @@ class TraceResult:
 class _Task:
     """What the loop knows about one traced task."""
 
-    __slots__ = ("call", "in_syscall", "new", "nr", "pid", "recording", "role", "tid")
+    __slots__ = ("call", "in_syscall", "new", "nr", "pid", "recording", "role", "tid", "watched")
 
     def __init__(self, tid: int, pid: int, role: str, *, recording: bool, new: bool) -> None:
         self.tid = tid
@@ -172,6 +176,7 @@ class _Task:
         self.in_syscall = False  # for the entry/exit fallback
         self.recording = recording  # False for the command before its execve
         self.new = new  # its first stop (the SIGSTOP of a new tracee) is still to come
+        self.watched: SyscallEntry | None = None  # the controller's call it is in
 
 
 @dataclass(slots=True)
@@ -390,7 +395,13 @@ class Tracer:
             call, task.call = task.call, None
             if call is not None:
                 self._finish(task, call, ret)
+            self._leave_watched(task)
         return True
+
+    def _leave_watched(self, task: _Task) -> None:
+        if task.watched is not None and self._controller is not None:
+            entry, task.watched = task.watched, None
+            self._controller.left(entry)
 
     def _ask_controller(self, task: _Task, nr: int) -> bool:
         assert self._controller is not None
@@ -403,6 +414,7 @@ class Tracer:
             name=self._watched[nr],
             args=call.args if call else {},
         )
+        task.watched = entry
         if self._controller.hold(entry):
             self._held.add(task.tid)
             return True
@@ -538,6 +550,7 @@ class Tracer:
         if task.call is not None:  # exit_group, or killed inside a call: it never returns
             self._finish(task, task.call, None)
             task.call = None
+        self._leave_watched(task)
         if os.WIFSIGNALED(status):
             exit_event = ExitEvent(
                 seq=self._next_seq(),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from harness.events import ExitEvent, SpawnEvent, SyscallEntry, SyscallEvent
+from harness.events import ExitEvent, SpawnEvent, SyscallEntry
 from harness.schedule import DeterministicSchedule
 
 SERVER = os.getpid()  # a live pid with no SIGCHLD pending: this test process
@@ -14,10 +14,8 @@ def _entry(role: str, name: str, tid: int, **args: object) -> SyscallEntry:
     return SyscallEntry(seq=1, pid=tid, tid=tid, role=role, name=name, args=args)
 
 
-def _returned(role: str, name: str, tid: int, errno: str | None = None) -> SyscallEvent:
-    return SyscallEvent(
-        seq=2, pid=tid, tid=tid, role=role, name=name, args={}, ret=-512 if errno else 3, errno=errno, enter_seq=1
-    )
+def _returned(schedule: DeterministicSchedule, role: str, name: str, tid: int) -> None:
+    schedule.left(_entry(role, name, tid))
 
 
 class Releases:
@@ -52,7 +50,7 @@ def test_the_first_client_goes_when_the_server_first_waits_in_accept() -> None:
 def test_a_child_exit_is_held_until_the_server_waits_again() -> None:
     schedule, releases = _schedule()
     schedule.hold(_entry("main", "accept4", SERVER))
-    schedule.on_event(_returned("main", "accept4", SERVER))  # a connection came: the server works
+    _returned(schedule, "main", "accept4", SERVER)  # a connection came: the server works
     assert schedule.hold(_entry("main.1", "exit_group", 101)) is True
     assert releases.released == []
     schedule.hold(_entry("main", "close", SERVER))  # not a wait: nothing happens
@@ -66,7 +64,7 @@ def test_after_an_interrupting_exit_the_next_client_waits_for_the_servers_next_w
     schedule.hold(_entry("main", "accept4", SERVER))
     _turns(schedule)
     assert schedule.hold(_entry("main.1", "exit_group", 101)) is False  # the server already waits
-    schedule.on_event(_returned("main", "accept4", SERVER, errno="ERESTARTSYS"))
+    _returned(schedule, "main", "accept4", SERVER)
     schedule.on_event(ExitEvent(seq=3, pid=101, tid=101, role="main.1", code=0))
     assert _turns(schedule) == 0
     schedule.hold(_entry("main", "wait4", SERVER, options=["WNOHANG"]))  # the handler reaps: not a wait
@@ -87,7 +85,7 @@ def test_an_exit_that_does_not_disturb_the_server_lets_the_next_client_go_at_onc
 def test_threads_and_grandchildren_are_not_held() -> None:
     schedule, _ = _schedule()
     schedule.hold(_entry("main", "accept4", SERVER))
-    schedule.on_event(_returned("main", "accept4", SERVER))
+    _returned(schedule, "main", "accept4", SERVER)
     assert schedule.hold(_entry("main.1/t1", "exit_group", 102)) is False
     assert schedule.hold(_entry("main.1.1", "exit_group", 103)) is False
 
@@ -96,7 +94,7 @@ def test_the_server_is_whoever_accepts_first() -> None:
     schedule, releases = _schedule()
     assert schedule.hold(_entry("main.1", "exit_group", 50)) is False  # the daemon's launcher, before any accept
     schedule.hold(_entry("main.1.1", "accept4", SERVER))
-    schedule.on_event(_returned("main.1.1", "accept4", SERVER))
+    _returned(schedule, "main.1.1", "accept4", SERVER)
     assert schedule.hold(_entry("main.1.1.1", "exit_group", 104)) is True
     schedule.hold(_entry("main.1.1", "wait4", SERVER, options=[]))  # a blocking wait counts
     assert releases.released == [104]
