@@ -10,11 +10,11 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
-from contextlib import ExitStack
+from collections.abc import Iterator, Sequence
+from contextlib import ExitStack, contextmanager
 
 from harness.errors import HarnessError, TraceInputError, UsageError
-from harness.events import Event, SyscallEntry
+from harness.events import Event, Listener, SyscallEntry
 from harness.strace_format import TextRenderer, render_trace
 from harness.trace import Trace, TraceFileError, event_to_json
 
@@ -110,12 +110,9 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _cmd_trace(args: argparse.Namespace) -> int:
-    from harness.tracer import DEFAULT_SYSCALLS, Tracer
-
-    command = args.cmd[1:] if args.cmd[:1] == ["--"] else args.cmd
-    if not command:
-        raise UsageError("no command to trace: write it after '--', e.g. harness trace -- ./server")
+@contextmanager
+def _trace_outputs(args: argparse.Namespace) -> Iterator[Listener]:
+    """The listener that writes a live run as text (stderr or -o) and as JSON Lines (--jsonl)."""
     with ExitStack() as stack:
         text = stack.enter_context(open(args.output, "w", encoding="utf-8")) if args.output else sys.stderr
         jsonl = stack.enter_context(open(args.jsonl, "w", encoding="utf-8")) if args.jsonl else None
@@ -127,6 +124,17 @@ def _cmd_trace(args: argparse.Namespace) -> int:
             if jsonl is not None and not isinstance(point, SyscallEntry):
                 jsonl.write(event_to_json(point))
 
+        yield listener
+        text.write(renderer.flush())
+
+
+def _cmd_trace(args: argparse.Namespace) -> int:
+    from harness.tracer import DEFAULT_SYSCALLS, Tracer
+
+    command = args.cmd[1:] if args.cmd[:1] == ["--"] else args.cmd
+    if not command:
+        raise UsageError("no command to trace: write it after '--', e.g. harness trace -- ./server")
+    with _trace_outputs(args) as listener:
         tracer = Tracer(
             command,
             syscalls=args.syscalls or DEFAULT_SYSCALLS,
@@ -134,7 +142,6 @@ def _cmd_trace(args: argparse.Namespace) -> int:
             use_syscall_info=False if args.no_syscall_info else None,
         )
         result = tracer.run()
-        text.write(renderer.flush())
     if result.interrupted_by:
         print(f"harness: {result.interrupted_by} received: the traced processes were killed", file=sys.stderr)
     return result.shell_status
@@ -148,19 +155,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     scenario = Scenario(args.connections, args.messages, args.concurrency, args.mode)
     port = free_port()
     command = variant.command(port, args.connections)
-    with ExitStack() as stack:
-        text = stack.enter_context(open(args.output, "w", encoding="utf-8")) if args.output else sys.stderr
-        jsonl = stack.enter_context(open(args.jsonl, "w", encoding="utf-8")) if args.jsonl else None
-        renderer = TextRenderer()
-
-        def listener(point: SyscallEntry | Event) -> None:
-            text.write(renderer.feed(point))
-            text.flush()
-            if jsonl is not None and not isinstance(point, SyscallEntry):
-                jsonl.write(event_to_json(point))
-
+    with _trace_outputs(args) as listener:
         result = run_server(command, variant.protocol, scenario, port=port, timeout=args.timeout, listener=listener)
-        text.write(renderer.flush())
     print(f"{variant.name}: {result.summary()}", file=sys.stderr)
     if not result.ok:
         for failure in result.clients.failures:

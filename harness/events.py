@@ -13,7 +13,7 @@ later part of the project reads; it is documented in the README.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -138,6 +138,10 @@ class SyscallEntry(_TaskEvent):
     name: str
     args: Mapping[str, ArgValue] = field(default_factory=dict)
     """The arguments known at entry: the input ones."""
+
+
+#: Receives each entry and each completed event of a live run, as it happens.
+Listener = Callable[[SyscallEntry | Event], None]
 
 
 class TraceFormatError(ValueError):

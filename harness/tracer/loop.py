@@ -44,6 +44,7 @@ from harness.events import (
     Event,
     ExecEvent,
     ExitEvent,
+    Listener,
     SignalEvent,
     SpawnEvent,
     SyscallEntry,
@@ -86,9 +87,6 @@ _OPTIONS = (
 #: Name to number.  python-ptrace's x86_64 table also lists the x32 ABI's
 #: calls from 512 on under the same names; the native number is the lowest.
 _SYSCALL_NUMBERS = {name: number for number, name in sorted(SYSCALL_NAMES.items(), reverse=True)}
-
-#: Receives each entry and each completed event as it happens.
-Listener = Callable[[SyscallEntry | Event], None]
 
 
 class Controller(Protocol):
