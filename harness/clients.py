@@ -87,12 +87,15 @@ class ClientReport:
     """What the clients of one run saw."""
 
     connections: int
+    """How many clients were asked for."""
+    completed: int
+    """How many of them got every answer they expected."""
     failures: tuple[str, ...]
 
     @property
     def ok(self) -> bool:
-        """Whether every client got the answers it expected."""
-        return not self.failures
+        """Whether every client ran and got the answers it expected."""
+        return not self.failures and self.completed == self.connections
 
 
 def drive(
@@ -112,9 +115,11 @@ def drive(
     is ready for it.  ``stop`` ends the run early (the server died).
     """
     failures: list[str] = []
+    completed = 0
     lock = threading.Lock()
 
     def one(index: int) -> None:
+        nonlocal completed
         if stop is not None and stop.is_set():
             return
         try:
@@ -126,6 +131,9 @@ def drive(
         except (OSError, ClientError, ValueError) as error:
             with lock:
                 failures.append(f"client {index}: {error}")
+        else:
+            with lock:
+                completed += 1
 
     if concurrency <= 1:
         for index in range(connections):
@@ -133,4 +141,4 @@ def drive(
     else:
         with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="client") as pool:
             list(pool.map(one, range(connections)))
-    return ClientReport(connections, tuple(failures))
+    return ClientReport(connections, completed, tuple(failures))

@@ -71,8 +71,14 @@ class RunResult:
             ending = f"server killed by {self.exit_signal}"
         else:
             ending = f"server exited with {self.exit_code}"
-        failures = f", {len(self.clients.failures)} client failures" if self.clients.failures else ", clients ok"
-        return f"{self.clients.connections} connections{failures}, {ending}, {len(self.trace)} events"
+        clients = self.clients
+        if clients.failures:
+            outcome = f"{clients.connections} connections, {len(clients.failures)} client failures"
+        elif clients.completed < clients.connections:
+            outcome = f"{clients.completed} of {clients.connections} connections made"
+        else:
+            outcome = f"{clients.connections} connections, clients ok"
+        return f"{outcome}, {ending}, {len(self.trace)} events"
 
 
 def free_port() -> int:
@@ -170,5 +176,5 @@ def run_server(
         timed_out = expired.is_set()
         output.seek(0)
         server_output = output.read().decode(errors="replace")
-    report = reports[0] if reports else ClientReport(scenario.connections, ("the clients never ran",))
+    report = reports[0] if reports else ClientReport(scenario.connections, 0, ())
     return RunResult(result.trace, report, server_output, result.exit_code, result.exit_signal, timed_out)

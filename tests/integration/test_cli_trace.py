@@ -117,3 +117,44 @@ def test_show_names_the_line_of_a_broken_trace(tmp_path: Path) -> None:
     assert done.returncode == 65
     assert done.stderr.startswith(f"harness: {broken}:2: not JSON:")
     assert "Traceback" not in done.stderr
+
+
+def test_run_prints_the_trace_and_a_summary(ptrace_permitted: None, tmp_path: Path) -> None:
+    jsonl = tmp_path / "run.jsonl"
+    done = subprocess.run(
+        [*HARNESS, "run", "fork_sigchld", "--connections", "2", "--jsonl", str(jsonl)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert done.returncode == 0, done.stderr
+    assert "rt_sigreturn() = -1 EINTR (Interrupted system call)" in done.stderr
+    assert done.stderr.splitlines()[-1].startswith("fork_sigchld: 2 connections, clients ok, server exited with 0, ")
+    assert any(line.get("errno") == "ERESTARTSYS" for line in map(json.loads, jsonl.read_text().splitlines()))
+
+
+def test_run_of_a_failing_server_shows_its_output(ptrace_permitted: None, tmp_path: Path) -> None:
+    servers = tmp_path / "servers"
+    servers.mkdir()
+    (servers / "broken.py").write_text("import sys\nprint('cannot bind: port taken', file=sys.stderr)\nsys.exit(3)\n")
+    done = subprocess.run(
+        [*HARNESS, "run", "broken"],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "HARNESS_SERVERS": str(servers)},
+    )
+
+    assert done.returncode == 1
+    assert "broken: 0 of 3 connections made, server exited with 3" in done.stderr
+    assert "server output:\n  cannot bind: port taken\n" in done.stderr
+
+
+def test_run_refuses_concurrency_in_deterministic_mode() -> None:
+    done = subprocess.run(
+        [*HARNESS, "run", "fork_sigchld", "--concurrency", "4"], capture_output=True, text=True, check=False
+    )
+
+    assert done.returncode == 2
+    assert "deterministic mode serves one connection at a time; use --mode free" in done.stderr
