@@ -3,23 +3,27 @@
 Whether a blocking ``accept`` is interrupted by SIGCHLD depends on timing:
 only a SIGCHLD that arrives while the parent blocks in accept interrupts
 it.  A trace assertion in CI must not depend on luck, so in deterministic
-mode the harness orders the run itself, one connection at a time:
+mode the harness orders the run itself:
 
-1. The first client connects only once the server has entered its first
-   waiting call (accept, poll...).
-2. A connection's child that reaches ``exit_group`` is held at that entry
-   (a syscall-entry stop the tracer does not resume) until the server is
-   inside a waiting call; then it is released, so its exit and the SIGCHLD
-   it causes always find the server blocked.  It is also held until its own
-   other threads have ended: CPython's ``Thread.join`` returns before the
-   joined thread's ``exit`` call, and an ``exit_group`` released at once
-   would sometimes kill that thread first.
-3. Once the child's exit has been reported, the next client may connect:
-   at once if no SIGCHLD is on its way to the server (SIGCHLD ignored, the
-   kernel reaped the child), else only when the server has dealt with it
-   and entered its next waiting call.
+1. A process that reaches ``exit_group`` while its parent lives is held at
+   that entry (a syscall-entry stop the tracer does not resume) until the
+   parent is inside a waiting call (accept, poll, a blocking wait4...), and
+   until the process's own other threads have ended (CPython's
+   ``Thread.join`` returns before the joined thread's ``exit`` call, and an
+   ``exit_group`` let go at once would sometimes kill that thread first).
+   Then it is released, so its exit and the SIGCHLD it causes always find
+   the parent blocked.  A parent's held children are released one at a
+   time: the next one once the previous one's exit has been reported.
+2. The server is the first process that waits for a connection.  The first
+   client connects once it does; the next client once the previous
+   connection's child has exited and, when a SIGCHLD is on its way to the
+   server (read from ``/proc/PID/status``), once the server has dealt with
+   it and waits again.  So connections are served one at a time.
 
-Nothing here sleeps: every step waits for a stop the tracer reports.
+Nothing here sleeps: every step waits for a stop the tracer reports.  A
+parent that blocks in a call not listed below while its child exits (a read
+on a pipe from that child, say) would never let the child go, and the run
+would reach its time limit: such programs need free mode.
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ from collections.abc import Callable
 
 from harness import kernel
 from harness.events import Event, ExitEvent, SpawnEvent, SyscallEntry
-from harness.roles import parent_role
+from harness.roles import ROOT_ROLE, parent_role
 
 #: Calls in which a server waits for a connection or a child: a child's exit
 #: released while the server is in one of them finds it blocked.
@@ -68,10 +72,12 @@ def _sigchld_pending(pid: int) -> bool:
 
 
 class DeterministicSchedule:
-    """A :class:`harness.tracer.Controller` that serialises connections, children's exits and SIGCHLD.
+    """A :class:`harness.tracer.Controller` that orders exits, SIGCHLD and connections.
 
-    ``release`` is the tracer's own method, given once the tracer exists.
-    Clients call :meth:`wait_for_turn` before connecting.
+    ``release_task`` is the tracer's own ``release``, given once the tracer
+    exists.  Clients call :meth:`wait_for_turn` before connecting.  The
+    tracer calls :meth:`hold` and :meth:`left`; the run's listener passes
+    every event to :meth:`on_event`.
     """
 
     watched = WAITING_CALLS
@@ -80,15 +86,14 @@ class DeterministicSchedule:
         self.release_task: Callable[[int], None] | None = None
         self._turns = threading.Semaphore(0)
         self._server: str | None = None
-        self._server_pid = 0
-        self._server_waiting = False
-        self._held: int | None = None
-        self._held_pid = 0
+        self._first_turn = True
+        self._turn_at_next_wait = False
+        self._waiting: set[str] = set()  # process roles inside a waiting call
+        self._alive: set[str] = {ROOT_ROLE}  # process roles that have not exited
         self._threads: dict[int, set[int]] = {}  # pid -> its live threads other than the main one
-        self._exiting: int | None = None  # a released child whose exit is still to be reported
-        self._next_at_reentry = False
-        self._first = True
-        self.aborted = threading.Event()
+        self._held: dict[str, list[SyscallEntry]] = {}  # parent role -> its children held at exit_group
+        self._exiting: dict[int, str] = {}  # tid of a released child -> its parent's role
+        self._pids: dict[str, int] = {}  # process role -> pid
 
     # -- what clients call ----------------------------------------------------
 
@@ -98,64 +103,92 @@ class DeterministicSchedule:
 
     def abort(self) -> None:
         """Unblock every waiting client: the run is ending."""
-        self.aborted.set()
         self._turns.release(1 << 16)
 
     # -- what the tracer calls ------------------------------------------------
 
     def hold(self, entry: SyscallEntry) -> bool:
-        """Hold a connection's child at its exit until the server waits; note the server's waits."""
-        if entry.name == "exit_group" and self._is_connection_child(entry.role):
-            if self._server_waiting and not self._threads.get(entry.pid):
-                self._exiting = entry.tid
-                return False
-            self._held, self._held_pid = entry.tid, entry.pid
-            return True
+        """Hold an exiting process until its parent waits; note every process's waits."""
+        if entry.name == "exit_group" and entry.tid == entry.pid:
+            parent = parent_role(entry.role)
+            if parent in self._alive:
+                self._held.setdefault(parent, []).append(entry)
+                return self._next_ready(parent) is not entry
+        self._pids.setdefault(entry.role, entry.pid)
         if self._server is None and entry.name in _ACCEPT_CALLS:
-            self._server, self._server_pid = entry.role, entry.pid
-        if entry.role != self._server or not self._is_wait(entry):
-            return False
-        self._server_waiting = True
-        if self._held is not None:
-            self._release_when_ready()
-        elif self._first or self._next_at_reentry:
-            self._first = self._next_at_reentry = False
-            self._turns.release()
+            self._server = entry.role
+        if self._is_wait(entry) and "/" not in entry.role:
+            self._waiting.add(entry.role)
+            released = self._release_next(entry.role)
+            if not released and entry.role == self._server and (self._first_turn or self._turn_at_next_wait):
+                self._first_turn = self._turn_at_next_wait = False
+                self._turns.release()
         return False
 
     def left(self, entry: SyscallEntry) -> None:
-        """The server's waiting call returned: it works until its next wait."""
-        if entry.role == self._server:
-            self._server_waiting = False
+        """A waiting call returned: that process works until its next wait."""
+        self._waiting.discard(entry.role)
 
     def on_event(self, event: Event) -> None:
-        """Follow the children's threads and the released child's exit."""
-        if isinstance(event, SpawnEvent) and event.thread:
-            self._threads.setdefault(event.child_pid, set()).add(event.child_tid)
+        """Follow processes, threads, and the exits of released children."""
+        if isinstance(event, SpawnEvent):
+            if event.thread:
+                self._threads.setdefault(event.child_pid, set()).add(event.child_tid)
+            else:
+                self._alive.add(event.child_role)
+                self._pids[event.child_role] = event.child_pid
         elif isinstance(event, ExitEvent) and event.tid != event.pid:
             self._threads.get(event.pid, set()).discard(event.tid)
-            if self._held is not None:
-                self._release_when_ready()
-        elif isinstance(event, ExitEvent) and event.tid == self._exiting:
-            self._exiting = None
-            if _sigchld_pending(self._server_pid) or not self._server_waiting:
-                self._next_at_reentry = True  # the server is (or will be) interrupted: wait for its next wait
-            else:
-                self._turns.release()
+            for parent, held in list(self._held.items()):
+                if held and held[0].pid == event.pid:
+                    self._release_next(parent)
+        elif isinstance(event, ExitEvent):
+            self._alive.discard(event.role)
+            for orphan in self._held.pop(event.role, []):  # re-parented: nobody to wait for
+                self._release(orphan)
+            waiter = self._exiting.pop(event.tid, None)
+            if waiter is not None:
+                self._after_child_exit(waiter)
 
     # -- helpers -------------------------------------------------------------
 
-    def _release_when_ready(self) -> None:
-        """Let the held child exit once the server waits and the child's other threads have ended."""
-        if self._held is None or not self._server_waiting or self._threads.get(self._held_pid):
-            return
-        held, self._held = self._held, None
-        self._exiting = held
-        assert self.release_task is not None
-        self.release_task(held)
+    def _next_ready(self, parent: str) -> SyscallEntry | None:
+        """Take the first held child of ``parent`` if it may exit now: the parent waits, its threads are gone."""
+        held = self._held.get(parent)
+        if not held or parent not in self._waiting or self._threads.get(held[0].pid):
+            return None
+        if parent in self._exiting.values():
+            return None  # one at a time: the previous exit is still to be reported
+        entry = held.pop(0)
+        self._exiting[entry.tid] = parent
+        return entry
 
-    def _is_connection_child(self, role: str) -> bool:
-        return self._server is not None and "/" not in role and parent_role(role) == self._server
+    def _release_next(self, parent: str) -> bool:
+        """Let the next held child of ``parent`` exit, if it may."""
+        entry = self._next_ready(parent)
+        if entry is not None:
+            self._release(entry)
+        return entry is not None
+
+    def _release(self, entry: SyscallEntry) -> None:
+        assert self.release_task is not None
+        self.release_task(entry.tid)
+
+    def _after_child_exit(self, parent: str) -> None:
+        """A released child's exit was reported: go on with the parent's next child or the next client.
+
+        When a SIGCHLD is on its way to the parent, its current wait is
+        about to end: what comes next waits for the parent's next wait.
+        """
+        pid = self._pids.get(parent)
+        if pid is not None and _sigchld_pending(pid):
+            self._waiting.discard(parent)
+        if self._release_next(parent) or parent != self._server:
+            return
+        if parent in self._waiting:
+            self._turns.release()
+        else:
+            self._turn_at_next_wait = True
 
     @staticmethod
     def _is_wait(entry: SyscallEntry) -> bool:

@@ -90,14 +90,55 @@ def test_threads_and_grandchildren_are_not_held() -> None:
     assert schedule.hold(_entry("main.1.1", "exit_group", 103)) is False
 
 
+def _spawned(schedule: DeterministicSchedule, parent: str, child: str, pid: int) -> None:
+    schedule.on_event(
+        SpawnEvent(
+            seq=1, pid=1, tid=1, role=parent, child_pid=pid, child_tid=pid, child_role=child, via="clone", thread=False
+        )
+    )
+
+
+def test_any_exit_waits_for_its_parent_to_wait() -> None:
+    schedule, releases = _schedule()
+    _spawned(schedule, "main", "main.1", 50)
+    assert schedule.hold(_entry("main.1", "exit_group", 50)) is True  # the daemon's middle process
+    schedule.hold(_entry("main", "wait4", SERVER, options=["WNOHANG"]))  # polling is not waiting
+    assert releases.released == []
+    schedule.hold(_entry("main", "wait4", SERVER, options=[]))
+    assert releases.released == [50]
+
+
+def test_an_orphans_exit_is_not_held() -> None:
+    schedule, _ = _schedule()
+    _spawned(schedule, "main", "main.1", 50)
+    _spawned(schedule, "main.1", "main.1.1", 51)
+    schedule.on_event(ExitEvent(seq=3, pid=50, tid=50, role="main.1", code=0))
+    assert schedule.hold(_entry("main.1.1", "exit_group", 51)) is False
+
+
 def test_the_server_is_whoever_accepts_first() -> None:
     schedule, releases = _schedule()
-    assert schedule.hold(_entry("main.1", "exit_group", 50)) is False  # the daemon's launcher, before any accept
+    _spawned(schedule, "main.1", "main.1.1", SERVER)
     schedule.hold(_entry("main.1.1", "accept4", SERVER))
+    assert _turns(schedule) == 1
     _returned(schedule, "main.1.1", "accept4", SERVER)
+    _spawned(schedule, "main.1.1", "main.1.1.1", 104)
     assert schedule.hold(_entry("main.1.1.1", "exit_group", 104)) is True
     schedule.hold(_entry("main.1.1", "wait4", SERVER, options=[]))  # a blocking wait counts
     assert releases.released == [104]
+
+
+def test_held_children_of_one_parent_go_one_at_a_time() -> None:
+    schedule, releases = _schedule()
+    schedule.hold(_entry("main", "accept4", SERVER))
+    _returned(schedule, "main", "accept4", SERVER)
+    for child, pid in (("main.1", 101), ("main.2", 102)):
+        _spawned(schedule, "main", child, pid)
+        assert schedule.hold(_entry(child, "exit_group", pid)) is True
+    schedule.hold(_entry("main", "wait4", SERVER, options=[]))
+    assert releases.released == [101]
+    schedule.on_event(ExitEvent(seq=9, pid=101, tid=101, role="main.1", code=0))
+    assert releases.released == [101, 102]
 
 
 def test_a_child_exit_waits_for_the_childs_other_threads() -> None:
