@@ -89,10 +89,13 @@ def test_variant_answers_its_clients_without_the_tracer(name: str) -> None:
     with subprocess.Popen(
         variant.command(port, CONNECTIONS), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     ) as server:
-        assert server.stdout is not None
-        assert server.stdout.readline() == f"listening on 127.0.0.1:{port}\n"
-        report = drive(("127.0.0.1", port), PROTOCOLS[variant.protocol], connections=CONNECTIONS, messages=2)
-        assert server.wait(timeout=60) == 0
+        try:
+            assert server.stdout is not None
+            assert server.stdout.readline() == f"listening on 127.0.0.1:{port}\n"
+            report = drive(("127.0.0.1", port), PROTOCOLS[variant.protocol], connections=CONNECTIONS, messages=2)
+            assert server.wait(timeout=60) == 0
+        finally:
+            server.kill()  # a server that failed its clients must not outlive the test
     assert report.ok, report.failures
 
 
