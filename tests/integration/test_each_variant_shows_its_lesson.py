@@ -9,8 +9,11 @@ accept shows exactly two interruptions.
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from conftest import missing
@@ -52,6 +55,37 @@ def traced_run(variant: Variant, scenario: Scenario | None = None) -> RunResult:
     result = run_server(variant.command(port, scenario.connections), variant.protocol, scenario, port=port)
     assert result.ok, f"{result.summary()}\n{result.clients.failures}\n{result.server_output}"
     return result
+
+
+def _listener_pid(port: int) -> int:
+    """The pid of the process listening on a loopback port, from /proc (the daemon's own pid)."""
+    inodes = set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        if fields[1].endswith(f":{port:04X}") and fields[3] == "0A":  # 0A: LISTEN
+            inodes.add(f"socket:[{fields[9]}]")
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            try:
+                if any(os.readlink(fd) in inodes for fd in (proc / "fd").iterdir()):
+                    return int(proc.name)
+            except OSError:
+                continue
+    raise AssertionError(f"nobody listens on port {port}")
+
+
+def _wait_gone(pid: int) -> None:
+    """Wait until a process that is not our child has ended (pidfd: no polling, no sleep)."""
+    import select
+
+    try:
+        fd = os.pidfd_open(pid)
+    except ProcessLookupError:
+        return
+    try:
+        assert select.select([fd], [], [], 60)[0], f"process {pid} still runs 60 s after SIGTERM"
+    finally:
+        os.close(fd)
 
 
 def calls(trace: Trace, role: str, name: str) -> list[SyscallEvent]:
@@ -231,3 +265,34 @@ def test_free_mode_serves_concurrent_clients(ptrace_permitted: None) -> None:
     result = traced_run(find_variant("fork_sigchld"), Scenario(connections=20, concurrency=5, mode="free"))
     assert len(children(result.trace, "main")) == 20
     assert all(isinstance(result.trace.exit_of(s.child_role), ExitEvent) for s in children(result.trace, "main"))
+
+
+@pytest.mark.parametrize("name", sorted(list_variants()))
+def test_variant_exits_cleanly_on_sigterm(name: str) -> None:
+    variant = find_variant(name)
+    if variant.is_c:
+        from harness.variants import NoCompiler
+
+        try:
+            variant.command(0, 0)
+        except NoCompiler as error:
+            missing(str(error))
+    port = free_port()
+    with subprocess.Popen(
+        variant.command(port, 0), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    ) as server:
+        try:
+            assert server.stdout is not None
+            assert server.stdout.readline() == f"listening on 127.0.0.1:{port}\n"
+            if name == "daemon_double_fork":  # the launcher has exited: signal the daemon, found by its port
+                assert server.wait(timeout=60) == 0
+                target = _listener_pid(port)
+            else:
+                target = server.pid
+            os.kill(target, signal.SIGTERM)
+            if name != "daemon_double_fork":
+                assert server.wait(timeout=60) == 0
+            else:
+                _wait_gone(target)
+        finally:
+            server.kill()
