@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from harness.clients import PROTOCOLS, ClientReport, drive
 from harness.errors import UsageError
 from harness.events import Event, SyscallEntry
-from harness.schedule import _ACCEPT_CALLS, DeterministicSchedule
+from harness.schedule import ACCEPT_CALLS, DeterministicSchedule
 from harness.trace import Trace
 from harness.tracer import Listener, Tracer
 
@@ -91,7 +91,7 @@ def free_port() -> int:
 class _ReadyWatch:
     """Free mode's controller: holds nothing, notes when the server first waits for a connection."""
 
-    watched = _ACCEPT_CALLS
+    watched = ACCEPT_CALLS
 
     def __init__(self) -> None:
         self.ready = threading.Event()

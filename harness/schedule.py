@@ -55,7 +55,9 @@ WAITING_CALLS = frozenset(
         "exit_group",
     }
 )
-_ACCEPT_CALLS = frozenset({"accept", "accept4", "poll", "ppoll", "select", "pselect6", "epoll_wait", "epoll_pwait"})
+#: Calls in which a server waits for its next connection: the first process
+#: to enter one is the server (a Python socket with a timeout polls first).
+ACCEPT_CALLS = frozenset({"accept", "accept4", "poll", "ppoll", "select", "pselect6", "epoll_wait", "epoll_pwait"})
 _SIGCHLD_BIT = 1 << (kernel.SIGNAL_NUMBERS["SIGCHLD"] - 1)
 
 
@@ -115,7 +117,7 @@ class DeterministicSchedule:
                 self._held.setdefault(parent, []).append(entry)
                 return self._next_ready(parent) is not entry
         self._pids.setdefault(entry.role, entry.pid)
-        if self._server is None and entry.name in _ACCEPT_CALLS:
+        if self._server is None and entry.name in ACCEPT_CALLS:
             self._server = entry.role
         if self._is_wait(entry) and "/" not in entry.role:
             self._waiting.add(entry.role)

@@ -25,6 +25,7 @@ Facts about ptrace stops that this loop relies on (ptrace(2)):
 from __future__ import annotations
 
 import contextlib
+import difflib
 import errno as errno_codes
 import os
 import signal
@@ -129,8 +130,6 @@ def _argument_names(name: str) -> tuple[str, ...]:
 
 def check_syscalls(names: Collection[str]) -> None:
     """Reject unknown syscall names with the nearest real one."""
-    import difflib
-
     for name in names:
         if name not in _SYSCALL_NUMBERS:
             close = difflib.get_close_matches(name, _SYSCALL_NUMBERS, n=1)

@@ -23,7 +23,7 @@ from harness.events import ExitEvent, SignalEvent, SpawnEvent, SyscallEvent
 from harness.run import RunResult, Scenario, free_port, run_server
 from harness.trace import Trace
 from harness.tracer import syscall_number
-from harness.variants import Variant, find_variant, list_variants
+from harness.variants import NoCompiler, Variant, find_variant, list_variants
 
 CONNECTIONS = 3
 INTERRUPTIONS = CONNECTIONS - 1  # the last child exits while the server reaps with SIGCHLD blocked
@@ -36,20 +36,23 @@ def run_of(ptrace_permitted: None) -> Callable[[str], RunResult]:
 
     def get(name: str) -> RunResult:
         if name not in cache:
-            cache[name] = traced_run(find_variant(name))
+            cache[name] = traced_run(runnable(name))
         return cache[name]
 
     return get
 
 
-def traced_run(variant: Variant, scenario: Scenario | None = None) -> RunResult:
-    if variant.is_c:
-        from harness.variants import NoCompiler
+def runnable(name: str) -> Variant:
+    """The variant called ``name``, its C build done; a skip (or CI failure) without a compiler."""
+    variant = find_variant(name)
+    try:
+        variant.command(0, 0)
+    except NoCompiler as error:
+        missing(str(error))
+    return variant
 
-        try:
-            variant.command(0, 0)
-        except NoCompiler as error:
-            missing(str(error))
+
+def traced_run(variant: Variant, scenario: Scenario | None = None) -> RunResult:
     port = free_port()
     scenario = scenario or Scenario(connections=CONNECTIONS)
     result = run_server(variant.command(port, scenario.connections), variant.protocol, scenario, port=port)
@@ -111,14 +114,7 @@ def children(trace: Trace, role: str) -> list[SpawnEvent]:
 
 @pytest.mark.parametrize("name", sorted(list_variants()))
 def test_variant_answers_its_clients_without_the_tracer(name: str) -> None:
-    variant = find_variant(name)
-    if variant.is_c:
-        from harness.variants import NoCompiler
-
-        try:
-            variant.command(0, 0)
-        except NoCompiler as error:
-            missing(str(error))
+    variant = runnable(name)
     port = free_port()
     with subprocess.Popen(
         variant.command(port, CONNECTIONS), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
@@ -269,14 +265,7 @@ def test_free_mode_serves_concurrent_clients(ptrace_permitted: None) -> None:
 
 @pytest.mark.parametrize("name", sorted(list_variants()))
 def test_variant_exits_cleanly_on_sigterm(name: str) -> None:
-    variant = find_variant(name)
-    if variant.is_c:
-        from harness.variants import NoCompiler
-
-        try:
-            variant.command(0, 0)
-        except NoCompiler as error:
-            missing(str(error))
+    variant = runnable(name)
     port = free_port()
     with subprocess.Popen(
         variant.command(port, 0), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
