@@ -148,6 +148,8 @@ class TraceResult:
     """The signal that killed the command, when it was killed."""
     interrupted_by: str | None = None
     """The signal that made the harness end the run early (SIGINT, SIGTERM)."""
+    stops: int = 0
+    """How many ptrace stops and exits the tracer handled: the cost driver of tracing."""
 
     @property
     def shell_status(self) -> int:
@@ -254,6 +256,7 @@ class Tracer:
         self._stop_signal: int | None = None
         self._waiting = False
         self._killing = False
+        self._stops = 0
         self._root = 0
         self._error_pipe: int | None = None
 
@@ -266,7 +269,7 @@ class Tracer:
         interrupted = kernel.signal_name(self._stop_signal) if self._stop_signal else None
         code = os.WEXITSTATUS(root_status) if os.WIFEXITED(root_status) else None
         killed = kernel.signal_name(os.WTERMSIG(root_status)) if os.WIFSIGNALED(root_status) else None
-        return TraceResult(Trace(tuple(self._events)), code, killed, interrupted)
+        return TraceResult(Trace(tuple(self._events)), code, killed, interrupted, self._stops)
 
     def _run(self) -> int:
         root, self._error_pipe = start_stopped(self._argv, self._env, self._stdio)
@@ -313,6 +316,7 @@ class Tracer:
             if reported is None:
                 continue
             tid, status = reported
+            self._stops += 1
             task = self._tasks.get(tid)
             if os.WIFSTOPPED(status):
                 if task is None:
