@@ -58,6 +58,19 @@ def tracers() -> dict[str, Callable[[list[str]], list[str]]]:
             *command,
         ],
     }
+    found["harness trace --seccomp"] = lambda command: [
+        sys.executable,
+        "-m",
+        "harness",
+        "trace",
+        "--seccomp",
+        "-o",
+        os.devnull,
+        "--syscalls",
+        SYSCALLS,
+        "--",
+        *command,
+    ]
     strace = shutil.which("strace")
     if strace:
         found["strace -f"] = lambda command: [

@@ -72,6 +72,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="tell syscall entry from exit by counting stops instead of PTRACE_GET_SYSCALL_INFO "
         "(the fallback for kernels older than 5.3)",
     )
+    trace.add_argument(
+        "--seccomp",
+        action="store_true",
+        help="stop the tracee only at the recorded calls, with a seccomp-BPF filter (as strace --seccomp-bpf); "
+        "falls back to stepping every call where seccomp cannot be used",
+    )
     trace.add_argument("cmd", nargs=argparse.REMAINDER, metavar="-- CMD [ARGS...]", help="the command to trace")
     trace.set_defaults(run=_cmd_trace)
 
@@ -97,6 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--jsonl", metavar="FILE", help="also write the events as JSON Lines to FILE")
     run.add_argument("-o", "--output", metavar="TEXTFILE", help="write the text trace to TEXTFILE, not stderr")
+    run.add_argument("--seccomp", action="store_true", help="use the seccomp-BPF prefilter (see harness trace --help)")
     run.add_argument("--timeout", type=float, default=60.0, metavar="SECONDS", help="time limit (default 60)")
     run.set_defaults(run=_cmd_run)
 
@@ -140,6 +147,7 @@ def _cmd_trace(args: argparse.Namespace) -> int:
             syscalls=args.syscalls or DEFAULT_SYSCALLS,
             listener=listener,
             use_syscall_info=False if args.no_syscall_info else None,
+            seccomp=args.seccomp,
         )
         result = tracer.run()
     if result.interrupted_by:
@@ -156,7 +164,15 @@ def _cmd_run(args: argparse.Namespace) -> int:
     port = free_port()
     command = variant.command(port, args.connections)
     with _trace_outputs(args) as listener:
-        result = run_server(command, variant.protocol, scenario, port=port, timeout=args.timeout, listener=listener)
+        result = run_server(
+            command,
+            variant.protocol,
+            scenario,
+            port=port,
+            timeout=args.timeout,
+            listener=listener,
+            seccomp=args.seccomp,
+        )
     print(f"{variant.name}: {result.summary()}", file=sys.stderr)
     if not result.ok:
         for failure in result.clients.failures:

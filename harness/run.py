@@ -112,6 +112,7 @@ def run_server(
     port: int,
     timeout: float = 60.0,
     listener: Listener | None = None,
+    seccomp: bool = False,
 ) -> RunResult:
     """Trace ``command`` (already bound to ``port``) while clients of ``protocol`` use it."""
     client = PROTOCOLS[protocol]
@@ -131,6 +132,7 @@ def run_server(
             listener=on_point,
             controller=schedule or watch,
             stdio=(None, output.fileno(), output.fileno()),
+            seccomp=seccomp,
         )
         if schedule is not None:
             schedule.release_task = tracer.release

@@ -77,12 +77,13 @@ class Run:
 def traced(ptrace_permitted: None) -> Callable[..., Run]:
     """Run a command under the tracer, capturing its output."""
 
-    def run(argv: Sequence[str | Path], *, use_syscall_info: bool | None = None) -> Run:
+    def run(argv: Sequence[str | Path], *, use_syscall_info: bool | None = None, seccomp: bool = False) -> Run:
         with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
             tracer = Tracer(
                 [str(arg) for arg in argv],
                 stdio=(None, out.fileno(), err.fileno()),
                 use_syscall_info=use_syscall_info,
+                seccomp=seccomp,
             )
             result = tracer.run()
             out.seek(0)

@@ -54,6 +54,7 @@ from harness.events import (
 from harness.roles import ROOT_ROLE, RoleBook, process_role
 from harness.trace import Trace
 from harness.tracer import ptrace_ext
+from harness.tracer.seccomp_filter import filter_installer
 from harness.tracer.spawn import exec_error, start_stopped
 
 #: The calls a fork-per-connection server's story is told with.
@@ -116,6 +117,15 @@ class Controller(Protocol):
 def known_syscalls() -> frozenset[str]:
     """Every syscall name of this architecture, from python-ptrace's table."""
     return frozenset(_SYSCALL_NUMBERS)
+
+
+def _has_syscall_info() -> bool:
+    """Whether the kernel has PTRACE_GET_SYSCALL_INFO (Linux 5.3), which the seccomp mode needs."""
+    release = os.uname().release.split(".")
+    try:
+        return (int(release[0]), int(release[1].split("-")[0])) >= (5, 3)
+    except (IndexError, ValueError):
+        return False
 
 
 def syscall_number(name: str) -> int:
@@ -221,7 +231,9 @@ class Tracer:
     PTRACE_GET_SYSCALL_INFO; by default it is used where the kernel has it.
     ``stdio`` redirects the command's stdin, stdout and stderr to the given
     descriptors (None keeps the harness's own).  ``controller`` may hold
-    tasks at chosen syscall entries (see :class:`Controller`).
+    tasks at chosen syscall entries (see :class:`Controller`).  ``seccomp``
+    asks for the seccomp-BPF prefilter (see :mod:`.seccomp_filter`); where it
+    cannot be used, every call is stepped and :attr:`uses_seccomp` is False.
     """
 
     def __init__(
@@ -234,12 +246,17 @@ class Tracer:
         use_syscall_info: bool | None = None,
         stdio: Sequence[int | None] = (None, None, None),
         controller: Controller | None = None,
+        seccomp: bool = False,
     ) -> None:
         check_syscalls(syscalls)
         check_syscalls(controller.watched if controller else ())
         self._controller = controller
         self._watched = {_SYSCALL_NUMBERS[name]: name for name in (controller.watched if controller else ())}
         self._held: set[int] = set()
+        stopped_at = set(syscalls) | set(controller.watched if controller else ())
+        self._install_filter = filter_installer(stopped_at) if seccomp and _has_syscall_info() else None
+        if use_syscall_info is False:
+            self._install_filter = None
         self._stdio = tuple(stdio)
         self._argv = list(argv)
         self._env = dict(os.environ if env is None else env)
@@ -272,7 +289,7 @@ class Tracer:
         return TraceResult(Trace(tuple(self._events)), code, killed, interrupted, self._stops)
 
     def _run(self) -> int:
-        root, self._error_pipe = start_stopped(self._argv, self._env, self._stdio)
+        root, self._error_pipe = start_stopped(self._argv, self._env, self._stdio, self._install_filter)
         self._root = root
         self._seen.add(root)
         try:
@@ -293,7 +310,8 @@ class Tracer:
                 f"(it ended with status {status:#x} before its first stop)"
             )
         try:
-            binding.ptrace_setoptions(root, _OPTIONS)
+            seccomp = ptrace_ext.PTRACE_O_TRACESECCOMP if self._install_filter else 0
+            binding.ptrace_setoptions(root, _OPTIONS | seccomp)
         except PtraceError as error:
             if error.errno == errno_codes.EPERM:
                 raise PtraceNotPermitted(
@@ -363,6 +381,9 @@ class Tracer:
         if stopsig == _SYSCALL_TRAP:
             if self._on_syscall(task):
                 self._resume(task.tid, 0)
+        elif stopsig == signal.SIGTRAP and status >> 16 == ptrace_ext.PTRACE_EVENT_SECCOMP:
+            if self._on_syscall(task):  # a traced call's entry, reported by the filter
+                self._resume(task.tid, 0)
         elif stopsig == signal.SIGTRAP and status >> 16:
             self._on_ptrace_event(task, status >> 16)
             self._resume(task.tid, 0)
@@ -379,6 +400,7 @@ class Tracer:
             if stop is None:
                 return True
             entry, nr, raw, ret = stop.entry, stop.nr, stop.args, stop.ret
+            task.in_syscall = entry
         else:
             regs = binding.ptrace_getregs(task.tid)
             entry = not task.in_syscall
@@ -578,8 +600,22 @@ class Tracer:
         if self._listener is not None:
             self._listener(event)
 
+    @property
+    def uses_seccomp(self) -> bool:
+        """Whether the seccomp prefilter is in use (asked for, and available here)."""
+        return self._install_filter is not None
+
     def _resume(self, tid: int, signum: int) -> None:
+        """Let a task go on: to its next syscall stop, or with the filter, to its next traced call.
+
+        With the filter, a task inside a traced call is resumed with
+        PTRACE_SYSCALL, to stop at that call's exit; any other with PTRACE_CONT.
+        """
         try:
+            task = self._tasks.get(tid)
+            if self._install_filter is not None and not (task is not None and task.in_syscall):
+                binding.ptrace_cont(tid, signum)
+                return
             binding.ptrace_syscall(tid, signum)
         except PtraceError as error:
             if error.errno != errno_codes.ESRCH:  # ESRCH: killed meanwhile; its exit follows

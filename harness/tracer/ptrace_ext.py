@@ -2,7 +2,8 @@
 
 python-ptrace 0.9.9 binds the classic requests (PTRACE_SYSCALL,
 PTRACE_GETSIGINFO, PTRACE_GETEVENTMSG...) but not PTRACE_GET_SYSCALL_INFO
-(Linux 5.3), nor the PTRACE_O_EXITKILL option (Linux 3.8), nor prctl.  They
+(Linux 5.3), nor the PTRACE_O_EXITKILL and PTRACE_O_TRACESECCOMP options,
+nor prctl.  They
 are added here and nowhere else.
 """
 
@@ -24,6 +25,8 @@ PTRACE_SYSCALL_INFO_ENTRY = 1
 PTRACE_SYSCALL_INFO_EXIT = 2
 PTRACE_SYSCALL_INFO_SECCOMP = 3
 PTRACE_O_EXITKILL = 0x00100000
+PTRACE_O_TRACESECCOMP = 0x00000080
+PTRACE_EVENT_SECCOMP = 7
 
 # include/uapi/linux/audit.h: the architecture a syscall-info stop reports.
 AUDIT_ARCH_X86_64 = 0xC000003E
@@ -87,6 +90,9 @@ class SyscallInfoReader:
         if info.op == PTRACE_SYSCALL_INFO_ENTRY:
             entry = info.data.entry
             return SyscallStop(True, entry.nr, tuple(entry.args), 0)
+        if info.op == PTRACE_SYSCALL_INFO_SECCOMP:  # an entry, reported by the seccomp filter
+            seccomp = info.data.seccomp
+            return SyscallStop(True, seccomp.nr, tuple(seccomp.args), 0)
         if info.op == PTRACE_SYSCALL_INFO_EXIT:
             return SyscallStop(False, -1, (), info.data.exit.rval)
         return None

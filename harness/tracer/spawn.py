@@ -19,7 +19,7 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from ptrace.binding import func as binding
 
@@ -42,13 +42,17 @@ def resolve_command(argv: Sequence[str], env: Mapping[str, str]) -> str:
 
 
 def start_stopped(
-    argv: Sequence[str], env: Mapping[str, str], stdio: Sequence[int | None] = (None, None, None)
+    argv: Sequence[str],
+    env: Mapping[str, str],
+    stdio: Sequence[int | None] = (None, None, None),
+    install_filter: Callable[[], None] | None = None,
 ) -> tuple[int, int]:
     """Fork a tracee that is stopped by SIGSTOP and will exec ``argv``.
 
     ``stdio`` gives descriptors for the command's stdin, stdout and stderr;
-    None keeps the harness's own.  Returns the pid and the read end of the
-    exec-error pipe.
+    None keeps the harness's own.  ``install_filter`` runs in the child after
+    its stop, before exec (the seccomp prefilter).  Returns the pid and the
+    read end of the exec-error pipe.
     """
     path = resolve_command(argv, env)
     read_end, write_end = os.pipe2(os.O_CLOEXEC)
@@ -63,6 +67,8 @@ def start_stopped(
                 signal.signal(signum, signal.SIG_DFL)
             binding.ptrace_traceme()
             os.kill(os.getpid(), signal.SIGSTOP)
+            if install_filter is not None:
+                install_filter()
             os.execve(path, list(argv), dict(env))
         except BaseException as error:  # noqa: BLE001 - anything must reach the parent
             code = error.errno if isinstance(error, OSError) and error.errno else 0

@@ -1,0 +1,62 @@
+"""The seccomp-BPF prefilter stops only at the recorded calls and records the same trace."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from conftest import PROGRAMS, PYTHON, Run
+
+from harness.run import Scenario, free_port, run_server
+from harness.tracer import Tracer
+from harness.variants import find_variant
+
+PROGRAMS_ARGS = [
+    ("sigchld_accept", "norestart"),
+    ("sigchld_accept", "restart"),
+    ("sigchld_accept", "ign"),
+    ("killed_child",),
+    ("double_fork",),
+    ("thread_fork",),
+    ("pep475_accept.py",),
+]
+
+
+@pytest.mark.parametrize("program", PROGRAMS_ARGS, ids=lambda program: "-".join(program))
+def test_the_filter_records_the_same_story_with_fewer_stops(
+    program: tuple[str, ...], traced: Callable[..., Run], c_program: Callable[[str], Path]
+) -> None:
+    name, *args = program
+    argv = [PYTHON, str(PROGRAMS / name)] if name.endswith(".py") else [str(c_program(name))]
+    argv += args
+
+    stepped = traced(argv)
+    filtered = traced(argv, seccomp=True)
+
+    assert filtered.trace.outline() == stepped.trace.outline()
+    assert filtered.result.stops < stepped.result.stops
+    assert filtered.stdout == stepped.stdout and filtered.stderr == stepped.stderr
+
+
+def test_the_deterministic_schedule_works_through_the_filter(ptrace_permitted: None) -> None:
+    variant = find_variant("fork_sigchld")
+    outlines = []
+    for seccomp in (False, True):
+        port = free_port()
+        result = run_server(variant.command(port, 3), "echo", Scenario(connections=3), port=port, seccomp=seccomp)
+        assert result.ok, result.server_output
+        outlines.append(result.trace.outline())
+    assert outlines[0] == outlines[1]
+    assert outlines[1]["main"].count("accept4 -> ERESTARTSYS") == 2
+
+
+def test_without_syscall_info_the_tracer_falls_back_to_stepping(ptrace_permitted: None) -> None:
+    with open(os.devnull, "w") as devnull:
+        tracer = Tracer(
+            ["sh", "-c", "exit 3"], seccomp=True, use_syscall_info=False, stdio=(None, devnull.fileno(), None)
+        )
+        result = tracer.run()
+    assert not tracer.uses_seccomp
+    assert result.exit_code == 3
