@@ -7,7 +7,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import PROGRAMS, PYTHON, Run
+from conftest import PROGRAMS, PYTHON, Run, missing
+
+
+@pytest.fixture(autouse=True)
+def seccomp_available(ptrace_permitted: None) -> None:
+    """Skip (or, in CI, fail) where the prefilter cannot be used: no libseccomp, or a kernel before 5.3."""
+    if not Tracer(["true"], seccomp=True).uses_seccomp:
+        missing("the seccomp prefilter is unavailable here (needs libseccomp.so.2 and Linux 5.3)")
 
 from harness.run import Scenario, free_port, run_server
 from harness.tracer import Tracer
@@ -52,7 +59,7 @@ def test_the_deterministic_schedule_works_through_the_filter(ptrace_permitted: N
     assert outlines[1]["main"].count("accept4 -> ERESTARTSYS") == 2
 
 
-def test_without_syscall_info_the_tracer_falls_back_to_stepping(ptrace_permitted: None) -> None:
+def test_without_syscall_info_the_tracer_falls_back_to_stepping() -> None:
     with open(os.devnull, "w") as devnull:
         tracer = Tracer(
             ["sh", "-c", "exit 3"], seccomp=True, use_syscall_info=False, stdio=(None, devnull.fileno(), None)
