@@ -113,9 +113,13 @@ class Trace(Sequence[Event]):
             if not line.strip():
                 continue
             try:
-                events.append(event_from_dict(json.loads(line)))
+                data = json.loads(line)
             except json.JSONDecodeError as error:
                 raise TraceFileError(source, number, f"not JSON: {error.msg} at column {error.colno}") from None
+            except (ValueError, RecursionError) as error:  # a 5000-digit number, brackets nested too deep
+                raise TraceFileError(source, number, f"not JSON this reader accepts: {error}") from None
+            try:
+                events.append(event_from_dict(data))
             except TraceFormatError as error:
                 raise TraceFileError(source, number, str(error)) from None
         return cls(tuple(events))

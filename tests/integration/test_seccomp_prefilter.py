@@ -9,6 +9,10 @@ from pathlib import Path
 import pytest
 from conftest import PROGRAMS, PYTHON, Run, missing
 
+from harness.run import Scenario, free_port, run_server
+from harness.tracer import Tracer
+from harness.variants import find_variant
+
 
 @pytest.fixture(autouse=True)
 def seccomp_available(ptrace_permitted: None) -> None:
@@ -16,9 +20,6 @@ def seccomp_available(ptrace_permitted: None) -> None:
     if not Tracer(["true"], seccomp=True).uses_seccomp:
         missing("the seccomp prefilter is unavailable here (needs libseccomp.so.2 and Linux 5.3)")
 
-from harness.run import Scenario, free_port, run_server
-from harness.tracer import Tracer
-from harness.variants import find_variant
 
 PROGRAMS_ARGS = [
     ("sigchld_accept", "norestart"),

@@ -58,3 +58,13 @@ def test_a_broken_file_names_its_line(tmp_path: Path, text: str, message: str) -
 def test_a_missing_file_is_a_trace_file_error(tmp_path: Path) -> None:
     with pytest.raises(TraceFileError, match="cannot read the trace: No such file"):
         Trace.read_jsonl(tmp_path / "nope.jsonl")
+
+
+def test_deeply_nested_or_huge_json_is_refused_not_crashed(tmp_path: Path) -> None:
+    path = tmp_path / "t.jsonl"
+    path.write_text("[" * 100000 + "\n")
+    with pytest.raises(TraceFileError, match=r"t\.jsonl:1: not JSON"):
+        Trace.read_jsonl(path)
+    path.write_text('{"seq": ' + "9" * 5000 + "}\n")
+    with pytest.raises(TraceFileError, match=r"t\.jsonl:1: not JSON this reader accepts"):
+        Trace.read_jsonl(path)
