@@ -248,15 +248,14 @@ class Tracer:
         controller: Controller | None = None,
         seccomp: bool = False,
     ) -> None:
+        watched = tuple(controller.watched) if controller else ()
         check_syscalls(syscalls)
-        check_syscalls(controller.watched if controller else ())
+        check_syscalls(watched)
         self._controller = controller
-        self._watched = {_SYSCALL_NUMBERS[name]: name for name in (controller.watched if controller else ())}
+        self._watched = {_SYSCALL_NUMBERS[name]: name for name in watched}
         self._held: set[int] = set()
-        stopped_at = set(syscalls) | set(controller.watched if controller else ())
-        self._install_filter = filter_installer(stopped_at) if seccomp and _has_syscall_info() else None
-        if use_syscall_info is False:
-            self._install_filter = None
+        seccomp_usable = seccomp and use_syscall_info is not False and _has_syscall_info()
+        self._install_filter = filter_installer({*syscalls, *watched}) if seccomp_usable else None
         self._stdio = tuple(stdio)
         self._argv = list(argv)
         self._env = dict(os.environ if env is None else env)
