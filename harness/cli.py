@@ -175,6 +175,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         )
     print(f"{variant.name}: {result.summary()}", file=sys.stderr)
     if not result.ok:
+        for role, call in result.blocked().items():
+            print(f"  {role} was blocked in {call}", file=sys.stderr)
         for failure in result.clients.failures:
             print(f"  {failure}", file=sys.stderr)
         print("server output:", file=sys.stderr)

@@ -19,8 +19,9 @@ from dataclasses import dataclass
 
 from harness.clients import PROTOCOLS, ClientReport, drive
 from harness.errors import UsageError
-from harness.events import Event, SyscallEntry
+from harness.events import Event, SyscallEntry, SyscallEvent
 from harness.schedule import ACCEPT_CALLS, DeterministicSchedule
+from harness.strace_format import format_args
 from harness.trace import Trace
 from harness.tracer import Listener, Tracer
 
@@ -62,6 +63,15 @@ class RunResult:
     def ok(self) -> bool:
         """Whether the server served every client correctly and exited with 0 in time."""
         return self.clients.ok and not self.timed_out and self.exit_code == 0
+
+    def blocked(self) -> dict[str, str]:
+        """Where each task was when a timed-out run was ended: the call it never returned from."""
+        stuck = {}
+        for event in self.trace:
+            if isinstance(event, SyscallEvent) and event.ret is None and event.name not in ("exit", "exit_group"):
+                inputs = format_args(event.name, event.args, part="input")
+                stuck[event.role] = f"{event.name}({inputs}{', ' if inputs else ''}...)"
+        return stuck
 
     def summary(self) -> str:
         """One line saying how the run went."""

@@ -158,3 +158,26 @@ def test_run_refuses_concurrency_in_deterministic_mode() -> None:
 
     assert done.returncode == 2
     assert "deterministic mode serves one connection at a time; use --mode free" in done.stderr
+
+
+def test_a_run_that_times_out_says_where_each_process_was_blocked(ptrace_permitted: None, tmp_path: Path) -> None:
+    servers = tmp_path / "servers"
+    servers.mkdir()
+    (servers / "mute.py").write_text(
+        "import socket, sys\n"
+        "port = int(sys.argv[sys.argv.index('--port') + 1])\n"
+        "listener = socket.create_server(('127.0.0.1', port))\n"
+        "print(f'listening on 127.0.0.1:{port}', flush=True)\n"
+        "kept = [listener.accept() for _ in range(100)]  # accepts, never answers\n"
+    )
+    done = subprocess.run(
+        [*HARNESS, "run", "mute", "--connections", "1", "--timeout", "2", "-o", os.devnull],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "HARNESS_SERVERS": str(servers)},
+    )
+
+    assert done.returncode == 1
+    assert "timed out (the whole tree was killed)" in done.stderr
+    assert "  main was blocked in accept4(3, ...)\n" in done.stderr
