@@ -115,7 +115,12 @@ class DeterministicSchedule:
             parent = parent_role(entry.role)
             if parent in self._alive:
                 self._held.setdefault(parent, []).append(entry)
-                return self._next_ready(parent) is not entry
+                ready = self._next_ready(parent)
+                if ready is not entry:
+                    if ready is not None:  # an earlier child became free to go
+                        self._release(ready)
+                    return True
+            # Exiting now: for its own children this counts as waiting (their SIGCHLD finds it gone).
         self._pids.setdefault(entry.role, entry.pid)
         if self._server is None and entry.name in ACCEPT_CALLS:
             self._server = entry.role

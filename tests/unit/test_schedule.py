@@ -161,3 +161,11 @@ def test_a_child_exit_waits_for_the_childs_other_threads() -> None:
     assert releases.released == []
     schedule.on_event(ExitEvent(seq=6, pid=101, tid=102, role="main.1/t1", code=0))
     assert releases.released == [101]
+
+
+def test_a_parent_that_exits_lets_its_held_children_go() -> None:
+    schedule, releases = _schedule()
+    _spawned(schedule, "main", "main.1", 50)
+    assert schedule.hold(_entry("main.1", "exit_group", 50)) is True
+    assert schedule.hold(_entry("main", "exit_group", SERVER)) is False  # the root is held by nobody
+    assert releases.released == [50]
