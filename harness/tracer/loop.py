@@ -454,9 +454,7 @@ class Tracer:
 
     def abort(self) -> None:
         """End the run from another thread (a time limit): kill every traced task."""
-        for tid in list(self._tasks):
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(tid, signal.SIGKILL)
+        self._kill_all()
 
     def _enter(self, task: _Task, nr: int, raw: tuple[int, ...]) -> None:
         name, arg_names = self._traced[nr]
