@@ -186,7 +186,8 @@ def event_to_dict(event: Event) -> dict[str, Any]:
     return data
 
 
-_FIELD_TYPES: Mapping[str, tuple[type, ...]] = {
+#: Every key an event's JSON object may have besides ``type``, with the JSON types it accepts.
+FIELD_TYPES: Mapping[str, tuple[type, ...]] = {
     "seq": (int,),
     "pid": (int,),
     "tid": (int,),
@@ -233,7 +234,7 @@ def event_from_dict(data: Any) -> Event:
     for key, value in data.items():
         if key == "type":
             continue
-        expected = _FIELD_TYPES.get(key)
+        expected = FIELD_TYPES.get(key)
         if expected is None:
             raise TraceFormatError(f"unknown key {key!r} in a {kind} event")
         # bool is an int in Python; a JSON true is no seq number.

@@ -94,3 +94,26 @@ def traced(ptrace_permitted: None) -> Callable[..., Run]:
 
 
 PYTHON = sys.executable
+
+#: The small programs of tests/integration/programs, with their arguments: each tells one story.
+TEST_PROGRAMS: list[tuple[str, ...]] = [
+    ("sigchld_accept", "norestart"),
+    ("sigchld_accept", "restart"),
+    ("sigchld_accept", "ign"),
+    ("killed_child",),
+    ("double_fork",),
+    ("thread_fork",),
+    ("pep475_accept.py",),
+]
+
+
+@pytest.fixture
+def program_argv(c_program: Callable[[str], Path]) -> Callable[[tuple[str, ...]], list[str]]:
+    """The command line of a TEST_PROGRAMS entry: a compiled C program, or a Python one."""
+
+    def argv(program: tuple[str, ...]) -> list[str]:
+        name, *args = program
+        command = [PYTHON, str(PROGRAMS / name)] if name.endswith(".py") else [str(c_program(name))]
+        return command + args
+
+    return argv

@@ -17,6 +17,20 @@ from harness.trace import Trace
 HARNESS = [sys.executable, "-m", "harness"]
 
 
+def run_own_server(tmp_path: Path, name: str, source: str, *options: str) -> subprocess.CompletedProcess[str]:
+    """`harness run NAME` for a server a test writes into its own servers/ directory."""
+    servers = tmp_path / "servers"
+    servers.mkdir()
+    (servers / f"{name}.py").write_text(source)
+    return subprocess.run(
+        [*HARNESS, "run", name, *options],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "HARNESS_SERVERS": str(servers)},
+    )
+
+
 def test_trace_prints_strace_text_and_writes_the_documented_jsonl(
     ptrace_permitted: None, c_program: Callable[[str], Path], tmp_path: Path
 ) -> None:
@@ -135,15 +149,8 @@ def test_run_prints_the_trace_and_a_summary(ptrace_permitted: None, tmp_path: Pa
 
 
 def test_run_of_a_failing_server_shows_its_output(ptrace_permitted: None, tmp_path: Path) -> None:
-    servers = tmp_path / "servers"
-    servers.mkdir()
-    (servers / "broken.py").write_text("import sys\nprint('cannot bind: port taken', file=sys.stderr)\nsys.exit(3)\n")
-    done = subprocess.run(
-        [*HARNESS, "run", "broken"],
-        capture_output=True,
-        text=True,
-        check=False,
-        env={**os.environ, "HARNESS_SERVERS": str(servers)},
+    done = run_own_server(
+        tmp_path, "broken", "import sys\nprint('cannot bind: port taken', file=sys.stderr)\nsys.exit(3)\n"
     )
 
     assert done.returncode == 1
@@ -161,22 +168,14 @@ def test_run_refuses_concurrency_in_deterministic_mode() -> None:
 
 
 def test_a_run_that_times_out_says_where_each_process_was_blocked(ptrace_permitted: None, tmp_path: Path) -> None:
-    servers = tmp_path / "servers"
-    servers.mkdir()
-    (servers / "mute.py").write_text(
+    mute = (
         "import socket, sys\n"
         "port = int(sys.argv[sys.argv.index('--port') + 1])\n"
         "listener = socket.create_server(('127.0.0.1', port))\n"
         "print(f'listening on 127.0.0.1:{port}', flush=True)\n"
         "kept = [listener.accept() for _ in range(100)]  # accepts, never answers\n"
     )
-    done = subprocess.run(
-        [*HARNESS, "run", "mute", "--connections", "1", "--timeout", "2", "-o", os.devnull],
-        capture_output=True,
-        text=True,
-        check=False,
-        env={**os.environ, "HARNESS_SERVERS": str(servers)},
-    )
+    done = run_own_server(tmp_path, "mute", mute, "--connections", "1", "--timeout", "2", "-o", os.devnull)
 
     assert done.returncode == 1
     assert "timed out (the whole tree was killed)" in done.stderr

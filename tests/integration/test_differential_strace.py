@@ -17,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import PROGRAMS, PYTHON, Run, missing
+from conftest import TEST_PROGRAMS, Run, missing
 
 from harness.tracer import DEFAULT_SYSCALLS
 from harness.tracer.ptrace_ext import child_subreaper
@@ -81,28 +81,14 @@ def run_strace(argv: list[str], tmp_path: Path) -> str:
     return log.read_text()
 
 
-@pytest.mark.parametrize(
-    "program",
-    [
-        ("sigchld_accept", "norestart"),
-        ("sigchld_accept", "restart"),
-        ("sigchld_accept", "ign"),
-        ("killed_child",),
-        ("double_fork",),
-        ("thread_fork",),
-        ("pep475_accept.py",),
-    ],
-    ids=lambda program: "-".join(program),
-)
+@pytest.mark.parametrize("program", TEST_PROGRAMS, ids="-".join)
 def test_every_task_tells_the_same_story_as_under_strace(
     program: tuple[str, ...],
     traced: Callable[..., Run],
-    c_program: Callable[[str], Path],
+    program_argv: Callable[[tuple[str, ...]], list[str]],
     tmp_path: Path,
 ) -> None:
-    name, *args = program
-    argv = [PYTHON, str(PROGRAMS / name)] if name.endswith(".py") else [str(c_program(name))]
-    argv += args
+    argv = program_argv(program)
 
     expected = strace_stories(run_strace(argv, tmp_path))
     actual = harness_stories(traced(argv))

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from pathlib import Path
 
 import pytest
-from conftest import PROGRAMS, PYTHON, Run, missing
+from conftest import TEST_PROGRAMS, Run, missing
 
 from harness.run import Scenario, free_port, run_server
 from harness.tracer import Tracer
@@ -21,24 +20,11 @@ def seccomp_available(ptrace_permitted: None) -> None:
         missing("the seccomp prefilter is unavailable here (needs libseccomp.so.2 and Linux 5.3)")
 
 
-PROGRAMS_ARGS = [
-    ("sigchld_accept", "norestart"),
-    ("sigchld_accept", "restart"),
-    ("sigchld_accept", "ign"),
-    ("killed_child",),
-    ("double_fork",),
-    ("thread_fork",),
-    ("pep475_accept.py",),
-]
-
-
-@pytest.mark.parametrize("program", PROGRAMS_ARGS, ids=lambda program: "-".join(program))
+@pytest.mark.parametrize("program", TEST_PROGRAMS, ids="-".join)
 def test_the_filter_records_the_same_story_with_fewer_stops(
-    program: tuple[str, ...], traced: Callable[..., Run], c_program: Callable[[str], Path]
+    program: tuple[str, ...], traced: Callable[..., Run], program_argv: Callable[[tuple[str, ...]], list[str]]
 ) -> None:
-    name, *args = program
-    argv = [PYTHON, str(PROGRAMS / name)] if name.endswith(".py") else [str(c_program(name))]
-    argv += args
+    argv = program_argv(program)
 
     stepped = traced(argv)
     filtered = traced(argv, seccomp=True)

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_events import EVENTS
 
-from harness.events import Event, event_to_dict
+from harness.events import FIELD_TYPES, Event, event_to_dict
 from harness.trace import Trace, TraceFileError
 
 json_values = st.recursive(
@@ -16,31 +16,7 @@ json_values = st.recursive(
     lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4),
     max_leaves=12,
 )
-keys = st.sampled_from(
-    [
-        "seq",
-        "pid",
-        "tid",
-        "role",
-        "type",
-        "name",
-        "args",
-        "ret",
-        "errno",
-        "enter_seq",
-        "code",
-        "signal",
-        "siginfo",
-        "child_pid",
-        "child_tid",
-        "child_role",
-        "via",
-        "thread",
-        "filename",
-        "argv",
-        "core_dumped",
-    ]
-)
+keys = st.sampled_from(["type", *FIELD_TYPES])
 
 
 def _read(lines: list[str]) -> None:
