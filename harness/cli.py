@@ -62,7 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--syscalls",
         metavar="LIST",
         type=_syscall_list,
-        help="comma-separated syscalls to record (default: accept,accept4,clone,clone3,fork,vfork,"
+        help="comma-separated syscalls to record (default: listen,accept,accept4,clone,clone3,fork,vfork,"
         "close,wait4,waitid,kill,rt_sigaction,rt_sigreturn,restart_syscall,exit,exit_group); "
         "a leading + adds to the default set",
     )

@@ -172,6 +172,8 @@ def decode_entry(
     own (from the syscall prototype table); their values are kept raw.
     """
     match name:
+        case "listen":
+            return {"fd": s32(raw[0]), "backlog": s32(raw[1])}
         case "accept":
             return {"fd": s32(raw[0])}
         case "accept4":

@@ -130,6 +130,7 @@ _LAYOUTS: Mapping[str, tuple[tuple[str, _Formatter], ...]] = {
         ("flags", _flags),
     ),
     "close": (("fd", _value),),
+    "listen": (("fd", _value), ("backlog", _value)),
     "wait4": (("pid", _value), ("status", _status), ("options", _flags)),
     "waitid": (("idtype", _value), ("id", _value), ("infop", _siginfo), ("options", _flags)),
     "kill": (("pid", _value), ("signal", _value)),

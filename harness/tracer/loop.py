@@ -59,6 +59,7 @@ from harness.tracer.spawn import exec_error, start_stopped
 
 #: The calls a fork-per-connection server's story is told with.
 DEFAULT_SYSCALLS: tuple[str, ...] = (
+    "listen",
     "accept",
     "accept4",
     "clone",
