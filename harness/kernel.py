@@ -265,3 +265,25 @@ def decode_wait_status(status: int) -> dict[str, object]:
     if low == 0x7F:
         return {"stopped": signal_name((status >> 8) & 0xFF)}
     return {"signaled": signal_name(low), "core_dumped": bool(status & 0x80)}
+
+
+# -- every name a decoded value can hold ---------------------------------------
+
+#: The symbolic constants that can appear in a decoded argument, siginfo or
+#: result: what an expectation may compare against, and where a misspelt name
+#: finds its nearest real one.
+SYMBOLIC_VALUES: frozenset[str] = frozenset(
+    {
+        *ERRNO_NUMBERS,
+        *SIGNAL_NUMBERS,
+        *SI_CODES_GENERIC.values(),
+        *(name for codes in SI_CODES_BY_SIGNAL.values() for name in codes.values()),
+        *CLONE_FLAGS.values(),
+        *WAIT_OPTIONS.values(),
+        *WAITID_IDTYPES.values(),
+        *SA_FLAGS.values(),
+        *SPECIAL_HANDLERS.values(),
+        *SOCK_FLAGS.values(),
+        *ADDRESS_FAMILIES.values(),
+    }
+)

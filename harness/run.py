@@ -14,7 +14,7 @@ from __future__ import annotations
 import socket
 import tempfile
 import threading
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from harness.clients import PROTOCOLS, ClientReport, drive
@@ -23,7 +23,7 @@ from harness.events import Event, SyscallEntry, SyscallEvent
 from harness.schedule import ACCEPT_CALLS, DeterministicSchedule
 from harness.strace_format import format_args
 from harness.trace import Trace
-from harness.tracer import Listener, Tracer
+from harness.tracer import DEFAULT_SYSCALLS, Listener, Tracer
 
 MODES = ("deterministic", "free")
 
@@ -123,6 +123,7 @@ def run_server(
     timeout: float = 60.0,
     listener: Listener | None = None,
     seccomp: bool = False,
+    syscalls: Collection[str] = DEFAULT_SYSCALLS,
 ) -> RunResult:
     """Trace ``command`` (already bound to ``port``) while clients of ``protocol`` use it."""
     client = PROTOCOLS[protocol]
@@ -143,6 +144,7 @@ def run_server(
             controller=schedule or watch,
             stdio=(None, output.fileno(), output.fileno()),
             seccomp=seccomp,
+            syscalls=syscalls,
         )
         if schedule is not None:
             schedule.release_task = tracer.release

@@ -103,6 +103,11 @@ def _siginfo(info: Any) -> str:
     return "{" + ", ".join(f"{key}={_value(value)}" for key, value in info.items()) + "}"
 
 
+def format_siginfo(info: Mapping[str, Any]) -> str:
+    """A decoded siginfo as strace prints it, ``{si_code=CLD_EXITED, ...}``: for other renderers (golden traces)."""
+    return _siginfo(dict(info))
+
+
 def _clone3_args(args: Mapping[str, Any]) -> str:
     signal = args.get("exit_signal") or 0
     return f"{{flags={_flags(args.get('flags'))}, exit_signal={signal}}}"
@@ -139,6 +144,20 @@ _LAYOUTS: Mapping[str, tuple[tuple[str, _Formatter], ...]] = {
     "exit": (("status", _value),),
     "exit_group": (("status", _value),),
 }
+
+
+def argument_order(name: str) -> tuple[str, ...] | None:
+    """The order in which a decoded call's arguments print: what a positional argument means.
+
+    None for calls without a decoder of their own (their arguments keep the
+    prototype's names and order).
+    """
+    if name == "clone":
+        return ("flags", "exit_signal")
+    if name == "clone3":
+        return ("flags", "exit_signal", "size")
+    layout = _LAYOUTS.get(name)
+    return tuple(arg for arg, _ in layout) if layout is not None else None
 
 
 def format_args(name: str, args: Mapping[str, Any], *, part: str = "all") -> str:

@@ -134,7 +134,8 @@ def syscall_number(name: str) -> int:
     return _SYSCALL_NUMBERS[name]
 
 
-def _argument_names(name: str) -> tuple[str, ...]:
+def argument_names(name: str) -> tuple[str, ...]:
+    """The names of a syscall's arguments in the prototype's order (python-ptrace's table)."""
     prototype = SYSCALL_PROTOTYPES.get(name)
     return tuple(arg for _, arg in prototype[1]) if prototype else ()
 
@@ -260,7 +261,7 @@ class Tracer:
         self._stdio = tuple(stdio)
         self._argv = list(argv)
         self._env = dict(os.environ if env is None else env)
-        self._traced = {_SYSCALL_NUMBERS[name]: (name, _argument_names(name)) for name in syscalls}
+        self._traced = {_SYSCALL_NUMBERS[name]: (name, argument_names(name)) for name in syscalls}
         self._listener = listener
         self._use_syscall_info = use_syscall_info
         self._info = ptrace_ext.SyscallInfoReader()

@@ -1,0 +1,206 @@
+"""End-state facts derived from a whole trace: zombies, leaked connections, inherited listeners.
+
+These are the lessons of a fork-per-connection server that no single step
+can state, because they are about what did *not* happen before something
+else did.  Each fact is a pure function from a trace and a role to the
+violations it finds; an empty list means the fact holds.
+
+Facts about processes that they rely on (fork(2), wait(2), signal(7),
+close(2)):
+
+* A child that exits stays a zombie until its parent collects it with a
+  ``wait`` (here ``wait4`` or ``waitid`` returning its pid) — unless the
+  parent set SIGCHLD to SIG_IGN or used SA_NOCLDWAIT, in which case the
+  kernel reaps it at once, or the parent exits first, in which case it is
+  re-parented to a subreaper or init, which reaps it.
+* ``fork`` copies the descriptor table: each copy is a reference to the same
+  open socket, and a TCP connection is shut down only when its last
+  reference is closed.  The parent must close the connection it handed to a
+  child; the child must close the listening socket it does not use.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from harness.events import Event, SpawnEvent, SyscallEvent
+from harness.roles import parent_role, process_role
+from harness.trace import Trace
+
+ACCEPT_CALLS = frozenset({"accept", "accept4"})
+WAIT_CALLS = frozenset({"wait4", "waitid"})
+
+
+@dataclass(frozen=True, slots=True)
+class Violation:
+    """One way a fact does not hold, with the events that show it."""
+
+    role: str
+    message: str
+    events: tuple[Event, ...] = ()
+
+
+def _process_events(trace: Trace, process: str) -> Iterator[Event]:
+    return (event for event in trace if process_role(event.role) == process)
+
+
+def _succeeded(event: Event, name: str | frozenset[str]) -> bool:
+    names = {name} if isinstance(name, str) else name
+    return isinstance(event, SyscallEvent) and event.name in names and event.errno is None and event.ret is not None
+
+
+# -- no zombie left ---------------------------------------------------------------
+
+
+def _reaped_pid(event: SyscallEvent) -> int | None:
+    if event.name == "wait4":
+        return event.ret if event.ret else None
+    infop = event.args.get("infop")
+    return infop.get("si_pid") if isinstance(infop, dict) else None
+
+
+def _auto_reaps(trace: Trace, process: str, before: int) -> bool:
+    """Whether the process's SIGCHLD disposition at ``before`` makes the kernel reap children itself."""
+    disposition = None
+    for event in _process_events(trace, process):
+        if event.seq >= before:
+            break
+        if _succeeded(event, "rt_sigaction") and isinstance(event, SyscallEvent):
+            act = event.args.get("act")
+            if event.args.get("signal") == "SIGCHLD" and isinstance(act, dict):
+                disposition = act
+    return disposition is not None and (
+        disposition.get("handler") == "SIG_IGN" or "SA_NOCLDWAIT" in disposition.get("flags", ())
+    )
+
+
+def no_zombie_left(trace: Trace, role: str) -> list[Violation]:
+    """Every child of the role's process that exited was reaped before the parent exited."""
+    process = process_role(role)
+    spawns = [e for e in _process_events(trace, process) if isinstance(e, SpawnEvent) and not e.thread]
+    reaped = {
+        pid
+        for event in _process_events(trace, process)
+        if isinstance(event, SyscallEvent) and _succeeded(event, WAIT_CALLS)
+        for pid in [_reaped_pid(event)]
+        if pid
+    }
+    parent_exit = trace.exit_of(process)
+    violations = []
+    for spawn in spawns:
+        child_exit = trace.exit_of(spawn.child_role)
+        if child_exit is None or spawn.child_pid in reaped:
+            continue
+        if parent_exit is not None and parent_exit.seq < child_exit.seq:
+            continue  # orphaned first: re-parented, and reaped by the subreaper or init
+        if _auto_reaps(trace, process, child_exit.seq):
+            continue
+        until = f"when {process} exited at #{parent_exit.seq}" if parent_exit else "at the end of the trace"
+        violations.append(
+            Violation(
+                role,
+                f"{spawn.child_role} (pid {spawn.child_pid}) exited at #{child_exit.seq} and was never reaped: "
+                f"still a zombie {until}",
+                (spawn, child_exit) + ((parent_exit,) if parent_exit else ()),
+            )
+        )
+    return violations
+
+
+# -- no accepted descriptor left open ----------------------------------------------
+
+
+def no_accepted_descriptor_left_open(trace: Trace, role: str) -> list[Violation]:
+    """Each descriptor the role's process accepted is closed before its next accept and before it exits."""
+    process = process_role(role)
+    open_fds: dict[int, SyscallEvent] = {}
+    reported: set[int] = set()
+    violations = []
+    for event in _process_events(trace, process):
+        if not isinstance(event, SyscallEvent):
+            continue
+        if event.name in ACCEPT_CALLS:
+            for fd, accepted in open_fds.items():
+                if accepted.seq < event.enter_seq and accepted.seq not in reported:
+                    reported.add(accepted.seq)
+                    violations.append(
+                        Violation(
+                            role,
+                            f"{process} accepted fd {fd} at #{accepted.seq} and had not closed it "
+                            f"when it entered {event.name} again at #{event.enter_seq}",
+                            (accepted, event),
+                        )
+                    )
+            if _succeeded(event, ACCEPT_CALLS) and event.ret is not None:
+                open_fds[event.ret] = event
+        elif event.name == "close" and event.args.get("fd") in open_fds:
+            del open_fds[event.args["fd"]]
+    ended = trace.exit_of(process)
+    for fd, accepted in open_fds.items():
+        if accepted.seq not in reported:
+            violations.append(
+                Violation(
+                    role,
+                    f"{process} accepted fd {fd} at #{accepted.seq} and never closed it",
+                    (accepted,) + ((ended,) if ended else ()),
+                )
+            )
+    return violations
+
+
+# -- closes the listening socket ---------------------------------------------------
+
+
+def _listening_fds(trace: Trace, process: str, before: int) -> dict[int, str]:
+    """The listening sockets a process holds at ``before``: fd -> the role that called listen."""
+    held: dict[int, str] = {}
+    parent = parent_role(process)
+    if parent is not None:
+        spawn = next(
+            (e for e in _process_events(trace, parent) if isinstance(e, SpawnEvent) and e.child_role == process),
+            None,
+        )
+        if spawn is not None:
+            held = _listening_fds(trace, parent, spawn.seq)
+    for event in _process_events(trace, process):
+        if event.seq >= before:
+            break
+        if _succeeded(event, "listen") and isinstance(event, SyscallEvent):
+            held[event.args["fd"]] = process
+        elif isinstance(event, SyscallEvent) and event.name == "close":
+            held.pop(event.args.get("fd", -1), None)
+    return held
+
+
+def closes_the_listening_socket(trace: Trace, role: str) -> list[Violation]:
+    """The role closes every listening socket it inherited from its ancestors before it exits."""
+    process = process_role(role)
+    parent = parent_role(process)
+    if parent is None:
+        return []
+    inherited = _listening_fds(trace, process, before=0)
+    closed = {
+        event.args.get("fd")
+        for event in _process_events(trace, process)
+        if isinstance(event, SyscallEvent) and event.name == "close"
+    }
+    ended = trace.exit_of(process)
+    return [
+        Violation(
+            role,
+            f"{process} never closed the listening socket fd {fd} it inherited from {owner}"
+            + (f"; it exited at #{ended.seq} still holding it" if ended else ""),
+            tuple(e for e in (ended,) if e is not None),
+        )
+        for fd, owner in inherited.items()
+        if fd not in closed
+    ]
+
+
+FACT_CHECKS: dict[str, Callable[[Trace, str], list[Violation]]] = {
+    "no zombie left": no_zombie_left,
+    "no accepted descriptor left open": no_accepted_descriptor_left_open,
+    "closes the listening socket": closes_the_listening_socket,
+}
+
