@@ -230,4 +230,3 @@ class CheckedTrace:
     def captures(self) -> dict[str, object]:
         """The captures bound by the start marker (``$listen``)."""
         return dict(self._context.bindings)
-

@@ -10,8 +10,10 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
+from pathlib import Path
 
 from harness.errors import HarnessError, TraceInputError, UsageError
 from harness.events import Event, Listener, SyscallEntry
@@ -48,6 +50,30 @@ def build_parser() -> argparse.ArgumentParser:
         description="Observe and assert what multi-process servers do in the kernel.",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    check = commands.add_parser(
+        "check",
+        help="run the servers of expectation files and check their assertions (the main job)",
+        description="Find every *.expect.yaml under PATHS, run the server each one names under the tracer, "
+        "and check its assertions against the trace. One line per assertion, a report for each failure, "
+        "and the traces of failing runs written beside their files (NAME.failed.jsonl and .txt).",
+        epilog="examples:\n  harness check\n  harness check expectations/fork_sigchld.expect.yaml -v\n"
+        "  harness check expectations/reaping.expect.yaml --server fork_no_reap\n\n"
+        "exit status: 0 all passed, 1 an assertion failed, 65 an expectation file is invalid, 2 usage error",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    check.add_argument(
+        "paths", nargs="*", metavar="PATH", help="expectation files, or directories to search (default: expectations/)"
+    )
+    check.add_argument(
+        "--server",
+        metavar="VARIANT",
+        help="run this bundled variant instead of the one each file names: regression-check a sibling or "
+        "changed server against an existing promise",
+    )
+    check.add_argument("--traces", metavar="DIR", help="write the traces of failing runs to DIR, not beside the files")
+    check.add_argument("-v", "--verbose", action="store_true", help="show every matched step in failure reports")
+    check.set_defaults(run=_cmd_check)
 
     trace = commands.add_parser(
         "trace",
@@ -114,6 +140,57 @@ def build_parser() -> argparse.ArgumentParser:
     )
     show.add_argument("trace_file", metavar="TRACE.jsonl")
     show.set_defaults(run=_cmd_show)
+
+    record = commands.add_parser(
+        "record",
+        help="run a bundled variant deterministically and write its normalized trace as a golden file",
+        description="Run VARIANT in deterministic mode (as 'harness run' does) and write each role's story, "
+        "from the first CALL on, without pids, addresses or ports, to a YAML golden file that "
+        "'harness diff' compares later runs with.",
+        epilog="examples:\n  harness record fork_sigchld\n"
+        "  harness record c/echo_server --connections 5 -o expectations/golden/echo5.golden.yaml\n"
+        "  harness record fork_sigchld --messages 3 --start-after accept4",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    record.add_argument("variant", metavar="VARIANT", help="a server in servers/: fork_sigchld, c/echo_server, ...")
+    record.add_argument(
+        "-o",
+        "--output",
+        metavar="FILE",
+        help="the golden file to write (default: expectations/golden/VARIANT.golden.yaml, with / in VARIANT as _)",
+    )
+    record.add_argument("--connections", type=int, default=3, metavar="N", help="connections to make (default 3)")
+    record.add_argument("--messages", type=int, default=1, metavar="M", help="messages per connection (default 1)")
+    record.add_argument(
+        "--start-after",
+        default="listen",
+        metavar="CALL",
+        help="start each story at the first CALL of the trace, its own line included (default: listen); "
+        "when there is none, at the beginning",
+    )
+    record.set_defaults(run=_cmd_record)
+
+    diff = commands.add_parser(
+        "diff",
+        help="compare two golden files, JSON Lines traces or variant runs, role by role",
+        description="Compare the normalized stories of A and B role by role. Each is a golden file "
+        "(*.golden.yaml), a JSON Lines trace (*.jsonl, from its first listen) or a bundled variant "
+        "(run in deterministic mode, as 'harness record' does). Exit status 0 when they are the same, "
+        "1 when they differ, 65 for an unreadable file, 2 for an unknown variant.",
+        epilog="examples:\n  harness diff fork_sigchld fork_sigchld_restart\n"
+        "  harness diff expectations/golden/fork_sigchld.golden.yaml fork_sigchld\n"
+        "  harness diff run1.jsonl run2.jsonl",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    diff.add_argument("a", metavar="A", help="a golden file (*.golden.yaml), a trace (*.jsonl) or a variant name")
+    diff.add_argument("b", metavar="B", help="a golden file (*.golden.yaml), a trace (*.jsonl) or a variant name")
+    diff.add_argument(
+        "--connections",
+        type=int,
+        metavar="N",
+        help="connections for a variant that is run (default: a golden file's scenario, else 3)",
+    )
+    diff.set_defaults(run=_cmd_diff)
     return parser
 
 
@@ -193,6 +270,164 @@ def _cmd_show(args: argparse.Namespace) -> int:
     for line in render_trace(trace):
         print(line)
     return 0
+
+
+class _RunFailed(HarnessError):
+    """A run to record or compare went wrong: a golden story of a failed run would mean nothing."""
+
+    exit_status = 1
+
+
+def _run_for_golden(name: str, connections: int, messages: int) -> tuple[str, dict[str, int | str], Trace]:
+    """Run a variant in deterministic mode as 'harness run' does: its name, its scenario, and its trace."""
+    from harness.run import Scenario, free_port, run_server
+    from harness.variants import find_variant
+
+    variant = find_variant(name)
+    scenario = Scenario(connections, messages)
+    port = free_port()
+    result = run_server(variant.command(port, connections), variant.protocol, scenario, port=port)
+    if not result.ok:
+        raise _RunFailed(f"{variant.name}: the run failed ({result.summary()}); 'harness run {variant.name}' shows why")
+    settings: dict[str, int | str] = {
+        "connections": scenario.connections,
+        "messages": scenario.messages,
+        "concurrency": scenario.concurrency,
+        "mode": scenario.mode,
+    }
+    return variant.name, settings, result.trace
+
+
+def _cmd_record(args: argparse.Namespace) -> int:
+    from harness.golden import golden_from_trace, write_golden
+    from harness.tracer import check_syscalls
+
+    check_syscalls([args.start_after])
+    name, scenario, trace = _run_for_golden(args.variant, args.connections, args.messages)
+    golden = golden_from_trace(trace, server=name, scenario=scenario, start_after=args.start_after)
+    if golden.start_after is None:
+        print(
+            f"harness: {name}: no {args.start_after} call in the trace: the stories start at the beginning",
+            file=sys.stderr,
+        )
+    path = args.output or os.path.join("expectations", "golden", name.replace("/", "_") + ".golden.yaml")
+    write_golden(path, golden)
+    counts = ", ".join(f"{role} {len(lines)}" for role, lines in golden.roles.items())
+    print(f"wrote {path}: events per role: {counts}")
+    return 0
+
+
+def _cmd_diff(args: argparse.Namespace) -> int:
+    from harness.golden import (
+        DEFAULT_START,
+        GoldenFileError,
+        GoldenTrace,
+        diff_stories,
+        golden_from_trace,
+        read_golden,
+    )
+    from harness.variants import find_variant
+
+    def read(source: str) -> GoldenTrace | Trace | str:
+        """A golden file or a trace read now, or the name of a variant to run (checked now, run later)."""
+        if source.endswith((".yaml", ".yml")):
+            return read_golden(source)
+        if source.endswith(".jsonl"):
+            try:
+                return Trace.read_jsonl(source)
+            except TraceFileError as error:
+                raise TraceInputError(str(error)) from None
+        if os.path.exists(source):
+            raise GoldenFileError(f"{source}: not a golden file (*.golden.yaml) nor a JSON Lines trace (*.jsonl)")
+        return find_variant(source).name
+
+    inputs = [read(args.a), read(args.b)]
+    goldens = [item for item in inputs if isinstance(item, GoldenTrace)]
+    scenario = goldens[0].scenario if goldens else {}
+    start_after = goldens[0].start_after if goldens else DEFAULT_START  # compare like with like
+    recorded = {key: value for key, value in scenario.items() if type(value) is int}  # Scenario checks the range
+    connections = args.connections or recorded.get("connections", 3)
+    messages = recorded.get("messages", 1)
+    stories: list[dict[str, tuple[str, ...]]] = []
+    for source, item in zip((args.a, args.b), inputs, strict=True):
+        if isinstance(item, GoldenTrace):
+            stories.append(dict(item.roles))
+            continue
+        if isinstance(item, str):
+            _, settings, trace = _run_for_golden(item, connections, messages)
+            golden = golden_from_trace(trace, server=item, scenario=settings, start_after=start_after)
+        else:
+            golden = golden_from_trace(item, start_after=start_after)
+        if golden.start_after is None and start_after is not None:
+            print(f"harness: {source}: no {start_after} call in the trace: compared from the start", file=sys.stderr)
+        stories.append(dict(golden.roles))
+    a_label, b_label = (args.a, args.b) if args.a != args.b else (f"{args.a} (A)", f"{args.b} (B)")
+    lines = diff_stories(stories[0], stories[1], a_label=a_label, b_label=b_label)
+    for line in lines:
+        print(line)
+    if not lines:
+        events = sum(len(story) for story in stories[0].values())
+        print(f"{args.a} and {args.b}: the same ({len(stories[0])} roles, {events} events)")
+    return 1 if lines else 0
+
+
+def _expectation_paths(paths: Sequence[str]) -> list[Path]:
+    from harness.loader import SUFFIX
+
+    found: list[Path] = []
+    for name in paths or ["expectations"]:
+        path = Path(name)
+        if path.is_dir():
+            found.extend(sorted(path.rglob(f"*{SUFFIX}")))
+        elif path.exists():
+            found.append(path)
+        else:
+            raise UsageError(f"no such file or directory: {name}")
+    if not found:
+        raise UsageError(f"no expectation files (*{SUFFIX}) in {', '.join(paths or ['expectations'])}")
+    return found
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    from harness.check import check_file, server_spec, write_failure_trace
+    from harness.loader import ExpectationError, load_expectations
+
+    override = server_spec(args.server) if args.server else None
+    passed = failed = invalid = 0
+    started = time.monotonic()
+    files = _expectation_paths(args.paths)
+    for path in files:
+        try:
+            expectation = load_expectations(path)
+        except ExpectationError as error:
+            print(f"ERROR {error}", file=sys.stderr)
+            invalid += 1
+            continue
+        checked = check_file(expectation, server=override)
+        scenario = expectation.scenario
+        print(
+            f"{path} ({checked.server}, {scenario.connections} connections, {scenario.mode}, {checked.seconds:.1f} s)"
+        )
+        for result in checked.results:
+            location = result.assertion.location
+            line = f":{location.line}" if location else ""
+            print(f"  {'PASS' if result.passed else 'FAIL'}  {result.assertion.name}  ({path.name}{line})")
+            if not result.passed:
+                print("\n".join("        " + text for text in result.report(verbose=args.verbose).splitlines()[1:]))
+        passed += sum(result.passed for result in checked.results)
+        failed += sum(not result.passed for result in checked.results)
+        stale = path.parent / (path.name.removesuffix(".yaml").removesuffix(".expect") + ".failed.jsonl")
+        if not checked.passed:
+            written = write_failure_trace(checked, Path(args.traces) if args.traces else None)
+            print(f"  trace of the failing run: {written} (and .txt; 'harness show {written}' prints it)")
+        elif override is None and not args.traces:
+            stale.unlink(missing_ok=True)
+            stale.with_suffix(".txt").unlink(missing_ok=True)
+    parts = [f"{passed} passed", f"{failed} failed"] + ([f"{invalid} invalid file(s)"] if invalid else [])
+    print(f"{', '.join(parts)} in {len(files)} file(s) ({time.monotonic() - started:.1f} s)")
+    if invalid:
+        return 65
+    return 1 if failed else 0
 
 
 def _open_error(error: OSError) -> str:

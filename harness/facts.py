@@ -203,4 +203,3 @@ FACT_CHECKS: dict[str, Callable[[Trace, str], list[Violation]]] = {
     "no accepted descriptor left open": no_accepted_descriptor_left_open,
     "closes the listening socket": closes_the_listening_socket,
 }
-

@@ -190,7 +190,7 @@ def _plain(error: jsonschema.ValidationError) -> str:
             "equals": "a number or 'connections'",
             "at_least": "a number or 'connections'",
             "at_most": "a number or 'connections'",
-        }.get(str(error.absolute_path[-1]) if error.absolute_path else "", None)
+        }.get(str(error.absolute_path[-1]) if error.absolute_path else "")
         if expected is None:
             expected = f"{error.validator_value}" if error.validator == "type" else "another form"
         return f"expected {expected}, found {found!r}"
@@ -249,7 +249,8 @@ class _Reader:
             amounts = [key for key in AMOUNT_KEYS if key in data]
             if len(amounts) != 1:
                 raise self.source.error(
-                    (*path, "count"), "a count needs exactly one of equals, at_least, at_most (e.g. equals: connections)"
+                    (*path, "count"),
+                    "a count needs exactly one of equals, at_least, at_most (e.g. equals: connections)",
                 )
             return CountCheck(self.step((*path, "count")), AMOUNT_KEYS[amounts[0]], data[amounts[0]])
         if kind == "never":
@@ -298,8 +299,9 @@ def load_expectations(path: str | Path) -> ExpectationFile:
     except UnicodeDecodeError:
         raise ExpectationError(Location(str(path), 0), "not a text file (expected UTF-8 YAML)") from None
     source = _Source(path, text)
-    for error in _schema_errors(source):
-        raise error
+    first = next(_schema_errors(source), None)
+    if first is not None:
+        raise first
     data = source.data
     reader = _Reader(source, known_syscalls())
     server = _server(source)
@@ -322,4 +324,3 @@ def load_expectations(path: str | Path) -> ExpectationFile:
         timeout=float(data.get("timeout", 60.0)),
         syscalls=step_syscalls(reader.steps),
     )
-

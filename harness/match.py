@@ -238,7 +238,6 @@ def _match_result(pattern: Result, event: SyscallEvent, bindings: Bindings, ctx:
             if not ok:
                 return f"expected -> {pattern}"
             return _match_value(pattern, event.ret, bindings, event, ctx)
-    return f"expected -> {pattern}"
 
 
 def _result_text(event: SyscallEvent, ctx: MatchContext) -> str:
@@ -315,33 +314,42 @@ def try_step(step: Step, event: Event, bindings: Bindings, ctx: MatchContext) ->
 # -- checks ------------------------------------------------------------------------
 
 
-def _closeness(step: Step, event: Event, bindings: Bindings, ctx: MatchContext) -> int:
-    """How many of a step's argument and result patterns an event satisfies, each on its own."""
+def _closeness(step: Step, event: Event, bindings: Bindings, ctx: MatchContext) -> tuple[bool, ...]:
+    """Which of a step's argument patterns (then its result) an event satisfies, each on its own.
+
+    Compared as a tuple, so an earlier argument weighs more than all later
+    ones: ``rt_sigaction(SIGCHLD, ...)`` is nearer to another SIGCHLD call
+    than to a SIGPIPE call with the right flags.
+    """
     if not isinstance(step, SyscallStep) or not isinstance(event, SyscallEvent):
-        return 0
-    score = 0
+        return ()
+    scores = []
     for path, pattern in step.args:
         found, actual = _lookup(event.args, path)
-        score += found and not isinstance(_match_value(pattern, actual, bindings, event, ctx), str)
-    return score + (not isinstance(_match_result(step.result, event, bindings, ctx), str))
+        scores.append(found and not isinstance(_match_value(pattern, actual, bindings, event, ctx), str))
+    scores.append(not isinstance(_match_result(step.result, event, bindings, ctx), str))
+    return tuple(scores)
 
 
-def _candidates(step: Step, events: Sequence[Event], stop: int, bindings: Bindings, ctx: MatchContext) -> list[Candidate]:
+def _candidates(
+    step: Step, events: Sequence[Event], stop: int, bindings: Bindings, ctx: MatchContext
+) -> list[Candidate]:
     """The events most like the step: the closest ones after ``stop``, else the closest before it.
 
     Closest means satisfying the most of the step's patterns; ties go to the earliest.
     """
     for window, before in ((range(stop, len(events)), False), (range(stop - 1, -1, -1), True)):
-        alike: list[tuple[int, int, Candidate]] = []
+        alike: list[tuple[tuple[bool, ...], int, Candidate]] = []
         for index in window:
             event = events[index]
             reason = try_step(step, event, bindings, ctx)
             if reason == "another event" or (not before and not isinstance(reason, str)):
                 continue
             text = reason if isinstance(reason, str) else "too early"
-            alike.append((-_closeness(step, event, bindings, ctx), index, Candidate(event, text, before=before)))
+            alike.append((_closeness(step, event, bindings, ctx), index, Candidate(event, text, before=before)))
         if alike:
-            best = sorted(alike, key=lambda item: (item[0], item[1] if not before else -item[1]))[:3]
+            # Closest first; among equals, the nearest to where matching stopped.
+            best = sorted(alike, key=lambda item: (tuple(not hit for hit in item[0]), abs(item[1] - stop)))[:3]
             return [candidate for _, _, candidate in sorted(best, key=lambda item: item[1])]
     return []
 

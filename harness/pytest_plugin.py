@@ -101,7 +101,9 @@ class ExpectationFileNode(pytest.File):
         try:
             override = config.getoption("harness_server")
             server = server_spec(override) if override else None
-            checked = check_file(self.expectation, server=server, record_golden=config.getoption("harness_record_golden"))
+            checked = check_file(
+                self.expectation, server=server, record_golden=config.getoption("harness_record_golden")
+            )
         except (PtraceNotPermitted, NoCompiler) as error:
             if os.environ.get("HARNESS_REQUIRE_PTRACE") == "1":
                 return HarnessRunError(str(error))

@@ -96,6 +96,7 @@ class DeterministicSchedule:
         self._held: dict[str, list[SyscallEntry]] = {}  # parent role -> its children held at exit_group
         self._exiting: dict[int, str] = {}  # tid of a released child -> its parent's role
         self._pids: dict[str, int] = {}  # process role -> pid
+        self._exit_after_children: dict[str, SyscallEntry] = {}  # process role -> its own held exit_group
 
     # -- what clients call ----------------------------------------------------
 
@@ -121,6 +122,13 @@ class DeterministicSchedule:
                         self._release(ready)
                     return True
             # Exiting now: for its own children this counts as waiting (their SIGCHLD finds it gone).
+            # Children already held at their exit go first, one at a time, so that the
+            # parent's exit comes after theirs on every run (orphaned or not is then fixed).
+            if self._held.get(entry.role) or entry.role in self._exiting.values():
+                self._waiting.add(entry.role)
+                self._exit_after_children[entry.role] = entry
+                self._release_next(entry.role)
+                return True
         self._pids.setdefault(entry.role, entry.pid)
         if self._server is None and entry.name in ACCEPT_CALLS:
             self._server = entry.role
@@ -188,9 +196,16 @@ class DeterministicSchedule:
         about to end: what comes next waits for the parent's next wait.
         """
         pid = self._pids.get(parent)
-        if pid is not None and _sigchld_pending(pid):
+        exiting_parent = self._exit_after_children.get(parent)
+        if exiting_parent is None and pid is not None and _sigchld_pending(pid):
             self._waiting.discard(parent)
-        if self._release_next(parent) or parent != self._server:
+        if self._release_next(parent):
+            return
+        if exiting_parent is not None and not self._held.get(parent):
+            del self._exit_after_children[parent]
+            self._release(exiting_parent)
+            return
+        if parent != self._server:
             return
         if parent in self._waiting:
             self._turns.release()

@@ -306,7 +306,11 @@ class _Parser:
         while not self.peek(")"):
             if args or index:
                 self.take("',' or ')'", ",")
-            if self.peek(kind="name") and self.position + 1 < len(self.tokens) and self.tokens[self.position + 1].text == "=":
+            if (
+                self.peek(kind="name")
+                and self.position + 1 < len(self.tokens)
+                and self.tokens[self.position + 1].text == "="
+            ):
                 key = self.take("an argument name", kind="name")
                 root = key.text.split(".")[0]
                 if root not in order:

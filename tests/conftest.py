@@ -21,7 +21,13 @@ import pytest
 from harness.errors import PtraceNotPermitted
 from harness.tracer import Tracer, TraceResult
 
+pytest_plugins = ["pytester"]
+#: Expectation files that must fail to load: test data for test_loader, not tests to collect.
+collect_ignore = ["unit/bad_expectations"]
+
 PROGRAMS = Path(__file__).parent / "integration" / "programs"
+SERVERS = Path(__file__).parent.parent / "servers"
+EXPECTATIONS = Path(__file__).parent.parent / "expectations"
 REQUIRED = os.environ.get("HARNESS_REQUIRE_PTRACE") == "1"
 
 

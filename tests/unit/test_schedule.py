@@ -163,9 +163,18 @@ def test_a_child_exit_waits_for_the_childs_other_threads() -> None:
     assert releases.released == [101]
 
 
-def test_a_parent_that_exits_lets_its_held_children_go() -> None:
+def test_a_parent_that_exits_lets_its_held_children_go_first() -> None:
     schedule, releases = _schedule()
     _spawned(schedule, "main", "main.1", 50)
     assert schedule.hold(_entry("main.1", "exit_group", 50)) is True
-    assert schedule.hold(_entry("main", "exit_group", SERVER)) is False  # the root is held by nobody
+    assert schedule.hold(_entry("main", "exit_group", SERVER)) is True  # after its child, on every run
     assert releases.released == [50]
+    schedule.on_event(ExitEvent(seq=9, pid=50, tid=50, role="main.1", code=0))
+    assert releases.released == [50, SERVER]
+
+
+def test_a_parent_with_no_child_at_its_exit_exits_at_once() -> None:
+    schedule, releases = _schedule()
+    _spawned(schedule, "main", "main.1", 50)
+    assert schedule.hold(_entry("main", "exit_group", SERVER)) is False  # main.1 still works: it is orphaned
+    assert releases.released == []

@@ -1,0 +1,126 @@
+"""Every bundled expectation holds for its own server and catches the mistake its lesson is about.
+
+The sibling runs are the proof that an expectation can fail: the reaping
+promise broken by ``fork_no_reap``, the no-EINTR promise by ``fork_sigchld``,
+the close discipline by ``fork_leaky`` — each failure naming what went wrong.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import EXPECTATIONS
+
+from harness.check import CheckedRun, check_file, server_spec
+from harness.cli import main
+from harness.loader import SUFFIX, load_expectations
+
+pytestmark = pytest.mark.ptrace
+
+BUNDLED = sorted(EXPECTATIONS.glob(f"*{SUFFIX}"))
+
+
+def _check(name: str, server: str | None = None) -> CheckedRun:
+    expectation = load_expectations(EXPECTATIONS / f"{name}{SUFFIX}")
+    return check_file(expectation, server=server_spec(server) if server else None)
+
+
+def _failures(checked: CheckedRun) -> dict[str, str]:
+    return {result.assertion.name: result.report() for result in checked.results if not result.passed}
+
+
+def test_there_is_an_expectation_for_every_variant() -> None:
+    from harness.variants import list_variants
+
+    servers = {str(load_expectations(path).server) for path in BUNDLED}
+    assert servers == set(list_variants())
+
+
+@pytest.mark.parametrize("path", BUNDLED, ids=lambda path: path.name)
+def test_each_bundled_expectation_holds_for_its_own_server(path: Path, ptrace_permitted: None) -> None:
+    checked = check_file(load_expectations(path))
+    assert checked.run.ok, checked.run.summary()
+    assert _failures(checked) == {}
+
+
+def test_the_reaping_promise_fails_for_the_server_that_never_reaps_naming_its_zombies(ptrace_permitted: None) -> None:
+    failures = _failures(_check("fork_sigchld", server="fork_no_reap"))
+    report = failures["no child is left a zombie"]
+    for child in ("main.1", "main.2", "main.3"):
+        assert f"{child} (pid " in report
+    assert "was never reaped: still a zombie when main exited" in report
+    assert "expected == 3 (connections), counted 0" in failures["the parent reaps one child per connection"]
+
+
+def test_the_no_eintr_promise_fails_for_the_handler_without_sa_restart(ptrace_permitted: None) -> None:
+    failures = _failures(_check("fork_sigchld_restart", server="fork_sigchld"))
+    report = failures["the program never sees EINTR"]
+    assert "'accept4 -> EINTR' happened 2 times in main" in report
+    assert "matches: ERESTARTSYS to the tracer, EINTR to the program" in report
+    assert (
+        "act.flags is ['SA_RESTORER', 'SA_ONSTACK'], expected SA_RESTART"
+        in failures["the handler is installed with SA_RESTART"]
+    )
+
+
+def test_the_close_discipline_fails_for_the_leaky_server_naming_the_descriptors(ptrace_permitted: None) -> None:
+    failures = _failures(_check("fork_sigchld", server="fork_leaky"))
+    parent = failures["the parent closes every connection it handed to a child"]
+    assert "main accepted fd 4 at #" in parent
+    assert "had not closed it when it entered accept4 again" in parent
+    children = failures["every child closes its copy of the listening socket, then exits 0"]
+    assert "close($listen)" in children
+    assert "fd is 4, expected $listen ($listen is 3)" in children
+
+
+def test_the_c_restart_promises_fail_for_the_c_server_without_sa_restart(ptrace_permitted: None) -> None:
+    failures = _failures(_check("c_echo_server_restart", server="c/echo_server"))
+    assert set(failures) == {
+        "the handler is installed with SA_RESTART",
+        "the interrupted accept is restarted after the handler reaps",
+        "nothing happens in between, as in the lesson's listing",
+        "the program never sees EINTR",
+    }
+    assert "matches: ERESTARTSYS to the tracer, EINTR to the program" in failures["the program never sees EINTR"]
+
+
+# -- the command ------------------------------------------------------------------
+
+
+def test_check_prints_a_line_per_assertion_and_exits_0(
+    capsys: pytest.CaptureFixture[str], ptrace_permitted: None
+) -> None:
+    path = EXPECTATIONS / f"fork_sigchld{SUFFIX}"
+    assert main(["check", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert f"{path} (fork_sigchld, 3 connections, deterministic, " in out
+    assert "  PASS  no child is left a zombie  (fork_sigchld.expect.yaml:" in out
+    assert out.rstrip().splitlines()[-1].startswith("7 passed, 0 failed in 1 file(s)")
+
+
+def test_check_against_a_sibling_fails_and_writes_the_trace(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], ptrace_permitted: None
+) -> None:
+    path = EXPECTATIONS / f"fork_sigchld{SUFFIX}"
+    assert main(["check", str(path), "--server", "fork_no_reap", "--traces", str(tmp_path)]) == 1
+    out = capsys.readouterr().out
+    assert "  FAIL  no child is left a zombie" in out
+    written = tmp_path / "fork_sigchld.fork_no_reap.failed.jsonl"
+    assert f"trace of the failing run: {written}" in out
+    assert written.exists() and written.with_suffix(".txt").exists()
+    assert main(["show", str(written)]) == 0
+
+
+def test_check_refuses_an_invalid_file_with_65(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / f"bad{SUFFIX}"
+    bad.write_text("server: fork_sigchld\nassertions:\n  - name: x\n    never: acept4\n")
+    assert main(["check", str(bad)]) == 65
+    err = capsys.readouterr().err
+    assert f"{bad}:4:12: unknown syscall 'acept4'; did you mean 'accept4'?" in err
+    assert "Traceback" not in err
+
+
+def test_check_names_the_nearest_variant_for_an_unknown_server(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check", str(EXPECTATIONS), "--server", "fork_no_reaping"]) == 2
+    assert "did you mean 'fork_no_reap'?" in capsys.readouterr().err

@@ -1,0 +1,130 @@
+"""The pytest plugin as a user meets it: collection, item names, -k, failure reports, the fixture, xdist.
+
+Each test writes files into a fresh directory and runs pytest on them in a
+subprocess (the tracer must be the only waiter on its children), then
+checks the exact lines a person would read.
+"""
+
+from __future__ import annotations
+
+import pytest
+from conftest import SERVERS
+
+pytestmark = pytest.mark.ptrace
+
+REAPING = """\
+server: fork_sigchld
+scenario: {connections: 2}
+start_after: listen($listen)
+assertions:
+  - name: the parent reaps every child
+    count: wait4 -> child
+    equals: connections
+  - name: no zombie is left
+    fact: no zombie left
+  - name: accept is interrupted
+    sequence:
+      - accept4 -> ERESTARTSYS
+      - rt_sigreturn -> EINTR
+"""
+
+
+@pytest.fixture
+def project(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, ptrace_permitted: None) -> pytest.Pytester:
+    """A directory with the bundled servers reachable, as a user's checkout would have them."""
+    monkeypatch.setenv("HARNESS_SERVERS", str(SERVERS))
+    return pytester
+
+
+def test_each_assertion_is_an_item_named_after_it(project: pytest.Pytester) -> None:
+    project.makefile(".expect.yaml", reaping=REAPING)
+    result = project.runpytest_subprocess("-v", "reaping.expect.yaml")
+    result.assert_outcomes(passed=3)
+    result.stdout.fnmatch_lines(
+        [
+            "reaping.expect.yaml::the parent reaps every child PASSED*",
+            "reaping.expect.yaml::no zombie is left PASSED*",
+            "reaping.expect.yaml::accept is interrupted PASSED*",
+        ]
+    )
+
+
+def test_k_selects_assertions_by_name(project: pytest.Pytester) -> None:
+    project.makefile(".expect.yaml", reaping=REAPING)
+    result = project.runpytest_subprocess("-v", "-k", "zombie", "reaping.expect.yaml")
+    result.assert_outcomes(passed=1, deselected=2)
+
+
+def test_other_yaml_files_are_left_alone(project: pytest.Pytester) -> None:
+    project.makefile(".yaml", config="server: [this is not an expectation")
+    result = project.runpytest_subprocess()
+    assert result.ret == pytest.ExitCode.NO_TESTS_COLLECTED
+
+
+def test_a_sibling_server_fails_with_the_report_naming_the_zombies(project: pytest.Pytester) -> None:
+    project.makefile(".expect.yaml", reaping=REAPING)
+    result = project.runpytest_subprocess("--harness-server", "fork_no_reap", "reaping.expect.yaml")
+    result.assert_outcomes(failed=3)
+    result.stdout.fnmatch_lines(
+        [
+            "*count of 'wait4 -> child' in main: expected == 2 (connections), counted 0",
+            "*_ expectation: no zombie is left _*",
+            "*reaping.expect.yaml:8:1: 'no zombie is left' failed (main)",
+            "*main: 2 violations of 'no zombie left'",
+            "*main.1 (pid *) exited at #* and was never reaped: still a zombie when main exited at #*",
+            "*main.2 (pid *) exited at #* and was never reaped: still a zombie when main exited at #*",
+            "*>  2  rt_sigreturn -> EINTR  (line 13)",
+            "*trace of the run: *reaping.fork_no_reap.failed.jsonl*",
+        ]
+    )
+    assert "Traceback" not in result.stdout.str()
+
+
+def test_a_broken_file_is_a_collection_error_with_file_line_and_fix(project: pytest.Pytester) -> None:
+    project.makefile(".expect.yaml", broken=REAPING.replace("    sequence:", "    sequnce:"))
+    result = project.runpytest_subprocess("broken.expect.yaml")
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    result.stdout.fnmatch_lines(
+        [
+            "*ERROR collecting broken.expect.yaml*",
+            "*broken.expect.yaml:11:5: unknown key 'sequnce'; did you mean 'sequence'?",
+            "*    sequnce:",
+            "*    ^",
+        ]
+    )
+    assert "Traceback" not in result.stdout.str()
+
+
+def test_the_fixture_runs_a_server_and_matches_like_the_yaml(project: pytest.Pytester) -> None:
+    project.makepyfile(
+        test_traces="""
+        import pytest
+
+        def test_eintr(harness_run):
+            trace = harness_run("fork_sigchld", connections=2)
+            trace.sequence("accept4 -> $conn", "clone -> $child", "close($conn)", "accept4 -> EINTR")
+            trace.never("accept4 -> restarted")
+            trace.fact("no zombie left")
+            assert trace.count("wait4 -> child") == 2
+            assert trace.captures == {"listen": 3}
+
+        def test_restart_breaks_the_promise(harness_run):
+            trace = harness_run("fork_sigchld_restart", connections=2)
+            trace.never("accept4 -> restarted")
+        """
+    )
+    result = project.runpytest_subprocess("test_traces.py")
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*TraceAssertionError: 'never accept4 -> restarted' failed (main)",
+            "*'accept4 -> restarted' happened * in main",
+        ]
+    )
+
+
+def test_runs_in_parallel_with_xdist_each_on_its_own_port(project: pytest.Pytester) -> None:
+    for name in ("one", "two", "three", "four"):
+        project.makefile(".expect.yaml", **{name: REAPING})
+    result = project.runpytest_subprocess("-n", "2", "-p", "no:benchmark")
+    result.assert_outcomes(passed=12)
