@@ -11,8 +11,10 @@ roles it applies to (:class:`RoleSelector`).
 
 from __future__ import annotations
 
+import difflib
 import fnmatch
 import re
+import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -66,13 +68,22 @@ class RoleSelector:
         words = text.split()
         quantifier = words[0] if len(words) == 2 and words[0] in QUANTIFIERS else None
         pattern = words[-1] if words else ""
-        if len(words) != (2 if quantifier else 1):
+        if len(words) not in (1, 2):
             raise ValueError(
                 f"role {text!r} is not a role: write a role (main, main.1), "
                 "or 'every'/'any' and a role family (child, grandchild, process, thread) or a pattern like main.*"
             )
+        if len(words) == 2 and quantifier is None:
+            close = difflib.get_close_matches(words[0], QUANTIFIERS, n=1)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            raise ValueError(f"role {text!r}: {hint}a role family takes 'every' or 'any' before it")
         if not (pattern in ROLE_WORDS or _ROLE.fullmatch(pattern) or ("*" in pattern and quantifier)):
-            raise ValueError(f"role {text!r} names no task: roles are main, main.1, main.1.2, main/t1")
+            close = difflib.get_close_matches(pattern, [*ROLE_WORDS, ROOT_ROLE], n=1)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            raise ValueError(
+                f"role {text!r} names no task: {hint}roles are main, main.1, main.1.2, main/t1; "
+                "families are child, grandchild, process, thread"
+            )
         if quantifier is None and (pattern in ROLE_WORDS or "*" in pattern):
             raise ValueError(f"role {text!r} stands for several roles: say 'every {pattern}' or 'any {pattern}'")
         return cls(text, quantifier, pattern)
@@ -175,7 +186,7 @@ class ServerSpec:
     protocol: str = "echo"
 
     def __str__(self) -> str:
-        return self.variant or " ".join(self.command)
+        return self.variant or shlex.join(self.command)
 
 
 @dataclass(frozen=True, slots=True)

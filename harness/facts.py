@@ -21,10 +21,11 @@ close(2)):
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
-from harness.events import Event, SpawnEvent, SyscallEvent
+from harness.events import Event, ExitEvent, SpawnEvent, SyscallEvent
 from harness.roles import parent_role, process_role
 from harness.trace import Trace
 
@@ -41,8 +42,22 @@ class Violation:
     events: tuple[Event, ...] = ()
 
 
-def _process_events(trace: Trace, process: str) -> Iterator[Event]:
-    return (event for event in trace if process_role(event.role) == process)
+class TraceIndex:
+    """A trace's events grouped once by process, with each task's exit: keeps every fact linear."""
+
+    def __init__(self, trace: Trace) -> None:
+        self.trace = trace
+        self.by_process: dict[str, list[Event]] = {}
+        self.exits: dict[str, ExitEvent] = {}
+        self.cache: dict[tuple[str, str], Any] = {}
+        for event in trace:
+            self.by_process.setdefault(process_role(event.role), []).append(event)
+            if isinstance(event, ExitEvent):
+                self.exits[event.role] = event
+
+    def events_of(self, process: str) -> list[Event]:
+        """Every event of every task of one process, in order."""
+        return self.by_process.get(process, [])
 
 
 def _succeeded(event: Event, name: str | frozenset[str]) -> bool:
@@ -60,10 +75,10 @@ def _reaped_pid(event: SyscallEvent) -> int | None:
     return infop.get("si_pid") if isinstance(infop, dict) else None
 
 
-def _auto_reaps(trace: Trace, process: str, before: int) -> bool:
+def _auto_reaps(index: TraceIndex, process: str, before: int) -> bool:
     """Whether the process's SIGCHLD disposition at ``before`` makes the kernel reap children itself."""
     disposition = None
-    for event in _process_events(trace, process):
+    for event in index.events_of(process):
         if event.seq >= before:
             break
         if _succeeded(event, "rt_sigaction") and isinstance(event, SyscallEvent):
@@ -75,26 +90,26 @@ def _auto_reaps(trace: Trace, process: str, before: int) -> bool:
     )
 
 
-def no_zombie_left(trace: Trace, role: str) -> list[Violation]:
+def no_zombie_left(index: TraceIndex, role: str) -> list[Violation]:
     """Every child of the role's process that exited was reaped before the parent exited."""
     process = process_role(role)
-    spawns = [e for e in _process_events(trace, process) if isinstance(e, SpawnEvent) and not e.thread]
+    spawns = [e for e in index.events_of(process) if isinstance(e, SpawnEvent) and not e.thread]
     reaped = {
         pid
-        for event in _process_events(trace, process)
+        for event in index.events_of(process)
         if isinstance(event, SyscallEvent) and _succeeded(event, WAIT_CALLS)
         for pid in [_reaped_pid(event)]
         if pid
     }
-    parent_exit = trace.exit_of(process)
+    parent_exit = index.exits.get(process)
     violations = []
     for spawn in spawns:
-        child_exit = trace.exit_of(spawn.child_role)
+        child_exit = index.exits.get(spawn.child_role)
         if child_exit is None or spawn.child_pid in reaped:
             continue
         if parent_exit is not None and parent_exit.seq < child_exit.seq:
             continue  # orphaned first: re-parented, and reaped by the subreaper or init
-        if _auto_reaps(trace, process, child_exit.seq):
+        if _auto_reaps(index, process, child_exit.seq):
             continue
         until = f"when {process} exited at #{parent_exit.seq}" if parent_exit else "at the end of the trace"
         violations.append(
@@ -111,13 +126,13 @@ def no_zombie_left(trace: Trace, role: str) -> list[Violation]:
 # -- no accepted descriptor left open ----------------------------------------------
 
 
-def no_accepted_descriptor_left_open(trace: Trace, role: str) -> list[Violation]:
+def no_accepted_descriptor_left_open(index: TraceIndex, role: str) -> list[Violation]:
     """Each descriptor the role's process accepted is closed before its next accept and before it exits."""
     process = process_role(role)
     open_fds: dict[int, SyscallEvent] = {}
     reported: set[int] = set()
     violations = []
-    for event in _process_events(trace, process):
+    for event in index.events_of(process):
         if not isinstance(event, SyscallEvent):
             continue
         if event.name in ACCEPT_CALLS:
@@ -136,7 +151,7 @@ def no_accepted_descriptor_left_open(trace: Trace, role: str) -> list[Violation]
                 open_fds[event.ret] = event
         elif event.name == "close" and event.args.get("fd") in open_fds:
             del open_fds[event.args["fd"]]
-    ended = trace.exit_of(process)
+    ended = index.exits.get(process)
     for fd, accepted in open_fds.items():
         if accepted.seq not in reported:
             violations.append(
@@ -152,40 +167,46 @@ def no_accepted_descriptor_left_open(trace: Trace, role: str) -> list[Violation]
 # -- closes the listening socket ---------------------------------------------------
 
 
-def _listening_fds(trace: Trace, process: str, before: int) -> dict[int, str]:
-    """The listening sockets a process holds at ``before``: fd -> the role that called listen."""
-    held: dict[int, str] = {}
-    parent = parent_role(process)
-    if parent is not None:
-        spawn = next(
-            (e for e in _process_events(trace, parent) if isinstance(e, SpawnEvent) and e.child_role == process),
-            None,
-        )
-        if spawn is not None:
-            held = _listening_fds(trace, parent, spawn.seq)
-    for event in _process_events(trace, process):
-        if event.seq >= before:
-            break
-        if _succeeded(event, "listen") and isinstance(event, SyscallEvent):
+def _listening_at_spawns(index: TraceIndex, process: str) -> dict[str, dict[int, str]]:
+    """For each process that ``process`` created: the listening sockets it held then (fd -> who listened).
+
+    One pass over the process's events, memoized on the index: the socket
+    set of every child, however many there are, costs one walk of its parent.
+    """
+    cached = index.cache.get(("listening", process))
+    if cached is not None:
+        return cached
+    held = dict(_inherited_listeners(index, process))
+    at_spawn: dict[str, dict[int, str]] = {}
+    for event in index.events_of(process):
+        if isinstance(event, SyscallEvent) and event.name == "listen" and event.errno is None:
             held[event.args["fd"]] = process
         elif isinstance(event, SyscallEvent) and event.name == "close":
             held.pop(event.args.get("fd", -1), None)
-    return held
+        elif isinstance(event, SpawnEvent) and not event.thread:
+            at_spawn[event.child_role] = dict(held)
+    index.cache[("listening", process)] = at_spawn
+    return at_spawn
 
 
-def closes_the_listening_socket(trace: Trace, role: str) -> list[Violation]:
+def _inherited_listeners(index: TraceIndex, process: str) -> dict[int, str]:
+    parent = parent_role(process)
+    return {} if parent is None else _listening_at_spawns(index, parent).get(process, {})
+
+
+def closes_the_listening_socket(index: TraceIndex, role: str) -> list[Violation]:
     """The role closes every listening socket it inherited from its ancestors before it exits."""
     process = process_role(role)
     parent = parent_role(process)
     if parent is None:
         return []
-    inherited = _listening_fds(trace, process, before=0)
+    inherited = _inherited_listeners(index, process)
     closed = {
         event.args.get("fd")
-        for event in _process_events(trace, process)
+        for event in index.events_of(process)
         if isinstance(event, SyscallEvent) and event.name == "close"
     }
-    ended = trace.exit_of(process)
+    ended = index.exits.get(process)
     return [
         Violation(
             role,
@@ -198,7 +219,7 @@ def closes_the_listening_socket(trace: Trace, role: str) -> list[Violation]:
     ]
 
 
-FACT_CHECKS: dict[str, Callable[[Trace, str], list[Violation]]] = {
+FACT_CHECKS: dict[str, Callable[[TraceIndex, str], list[Violation]]] = {
     "no zombie left": no_zombie_left,
     "no accepted descriptor left open": no_accepted_descriptor_left_open,
     "closes the listening socket": closes_the_listening_socket,

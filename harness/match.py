@@ -39,7 +39,7 @@ from harness.expectations import (
     RoleSelector,
     SequenceCheck,
 )
-from harness.facts import FACT_CHECKS
+from harness.facts import FACT_CHECKS, TraceIndex
 from harness.steps import (
     Capture,
     ChildPid,
@@ -152,6 +152,14 @@ class MatchContext:
             self.by_role[event.role].append(event)
         self.roles = [role for role in trace.roles() if role in self.by_role]
         self._whole: dict[str, list[Event]] | None = None
+        self._index: TraceIndex | None = None
+
+    @property
+    def index(self) -> TraceIndex:
+        """The trace grouped by process, built the first time a fact needs it."""
+        if self._index is None:
+            self._index = TraceIndex(self.trace)
+        return self._index
 
     def _find_start(self, step: Step) -> int | None:
         for index, event in enumerate(self.trace):
@@ -461,7 +469,7 @@ def _check_role(check: Check, role: str, ctx: MatchContext, whole_trace: bool) -
                 notes=(f"and {len(found) - 5} more",) if len(found) > 5 else (),
             )
         case FactCheck():
-            violations = FACT_CHECKS[check.fact](ctx.trace, role)
+            violations = FACT_CHECKS[check.fact](ctx.index, role)
             if not violations:
                 return None
             return Mismatch(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, overload
 
@@ -35,6 +35,7 @@ class Trace(Sequence[Event]):
     """The events of one run in completion order, with the queries everyone needs."""
 
     events: tuple[Event, ...]
+    _roles_by_tid: dict[int, str] | None = field(default=None, init=False, repr=False, compare=False)
 
     @overload
     def __getitem__(self, index: int) -> Event: ...
@@ -59,12 +60,15 @@ class Trace(Sequence[Event]):
 
     def role_of_pid(self, pid: int) -> str | None:
         """Resolve a pid or tid seen in an argument or a siginfo to the role that had it."""
-        for event in self.events:
-            if event.tid == pid:
-                return event.role
-            if isinstance(event, SpawnEvent) and event.child_tid == pid:
-                return event.child_role
-        return None
+        if self._roles_by_tid is None:
+            roles: dict[int, str] = {}
+            for event in self.events:
+                roles.setdefault(event.tid, event.role)
+                if isinstance(event, SpawnEvent):
+                    roles.setdefault(event.child_tid, event.child_role)
+            object.__setattr__(self, "_roles_by_tid", roles)  # a cache: the trace itself stays frozen
+            assert self._roles_by_tid is not None
+        return self._roles_by_tid.get(pid)
 
     def exit_of(self, role: str) -> ExitEvent | None:
         """How a task ended, if it did within the trace."""

@@ -124,3 +124,27 @@ def test_check_refuses_an_invalid_file_with_65(tmp_path: Path, capsys: pytest.Ca
 def test_check_names_the_nearest_variant_for_an_unknown_server(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["check", str(EXPECTATIONS), "--server", "fork_no_reaping"]) == 2
     assert "did you mean 'fork_no_reap'?" in capsys.readouterr().err
+
+
+def test_a_server_given_as_a_command_is_checked_like_a_variant(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], ptrace_permitted: None
+) -> None:
+    from conftest import PYTHON, SERVERS
+
+    own = tmp_path / f"own{SUFFIX}"
+    own.write_text(
+        f"server:\n  command: [{PYTHON}, {SERVERS / 'rpc_fork.py'}, --port, '{{port}}', --connections, '{{connections}}']\n"
+        "  protocol: rpc\n"
+        "scenario: {connections: 2, messages: 3}\n"
+        "start_after: listen($listen)\n"
+        "assertions:\n"
+        "  - name: every child closes the listening socket\n"
+        "    role: every child\n"
+        "    sequence: [close($listen), +++ exited 0]\n"
+        "  - name: no zombie\n"
+        "    fact: no zombie left\n"
+    )
+    assert main(["check", str(own)]) == 0
+    out = capsys.readouterr().out
+    assert "rpc_fork.py --port '{port}' --connections '{connections}', 2 connections" in out
+    assert out.count("  PASS  ") == 2
