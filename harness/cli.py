@@ -133,6 +133,26 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--timeout", type=float, default=60.0, metavar="SECONDS", help="time limit (default 60)")
     run.set_defaults(run=_cmd_run)
 
+    explain = commands.add_parser(
+        "explain",
+        help="explain a trace in words: interrupted calls and restarts, zombies, leaked descriptors",
+        description="Run VARIANT (or read TRACE.jsonl) and explain, event by event, every interrupted or restarted "
+        "call (which signal, from whom, the disposition in force, what the kernel and then the program did), "
+        "every zombie and re-parented child, and every descriptor a process kept that it should have closed.",
+        epilog="examples:\n  harness explain fork_sigchld\n  harness explain c/echo_server_restart --format markdown\n"
+        "  harness explain run.jsonl",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    explain.add_argument("source", metavar="VARIANT|TRACE.jsonl", help="a bundled variant, or a JSON Lines trace")
+    explain.add_argument("--format", choices=("text", "markdown"), default="text", help="text (default) or markdown")
+    explain.add_argument(
+        "--connections", type=int, default=3, metavar="N", help="connections for a variant (default 3)"
+    )
+    explain.add_argument(
+        "--mode", choices=("deterministic", "free"), default="deterministic", help="how a variant is run"
+    )
+    explain.set_defaults(run=_cmd_explain)
+
     show = commands.add_parser(
         "show",
         help="print a JSON Lines trace as text",
@@ -428,6 +448,35 @@ def _cmd_check(args: argparse.Namespace) -> int:
     if invalid:
         return 65
     return 1 if failed else 0
+
+
+def trace_of(source: str, *, connections: int = 3, mode: str = "deterministic") -> Trace:
+    """A trace from a JSON Lines file, or from a run of the bundled variant of that name."""
+    if source.endswith(".jsonl") or Path(source).is_file():
+        try:
+            return Trace.read_jsonl(source)
+        except TraceFileError as error:
+            raise TraceInputError(str(error)) from None
+    from harness.check import run_spec, server_spec
+    from harness.run import Scenario
+
+    result = run_spec(server_spec(source), Scenario(connections, mode=mode))
+    if not result.ok:
+        raise RunFailed(f"{source}: {result.summary()}")
+    return result.trace
+
+
+class RunFailed(HarnessError):
+    """A variant run for a command that needs its trace did not complete."""
+
+    exit_status = 1
+
+
+def _cmd_explain(args: argparse.Namespace) -> int:
+    from harness.explain import explain, render
+
+    print(render(explain(trace_of(args.source, connections=args.connections, mode=args.mode)), format=args.format))
+    return 0
 
 
 def _open_error(error: OSError) -> str:

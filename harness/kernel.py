@@ -85,6 +85,48 @@ def is_restart_code(name: str | None) -> bool:
     return name in RESTART_CODE_TEXT
 
 
+#: What becomes of an interrupted call, by restart code, when a signal is delivered.
+#: arch/x86/kernel/signal.c: ``handle_signal()`` when a handler runs (keys with
+#: ``handler``), ``arch_do_signal_or_restart()`` when none does.  Outcomes:
+#: ``EINTR`` (the program sees the call fail), ``restart`` (the kernel enters the
+#: same call again: rt_sigreturn, or the signal delivery, puts ``orig_ax`` back
+#: and steps the instruction pointer back over ``syscall``), ``restart_syscall``
+#: (the call resumes through the restart_syscall system call, with the time it
+#: had left: nanosleep, poll with a timeout).
+RESTART_OUTCOMES: Mapping[tuple[str, str], str] = {
+    ("ERESTARTSYS", "handler"): "EINTR",
+    ("ERESTARTSYS", "handler with SA_RESTART"): "restart",
+    ("ERESTARTSYS", "no handler"): "restart",
+    ("ERESTARTNOINTR", "handler"): "restart",
+    ("ERESTARTNOINTR", "handler with SA_RESTART"): "restart",
+    ("ERESTARTNOINTR", "no handler"): "restart",
+    ("ERESTARTNOHAND", "handler"): "EINTR",
+    ("ERESTARTNOHAND", "handler with SA_RESTART"): "EINTR",
+    ("ERESTARTNOHAND", "no handler"): "restart",
+    ("ERESTART_RESTARTBLOCK", "handler"): "EINTR",
+    ("ERESTART_RESTARTBLOCK", "handler with SA_RESTART"): "EINTR",
+    ("ERESTART_RESTARTBLOCK", "no handler"): "restart_syscall",
+}
+
+#: The rule behind each restart code, in words (include/linux/errno.h comments,
+#: and the switch statements of arch/x86/kernel/signal.c cited above).
+RESTART_RULES: Mapping[str, str] = {
+    "ERESTARTSYS": "a handler without SA_RESTART turns it into EINTR; with SA_RESTART, or when no handler runs, "
+    "the kernel enters the call again",
+    "ERESTARTNOINTR": "the kernel always enters the call again, handler or not (fork and clone use it: "
+    "they must not fail because a signal arrived)",
+    "ERESTARTNOHAND": "a handler turns it into EINTR whatever its flags; without a handler the call is entered again",
+    "ERESTART_RESTARTBLOCK": "a handler turns it into EINTR; without one the call resumes through restart_syscall, "
+    "with the time it had left",
+}
+
+
+def restart_outcome(code: str, *, handler: bool, sa_restart: bool) -> str:
+    """What the kernel makes of a restart code: ``EINTR``, ``restart`` or ``restart_syscall``."""
+    how = "no handler" if not handler else "handler with SA_RESTART" if sa_restart else "handler"
+    return RESTART_OUTCOMES.get((code, how), "EINTR")
+
+
 # -- signals ----------------------------------------------------------------
 
 #: Signal numbers to names (signal(7)).  Real-time signals use the kernel's
