@@ -93,10 +93,12 @@ class _Source:
                 node = loader.get_single_node()
                 if node is None:
                     raise self.error((), "the file is empty: it needs at least 'server' and 'assertions'")
-                self._walk(node, ())
+                self._walk(node, (), loader, set())
                 self.data = loader.construct_document(node)
             finally:
                 loader.dispose()
+        except RecursionError:  # brackets nested thousands deep: PyYAML's composer recurses per level
+            raise self._at(1, 1, "not valid YAML here: it nests too deep for an expectation file") from None
         except yaml.MarkedYAMLError as error:
             mark = error.problem_mark or error.context_mark
             line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
@@ -105,22 +107,37 @@ class _Source:
         except yaml.YAMLError as error:
             raise self._at(1, 1, f"not valid YAML: {error}") from None
 
-    def _walk(self, node: yaml.Node, path: Path_) -> None:
+    def _walk(self, node: yaml.Node, path: Path_, loader: yaml.SafeLoader, inside: set[int]) -> None:
+        """Note the marks under ``path``; ``inside`` holds the nodes being walked, to refuse an alias loop."""
+        if id(node) in inside:
+            raise self._at(
+                node.start_mark.line + 1, node.start_mark.column + 1, "an alias refers to the node that contains it"
+            )
         self.values[path] = _Mark(node.start_mark.line + 1, node.start_mark.column + 1, _quoted(node))
         if isinstance(node, yaml.MappingNode):
-            seen: set[str] = set()
+            inside.add(id(node))
+            seen: set[Any] = set()
             for key_node, value_node in node.value:
-                key = str(key_node.value)
+                key = self._key(key_node, loader)
                 if key in seen:
                     raise self._at(
                         key_node.start_mark.line + 1, key_node.start_mark.column + 1, f"duplicate key {key!r}"
                     )
                 seen.add(key)
                 self.keys[(*path, key)] = _Mark(key_node.start_mark.line + 1, key_node.start_mark.column + 1)
-                self._walk(value_node, (*path, key))
+                self._walk(value_node, (*path, key), loader, inside)
+            inside.discard(id(node))
         elif isinstance(node, yaml.SequenceNode):
+            inside.add(id(node))
             for index, item in enumerate(node.value):
-                self._walk(item, (*path, index))
+                self._walk(item, (*path, index), loader, inside)
+            inside.discard(id(node))
+
+    def _key(self, node: yaml.Node, loader: yaml.SafeLoader) -> Any:
+        """A mapping key as the schema will see it (``1`` is an int), so that its mark can be found again."""
+        if not isinstance(node, yaml.ScalarNode):
+            raise self._at(node.start_mark.line + 1, node.start_mark.column + 1, "a key must be a plain name")
+        return loader.construct_object(node)
 
     def _at(self, line: int, column: int, message: str) -> ExpectationError:
         excerpt = ""
@@ -183,7 +200,7 @@ def _schema_errors(source: _Source) -> Iterator[ExpectationError]:
 def _plain(error: jsonschema.ValidationError) -> str:
     """A schema error in words: what was expected and what was found."""
     found = error.instance
-    if error.validator in ("type", "oneOf"):
+    if error.validator in ("type", "oneOf", "const"):
         expected = {
             "server": "a variant name, or a mapping with 'command' (and 'protocol')",
             "command": "a command line string, or a list of its words",

@@ -235,7 +235,7 @@ def _match_result(pattern: Result, event: SyscallEvent, bindings: Bindings, ctx:
         case Wildcard():
             return bindings
         case NoResult():
-            return bindings if event.ret is None else "it returned"
+            return bindings if event.ret is None else "expected -> ?"
         case ErrnoName(name=name):
             if name in (event.errno, ctx.seen.get(event.seq)):
                 return bindings
@@ -344,7 +344,8 @@ def _candidates(
 ) -> list[Candidate]:
     """The events most like the step: the closest ones after ``stop``, else the closest before it.
 
-    Closest means satisfying the most of the step's patterns; ties go to the earliest.
+    Closest means satisfying the step's patterns, earlier arguments first
+    (see :func:`_closeness`); ties go to the event nearest where matching stopped.
     """
     for window, before in ((range(stop, len(events)), False), (range(stop - 1, -1, -1), True)):
         alike: list[tuple[tuple[bool, ...], int, Candidate]] = []

@@ -177,6 +177,9 @@ def captures_of(step: Step) -> list[str]:
     return [value.name for value in values if isinstance(value, Capture)]
 
 
+#: The siginfo members the decoder records (harness.decode.decode_siginfo).
+SIGINFO_FIELDS = ("si_signo", "si_code", "si_pid", "si_uid", "si_status", "si_addr")
+
 # -- parsing --------------------------------------------------------------------
 
 
@@ -303,6 +306,7 @@ class _Parser:
             order = argument_names(call)
         args: list[tuple[str, Value]] = []
         index = 0
+        named = False
         while not self.peek(")"):
             if args or index:
                 self.take("',' or ')'", ",")
@@ -318,10 +322,15 @@ class _Parser:
                     raise StepError(
                         f"{call} has no argument {root!r}{_hint(root, order)} (its arguments: {known})", key.offset
                     )
+                if any(path == key.text for path, _ in args):
+                    raise StepError(f"{key.text} is given twice", key.offset)
                 self.take("'='", "=")
                 args.append((key.text, self.value()))
+                named = True
             else:
                 start = self.tokens[self.position] if self.position < len(self.tokens) else None
+                if named:
+                    self.fail("a positional argument cannot follow a named one: name it too, e.g. fd=3", start)
                 if index >= len(order):
                     plural = "s" if len(order) != 1 else ""
                     self.fail(f"{call} has {len(order)} argument{plural} ({', '.join(order)})", start)
@@ -405,6 +414,12 @@ class _Parser:
                 if fields:
                     self.take("',' between siginfo fields", ",")
                 key = self.take("a siginfo field like si_pid", kind="name")
+                if key.text not in SIGINFO_FIELDS:
+                    raise StepError(
+                        f"unknown siginfo field {key.text!r}{_hint(key.text, SIGINFO_FIELDS)} "
+                        f"(fields: {', '.join(SIGINFO_FIELDS)})",
+                        key.offset,
+                    )
                 self.take("'='", "=")
                 fields.append((key.text, self.value()))
             self.position += 1
@@ -425,6 +440,12 @@ class _Parser:
             value = self.value()
             if how.text == "killed" and isinstance(value, Literal) and value.value not in kernel.SIGNAL_NUMBERS:
                 self.fail("expected the signal that killed the task, like SIGTERM", self.tokens[self.position - 1])
+            code = value.value if isinstance(value, Literal) else None
+            if how.text == "exited" and isinstance(value, Literal | Flags) and not isinstance(code, int):
+                self.fail(
+                    "expected the exit code, a number (for a signal, write +++ killed SIGTERM)",
+                    self.tokens[self.position - 1],
+                )
         if self.peek("+++"):
             self.position += 1
         self.done()
