@@ -26,6 +26,7 @@ from harness.expectations import (
     ServerSpec,
 )
 from harness.failure_text import format_failure
+from harness.inject import Injection
 from harness.match import MatchContext, Mismatch, check_assertion, check_roles, find_events
 from harness.run import RunResult, Scenario, free_port, run_server
 from harness.steps import Step, parse_step
@@ -90,12 +91,15 @@ def run_spec(
     *,
     timeout: float = 60.0,
     syscalls: Sequence[str] = (),
+    injections: Sequence[Injection] = (),
 ) -> RunResult:
     """Run a server in a scenario on a port of its own, tracing the default calls and ``syscalls``."""
     port = free_port()
     command = server_command(server, port, scenario.connections)
     traced = tuple(dict.fromkeys([*DEFAULT_SYSCALLS, *syscalls]))
-    return run_server(command, server.protocol, scenario, port=port, timeout=timeout, syscalls=traced)
+    return run_server(
+        command, server.protocol, scenario, port=port, timeout=timeout, syscalls=traced, injections=injections
+    )
 
 
 def _run_failure(run: RunResult) -> Mismatch:
@@ -131,7 +135,13 @@ def check_file(
     """
     server = server or expectation.server
     started = time.monotonic()
-    run = run_spec(server, expectation.scenario, timeout=expectation.timeout, syscalls=expectation.syscalls)
+    run = run_spec(
+        server,
+        expectation.scenario,
+        timeout=expectation.timeout,
+        syscalls=expectation.syscalls,
+        injections=expectation.injections,
+    )
     if run.ok and record_golden:
         from harness.golden_check import record_goldens
 

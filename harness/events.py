@@ -48,6 +48,8 @@ class SyscallEvent(_TaskEvent):
     """Symbolic error for a negative ``ret``, including the restart codes only a tracer sees."""
     enter_seq: int
     """Place in the global order at which the call was entered."""
+    injected: bool = False
+    """The harness made this call fail (``--inject``): the kernel never ran it."""
 
     def __str__(self) -> str:
         from harness.strace_format import format_event
@@ -64,6 +66,8 @@ class SignalEvent(_TaskEvent):
     """Signal name, ``SIGCHLD``."""
     siginfo: Mapping[str, ArgValue] = field(default_factory=dict)
     """Decoded siginfo: ``si_signo``, ``si_code`` (symbolic) and the members that code defines."""
+    injected: bool = False
+    """The harness sent this signal (``--inject``)."""
 
     def __str__(self) -> str:
         from harness.strace_format import format_event
@@ -166,8 +170,12 @@ def event_to_dict(event: Event) -> dict[str, Any]:
                 errno=event.errno,
                 enter_seq=event.enter_seq,
             )
+            if event.injected:
+                data["injected"] = True
         case SignalEvent():
             data.update(name=event.name, siginfo=dict(event.siginfo))
+            if event.injected:
+                data["injected"] = True
         case SpawnEvent():
             data.update(
                 child_pid=event.child_pid,
@@ -208,6 +216,7 @@ FIELD_TYPES: Mapping[str, tuple[type, ...]] = {
     "code": (int, type(None)),
     "signal": (str, type(None)),
     "core_dumped": (bool,),
+    "injected": (bool,),
 }
 
 _REQUIRED: Mapping[str, tuple[str, ...]] = {

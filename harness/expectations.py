@@ -18,6 +18,7 @@ import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from harness.inject import Injection
 from harness.roles import ROOT_ROLE
 from harness.run import Scenario
 from harness.steps import Step, SyscallStep
@@ -202,6 +203,8 @@ class ExpectationFile:
     timeout: float = 60.0
     syscalls: tuple[str, ...] = field(default=())
     """Calls the steps name beyond the tracer's default set: traced too, so a step can match them."""
+    injections: tuple[Injection, ...] = ()
+    """Faults and signals the harness injects into the run (harness.inject)."""
 
 
 def step_syscalls(steps: list[Step]) -> tuple[str, ...]:

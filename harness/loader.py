@@ -38,6 +38,7 @@ from harness.expectations import (
     ServerSpec,
     step_syscalls,
 )
+from harness.inject import InjectionError, parse_injection
 from harness.run import Scenario
 from harness.steps import Step, StepError, parse_step
 
@@ -327,6 +328,12 @@ def load_expectations(path: str | Path) -> ExpectationFile:
     except HarnessError as error:
         raise source.error(("scenario",), str(error)) from None
     start_after = reader.step(("start_after",)) if "start_after" in data else None
+    injections = []
+    for number, spec in enumerate(data.get("inject", [])):
+        try:
+            injections.append(parse_injection(spec, syscalls=reader.syscalls))
+        except InjectionError as error:
+            raise source.error(("inject", number), str(error)) from None
     assertions = tuple(reader.assertion(index, item) for index, item in enumerate(data["assertions"]))
     names = [assertion.name for assertion in assertions]
     for index, name in enumerate(names):
@@ -340,4 +347,5 @@ def load_expectations(path: str | Path) -> ExpectationFile:
         start_after=start_after,
         timeout=float(data.get("timeout", 60.0)),
         syscalls=step_syscalls(reader.steps),
+        injections=tuple(injections),
     )

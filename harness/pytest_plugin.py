@@ -182,14 +182,17 @@ def harness_run() -> Callable[..., CheckedTrace]:
         timeout: float = 60.0,
         start_after: str | None = "listen($listen)",
         syscalls: Sequence[str] = (),
+        inject: Sequence[str] = (),
     ) -> CheckedTrace:
         from harness.check import CheckedTrace, run_spec, server_spec
         from harness.expectations import ServerSpec
+        from harness.inject import parse_injection
         from harness.run import Scenario
 
         spec = server_spec(server) if isinstance(server, str) else ServerSpec(command=tuple(server), protocol=protocol)
         scenario = Scenario(connections, messages, concurrency, mode)
-        result = run_spec(spec, scenario, timeout=timeout, syscalls=syscalls)
+        injections = [parse_injection(text) for text in inject]
+        result = run_spec(spec, scenario, timeout=timeout, syscalls=syscalls, injections=injections)
         if not result.ok:
             pytest.fail(f"the server run failed: {result.summary()}\n{result.server_output}", pytrace=False)
         return CheckedTrace(result, scenario, start_after=start_after)

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from harness.clients import PROTOCOLS, ClientReport, drive
 from harness.errors import UsageError
 from harness.events import Event, SyscallEntry, SyscallEvent
+from harness.inject import Injection
 from harness.schedule import ACCEPT_CALLS, DeterministicSchedule
 from harness.strace_format import format_args
 from harness.trace import Trace
@@ -124,6 +125,7 @@ def run_server(
     listener: Listener | None = None,
     seccomp: bool = False,
     syscalls: Collection[str] = DEFAULT_SYSCALLS,
+    injections: Sequence[Injection] = (),
 ) -> RunResult:
     """Trace ``command`` (already bound to ``port``) while clients of ``protocol`` use it."""
     client = PROTOCOLS[protocol]
@@ -145,6 +147,7 @@ def run_server(
             stdio=(None, output.fileno(), output.fileno()),
             seccomp=seccomp,
             syscalls=syscalls,
+            injections=injections,
         )
         if schedule is not None:
             schedule.release_task = tracer.release

@@ -195,11 +195,12 @@ def format_result(event: SyscallEvent) -> str:
     """The `` = ...`` part of a call's line, with strace's ``?`` for values user space never sees."""
     if event.ret is None:
         return " = ?"
+    injected = " (INJECTED)" if event.injected else ""  # strace's own mark for an injected fault
     if event.errno is None:
-        return f" = {event.ret}"
+        return f" = {event.ret}{injected}"
     text = kernel.errno_text(event.errno)
     value = "?" if kernel.is_restart_code(event.errno) else "-1"
-    return f" = {value} {event.errno} ({text})"
+    return f" = {value} {event.errno} ({text}){injected}"
 
 
 def _prefix(point: Point) -> str:
@@ -217,7 +218,8 @@ def format_event(event: Event) -> str:
         case SyscallEvent():
             return f"{_prefix(event)}{event.name}({format_args(event.name, event.args)}){format_result(event)}"
         case SignalEvent():
-            return f"{_prefix(event)}--- {event.name} {_siginfo(event.siginfo)} ---"
+            injected = " (INJECTED)" if event.injected else ""
+            return f"{_prefix(event)}--- {event.name} {_siginfo(event.siginfo)}{injected} ---"
         case SpawnEvent():
             kind = "thread" if event.thread else "process"
             return f"{_prefix(event)}+++ spawned {kind} {event.child_role} [pid {event.child_tid}] via {event.via} +++"

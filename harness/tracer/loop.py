@@ -51,6 +51,7 @@ from harness.events import (
     SyscallEntry,
     SyscallEvent,
 )
+from harness.inject import Injection
 from harness.roles import ROOT_ROLE, RoleBook, process_role
 from harness.trace import Trace
 from harness.tracer import ptrace_ext
@@ -176,7 +177,20 @@ class TraceResult:
 class _Task:
     """What the loop knows about one traced task."""
 
-    __slots__ = ("call", "in_syscall", "new", "nr", "pid", "recording", "role", "tid", "watched")
+    __slots__ = (
+        "call",
+        "in_syscall",
+        "inject_error",
+        "injected_signal",
+        "injection_counts",
+        "new",
+        "nr",
+        "pid",
+        "recording",
+        "role",
+        "tid",
+        "watched",
+    )
 
     def __init__(self, tid: int, pid: int, role: str, *, recording: bool, new: bool) -> None:
         self.tid = tid
@@ -188,6 +202,9 @@ class _Task:
         self.recording = recording  # False for the command before its execve
         self.new = new  # its first stop (the SIGSTOP of a new tracee) is still to come
         self.watched: SyscallEntry | None = None  # the controller's call it is in
+        self.injection_counts: dict[int, int] = {}  # injection index -> calls of its name seen
+        self.inject_error = 0  # the errno the current (skipped) call must return
+        self.injected_signal = 0  # a signal the harness sent, whose delivery is still to come
 
 
 @dataclass(slots=True)
@@ -196,6 +213,7 @@ class _Call:
     raw: tuple[int, ...]
     enter_seq: int
     args: dict[str, object]
+    injected: bool = False
 
 
 class _StopRequested(Exception):
@@ -249,8 +267,10 @@ class Tracer:
         stdio: Sequence[int | None] = (None, None, None),
         controller: Controller | None = None,
         seccomp: bool = False,
+        injections: Sequence[Injection] = (),
     ) -> None:
         watched = tuple(controller.watched) if controller else ()
+        syscalls = tuple(dict.fromkeys([*syscalls, *(injection.call for injection in injections)]))
         check_syscalls(syscalls)
         check_syscalls(watched)
         self._controller = controller
@@ -277,6 +297,8 @@ class Tracer:
         self._stops = 0
         self._root = 0
         self._error_pipe: int | None = None
+        self._injections = tuple((_SYSCALL_NUMBERS[i.call], i) for i in injections)
+        self._harness_pid = os.getpid()
 
     # -- the run ------------------------------------------------------------
 
@@ -413,14 +435,38 @@ class Tracer:
             task.nr = nr
             if nr in self._traced and task.recording:
                 self._enter(task, nr, raw)
+                if self._injections:
+                    self._inject(task, nr)
             if nr in self._watched and task.recording:
                 return not self._ask_controller(task, nr)
         else:
+            if task.inject_error:
+                ret, task.inject_error = -task.inject_error, 0
+                ptrace_ext.set_return(task.tid, ret)
             call, task.call = task.call, None
             if call is not None:
                 self._finish(task, call, ret)
             self._leave_watched(task)
         return True
+
+    def _inject(self, task: _Task, nr: int) -> None:
+        """Apply the injections that hit this call: skip it for an error, or send the signal now."""
+        for index, (number, injection) in enumerate(self._injections):
+            if number != nr or (injection.role is not None and injection.role != task.role):
+                continue
+            count = task.injection_counts.get(index, 0) + 1
+            task.injection_counts[index] = count
+            if not injection.hits(count):
+                continue
+            if injection.error is not None:
+                ptrace_ext.skip_syscall(task.tid)
+                task.inject_error = kernel.ERRNO_NUMBERS[injection.error]
+                if task.call is not None:
+                    task.call.injected = True
+            else:
+                assert injection.signal is not None
+                task.injected_signal = kernel.SIGNAL_NUMBERS[injection.signal]
+                ptrace_ext.tgkill(task.pid, task.tid, task.injected_signal)
 
     def _leave_watched(self, task: _Task) -> None:
         if task.watched is not None and self._controller is not None:
@@ -485,6 +531,7 @@ class Tracer:
                 ret=ret,
                 errno=kernel.errno_name(ret) if ret is not None else None,
                 enter_seq=call.enter_seq,
+                injected=call.injected,
             )
         )
 
@@ -552,6 +599,10 @@ class Tracer:
                 return
             raise
         if task.recording:
+            siginfo = decode_siginfo(raw)
+            injected = stopsig == task.injected_signal and siginfo.get("si_pid") == self._harness_pid
+            if injected:
+                task.injected_signal = 0
             self._record(
                 SignalEvent(
                     seq=self._next_seq(),
@@ -559,7 +610,8 @@ class Tracer:
                     tid=task.tid,
                     role=task.role,
                     name=kernel.signal_name(stopsig),
-                    siginfo=decode_siginfo(raw),
+                    siginfo=siginfo,
+                    injected=injected,
                 )
             )
         self._resume(task.tid, stopsig)

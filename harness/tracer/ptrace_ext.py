@@ -1,10 +1,10 @@
 """The thin pieces python-ptrace lacks, built on its own ``ptrace()`` call.
 
 python-ptrace 0.9.9 binds the classic requests (PTRACE_SYSCALL,
-PTRACE_GETSIGINFO, PTRACE_GETEVENTMSG...) but not PTRACE_GET_SYSCALL_INFO
-(Linux 5.3), nor the PTRACE_O_EXITKILL and PTRACE_O_TRACESECCOMP options,
-nor prctl.  They
-are added here and nowhere else.
+PTRACE_GETSIGINFO, PTRACE_GETEVENTMSG, PTRACE_GETREGS...) but not
+PTRACE_GET_SYSCALL_INFO (Linux 5.3), nor the PTRACE_O_EXITKILL and
+PTRACE_O_TRACESECCOMP options, nor prctl and tgkill.  They are added here
+and nowhere else, with the two register edits that fault injection needs.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from ptrace import PtraceError
 from ptrace.binding import func as binding
+from ptrace.syscall import SYSCALL_NAMES
 
 # include/uapi/linux/ptrace.h
 PTRACE_GET_SYSCALL_INFO = 0x420E
@@ -137,3 +138,27 @@ def child_subreaper() -> Iterator[None]:
         yield
     finally:
         _prctl(PR_SET_CHILD_SUBREAPER, flag.value)
+
+
+_TGKILL = next(number for number, name in SYSCALL_NAMES.items() if name == "tgkill")
+
+
+def tgkill(pid: int, tid: int, signum: int) -> None:
+    """Send a signal to one thread (tgkill(2)): os.kill would let any thread of the process take it."""
+    if _libc.syscall(_TGKILL, pid, tid, signum) < 0:
+        code = ctypes.get_errno()
+        raise OSError(code, f"tgkill({pid}, {tid}, {signum}): {errno.errorcode.get(code, code)}")
+
+
+def skip_syscall(tid: int) -> None:
+    """At a syscall entry (or seccomp) stop: make the kernel skip the call, by setting its number to -1."""
+    regs = binding.ptrace_getregs(tid)
+    regs.orig_rax = (1 << 64) - 1
+    binding.ptrace_setregs(tid, regs)
+
+
+def set_return(tid: int, value: int) -> None:
+    """At a syscall exit stop: the value the call returns to the program (``-errno`` for an error)."""
+    regs = binding.ptrace_getregs(tid)
+    regs.rax = value & ((1 << 64) - 1)
+    binding.ptrace_setregs(tid, regs)

@@ -1,0 +1,68 @@
+"""Injected faults and signals make each variant's EINTR handling testable without a child's exit."""
+
+from __future__ import annotations
+
+import pytest
+
+from harness.check import CheckedTrace, run_spec, server_spec
+from harness.events import SignalEvent, SyscallEvent
+from harness.inject import parse_injection
+from harness.run import Scenario
+
+pytestmark = pytest.mark.ptrace
+
+
+def _run(variant: str, *specs: str, connections: int = 2, seccomp: bool = False) -> CheckedTrace:
+    scenario = Scenario(connections)
+    run = run_spec(server_spec(variant), scenario, injections=[parse_injection(spec) for spec in specs])
+    assert run.ok, run.summary() + run.server_output
+    return CheckedTrace(run, scenario)
+
+
+def test_an_injected_eintr_is_logged_and_accept_is_called_again(ptrace_permitted: None) -> None:
+    trace = _run("fork_sigchld_raises", "accept4:error=EINTR:when=1:role=main")
+    trace.sequence("accept4 -> EINTR", "accept4 -> $conn", "clone -> $child", "close($conn)", adjacent=False)
+    (injected,) = [
+        event for event in trace.find("accept4 -> EINTR") if isinstance(event, SyscallEvent) and event.injected
+    ]
+    assert injected.ret == -4 and injected.enter_seq < injected.seq
+    assert trace.run.server_output.count("accept: Interrupted system call") >= 1
+
+
+def test_an_injected_eintr_takes_the_c_servers_perror_path(ptrace_permitted: None) -> None:
+    trace = _run("c/echo_server", "accept:error=EINTR:when=1")
+    trace.sequence("accept -> EINTR", "accept($listen) -> $conn", "clone")
+    assert "accept: Interrupted system call" in trace.run.server_output
+
+
+def test_only_the_chosen_occurrence_is_hit(ptrace_permitted: None) -> None:
+    trace = _run("fork_sigchld_raises", "accept4:error=EINTR:when=2", connections=2)
+    injected = [e for e in trace.trace if isinstance(e, SyscallEvent) and e.injected]
+    assert [(e.name, e.errno) for e in injected] == [("accept4", "EINTR")]
+    accepts = [e for e in trace.trace if isinstance(e, SyscallEvent) and e.name == "accept4"]
+    assert accepts.index(injected[0]) == 1  # the second accept4 of main
+
+
+def test_an_injected_signal_interrupts_the_blocking_call_like_a_real_one(ptrace_permitted: None) -> None:
+    trace = _run("fork_sigchld", "accept4:signal=SIGCHLD:when=1:role=main")
+    (signal,) = [e for e in trace.trace if isinstance(e, SignalEvent) and e.injected]
+    assert signal.name == "SIGCHLD" and signal.siginfo["si_code"] == "SI_TKILL"
+    # The handler ran for a signal no child sent: accept4 failed with EINTR, the handler found nothing to reap.
+    trace.sequence("accept4 -> ERESTARTSYS", "--- SIGCHLD {si_code=SI_TKILL}", "rt_sigreturn -> EINTR", "accept4")
+
+
+def test_injection_gives_the_same_trace_with_the_seccomp_prefilter(ptrace_permitted: None) -> None:
+    spec = parse_injection("accept4:error=EINTR:when=1:role=main")
+    scenario = Scenario(2)
+    outlines = []
+    for seccomp in (False, True):
+        from harness.check import server_command
+        from harness.run import free_port, run_server
+
+        port = free_port()
+        command = server_command(server_spec("fork_sigchld_raises"), port, 2)
+        run = run_server(command, "echo", scenario, port=port, seccomp=seccomp, injections=[spec])
+        assert run.ok
+        outlines.append(run.trace.outline()["main"])
+    assert outlines[0] == outlines[1]
+    assert "accept4 -> EINTR" in outlines[1]
