@@ -108,7 +108,8 @@ def _run_failure(run: RunResult) -> Mismatch:
     output = run.server_output.strip().splitlines()[-5:]
     if output:
         notes.append("the server's last output: " + " | ".join(output))
-    return Mismatch(f"the server run itself failed: {run.summary()}", kind="run", notes=tuple(notes))
+    failure = run.failure()
+    return Mismatch(f"the server run itself failed: {failure or run.summary()}", kind="run", notes=tuple(notes))
 
 
 def evaluate(

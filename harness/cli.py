@@ -17,6 +17,7 @@ from pathlib import Path
 
 from harness.errors import HarnessError, TraceInputError, UsageError
 from harness.events import Event, Listener, SyscallEntry
+from harness.inject import Injection
 from harness.strace_format import TextRenderer, render_trace
 from harness.trace import Trace, TraceFileError, event_to_json
 
@@ -41,6 +42,27 @@ def _syscall_list(text: str) -> tuple[str, ...]:
     if text.startswith("+"):
         return tuple(dict.fromkeys([*DEFAULT_SYSCALLS, *names]))
     return tuple(dict.fromkeys(names))
+
+
+def _injection(text: str) -> Injection:
+    from harness.inject import InjectionError, parse_injection
+
+    try:
+        return parse_injection(text)
+    except InjectionError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _add_inject(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--inject",
+        action="append",
+        default=[],
+        type=_injection,
+        metavar="SPEC",
+        help="make a call fail or a signal arrive: CALL:error=ERRNO|signal=SIG[:when=N|N+][:role=ROLE], "
+        "e.g. accept4:error=EINTR:when=2 (repeatable; injected events are marked INJECTED)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -104,6 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="stop the tracee only at the recorded calls, with a seccomp-BPF filter (as strace --seccomp-bpf); "
         "falls back to stepping every call where seccomp cannot be used",
     )
+    _add_inject(trace)
     trace.add_argument("cmd", nargs=argparse.REMAINDER, metavar="-- CMD [ARGS...]", help="the command to trace")
     trace.set_defaults(run=_cmd_trace)
 
@@ -131,6 +154,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("-o", "--output", metavar="TEXTFILE", help="write the text trace to TEXTFILE, not stderr")
     run.add_argument("--seccomp", action="store_true", help="use the seccomp-BPF prefilter (see harness trace --help)")
     run.add_argument("--timeout", type=float, default=60.0, metavar="SECONDS", help="time limit (default 60)")
+    run.add_argument("--port", type=int, metavar="PORT", help="the port to serve on (default: a free one)")
+    _add_inject(run)
     run.set_defaults(run=_cmd_run)
 
     explain = commands.add_parser(
@@ -160,6 +185,27 @@ def build_parser() -> argparse.ArgumentParser:
     )
     show.add_argument("trace_file", metavar="TRACE.jsonl")
     show.set_defaults(run=_cmd_show)
+
+    report = commands.add_parser(
+        "report",
+        help="draw a trace as a self-contained HTML timeline: one lane per task, spawns, SIGCHLD, zombies",
+        description="Run VARIANT (or read TRACE.jsonl) and write one HTML file, viewable offline: a lane per "
+        "task in tree order, each call as a span from entry to return, interrupted calls (ERESTARTSYS, EINTR) "
+        "highlighted, spawn and SIGCHLD arrows, zombie bands from a child's exit to its reap, and the findings "
+        "of 'harness explain' beside it (click one to highlight its events).",
+        epilog="examples:\n  harness report fork_sigchld -o fork_sigchld.html\n"
+        "  harness report fork_no_reap --connections 5 -o zombies.html\n"
+        "  harness report run.jsonl -o run.html\n\n"
+        "exit status: 0 written, 1 the variant's run failed, 65 unreadable trace, 74 unwritable output, 2 usage",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    report.add_argument("source", metavar="VARIANT|TRACE.jsonl", help="a bundled variant, or a JSON Lines trace")
+    report.add_argument("-o", "--output", required=True, metavar="FILE", help="the HTML file to write")
+    report.add_argument("--connections", type=int, default=3, metavar="N", help="connections for a variant (default 3)")
+    report.add_argument(
+        "--mode", choices=("deterministic", "free"), default="deterministic", help="how a variant is run"
+    )
+    report.set_defaults(run=_cmd_report)
 
     record = commands.add_parser(
         "record",
@@ -245,6 +291,7 @@ def _cmd_trace(args: argparse.Namespace) -> int:
             listener=listener,
             use_syscall_info=False if args.no_syscall_info else None,
             seccomp=args.seccomp,
+            injections=args.inject,
         )
         result = tracer.run()
     if result.interrupted_by:
@@ -253,12 +300,18 @@ def _cmd_trace(args: argparse.Namespace) -> int:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from harness.run import Scenario, free_port, run_server
+    from harness.errors import PortInUse
+    from harness.run import Scenario, free_port, port_in_use, run_server
     from harness.variants import find_variant
 
     variant = find_variant(args.variant)
     scenario = Scenario(args.connections, args.messages, args.concurrency, args.mode)
-    port = free_port()
+    if args.port is not None and port_in_use(args.port):
+        raise PortInUse(
+            f"port {args.port} is already taken by another process: choose another --port, "
+            "or leave --port out to get a free one"
+        )
+    port = args.port if args.port is not None else free_port()
     command = variant.command(port, args.connections)
     with _trace_outputs(args) as listener:
         result = run_server(
@@ -269,16 +322,18 @@ def _cmd_run(args: argparse.Namespace) -> int:
             timeout=args.timeout,
             listener=listener,
             seccomp=args.seccomp,
+            injections=args.inject,
         )
     print(f"{variant.name}: {result.summary()}", file=sys.stderr)
-    if not result.ok:
+    failure = result.failure()
+    if failure is not None:
         for role, call in result.blocked().items():
             print(f"  {role} was blocked in {call}", file=sys.stderr)
-        for failure in result.clients.failures:
-            print(f"  {failure}", file=sys.stderr)
+        for problem in result.clients.failures:
+            print(f"  {problem}", file=sys.stderr)
         print("server output:", file=sys.stderr)
         print("  " + "\n  ".join(result.server_output.splitlines() or ["(none)"]), file=sys.stderr)
-        return 1
+        raise failure
     return 0
 
 
@@ -292,30 +347,22 @@ def _cmd_show(args: argparse.Namespace) -> int:
     return 0
 
 
-class _RunFailed(HarnessError):
-    """A run to record or compare went wrong: a golden story of a failed run would mean nothing."""
-
-    exit_status = 1
-
-
 def _run_for_golden(name: str, connections: int, messages: int) -> tuple[str, dict[str, int | str], Trace]:
-    """Run a variant in deterministic mode as 'harness run' does: its name, its scenario, and its trace."""
-    from harness.run import Scenario, free_port, run_server
-    from harness.variants import find_variant
+    """Run a variant in deterministic mode as 'harness run' does: its name, its scenario, and its trace.
 
-    variant = find_variant(name)
-    scenario = Scenario(connections, messages)
-    port = free_port()
-    result = run_server(variant.command(port, connections), variant.protocol, scenario, port=port)
-    if not result.ok:
-        raise _RunFailed(f"{variant.name}: the run failed ({result.summary()}); 'harness run {variant.name}' shows why")
-    settings: dict[str, int | str] = {
-        "connections": scenario.connections,
-        "messages": scenario.messages,
-        "concurrency": scenario.concurrency,
-        "mode": scenario.mode,
-    }
-    return variant.name, settings, result.trace
+    A failed run raises its error: a golden story of a failed run would mean nothing.
+    """
+    from dataclasses import asdict
+
+    from harness.check import run_spec, server_spec
+    from harness.run import Scenario
+
+    spec = server_spec(name)
+    result = run_spec(spec, Scenario(connections, messages))
+    failure = result.failure()
+    if failure is not None:
+        raise failure
+    return str(spec), asdict(Scenario(connections, messages)), result.trace
 
 
 def _cmd_record(args: argparse.Namespace) -> int:
@@ -414,6 +461,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
     override = server_spec(args.server) if args.server else None
     passed = failed = invalid = 0
+    errors: list[HarnessError] = []
     started = time.monotonic()
     files = _expectation_paths(args.paths)
     for path in files:
@@ -423,7 +471,12 @@ def _cmd_check(args: argparse.Namespace) -> int:
             print(f"ERROR {error}", file=sys.stderr)
             invalid += 1
             continue
-        checked = check_file(expectation, server=override)
+        try:
+            checked = check_file(expectation, server=override)
+        except HarnessError as error:  # the server could not be run at all: no compiler, no ptrace, not found
+            print(f"ERROR {path}: {error}", file=sys.stderr)
+            errors.append(error)
+            continue
         scenario = expectation.scenario
         print(
             f"{path} ({checked.server}, {scenario.connections} connections, {scenario.mode}, {checked.seconds:.1f} s)"
@@ -444,7 +497,10 @@ def _cmd_check(args: argparse.Namespace) -> int:
             stale.unlink(missing_ok=True)
             stale.with_suffix(".txt").unlink(missing_ok=True)
     parts = [f"{passed} passed", f"{failed} failed"] + ([f"{invalid} invalid file(s)"] if invalid else [])
+    parts += [f"{len(errors)} could not run"] if errors else []
     print(f"{', '.join(parts)} in {len(files)} file(s) ({time.monotonic() - started:.1f} s)")
+    if errors:
+        return errors[0].exit_status
     if invalid:
         return 65
     return 1 if failed else 0
@@ -461,21 +517,28 @@ def trace_of(source: str, *, connections: int = 3, mode: str = "deterministic") 
     from harness.run import Scenario
 
     result = run_spec(server_spec(source), Scenario(connections, mode=mode))
-    if not result.ok:
-        raise RunFailed(f"{source}: {result.summary()}")
+    failure = result.failure()
+    if failure is not None:
+        raise failure
     return result.trace
-
-
-class RunFailed(HarnessError):
-    """A variant run for a command that needs its trace did not complete."""
-
-    exit_status = 1
 
 
 def _cmd_explain(args: argparse.Namespace) -> int:
     from harness.explain import explain, render
 
     print(render(explain(trace_of(args.source, connections=args.connections, mode=args.mode)), format=args.format))
+    return 0
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from harness.report import lanes, render_report
+
+    trace = trace_of(args.source, connections=args.connections, mode=args.mode)
+    title = args.source
+    if not (args.source.endswith(".jsonl") or Path(args.source).is_file()):
+        title += f", {args.connections} connections, {args.mode}"
+    Path(args.output).write_text(render_report(trace, title=title), encoding="utf-8")
+    print(f"wrote {args.output}: {len(lanes(trace))} lanes, {len(trace)} events")
     return 0
 
 

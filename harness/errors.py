@@ -42,3 +42,27 @@ class TraceInputError(HarnessError):
     """A trace file that cannot be read back."""
 
     exit_status = 65
+
+
+class RunFailed(HarnessError):
+    """The server ran but did not serve the scenario: a client failed, or it exited with an error."""
+
+    exit_status = 1
+
+
+class ServerCrashedAtStart(HarnessError):
+    """The server exited before it ever waited for a connection."""
+
+    exit_status = 70
+
+
+class PortInUse(HarnessError):
+    """The port the server must listen on is taken by another process."""
+
+    exit_status = 75
+
+
+class ServerNeverListened(HarnessError):
+    """The run's time limit passed before the server waited for a connection (or finished)."""
+
+    exit_status = 124

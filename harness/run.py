@@ -11,6 +11,7 @@ A time limit ends a run that does not finish, killing the whole tree.
 
 from __future__ import annotations
 
+import errno
 import socket
 import tempfile
 import threading
@@ -18,7 +19,14 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from harness.clients import PROTOCOLS, ClientReport, drive
-from harness.errors import UsageError
+from harness.errors import (
+    HarnessError,
+    PortInUse,
+    RunFailed,
+    ServerCrashedAtStart,
+    ServerNeverListened,
+    UsageError,
+)
 from harness.events import Event, SyscallEntry, SyscallEvent
 from harness.inject import Injection
 from harness.schedule import ACCEPT_CALLS, DeterministicSchedule
@@ -90,6 +98,47 @@ class RunResult:
         else:
             outcome = f"{clients.connections} connections, clients ok"
         return f"{outcome}, {ending}, {len(self.trace)} events"
+
+    def listened(self) -> bool:
+        """Whether the server ever waited for a connection (entered an accept-type call)."""
+        return any(isinstance(event, SyscallEvent) and event.name in ACCEPT_CALLS for event in self.trace)
+
+    def failure(self) -> HarnessError | None:
+        """What went wrong, as the error the command line reports (None when the run is ok).
+
+        Told apart because each has its own fix: a server that crashed at start
+        (read its output), one whose port was taken, one that never listened
+        within the time limit, and one that ran but served its clients badly.
+        """
+        if self.ok:
+            return None
+        output = self.server_output.strip().splitlines()
+        last = f": {output[-1].strip()}" if output else " (it printed nothing)"
+        if self.timed_out and not self.listened():
+            where = "; ".join(f"{role} was blocked in {call}" for role, call in self.blocked().items())
+            return ServerNeverListened(
+                f"the server never waited for a connection before the time limit ({where or 'no traced call'}); "
+                "check that it listens on 127.0.0.1 at the port it is given"
+            )
+        if not self.timed_out and not self.listened():
+            if any("Address already in use" in line for line in output):
+                return PortInUse(f"the server could not listen: its port is taken{last}")
+            how = f"was killed by {self.exit_signal}" if self.exit_signal else f"exited with {self.exit_code}"
+            return ServerCrashedAtStart(f"the server {how} before it listened{last}")
+        return RunFailed(self.summary())
+
+
+def port_in_use(port: int) -> bool:
+    """Whether another process holds the port on 127.0.0.1 (a bind fails with EADDRINUSE)."""
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError as error:
+            if error.errno == errno.EADDRINUSE:
+                return True
+            raise
+    return False
 
 
 def free_port() -> int:

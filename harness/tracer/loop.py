@@ -328,6 +328,7 @@ class Tracer:
     def _attach_root(self, root: int) -> None:
         _, status = os.waitpid(root, _WALL)
         if not os.WIFSTOPPED(status):
+            self._raise_exec_error()  # the child said why: TRACEME refused, most often
             raise PtraceNotPermitted(
                 "the command could not be started under ptrace "
                 f"(it ended with status {status:#x} before its first stop)"

@@ -21,11 +21,13 @@ import shutil
 import signal
 from collections.abc import Callable, Mapping, Sequence
 
+from ptrace import PtraceError
 from ptrace.binding import func as binding
 
-from harness.errors import CommandNotFound, ExecFailed
+from harness.errors import CommandNotFound, ExecFailed, PtraceNotPermitted
 
 _RESTORED_SIGNALS = (signal.SIGPIPE, signal.SIGXFSZ)
+_TRACEME_FAILED = "PTRACE_TRACEME failed: "
 
 
 def resolve_command(argv: Sequence[str], env: Mapping[str, str]) -> str:
@@ -65,11 +67,17 @@ def start_stopped(
                     os.dup2(source, target)
             for signum in _RESTORED_SIGNALS:
                 signal.signal(signum, signal.SIG_DFL)
-            binding.ptrace_traceme()
+            try:
+                binding.ptrace_traceme()
+            except PtraceError as error:
+                os.write(write_end, f"{error.errno or 0}:{_TRACEME_FAILED}{error}".encode())
+                raise
             os.kill(os.getpid(), signal.SIGSTOP)
             if install_filter is not None:
                 install_filter()
             os.execve(path, list(argv), dict(env))
+        except PtraceError:
+            pass  # reported above
         except BaseException as error:  # noqa: BLE001 - anything must reach the parent
             code = error.errno if isinstance(error, OSError) and error.errno else 0
             os.write(write_end, f"{code}:{error}".encode())
@@ -79,7 +87,7 @@ def start_stopped(
     return pid, read_end
 
 
-def exec_error(read_end: int, argv: Sequence[str]) -> ExecFailed | None:
+def exec_error(read_end: int, argv: Sequence[str]) -> ExecFailed | PtraceNotPermitted | None:
     """The error the child reported before exec, if it reported one."""
     try:
         data = os.read(read_end, 4096)
@@ -88,4 +96,10 @@ def exec_error(read_end: int, argv: Sequence[str]) -> ExecFailed | None:
     if not data:
         return None
     _, _, message = data.decode(errors="replace").partition(":")
+    if message.startswith(_TRACEME_FAILED):
+        return PtraceNotPermitted(
+            f"ptrace is not permitted here ({message}): run as root, grant CAP_SYS_PTRACE "
+            "(docker run --cap-add=SYS_PTRACE), allow ptrace in the container's seccomp profile, "
+            "or lower kernel.yama.ptrace_scope"
+        )
     return ExecFailed(f"cannot run {argv[0]}: {message}")

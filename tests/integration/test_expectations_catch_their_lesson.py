@@ -134,7 +134,7 @@ def test_a_server_given_as_a_command_is_checked_like_a_variant(
     own = tmp_path / f"own{SUFFIX}"
     own.write_text(
         f"server:\n  command: [{PYTHON}, {SERVERS / 'rpc_fork.py'}, --port, '{{port}}',"
-        " --connections, '{{connections}}']\n"
+        " --connections, '{connections}']\n"
         "  protocol: rpc\n"
         "scenario: {connections: 2, messages: 3}\n"
         "start_after: listen($listen)\n"

@@ -1,0 +1,189 @@
+"""`harness report` end to end: a real run under ptrace, the page loaded in headless Chromium.
+
+No browser driver and no new Python dependency: Chromium's own switches do
+the work.  ``--dump-dom`` prints the DOM after the page's scripts ran; the
+page's script counts JS errors into ``<body data-js-errors>`` and sets
+``data-rendered="1"`` when it reached its end, so the DOM proves the script
+ran cleanly; ``--enable-logging=stderr`` also shows any "Uncaught" console
+error.  ``--screenshot`` keeps a PNG of the page as a test artifact.
+
+Runs use the deterministic schedule with 3 connections: the first two
+children exit while the server blocks in accept4 (a SIGCHLD each); the
+third exits while the server reaps at the end with SIGCHLD blocked, so it is
+never delivered (see test_each_variant_shows_its_lesson.py).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from dataclasses import dataclass
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from conftest import missing
+
+from harness.cli import main
+
+CONNECTIONS = 3
+SIGCHLDS = CONNECTIONS - 1  # the last child exits while the server reaps with SIGCHLD blocked
+BROWSERS = ("chromium", "chromium-browser", "google-chrome")
+
+
+@dataclass(frozen=True)
+class Element:
+    tag: str
+    attrs: dict[str, str]
+
+    @property
+    def classes(self) -> set[str]:
+        return set(self.attrs.get("class", "").split())
+
+
+class _Elements(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: list[Element] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.found.append(Element(tag, {name: value or "" for name, value in attrs}))
+
+
+class Dom:
+    """The DOM Chromium dumped, queried by tag, classes and attributes."""
+
+    def __init__(self, html: str) -> None:
+        parser = _Elements()
+        parser.feed(html)
+        self.elements = parser.found
+
+    def select(self, tag: str, *classes: str, **attrs: str) -> list[Element]:
+        wanted = {name.replace("_", "-"): value for name, value in attrs.items()}
+        return [
+            element
+            for element in self.elements
+            if element.tag == tag
+            and set(classes) <= element.classes
+            and all(element.attrs.get(name) == value for name, value in wanted.items())
+        ]
+
+    @property
+    def body(self) -> Element:
+        return self.select("body")[0]
+
+
+@pytest.fixture(scope="module")
+def browser() -> str:
+    """The headless browser's binary; a skip (or CI failure) where there is none."""
+    for name in BROWSERS:
+        found = shutil.which(name)
+        if found is not None:
+            return found
+    missing(f"no headless browser ({', '.join(BROWSERS)}): apt-get install chromium")
+
+
+@pytest.fixture(scope="module")
+def report(ptrace_permitted: None, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The report of one deterministic run of fork_sigchld, written by the command line as a person runs it."""
+    path = tmp_path_factory.mktemp("report") / "fork_sigchld.html"
+    assert main(["report", "fork_sigchld", "-o", str(path), "--connections", str(CONNECTIONS)]) == 0
+    return path
+
+
+@pytest.fixture
+def artifacts(tmp_path: Path) -> Path:
+    """Where screenshots go: $HARNESS_ARTIFACTS (CI keeps it), else the test's own tmp_path."""
+    configured = os.environ.get("HARNESS_ARTIFACTS")
+    directory = Path(configured) if configured else tmp_path
+    directory.mkdir(parents=True, exist_ok=True)
+    return directory
+
+
+def chromium(browser: str, tmp_path: Path, url: str, *switches: str) -> subprocess.CompletedProcess[str]:
+    """One headless run of the browser on ``url``, with a profile of its own (parallel runs never share one)."""
+    done = subprocess.run(
+        [
+            browser,
+            "--headless=new",
+            "--disable-gpu",
+            "--no-sandbox",  # as root, Chromium refuses to start with its sandbox
+            "--no-first-run",
+            f"--user-data-dir={tmp_path / 'chromium-profile'}",
+            "--enable-logging=stderr",
+            "--v=0",
+            *switches,
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, f"{browser} exited with {done.returncode}:\n{done.stderr[-3000:]}"
+    assert "Uncaught" not in done.stderr, [line for line in done.stderr.splitlines() if "Uncaught" in line]
+    return done
+
+
+def rendered(browser: str, tmp_path: Path, url: str) -> Dom:
+    """The DOM after the page's script ran, checked to have run to its end without a JS error."""
+    dom = Dom(chromium(browser, tmp_path, url, "--dump-dom").stdout)
+    body = dom.body.attrs
+    assert body.get("data-js-errors") == "0", body.get("data-js-error-message")
+    assert body.get("data-rendered") == "1", "the page's script did not run to its end"
+    return dom
+
+
+def test_the_command_says_where_it_wrote_the_report(
+    ptrace_permitted: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "r.html"
+    assert main(["report", "fork_sigchld", "-o", str(path), "--connections", "1"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"wrote {path}: 2 lanes, ") and out.endswith(" events\n") and out.count("\n") == 1
+    assert path.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+
+
+def test_the_timeline_of_fork_sigchld_renders_in_chromium(browser: str, report: Path, tmp_path: Path) -> None:
+    dom = rendered(browser, tmp_path, report.as_uri())
+
+    assert len(dom.select("svg", id="timeline")) == 1
+    roles = [lane.attrs["data-role"] for lane in dom.select("g", "lane")]
+    assert roles == ["main", "main.1", "main.2", "main.3"]
+    spawns = dom.select("path", "arrow", "spawn")
+    assert sorted((a.attrs["data-from"], a.attrs["data-to"]) for a in spawns) == [
+        ("main", f"main.{n}") for n in range(1, CONNECTIONS + 1)
+    ]
+    signals = dom.select("path", "arrow", "signal")
+    assert len(signals) == SIGCHLDS == len(dom.select("path", "marker", "signal", data_name="SIGCHLD"))
+    assert sorted((a.attrs["data-from"], a.attrs["data-to"]) for a in signals) == [
+        (f"main.{n}", "main") for n in range(1, SIGCHLDS + 1)
+    ]
+    interrupted = dom.select("rect", "call", "interrupted")
+    assert {rect.attrs["data-name"] for rect in interrupted} >= {"accept4", "rt_sigreturn"}
+    assert len(dom.select("rect", "zombie", data_until="reap")) == CONNECTIONS  # each child, until its wait4
+    assert dom.select("article", "finding"), "the explanations of harness.explain are missing"
+
+
+def test_a_finding_link_highlights_its_events(browser: str, report: Path, tmp_path: Path) -> None:
+    dom = rendered(browser, tmp_path, report.as_uri() + "#finding-1")
+
+    finding = dom.select("article", "finding", id="finding-1")[0]
+    assert "active" in finding.classes
+    seqs = set(finding.attrs["data-seqs"].split())
+    highlighted = [element for element in dom.elements if "highlight" in element.classes and element.tag != "div"]
+    assert highlighted and {element.attrs["data-seq"] for element in highlighted} <= seqs
+    assert dom.select("svg", id="timeline")[0].attrs["data-highlighted"] == str(len(highlighted))
+
+
+def test_a_screenshot_of_the_page_is_kept(browser: str, report: Path, tmp_path: Path, artifacts: Path) -> None:
+    screenshot = artifacts / "report_fork_sigchld.png"
+    screenshot.unlink(missing_ok=True)
+    chromium(browser, tmp_path, report.as_uri(), f"--screenshot={screenshot}", "--window-size=1600,1000")
+
+    assert screenshot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert screenshot.stat().st_size > 20_000  # a picture, not a blank page
+    if artifacts != tmp_path:
+        shutil.copy(report, artifacts / report.name)
+    print(f"screenshot of the report: {screenshot}")
