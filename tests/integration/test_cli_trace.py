@@ -153,9 +153,10 @@ def test_run_of_a_failing_server_shows_its_output(ptrace_permitted: None, tmp_pa
         tmp_path, "broken", "import sys\nprint('cannot bind: port taken', file=sys.stderr)\nsys.exit(3)\n"
     )
 
-    assert done.returncode == 1
+    assert done.returncode == 70  # exited before it listened
     assert "broken: 0 of 3 connections made, server exited with 3" in done.stderr
     assert "server output:\n  cannot bind: port taken\n" in done.stderr
+    assert done.stderr.endswith("harness: the server exited with 3 before it listened: cannot bind: port taken\n")
 
 
 def test_run_refuses_concurrency_in_deterministic_mode() -> None:
