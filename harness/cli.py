@@ -267,10 +267,14 @@ def _trace_outputs(args: argparse.Namespace) -> Iterator[Listener]:
         text = stack.enter_context(open(args.output, "w", encoding="utf-8")) if args.output else sys.stderr
         jsonl = stack.enter_context(open(args.jsonl, "w", encoding="utf-8")) if args.jsonl else None
         renderer = TextRenderer()
+        # A person watching a terminal sees each line at once; a file gets whole buffers,
+        # so that tracing does not pay one write(2) per event.
+        live = text.isatty()
 
         def listener(point: SyscallEntry | Event) -> None:
             text.write(renderer.feed(point))
-            text.flush()
+            if live:
+                text.flush()
             if jsonl is not None and not isinstance(point, SyscallEntry):
                 jsonl.write(event_to_json(point))
 

@@ -160,6 +160,13 @@ def _read_struct(read: MemoryReader, address: int, size: int) -> bytes | None:
     return data if data is not None and len(data) == size else None
 
 
+#: Calls whose input arguments decode from the registers alone (no tracee memory read):
+#: the same registers always give the same arguments, so one decoded value can serve many events.
+REGISTER_ONLY = frozenset(
+    {"listen", "accept", "accept4", "clone", "close", "wait4", "waitid", "kill", "tkill", "exit", "exit_group"}
+)
+
+
 def decode_entry(
     name: str,
     raw: Sequence[int],

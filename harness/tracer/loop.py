@@ -39,7 +39,7 @@ from ptrace.binding import func as binding
 from ptrace.syscall import SYSCALL_NAMES, SYSCALL_PROTOTYPES
 
 from harness import kernel
-from harness.decode import decode_entry, decode_exit, decode_siginfo
+from harness.decode import REGISTER_ONLY, decode_entry, decode_exit, decode_siginfo
 from harness.errors import PtraceNotPermitted, UsageError
 from harness.events import (
     Event,
@@ -78,6 +78,8 @@ DEFAULT_SYSCALLS: tuple[str, ...] = (
     "exit_group",
 )
 
+#: How many distinct decoded argument sets the tracer keeps for reuse (a few per call a server makes).
+_DECODED_CACHE_SIZE = 4096
 _WALL = binding.THREAD_TRACE_FLAGS  # __WALL: wait for threads and clones too
 _SYSCALL_TRAP = signal.SIGTRAP | 0x80
 _OPTIONS = (
@@ -299,6 +301,7 @@ class Tracer:
         self._error_pipe: int | None = None
         self._injections = tuple((_SYSCALL_NUMBERS[i.call], i) for i in injections)
         self._harness_pid = os.getpid()
+        self._decoded: dict[tuple[int, tuple[int, ...]], dict[str, object]] = {}
 
     # -- the run ------------------------------------------------------------
 
@@ -507,7 +510,17 @@ class Tracer:
 
     def _enter(self, task: _Task, nr: int, raw: tuple[int, ...]) -> None:
         name, arg_names = self._traced[nr]
-        args = decode_entry(name, raw, _read_memory(task.tid), arg_names)
+        if name in REGISTER_ONLY:
+            # A server makes the same call with the same arguments thousands of times (close(4),
+            # wait4(-1, WNOHANG)): events share one decoded value, which they never mutate.
+            key = (nr, raw)
+            args = self._decoded.get(key)
+            if args is None:
+                if len(self._decoded) >= _DECODED_CACHE_SIZE:
+                    self._decoded.clear()
+                args = self._decoded[key] = decode_entry(name, raw, _read_memory(task.tid), arg_names)
+        else:
+            args = decode_entry(name, raw, _read_memory(task.tid), arg_names)
         self._seq += 1
         task.call = _Call(name, raw, self._seq, args)
         if self._listener is not None:
