@@ -128,3 +128,36 @@ def test_runs_in_parallel_with_xdist_each_on_its_own_port(project: pytest.Pytest
         project.makefile(".expect.yaml", **{name: REAPING})
     result = project.runpytest_subprocess("-n", "2", "-p", "no:benchmark")
     result.assert_outcomes(passed=12)
+
+
+GOLDEN = """\
+server: fork_sigchld
+scenario: {connections: 2}
+start_after: listen($listen)
+assertions:
+  - name: the story is the recorded one
+    golden: golden/reaping.golden.yaml
+"""
+
+
+def test_golden_traces_are_recorded_on_purpose_then_compared(project: pytest.Pytester) -> None:
+    project.makefile(".expect.yaml", reaping=GOLDEN)
+    missing = project.runpytest_subprocess("reaping.expect.yaml")
+    missing.assert_outcomes(failed=1)
+    missing.stdout.fnmatch_lines(["*cannot use the golden trace*", "*pytest --harness-record-golden*"])
+
+    recorded = project.runpytest_subprocess("reaping.expect.yaml", "--harness-record-golden")
+    recorded.assert_outcomes(passed=1)
+    golden = project.path / "golden" / "reaping.golden.yaml"
+    assert "rt_sigreturn() = -1 EINTR (Interrupted system call)" in golden.read_text()
+
+    project.runpytest_subprocess("reaping.expect.yaml").assert_outcomes(passed=1)
+    changed = project.runpytest_subprocess("reaping.expect.yaml", "--harness-server", "fork_sigchld_restart")
+    changed.assert_outcomes(failed=1)
+    changed.stdout.fnmatch_lines(
+        [
+            "*the run's story differs from the golden trace*reaping.golden.yaml",
+            "*-rt_sigreturn() = -1 EINTR (Interrupted system call)",
+            "*+rt_sigreturn() = (restarts accept4)",
+        ]
+    )
