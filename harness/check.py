@@ -200,20 +200,21 @@ class CheckedTrace:
             assertion = Assertion(name, roles, SequenceCheck(()))
             raise TraceAssertionError(format_failure(assertion, mismatches))
 
-    def sequence(self, *steps: str, role: str = "main", adjacent: bool = False) -> None:
+    def sequence(self, *steps: str, role: str = "main", adjacent: bool = False, whole_trace: bool = False) -> None:
         """Assert that the steps happen in this order in the role(s)."""
         roles = RoleSelector.parse(role)
         check = SequenceCheck(tuple(parse_step(step) for step in steps), adjacent)
-        self._fail(f"sequence in {role}", roles, check_roles(check, roles, self._context))
+        self._fail(f"sequence in {role}", roles, check_roles(check, roles, self._context, whole_trace=whole_trace))
 
-    def never(self, step: str, *, role: str = "main") -> None:
+    def never(self, step: str, *, role: str = "main", whole_trace: bool = False) -> None:
         """Assert that no event of the role(s) matches the step."""
         roles = RoleSelector.parse(role)
-        self._fail(f"never {step}", roles, check_roles(NeverCheck(parse_step(step)), roles, self._context))
+        mismatches = check_roles(NeverCheck(parse_step(step)), roles, self._context, whole_trace=whole_trace)
+        self._fail(f"never {step}", roles, mismatches)
 
-    def count(self, step: str, *, role: str = "main") -> int:
+    def count(self, step: str, *, role: str = "main", whole_trace: bool = False) -> int:
         """How many events of one role match the step."""
-        return len(self.find(step, role=role))
+        return len(self.find(step, role=role, whole_trace=whole_trace))
 
     def expect_count(self, step: str, operator: str, value: int | str, *, role: str = "main") -> None:
         """Assert a count, as ``count:`` with ``equals``/``at_least``/``at_most`` does (``==``, ``>=``, ``<=``)."""
@@ -228,10 +229,10 @@ class CheckedTrace:
         roles = RoleSelector.parse(role)
         self._fail(fact, roles, check_roles(FactCheck(fact), roles, self._context))
 
-    def find(self, step: str | Step, *, role: str = "main") -> list[Event]:
-        """The events of one role (after the start marker) that match a step."""
+    def find(self, step: str | Step, *, role: str = "main", whole_trace: bool = False) -> list[Event]:
+        """The events of one role (after the start marker, or all of them) that match a step."""
         parsed = parse_step(step) if isinstance(step, str) else step
-        return find_events(parsed, self._context.events_of(role), self._context)
+        return find_events(parsed, self._context.events_of(role, whole_trace=whole_trace), self._context)
 
     def check(self, assertion: Assertion) -> list[Mismatch]:
         """The mismatches of an assertion built in Python (empty when it holds)."""

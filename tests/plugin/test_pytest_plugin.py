@@ -161,3 +161,18 @@ def test_golden_traces_are_recorded_on_purpose_then_compared(project: pytest.Pyt
             "*+rt_sigreturn() = (restarts accept4)",
         ]
     )
+
+
+def test_the_fixture_takes_roles_whole_traces_and_injections(project: pytest.Pytester) -> None:
+    project.makepyfile(
+        test_more="""
+        def test_more(harness_run):
+            trace = harness_run("fork_sigchld_raises", connections=2, inject=["accept4:error=EINTR:when=1"])
+            trace.sequence("rt_sigaction(SIGCHLD, act.flags=!SA_RESTART)", whole_trace=True)
+            assert trace.count("rt_sigaction", whole_trace=True) > trace.count("rt_sigaction")
+            trace.sequence("close($listen)", "+++ exited 0", role="every child")
+            trace.sequence("accept4 -> EINTR", "accept4 -> $conn", adjacent=True)
+            assert [event.injected for event in trace.find("accept4 -> EINTR")][:1] == [True]
+        """
+    )
+    project.runpytest_subprocess("test_more.py").assert_outcomes(passed=1)
