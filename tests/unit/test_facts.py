@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from test_match import ACCEPT, HANDLER, Story, calls, fork_sigchld
+from stories import Story
+from test_match import ACCEPT, HANDLER, calls, fork_sigchld
 
 from harness.events import Event, ExitEvent, SpawnEvent, SyscallEvent
 from harness.expectations import FACTS

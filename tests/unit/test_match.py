@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from stories import Story
 
-from harness.events import Event, ExecEvent, ExitEvent, SignalEvent, SpawnEvent, SyscallEvent
+from harness.events import Event, SyscallEvent
 from harness.expectations import (
     MAIN,
     Assertion,
@@ -18,113 +19,12 @@ from harness.expectations import (
     SequenceCheck,
 )
 from harness.failure_text import format_failure, format_mismatch
-from harness.kernel import errno_name
 from harness.match import MatchContext, Mismatch, check_assertion, check_roles, find_events, match_sequence, try_step
 from harness.steps import parse_step
 from harness.trace import Trace
 
-# -- building traces ------------------------------------------------------------------
-
-
-class Story:
-    """Builds a trace one event at a time: seq numbers increase, pids are handed out per role.
-
-    ``main`` is pid 100; each spawn takes the next number, so ``main.1`` is 101.
-    A call takes two numbers, its entry and its exit, as in a real trace.
-    """
-
-    def __init__(self, main_pid: int = 100) -> None:
-        self.events: list[Event] = []
-        self.seq = 0
-        self.pids = {"main": main_pid}
-        self.tids = {"main": main_pid}
-        self.next_id = main_pid + 1
-
-    def _tick(self) -> int:
-        self.seq += 1
-        return self.seq
-
-    def _add(self, event: Event) -> None:
-        self.events.append(event)
-
-    def call(self, role: str, name: str, ret: int | None, /, **args: Any) -> SyscallEvent:
-        """A call that returned ``ret`` (raw: -512 is ERESTARTSYS; None: it never returned)."""
-        enter = self._tick()
-        event = SyscallEvent(
-            seq=self._tick(),
-            pid=self.pids[role],
-            tid=self.tids[role],
-            role=role,
-            name=name,
-            args=args,
-            ret=ret,
-            errno=None if ret is None else errno_name(ret),
-            enter_seq=enter,
-        )
-        self._add(event)
-        return event
-
-    def signal(self, role: str, name: str, /, **siginfo: Any) -> SignalEvent:
-        event = SignalEvent(
-            seq=self._tick(),
-            pid=self.pids[role],
-            tid=self.tids[role],
-            role=role,
-            name=name,
-            siginfo={"si_signo": name, **siginfo},
-        )
-        self._add(event)
-        return event
-
-    def spawn(self, role: str, child: str, *, thread: bool = False) -> SpawnEvent:
-        tid = self.next_id
-        self.next_id += 1
-        self.pids[child] = self.pids[role] if thread else tid
-        self.tids[child] = tid
-        event = SpawnEvent(
-            seq=self._tick(),
-            pid=self.pids[role],
-            tid=self.tids[role],
-            role=role,
-            child_pid=self.pids[child],
-            child_tid=tid,
-            child_role=child,
-            via="clone",
-            thread=thread,
-        )
-        self._add(event)
-        return event
-
-    def exit(self, role: str, code: int = 0, *, signal: str | None = None) -> ExitEvent:
-        event = ExitEvent(
-            seq=self._tick(),
-            pid=self.pids[role],
-            tid=self.tids[role],
-            role=role,
-            code=None if signal else code,
-            signal=signal,
-        )
-        self._add(event)
-        return event
-
-    def exec(self, role: str) -> ExecEvent:
-        event = ExecEvent(
-            seq=self._tick(),
-            pid=self.pids[role],
-            tid=self.tids[role],
-            role=role,
-            filename="/usr/bin/python3",
-            argv=("python3",),
-        )
-        self._add(event)
-        return event
-
-    def trace(self) -> Trace:
-        return Trace(tuple(self.events))
-
-
-HANDLER = {"handler": "0x5582232162e9", "mask": [], "restorer": "0x7f590337e050"}
-ACCEPT = {"fd": 3, "flags": ["SOCK_CLOEXEC"]}
+HANDLER: dict[str, Any] = {"handler": "0x5582232162e9", "mask": [], "restorer": "0x7f590337e050"}
+ACCEPT: dict[str, Any] = {"fd": 3, "flags": ["SOCK_CLOEXEC"]}
 
 
 def fork_sigchld(kind: str = "eintr", *, child_codes: tuple[int, int] = (0, 0)) -> Story:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from html.parser import HTMLParser
-from typing import Any
 
 import pytest
+from stories import Story
 
-from harness.events import Event, ExecEvent, ExitEvent, SignalEvent, SpawnEvent, SyscallEvent
+from harness.events import ExitEvent, SignalEvent, SpawnEvent, SyscallEvent
 from harness.explain import explain
 from harness.report import STEP, Axis, render_report
 from harness.trace import Trace
@@ -55,55 +54,6 @@ def elements(page: str, tag: str, *classes: str, **data: str) -> list[Element]:
     ]
 
 
-@dataclass
-class Story:
-    """Builds a trace event by event, numbering ``seq`` as the tracer does (one per entry, one per event)."""
-
-    pids: Mapping[str, int]
-    events: list[Event] = field(default_factory=list)
-    last: int = 0
-
-    def next(self) -> int:
-        self.last += 1
-        return self.last
-
-    def enter(self) -> int:
-        """Reserve the seq of a call's entry, for a call that returns later (after other events)."""
-        return self.next()
-
-    def call(
-        self, role: str, name: str, ret: int | None, errno: str | None = None, *, enter: int | None = None, **args: Any
-    ) -> SyscallEvent:
-        entered = self.next() if enter is None else enter
-        pid = self.pids[role.split("/")[0]]
-        event = SyscallEvent(
-            seq=self.next(),
-            pid=pid,
-            tid=self.pids[role],
-            role=role,
-            name=name,
-            args=args,
-            ret=ret,
-            errno=errno,
-            enter_seq=entered,
-        )
-        self.events.append(event)
-        return event
-
-    def point(self, kind: type[Event], role: str, **fields: Any) -> Event:
-        pid = self.pids[role.split("/")[0]]
-        event = kind(seq=self.next(), pid=pid, tid=self.pids[role], role=role, **fields)
-        self.events.append(event)
-        return event
-
-    def spawn(self, role: str, child: str, *, thread: bool = False) -> Event:
-        tid = self.pids[child]
-        return self.point(SpawnEvent, role, child_pid=tid, child_tid=tid, child_role=child, via="clone", thread=thread)
-
-    def trace(self) -> Trace:
-        return Trace(tuple(self.events))
-
-
 PIDS = {"main": 100, "main.1": 101, "main.2": 102, "main.1.1": 103, "main.1/t1": 104}
 
 
@@ -113,8 +63,8 @@ def fork_story() -> Story:
     main.1 makes a thread and a child of its own (main.1/t1 and main.1.1) that never act; main.2 is
     killed in accept4, so the call never returns.  The program's exec carries a hostile file name.
     """
-    story = Story(PIDS)
-    story.point(ExecEvent, "main", filename=HOSTILE, argv=("python3", '"><img src=x onerror=alert(1)>'))
+    story = Story(PIDS["main"], tids=PIDS)
+    story.exec("main", HOSTILE, ("python3", '"><img src=x onerror=alert(1)>'))
     story.call("main", "rt_sigaction", 0, signal="SIGCHLD", act={"handler": "0x4011d6", "mask": [], "flags": []})
     for child in ("main.1", "main.2"):
         clone = story.enter()
@@ -125,16 +75,16 @@ def fork_story() -> Story:
     story.spawn("main.1", "main.1.1")
     story.call("main.1", "close", 0, fd=3)
     story.call("main.1", "exit_group", None, status=0)
-    story.point(ExitEvent, "main.1", code=0)
-    story.call("main", "accept4", -512, "ERESTARTSYS", enter=accept, fd=3, flags=[])
-    story.point(SignalEvent, "main", name="SIGCHLD", siginfo={"si_code": "CLD_EXITED", "si_pid": 101, "si_status": 0})
-    story.call("main", "rt_sigreturn", -4, "EINTR")
+    story.exit("main.1", 0)
+    story.call("main", "accept4", -512, enter=accept, fd=3, flags=[])
+    story.signal("main", "SIGCHLD", si_code="CLD_EXITED", si_pid=101, si_status=0)
+    story.call("main", "rt_sigreturn", -4)
     story.call("main", "wait4", 101, pid=-1, status={"exited": 0}, options=["WNOHANG"])
-    story.call("main", "wait4", -10, "ECHILD", pid=-1, options=["WNOHANG"])
+    story.call("main", "wait4", -10, pid=-1, options=["WNOHANG"])
     story.call("main.2", "accept4", None, fd=3)
-    story.point(ExitEvent, "main.2", signal="SIGKILL")
+    story.exit("main.2", signal="SIGKILL")
     story.call("main", "exit_group", None, status=0)
-    story.point(ExitEvent, "main", code=0)
+    story.exit("main", 0)
     return story
 
 
@@ -184,11 +134,11 @@ def test_a_call_that_never_returned_ends_at_its_tasks_exit_or_the_end(story: Sto
     assert cut_off["data-end-seq"] == str(exits["main.2"])
     exit_group = the(page, "rect", "call", "no-return", role="main.1", name="exit_group")
     assert exit_group["data-end-seq"] == str(exits["main.1"])
-    lonely = Story({"main": 1})
+    lonely = Story(1)
     lonely.call("main", "accept4", None, fd=3)
     lonely.call("main", "close", 0, fd=5)
     rect = the(render_report(lonely.trace()), "rect", "call", "no-return", name="accept4")
-    assert rect["data-end-seq"] == str(lonely.last)
+    assert rect["data-end-seq"] == str(lonely.seq)
 
 
 def test_restart_codes_and_eintr_are_interrupted_other_errors_failed(page: str) -> None:
@@ -206,7 +156,7 @@ def test_point_events_are_markers_with_the_decoded_event_as_tooltip(story: Story
     assert the(page, "path", "marker", "exit", "killed")["data-role"] == "main.2"
     signal = the(page, "path", "marker", "signal")
     assert signal["data-role"] == "main"
-    assert "--- SIGCHLD {si_code=CLD_EXITED, si_pid=101, si_status=0} ---</title>" in page
+    assert "--- SIGCHLD {si_signo=SIGCHLD, si_code=CLD_EXITED, si_pid=101, si_status=0} ---</title>" in page
     assert "accept4(3, 0) = ? ERESTARTSYS (To be restarted if SA_RESTART is set)</title>" in page
 
 
@@ -245,13 +195,13 @@ def test_zombie_bands_run_from_exit_to_reap_or_to_the_parents_exit(story: Story,
 
 
 def _child_exits_before_the_parent(*, sigchld_handler: str | None) -> Trace:
-    story = Story({"main": 1, "main.1": 2})
+    story = Story(1, tids={"main.1": 2})
     if sigchld_handler is not None:
         story.call(
             "main", "rt_sigaction", 0, signal="SIGCHLD", act={"handler": sigchld_handler, "mask": [], "flags": []}
         )
     story.spawn("main", "main.1")
-    story.point(ExitEvent, "main.1", code=0)
+    story.exit("main.1", 0)
     story.call("main", "close", 0, fd=3)
     return story.trace()
 
