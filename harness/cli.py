@@ -65,6 +65,15 @@ def _add_inject(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_trace_source(parser: argparse.ArgumentParser) -> None:
+    """The arguments of a command that reads a trace file or runs a variant for it (see :func:`trace_of`)."""
+    parser.add_argument("source", metavar="VARIANT|TRACE.jsonl", help="a bundled variant, or a JSON Lines trace")
+    parser.add_argument("--connections", type=int, default=3, metavar="N", help="connections for a variant (default 3)")
+    parser.add_argument(
+        "--mode", choices=("deterministic", "free"), default="deterministic", help="how a variant is run"
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser, with a help text for every command and option."""
     parser = argparse.ArgumentParser(
@@ -168,14 +177,8 @@ def build_parser() -> argparse.ArgumentParser:
         "  harness explain run.jsonl",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    explain.add_argument("source", metavar="VARIANT|TRACE.jsonl", help="a bundled variant, or a JSON Lines trace")
+    _add_trace_source(explain)
     explain.add_argument("--format", choices=("text", "markdown"), default="text", help="text (default) or markdown")
-    explain.add_argument(
-        "--connections", type=int, default=3, metavar="N", help="connections for a variant (default 3)"
-    )
-    explain.add_argument(
-        "--mode", choices=("deterministic", "free"), default="deterministic", help="how a variant is run"
-    )
     explain.set_defaults(run=_cmd_explain)
 
     show = commands.add_parser(
@@ -199,12 +202,8 @@ def build_parser() -> argparse.ArgumentParser:
         "exit status: 0 written, 1 the variant's run failed, 65 unreadable trace, 74 unwritable output, 2 usage",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    report.add_argument("source", metavar="VARIANT|TRACE.jsonl", help="a bundled variant, or a JSON Lines trace")
+    _add_trace_source(report)
     report.add_argument("-o", "--output", required=True, metavar="FILE", help="the HTML file to write")
-    report.add_argument("--connections", type=int, default=3, metavar="N", help="connections for a variant (default 3)")
-    report.add_argument(
-        "--mode", choices=("deterministic", "free"), default="deterministic", help="how a variant is run"
-    )
     report.set_defaults(run=_cmd_report)
 
     record = commands.add_parser(
