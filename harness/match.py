@@ -15,7 +15,8 @@ Rules a reader can rely on:
   unless an assertion asks for the ``whole_trace``.
 
 Everything runs in one pass over the trace per assertion: linear in its
-length.  A failure is returned as a :class:`Mismatch` — data, not text;
+length (an ``adjacent`` sequence tries each start, so times its number of
+steps).  A failure is returned as a :class:`Mismatch` — data, not text;
 :mod:`harness.failure_text` renders it.
 """
 
@@ -374,7 +375,7 @@ def match_sequence(
 ) -> Mismatch | None:
     """Match the steps in order in one role's events; None when they all match."""
     attempts = range(len(events)) if adjacent else range(1)
-    best: tuple[int, list[tuple[str, Event]], Bindings, int] | None = None
+    best: tuple[list[tuple[str, Event]], Bindings, int] = ([], ctx.bindings, 0)  # the attempt that got furthest
     for start in attempts:
         bindings: Bindings = ctx.bindings
         matched: list[tuple[str, Event]] = []
@@ -392,9 +393,10 @@ def match_sequence(
                 break
         if len(matched) == len(steps):
             return None
-        if best is None or len(matched) > len(best[1]):
-            best = (len(matched), matched, bindings, position)
-    index, matched, bindings, position = best if best is not None else (0, [], ctx.bindings, 0)
+        if len(matched) > len(best[0]) or start == 0:
+            best = (matched, bindings, position)
+    matched, bindings, position = best
+    index = len(matched)
     step = steps[index]
     where = f"after #{matched[-1][1].seq}" if matched else "from the start"
     candidates = _candidates(step, events, position, bindings, ctx)
