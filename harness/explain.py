@@ -34,10 +34,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from harness import kernel
-from harness.events import Event, ExecEvent, ExitEvent, SignalEvent, SpawnEvent, SyscallEvent
+from harness.events import Event, ExecEvent, ExitEvent, SignalEvent, SyscallEvent
 from harness.facts import (
+    ChildFate,
     TraceIndex,
+    child_fates,
     closes_the_listening_socket,
+    disposition_at,
     no_accepted_descriptor_left_open,
 )
 from harness.roles import parent_role, process_role
@@ -77,70 +80,6 @@ class Finding:
     details: tuple[str, ...]
     seqs: tuple[int, ...]
     roles: tuple[str, ...]
-
-
-# -- dispositions ------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Disposition:
-    """How a process will treat a signal, and where the trace says so."""
-
-    handler: str
-    """``SIG_DFL``, ``SIG_IGN`` or ``handler`` (a function at some address)."""
-    sa_restart: bool
-    evidence: SyscallEvent | None
-    """The rt_sigaction that set it; None when the trace never shows one (the default)."""
-    inherited_from: str | None = None
-
-    def describe(self, signal: str) -> str:
-        """The disposition in words, with its evidence."""
-        if self.evidence is None:
-            return f"{signal} had its default disposition (SIG_DFL): no rt_sigaction changed it in the trace"
-        where = f"rt_sigaction at #{self.evidence.seq} in {self.evidence.role}"
-        if self.inherited_from:
-            where += f", inherited from {self.inherited_from} across fork"
-        if self.handler == "handler":
-            flags = "with SA_RESTART" if self.sa_restart else "without SA_RESTART"
-            return f"{signal} had a handler installed {flags} ({where})"
-        return f"{signal} was set to {self.handler} ({where})"
-
-
-def disposition_at(trace: Trace, index: TraceIndex, process: str, signal: str, seq: int) -> Disposition:
-    """The disposition of ``signal`` in ``process`` just before ``seq``: its own history, else its parent's at fork.
-
-    An exec resets handled signals to SIG_DFL and keeps SIG_IGN (execve(2)).
-    """
-    found: Disposition | None = None
-    for event in index.events_of(process):
-        if event.seq >= seq:
-            break
-        if isinstance(event, ExecEvent) and found is not None and found.handler == "handler":
-            found = Disposition("SIG_DFL", False, None)
-        elif (
-            isinstance(event, SyscallEvent)
-            and event.name == "rt_sigaction"
-            and event.errno is None
-            and event.args.get("signal") == signal
-            and isinstance(event.args.get("act"), dict)
-        ):
-            act = event.args["act"]
-            handler = act.get("handler")
-            kind = handler if handler in ("SIG_DFL", "SIG_IGN") else "handler"
-            found = Disposition(kind, "SA_RESTART" in act.get("flags", ()), event)
-    if found is not None:
-        return found
-    parent = parent_role(process)
-    spawn = (
-        next((e for e in index.events_of(parent) if isinstance(e, SpawnEvent) and e.child_role == process), None)
-        if parent
-        else None
-    )
-    if parent is not None and spawn is not None:
-        inherited = disposition_at(trace, index, parent, signal, spawn.seq)
-        if inherited.evidence is not None:
-            return Disposition(inherited.handler, inherited.sa_restart, inherited.evidence, parent)
-    return Disposition("SIG_DFL", False, None)
 
 
 # -- interrupted calls -------------------------------------------------------------
@@ -201,7 +140,7 @@ def _explain_interruption(trace: Trace, index: TraceIndex, events: Sequence[Even
         sender = trace.role_of_pid(pid) if isinstance(pid, int) else None
         if sender:
             roles.add(sender)
-        disposition = disposition_at(trace, index, process, signal.name, call.seq)
+        disposition = disposition_at(index, process, signal.name, call.seq)
         if disposition.evidence is not None:
             seqs.append(disposition.evidence.seq)
         details.append(f"At that moment {disposition.describe(signal.name)}.")
@@ -301,102 +240,83 @@ def _after_eintr(call: SyscallEvent, rest: Sequence[Event], python: bool) -> str
 # -- processes ---------------------------------------------------------------------
 
 
-def _reaps(index: TraceIndex, process: str) -> dict[int, SyscallEvent]:
-    reaped: dict[int, SyscallEvent] = {}
-    for event in index.events_of(process):
-        if isinstance(event, SyscallEvent) and event.errno is None and event.ret:
-            if event.name == "wait4":
-                reaped.setdefault(event.ret, event)
-            elif event.name == "waitid" and isinstance(event.args.get("infop"), dict):
-                reaped.setdefault(event.args["infop"].get("si_pid", 0), event)
-    return reaped
-
-
 def _events(count: int) -> str:
     return f"{count} event{'s' if count != 1 else ''}"
 
 
+def _explain_child(process: str, fate: ChildFate) -> Finding:
+    spawn, child_exit, parent_exit, disposition = fate.spawn, fate.exit, fate.parent_exit, fate.disposition
+    role = spawn.child_role
+    child = f"{role} (pid {spawn.child_pid})"
+    status = f"signal {child_exit.signal}" if child_exit.signal else f"status {child_exit.code}"
+    roles = (process, role)
+    if fate.outcome == "re-parented":
+        assert parent_exit is not None
+        return Finding(
+            "re-parented",
+            f"#{child_exit.seq} {role} outlived its parent {process}",
+            (
+                f"{process} exited at #{parent_exit.seq} while {child} still ran; the kernel re-parented "
+                f"{role} to the nearest child subreaper (the harness, during a run) or to "
+                "init, which reaped it when it exited "
+                f"at #{child_exit.seq} with {status}. A double-fork daemon does this on purpose: its "
+                "grandchild no longer belongs to the process that started it.",
+            ),
+            (spawn.seq, parent_exit.seq, child_exit.seq),
+            roles,
+        )
+    if fate.outcome == "reaped":
+        reap = fate.reap
+        assert reap is not None
+        return Finding(
+            "zombie",
+            f"#{child_exit.seq} {role} was a zombie until #{reap.seq}",
+            (
+                f"{child} exited at #{child_exit.seq} with {status}; {process} reaped it with "
+                f"{reap.name} at #{reap.seq} ({_events(reap.seq - child_exit.seq)} later).",
+                ZOMBIE_LESSON,
+            ),
+            (child_exit.seq, reap.seq),
+            roles,
+        )
+    if fate.outcome == "auto-reaped":
+        return Finding(
+            "auto-reaped",
+            f"#{child_exit.seq} {role} was reaped by the kernel (SIGCHLD ignored)",
+            (
+                f"{child} exited at #{child_exit.seq}; {disposition.describe('SIGCHLD')}, so the "
+                "kernel reaped it at once: no zombie, no SIGCHLD, and a later wait fails with ECHILD.",
+            ),
+            (child_exit.seq,),
+            roles,
+        )
+    until = f"when {process} exited at #{parent_exit.seq}" if parent_exit else "at the end of the trace"
+    return Finding(
+        "zombie",
+        f"#{child_exit.seq} {role} was never reaped by {process}",
+        (
+            f"{child} exited at #{child_exit.seq} with {status} and stayed a zombie, holding its pid "
+            f"and exit status, {until}: {process} never collected it with a wait. "
+            + (
+                "SIGCHLD kept its default disposition, SIG_DFL, whose action is to ignore the signal "
+                "but which, unlike SIG_IGN, does not ask the kernel to reap children."
+                if disposition.handler == "SIG_DFL"
+                else f"{disposition.describe('SIGCHLD')}."
+            ),
+            ZOMBIE_LESSON,
+            UNREAPED_LESSON,
+        ),
+        (child_exit.seq,) + ((parent_exit.seq,) if parent_exit else ()),
+        roles,
+    )
+
+
 def _explain_children(trace: Trace, index: TraceIndex) -> list[Finding]:
-    findings = []
-    for process in dict.fromkeys(process_role(role) for role in trace.roles()):
-        spawns = [e for e in index.events_of(process) if isinstance(e, SpawnEvent) and not e.thread]
-        reaped = _reaps(index, process)
-        parent_exit = index.exits.get(process)
-        for spawn in spawns:
-            child_exit = index.exits.get(spawn.child_role)
-            if child_exit is None:
-                continue
-            child = f"{spawn.child_role} (pid {spawn.child_pid})"
-            status = f"signal {child_exit.signal}" if child_exit.signal else f"status {child_exit.code}"
-            reap = reaped.get(spawn.child_pid)
-            if parent_exit is not None and parent_exit.seq < child_exit.seq:
-                findings.append(
-                    Finding(
-                        "re-parented",
-                        f"#{child_exit.seq} {spawn.child_role} outlived its parent {process}",
-                        (
-                            f"{process} exited at #{parent_exit.seq} while {child} still ran; the kernel re-parented "
-                            f"{spawn.child_role} to the nearest child subreaper (the harness, during a run) or to "
-                            "init, which reaped it when it exited "
-                            f"at #{child_exit.seq} with {status}. A double-fork daemon does this on purpose: its "
-                            "grandchild no longer belongs to the process that started it.",
-                        ),
-                        (spawn.seq, parent_exit.seq, child_exit.seq),
-                        (process, spawn.child_role),
-                    )
-                )
-            elif reap is not None:
-                findings.append(
-                    Finding(
-                        "zombie",
-                        f"#{child_exit.seq} {spawn.child_role} was a zombie until #{reap.seq}",
-                        (
-                            f"{child} exited at #{child_exit.seq} with {status}; {process} reaped it with "
-                            f"{reap.name} at #{reap.seq} ({_events(reap.seq - child_exit.seq)} later).",
-                            ZOMBIE_LESSON,
-                        ),
-                        (child_exit.seq, reap.seq),
-                        (process, spawn.child_role),
-                    )
-                )
-            else:
-                disposition = disposition_at(trace, index, process, "SIGCHLD", child_exit.seq)
-                if disposition.handler == "SIG_IGN":
-                    findings.append(
-                        Finding(
-                            "auto-reaped",
-                            f"#{child_exit.seq} {spawn.child_role} was reaped by the kernel (SIGCHLD ignored)",
-                            (
-                                f"{child} exited at #{child_exit.seq}; {disposition.describe('SIGCHLD')}, so the "
-                                "kernel reaped it at once: no zombie, no SIGCHLD, and a later wait fails with ECHILD.",
-                            ),
-                            (child_exit.seq,),
-                            (process, spawn.child_role),
-                        )
-                    )
-                    continue
-                until = f"when {process} exited at #{parent_exit.seq}" if parent_exit else "at the end of the trace"
-                findings.append(
-                    Finding(
-                        "zombie",
-                        f"#{child_exit.seq} {spawn.child_role} was never reaped by {process}",
-                        (
-                            f"{child} exited at #{child_exit.seq} with {status} and stayed a zombie, holding its pid "
-                            f"and exit status, {until}: {process} never collected it with a wait. "
-                            + (
-                                "SIGCHLD kept its default disposition, SIG_DFL, whose action is to ignore the signal "
-                                "but which, unlike SIG_IGN, does not ask the kernel to reap children."
-                                if disposition.handler == "SIG_DFL"
-                                else f"{disposition.describe('SIGCHLD')}."
-                            ),
-                            ZOMBIE_LESSON,
-                            UNREAPED_LESSON,
-                        ),
-                        (child_exit.seq,) + ((parent_exit.seq,) if parent_exit else ()),
-                        (process, spawn.child_role),
-                    )
-                )
-    return findings
+    return [
+        _explain_child(process, fate)
+        for process in dict.fromkeys(process_role(role) for role in trace.roles())
+        for fate in child_fates(index, process)
+    ]
 
 
 def _explain_descriptors(trace: Trace, index: TraceIndex) -> list[Finding]:

@@ -25,7 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from harness.events import Event, ExitEvent, SpawnEvent, SyscallEvent
+from harness.events import Event, ExecEvent, ExitEvent, SpawnEvent, SyscallEvent
 from harness.roles import parent_role, process_role
 from harness.trace import Trace
 
@@ -65,59 +65,168 @@ def _succeeded(event: Event, name: str | frozenset[str]) -> bool:
     return isinstance(event, SyscallEvent) and event.name in names and event.errno is None and event.ret is not None
 
 
-# -- no zombie left ---------------------------------------------------------------
+# -- dispositions -----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Disposition:
+    """How a process will treat a signal, and where the trace says so."""
+
+    handler: str
+    """``SIG_DFL``, ``SIG_IGN`` or ``handler`` (a function at some address)."""
+    sa_restart: bool
+    evidence: SyscallEvent | None
+    """The rt_sigaction that set it; None when the trace never shows one (the default)."""
+    inherited_from: str | None = None
+    no_child_wait: bool = False
+    """SA_NOCLDWAIT: for SIGCHLD, the kernel reaps children itself, as under SIG_IGN."""
+
+    @property
+    def kernel_reaps(self) -> bool:
+        """For SIGCHLD: whether children are reaped by the kernel at once, never becoming zombies (wait(2))."""
+        return self.handler == "SIG_IGN" or self.no_child_wait
+
+    def describe(self, signal: str) -> str:
+        """The disposition in words, with its evidence."""
+        if self.evidence is None:
+            return f"{signal} had its default disposition (SIG_DFL): no rt_sigaction changed it in the trace"
+        where = f"rt_sigaction at #{self.evidence.seq} in {self.evidence.role}"
+        if self.inherited_from:
+            where += f", inherited from {self.inherited_from} across fork"
+        if self.handler == "handler":
+            flags = "with SA_RESTART" if self.sa_restart else "without SA_RESTART"
+            return f"{signal} had a handler installed {flags} ({where})"
+        return f"{signal} was set to {self.handler} ({where})"
+
+
+def disposition_at(index: TraceIndex, process: str, signal: str, seq: int) -> Disposition:
+    """The disposition of ``signal`` in ``process`` just before ``seq``: its own history, else its parent's at fork.
+
+    An exec resets handled signals to SIG_DFL and keeps SIG_IGN (execve(2)).
+    """
+    found: Disposition | None = None
+    for event in index.events_of(process):
+        if event.seq >= seq:
+            break
+        if isinstance(event, ExecEvent) and found is not None and found.handler == "handler":
+            found = Disposition("SIG_DFL", False, None)
+        elif (
+            isinstance(event, SyscallEvent)
+            and event.name == "rt_sigaction"
+            and event.errno is None
+            and event.args.get("signal") == signal
+            and isinstance(event.args.get("act"), dict)
+        ):
+            act = event.args["act"]
+            handler = act.get("handler")
+            kind = handler if handler in ("SIG_DFL", "SIG_IGN") else "handler"
+            flags = act.get("flags") or ()
+            found = Disposition(kind, "SA_RESTART" in flags, event, no_child_wait="SA_NOCLDWAIT" in flags)
+    if found is not None:
+        return found
+    parent = parent_role(process)
+    spawn = (
+        next((e for e in index.events_of(parent) if isinstance(e, SpawnEvent) and e.child_role == process), None)
+        if parent
+        else None
+    )
+    if parent is not None and spawn is not None:
+        inherited = disposition_at(index, parent, signal, spawn.seq)
+        if inherited.evidence is not None:
+            return Disposition(
+                inherited.handler, inherited.sa_restart, inherited.evidence, parent, inherited.no_child_wait
+            )
+    return Disposition("SIG_DFL", False, None)
+
+
+# -- what became of each child -----------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ChildFate:
+    """What became of one child process that exited: who collected its exit status, and when.
+
+    ``outcome`` is, in this order of precedence: ``re-parented`` (its parent
+    exited first: the subreaper or init reaped it), ``reaped`` (a wait of its
+    parent returned its pid), ``auto-reaped`` (the parent's SIGCHLD was
+    SIG_IGN or had SA_NOCLDWAIT when it exited), else ``zombie`` (never
+    collected while its parent lived).
+    """
+
+    spawn: SpawnEvent
+    exit: ExitEvent
+    outcome: str
+    reap: SyscallEvent | None
+    parent_exit: ExitEvent | None
+    disposition: Disposition
+    """The parent's SIGCHLD disposition when the child exited."""
 
 
 def _reaped_pid(event: SyscallEvent) -> int | None:
+    if event.errno is not None or event.ret is None:
+        return None
     if event.name == "wait4":
-        return event.ret if event.ret else None
+        return event.ret or None
     infop = event.args.get("infop")
-    return infop.get("si_pid") if isinstance(infop, dict) else None
+    pid = infop.get("si_pid") if isinstance(infop, dict) else None
+    return pid if isinstance(pid, int) else None
 
 
-def _auto_reaps(index: TraceIndex, process: str, before: int) -> bool:
-    """Whether the process's SIGCHLD disposition at ``before`` makes the kernel reap children itself."""
-    disposition = None
+def _waits(index: TraceIndex, process: str) -> dict[int, list[SyscallEvent]]:
+    """Every successful wait of the process by the pid it collected, in order."""
+    found: dict[int, list[SyscallEvent]] = {}
     for event in index.events_of(process):
-        if event.seq >= before:
-            break
-        if _succeeded(event, "rt_sigaction") and isinstance(event, SyscallEvent):
-            act = event.args.get("act")
-            if event.args.get("signal") == "SIGCHLD" and isinstance(act, dict):
-                disposition = act
-    return disposition is not None and (
-        disposition.get("handler") == "SIG_IGN" or "SA_NOCLDWAIT" in disposition.get("flags", ())
-    )
+        if isinstance(event, SyscallEvent) and event.name in WAIT_CALLS:
+            pid = _reaped_pid(event)
+            if pid is not None:
+                found.setdefault(pid, []).append(event)
+    return found
+
+
+def child_fates(index: TraceIndex, process: str) -> list[ChildFate]:
+    """The fate of every child process of ``process`` that exited within the trace, in spawn order."""
+    waits = _waits(index, process)
+    parent_exit = index.exits.get(process)
+    fates = []
+    for spawn in index.events_of(process):
+        if not isinstance(spawn, SpawnEvent) or spawn.thread:
+            continue
+        child_exit = index.exits.get(spawn.child_role)
+        if child_exit is None:
+            continue
+        collected = waits.get(spawn.child_pid, [])
+        reap = next((wait for wait in collected if wait.seq > child_exit.seq), collected[0] if collected else None)
+        disposition = disposition_at(index, process, "SIGCHLD", child_exit.seq)
+        if parent_exit is not None and parent_exit.seq < child_exit.seq:
+            outcome = "re-parented"
+        elif reap is not None:
+            outcome = "reaped"
+        elif disposition.kernel_reaps:
+            outcome = "auto-reaped"
+        else:
+            outcome = "zombie"
+        fates.append(ChildFate(spawn, child_exit, outcome, reap, parent_exit, disposition))
+    return fates
+
+
+# -- no zombie left ---------------------------------------------------------------
 
 
 def no_zombie_left(index: TraceIndex, role: str) -> list[Violation]:
     """Every child of the role's process that exited was reaped before the parent exited."""
     process = process_role(role)
-    spawns = [e for e in index.events_of(process) if isinstance(e, SpawnEvent) and not e.thread]
-    reaped = {
-        pid
-        for event in index.events_of(process)
-        if isinstance(event, SyscallEvent) and _succeeded(event, WAIT_CALLS)
-        for pid in [_reaped_pid(event)]
-        if pid
-    }
-    parent_exit = index.exits.get(process)
     violations = []
-    for spawn in spawns:
-        child_exit = index.exits.get(spawn.child_role)
-        if child_exit is None or spawn.child_pid in reaped:
+    for fate in child_fates(index, process):
+        if fate.outcome != "zombie":
             continue
-        if parent_exit is not None and parent_exit.seq < child_exit.seq:
-            continue  # orphaned first: re-parented, and reaped by the subreaper or init
-        if _auto_reaps(index, process, child_exit.seq):
-            continue
+        parent_exit = fate.parent_exit
         until = f"when {process} exited at #{parent_exit.seq}" if parent_exit else "at the end of the trace"
         violations.append(
             Violation(
                 role,
-                f"{spawn.child_role} (pid {spawn.child_pid}) exited at #{child_exit.seq} and was never reaped: "
-                f"still a zombie {until}",
-                (spawn, child_exit) + ((parent_exit,) if parent_exit else ()),
+                f"{fate.spawn.child_role} (pid {fate.spawn.child_pid}) exited at #{fate.exit.seq} and was never "
+                f"reaped: still a zombie {until}",
+                (fate.spawn, fate.exit) + ((parent_exit,) if parent_exit else ()),
             )
         )
     return violations

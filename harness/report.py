@@ -53,8 +53,8 @@ from typing import TYPE_CHECKING
 
 from harness import kernel
 from harness.events import Event, ExecEvent, ExitEvent, SignalEvent, SpawnEvent, SyscallEvent
+from harness.facts import TraceIndex, child_fates
 from harness.golden import role_order
-from harness.roles import parent_role, process_role
 from harness.strace_format import format_event
 from harness.trace import Trace
 
@@ -71,9 +71,6 @@ CHAR_WIDTH = 6.7
 """Width of one character of the 11px monospace call labels: decides whether a name fits its span."""
 TICK_EVERY = 5
 """An axis label every this many columns (70 px apart)."""
-
-WAIT_CALLS = frozenset({"wait4", "waitid"})
-
 
 # -- the layout: pure values computed from the trace ----------------------------------
 
@@ -218,70 +215,24 @@ def zombie_bands(trace: Trace, axis: Axis) -> list[ZombieBand]:
 
     No band when the kernel reaped the child itself (the parent's SIGCHLD was
     SIG_IGN or had SA_NOCLDWAIT when the child exited) or when the parent
-    exited first (the child was re-parented and reaped elsewhere): the same
-    rules as the ``no zombie left`` fact of harness.facts.
+    exited first (the child was re-parented and reaped elsewhere): each
+    child's fate is the one harness.facts gives the ``no zombie left`` fact.
     """
-    exits = _exits(trace)
-    auto_reaping = _auto_reaping_at_exits(trace)
-    reaps = _reaps(trace)
+    index = TraceIndex(trace)
+    fates = sorted(
+        (fate for process in index.by_process for fate in child_fates(index, process)),
+        key=lambda fate: fate.spawn.seq,
+    )
     bands = []
-    for spawn in (event for event in trace if isinstance(event, SpawnEvent) and not event.thread):
-        child_exit = exits.get(spawn.child_role)
-        parent = parent_role(spawn.child_role)
-        if child_exit is None or parent is None or auto_reaping.get(spawn.child_role, False):
-            continue
-        parent_exit = exits.get(parent)
-        if parent_exit is not None and parent_exit.seq < child_exit.seq:
-            continue
-        reap = _first_after(reaps.get((parent, spawn.child_pid), ()), child_exit.seq)
-        if reap is not None:
-            bands.append(ZombieBand(spawn.child_role, child_exit.seq, reap.seq, "reap"))
-        elif parent_exit is not None:
-            bands.append(ZombieBand(spawn.child_role, child_exit.seq, parent_exit.seq, "parent-exit"))
-        else:
-            bands.append(ZombieBand(spawn.child_role, child_exit.seq, axis.last_seq, "end"))
+    for fate in fates:
+        role, start = fate.spawn.child_role, fate.exit.seq
+        if fate.outcome == "reaped" and fate.reap is not None:
+            bands.append(ZombieBand(role, start, fate.reap.seq, "reap"))
+        elif fate.outcome == "zombie" and fate.parent_exit is not None:
+            bands.append(ZombieBand(role, start, fate.parent_exit.seq, "parent-exit"))
+        elif fate.outcome == "zombie":
+            bands.append(ZombieBand(role, start, axis.last_seq, "end"))
     return bands
-
-
-def _auto_reaping_at_exits(trace: Trace) -> dict[str, bool]:
-    """For each exited process role: whether its parent's SIGCHLD disposition made the kernel reap it at once."""
-    auto: dict[str, bool] = {}
-    result: dict[str, bool] = {}
-    for event in trace:
-        if isinstance(event, SyscallEvent) and event.name == "rt_sigaction" and event.errno is None:
-            act = event.args.get("act")
-            if event.args.get("signal") == "SIGCHLD" and isinstance(act, dict):
-                ignores = act.get("handler") == "SIG_IGN" or "SA_NOCLDWAIT" in (act.get("flags") or ())
-                auto[process_role(event.role)] = ignores
-        elif isinstance(event, ExitEvent) and event.role == process_role(event.role):
-            parent = parent_role(event.role)
-            result[event.role] = parent is not None and auto.get(parent, False)
-    return result
-
-
-def _reaped_pid(event: SyscallEvent) -> int | None:
-    if event.errno is not None or event.ret is None:
-        return None
-    if event.name == "wait4":
-        return event.ret or None
-    infop = event.args.get("infop")
-    pid = infop.get("si_pid") if isinstance(infop, dict) else None
-    return pid if isinstance(pid, int) else None
-
-
-def _reaps(trace: Trace) -> dict[tuple[str, int], list[SyscallEvent]]:
-    """Every successful wait by (waiting process, collected pid), in order: one pass over the trace."""
-    reaps: dict[tuple[str, int], list[SyscallEvent]] = {}
-    for event in trace:
-        if isinstance(event, SyscallEvent) and event.name in WAIT_CALLS:
-            pid = _reaped_pid(event)
-            if pid is not None:
-                reaps.setdefault((process_role(event.role), pid), []).append(event)
-    return reaps
-
-
-def _first_after(events: Sequence[SyscallEvent], seq: int) -> SyscallEvent | None:
-    return next((event for event in events if event.seq > seq), None)
 
 
 # -- SVG ---------------------------------------------------------------------------

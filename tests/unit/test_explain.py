@@ -6,8 +6,8 @@ import pytest
 from stories import Story
 
 from harness import kernel
-from harness.explain import Finding, disposition_at, explain, render
-from harness.facts import TraceIndex
+from harness.explain import Finding, explain, render
+from harness.facts import TraceIndex, disposition_at, no_zombie_left
 
 
 def _story(*flags: str, handler: bool = True) -> Story:
@@ -87,11 +87,11 @@ def test_a_child_inherits_its_parents_disposition_and_exec_resets_a_handler() ->
     story = _story()
     trace = story.trace()
     index = TraceIndex(trace)
-    inherited = disposition_at(trace, index, "main.1", "SIGCHLD", story.seq + 1)
+    inherited = disposition_at(index, "main.1", "SIGCHLD", story.seq + 1)
     assert inherited.handler == "handler" and inherited.inherited_from == "main"
     story.exec("main", "/bin/true")
     trace = story.trace()
-    after_exec = disposition_at(trace, TraceIndex(trace), "main", "SIGCHLD", story.seq + 1)
+    after_exec = disposition_at(TraceIndex(trace), "main", "SIGCHLD", story.seq + 1)
     assert after_exec.handler == "SIG_DFL"
 
 
@@ -112,3 +112,13 @@ def test_render_as_markdown_and_text() -> None:
     findings = explain(_story(handler=False).trace())
     assert render(findings, format="markdown").startswith("### #")
     assert render(findings).splitlines()[1].startswith("  main.1 (pid 101) exited")
+
+
+def test_a_child_of_a_handler_with_sa_nocldwait_is_reaped_by_the_kernel_as_the_fact_says() -> None:
+    story = _story("SA_NOCLDWAIT")  # a handler, but no zombies: wait(2), SA_NOCLDWAIT
+    story.call("main", "exit_group", None, status=0)
+    story.exit("main")
+    trace = story.trace()
+    (finding,) = [finding for finding in explain(trace) if finding.roles == ("main", "main.1")]
+    assert finding.kind == "auto-reaped"
+    assert no_zombie_left(TraceIndex(trace), "main") == []
