@@ -1,6 +1,6 @@
 """Run a command or a server variant many times under the tracer; count outlines that differ from the first.
 
-The outline of a run (harness.trace.Trace.outline) is each role's sequence of
+The outline of a run (harness.model.trace.Trace.outline) is each role's sequence of
 calls with their errno, signals, spawns and exits: no pids, no addresses, no
 times.  A deterministic program must give the same outline on every run.
 
@@ -17,9 +17,10 @@ import os
 import sys
 import time
 
-from harness.run import Scenario, free_port, run_server
-from harness.tracer import Tracer
-from harness.variants import find_variant
+from harness.model.scenario import Scenario
+from harness.running.run import free_port, run_server
+from harness.running.tracer import Tracer
+from harness.running.variants import find_variant
 
 
 def main() -> int:

@@ -22,8 +22,8 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from harness.check import check_file, server_spec
-from harness.loader import SUFFIX, load_expectations
+from harness.faces.loader import SUFFIX, load_expectations
+from harness.running.check import check_file, server_spec
 
 
 def main() -> int:

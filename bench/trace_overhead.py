@@ -33,10 +33,10 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from harness.clients import drive, echo_client
-from harness.run import free_port
-from harness.tracer import Tracer
-from harness.variants import build_c, find_variant
+from harness.running.clients import drive, echo_client
+from harness.running.run import free_port
+from harness.running.tracer import Tracer
+from harness.running.variants import build_c, find_variant
 
 SYSCALLS = "accept,accept4,clone,close,wait4,rt_sigaction,rt_sigreturn"
 
@@ -176,7 +176,7 @@ def peak_memory(events: int) -> dict[str, float]:
     subprocess.run(["cc", "-O1", "-o", str(workdir / "closer"), str(workdir / "closer.c")], check=True)
     probe = (
         "import resource, sys\n"
-        "from harness.tracer import Tracer\n"
+        "from harness.running.tracer import Tracer\n"
         f"result = Tracer([{str(workdir / 'closer')!r}, '{events}'], syscalls=['close']).run()\n"
         "print(len(result.trace), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
     )

@@ -1,18 +1,20 @@
 """A syscall-observation harness for multi-process servers.
 
-The flow, one module per step:
+The package is layered; each layer imports only the ones above it in this
+list, never a sibling's caller (a test checks it):
 
-* :mod:`harness.tracer` runs a command under ptrace (the only module that
-  touches it) and produces events;
-* :mod:`harness.events` and :mod:`harness.trace` are those events and the
-  recorded trace, with its JSON Lines form;
-* :mod:`harness.decode`, :mod:`harness.kernel` and :mod:`harness.roles`
-  turn raw numbers into names: arguments, errno and signal names, roles;
-* :mod:`harness.strace_format` prints a trace the way strace would;
-* :mod:`harness.cli` is the ``harness`` command.
+* :mod:`harness.model`: events, the trace, roles, kernel facts, argument
+  decoders, strace-style text, the step language, expectations, scenarios;
+* :mod:`harness.analysis`: facts, matching, golden stories, explanations and
+  reports, as pure functions of a trace;
+* :mod:`harness.running`: the tracer (the only code that touches ptrace),
+  the deterministic schedule, clients, runs and checks;
+* :mod:`harness.faces`: the ``harness`` command line and the pytest plugin.
+
+What users import is re-exported here.
 """
 
-from harness.events import (
+from harness.model.events import (
     Event,
     ExecEvent,
     ExitEvent,
@@ -21,7 +23,7 @@ from harness.events import (
     SyscallEntry,
     SyscallEvent,
 )
-from harness.trace import Trace
+from harness.model.trace import Trace
 
 __all__ = [
     "Event",

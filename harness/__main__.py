@@ -1,5 +1,5 @@
 """Allow ``python -m harness``."""
 
-from harness.cli import main
+from harness.faces.cli import main
 
 raise SystemExit(main())

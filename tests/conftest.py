@@ -18,12 +18,12 @@ from typing import NoReturn
 
 import pytest
 
-from harness.errors import PtraceNotPermitted
-from harness.tracer import Tracer, TraceResult
+from harness.model.errors import PtraceNotPermitted
+from harness.running.tracer import Tracer, TraceResult
 
 pytest_plugins = ["pytester"]
 #: Expectation files that must fail to load: test data for test_loader, not tests to collect.
-collect_ignore = ["unit/bad_expectations"]
+collect_ignore = ["faces/bad_expectations"]
 
 PROGRAMS = Path(__file__).parent / "integration" / "programs"
 SERVERS = Path(__file__).parent.parent / "servers"

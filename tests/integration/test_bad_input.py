@@ -1,6 +1,6 @@
 """Every mistake in the input ends in one clear line and its own exit status, never a traceback.
 
-Each case runs the real command line (``harness.cli.main``); the statuses
+Each case runs the real command line (``harness.faces.cli.main``); the statuses
 are those the README lists.
 """
 
@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from conftest import PYTHON
 
-from harness.cli import main
+from harness.faces.cli import main
 
 pytestmark = pytest.mark.ptrace
 

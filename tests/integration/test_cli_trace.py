@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.trace import Trace
+from harness.model.trace import Trace
 
 HARNESS = [sys.executable, "-m", "harness"]
 

@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 from conftest import TEST_PROGRAMS, Run, missing
 
-from harness.tracer import DEFAULT_SYSCALLS
-from harness.tracer.ptrace_ext import child_subreaper
+from harness.model.syscalls import DEFAULT_SYSCALLS
+from harness.running.tracer.ptrace_ext import child_subreaper
 
 pytestmark = pytest.mark.strace
 

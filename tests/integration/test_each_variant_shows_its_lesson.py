@@ -1,6 +1,6 @@
 """Every bundled server variant: it answers its clients, and its trace shows its lesson.
 
-Runs use the deterministic schedule (harness.schedule) with 3 connections:
+Runs use the deterministic schedule (harness.running.schedule) with 3 connections:
 the children of the first two connections exit while the server blocks in
 its waiting call, and the third child exits while the server reaps at the
 end, with SIGCHLD blocked.  So a variant whose SIGCHLD handler interrupts
@@ -18,12 +18,13 @@ from pathlib import Path
 import pytest
 from conftest import missing
 
-from harness.clients import PROTOCOLS, drive
-from harness.events import ExitEvent, SignalEvent, SpawnEvent, SyscallEvent
-from harness.run import RunResult, Scenario, free_port, run_server
-from harness.trace import Trace
-from harness.tracer import syscall_number
-from harness.variants import NoCompiler, Variant, find_variant, list_variants
+from harness.model.events import ExitEvent, SignalEvent, SpawnEvent, SyscallEvent
+from harness.model.scenario import Scenario
+from harness.model.syscalls import syscall_number
+from harness.model.trace import Trace
+from harness.running.clients import PROTOCOLS, drive
+from harness.running.run import RunResult, free_port, run_server
+from harness.running.variants import NoCompiler, Variant, find_variant, list_variants
 
 CONNECTIONS = 3
 INTERRUPTIONS = CONNECTIONS - 1  # the last child exits while the server reaps with SIGCHLD blocked

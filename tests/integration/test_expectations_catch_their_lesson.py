@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from conftest import EXPECTATIONS
 
-from harness.check import CheckedRun, check_file, server_spec
-from harness.cli import main
-from harness.loader import SUFFIX, load_expectations
+from harness.faces.cli import main
+from harness.faces.loader import SUFFIX, load_expectations
+from harness.running.check import CheckedRun, check_file, server_spec
 
 pytestmark = pytest.mark.ptrace
 
@@ -31,7 +31,7 @@ def _failures(checked: CheckedRun) -> dict[str, str]:
 
 
 def test_there_is_an_expectation_for_every_variant() -> None:
-    from harness.variants import list_variants
+    from harness.running.variants import list_variants
 
     servers = {str(load_expectations(path).server) for path in BUNDLED}
     assert servers == set(list_variants())

@@ -11,8 +11,8 @@ from collections.abc import Callable
 import pytest
 from conftest import Run
 
-from harness.cli import main, trace_of
-from harness.explain import Finding, explain, render
+from harness.analysis.explain import Finding, explain, render
+from harness.faces.cli import main, trace_of
 
 pytestmark = pytest.mark.ptrace
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from harness.check import CheckedTrace, run_spec, server_spec
-from harness.events import SignalEvent, SyscallEvent
-from harness.inject import parse_injection
-from harness.run import Scenario
+from harness.model.events import SignalEvent, SyscallEvent
+from harness.model.injection import parse_injection
+from harness.model.scenario import Scenario
+from harness.running.check import CheckedTrace, run_spec, server_spec
 
 pytestmark = pytest.mark.ptrace
 
@@ -56,8 +56,8 @@ def test_injection_gives_the_same_trace_with_the_seccomp_prefilter(ptrace_permit
     scenario = Scenario(2)
     outlines = []
     for seccomp in (False, True):
-        from harness.check import server_command
-        from harness.run import free_port, run_server
+        from harness.running.check import server_command
+        from harness.running.run import free_port, run_server
 
         port = free_port()
         command = server_command(server_spec("fork_sigchld_raises"), port, 2)

@@ -11,11 +11,12 @@ from pathlib import Path
 import pytest
 from conftest import missing
 
-from harness.cli import main
-from harness.golden import golden_from_trace, read_golden
-from harness.run import Scenario, free_port, run_server
-from harness.trace import Trace
-from harness.variants import NoCompiler, find_variant
+from harness.analysis.golden import golden_from_trace, read_golden
+from harness.faces.cli import main
+from harness.model.scenario import Scenario
+from harness.model.trace import Trace
+from harness.running.run import free_port, run_server
+from harness.running.variants import NoCompiler, find_variant
 
 RUNS = 3
 

@@ -14,9 +14,10 @@ from __future__ import annotations
 import pytest
 from conftest import missing
 
-from harness.events import SignalEvent, SpawnEvent, SyscallEvent
-from harness.run import Scenario, free_port, run_server
-from harness.variants import NoCompiler, find_variant
+from harness.model.events import SignalEvent, SpawnEvent, SyscallEvent
+from harness.model.scenario import Scenario
+from harness.running.run import free_port, run_server
+from harness.running.variants import NoCompiler, find_variant
 
 CONNECTIONS = 1000
 CONCURRENCY = 50

@@ -21,7 +21,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from harness.tracer.ptrace_ext import child_subreaper
+from harness.running.tracer.ptrace_ext import child_subreaper
 
 pytestmark = pytest.mark.ptrace
 

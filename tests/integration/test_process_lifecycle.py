@@ -8,7 +8,7 @@ from collections.abc import Callable
 import pytest
 from conftest import Run
 
-from harness.events import ExitEvent, SignalEvent, SpawnEvent, SyscallEvent
+from harness.model.events import ExitEvent, SignalEvent, SpawnEvent, SyscallEvent
 
 
 def _alive(pids: set[int]) -> set[int]:

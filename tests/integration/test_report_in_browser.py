@@ -25,7 +25,7 @@ from pathlib import Path
 import pytest
 from conftest import missing
 
-from harness.cli import main
+from harness.faces.cli import main
 
 CONNECTIONS = 3
 SIGCHLDS = CONNECTIONS - 1  # the last child exits while the server reaps with SIGCHLD blocked
@@ -163,7 +163,7 @@ def test_the_timeline_of_fork_sigchld_renders_in_chromium(browser: str, report: 
     interrupted = dom.select("rect", "call", "interrupted")
     assert {rect.attrs["data-name"] for rect in interrupted} >= {"accept4", "rt_sigreturn"}
     assert len(dom.select("rect", "zombie", data_until="reap")) == CONNECTIONS  # each child, until its wait4
-    assert dom.select("article", "finding"), "the explanations of harness.explain are missing"
+    assert dom.select("article", "finding"), "the explanations of harness.analysis.explain are missing"
 
 
 def test_a_finding_link_highlights_its_events(browser: str, report: Path, tmp_path: Path) -> None:

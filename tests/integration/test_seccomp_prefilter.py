@@ -8,9 +8,10 @@ from collections.abc import Callable
 import pytest
 from conftest import TEST_PROGRAMS, Run, missing
 
-from harness.run import Scenario, free_port, run_server
-from harness.tracer import Tracer
-from harness.variants import find_variant
+from harness.model.scenario import Scenario
+from harness.running.run import free_port, run_server
+from harness.running.tracer import Tracer
+from harness.running.variants import find_variant
 
 
 @pytest.fixture(autouse=True)

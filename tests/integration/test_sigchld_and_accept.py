@@ -13,8 +13,8 @@ from collections.abc import Callable
 
 from conftest import PROGRAMS, PYTHON, Run
 
-from harness.events import SignalEvent, SpawnEvent, SyscallEvent
-from harness.tracer import syscall_number
+from harness.model.events import SignalEvent, SpawnEvent, SyscallEvent
+from harness.model.syscalls import syscall_number
 
 
 def _after(tokens: list[str], first: str) -> list[str]:

@@ -1,0 +1,335 @@
+"""End-state facts derived from a whole trace: zombies, leaked connections, inherited listeners.
+
+These are the lessons of a fork-per-connection server that no single step
+can state, because they are about what did *not* happen before something
+else did.  Each fact is a pure function from a trace and a role to the
+violations it finds; an empty list means the fact holds.
+
+Facts about processes that they rely on (fork(2), wait(2), signal(7),
+close(2)):
+
+* A child that exits stays a zombie until its parent collects it with a
+  ``wait`` (here ``wait4`` or ``waitid`` returning its pid) — unless the
+  parent set SIGCHLD to SIG_IGN or used SA_NOCLDWAIT, in which case the
+  kernel reaps it at once, or the parent exits first, in which case it is
+  re-parented to a subreaper or init, which reaps it.
+* ``fork`` copies the descriptor table: each copy is a reference to the same
+  open socket, and a TCP connection is shut down only when its last
+  reference is closed.  The parent must close the connection it handed to a
+  child; the child must close the listening socket it does not use.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from harness.model.events import Event, ExecEvent, ExitEvent, SpawnEvent, SyscallEvent
+from harness.model.roles import parent_role, process_role
+from harness.model.trace import Trace
+
+ACCEPT_CALLS = frozenset({"accept", "accept4"})
+WAIT_CALLS = frozenset({"wait4", "waitid"})
+
+
+@dataclass(frozen=True, slots=True)
+class Violation:
+    """One way a fact does not hold, with the events that show it."""
+
+    role: str
+    message: str
+    events: tuple[Event, ...] = ()
+
+
+class TraceIndex:
+    """A trace's events grouped once by process, with each task's exit: keeps every fact linear."""
+
+    def __init__(self, trace: Trace) -> None:
+        self.trace = trace
+        self.by_process: dict[str, list[Event]] = {}
+        self.exits: dict[str, ExitEvent] = {}
+        self.cache: dict[tuple[str, str], Any] = {}
+        for event in trace:
+            self.by_process.setdefault(process_role(event.role), []).append(event)
+            if isinstance(event, ExitEvent):
+                self.exits[event.role] = event
+
+    def events_of(self, process: str) -> list[Event]:
+        """Every event of every task of one process, in order."""
+        return self.by_process.get(process, [])
+
+
+def _succeeded(event: Event, name: str | frozenset[str]) -> bool:
+    names = {name} if isinstance(name, str) else name
+    return isinstance(event, SyscallEvent) and event.name in names and event.errno is None and event.ret is not None
+
+
+# -- dispositions -----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Disposition:
+    """How a process will treat a signal, and where the trace says so."""
+
+    handler: str
+    """``SIG_DFL``, ``SIG_IGN`` or ``handler`` (a function at some address)."""
+    sa_restart: bool
+    evidence: SyscallEvent | None
+    """The rt_sigaction that set it; None when the trace never shows one (the default)."""
+    inherited_from: str | None = None
+    no_child_wait: bool = False
+    """SA_NOCLDWAIT: for SIGCHLD, the kernel reaps children itself, as under SIG_IGN."""
+
+    @property
+    def kernel_reaps(self) -> bool:
+        """For SIGCHLD: whether children are reaped by the kernel at once, never becoming zombies (wait(2))."""
+        return self.handler == "SIG_IGN" or self.no_child_wait
+
+    def describe(self, signal: str) -> str:
+        """The disposition in words, with its evidence."""
+        if self.evidence is None:
+            return f"{signal} had its default disposition (SIG_DFL): no rt_sigaction changed it in the trace"
+        where = f"rt_sigaction at #{self.evidence.seq} in {self.evidence.role}"
+        if self.inherited_from:
+            where += f", inherited from {self.inherited_from} across fork"
+        if self.handler == "handler":
+            flags = "with SA_RESTART" if self.sa_restart else "without SA_RESTART"
+            return f"{signal} had a handler installed {flags} ({where})"
+        return f"{signal} was set to {self.handler} ({where})"
+
+
+def disposition_at(index: TraceIndex, process: str, signal: str, seq: int) -> Disposition:
+    """The disposition of ``signal`` in ``process`` just before ``seq``: its own history, else its parent's at fork.
+
+    An exec resets handled signals to SIG_DFL and keeps SIG_IGN (execve(2)).
+    """
+    found: Disposition | None = None
+    for event in index.events_of(process):
+        if event.seq >= seq:
+            break
+        if isinstance(event, ExecEvent) and found is not None and found.handler == "handler":
+            found = Disposition("SIG_DFL", False, None)
+        elif (
+            isinstance(event, SyscallEvent)
+            and event.name == "rt_sigaction"
+            and event.errno is None
+            and event.args.get("signal") == signal
+            and isinstance(event.args.get("act"), dict)
+        ):
+            act = event.args["act"]
+            handler = act.get("handler")
+            kind = handler if handler in ("SIG_DFL", "SIG_IGN") else "handler"
+            flags = act.get("flags") or ()
+            found = Disposition(kind, "SA_RESTART" in flags, event, no_child_wait="SA_NOCLDWAIT" in flags)
+    if found is not None:
+        return found
+    parent = parent_role(process)
+    spawn = (
+        next((e for e in index.events_of(parent) if isinstance(e, SpawnEvent) and e.child_role == process), None)
+        if parent
+        else None
+    )
+    if parent is not None and spawn is not None:
+        inherited = disposition_at(index, parent, signal, spawn.seq)
+        if inherited.evidence is not None:
+            return Disposition(
+                inherited.handler, inherited.sa_restart, inherited.evidence, parent, inherited.no_child_wait
+            )
+    return Disposition("SIG_DFL", False, None)
+
+
+# -- what became of each child -----------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ChildFate:
+    """What became of one child process that exited: who collected its exit status, and when.
+
+    ``outcome`` is, in this order of precedence: ``re-parented`` (its parent
+    exited first: the subreaper or init reaped it), ``reaped`` (a wait of its
+    parent returned its pid), ``auto-reaped`` (the parent's SIGCHLD was
+    SIG_IGN or had SA_NOCLDWAIT when it exited), else ``zombie`` (never
+    collected while its parent lived).
+    """
+
+    spawn: SpawnEvent
+    exit: ExitEvent
+    outcome: str
+    reap: SyscallEvent | None
+    parent_exit: ExitEvent | None
+    disposition: Disposition
+    """The parent's SIGCHLD disposition when the child exited."""
+
+
+def _reaped_pid(event: SyscallEvent) -> int | None:
+    if event.errno is not None or event.ret is None:
+        return None
+    if event.name == "wait4":
+        return event.ret or None
+    infop = event.args.get("infop")
+    pid = infop.get("si_pid") if isinstance(infop, dict) else None
+    return pid if isinstance(pid, int) else None
+
+
+def _waits(index: TraceIndex, process: str) -> dict[int, list[SyscallEvent]]:
+    """Every successful wait of the process by the pid it collected, in order."""
+    found: dict[int, list[SyscallEvent]] = {}
+    for event in index.events_of(process):
+        if isinstance(event, SyscallEvent) and event.name in WAIT_CALLS:
+            pid = _reaped_pid(event)
+            if pid is not None:
+                found.setdefault(pid, []).append(event)
+    return found
+
+
+def child_fates(index: TraceIndex, process: str) -> list[ChildFate]:
+    """The fate of every child process of ``process`` that exited within the trace, in spawn order."""
+    waits = _waits(index, process)
+    parent_exit = index.exits.get(process)
+    fates = []
+    for spawn in index.events_of(process):
+        if not isinstance(spawn, SpawnEvent) or spawn.thread:
+            continue
+        child_exit = index.exits.get(spawn.child_role)
+        if child_exit is None:
+            continue
+        collected = waits.get(spawn.child_pid, [])
+        reap = next((wait for wait in collected if wait.seq > child_exit.seq), collected[0] if collected else None)
+        disposition = disposition_at(index, process, "SIGCHLD", child_exit.seq)
+        if parent_exit is not None and parent_exit.seq < child_exit.seq:
+            outcome = "re-parented"
+        elif reap is not None:
+            outcome = "reaped"
+        elif disposition.kernel_reaps:
+            outcome = "auto-reaped"
+        else:
+            outcome = "zombie"
+        fates.append(ChildFate(spawn, child_exit, outcome, reap, parent_exit, disposition))
+    return fates
+
+
+# -- no zombie left ---------------------------------------------------------------
+
+
+def no_zombie_left(index: TraceIndex, role: str) -> list[Violation]:
+    """Every child of the role's process that exited was reaped before the parent exited."""
+    process = process_role(role)
+    violations = []
+    for fate in child_fates(index, process):
+        if fate.outcome != "zombie":
+            continue
+        parent_exit = fate.parent_exit
+        until = f"when {process} exited at #{parent_exit.seq}" if parent_exit else "at the end of the trace"
+        violations.append(
+            Violation(
+                role,
+                f"{fate.spawn.child_role} (pid {fate.spawn.child_pid}) exited at #{fate.exit.seq} and was never "
+                f"reaped: still a zombie {until}",
+                (fate.spawn, fate.exit) + ((parent_exit,) if parent_exit else ()),
+            )
+        )
+    return violations
+
+
+# -- no accepted descriptor left open ----------------------------------------------
+
+
+def no_accepted_descriptor_left_open(index: TraceIndex, role: str) -> list[Violation]:
+    """Each descriptor the role's process accepted is closed before its next accept and before it exits."""
+    process = process_role(role)
+    open_fds: dict[int, SyscallEvent] = {}
+    reported: set[int] = set()
+    violations = []
+    for event in index.events_of(process):
+        if not isinstance(event, SyscallEvent):
+            continue
+        if event.name in ACCEPT_CALLS:
+            for fd, accepted in open_fds.items():
+                if accepted.seq < event.enter_seq and accepted.seq not in reported:
+                    reported.add(accepted.seq)
+                    violations.append(
+                        Violation(
+                            role,
+                            f"{process} accepted fd {fd} at #{accepted.seq} and had not closed it "
+                            f"when it entered {event.name} again at #{event.enter_seq}",
+                            (accepted, event),
+                        )
+                    )
+            if _succeeded(event, ACCEPT_CALLS) and event.ret is not None:
+                open_fds[event.ret] = event
+        elif event.name == "close" and event.args.get("fd") in open_fds:
+            del open_fds[event.args["fd"]]
+    ended = index.exits.get(process)
+    for fd, accepted in open_fds.items():
+        if accepted.seq not in reported:
+            violations.append(
+                Violation(
+                    role,
+                    f"{process} accepted fd {fd} at #{accepted.seq} and never closed it",
+                    (accepted,) + ((ended,) if ended else ()),
+                )
+            )
+    return violations
+
+
+# -- closes the listening socket ---------------------------------------------------
+
+
+def _listening_at_spawns(index: TraceIndex, process: str) -> dict[str, dict[int, str]]:
+    """For each process that ``process`` created: the listening sockets it held then (fd -> who listened).
+
+    One pass over the process's events, memoized on the index: the socket
+    set of every child, however many there are, costs one walk of its parent.
+    """
+    cached = index.cache.get(("listening", process))
+    if cached is not None:
+        return cached
+    held = dict(_inherited_listeners(index, process))
+    at_spawn: dict[str, dict[int, str]] = {}
+    for event in index.events_of(process):
+        if isinstance(event, SyscallEvent) and event.name == "listen" and event.errno is None:
+            held[event.args["fd"]] = process
+        elif isinstance(event, SyscallEvent) and event.name == "close":
+            held.pop(event.args.get("fd", -1), None)
+        elif isinstance(event, SpawnEvent) and not event.thread:
+            at_spawn[event.child_role] = dict(held)
+    index.cache[("listening", process)] = at_spawn
+    return at_spawn
+
+
+def _inherited_listeners(index: TraceIndex, process: str) -> dict[int, str]:
+    parent = parent_role(process)
+    return {} if parent is None else _listening_at_spawns(index, parent).get(process, {})
+
+
+def closes_the_listening_socket(index: TraceIndex, role: str) -> list[Violation]:
+    """The role closes every listening socket it inherited from its ancestors before it exits."""
+    process = process_role(role)
+    parent = parent_role(process)
+    if parent is None:
+        return []
+    inherited = _inherited_listeners(index, process)
+    closed = {
+        event.args.get("fd")
+        for event in index.events_of(process)
+        if isinstance(event, SyscallEvent) and event.name == "close"
+    }
+    ended = index.exits.get(process)
+    return [
+        Violation(
+            role,
+            f"{process} never closed the listening socket fd {fd} it inherited from {owner}"
+            + (f"; it exited at #{ended.seq} still holding it" if ended else ""),
+            tuple(e for e in (ended,) if e is not None),
+        )
+        for fd, owner in inherited.items()
+        if fd not in closed
+    ]
+
+
+FACT_CHECKS: dict[str, Callable[[TraceIndex, str], list[Violation]]] = {
+    "no zombie left": no_zombie_left,
+    "no accepted descriptor left open": no_accepted_descriptor_left_open,
+    "closes the listening socket": closes_the_listening_socket,
+}

@@ -1,0 +1,503 @@
+"""Golden traces: each role's story as stable text, kept in a file and compared with a later run.
+
+A regression test for a server's kernel behaviour needs a trace that reads
+the same on every run of the same program.  The raw trace does not: pids,
+addresses (ASLR), the clients' ephemeral ports and the uid in a siginfo
+change from run to run.  :func:`normalize` renders each role's events as
+strace-like lines with those replaced by what stays put: a pid by the role
+that had it (``clone(...) = <main.1>``), an address by ``0x…``, a port by
+``PORT``.  Everything that is the program's behaviour is kept: call names,
+decoded arguments, results and errno (the kernel-internal ``ERESTARTSYS``
+too), signals, spawns and exits.
+
+A golden file is that normalized story in YAML, written by
+``harness record`` and compared with ``harness diff`` through
+:func:`diff_stories`.  Nothing here touches ptrace: the functions work on
+recorded :class:`~harness.model.trace.Trace` values and on text.
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import itertools
+import os
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from harness.model import kernel
+from harness.model.errors import TraceInputError
+from harness.model.events import Event, ExecEvent, ExitEvent, SignalEvent, SpawnEvent, SyscallEvent
+from harness.model.strace_format import format_args, format_result, format_siginfo
+from harness.model.trace import Trace
+
+#: The version of the golden file format this module writes and reads.
+FORMAT = 1
+
+#: The call whose first occurrence starts a golden story by default: before
+#: it, a server is only its interpreter starting up.
+DEFAULT_START = "listen"
+
+#: What an address becomes: its value changes with every run (ASLR).
+ADDRESS = "0x…"
+
+#: What a client's port becomes: the kernel picks a new ephemeral one each time.
+PORT = "PORT"
+
+#: What a pid outside the traced tree becomes (the harness's own, a stranger's).
+UNTRACED = "<untraced>"
+
+#: Calls whose non-negative result is a pid (in the caller: the child, the reaped child, itself).
+_PID_RESULTS = frozenset(
+    {"clone", "clone3", "fork", "vfork", "wait4", "getpid", "gettid", "getppid", "getpgid", "getpgrp", "getsid"}
+)
+
+#: Calls whose arguments harness.model.decode decodes; the others keep raw integers, where a big one is an address.
+_DECODED = frozenset(
+    {
+        "listen",
+        "accept",
+        "accept4",
+        "clone",
+        "clone3",
+        "close",
+        "wait4",
+        "waitid",
+        "kill",
+        "tkill",
+        "rt_sigaction",
+        "exit",
+        "exit_group",
+        "fork",
+        "vfork",
+        "rt_sigreturn",
+        "restart_syscall",
+    }
+)
+
+#: Raw integers above this print in hex (harness.model.strace_format): addresses, in practice.
+_SMALL = 0xFFFF
+
+
+class GoldenFileError(TraceInputError):
+    """A golden file that cannot be read back: missing, not YAML, or not the documented structure."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GoldenTrace:
+    """A recorded, normalized story of a run: what ``harness record`` writes and ``harness diff`` compares."""
+
+    roles: Mapping[str, tuple[str, ...]]
+    """Each role's normalized lines, roles in tree order (:func:`role_order`)."""
+    server: str | None = None
+    """The bundled variant that was run, when the trace came from one."""
+    scenario: Mapping[str, Any] = field(default_factory=dict)
+    """How it was driven: ``connections``, ``messages``, ``concurrency``, ``mode``."""
+    start_after: str | None = DEFAULT_START
+    """The call whose first occurrence starts the story (its own line included); None: from the beginning."""
+
+    def __repr__(self) -> str:
+        counts = ", ".join(f"{role}: {len(lines)}" for role, lines in self.roles.items())
+        return f"<GoldenTrace {self.server or '?'} from {self.start_after or 'the beginning'}: {counts}>"
+
+
+# -- normalization ----------------------------------------------------------------
+
+
+def first_call_seq(trace: Trace, name: str) -> int | None:
+    """The seq of the first completed call named ``name``: the marker a story starts at."""
+    for event in trace:
+        if isinstance(event, SyscallEvent) and event.name == name:
+            return event.seq
+    return None
+
+
+def golden_from_trace(
+    trace: Trace,
+    *,
+    server: str | None = None,
+    scenario: Mapping[str, Any] | None = None,
+    start_after: str | None = DEFAULT_START,
+) -> GoldenTrace:
+    """The golden form of a trace, from the first ``start_after`` call (None: from the beginning).
+
+    The returned ``start_after`` is None also when the marker was not found,
+    so that the file says honestly where its story starts.
+    """
+    start = first_call_seq(trace, start_after) if start_after is not None else None
+    return GoldenTrace(
+        roles=normalize(trace, start_seq=start or 0),
+        server=server,
+        scenario=dict(scenario or {}),
+        start_after=start_after if start is not None else None,
+    )
+
+
+def normalize(trace: Trace, *, start_seq: int = 0) -> dict[str, tuple[str, ...]]:
+    """Each role's story from ``seq >= start_seq`` on, one stable line per event, roles in tree order.
+
+    Two runs of a deterministic program give equal results: pids are
+    replaced by roles, addresses by ``0x…``, client ports by ``PORT``, and
+    the uid of a siginfo is dropped.  Events before ``start_seq`` are not
+    shown, but they are read: whether an ``rt_sigreturn`` restarts a call
+    depends on what the task did before.
+    """
+    pids = _PidNames(trace)
+    restarts = _RestartBook()
+    stories: dict[str, list[str]] = {}
+    for event in trace:
+        line = _line(event, pids, restarts)
+        if event.seq >= start_seq:
+            stories.setdefault(event.role, []).append(line)
+    return {role: tuple(stories[role]) for role in sorted(stories, key=role_order)}
+
+
+def role_order(role: str) -> tuple[str | int, ...]:
+    """Sort key putting roles in tree order (main, main.1, main.1.1, main.1/t1, main.2, main.10).
+
+    The order in which roles first act can vary (two threads exiting); a
+    golden file must not churn with it.
+    """
+    return tuple(int(part) if index % 2 else part for index, part in enumerate(re.split(r"(\d+)", role)))
+
+
+class _PidNames:
+    """Pid → ``<role>``, resolved once per pid through :meth:`Trace.role_of_pid` (a scan of the trace)."""
+
+    def __init__(self, trace: Trace) -> None:
+        self._trace = trace
+        self._known: dict[int, str] = {}
+
+    def name(self, pid: int) -> str:
+        """A pid as a value: the role that had it, or ``<untraced>``."""
+        if pid not in self._known:
+            role = self._trace.role_of_pid(pid)
+            self._known[pid] = f"<{role}>" if role is not None else UNTRACED
+        return self._known[pid]
+
+    def target(self, pid: Any) -> Any:
+        """A pid argument of wait4 or kill: > 0 a task, < -1 a process group, -1 and 0 themselves."""
+        if not isinstance(pid, int) or isinstance(pid, bool) or pid in (-1, 0):
+            return pid
+        return self.name(pid) if pid > 0 else "-" + self.name(-pid)
+
+
+class _RestartBook:
+    """Which calls of each task ended with a restart code, to read what ``rt_sigreturn`` returns.
+
+    Facts: a call interrupted by a signal returns a restart code
+    (``ERESTARTSYS``...) at its exit stop; when the handler returns and the
+    call is to be restarted (SA_RESTART, or ``ERESTARTNOINTR``), the kernel
+    puts the call's own number back in the return register, so
+    ``rt_sigreturn`` "returns" it (``ERESTART_RESTARTBLOCK``: the number of
+    ``restart_syscall``).  That number is meaningless in a diff; the name of
+    the restarted call is the story.  A signal without a handler restarts the
+    call with no ``rt_sigreturn`` at all, which leaves an entry unused: it can
+    only ever name that same call, so it does no harm.
+    """
+
+    def __init__(self) -> None:
+        self._pending: dict[int, list[tuple[int, str]]] = {}
+
+    def note(self, event: SyscallEvent) -> None:
+        """Remember a call that ended with a restart code, with the number a restart returns."""
+        if not kernel.is_restart_code(event.errno):
+            return
+        via = "restart_syscall" if event.errno == "ERESTART_RESTARTBLOCK" else event.name
+        number = _syscall_number(via)
+        if number is not None:
+            label = event.name if via == event.name else f"{event.name} via restart_syscall"
+            self._pending.setdefault(event.tid, []).append((number, label))
+
+    def restarted(self, event: SyscallEvent) -> str | None:
+        """The call an ``rt_sigreturn`` restarts, when its result is that call's number."""
+        if event.ret is None or event.errno is not None:
+            return None
+        pending = self._pending.get(event.tid, [])
+        for index in range(len(pending) - 1, -1, -1):
+            number, label = pending[index]
+            if number == event.ret:
+                del pending[index]
+                return label
+        return None
+
+
+@functools.cache
+def _syscall_number(name: str) -> int | None:
+    """The native number of a call (python-ptrace's table, through the tracer package; no tracing)."""
+    from harness.model.syscalls import syscall_number
+
+    try:
+        return syscall_number(name)
+    except KeyError:
+        return None
+
+
+def _line(event: Event, pids: _PidNames, restarts: _RestartBook) -> str:
+    """One event as a stable line: strace's notation, with the harness's own lines stripped of pids."""
+    match event:
+        case SyscallEvent():
+            args = format_args(event.name, _stable_args(event.name, event.args, pids))
+            result = _result(event, pids, restarts)
+            restarts.note(event)
+            return f"{event.name}({args}){result}"
+        case SignalEvent():
+            return f"--- {event.name} {format_siginfo(_stable_siginfo(event.siginfo, pids))} ---"
+        case SpawnEvent():
+            return f"+++ spawned {event.child_role} via {event.via} +++"
+        case ExecEvent():
+            return f"+++ exec {os.path.basename(event.filename)} +++"
+        case ExitEvent():
+            if event.signal is not None:
+                return f"+++ killed by {event.signal}{' (core dumped)' if event.core_dumped else ''} +++"
+            return f"+++ exited with {event.code} +++"
+
+
+def _result(event: SyscallEvent, pids: _PidNames, restarts: _RestartBook) -> str:
+    """The `` = ...`` part: a restart read as such, a pid as its role, anything else as strace_format prints it."""
+    if event.name == "rt_sigreturn":
+        restarted = restarts.restarted(event)
+        if restarted is not None:
+            return f" = (restarts {restarted})"
+    if event.name in _PID_RESULTS and event.errno is None and event.ret is not None and event.ret > 0:
+        return f" = {pids.name(event.ret)}"
+    return format_result(event)
+
+
+def _stable_args(name: str, args: Mapping[str, Any], pids: _PidNames) -> dict[str, Any]:
+    """The arguments with what changes between runs replaced, in the shapes strace_format already prints."""
+    stable = {key: _stable_value(value) for key, value in args.items()}
+    if name not in _DECODED:
+        return {
+            key: ADDRESS if isinstance(value, int) and abs(value) > _SMALL else value for key, value in stable.items()
+        }
+    if name in ("wait4", "kill", "tkill") and "pid" in stable:
+        stable["pid"] = pids.target(stable["pid"])
+    if name == "waitid" and stable.get("idtype") in ("P_PID", "P_PGID"):
+        stable["id"] = pids.target(stable.get("id"))
+    if isinstance(stable.get("addr"), dict) and "port" in stable["addr"]:
+        stable["addr"] = {**stable["addr"], "port": PORT}
+    for key in ("act", "oldact"):
+        if isinstance(stable.get(key), dict):
+            stable[key] = _stable_sigaction(stable[key])
+    if isinstance(stable.get("infop"), dict):
+        stable["infop"] = _stable_siginfo(stable["infop"], pids)
+    return stable
+
+
+def _stable_value(value: Any) -> Any:
+    """A pointer (a hex string) becomes ``0x…``; flag lists keep their unknown bits, which do not move."""
+    if isinstance(value, str) and value.startswith("0x"):
+        return ADDRESS
+    return value
+
+
+def _stable_sigaction(act: Mapping[str, Any]) -> dict[str, Any]:
+    """Handler kind and flags stay; a handler's and the restorer's addresses go."""
+    handler = act.get("handler")
+    return {
+        **act,
+        "handler": "handler" if isinstance(handler, str) and handler.startswith("0x") else handler,
+        "restorer": None,
+    }
+
+
+def _stable_siginfo(info: Mapping[str, Any], pids: _PidNames) -> dict[str, Any]:
+    """The signal name is on the line already; the sender is a role; uid and addresses go."""
+    stable: dict[str, Any] = {}
+    for key, value in info.items():
+        if key in ("si_signo", "si_uid"):
+            continue
+        if key == "si_pid" and isinstance(value, int) and value > 0:
+            stable[key] = pids.name(value)
+        else:
+            stable[key] = _stable_value(value)
+    return stable
+
+
+# -- golden files -----------------------------------------------------------------
+
+_HEADER = "# A golden trace: written by 'harness record', compared by 'harness diff FILE VARIANT'.\n"
+_KEYS = ("format", "server", "scenario", "start_after", "roles")
+
+
+def golden_to_dict(golden: GoldenTrace) -> dict[str, Any]:
+    """The YAML document of a golden trace, keys in reading order."""
+    return {
+        "format": FORMAT,
+        "server": golden.server,
+        "scenario": dict(golden.scenario),
+        "start_after": golden.start_after,
+        "roles": {role: list(lines) for role, lines in golden.roles.items()},
+    }
+
+
+def write_golden(path: str | Path, golden: GoldenTrace) -> None:
+    """Write a golden file, one line of YAML per event so that git diffs read like trace diffs."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = yaml.safe_dump(
+        golden_to_dict(golden), sort_keys=False, allow_unicode=True, width=1_000_000, default_flow_style=False
+    )
+    path.write_text(_HEADER + text, encoding="utf-8")
+
+
+def read_golden(path: str | Path) -> GoldenTrace:
+    """Read a golden file back; anything wrong is a :class:`GoldenFileError` naming the file and the place."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise GoldenFileError(
+            f"{path}: no such golden file (write one with: harness record VARIANT -o {path})"
+        ) from None
+    except IsADirectoryError:
+        raise GoldenFileError(f"{path}: is a directory, not a golden file") from None
+    except OSError as error:
+        raise GoldenFileError(f"{path}: cannot read the golden file: {error.strerror}") from None
+    except UnicodeDecodeError:
+        raise GoldenFileError(f"{path}: not a text file (expected a YAML golden trace)") from None
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark is not None else str(path)
+        raise GoldenFileError(f"{where}: not valid YAML: {error.problem or error.context}") from None
+    except yaml.YAMLError as error:
+        raise GoldenFileError(f"{path}: not valid YAML: {error}") from None
+    return _Reader(path, node).golden(data)
+
+
+class _Reader:
+    """Checks a parsed golden document, reporting each problem at its line and column."""
+
+    def __init__(self, path: Path, node: yaml.Node | None) -> None:
+        self._path = path
+        self._node = node
+
+    def fail(self, keys: Sequence[str | int], message: str, *, at_key: bool = False) -> GoldenFileError:
+        """An error at the place ``keys`` lead to (as far as they lead), e.g. ``roles.main[2]``.
+
+        ``at_key`` points at the last key itself rather than at its value (an unknown key).
+        """
+        node = self._node
+        for index, key in enumerate(keys):
+            child = _child(node, key, key_node=at_key and index == len(keys) - 1)
+            if child is None:
+                break
+            node = child
+        line = f":{node.start_mark.line + 1}:{node.start_mark.column + 1}" if node is not None else ""
+        name = _key_path(keys)
+        return GoldenFileError(f"{self._path}{line}: {name + ': ' if name else ''}{message}")
+
+    def golden(self, data: Any) -> GoldenTrace:
+        """The golden trace in ``data``, or the first structural problem."""
+        if not isinstance(data, dict):
+            raise self.fail((), f"expected a golden trace (a mapping with {', '.join(_KEYS)}), got {_kind(data)}")
+        for key in data:
+            if key not in _KEYS:
+                close = difflib.get_close_matches(str(key), _KEYS, n=1)
+                hint = f"; did you mean {close[0]!r}?" if close else f"; expected {', '.join(_KEYS)}"
+                raise self.fail((str(key),), f"unknown key{hint}", at_key=True)
+        if data.get("format") != FORMAT:
+            where = ("format",) if "format" in data else ()
+            raise self.fail(
+                where, f"format must be {FORMAT} (the version this harness reads), got {data.get('format')!r}"
+            )
+        if "roles" not in data:
+            raise self.fail((), "lacks the key 'roles' (each role's list of lines)")
+        server = data.get("server")
+        if server is not None and not isinstance(server, str):
+            raise self.fail(("server",), f"must be a variant name or null, got {_kind(server)}")
+        scenario = data.get("scenario") or {}
+        if not isinstance(scenario, dict):
+            raise self.fail(("scenario",), f"must be a mapping (connections, messages...), got {_kind(scenario)}")
+        start_after = data.get("start_after")
+        if start_after is not None and not isinstance(start_after, str):
+            raise self.fail(("start_after",), f"must be a syscall name or null, got {_kind(start_after)}")
+        return GoldenTrace(roles=self.roles(data["roles"]), server=server, scenario=scenario, start_after=start_after)
+
+    def roles(self, roles: Any) -> dict[str, tuple[str, ...]]:
+        """Each role's lines: a mapping of role names to lists of strings."""
+        if not isinstance(roles, dict):
+            raise self.fail(("roles",), f"must map each role to its list of lines, got {_kind(roles)}")
+        stories = {}
+        for role, lines in roles.items():
+            if not isinstance(role, str):
+                raise self.fail(("roles",), f"role names are strings (main, main.1...), got {role!r}")
+            if not isinstance(lines, list):
+                raise self.fail(("roles", role), f"must be a list of lines, got {_kind(lines)}")
+            for index, line in enumerate(lines):
+                if not isinstance(line, str):
+                    raise self.fail(("roles", role, index), f"must be a line of text, got {_kind(line)}")
+            stories[role] = tuple(lines)
+        return stories
+
+
+def _child(node: yaml.Node | None, key: str | int, *, key_node: bool = False) -> yaml.Node | None:
+    """The YAML node under ``key`` (or the key itself), to point an error at its line."""
+    if isinstance(node, yaml.MappingNode) and isinstance(key, str):
+        return next((name if key_node else value for name, value in node.value if name.value == key), None)
+    if isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
+        child: yaml.Node = node.value[key]
+        return child
+    return None
+
+
+def _key_path(keys: Sequence[str | int]) -> str:
+    """Where in the document, as a person would write it: ``roles.main[2]``."""
+    return "".join(f"[{key}]" if isinstance(key, int) else f".{key}" for key in keys).removeprefix(".")
+
+
+def _kind(value: Any) -> str:
+    """What was found instead, for an error message."""
+    if value is None:
+        return "nothing"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return f"{type(value).__name__} {value!r}"
+
+
+# -- diffs --------------------------------------------------------------------------
+
+
+def diff_stories(
+    a: Mapping[str, Sequence[str]],
+    b: Mapping[str, Sequence[str]],
+    *,
+    a_label: str,
+    b_label: str,
+    context: int = 2,
+) -> list[str]:
+    """A role-by-role diff of two normalized stories; empty when they are the same.
+
+    Per role that differs: a ``== role`` header, then only the changed hunks
+    (``@@ -a,n +b,m @@``, ``-`` lines of ``a``, ``+`` lines of ``b``, a
+    little context).  A role only one side has is named, not listed.
+    """
+    lines: list[str] = []
+    for role in dict.fromkeys([*a, *b]):
+        if role not in b:
+            lines.append(f"== {role}: only in {a_label} ({_events(len(a[role]))})")
+        elif role not in a:
+            lines.append(f"== {role}: only in {b_label} ({_events(len(b[role]))})")
+        elif list(a[role]) != list(b[role]):
+            lines.append(f"== {role}: {_events(len(a[role]))} in {a_label}, {len(b[role])} in {b_label}")
+            hunks = difflib.unified_diff(list(a[role]), list(b[role]), n=context, lineterm="")
+            lines.extend(itertools.islice(hunks, 2, None))  # the first two are unified_diff's file names
+    if lines:
+        lines[:0] = [f"--- {a_label}", f"+++ {b_label}"]
+    return lines
+
+
+def _events(count: int) -> str:
+    """A count of events in plain English."""
+    return f"{count} event" if count == 1 else f"{count} events"

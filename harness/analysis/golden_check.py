@@ -1,0 +1,61 @@
+"""The ``golden:`` assertion: the run's normalized story equals a recorded golden trace.
+
+Normalizing and diffing live in :mod:`harness.analysis.golden`; this module only
+ties them to the matcher's verdicts (a :class:`~harness.analysis.match.Mismatch`
+whose notes are the role-by-role diff) and to deliberate re-recording.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+from harness.analysis.golden import (
+    GoldenFileError,
+    diff_stories,
+    first_call_seq,
+    golden_from_trace,
+    normalize,
+    read_golden,
+    write_golden,
+)
+from harness.analysis.match import MatchContext, Mismatch
+from harness.model.expectations import ExpectationFile, GoldenCheck, ServerSpec
+from harness.model.trace import Trace
+
+#: How many diff lines a failure shows; the whole diff is one ``harness diff`` away.
+_SHOWN = 40
+
+
+def check_golden(check: GoldenCheck, ctx: MatchContext) -> list[Mismatch]:
+    """Compare the run with the golden file; one mismatch holding the diff when they differ."""
+    try:
+        golden = read_golden(check.path)
+    except GoldenFileError as error:
+        fix = "record it with 'harness record VARIANT -o FILE' or pytest --harness-record-golden"
+        return [Mismatch(f"cannot use the golden trace: {error}", kind="golden", notes=(fix,))]
+    start = first_call_seq(ctx.trace, golden.start_after) if golden.start_after else None
+    story = normalize(ctx.trace, start_seq=start or 0)
+    diff = diff_stories(golden.roles, story, a_label=f"golden {check.path.name}", b_label="this run")
+    if not diff:
+        return []
+    shown = diff[:_SHOWN]
+    more = (f"... and {len(diff) - _SHOWN} more lines ('harness diff' shows them all)",) if len(diff) > _SHOWN else ()
+    return [
+        Mismatch(
+            f"the run's story differs from the golden trace {check.path}",
+            kind="golden",
+            notes=(*shown, *more, "re-record on purpose with pytest --harness-record-golden"),
+        )
+    ]
+
+
+def record_goldens(expectation: ExpectationFile, server: ServerSpec, trace: Trace) -> list[GoldenCheck]:
+    """Rewrite the golden file of every ``golden:`` assertion from this run; returns what was written."""
+    written = []
+    for assertion in expectation.assertions:
+        if isinstance(assertion.check, GoldenCheck):
+            golden = golden_from_trace(trace, server=str(server), scenario=asdict(expectation.scenario))
+            assertion.check.path.parent.mkdir(parents=True, exist_ok=True)
+            write_golden(assertion.check.path, golden)
+            written.append(assertion.check)
+    return written

@@ -1,0 +1,504 @@
+"""Match a trace against assertions: a pure function from (trace, assertion) to mismatches.
+
+Rules a reader can rely on:
+
+* A sequence matches greedily: each step matches the *earliest* event of
+  the role after the previous step's event.  A capture (``$conn``) is bound
+  by the first event that matches its step and never rebound, so a later
+  ``close($conn)`` must close exactly that descriptor.  With ``adjacent``,
+  the steps must match consecutive events of the role, anywhere in it.
+* A result of ``EINTR`` matches what the *program* saw: a call that returned
+  ERESTARTSYS (or another restart code) to the tracer, after which the
+  signal handler's ``rt_sigreturn`` returned EINTR, matches ``-> EINTR``
+  as well as ``-> ERESTARTSYS``.
+* Only the events after the file's ``start_after`` marker are matched,
+  unless an assertion asks for the ``whole_trace``.
+
+Everything runs in one pass over the trace per assertion: linear in its
+length (an ``adjacent`` sequence tries each start, so times its number of
+steps).  A failure is returned as a :class:`Mismatch` — data, not text;
+:mod:`harness.analysis.failure_text` renders it.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from harness.analysis.facts import FACT_CHECKS, TraceIndex
+from harness.model import kernel
+from harness.model.events import Event, ExecEvent, ExitEvent, SignalEvent, SpawnEvent, SyscallEvent
+from harness.model.expectations import (
+    FACTS,
+    Check,
+    CountCheck,
+    FactCheck,
+    NeverCheck,
+    RoleSelector,
+    SequenceCheck,
+)
+from harness.model.steps import (
+    Capture,
+    ChildPid,
+    ErrnoName,
+    ExecStep,
+    ExitStep,
+    Flags,
+    Literal,
+    NoResult,
+    Restarted,
+    Result,
+    SignalStep,
+    SpawnStep,
+    Step,
+    SyscallStep,
+    Value,
+    Wildcard,
+)
+from harness.model.trace import Trace
+
+Bindings = Mapping[str, Any]
+#: What the program saw of a restarted call, when it was not an error: the call was entered again.
+RESTARTED = "restarted"
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """An event that nearly matched a step, and why it did not."""
+
+    event: Event
+    reason: str
+    before: bool = False
+    """It lies before the point where matching stopped: it was too early to be used."""
+
+
+@dataclass(frozen=True, slots=True)
+class Mismatch:
+    """Why an assertion does not hold in one role (or in the whole trace)."""
+
+    message: str
+    kind: str = "run"
+    """What failed: ``sequence``, ``count``, ``never``, ``fact``, ``golden``, or ``run`` (nothing to match)."""
+    role: str | None = None
+    failed_step: str | None = None
+    failed_line: int | None = None
+    matched: tuple[tuple[str, Event], ...] = ()
+    """The steps matched before the failure, each with its event."""
+    candidates: tuple[Candidate, ...] = ()
+    notes: tuple[str, ...] = ()
+    bindings: Mapping[str, Any] = field(default_factory=dict)
+
+
+# -- what the matcher knows about a trace -------------------------------------------
+
+
+def _seen_results(trace: Trace) -> dict[int, str]:
+    """For each call that returned a restart code: what the program saw, from the evidence after it.
+
+    The evidence is the task's next ``rt_sigreturn`` (its result is what the
+    interrupted call returned to the program: EINTR, or the call's own number
+    when the kernel restarts it) or the same call entered again first (no
+    handler ran: a transparent restart).
+    """
+    pending: dict[int, SyscallEvent] = {}
+    seen: dict[int, str] = {}
+    for event in trace:
+        if not isinstance(event, SyscallEvent):
+            continue
+        interrupted = pending.get(event.tid)
+        if interrupted is not None:
+            if event.name == "rt_sigreturn":
+                seen[interrupted.seq] = event.errno or RESTARTED
+                del pending[event.tid]
+            elif event.name in (interrupted.name, "restart_syscall"):
+                seen[interrupted.seq] = RESTARTED
+                del pending[event.tid]
+        if kernel.is_restart_code(event.errno):
+            pending[event.tid] = event
+    return seen
+
+
+class MatchContext:
+    """A trace prepared for matching: events per role after the start marker, children, program-seen results."""
+
+    def __init__(
+        self,
+        trace: Trace,
+        *,
+        start_after: Step | None = None,
+        connections: int | None = None,
+        base_dir: str | None = None,
+    ) -> None:
+        self.trace = trace
+        self.connections = connections
+        self.base_dir = base_dir
+        self.seen = _seen_results(trace)
+        self.children: dict[int, set[int]] = defaultdict(set)
+        for event in trace:
+            if isinstance(event, SpawnEvent) and not event.thread:
+                self.children[event.pid].add(event.child_pid)
+        self.bindings: dict[str, Any] = {}
+        self.start_event: Event | None = None
+        self.start_error: str | None = None
+        events: Iterable[Event] = trace
+        if start_after is not None:
+            index = self._find_start(start_after)
+            events = trace.events[index + 1 :] if index is not None else ()
+        self.by_role: dict[str, list[Event]] = defaultdict(list)
+        for event in events:
+            self.by_role[event.role].append(event)
+        self.roles = [role for role in trace.roles() if role in self.by_role]
+        self._whole: dict[str, list[Event]] | None = None
+        self._index: TraceIndex | None = None
+
+    @property
+    def index(self) -> TraceIndex:
+        """The trace grouped by process, built the first time a fact needs it."""
+        if self._index is None:
+            self._index = TraceIndex(self.trace)
+        return self._index
+
+    def _find_start(self, step: Step) -> int | None:
+        for index, event in enumerate(self.trace):
+            got = try_step(step, event, {}, self)
+            if not isinstance(got, str):
+                self.start_event = event
+                self.bindings = dict(got)
+                return index
+        self.start_error = f"the start marker {step.text!r} matched no event, so nothing was matched after it"
+        return None
+
+    def events_of(self, role: str, *, whole_trace: bool = False) -> list[Event]:
+        """The role's events after the start marker (or all of them)."""
+        if not whole_trace:
+            return self.by_role.get(role, [])
+        if self._whole is None:
+            self._whole = defaultdict(list)
+            for event in self.trace:
+                self._whole[event.role].append(event)
+        return self._whole.get(role, [])
+
+
+# -- one step against one event ------------------------------------------------------
+
+
+def _lookup(args: Mapping[str, Any], path: str) -> tuple[bool, Any]:
+    value: Any = args
+    for key in path.split("."):
+        if not isinstance(value, dict) or key not in value:
+            return False, None
+        value = value[key]
+    return True, value
+
+
+def _match_value(pattern: Value, actual: Any, bindings: Bindings, event: Event, ctx: MatchContext) -> Bindings | str:
+    match pattern:
+        case Wildcard():
+            return bindings
+        case Literal(value=int() as number):
+            if isinstance(actual, int) and not isinstance(actual, bool) and actual == number:
+                return bindings
+            if number == 0 and actual == []:
+                return bindings
+        case Literal(value=str() as name):
+            if actual == name or (isinstance(actual, list) and name in actual):
+                return bindings
+        case Flags(present=present, absent=absent):
+            if isinstance(actual, str):  # a name, not a flag list: SIG_DFL, AF_INET
+                if all(name == actual for name in present) and actual not in absent:
+                    return bindings
+            elif isinstance(actual, list):
+                missing = [name for name in present if name not in actual]
+                extra = [name for name in absent if name in actual]
+                if not missing and not extra:
+                    return bindings
+                return "has " + ", ".join(extra) if extra else "lacks " + ", ".join(missing)
+        case Capture(name=name):
+            if name not in bindings:
+                return {**bindings, name: actual}
+            if bindings[name] == actual:
+                return bindings
+            return f"${name} is {bindings[name]!r}"
+        case ChildPid():
+            if isinstance(actual, int) and actual in ctx.children.get(event.pid, ()):
+                return bindings
+            return "not a child's pid"
+    return f"expected {pattern}"
+
+
+def _match_result(pattern: Result, event: SyscallEvent, bindings: Bindings, ctx: MatchContext) -> Bindings | str:
+    ok = event.errno is None and event.ret is not None
+    match pattern:
+        case Wildcard():
+            return bindings
+        case NoResult():
+            return bindings if event.ret is None else "expected -> ?"
+        case ErrnoName(name=name):
+            if name in (event.errno, ctx.seen.get(event.seq)):
+                return bindings
+            return f"expected -> {name}"
+        case Restarted():
+            return bindings if ctx.seen.get(event.seq) == RESTARTED else "expected -> restarted"
+        case Literal() | Capture() | ChildPid():
+            if not ok:
+                return f"expected -> {pattern}"
+            return _match_value(pattern, event.ret, bindings, event, ctx)
+
+
+def _result_text(event: SyscallEvent, ctx: MatchContext) -> str:
+    if event.ret is None:
+        return "it never returned"
+    if event.errno is None:
+        return f"it returned {event.ret}"
+    seen = ctx.seen.get(event.seq)
+    saw = ""
+    if seen == RESTARTED:
+        saw = " (the kernel restarted it: the program never saw an error)"
+    elif seen and seen != event.errno:
+        saw = f" (the program saw {seen})"
+    return f"it returned {event.errno}{saw}"
+
+
+def try_step(step: Step, event: Event, bindings: Bindings, ctx: MatchContext) -> Bindings | str:
+    """The bindings after ``event`` matches ``step``, or why it does not (a short reason)."""
+    match step:
+        case SyscallStep():
+            if not isinstance(event, SyscallEvent) or event.name != step.name:
+                return "another event"
+            for path, pattern in step.args:
+                found, actual = _lookup(event.args, path)
+                if not found:
+                    root = path.split(".")[0]
+                    if root in event.args and not isinstance(event.args[root], dict):
+                        return f"{root} is {event.args[root] or 'NULL'}, so it has no {path}"
+                    return f"{path} was not recorded"
+                got = _match_value(pattern, actual, bindings, event, ctx)
+                if isinstance(got, str):
+                    return f"{path} is {actual!r}, expected {pattern}" + (
+                        "" if got.startswith("expected") else f" ({got})"
+                    )
+                bindings = got
+            got = _match_result(step.result, event, bindings, ctx)
+            if isinstance(got, str):
+                detail = "" if got.startswith("expected") else f"; {got}"
+                return f"{_result_text(event, ctx)}, expected -> {step.result}{detail}"
+            return got
+        case SignalStep():
+            if not isinstance(event, SignalEvent) or event.name != step.name:
+                return "another event"
+            for key, pattern in step.fields:
+                actual = event.siginfo.get(key)
+                got = _match_value(pattern, actual, bindings, event, ctx)
+                if isinstance(got, str):
+                    return f"{key} is {actual!r}, expected {pattern}"
+                bindings = got
+            return bindings
+        case ExitStep():
+            if not isinstance(event, ExitEvent):
+                return "another event"
+            if step.how == "exited" and event.signal is not None:
+                return f"it was killed by {event.signal}"
+            if step.how == "killed" and event.signal is None:
+                return f"it exited with {event.code}"
+            actual = event.signal if event.signal is not None else event.code
+            got = _match_value(step.value, actual, bindings, event, ctx)
+            return f"it ended with {actual}, expected {step.value}" if isinstance(got, str) else got
+        case SpawnStep():
+            if not isinstance(event, SpawnEvent):
+                return "another event"
+            if step.kind is not None and (step.kind == "thread") != event.thread:
+                return f"it created a {'thread' if event.thread else 'process'}"
+            if isinstance(step.child, Literal):
+                return bindings if event.child_role == step.child.value else f"it created {event.child_role}"
+            got = _match_value(step.child, event.child_pid, bindings, event, ctx)
+            return f"it created pid {event.child_pid}" if isinstance(got, str) else got
+        case ExecStep():
+            return bindings if isinstance(event, ExecEvent) else "another event"
+
+
+# -- checks ------------------------------------------------------------------------
+
+
+def _closeness(step: Step, event: Event, bindings: Bindings, ctx: MatchContext) -> tuple[bool, ...]:
+    """Which of a step's argument patterns (then its result) an event satisfies, each on its own.
+
+    Compared as a tuple, so an earlier argument weighs more than all later
+    ones: ``rt_sigaction(SIGCHLD, ...)`` is nearer to another SIGCHLD call
+    than to a SIGPIPE call with the right flags.
+    """
+    if not isinstance(step, SyscallStep) or not isinstance(event, SyscallEvent):
+        return ()
+    scores = []
+    for path, pattern in step.args:
+        found, actual = _lookup(event.args, path)
+        scores.append(found and not isinstance(_match_value(pattern, actual, bindings, event, ctx), str))
+    scores.append(not isinstance(_match_result(step.result, event, bindings, ctx), str))
+    return tuple(scores)
+
+
+def _candidates(
+    step: Step, events: Sequence[Event], stop: int, bindings: Bindings, ctx: MatchContext
+) -> list[Candidate]:
+    """The events most like the step: the closest ones after ``stop``, else the closest before it.
+
+    Closest means satisfying the step's patterns, earlier arguments first
+    (see :func:`_closeness`); ties go to the event nearest where matching stopped.
+    """
+    for window, before in ((range(stop, len(events)), False), (range(stop - 1, -1, -1), True)):
+        alike: list[tuple[tuple[bool, ...], int, Candidate]] = []
+        for index in window:
+            event = events[index]
+            reason = try_step(step, event, bindings, ctx)
+            if reason == "another event" or (not before and not isinstance(reason, str)):
+                continue
+            text = reason if isinstance(reason, str) else "too early"
+            alike.append((_closeness(step, event, bindings, ctx), index, Candidate(event, text, before=before)))
+        if alike:
+            # Closest first; among equals, the nearest to where matching stopped.
+            best = sorted(alike, key=lambda item: (tuple(not hit for hit in item[0]), abs(item[1] - stop)))[:3]
+            return [candidate for _, _, candidate in sorted(best, key=lambda item: item[1])]
+    return []
+
+
+def match_sequence(
+    events: Sequence[Event],
+    steps: Sequence[Step],
+    ctx: MatchContext,
+    *,
+    adjacent: bool = False,
+    role: str | None = None,
+    lines: Sequence[int] = (),
+) -> Mismatch | None:
+    """Match the steps in order in one role's events; None when they all match."""
+    attempts = range(len(events)) if adjacent else range(1)
+    best: tuple[list[tuple[str, Event]], Bindings, int] = ([], ctx.bindings, 0)  # the attempt that got furthest
+    for start in attempts:
+        bindings: Bindings = ctx.bindings
+        matched: list[tuple[str, Event]] = []
+        position = start
+        for step in steps:
+            window = events[position : position + 1] if adjacent else events[position:]
+            for offset, event in enumerate(window):
+                got = try_step(step, event, bindings, ctx)
+                if not isinstance(got, str):
+                    bindings = got
+                    matched.append((step.text, event))
+                    position += offset + 1
+                    break
+            else:
+                break
+        if len(matched) == len(steps):
+            return None
+        if len(matched) > len(best[0]) or start == 0:
+            best = (matched, bindings, position)
+    matched, bindings, position = best
+    index = len(matched)
+    step = steps[index]
+    where = f"after #{matched[-1][1].seq}" if matched else "from the start"
+    candidates = _candidates(step, events, position, bindings, ctx)
+    notes = []
+    if not candidates:
+        notes.append(f"no event of {role or 'the role'} is like this step ({len(events)} events looked at)")
+    if adjacent and matched:
+        notes.append("steps must match consecutive events (adjacent: true)")
+    return Mismatch(
+        f"step {index + 1} of {len(steps)} was not matched {where}",
+        kind="sequence",
+        role=role,
+        failed_step=step.text,
+        failed_line=lines[index] if index < len(lines) else None,
+        matched=tuple(matched),
+        candidates=tuple(candidates),
+        notes=tuple(notes),
+        bindings=dict(bindings),
+    )
+
+
+def _why_it_matches(event: Event, ctx: MatchContext) -> str:
+    if isinstance(event, SyscallEvent) and kernel.is_restart_code(event.errno) and event.seq in ctx.seen:
+        return f"matches: {event.errno} to the tracer, {ctx.seen[event.seq]} to the program"
+    return "matches"
+
+
+def find_events(step: Step, events: Iterable[Event], ctx: MatchContext) -> list[Event]:
+    """Every event that matches the step on its own (with the global captures only)."""
+    return [event for event in events if not isinstance(try_step(step, event, ctx.bindings, ctx), str)]
+
+
+def _compare(count: int, check: CountCheck, ctx: MatchContext) -> tuple[bool, str]:
+    if check.value == "connections":
+        if ctx.connections is None:
+            return False, "the scenario's number of connections is not known here"
+        target, label = ctx.connections, f"{ctx.connections} (connections)"
+    else:
+        target, label = int(check.value), str(check.value)
+    holds = {"==": count == target, ">=": count >= target, "<=": count <= target}[check.operator]
+    return holds, f"expected {check.operator} {label}, counted {count}"
+
+
+def _check_role(check: Check, role: str, ctx: MatchContext, whole_trace: bool) -> Mismatch | None:
+    events = ctx.events_of(role, whole_trace=whole_trace)
+    match check:
+        case SequenceCheck():
+            return match_sequence(events, check.steps, ctx, adjacent=check.adjacent, role=role, lines=check.lines)
+        case CountCheck():
+            found = find_events(check.step, events, ctx)
+            holds, text = _compare(len(found), check, ctx)
+            if holds:
+                return None
+            misses = _candidates(check.step, events, 0, ctx.bindings, ctx)
+            return Mismatch(
+                f"count of {check.step.text!r} in {role}: {text}",
+                kind="count",
+                role=role,
+                failed_step=check.step.text,
+                matched=tuple((check.step.text, event) for event in found),
+                candidates=tuple(misses),
+            )
+        case NeverCheck():
+            found = find_events(check.step, events, ctx)
+            if not found:
+                return None
+            return Mismatch(
+                f"{check.step.text!r} happened {len(found)} time{'s' if len(found) != 1 else ''} in {role}",
+                kind="never",
+                role=role,
+                failed_step=check.step.text,
+                candidates=tuple(Candidate(event, _why_it_matches(event, ctx)) for event in found[:5]),
+                notes=(f"and {len(found) - 5} more",) if len(found) > 5 else (),
+            )
+        case FactCheck():
+            violations = FACT_CHECKS[check.fact](ctx.index, role)
+            if not violations:
+                return None
+            return Mismatch(
+                f"{role}: {len(violations)} violation{'s' if len(violations) != 1 else ''} of {check.fact!r}",
+                kind="fact",
+                role=role,
+                notes=(f"the fact: {FACTS[check.fact]}", *(violation.message for violation in violations)),
+                candidates=tuple(
+                    Candidate(event, "evidence") for violation in violations for event in violation.events
+                )[:9],
+            )
+    raise TypeError(f"not a per-role check: {check!r}")
+
+
+def check_roles(
+    check: Check, selector: RoleSelector, ctx: MatchContext, *, whole_trace: bool = False
+) -> list[Mismatch]:
+    """Apply a per-role check to the roles a selector picks, with its quantifier."""
+    roles = selector.select(ctx.trace.roles() if whole_trace else ctx.roles)
+    if not roles:
+        known = ", ".join(ctx.roles) or "none"
+        return [Mismatch(f"no role matches {selector.text!r} (roles in the trace: {known})")]
+    results = [(role, _check_role(check, role, ctx, whole_trace)) for role in roles]
+    failures = [mismatch for _, mismatch in results if mismatch is not None]
+    if selector.quantifier == "any":
+        if len(failures) < len(results):
+            return []
+        closest = max(failures, key=lambda mismatch: len(mismatch.matched))
+        note = f"no role of {selector.text!r} ({', '.join(roles)}) satisfies it; the closest is {closest.role}"
+        return [replace(closest, notes=(note, *closest.notes))]
+    return failures

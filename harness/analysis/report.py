@@ -1,0 +1,609 @@
+"""A self-contained HTML timeline of a trace: what ``harness report`` writes.
+
+Why a picture: the lessons of a fork-per-connection server are about *when*
+things happen across processes (a child's exit that interrupts the parent's
+blocking ``accept4``, the SIGCHLD that follows, a zombie between a child's
+exit and its reap), and a text trace spreads those over interleaved lines.
+Here every task gets a lane and every event a place on one shared x axis.
+
+Facts about the picture:
+
+* The x axis is the global order of the run: each ``seq`` (an event's, or a
+  call's ``enter_seq``) is one column, ranked, so gaps in the numbering do
+  not waste space and a trace of a few thousand events stays a few thousand
+  columns wide (the picture scrolls horizontally).
+* A call spans from its entry to its return, so a blocking ``accept4`` is
+  long; a call that never returned (``exit_group``, or a run cut short) ends
+  at its task's exit, or at the end of the trace.
+* Every text that comes from the traced program (file names, argv, roles read
+  back from a JSON Lines file) is escaped; the page loads nothing from the
+  network: CSS and JS are inline, the picture is inline SVG.
+* The page stays light for big traces: one SVG element per event, a native
+  ``<title>`` tooltip each, and one delegated event handler, not one JS
+  object per event.
+
+The DOM contract, relied on by tests and documented in the README:
+
+* ``<svg id="timeline">``; one ``g.lane[data-role][data-label]`` per task in
+  tree order;
+* ``rect.call[data-seq][data-enter-seq][data-end-seq][data-role][data-name]``
+  per call, with the extra class ``interrupted`` (restart code or EINTR),
+  ``failed`` (any other errno) or ``no-return`` (never returned);
+* ``path.marker.{signal,spawn,exec,exit}[data-seq][data-role]`` per point event
+  (a signal's also ``data-name="SIGCHLD"``; a killed task's exit also ``.killed``);
+* ``path.arrow.spawn`` and ``path.arrow.signal`` with ``data-from``,
+  ``data-to`` (roles), ``data-from-seq``, ``data-to-seq`` and ``data-seq``
+  (the spawn or signal event);
+* ``rect.zombie[data-role][data-from-seq][data-to-seq][data-until]`` where
+  ``data-until`` is ``reap``, ``parent-exit`` or ``end``;
+* ``#explanation .finding[data-kind][data-seqs][data-roles]``; clicking one
+  (or opening the page at ``#finding-N``) gives its events the class
+  ``highlight``;
+* ``<body data-js-errors="0" data-rendered="1">``: the page's script counts
+  JS errors there and sets ``data-rendered`` when it has run to its end.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from html import escape
+from typing import TYPE_CHECKING
+
+from harness.analysis.facts import TraceIndex, child_fates
+from harness.analysis.golden import role_order
+from harness.model import kernel
+from harness.model.events import Event, ExecEvent, ExitEvent, SignalEvent, SpawnEvent, SyscallEvent
+from harness.model.strace_format import format_event
+from harness.model.trace import Trace
+
+if TYPE_CHECKING:  # harness.analysis.explain is imported when a page is drawn, not when this module is
+    from harness.analysis.explain import Finding
+
+#: Geometry, in CSS pixels.
+STEP = 14
+"""Width of one column of the x axis (one seq)."""
+LANE_HEIGHT = 26
+AXIS_HEIGHT = 24
+SPAN_HEIGHT = 16
+CHAR_WIDTH = 6.7
+"""Width of one character of the 11px monospace call labels: decides whether a name fits its span."""
+TICK_EVERY = 5
+"""An axis label every this many columns (70 px apart)."""
+
+# -- the layout: pure values computed from the trace ----------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """A call drawn from its entry to its return (or to where its task ended)."""
+
+    event: SyscallEvent
+    end_seq: int
+    kinds: tuple[str, ...]
+    """Extra classes: ``interrupted``, ``failed``, ``no-return``."""
+
+
+@dataclass(frozen=True, slots=True)
+class Arrow:
+    """A spawn or a SIGCHLD drawn from the lane that caused it to the lane it reached."""
+
+    kind: str
+    """``spawn`` or ``signal``."""
+    from_role: str
+    from_seq: int
+    to_role: str
+    to_seq: int
+    seq: int
+    """The spawn or signal event the arrow stands for."""
+
+
+@dataclass(frozen=True, slots=True)
+class ZombieBand:
+    """The time a process spent exited but not yet reaped by its parent."""
+
+    role: str
+    from_seq: int
+    to_seq: int
+    until: str
+    """``reap`` (a wait of the parent collected it), ``parent-exit`` or ``end`` (of the trace)."""
+
+
+class Axis:
+    """Maps a seq to its column: its rank among every seq the trace uses."""
+
+    def __init__(self, trace: Trace) -> None:
+        seqs = {event.seq for event in trace}
+        seqs.update(event.enter_seq for event in trace if isinstance(event, SyscallEvent))
+        self.seqs = sorted(seqs)
+
+    def column(self, seq: int) -> int:
+        """The column of ``seq`` (a seq between two used ones takes the later one's column)."""
+        return bisect.bisect_left(self.seqs, seq)
+
+    def x(self, seq: int) -> float:
+        """Left edge of the column of ``seq``."""
+        return self.column(seq) * STEP
+
+    def center(self, seq: int) -> float:
+        """Middle of the column of ``seq``: where a point event sits."""
+        return self.x(seq) + STEP / 2
+
+    @property
+    def width(self) -> int:
+        """Width of the whole picture."""
+        return max(len(self.seqs), 1) * STEP
+
+    @property
+    def last_seq(self) -> int:
+        """The last seq of the trace: where a task that never ended stops."""
+        return self.seqs[-1] if self.seqs else 0
+
+
+def lanes(trace: Trace) -> list[str]:
+    """Every task of the trace, spawned-but-silent ones included, in tree order (main, main.1, main.1/t1, main.2)."""
+    roles = set(trace.roles())
+    roles.update(event.child_role for event in trace if isinstance(event, SpawnEvent))
+    return sorted(roles, key=role_order)
+
+
+def lane_labels(trace: Trace) -> dict[str, str]:
+    """``main [pid 1234]`` for each lane: the role and the task id strace would print."""
+    tids: dict[str, int] = {}
+    for event in trace:
+        tids.setdefault(event.role, event.tid)
+        if isinstance(event, SpawnEvent):
+            tids.setdefault(event.child_role, event.child_tid)
+    return {role: f"{role} [pid {tids[role]}]" if role in tids else role for role in lanes(trace)}
+
+
+def _exits(trace: Trace) -> dict[str, ExitEvent]:
+    return {event.role: event for event in trace if isinstance(event, ExitEvent)}
+
+
+def is_interrupted(event: SyscallEvent) -> bool:
+    """Whether a signal interrupted the call: a restart code only a tracer sees, or the EINTR the program saw."""
+    return kernel.is_restart_code(event.errno) or event.errno == "EINTR"
+
+
+def spans(trace: Trace, axis: Axis) -> list[Span]:
+    """Every call as a span, with the classes that tell interrupted, failed and unreturned calls apart."""
+    exits = _exits(trace)
+    result = []
+    for event in trace:
+        if not isinstance(event, SyscallEvent):
+            continue
+        kinds: list[str] = []
+        end = event.seq
+        if event.ret is None:
+            kinds.append("no-return")
+            task_exit = exits.get(event.role)
+            end = max(end, task_exit.seq if task_exit else axis.last_seq)
+        if is_interrupted(event):
+            kinds.append("interrupted")
+        elif event.errno is not None:
+            kinds.append("failed")
+        result.append(Span(event, end, tuple(kinds)))
+    return result
+
+
+def arrows(trace: Trace) -> list[Arrow]:
+    """Spawn arrows (creator to new task) and SIGCHLD arrows (the exited child to the task it was delivered to)."""
+    exits = _exits(trace)
+    result = []
+    for event in trace:
+        if isinstance(event, SpawnEvent):
+            result.append(Arrow("spawn", event.role, event.seq, event.child_role, event.seq, event.seq))
+        elif isinstance(event, SignalEvent) and event.name == "SIGCHLD":
+            source = _sigchld_source(trace, event, exits)
+            if source is not None:
+                result.append(Arrow("signal", source.role, source.seq, event.role, event.seq, event.seq))
+    return result
+
+
+def _sigchld_source(trace: Trace, signal: SignalEvent, exits: Mapping[str, ExitEvent]) -> ExitEvent | None:
+    """The exit of the child named by the siginfo's ``si_pid``, if it came before the delivery."""
+    pid = signal.siginfo.get("si_pid")
+    role = trace.role_of_pid(pid) if isinstance(pid, int) else None
+    child_exit = exits.get(role) if role is not None else None
+    return child_exit if child_exit is not None and child_exit.seq <= signal.seq else None
+
+
+def zombie_bands(trace: Trace, axis: Axis) -> list[ZombieBand]:
+    """From each child process's exit to its reap, or to its parent's exit, or to the end of the trace.
+
+    No band when the kernel reaped the child itself (the parent's SIGCHLD was
+    SIG_IGN or had SA_NOCLDWAIT when the child exited) or when the parent
+    exited first (the child was re-parented and reaped elsewhere): each
+    child's fate is the one harness.analysis.facts gives the ``no zombie left`` fact.
+    """
+    index = TraceIndex(trace)
+    fates = sorted(
+        (fate for process in index.by_process for fate in child_fates(index, process)),
+        key=lambda fate: fate.spawn.seq,
+    )
+    bands = []
+    for fate in fates:
+        role, start = fate.spawn.child_role, fate.exit.seq
+        if fate.outcome == "reaped" and fate.reap is not None:
+            bands.append(ZombieBand(role, start, fate.reap.seq, "reap"))
+        elif fate.outcome == "zombie" and fate.parent_exit is not None:
+            bands.append(ZombieBand(role, start, fate.parent_exit.seq, "parent-exit"))
+        elif fate.outcome == "zombie":
+            bands.append(ZombieBand(role, start, axis.last_seq, "end"))
+    return bands
+
+
+# -- SVG ---------------------------------------------------------------------------
+
+
+def _attrs(**values: object) -> str:
+    """HTML attributes, every value escaped; ``data_seq`` becomes ``data-seq``, ``class_`` becomes ``class``."""
+    return "".join(f' {name.rstrip("_").replace("_", "-")}="{escape(str(value))}"' for name, value in values.items())
+
+
+def _title(text: str) -> str:
+    return f"<title>{escape(text)}</title>"
+
+
+def _lane_y(index: int) -> float:
+    return AXIS_HEIGHT + index * LANE_HEIGHT
+
+
+def _svg_span(span: Span, axis: Axis, y: float) -> str:
+    event = span.event
+    x = axis.x(event.enter_seq) + 1
+    width = axis.x(span.end_seq) + STEP - 1 - x
+    top = y + (LANE_HEIGHT - SPAN_HEIGHT) / 2
+    classes = " ".join(("call", *span.kinds))
+    rect = (
+        f"<rect{_attrs(class_=classes, x=f'{x:g}', y=f'{top:g}', width=f'{width:g}', height=SPAN_HEIGHT)}"
+        f"{_attrs(data_seq=event.seq, data_enter_seq=event.enter_seq, data_end_seq=span.end_seq)}"
+        f"{_attrs(data_role=event.role, data_name=event.name)}>{_title(format_event(event))}</rect>"
+    )
+    if len(event.name) * CHAR_WIDTH + 4 > width:
+        return rect
+    where = _attrs(class_="call-label", x=f"{x + 2:g}", y=f"{top + SPAN_HEIGHT - 4:g}")
+    return f"{rect}<text{where}>{escape(event.name)}</text>"
+
+
+#: The shape of each kind of point event, as an SVG path around (0, 0).
+_MARKER_SHAPES: Mapping[str, str] = {
+    "spawn": "m-4,0 a4,4 0 1,0 8,0 a4,4 0 1,0 -8,0z",
+    "signal": "m0,-6 l6,6 l-6,6 l-6,-6z",
+    "exec": "m-5,5 l5,-10 l5,10z",
+    "exit": "m-4,-4 h8 v8 h-8z",
+}
+
+
+def _marker_kind(event: Event) -> str:
+    return {SignalEvent: "signal", SpawnEvent: "spawn", ExecEvent: "exec", ExitEvent: "exit"}[type(event)]
+
+
+def _svg_marker(event: Event, axis: Axis, y: float) -> str:
+    kind = _marker_kind(event)
+    extra = " killed" if isinstance(event, ExitEvent) and event.signal is not None else ""
+    d = f"M{axis.center(event.seq):g},{y + LANE_HEIGHT / 2:g} {_MARKER_SHAPES[kind]}"
+    attrs = _attrs(class_=f"marker {kind}{extra}", d=d, data_seq=event.seq, data_role=event.role)
+    if isinstance(event, SignalEvent):
+        attrs += _attrs(data_name=event.name)
+    return f"<path{attrs}>{_title(format_event(event))}</path>"
+
+
+def _svg_zombie(band: ZombieBand, axis: Axis, y: float, label: str) -> str:
+    x = axis.x(band.from_seq)
+    width = axis.x(band.to_seq) + STEP - x
+    how = {"reap": "reaped by its parent's wait", "parent-exit": "its parent exited", "end": "the trace ended"}
+    text = f"{label}: a zombie from its exit (#{band.from_seq}) until #{band.to_seq}, when {how[band.until]}"
+    attrs = _attrs(class_="zombie", x=f"{x:g}", y=f"{y + 2:g}", width=f"{width:g}", height=LANE_HEIGHT - 4)
+    data = _attrs(data_role=band.role, data_from_seq=band.from_seq, data_to_seq=band.to_seq, data_until=band.until)
+    return f"<rect{attrs}{data}>{_title(text)}</rect>"
+
+
+def _svg_arrow(arrow: Arrow, axis: Axis, rows: Mapping[str, int], text: str) -> str:
+    x1, x2 = axis.center(arrow.from_seq), axis.center(arrow.to_seq)
+    y1, y2 = _lane_y(rows[arrow.from_role]) + LANE_HEIGHT / 2, _lane_y(rows[arrow.to_role]) + LANE_HEIGHT / 2
+    # Stop short of the target's centre so the head does not hide the marker there.
+    y2 += -6 if y2 > y1 else 6
+    d = f"M{x1:g},{y1:g} L{x2:g},{y2:g}"
+    attrs = _attrs(class_=f"arrow {arrow.kind}", d=d, marker_end=f"url(#head-{arrow.kind})")
+    data = _attrs(
+        data_from=arrow.from_role,
+        data_to=arrow.to_role,
+        data_from_seq=arrow.from_seq,
+        data_to_seq=arrow.to_seq,
+        data_seq=arrow.seq,
+    )
+    return f"<path{attrs}{data}>{_title(text)}</path>"
+
+
+def _svg_axis(axis: Axis, height: float) -> str:
+    parts = []
+    for column in range(0, len(axis.seqs), TICK_EVERY):
+        x = column * STEP
+        parts.append(f'<line class="grid" x1="{x:g}" y1="{AXIS_HEIGHT - 4}" x2="{x:g}" y2="{height:g}"/>')
+        parts.append(f'<text class="tick" x="{x + 2:g}" y="{AXIS_HEIGHT - 8}">#{axis.seqs[column]}</text>')
+    return '<g class="axis">' + "".join(parts) + "</g>"
+
+
+_SVG_DEFS = (
+    "<defs>"
+    '<marker id="head-spawn" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" '
+    'orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10z" fill="#2e8b57"/></marker>'
+    '<marker id="head-signal" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" '
+    'orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10z" fill="#c0392b"/></marker>'
+    '<pattern id="zombie-hatch" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)">'
+    '<rect width="6" height="6" fill="#e6d5ee"/><line x1="0" y1="0" x2="0" y2="6" stroke="#8e44ad" stroke-width="2"/>'
+    "</pattern>"
+    "</defs>"
+)
+
+
+@dataclass(slots=True)
+class _LaneParts:
+    """What is drawn on one lane."""
+
+    spans: list[Span]
+    points: list[Event]
+    bands: list[ZombieBand]
+
+
+def _svg_lane(role: str, row: int, label: str, axis: Axis, parts: _LaneParts) -> str:
+    """One task's lane: its background, zombie bands beneath, then calls, then point events on top."""
+    y = _lane_y(row)
+    body = [f'<rect class="lane-bg" x="0" y="{y:g}" width="{axis.width}" height="{LANE_HEIGHT}"/>']
+    body.extend(_svg_zombie(band, axis, y, label) for band in parts.bands)
+    body.extend(_svg_span(span, axis, y) for span in parts.spans)
+    body.extend(_svg_marker(event, axis, y) for event in parts.points)
+    return f"<g{_attrs(class_='lane', data_role=role, data_label=label)}>" + "".join(body) + "</g>"
+
+
+def _arrow_text(arrow: Arrow, by_seq: Mapping[int, Event]) -> str:
+    event = format_event(by_seq[arrow.seq])
+    if arrow.kind == "signal":
+        return f"{event}  (sent when {arrow.from_role} exited at #{arrow.from_seq})"
+    return event
+
+
+def render_svg(trace: Trace) -> str:
+    """The timeline: ``<svg id="timeline">`` with a lane per task, then the arrows on top of every lane."""
+    axis = Axis(trace)
+    labels = lane_labels(trace)
+    rows = {role: row for row, role in enumerate(labels)}
+    parts = {role: _LaneParts([], [], []) for role in labels}
+    for span in spans(trace, axis):
+        parts[span.event.role].spans.append(span)
+    for event in trace:
+        if not isinstance(event, SyscallEvent):
+            parts[event.role].points.append(event)
+    for band in zombie_bands(trace, axis):
+        parts[band.role].bands.append(band)
+    height = AXIS_HEIGHT + len(rows) * LANE_HEIGHT + 4
+    by_seq = {event.seq: event for event in trace}
+    drawn_arrows = [
+        _svg_arrow(arrow, axis, rows, _arrow_text(arrow, by_seq))
+        for arrow in arrows(trace)
+        if arrow.from_role in rows and arrow.to_role in rows
+    ]
+    return (
+        f'<svg id="timeline" width="{axis.width}" height="{height:g}" viewBox="0 0 {axis.width} {height:g}" '
+        'aria-label="timeline of the trace, one lane per task">'
+        + _SVG_DEFS
+        + _svg_axis(axis, height)
+        + '<g id="lanes">'
+        + "".join(_svg_lane(role, rows[role], labels[role], axis, parts[role]) for role in labels)
+        + '</g><g id="arrows">'
+        + "".join(drawn_arrows)
+        + "</g></svg>"
+    )
+
+
+# -- the page -----------------------------------------------------------------------
+
+
+def _lane_labels_html(trace: Trace) -> str:
+    """The lane names, in a column that stays put while the picture scrolls sideways."""
+    rows = "".join(
+        f'<div{_attrs(class_="lane-label", data_role=role)} style="height:{LANE_HEIGHT}px">{escape(label)}</div>'
+        for role, label in lane_labels(trace).items()
+    )
+    return f'<div id="lane-labels" style="padding-top:{AXIS_HEIGHT}px">{rows}</div>'
+
+
+def _findings(trace: Trace) -> tuple[Sequence[Finding], str]:
+    """The explanations of harness.analysis.explain: the findings, and their plain-text rendering."""
+    from harness.analysis.explain import explain, render
+
+    findings = explain(trace)
+    return findings, render(findings, format="text")
+
+
+def _finding_html(number: int, finding: Finding) -> str:
+    """A finding as a heading and paragraphs; its seqs and roles in data attributes for the script."""
+    refs = ", ".join(f"#{seq}" for seq in finding.seqs)
+    roles = ", ".join(finding.roles)
+    where = " · ".join(part for part in (f"events {refs}" if refs else "", f"roles {roles}" if roles else "") if part)
+    attrs = _attrs(
+        id=f"finding-{number}",
+        class_="finding",
+        tabindex=0,
+        data_kind=finding.kind,
+        data_seqs=" ".join(str(seq) for seq in finding.seqs),
+        data_roles=" ".join(finding.roles),
+    )
+    paragraphs = "".join(f"<p>{escape(detail)}</p>" for detail in finding.details)
+    refs_html = f'<p class="refs">{escape(where)}</p>' if where else ""
+    return f"<article{attrs}><h3>{escape(finding.title)}</h3>{paragraphs}{refs_html}</article>"
+
+
+def render_explanation(findings: Sequence[Finding], text: str) -> str:
+    """The explanation panel: one article per finding, and the same findings as text to copy."""
+    articles = "".join(_finding_html(number, finding) for number, finding in enumerate(findings, start=1))
+    if not articles:
+        articles = '<p class="none">Nothing to explain in this trace.</p>'
+    hint = '<p class="hint">Click a finding to highlight its events in the timeline.</p>' if findings else ""
+    return (
+        '<section id="explanation"><h2>What happened</h2>'
+        + hint
+        + articles
+        + f"<details><summary>As text</summary><pre>{escape(text)}</pre></details></section>"
+    )
+
+
+_LEGEND = (
+    '<ul id="legend">'
+    '<li><span class="swatch sw-call"></span>call, from entry to return</li>'
+    '<li><span class="swatch sw-interrupted"></span>interrupted by a signal: a restart code '
+    "(ERESTARTSYS, ...) only a tracer sees, or EINTR</li>"
+    '<li><span class="swatch sw-failed"></span>failed with another errno</li>'
+    '<li><span class="swatch sw-no-return"></span>never returned (exit_group, or cut off)</li>'
+    '<li><span class="swatch sw-zombie"></span>zombie: exited, not yet reaped by its parent</li>'
+    '<li><span class="swatch sw-spawn"></span>spawn: creator to new task</li>'
+    '<li><span class="swatch sw-signal"></span>SIGCHLD: exited child to the task it was delivered to</li>'
+    "<li>markers: ● spawn ◆ signal ▲ exec ■ exit</li>"
+    "</ul>"
+)
+
+_CSS = """
+body{font:14px/1.45 system-ui,sans-serif;margin:16px;color:#222;background:#fff}
+h1{font-size:20px;margin:0 0 4px}
+#summary{color:#555;margin:0 0 8px}
+#legend{list-style:none;padding:0;margin:0 0 10px;display:flex;flex-wrap:wrap;gap:4px 18px;font-size:12px}
+.swatch{display:inline-block;width:22px;height:11px;margin-right:5px;vertical-align:middle;border:1px solid #666}
+.sw-call{background:#9ec5e8;border-color:#4a7fb0}.sw-interrupted{background:#f39c3d;border-color:#b35900}
+.sw-failed{background:#e8a0a0;border-color:#b04a4a}.sw-no-return{background:#ddd;border-style:dashed}
+.sw-zombie{background:repeating-linear-gradient(45deg,#e6d5ee 0 3px,#8e44ad 3px 5px)}
+.sw-spawn{height:0;border:0;border-top:2px solid #2e8b57}.sw-signal{height:0;border:0;border-top:2px dashed #c0392b}
+#timeline-box{display:flex;border:1px solid #ccc;background:#fafafa}
+#lane-labels{flex:none;font:12px/1 ui-monospace,monospace;border-right:1px solid #ccc;background:#fff}
+.lane-label{display:flex;align-items:center;padding:0 8px;white-space:nowrap}
+.lane-label.highlight{background:#fff3b0}
+#timeline-scroll{overflow-x:auto;flex:1}
+#timeline{display:block}
+.lane-bg{fill:transparent}.lane:nth-child(even) .lane-bg{fill:#f0f0f0}
+.grid{stroke:#e2e2e2}.tick{font:10px ui-monospace,monospace;fill:#777}
+.call{fill:#9ec5e8;stroke:#4a7fb0;stroke-width:1}
+.call.interrupted{fill:#f39c3d;stroke:#b35900}
+.call.failed{fill:#e8a0a0;stroke:#b04a4a}
+.call.no-return{stroke-dasharray:3 2;fill-opacity:.55}
+.call-label{font:11px ui-monospace,monospace;fill:#123;pointer-events:none}
+.zombie{fill:url(#zombie-hatch);fill-opacity:.8;stroke:#8e44ad}
+.marker{stroke:#fff;stroke-width:1}
+.marker.spawn{fill:#2e8b57}.marker.signal{fill:#c0392b}.marker.exec{fill:#2c6fbb}
+.marker.exit{fill:#333}.marker.exit.killed{fill:#c0392b}
+.arrow{fill:none;stroke-width:1.5;opacity:.85}
+.arrow.spawn{stroke:#2e8b57}.arrow.signal{stroke:#c0392b;stroke-dasharray:5 3}
+.highlight{stroke:#e0b000!important;stroke-width:3!important;opacity:1}
+.call.highlight,.marker.highlight{filter:drop-shadow(0 0 3px #e0b000)}
+#details{position:sticky;bottom:0;background:#222;color:#eee;font:12px ui-monospace,monospace;
+ padding:6px 10px;margin:8px 0;white-space:pre-wrap;word-break:break-all;min-height:1.4em}
+#explanation{max-width:1000px}
+.finding{border-left:4px solid #bbb;padding:4px 12px;margin:10px 0;cursor:pointer;background:#f7f7f7}
+.finding:hover,.finding:focus{border-left-color:#e0b000;outline:none}
+.finding.active{border-left-color:#e0b000;background:#fff8d6}
+.finding h3{margin:4px 0;font-size:15px}.finding p{margin:4px 0}
+.finding .refs{color:#666;font-size:12px}.hint{color:#666;font-size:13px}
+pre{white-space:pre-wrap}
+"""
+
+#: Counts errors into <body data-js-errors>: a headless browser test reads it from the DOM.
+_ERROR_CATCHER = """
+window.onerror = function (message) {
+  var root = document.body || document.documentElement;
+  root.setAttribute("data-js-errors", String(Number(root.getAttribute("data-js-errors") || "0") + 1));
+  root.setAttribute("data-js-error-message", String(message));
+};
+"""
+
+#: The page's behaviour, with one delegated handler per kind of interaction (no per-event objects).
+_SCRIPT = """
+(function () {
+  "use strict";
+  var svg = document.getElementById("timeline");
+  var scroller = document.getElementById("timeline-scroll");
+  var details = document.getElementById("details");
+  var explanation = document.getElementById("explanation");
+  var active = null;
+
+  svg.addEventListener("mouseover", function (event) {
+    var item = event.target.closest(".call, .marker, .arrow, .zombie");
+    var title = item && item.querySelector("title");
+    if (title) { details.textContent = title.textContent; }
+  });
+
+  function clear() {
+    document.querySelectorAll(".highlight").forEach(function (el) { el.classList.remove("highlight"); });
+    if (active) { active.classList.remove("active"); }
+  }
+
+  function highlight(finding) {
+    var again = finding === active;
+    clear();
+    active = again ? null : finding;
+    if (again) { svg.setAttribute("data-highlighted", "0"); return; }
+    finding.classList.add("active");
+    var seqs = new Set((finding.getAttribute("data-seqs") || "").split(" ").filter(Boolean));
+    var roles = new Set((finding.getAttribute("data-roles") || "").split(" ").filter(Boolean));
+    var count = 0, left = Infinity;
+    svg.querySelectorAll("[data-seq]").forEach(function (el) {
+      if (!seqs.has(el.getAttribute("data-seq"))) { return; }
+      el.classList.add("highlight");
+      count += 1;
+      left = Math.min(left, el.getBBox().x);
+    });
+    document.querySelectorAll(".lane-label").forEach(function (el) {
+      if (roles.has(el.getAttribute("data-role"))) { el.classList.add("highlight"); }
+    });
+    svg.setAttribute("data-highlighted", String(count));
+    if (left !== Infinity) { scroller.scrollLeft = Math.max(0, left - scroller.clientWidth / 3); }
+    details.textContent = finding.querySelector("h3").textContent;
+  }
+
+  if (explanation) {
+    explanation.addEventListener("click", function (event) {
+      var finding = event.target.closest(".finding");
+      if (finding) { highlight(finding); }
+    });
+    explanation.addEventListener("keydown", function (event) {
+      var finding = event.target.closest(".finding");
+      if (finding && (event.key === "Enter" || event.key === " ")) { event.preventDefault(); highlight(finding); }
+    });
+  }
+
+  // Everything is drawn, but the view starts where the server starts listening (start-up noise is to the left).
+  var listen = svg.querySelector('rect.call[data-name="listen"]');
+  if (listen) { scroller.scrollLeft = Math.max(0, listen.getBBox().x - 40); }
+
+  // A link to #finding-N opens the page with that finding highlighted.
+  var wanted = /^#finding-[0-9]+$/.test(location.hash) && document.getElementById(location.hash.slice(1));
+  if (wanted) { highlight(wanted); }
+  document.body.setAttribute("data-rendered", "1");
+})();
+"""
+
+
+def render_report(trace: Trace, *, title: str = "trace") -> str:
+    """The whole page for ``trace``: timeline, legend and explanations, in one self-contained HTML text."""
+    findings, text = _findings(trace)
+    summary = f"{len(lanes(trace))} lanes, {len(trace)} events"
+    if len(trace):
+        summary += f", #{trace[0].seq} to #{trace[-1].seq}"
+    return (
+        "<!DOCTYPE html>\n"
+        '<html lang="en"><head><meta charset="utf-8">'
+        f"<title>harness report: {escape(title)}</title>"
+        f"<style>{_CSS}</style><script>{_ERROR_CATCHER}</script></head>\n"
+        '<body data-js-errors="0" data-rendered="0">'
+        f"<h1>harness report: {escape(title)}</h1>"
+        f'<p id="summary">{escape(summary)}. Hover a call or a marker to read it as strace prints it.</p>'
+        + _LEGEND
+        + '<div id="timeline-box">'
+        + _lane_labels_html(trace)
+        + '<div id="timeline-scroll">'
+        + render_svg(trace)
+        + "</div></div>"
+        + '<div id="details">Hover a call, a marker, an arrow or a zombie band to read it here.</div>'
+        + render_explanation(findings, text)
+        + f"<script>{_SCRIPT}</script></body></html>\n"
+    )

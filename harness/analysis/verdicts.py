@@ -1,0 +1,20 @@
+"""The verdict on one assertion: a per-role check by the matcher, or a golden comparison.
+
+It sits above both :mod:`harness.analysis.match` and
+:mod:`harness.analysis.golden_check`, so neither needs the other to dispatch.
+"""
+
+from __future__ import annotations
+
+from harness.analysis.golden_check import check_golden
+from harness.analysis.match import MatchContext, Mismatch, check_roles
+from harness.model.expectations import Assertion, GoldenCheck
+
+
+def check_assertion(assertion: Assertion, ctx: MatchContext) -> list[Mismatch]:
+    """Every mismatch of one assertion; an empty list means it holds."""
+    if ctx.start_error is not None:
+        return [Mismatch(ctx.start_error)]
+    if isinstance(assertion.check, GoldenCheck):
+        return check_golden(assertion.check, ctx)
+    return check_roles(assertion.check, assertion.roles, ctx, whole_trace=assertion.whole_trace)

@@ -1,0 +1,200 @@
+"""The pytest plugin: expectation files as test files, and a fixture for trace tests in Python.
+
+Registered through the ``pytest11`` entry point, so ``pytest expectations/``
+works wherever the package is installed.  It follows pytest's own model for
+non-Python tests: a :class:`ExpectationFileNode` (one per ``*.expect.yaml``)
+yields one :class:`AssertionItem` per assertion, named after it, so ``-k``
+selects assertions by name; ``repr_failure`` prints the harness's own report
+instead of a traceback.  The server of a file runs once per file (per
+xdist worker), on a port of its own, the first time one of its items runs.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:
+    from harness.model.expectations import Assertion, ExpectationFile
+    from harness.running.check import CheckedRun, CheckedTrace
+
+SUFFIX = ".expect.yaml"  # harness.faces.loader.SUFFIX; repeated here to keep collection free of heavy imports
+_CHECKED = pytest.StashKey["CheckedRun | BaseException"]()
+_FAILURE_TRACE = pytest.StashKey[Path]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """The plugin's options."""
+    group = parser.getgroup("harness", "syscall harness expectations")
+    group.addoption(
+        "--harness-server",
+        metavar="VARIANT",
+        help="run every expectation file against this bundled variant instead of its own server",
+    )
+    group.addoption(
+        "--harness-traces",
+        metavar="DIR",
+        help="write the traces of failing runs to DIR (default: beside each expectation file)",
+    )
+    group.addoption(
+        "--harness-record-golden",
+        action="store_true",
+        help="re-record the golden traces that 'golden:' assertions compare with, from this run, instead of comparing",
+    )
+
+
+def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
+    """Claim the expectation files, and only them (other YAML is left alone)."""
+    if file_path.name.endswith(SUFFIX):
+        node: ExpectationFileNode = ExpectationFileNode.from_parent(parent, path=file_path)
+        return node
+    return None
+
+
+class HarnessRunError(Exception):
+    """The run could not even start (unknown variant, no compiler, command not found)."""
+
+
+class AssertionFailed(Exception):
+    """An assertion that the trace does not keep; carries the report."""
+
+    def __init__(self, report: str) -> None:
+        super().__init__(report)
+        self.report = report
+
+
+class ExpectationFileNode(pytest.File):
+    """One expectation file: its assertions are the items."""
+
+    expectation: ExpectationFile
+
+    def collect(self) -> Iterator[AssertionItem]:
+        """Load and validate the file; a broken file is a collection error with its file:line message."""
+        from harness.faces.loader import ExpectationError, load_expectations
+
+        try:
+            self.expectation = load_expectations(self.path)
+        except ExpectationError as error:
+            raise self.CollectError(str(error)) from None
+        for assertion in self.expectation.assertions:
+            yield AssertionItem.from_parent(self, name=assertion.name, assertion=assertion)
+
+    def checked(self) -> CheckedRun:
+        """The file's run and verdicts, made the first time an item asks."""
+        if _CHECKED not in self.stash:
+            self.stash[_CHECKED] = self._check()
+        outcome = self.stash[_CHECKED]
+        if isinstance(outcome, BaseException):
+            raise outcome
+        return outcome
+
+    def _check(self) -> CheckedRun | BaseException:
+        from harness.model.errors import HarnessError, PtraceNotPermitted
+        from harness.running.check import check_file, server_spec, write_failure_trace
+        from harness.running.variants import NoCompiler
+
+        config = self.config
+        try:
+            override = config.getoption("harness_server")
+            server = server_spec(override) if override else None
+            checked = check_file(
+                self.expectation, server=server, record_golden=config.getoption("harness_record_golden")
+            )
+        except (PtraceNotPermitted, NoCompiler) as error:
+            if os.environ.get("HARNESS_REQUIRE_PTRACE") == "1":
+                return HarnessRunError(str(error))
+            return pytest.skip.Exception(str(error))
+        except HarnessError as error:
+            return HarnessRunError(str(error))
+        if not checked.passed:
+            traces = config.getoption("harness_traces")
+            self.stash[_FAILURE_TRACE] = write_failure_trace(checked, Path(traces) if traces else None)
+        return checked
+
+
+class AssertionItem(pytest.Item):
+    """One assertion of an expectation file."""
+
+    def __init__(self, *, assertion: Assertion, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.assertion = assertion
+
+    @property
+    def file_node(self) -> ExpectationFileNode:
+        """The file this assertion belongs to."""
+        assert isinstance(self.parent, ExpectationFileNode)
+        return self.parent
+
+    def runtest(self) -> None:
+        """Check the assertion against the file's run."""
+        checked = self.file_node.checked()
+        result = next(result for result in checked.results if result.assertion is self.assertion)
+        if not result.passed:
+            verbose = self.config.get_verbosity() > 0
+            report = result.report(verbose=verbose)
+            trace = self.file_node.stash.get(_FAILURE_TRACE, None)
+            if trace is not None:
+                report += f"\ntrace of the run: {trace} ('harness show {trace}' prints it)"
+            raise AssertionFailed(report)
+
+    def repr_failure(
+        self,
+        excinfo: pytest.ExceptionInfo[BaseException],
+        style: Any = None,
+    ) -> str | Any:
+        """The harness's own report for a broken promise or a run that could not start; pytest's otherwise."""
+        if isinstance(excinfo.value, AssertionFailed):
+            return excinfo.value.report
+        if isinstance(excinfo.value, HarnessRunError):
+            return f"the server could not be run: {excinfo.value}"
+        return super().repr_failure(excinfo, style=style)
+
+    def reportinfo(self) -> tuple[Path, int, str]:
+        """Where the assertion was written (pytest counts lines from 0)."""
+        line = self.assertion.location.line - 1 if self.assertion.location else 0
+        return self.path, line, f"expectation: {self.name}"
+
+
+@pytest.fixture
+def harness_run() -> Callable[..., CheckedTrace]:
+    """Run a server under the tracer and return its trace with the matching operations of expectation files.
+
+    ``trace = harness_run("fork_sigchld", connections=3)``, then
+    ``trace.sequence("accept4 -> ERESTARTSYS", "rt_sigreturn -> EINTR")``,
+    ``trace.never("accept4 -> EINTR")``, ``trace.count("wait4 -> child")``,
+    ``trace.fact("no zombie left")``.  ``server`` is a bundled variant's
+    name or an argv list with ``{port}``; each run gets a port of its own,
+    so tests can run in parallel (pytest-xdist).
+    """
+
+    def run(
+        server: str | Sequence[str],
+        *,
+        connections: int = 3,
+        messages: int = 1,
+        concurrency: int = 1,
+        mode: str = "deterministic",
+        protocol: str = "echo",
+        timeout: float = 60.0,
+        start_after: str | None = "listen($listen)",
+        syscalls: Sequence[str] = (),
+        inject: Sequence[str] = (),
+    ) -> CheckedTrace:
+        from harness.model.expectations import ServerSpec
+        from harness.model.injection import parse_injection
+        from harness.model.scenario import Scenario
+        from harness.running.check import CheckedTrace, run_spec, server_spec
+
+        spec = server_spec(server) if isinstance(server, str) else ServerSpec(command=tuple(server), protocol=protocol)
+        scenario = Scenario(connections, messages, concurrency, mode)
+        injections = [parse_injection(text) for text in inject]
+        result = run_spec(spec, scenario, timeout=timeout, syscalls=syscalls, injections=injections)
+        if not result.ok:
+            pytest.fail(f"the server run failed: {result.summary()}\n{result.server_output}", pytrace=False)
+        return CheckedTrace(result, scenario, start_after=start_after)
+
+    return run

@@ -1,0 +1,233 @@
+"""The values a trace is made of: one frozen event per thing the kernel did.
+
+Events are plain data, decoupled from ptrace, so that everything downstream
+of the tracer (expectations, explanations, reports, diffs) can be written and
+tested with hand-built events.  Each event records its place in the global
+order of the run (``seq``); a system call also records where it was entered
+(``enter_seq``), so that interleavings of blocking calls across processes can
+be rebuilt from the trace alone.
+
+The JSON Lines form produced by :func:`event_to_dict` is the contract every
+later part of the project reads; it is documented in the README.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+#: A decoded argument: JSON-like data (ints, strings, lists, dicts, None).
+ArgValue = Any
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _TaskEvent:
+    seq: int
+    """Place in the global order of the run, counted from 1 across all tasks."""
+    pid: int
+    """Thread group id: the process, as ``getpid()`` reports it."""
+    tid: int
+    """Task id: the thread, as ``gettid()`` reports it (equal to pid for the main thread)."""
+    role: str
+    """Symbolic name of the task, stable across runs (see harness.model.roles)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SyscallEvent(_TaskEvent):
+    """A traced system call, from its entry to its return (or to the task's end)."""
+
+    type: ClassVar[str] = "syscall"
+    name: str
+    """The kernel's name of the call (``accept4``, ``wait4``)."""
+    args: Mapping[str, ArgValue] = field(default_factory=dict)
+    """Decoded arguments by name; output arguments only when the call wrote them."""
+    ret: int | None
+    """The raw value the kernel returned (``-512`` for ERESTARTSYS), None if it never returned."""
+    errno: str | None
+    """Symbolic error for a negative ``ret``, including the restart codes only a tracer sees."""
+    enter_seq: int
+    """Place in the global order at which the call was entered."""
+    injected: bool = False
+    """The harness made this call fail (``--inject``): the kernel never ran it."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SignalEvent(_TaskEvent):
+    """A signal-delivery stop: the signal about to be delivered to the task, unchanged."""
+
+    type: ClassVar[str] = "signal"
+    name: str
+    """Signal name, ``SIGCHLD``."""
+    siginfo: Mapping[str, ArgValue] = field(default_factory=dict)
+    """Decoded siginfo: ``si_signo``, ``si_code`` (symbolic) and the members that code defines."""
+    injected: bool = False
+    """The harness sent this signal (``--inject``)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SpawnEvent(_TaskEvent):
+    """A task created a new process or thread; pid/tid/role are the creator's."""
+
+    type: ClassVar[str] = "spawn"
+    child_pid: int
+    child_tid: int
+    child_role: str
+    via: str
+    """The call that created it: ``fork``, ``vfork``, ``clone`` or ``clone3``."""
+    thread: bool
+    """True when the new task shares the creator's thread group (CLONE_THREAD)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ExecEvent(_TaskEvent):
+    """A task replaced its program with execve; recorded at the first instruction of the new one."""
+
+    type: ClassVar[str] = "exec"
+    filename: str
+    argv: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ExitEvent(_TaskEvent):
+    """A task ended: with an exit code, or killed by a signal."""
+
+    type: ClassVar[str] = "exit"
+    code: int | None = None
+    """Exit code when the task exited."""
+    signal: str | None = None
+    """Name of the signal that killed it, when it was killed."""
+    core_dumped: bool = False
+
+
+Event = SyscallEvent | SignalEvent | SpawnEvent | ExecEvent | ExitEvent
+EVENT_TYPES: Mapping[str, type[Event]] = {
+    cls.type: cls for cls in (SyscallEvent, SignalEvent, SpawnEvent, ExecEvent, ExitEvent)
+}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SyscallEntry(_TaskEvent):
+    """A traced call that has just been entered: a point in the live stream, not a trace event.
+
+    The text renderer needs it to print ``<unfinished ...>`` lines while the
+    call blocks; the trace itself only keeps the completed :class:`SyscallEvent`.
+    """
+
+    name: str
+    args: Mapping[str, ArgValue] = field(default_factory=dict)
+    """The arguments known at entry: the input ones."""
+
+
+#: Receives each entry and each completed event of a live run, as it happens.
+Listener = Callable[[SyscallEntry | Event], None]
+
+
+class TraceFormatError(ValueError):
+    """A JSON object that is not a valid trace event."""
+
+
+def event_to_dict(event: Event) -> dict[str, Any]:
+    """Turn an event into the JSON object of the documented JSON Lines format."""
+    data: dict[str, Any] = {
+        "seq": event.seq,
+        "pid": event.pid,
+        "tid": event.tid,
+        "role": event.role,
+        "type": event.type,
+    }
+    match event:
+        case SyscallEvent():
+            data.update(
+                name=event.name,
+                args=dict(event.args),
+                ret=event.ret,
+                errno=event.errno,
+                enter_seq=event.enter_seq,
+            )
+            if event.injected:
+                data["injected"] = True
+        case SignalEvent():
+            data.update(name=event.name, siginfo=dict(event.siginfo))
+            if event.injected:
+                data["injected"] = True
+        case SpawnEvent():
+            data.update(
+                child_pid=event.child_pid,
+                child_tid=event.child_tid,
+                child_role=event.child_role,
+                via=event.via,
+                thread=event.thread,
+            )
+        case ExecEvent():
+            data.update(filename=event.filename, argv=list(event.argv))
+        case ExitEvent():
+            if event.signal is None:
+                data.update(code=event.code)
+            else:
+                data.update(signal=event.signal, core_dumped=event.core_dumped)
+    return data
+
+
+#: Every key an event's JSON object may have besides ``type``, with the JSON types it accepts.
+FIELD_TYPES: Mapping[str, tuple[type, ...]] = {
+    "seq": (int,),
+    "pid": (int,),
+    "tid": (int,),
+    "role": (str,),
+    "name": (str,),
+    "args": (dict,),
+    "ret": (int, type(None)),
+    "errno": (str, type(None)),
+    "enter_seq": (int,),
+    "siginfo": (dict,),
+    "child_pid": (int,),
+    "child_tid": (int,),
+    "child_role": (str,),
+    "via": (str,),
+    "thread": (bool,),
+    "filename": (str,),
+    "argv": (list,),
+    "code": (int, type(None)),
+    "signal": (str, type(None)),
+    "core_dumped": (bool,),
+    "injected": (bool,),
+}
+
+_REQUIRED: Mapping[str, tuple[str, ...]] = {
+    "syscall": ("name", "ret", "errno", "enter_seq"),
+    "signal": ("name",),
+    "spawn": ("child_pid", "child_tid", "child_role", "via", "thread"),
+    "exec": ("filename",),
+    "exit": (),
+}
+
+
+def event_from_dict(data: Any) -> Event:
+    """Build an event from one JSON Lines object, rejecting anything malformed."""
+    if not isinstance(data, dict):
+        raise TraceFormatError(f"expected a JSON object, got {type(data).__name__}")
+    kind = data.get("type")
+    if not isinstance(kind, str) or kind not in EVENT_TYPES:
+        known = ", ".join(EVENT_TYPES)
+        raise TraceFormatError(f"unknown event type {kind!r}; expected one of {known}")
+    for key in ("seq", "pid", "tid", "role", *_REQUIRED[kind]):
+        if key not in data:
+            raise TraceFormatError(f"{kind} event lacks the key {key!r}")
+    values: dict[str, Any] = {}
+    for key, value in data.items():
+        if key == "type":
+            continue
+        expected = FIELD_TYPES.get(key)
+        if expected is None:
+            raise TraceFormatError(f"unknown key {key!r} in a {kind} event")
+        # bool is an int in Python; a JSON true is no seq number.
+        if not isinstance(value, expected) or (isinstance(value, bool) and bool not in expected):
+            names = " or ".join("null" if t is type(None) else t.__name__ for t in expected)
+            raise TraceFormatError(f"key {key!r} must be {names}, got {value!r}")
+        values[key] = tuple(value) if isinstance(value, list) and key == "argv" else value
+    cls = EVENT_TYPES[kind]
+    try:
+        return cls(**values)
+    except TypeError as error:
+        raise TraceFormatError(f"{kind} event: {error}") from None

@@ -1,0 +1,101 @@
+"""Fault and signal injection: make a chosen call fail, or a signal arrive, exactly when asked.
+
+A spec reads like strace's ``-e inject=``, with a role added::
+
+    accept4:error=EINTR:when=2            the 2nd accept4 of any task fails with EINTR
+    accept:error=EINTR:when=2+:role=main  main's accept, from the 2nd on
+    accept4:signal=SIGUSR1:role=main      SIGUSR1 sent to main each time it enters accept4
+
+``error=`` skips the call (the kernel never runs it) and makes it return the
+error; ``signal=`` sends the signal to the task as it enters the call, so a
+blocking call is interrupted the way a real signal would interrupt it.
+``when=N`` counts the task role's calls of that name from 1; ``N+`` means
+from the Nth on; without ``when`` every call is hit.  The tracer applies
+specs (:mod:`harness.running.tracer`); events it caused are marked ``injected``.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Collection
+from dataclasses import dataclass
+
+from harness.model import kernel
+from harness.model.errors import UsageError
+
+_KEYS = ("error", "signal", "when", "role")
+
+
+class InjectionError(UsageError):
+    """A spec that cannot be applied; the message names the part at fault and the fix."""
+
+
+@dataclass(frozen=True, slots=True)
+class Injection:
+    """One injection: which call, in which role, which occurrences, and what happens."""
+
+    call: str
+    error: str | None = None
+    signal: str | None = None
+    first: int = 1
+    """The first occurrence hit (counted from 1 per role)."""
+    every_after: bool = False
+    """Hit every occurrence from ``first`` on, not only ``first``; with no ``when``, every call."""
+    role: str | None = None
+
+    def hits(self, occurrence: int) -> bool:
+        """Whether the ``occurrence``-th call (from 1) of the role is hit."""
+        return occurrence >= self.first if self.every_after else occurrence == self.first
+
+    def __str__(self) -> str:
+        parts = [self.call, f"error={self.error}" if self.error else f"signal={self.signal}"]
+        if (self.first, self.every_after) != (1, True):
+            parts.append(f"when={self.first}{'+' if self.every_after else ''}")
+        if self.role:
+            parts.append(f"role={self.role}")
+        return ":".join(parts)
+
+
+def _nearest(name: str, choices: Collection[str]) -> str:
+    close = difflib.get_close_matches(name, choices, n=1)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def parse_injection(spec: str, *, syscalls: Collection[str] | None = None) -> Injection:
+    """Read one spec; raise :class:`InjectionError` naming what is wrong."""
+    if syscalls is None:
+        from harness.model.syscalls import known_syscalls
+
+        syscalls = known_syscalls()
+    call, *options = spec.strip().split(":")
+    if call not in syscalls:
+        raise InjectionError(f"inject {spec!r}: unknown syscall {call!r}{_nearest(call, syscalls)}")
+    values: dict[str, str] = {}
+    for option in options:
+        key, equals, value = option.partition("=")
+        if not equals or key not in _KEYS:
+            raise InjectionError(
+                f"inject {spec!r}: {option!r} is not KEY=VALUE with KEY one of {', '.join(_KEYS)}{_nearest(key, _KEYS)}"
+            )
+        if key in values:
+            raise InjectionError(f"inject {spec!r}: {key} is given twice")
+        values[key] = value
+    error, signal = values.get("error"), values.get("signal")
+    if (error is None) == (signal is None):
+        raise InjectionError(f"inject {spec!r}: say what happens with exactly one of error=ERRNO or signal=SIGNAL")
+    if error is not None and (error not in kernel.ERRNO_NUMBERS or kernel.is_restart_code(error)):
+        known = [name for name in kernel.ERRNO_NUMBERS if not kernel.is_restart_code(name)]
+        raise InjectionError(f"inject {spec!r}: unknown errno {error!r}{_nearest(error, known)}")
+    if signal is not None and signal not in kernel.SIGNAL_NUMBERS:
+        raise InjectionError(f"inject {spec!r}: unknown signal {signal!r}{_nearest(signal, kernel.SIGNAL_NUMBERS)}")
+    first, every_after = 1, True
+    if "when" in values:
+        when = values["when"]
+        every_after = when.endswith("+")
+        try:
+            first = int(when.removesuffix("+"))
+        except ValueError:
+            first = 0
+        if first < 1:
+            raise InjectionError(f"inject {spec!r}: when={when} must be N or N+ with N >= 1 (e.g. when=2, when=3+)")
+    return Injection(call, error, signal, first, every_after, values.get("role"))

@@ -1,0 +1,306 @@
+"""Render events as text in strace's reading habits.
+
+A strace user should read the output at once: ``accept4(3, ...) = 4``,
+``= ? ERESTARTSYS (To be restarted if SA_RESTART is set)``,
+``--- SIGCHLD {...} ---``, ``+++ exited with 0 +++``, and a blocking call
+split into ``<unfinished ...>`` and ``<... accept4 resumed>`` when other
+tasks act while it waits.  Each line starts with ``[pid N role]``.
+
+:class:`TextRenderer` works on a stream of points (a call's entry, then
+completed events); the same class renders a live run and a trace read back
+from JSON Lines (:func:`render_trace`), so both print the same text.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Any
+
+from harness.model import kernel
+from harness.model.decode import OUTPUT_ARGS
+from harness.model.events import (
+    Event,
+    ExecEvent,
+    ExitEvent,
+    SignalEvent,
+    SpawnEvent,
+    SyscallEntry,
+    SyscallEvent,
+)
+
+Point = SyscallEntry | Event
+
+
+# -- values ---------------------------------------------------------------------
+
+
+def _flags(names: Any) -> str:
+    if isinstance(names, list):
+        return "|".join(names) if names else "0"
+    return _value(names)
+
+
+def _value(value: Any) -> str:
+    if value is None:
+        return "NULL"
+    if isinstance(value, str) and not value.startswith("0x"):
+        return value
+    return str(value)
+
+
+def _sockaddr(addr: Any) -> str:
+    if not isinstance(addr, dict):
+        return _value(addr)
+    family = addr.get("family")
+    if family == "AF_INET":
+        return f'{{sa_family=AF_INET, sin_port=htons({addr["port"]}), sin_addr=inet_addr("{addr["address"]}")}}'
+    if family == "AF_INET6":
+        return (
+            f"{{sa_family=AF_INET6, sin6_port=htons({addr['port']}), "
+            f'sin6_flowinfo=htonl({addr["flowinfo"]}), inet_pton(AF_INET6, "{addr["address"]}"), '
+            f"sin6_scope_id={addr['scope_id']}}}"
+        )
+    if family == "AF_UNIX":
+        return f"{{sa_family=AF_UNIX, sun_path={json.dumps(addr['path'])}}}"
+    return f"{{sa_family={family}}}"
+
+
+def _sigaction(act: Any) -> str:
+    if not isinstance(act, dict):
+        return _value(act)
+    parts = [
+        f"sa_handler={act['handler']}",
+        f"sa_mask=[{' '.join(name.removeprefix('SIG') for name in act['mask'])}]",
+        f"sa_flags={_flags(act['flags'])}",
+    ]
+    if act.get("restorer"):
+        parts.append(f"sa_restorer={act['restorer']}")
+    return "{" + ", ".join(parts) + "}"
+
+
+def wait_status_text(status: Mapping[str, Any]) -> str:
+    """The W* macro form strace prints for a wait status."""
+    if "exited" in status:
+        return f"WIFEXITED(s) && WEXITSTATUS(s) == {status['exited']}"
+    if "signaled" in status:
+        core = " && WCOREDUMP(s)" if status.get("core_dumped") else ""
+        return f"WIFSIGNALED(s) && WTERMSIG(s) == {status['signaled']}{core}"
+    if "stopped" in status:
+        return f"WIFSTOPPED(s) && WSTOPSIG(s) == {status['stopped']}"
+    return "WIFCONTINUED(s)"
+
+
+def _status(status: Any) -> str:
+    if isinstance(status, dict):
+        return f"[{{{wait_status_text(status)}}}]"
+    return _value(status)
+
+
+def _siginfo(info: Any) -> str:
+    if not isinstance(info, dict):
+        return _value(info)
+    return "{" + ", ".join(f"{key}={_value(value)}" for key, value in info.items()) + "}"
+
+
+def format_siginfo(info: Mapping[str, Any]) -> str:
+    """A decoded siginfo as strace prints it, ``{si_code=CLD_EXITED, ...}``: for other renderers (golden traces)."""
+    return _siginfo(dict(info))
+
+
+def _clone3_args(args: Mapping[str, Any]) -> str:
+    signal = args.get("exit_signal") or 0
+    return f"{{flags={_flags(args.get('flags'))}, exit_signal={signal}}}"
+
+
+def _clone_flags(args: Mapping[str, Any]) -> str:
+    names = list(args.get("flags") or [])
+    if args.get("exit_signal"):
+        names.append(args["exit_signal"])
+    return "flags=" + ("|".join(names) if names else "0")
+
+
+#: How each decoded call prints: (argument name, formatter) in the call's own order.
+_Formatter = Callable[[Any], str]
+_LAYOUTS: Mapping[str, tuple[tuple[str, _Formatter], ...]] = {
+    "accept": (
+        ("fd", _value),
+        ("addr", _sockaddr),
+        ("addrlen", lambda v: f"[{v}]" if isinstance(v, int) else _value(v)),
+    ),
+    "accept4": (
+        ("fd", _value),
+        ("addr", _sockaddr),
+        ("addrlen", lambda v: f"[{v}]" if isinstance(v, int) else _value(v)),
+        ("flags", _flags),
+    ),
+    "close": (("fd", _value),),
+    "listen": (("fd", _value), ("backlog", _value)),
+    "wait4": (("pid", _value), ("status", _status), ("options", _flags)),
+    "waitid": (("idtype", _value), ("id", _value), ("infop", _siginfo), ("options", _flags)),
+    "kill": (("pid", _value), ("signal", _value)),
+    "tkill": (("pid", _value), ("signal", _value)),
+    "rt_sigaction": (("signal", _value), ("act", _sigaction), ("oldact", _sigaction), ("sigsetsize", _value)),
+    "exit": (("status", _value),),
+    "exit_group": (("status", _value),),
+}
+
+
+def argument_order(name: str) -> tuple[str, ...] | None:
+    """The order in which a decoded call's arguments print: what a positional argument means.
+
+    None for calls without a decoder of their own (their arguments keep the
+    prototype's names and order).
+    """
+    if name == "clone":
+        return ("flags", "exit_signal")
+    if name == "clone3":
+        return ("flags", "exit_signal", "size")
+    layout = _LAYOUTS.get(name)
+    return tuple(arg for arg, _ in layout) if layout is not None else None
+
+
+def format_args(name: str, args: Mapping[str, Any], *, part: str = "all") -> str:
+    """The argument list of a call, from the arguments present in ``args``.
+
+    ``part`` is ``"input"`` for an ``<unfinished ...>`` line (the arguments
+    before the first output one), ``"output"`` for a ``<... resumed>`` line
+    (the rest), or ``"all"``.
+    """
+    if not args:
+        return ""
+    if name == "clone":
+        return "" if part == "output" else _clone_flags(args)
+    if name == "clone3":
+        if part == "output":
+            return ""
+        return ", ".join(
+            part for part in (_clone3_args(args) if "flags" in args else "", _value(args.get("size"))) if part
+        )
+    layout = _LAYOUTS.get(name)
+    if layout is None:
+        if part == "output":
+            return ""
+        return ", ".join(hex(v) if isinstance(v, int) and abs(v) > 0xFFFF else _value(v) for v in args.values())
+    outputs = OUTPUT_ARGS.get(name, ())
+    first_output = next((i for i, (arg, _) in enumerate(layout) if arg in outputs), len(layout))
+    if part == "input":
+        layout = layout[:first_output]
+    elif part == "output":
+        layout = layout[first_output:]
+    return ", ".join(fmt(args[arg]) for arg, fmt in layout if arg in args)
+
+
+def format_result(event: SyscallEvent) -> str:
+    """The `` = ...`` part of a call's line, with strace's ``?`` for values user space never sees."""
+    if event.ret is None:
+        return " = ?"
+    injected = " (INJECTED)" if event.injected else ""  # strace's own mark for an injected fault
+    if event.errno is None:
+        return f" = {event.ret}{injected}"
+    text = kernel.errno_text(event.errno)
+    value = "?" if kernel.is_restart_code(event.errno) else "-1"
+    return f" = {value} {event.errno} ({text}){injected}"
+
+
+def _prefix(point: Point) -> str:
+    return f"[pid {point.tid} {point.role}] "
+
+
+def _entry_args(event: SyscallEvent) -> dict[str, Any]:
+    outputs = OUTPUT_ARGS.get(event.name, ())
+    return {key: value for key, value in event.args.items() if key not in outputs}
+
+
+def format_event(event: Event) -> str:
+    """One event as a single strace-like line, prefix included."""
+    match event:
+        case SyscallEvent():
+            return f"{_prefix(event)}{event.name}({format_args(event.name, event.args)}){format_result(event)}"
+        case SignalEvent():
+            injected = " (INJECTED)" if event.injected else ""
+            return f"{_prefix(event)}--- {event.name} {_siginfo(event.siginfo)}{injected} ---"
+        case SpawnEvent():
+            kind = "thread" if event.thread else "process"
+            return f"{_prefix(event)}+++ spawned {kind} {event.child_role} [pid {event.child_tid}] via {event.via} +++"
+        case ExecEvent():
+            return f"{_prefix(event)}+++ exec {json.dumps(event.filename)} {json.dumps(list(event.argv))} +++"
+        case ExitEvent():
+            if event.signal is not None:
+                core = " (core dumped)" if event.core_dumped else ""
+                return f"{_prefix(event)}+++ killed by {event.signal}{core} +++"
+            return f"{_prefix(event)}+++ exited with {event.code} +++"
+
+
+class TextRenderer:
+    """Turns the stream of entries and events into strace-like text, as it happens.
+
+    Like strace, an entry is printed at once without its end of line: the
+    next point shows whether the call returned at once (the line is
+    completed) or blocked while other tasks acted (``<unfinished ...>`` now,
+    ``<... name resumed>`` at its return).  Chunks of text come out, so that
+    a person watching a live run sees a blocking call the moment it starts.
+    """
+
+    def __init__(self) -> None:
+        self._open: SyscallEntry | None = None
+        self._unfinished: set[int] = set()
+
+    def feed(self, point: Point) -> str:
+        """Take the next point; return the text it adds."""
+        held, self._open = self._open, None
+        if (
+            held is not None
+            and isinstance(point, SyscallEvent)
+            and point.tid == held.tid
+            and point.enter_seq == held.seq
+        ):
+            rest = format_args(point.name, point.args, part="output")
+            separator = ", " if rest and format_args(held.name, held.args, part="input") else ""
+            return f"{separator}{rest}){format_result(point)}\n"
+        text = self._close_unfinished(held) if held is not None else ""
+        if isinstance(point, SyscallEntry):
+            self._open = point
+            return text + f"{_prefix(point)}{point.name}({format_args(point.name, point.args, part='input')}"
+        if isinstance(point, SyscallEvent) and point.tid in self._unfinished:
+            self._unfinished.discard(point.tid)
+            shown = format_args(point.name, point.args, part="output") if point.ret is not None else " <unfinished ...>"
+            return text + f"{_prefix(point)}<... {point.name} resumed>{shown}){format_result(point)}\n"
+        return text + format_event(point) + "\n"
+
+    def flush(self) -> str:
+        """Text still owed at the end of a stream (a call whose return never came)."""
+        held, self._open = self._open, None
+        return self._close_unfinished(held) if held is not None else ""
+
+    def _close_unfinished(self, entry: SyscallEntry) -> str:
+        self._unfinished.add(entry.tid)
+        if not entry.args:
+            return "<unfinished ...>\n"
+        return (", " if entry.name in OUTPUT_ARGS else " ") + "<unfinished ...>\n"
+
+
+def points_of(events: Iterable[Event]) -> Iterator[Point]:
+    """Rebuild the live stream of a recorded trace: each call's entry at its ``enter_seq``."""
+    points: list[tuple[int, Point]] = []
+    for event in events:
+        if isinstance(event, SyscallEvent):
+            entry = SyscallEntry(
+                seq=event.enter_seq,
+                pid=event.pid,
+                tid=event.tid,
+                role=event.role,
+                name=event.name,
+                args=_entry_args(event),
+            )
+            points.append((event.enter_seq, entry))
+        points.append((event.seq, event))
+    points.sort(key=lambda item: item[0])
+    return (point for _, point in points)
+
+
+def render_trace(events: Iterable[Event]) -> list[str]:
+    """All the lines of a recorded trace, as a live run would have printed them."""
+    renderer = TextRenderer()
+    text = "".join(renderer.feed(point) for point in points_of(events)) + renderer.flush()
+    return text.splitlines()

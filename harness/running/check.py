@@ -1,0 +1,246 @@
+"""Run the server an expectation file names, and check its assertions against the trace.
+
+Shared by ``harness check`` and the pytest plugin, so both give the same
+verdict and the same failure report.  A run that itself failed (a client
+got a wrong answer, the server crashed or timed out) fails every assertion
+of its file with the run's own story, not with misleading step mismatches.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from harness.analysis.failure_text import format_failure
+from harness.analysis.match import MatchContext, Mismatch, check_roles, find_events
+from harness.analysis.verdicts import check_assertion
+from harness.model.events import Event
+from harness.model.expectations import (
+    FACTS,
+    Assertion,
+    CountCheck,
+    ExpectationFile,
+    FactCheck,
+    NeverCheck,
+    RoleSelector,
+    SequenceCheck,
+    ServerSpec,
+)
+from harness.model.injection import Injection
+from harness.model.scenario import Scenario
+from harness.model.steps import Step, parse_step
+from harness.model.strace_format import render_trace
+from harness.model.syscalls import DEFAULT_SYSCALLS
+from harness.model.trace import Trace
+from harness.running.run import RunResult, free_port, run_server
+
+
+@dataclass(frozen=True, slots=True)
+class AssertionResult:
+    """One assertion's verdict."""
+
+    assertion: Assertion
+    mismatches: tuple[Mismatch, ...]
+
+    @property
+    def passed(self) -> bool:
+        """Whether the assertion holds."""
+        return not self.mismatches
+
+    def report(self, *, verbose: bool = False) -> str:
+        """The failure report (empty when it passed)."""
+        return format_failure(self.assertion, self.mismatches, verbose=verbose) if self.mismatches else ""
+
+
+@dataclass(frozen=True, slots=True)
+class CheckedRun:
+    """An expectation file's run and the verdict of each assertion."""
+
+    expectation: ExpectationFile
+    server: ServerSpec
+    run: RunResult
+    results: tuple[AssertionResult, ...]
+    seconds: float
+
+    @property
+    def passed(self) -> bool:
+        """Whether every assertion holds."""
+        return all(result.passed for result in self.results)
+
+
+def server_spec(name: str) -> ServerSpec:
+    """A bundled variant as a server spec (``--server``), refused with a did-you-mean when unknown."""
+    from harness.running.variants import find_variant
+
+    variant = find_variant(name)
+    return ServerSpec(variant=variant.name, protocol=variant.protocol)
+
+
+def server_command(server: ServerSpec, port: int, connections: int) -> list[str]:
+    """The command line that starts the server on ``port``."""
+    if server.variant is not None:
+        from harness.running.variants import find_variant
+
+        return find_variant(server.variant).command(port, connections)
+    return [word.replace("{port}", str(port)).replace("{connections}", str(connections)) for word in server.command]
+
+
+def run_spec(
+    server: ServerSpec,
+    scenario: Scenario,
+    *,
+    timeout: float = 60.0,
+    syscalls: Sequence[str] = (),
+    injections: Sequence[Injection] = (),
+) -> RunResult:
+    """Run a server in a scenario on a port of its own, tracing the default calls and ``syscalls``."""
+    port = free_port()
+    command = server_command(server, port, scenario.connections)
+    traced = tuple(dict.fromkeys([*DEFAULT_SYSCALLS, *syscalls]))
+    return run_server(
+        command, server.protocol, scenario, port=port, timeout=timeout, syscalls=traced, injections=injections
+    )
+
+
+def _run_failure(run: RunResult) -> Mismatch:
+    notes = [f"{role} was blocked in {call}" for role, call in run.blocked().items()] if run.timed_out else []
+    notes.extend(run.clients.failures[:3])
+    output = run.server_output.strip().splitlines()[-5:]
+    if output:
+        notes.append("the server's last output: " + " | ".join(output))
+    failure = run.failure()
+    return Mismatch(f"the server run itself failed: {failure or run.summary()}", kind="run", notes=tuple(notes))
+
+
+def evaluate(
+    expectation: ExpectationFile, trace: Trace, *, connections: int | None = None
+) -> tuple[AssertionResult, ...]:
+    """Check every assertion of a file against a recorded trace (no run)."""
+    context = MatchContext(
+        trace,
+        start_after=expectation.start_after,
+        connections=connections if connections is not None else expectation.scenario.connections,
+    )
+    return tuple(
+        AssertionResult(assertion, tuple(check_assertion(assertion, context))) for assertion in expectation.assertions
+    )
+
+
+def check_file(
+    expectation: ExpectationFile, *, server: ServerSpec | None = None, record_golden: bool = False
+) -> CheckedRun:
+    """Run the file's server (or ``server`` in its place) and check every assertion.
+
+    ``record_golden`` first rewrites the golden traces of the file's
+    ``golden:`` assertions from this run (on purpose, after a reviewed change).
+    """
+    server = server or expectation.server
+    started = time.monotonic()
+    run = run_spec(
+        server,
+        expectation.scenario,
+        timeout=expectation.timeout,
+        syscalls=expectation.syscalls,
+        injections=expectation.injections,
+    )
+    if run.ok and record_golden:
+        from harness.analysis.golden_check import record_goldens
+
+        record_goldens(expectation, server, run.trace)
+    if run.ok:
+        results = evaluate(expectation, run.trace)
+    else:
+        failure = (_run_failure(run),)
+        results = tuple(AssertionResult(assertion, failure) for assertion in expectation.assertions)
+    return CheckedRun(expectation, server, run, results, time.monotonic() - started)
+
+
+def write_failure_trace(checked: CheckedRun, directory: Path | None = None) -> Path:
+    """Write the run's trace as JSON Lines and as text, beside the expectation file unless told otherwise.
+
+    Returns the JSON Lines path.  ``harness show`` prints it again, and
+    ``harness check`` tells the reader where it is.
+    """
+    source = checked.expectation.path
+    stem = source.name.removesuffix(".yaml").removesuffix(".expect")
+    if checked.server != checked.expectation.server:
+        stem += "." + str(checked.server).replace("/", "_")
+    folder = directory or source.parent
+    folder.mkdir(parents=True, exist_ok=True)
+    jsonl = folder / f"{stem}.failed.jsonl"
+    with jsonl.open("w", encoding="utf-8") as stream:
+        checked.run.trace.write_jsonl(stream)
+    jsonl.with_suffix(".txt").write_text("\n".join(render_trace(checked.run.trace)) + "\n", encoding="utf-8")
+    return jsonl
+
+
+# -- for Python tests: the same operations as the YAML ------------------------------
+
+
+class TraceAssertionError(AssertionError):
+    """A trace that does not keep a promise made in Python; its message is the failure report."""
+
+
+class CheckedTrace:
+    """A run's trace with the matching operations of expectation files, for tests written in Python.
+
+    ``start_after`` (default ``listen($listen)``) skips interpreter start-up,
+    as in a file; the captures it binds are visible to every step.
+    """
+
+    def __init__(self, run: RunResult, scenario: Scenario, *, start_after: str | None = "listen($listen)") -> None:
+        self.run = run
+        self.trace = run.trace
+        self.scenario = scenario
+        marker = parse_step(start_after) if start_after else None
+        self._context = MatchContext(run.trace, start_after=marker, connections=scenario.connections)
+
+    def _fail(self, name: str, roles: RoleSelector, mismatches: list[Mismatch]) -> None:
+        if mismatches:
+            assertion = Assertion(name, roles, SequenceCheck(()))
+            raise TraceAssertionError(format_failure(assertion, mismatches))
+
+    def sequence(self, *steps: str, role: str = "main", adjacent: bool = False, whole_trace: bool = False) -> None:
+        """Assert that the steps happen in this order in the role(s)."""
+        roles = RoleSelector.parse(role)
+        check = SequenceCheck(tuple(parse_step(step) for step in steps), adjacent)
+        self._fail(f"sequence in {role}", roles, check_roles(check, roles, self._context, whole_trace=whole_trace))
+
+    def never(self, step: str, *, role: str = "main", whole_trace: bool = False) -> None:
+        """Assert that no event of the role(s) matches the step."""
+        roles = RoleSelector.parse(role)
+        mismatches = check_roles(NeverCheck(parse_step(step)), roles, self._context, whole_trace=whole_trace)
+        self._fail(f"never {step}", roles, mismatches)
+
+    def count(self, step: str, *, role: str = "main", whole_trace: bool = False) -> int:
+        """How many events of one role match the step."""
+        return len(self.find(step, role=role, whole_trace=whole_trace))
+
+    def expect_count(self, step: str, operator: str, value: int | str, *, role: str = "main") -> None:
+        """Assert a count, as ``count:`` with ``equals``/``at_least``/``at_most`` does (``==``, ``>=``, ``<=``)."""
+        roles = RoleSelector.parse(role)
+        check = CountCheck(parse_step(step), operator, value)
+        self._fail(f"count {step}", roles, check_roles(check, roles, self._context))
+
+    def fact(self, fact: str, *, role: str = "main") -> None:
+        """Assert an end-state fact (``no zombie left``...) for the role(s)."""
+        if fact not in FACTS:
+            raise ValueError(f"unknown fact {fact!r}; the facts are: {', '.join(FACTS)}")
+        roles = RoleSelector.parse(role)
+        self._fail(fact, roles, check_roles(FactCheck(fact), roles, self._context))
+
+    def find(self, step: str | Step, *, role: str = "main", whole_trace: bool = False) -> list[Event]:
+        """The events of one role (after the start marker, or all of them) that match a step."""
+        parsed = parse_step(step) if isinstance(step, str) else step
+        return find_events(parsed, self._context.events_of(role, whole_trace=whole_trace), self._context)
+
+    def check(self, assertion: Assertion) -> list[Mismatch]:
+        """The mismatches of an assertion built in Python (empty when it holds)."""
+        return check_assertion(assertion, self._context)
+
+    @property
+    def captures(self) -> dict[str, object]:
+        """The captures bound by the start marker (``$listen``)."""
+        return dict(self._context.bindings)

@@ -1,0 +1,225 @@
+"""Run a server under the tracer, drive its clients, and collect the trace.
+
+A run is: pick a free port, start the server under the tracer, wait (through
+the trace, not a sleep) until it waits for connections, let the clients
+talk to it, and wait for the server to end by itself once it has served the
+requested connections.  In ``deterministic`` mode the schedule of
+:mod:`harness.running.schedule` orders connections, children's exits and SIGCHLD;
+in ``free`` mode the natural timing applies, with clients k at a time.
+A time limit ends a run that does not finish, killing the whole tree.
+"""
+
+from __future__ import annotations
+
+import errno
+import socket
+import tempfile
+import threading
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+
+from harness.model.errors import (
+    HarnessError,
+    PortInUse,
+    RunFailed,
+    ServerCrashedAtStart,
+    ServerNeverListened,
+)
+from harness.model.events import Event, SyscallEntry, SyscallEvent
+from harness.model.injection import Injection
+from harness.model.scenario import Scenario
+from harness.model.strace_format import format_args
+from harness.model.syscalls import DEFAULT_SYSCALLS
+from harness.model.trace import Trace
+from harness.running.clients import PROTOCOLS, ClientReport, drive
+from harness.running.schedule import ACCEPT_CALLS, DeterministicSchedule
+from harness.running.tracer import Listener, Tracer
+
+
+@dataclass(frozen=True, slots=True)
+class RunResult:
+    """A finished run: the trace, the clients' report, the server's output and how it ended."""
+
+    trace: Trace
+    clients: ClientReport
+    server_output: str
+    exit_code: int | None
+    exit_signal: str | None
+    timed_out: bool
+
+    @property
+    def ok(self) -> bool:
+        """Whether the server served every client correctly and exited with 0 in time."""
+        return self.clients.ok and not self.timed_out and self.exit_code == 0
+
+    def blocked(self) -> dict[str, str]:
+        """Where each task was when a timed-out run was ended: the call it never returned from."""
+        stuck = {}
+        for event in self.trace:
+            if isinstance(event, SyscallEvent) and event.ret is None and event.name not in ("exit", "exit_group"):
+                inputs = format_args(event.name, event.args, part="input")
+                stuck[event.role] = f"{event.name}({inputs}{', ' if inputs else ''}...)"
+        return stuck
+
+    def summary(self) -> str:
+        """One line saying how the run went."""
+        if self.timed_out:
+            ending = "timed out (the whole tree was killed)"
+        elif self.exit_signal:
+            ending = f"server killed by {self.exit_signal}"
+        else:
+            ending = f"server exited with {self.exit_code}"
+        clients = self.clients
+        if clients.failures:
+            outcome = f"{clients.connections} connections, {len(clients.failures)} client failures"
+        elif clients.completed < clients.connections:
+            outcome = f"{clients.completed} of {clients.connections} connections made"
+        else:
+            outcome = f"{clients.connections} connections, clients ok"
+        return f"{outcome}, {ending}, {len(self.trace)} events"
+
+    def listened(self) -> bool:
+        """Whether the server ever waited for a connection (entered an accept-type call)."""
+        return any(isinstance(event, SyscallEvent) and event.name in ACCEPT_CALLS for event in self.trace)
+
+    def failure(self) -> HarnessError | None:
+        """What went wrong, as the error the command line reports (None when the run is ok).
+
+        Told apart because each has its own fix: a server that crashed at start
+        (read its output), one whose port was taken, one that never listened
+        within the time limit, and one that ran but served its clients badly.
+        """
+        if self.ok:
+            return None
+        output = self.server_output.strip().splitlines()
+        last = f": {output[-1].strip()}" if output else " (it printed nothing)"
+        if self.timed_out and not self.listened():
+            where = "; ".join(f"{role} was blocked in {call}" for role, call in self.blocked().items())
+            return ServerNeverListened(
+                f"the server never waited for a connection before the time limit ({where or 'no traced call'}); "
+                "check that it listens on 127.0.0.1 at the port it is given"
+            )
+        if not self.timed_out and not self.listened():
+            if any("Address already in use" in line for line in output):
+                return PortInUse(f"the server could not listen: its port is taken{last}")
+            how = f"was killed by {self.exit_signal}" if self.exit_signal else f"exited with {self.exit_code}"
+            return ServerCrashedAtStart(f"the server {how} before it listened{last}")
+        return RunFailed(self.summary())
+
+
+def port_in_use(port: int) -> bool:
+    """Whether another process holds the port on 127.0.0.1 (a bind fails with EADDRINUSE)."""
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError as error:
+            if error.errno == errno.EADDRINUSE:
+                return True
+            raise
+    return False
+
+
+def free_port() -> int:
+    """A port nobody listens on now, for one run (the kernel's choice for port 0)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class _ReadyWatch:
+    """Free mode's controller: holds nothing, notes when the server first waits for a connection."""
+
+    watched = ACCEPT_CALLS
+
+    def __init__(self) -> None:
+        self.ready = threading.Event()
+
+    def hold(self, entry: SyscallEntry) -> bool:
+        self.ready.set()
+        return False
+
+    def left(self, entry: SyscallEntry) -> None:
+        """Nothing to follow: free mode only waits for the first accept."""
+
+
+def run_server(
+    command: Sequence[str],
+    protocol: str,
+    scenario: Scenario,
+    *,
+    port: int,
+    timeout: float = 60.0,
+    listener: Listener | None = None,
+    seccomp: bool = False,
+    syscalls: Collection[str] = DEFAULT_SYSCALLS,
+    injections: Sequence[Injection] = (),
+) -> RunResult:
+    """Trace ``command`` (already bound to ``port``) while clients of ``protocol`` use it."""
+    client = PROTOCOLS[protocol]
+    schedule = DeterministicSchedule() if scenario.mode == "deterministic" else None
+    watch = _ReadyWatch()
+    stop = threading.Event()
+
+    def on_point(point: SyscallEntry | Event) -> None:
+        if schedule is not None and not isinstance(point, SyscallEntry):
+            schedule.on_event(point)
+        if listener is not None:
+            listener(point)
+
+    with tempfile.TemporaryFile() as output:
+        tracer = Tracer(
+            list(command),
+            listener=on_point,
+            controller=schedule or watch,
+            stdio=(None, output.fileno(), output.fileno()),
+            seccomp=seccomp,
+            syscalls=syscalls,
+            injections=injections,
+        )
+        if schedule is not None:
+            schedule.release_task = tracer.release
+        reports: list[ClientReport] = []
+
+        def clients() -> None:
+            if schedule is None:
+                watch.ready.wait()
+            if stop.is_set():
+                return
+            reports.append(
+                drive(
+                    ("127.0.0.1", port),
+                    client,
+                    connections=scenario.connections,
+                    messages=scenario.messages,
+                    concurrency=scenario.concurrency,
+                    before_each=schedule.wait_for_turn if schedule else None,
+                    stop=stop,
+                )
+            )
+
+        driver = threading.Thread(target=clients, name="clients", daemon=True)
+        expired = threading.Event()
+
+        def expire() -> None:
+            expired.set()
+            tracer.abort()
+
+        timer = threading.Timer(timeout, expire)
+        timer.daemon = True
+        driver.start()
+        timer.start()
+        try:
+            result = tracer.run()
+        finally:
+            timer.cancel()
+            stop.set()
+            watch.ready.set()
+            if schedule is not None:
+                schedule.abort()
+        driver.join(timeout=timeout)
+        timed_out = expired.is_set()
+        output.seek(0)
+        server_output = output.read().decode(errors="replace")
+    report = reports[0] if reports else ClientReport(scenario.connections, 0, ())
+    return RunResult(result.trace, report, server_output, result.exit_code, result.exit_signal, timed_out)

@@ -1,0 +1,219 @@
+"""The deterministic schedule: the order of a fork server's run, decided through ptrace.
+
+Whether a blocking ``accept`` is interrupted by SIGCHLD depends on timing:
+only a SIGCHLD that arrives while the parent blocks in accept interrupts
+it.  A trace assertion in CI must not depend on luck, so in deterministic
+mode the harness orders the run itself:
+
+1. A process that reaches ``exit_group`` while its parent lives is held at
+   that entry (a syscall-entry stop the tracer does not resume) until the
+   parent is inside a waiting call (accept, poll, a blocking wait4...), and
+   until the process's own other threads have ended (CPython's
+   ``Thread.join`` returns before the joined thread's ``exit`` call, and an
+   ``exit_group`` let go at once would sometimes kill that thread first).
+   Then it is released, so its exit and the SIGCHLD it causes always find
+   the parent blocked.  A parent's held children are released one at a
+   time: the next one once the previous one's exit has been reported.
+2. The server is the first process that waits for a connection.  The first
+   client connects once it does; the next client once the previous
+   connection's child has exited and, when a SIGCHLD is on its way to the
+   server (read from ``/proc/PID/status``), once the server has dealt with
+   it and waits again.  So connections are served one at a time.
+
+Nothing here sleeps: every step waits for a stop the tracer reports.  A
+parent that blocks in a call not listed below while its child exits (a read
+on a pipe from that child, say) would never let the child go, and the run
+would reach its time limit: such programs need free mode.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+from harness.model import kernel
+from harness.model.events import Event, ExitEvent, SpawnEvent, SyscallEntry
+from harness.model.roles import ROOT_ROLE, parent_role
+
+#: Calls in which a server waits for a connection or a child: a child's exit
+#: released while the server is in one of them finds it blocked.
+WAITING_CALLS = frozenset(
+    {
+        "accept",
+        "accept4",
+        "poll",
+        "ppoll",
+        "select",
+        "pselect6",
+        "epoll_wait",
+        "epoll_pwait",
+        "restart_syscall",
+        "wait4",
+        "waitid",
+        "pause",
+        "rt_sigsuspend",
+        "exit_group",
+    }
+)
+#: Calls in which a server waits for its next connection: the first process
+#: to enter one is the server (a Python socket with a timeout polls first).
+ACCEPT_CALLS = frozenset({"accept", "accept4", "poll", "ppoll", "select", "pselect6", "epoll_wait", "epoll_pwait"})
+_SIGCHLD_BIT = 1 << (kernel.SIGNAL_NUMBERS["SIGCHLD"] - 1)
+
+
+def _sigchld_pending(pid: int) -> bool:
+    """Whether SIGCHLD is queued for a process and not yet taken (/proc/PID/status, proc(5))."""
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith(("SigPnd:", "ShdPnd:")) and int(line.split()[1], 16) & _SIGCHLD_BIT:
+                    return True
+    except OSError:
+        return False
+    return False
+
+
+class DeterministicSchedule:
+    """A :class:`harness.running.tracer.Controller` that orders exits, SIGCHLD and connections.
+
+    ``release_task`` is the tracer's own ``release``, given once the tracer
+    exists.  Clients call :meth:`wait_for_turn` before connecting.  The
+    tracer calls :meth:`hold` and :meth:`left`; the run's listener passes
+    every event to :meth:`on_event`.
+    """
+
+    watched = WAITING_CALLS
+
+    def __init__(self) -> None:
+        self.release_task: Callable[[int], None] | None = None
+        self._turns = threading.Semaphore(0)
+        self._server: str | None = None
+        self._first_turn = True
+        self._turn_at_next_wait = False
+        self._waiting: set[str] = set()  # process roles inside a waiting call
+        self._alive: set[str] = {ROOT_ROLE}  # process roles that have not exited
+        self._threads: dict[int, set[int]] = {}  # pid -> its live threads other than the main one
+        self._held: dict[str, list[SyscallEntry]] = {}  # parent role -> its children held at exit_group
+        self._exiting: dict[int, str] = {}  # tid of a released child -> its parent's role
+        self._pids: dict[str, int] = {}  # process role -> pid
+        self._exit_after_children: dict[str, SyscallEntry] = {}  # process role -> its own held exit_group
+
+    # -- what clients call ----------------------------------------------------
+
+    def wait_for_turn(self, index: int) -> None:
+        """Block the client thread until the server is ready for the next connection."""
+        self._turns.acquire()
+
+    def abort(self) -> None:
+        """Unblock every waiting client: the run is ending."""
+        self._turns.release(1 << 16)
+
+    # -- what the tracer calls ------------------------------------------------
+
+    def hold(self, entry: SyscallEntry) -> bool:
+        """Hold an exiting process until its parent waits; note every process's waits."""
+        if entry.name == "exit_group" and entry.tid == entry.pid:
+            parent = parent_role(entry.role)
+            if parent in self._alive:
+                self._held.setdefault(parent, []).append(entry)
+                ready = self._next_ready(parent)
+                if ready is not entry:
+                    if ready is not None:  # an earlier child became free to go
+                        self._release(ready)
+                    return True
+            # Exiting now: for its own children this counts as waiting (their SIGCHLD finds it gone).
+            # Children already held at their exit go first, one at a time, so that the
+            # parent's exit comes after theirs on every run (orphaned or not is then fixed).
+            if self._held.get(entry.role) or entry.role in self._exiting.values():
+                self._waiting.add(entry.role)
+                self._exit_after_children[entry.role] = entry
+                self._release_next(entry.role)
+                return True
+        self._pids.setdefault(entry.role, entry.pid)
+        if self._server is None and entry.name in ACCEPT_CALLS:
+            self._server = entry.role
+        if self._is_wait(entry) and "/" not in entry.role:
+            self._waiting.add(entry.role)
+            released = self._release_next(entry.role)
+            if not released and entry.role == self._server and (self._first_turn or self._turn_at_next_wait):
+                self._first_turn = self._turn_at_next_wait = False
+                self._turns.release()
+        return False
+
+    def left(self, entry: SyscallEntry) -> None:
+        """A waiting call returned: that process works until its next wait."""
+        self._waiting.discard(entry.role)
+
+    def on_event(self, event: Event) -> None:
+        """Follow processes, threads, and the exits of released children."""
+        if isinstance(event, SpawnEvent):
+            if event.thread:
+                self._threads.setdefault(event.child_pid, set()).add(event.child_tid)
+            else:
+                self._alive.add(event.child_role)
+                self._pids[event.child_role] = event.child_pid
+        elif isinstance(event, ExitEvent) and event.tid != event.pid:
+            self._threads.get(event.pid, set()).discard(event.tid)
+            for parent, held in list(self._held.items()):
+                if held and held[0].pid == event.pid:
+                    self._release_next(parent)
+        elif isinstance(event, ExitEvent):
+            self._alive.discard(event.role)
+            for orphan in self._held.pop(event.role, []):  # re-parented: nobody to wait for
+                self._release(orphan)
+            waiter = self._exiting.pop(event.tid, None)
+            if waiter is not None:
+                self._after_child_exit(waiter)
+
+    # -- helpers -------------------------------------------------------------
+
+    def _next_ready(self, parent: str) -> SyscallEntry | None:
+        """Take the first held child of ``parent`` if it may exit now: the parent waits, its threads are gone."""
+        held = self._held.get(parent)
+        if not held or parent not in self._waiting or self._threads.get(held[0].pid):
+            return None
+        if parent in self._exiting.values():
+            return None  # one at a time: the previous exit is still to be reported
+        entry = held.pop(0)
+        self._exiting[entry.tid] = parent
+        return entry
+
+    def _release_next(self, parent: str) -> bool:
+        """Let the next held child of ``parent`` exit, if it may."""
+        entry = self._next_ready(parent)
+        if entry is not None:
+            self._release(entry)
+        return entry is not None
+
+    def _release(self, entry: SyscallEntry) -> None:
+        assert self.release_task is not None
+        self.release_task(entry.tid)
+
+    def _after_child_exit(self, parent: str) -> None:
+        """A released child's exit was reported: go on with the parent's next child or the next client.
+
+        When a SIGCHLD is on its way to the parent, its current wait is
+        about to end: what comes next waits for the parent's next wait.
+        """
+        pid = self._pids.get(parent)
+        exiting_parent = self._exit_after_children.get(parent)
+        if exiting_parent is None and pid is not None and _sigchld_pending(pid):
+            self._waiting.discard(parent)
+        if self._release_next(parent):
+            return
+        if exiting_parent is not None and not self._held.get(parent):
+            del self._exit_after_children[parent]
+            self._release(exiting_parent)
+            return
+        if parent != self._server:
+            return
+        if parent in self._waiting:
+            self._turns.release()
+        else:
+            self._turn_at_next_wait = True
+
+    @staticmethod
+    def _is_wait(entry: SyscallEntry) -> bool:
+        if entry.name in ("wait4", "waitid"):
+            return "WNOHANG" not in entry.args.get("options", [])
+        return entry.name in WAITING_CALLS

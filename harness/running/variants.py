@@ -1,0 +1,121 @@
+"""The bundled server variants: finding them by name, and building the C ones.
+
+Variants live in ``servers/`` beside the package (``servers/NAME.py``,
+``servers/c/NAME.c``).  C variants are compiled on demand with the system C
+compiler into a cache keyed by the hash of their sources, so an edit is
+picked up and an unchanged variant is not rebuilt.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from harness.model.errors import HarnessError, UsageError
+
+#: Where the variants are: $HARNESS_SERVERS, else ./servers, else the checkout this package sits in.
+_SEARCH = (Path.cwd() / "servers", Path(__file__).resolve().parents[2] / "servers")
+
+#: The protocol each variant speaks, when it is not echo.
+_PROTOCOLS = {"rpc_fork": "rpc"}
+
+
+class NoCompiler(HarnessError):
+    """A C variant was asked for on a machine without a C compiler."""
+
+    exit_status = 69
+
+
+class BuildFailed(HarnessError):
+    """A C variant did not compile."""
+
+    exit_status = 69
+
+
+@dataclass(frozen=True, slots=True)
+class Variant:
+    """A server variant: its name, its source file, and the protocol its clients speak."""
+
+    name: str
+    source: Path
+    protocol: str
+
+    @property
+    def is_c(self) -> bool:
+        """Whether it must be compiled before it runs."""
+        return self.source.suffix == ".c"
+
+    def command(self, port: int, connections: int) -> list[str]:
+        """The command line that runs it on ``port`` for ``connections`` connections."""
+        if self.is_c:
+            return [str(build_c(self.source)), str(port), str(connections)]
+        return [sys.executable, str(self.source), "--port", str(port), "--connections", str(connections)]
+
+
+def servers_dir() -> Path:
+    """The directory of the bundled variants."""
+    configured = os.environ.get("HARNESS_SERVERS")
+    candidates = (Path(configured),) if configured else _SEARCH
+    for candidate in candidates:
+        if candidate.is_dir():
+            return candidate
+    raise UsageError(
+        f"no servers/ directory found (looked in {', '.join(map(str, candidates))}); "
+        "run from the project's checkout or set HARNESS_SERVERS"
+    )
+
+
+def list_variants() -> dict[str, Variant]:
+    """Every bundled variant by name: ``fork_sigchld``, ``c/echo_server``..."""
+    root = servers_dir()
+    variants = {}
+    for path in sorted(root.glob("*.py")):
+        if not path.name.startswith("_"):
+            variants[path.stem] = Variant(path.stem, path, _PROTOCOLS.get(path.stem, "echo"))
+    for path in sorted((root / "c").glob("*.c")):
+        variants[f"c/{path.stem}"] = Variant(f"c/{path.stem}", path, "echo")
+    return variants
+
+
+def find_variant(name: str) -> Variant:
+    """The variant called ``name``, or an error naming the nearest one."""
+    variants = list_variants()
+    if name in variants:
+        return variants[name]
+    close = difflib.get_close_matches(name, variants, n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else f"; known variants: {', '.join(variants)}"
+    raise UsageError(f"unknown server variant {name!r}{hint}")
+
+
+def _cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "syscall-harness" / "c"
+
+
+def build_c(source: Path) -> Path:
+    """Compile a C variant (with the other sources of its directory it may include) into the cache."""
+    compiler = shutil.which(os.environ.get("CC") or "cc") or shutil.which("gcc")
+    if compiler is None:
+        raise NoCompiler(f"{source.name} is a C variant and there is no C compiler: install one (apt-get install gcc)")
+    digest = hashlib.sha256()
+    for path in sorted(source.parent.glob("*.[ch]")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    binary = _cache_dir() / f"{source.stem}-{digest.hexdigest()[:16]}"
+    if binary.exists():
+        return binary
+    binary.parent.mkdir(parents=True, exist_ok=True)
+    partial = binary.with_suffix(f".{os.getpid()}.tmp")
+    done = subprocess.run(
+        [compiler, "-Wall", "-Wextra", "-O1", "-o", str(partial), str(source)], capture_output=True, text=True
+    )
+    if done.returncode != 0:
+        partial.unlink(missing_ok=True)
+        raise BuildFailed(f"{source} did not compile:\n{done.stderr.strip()}")
+    partial.replace(binary)  # atomic: parallel runs never see half a binary
+    return binary

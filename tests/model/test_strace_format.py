@@ -1,0 +1,104 @@
+from __future__ import annotations
+
+from harness.model.events import Event, ExitEvent, SignalEvent, SyscallEntry, SyscallEvent
+from harness.model.strace_format import TextRenderer, format_event, points_of, render_trace
+
+ACCEPT = SyscallEvent(
+    seq=6,
+    pid=10,
+    tid=10,
+    role="main",
+    name="accept4",
+    args={"fd": 3, "flags": ["SOCK_CLOEXEC"], "addr": "0x7ffc0010", "addrlen": "0x7ffc000c"},
+    ret=-512,
+    errno="ERESTARTSYS",
+    enter_seq=2,
+)
+CHILD_CLOSE = SyscallEvent(
+    seq=4, pid=11, tid=11, role="main.1", name="close", args={"fd": 3}, ret=0, errno=None, enter_seq=3
+)
+CHILD_EXIT = ExitEvent(seq=5, pid=11, tid=11, role="main.1", code=0)
+SIGCHLD = SignalEvent(
+    seq=7,
+    pid=10,
+    tid=10,
+    role="main",
+    name="SIGCHLD",
+    siginfo={"si_signo": "SIGCHLD", "si_code": "CLD_EXITED", "si_pid": 11, "si_uid": 0, "si_status": 0},
+)
+SIGRETURN = SyscallEvent(
+    seq=9, pid=10, tid=10, role="main", name="rt_sigreturn", args={}, ret=-4, errno="EINTR", enter_seq=8
+)
+TRACE: list[Event] = [CHILD_CLOSE, CHILD_EXIT, ACCEPT, SIGCHLD, SIGRETURN]
+
+
+def test_single_lines_read_like_strace() -> None:
+    assert format_event(SIGRETURN) == "[pid 10 main] rt_sigreturn() = -1 EINTR (Interrupted system call)"
+    assert format_event(ACCEPT) == (
+        "[pid 10 main] accept4(3, 0x7ffc0010, 0x7ffc000c, SOCK_CLOEXEC) = ? ERESTARTSYS "
+        "(To be restarted if SA_RESTART is set)"
+    )
+    assert format_event(SIGCHLD) == (
+        "[pid 10 main] --- SIGCHLD {si_signo=SIGCHLD, si_code=CLD_EXITED, si_pid=11, si_uid=0, si_status=0} ---"
+    )
+    assert format_event(CHILD_EXIT) == "[pid 11 main.1] +++ exited with 0 +++"
+    assert format_event(ExitEvent(seq=1, pid=1, tid=1, role="main", signal="SIGTERM")) == (
+        "[pid 1 main] +++ killed by SIGTERM +++"
+    )
+    wait = SyscallEvent(
+        seq=2,
+        pid=1,
+        tid=1,
+        role="main",
+        name="wait4",
+        args={"pid": -1, "options": ["WNOHANG"], "status": {"exited": 0}},
+        ret=11,
+        errno=None,
+        enter_seq=1,
+    )
+    assert format_event(wait) == "[pid 1 main] wait4(-1, [{WIFEXITED(s) && WEXITSTATUS(s) == 0}], WNOHANG) = 11"
+
+
+def test_a_blocking_call_is_split_into_unfinished_and_resumed() -> None:
+    assert render_trace(TRACE) == [
+        "[pid 10 main] accept4(3, <unfinished ...>",
+        "[pid 11 main.1] close(3) = 0",
+        "[pid 11 main.1] +++ exited with 0 +++",
+        "[pid 10 main] <... accept4 resumed>0x7ffc0010, 0x7ffc000c, SOCK_CLOEXEC) = ? ERESTARTSYS "
+        "(To be restarted if SA_RESTART is set)",
+        "[pid 10 main] --- SIGCHLD {si_signo=SIGCHLD, si_code=CLD_EXITED, si_pid=11, si_uid=0, si_status=0} ---",
+        "[pid 10 main] rt_sigreturn() = -1 EINTR (Interrupted system call)",
+    ]
+
+
+def test_a_live_entry_is_shown_at_once_and_completed_on_the_same_line() -> None:
+    renderer = TextRenderer()
+    entry = SyscallEntry(seq=8, pid=10, tid=10, role="main", name="rt_sigreturn", args={})
+    assert renderer.feed(entry) == "[pid 10 main] rt_sigreturn("
+    assert renderer.feed(SIGRETURN) == ") = -1 EINTR (Interrupted system call)\n"
+    assert renderer.flush() == ""
+
+
+def test_a_call_that_never_returned_ends_with_a_question_mark() -> None:
+    killed = SyscallEvent(
+        seq=3,
+        pid=10,
+        tid=10,
+        role="main",
+        name="accept4",
+        args={"fd": 3, "flags": []},
+        ret=None,
+        errno=None,
+        enter_seq=1,
+    )
+    other = ExitEvent(seq=2, pid=11, tid=11, role="main.1", code=0)
+    both: list[Event] = [other, killed]
+    assert render_trace(both) == [
+        "[pid 10 main] accept4(3, <unfinished ...>",
+        "[pid 11 main.1] +++ exited with 0 +++",
+        "[pid 10 main] <... accept4 resumed> <unfinished ...>) = ?",
+    ]
+
+
+def test_points_put_each_entry_at_its_enter_seq() -> None:
+    assert [point.seq for point in points_of(TRACE)] == [2, 3, 4, 5, 6, 7, 8, 9]

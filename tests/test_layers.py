@@ -1,0 +1,100 @@
+"""The package's layers as its docstring draws them: no import cycle, no import upwards, ptrace in the tracer only."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parent.parent / "harness"
+#: Each layer may import the layers before it in this list, and itself.
+LAYERS = ("model", "analysis", "running", "faces")
+
+
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _imports() -> dict[str, set[str]]:
+    """Every harness module and the harness modules it imports, lazily or not."""
+    graph: dict[str, set[str]] = {}
+    for path in PACKAGE.rglob("*.py"):
+        module = _module_name(path)
+        targets = graph.setdefault(module, set())
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                names = [f"{node.module}.{alias.name}" for alias in node.names]
+                targets.update(
+                    name
+                    if (PACKAGE.parent / name.replace(".", "/")).with_suffix(".py").exists()
+                    or (PACKAGE.parent / name.replace(".", "/")).is_dir()
+                    else node.module
+                    for name in names
+                )
+            elif isinstance(node, ast.Import):
+                targets.update(alias.name for alias in node.names)
+    return {
+        module: {t for t in targets if t.split(".")[0] in ("harness", "ptrace")} for module, targets in graph.items()
+    }
+
+
+GRAPH = _imports()
+
+
+def _layer(module: str) -> int | None:
+    parts = module.split(".")
+    return LAYERS.index(parts[1]) if len(parts) > 1 and parts[1] in LAYERS else None
+
+
+def test_no_module_imports_a_layer_above_its_own() -> None:
+    upward = [
+        f"{module} imports {target}"
+        for module, targets in GRAPH.items()
+        for target in targets
+        if (low := _layer(module)) is not None and (high := _layer(target)) is not None and high > low
+    ]
+    assert upward == []
+
+
+def test_only_the_tracer_imports_ptrace() -> None:
+    importers = sorted(m for m, targets in GRAPH.items() if any(t.startswith("ptrace") for t in targets))
+    assert importers and all(m.startswith("harness.running.tracer") for m in importers), importers
+
+
+def test_there_is_no_import_cycle() -> None:
+    def modules_of(name: str) -> str | None:
+        # "harness.model.kernel" is a module; "harness.model" a package whose __init__ is its own node.
+        return name if name in GRAPH else None
+
+    state: dict[str, int] = {}
+    cycles: list[list[str]] = []
+
+    def visit(module: str, path: list[str]) -> None:
+        state[module] = 1
+        for target in sorted(GRAPH.get(module, ())):
+            node = modules_of(target)
+            if node is None or node == module or module.startswith(node + "."):
+                continue  # a package's own __init__ is loaded with any of its modules
+            if state.get(node) == 1:
+                cycles.append([*path[path.index(node) :], node] if node in path else [*path, node])
+            elif node not in state:
+                visit(node, [*path, node])
+        state[module] = 2
+
+    for module in sorted(GRAPH):
+        if module not in state:
+            visit(module, [module])
+    assert cycles == []
+
+
+@pytest.mark.parametrize(
+    "module", ["harness.analysis.match", "harness.analysis.explain", "harness.analysis.report", "harness.faces.loader"]
+)
+def test_the_analysis_loads_without_ptrace(module: str) -> None:
+    code = f"import sys, {module}; print(sorted(m for m in sys.modules if m.split('.')[0] == 'ptrace'))"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
