@@ -17,7 +17,11 @@ command that started it must return at once.  The classic recipe (Stevens,
 5. The grandchild, the daemon, changes directory to ``/`` (so that it keeps no
    file system busy), clears its umask, points stdin, stdout and stderr at
    ``/dev/null``, and writes its pid to the pid file (``--pidfile``, by default
-   ``$TMPDIR/daemon_double_fork.PORT.pid``), which it removes when it ends.
+   ``daemon_double_fork.PORT.pid`` in a private directory the launcher makes
+   with ``mkdtemp``), which it removes when it ends.  The file is created with
+   ``O_EXCL | O_NOFOLLOW``: a name planted in advance (a symlink to a file the
+   daemon's user may write) makes the daemon refuse to start instead of
+   writing through it.
 6. It serves like fork_sigchld.py: one child per connection, reaped from a
    SIGCHLD handler, and the final blocking reap after N connections.
 
@@ -64,8 +68,8 @@ def parse_daemon_args() -> argparse.Namespace:
     parser.add_argument(
         "--pidfile",
         type=Path,
-        help="where the daemon writes its pid (default: $TMPDIR/daemon_double_fork.PORT.pid, "
-        "with the port really bound)",
+        help="where the daemon writes its pid; it must not exist yet (default: daemon_double_fork.PORT.pid "
+        "in a new private directory under $TMPDIR, with the port really bound)",
     )
     return parser.parse_args()
 
@@ -82,8 +86,13 @@ def redirect_stdio_to_devnull() -> None:
 
 
 def write_pidfile(path: Path) -> None:
-    """Write our pid to ``path``, readable by all and writable by us only (umask is 0 by now)."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    """Write our pid to ``path``, readable by all and writable by us only (umask is 0 by now).
+
+    ``O_EXCL`` refuses a name that exists, and ``O_NOFOLLOW`` a symlink in the
+    last component (open(2)): a daemon, often run as root, must never write
+    through a link someone else planted.
+    """
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
     with os.fdopen(fd, "w") as pidfile:
         pidfile.write(f"{os.getpid()}\n")
 
@@ -106,8 +115,10 @@ def main() -> None:
     exit_on_sigterm()
     listener = listen_and_announce(args.port)
     port = listener.getsockname()[1]
-    # Absolute now: the daemon will run in "/".
-    pidfile = (args.pidfile or Path(tempfile.gettempdir()) / f"daemon_double_fork.{port}.pid").absolute()
+    # Absolute now: the daemon will run in "/".  The default lives in a directory only we can
+    # write to, made before the forks so that the daemon removes both file and directory.
+    private_dir = None if args.pidfile else Path(tempfile.mkdtemp(prefix="daemon_double_fork."))
+    pidfile = (args.pidfile or private_dir / f"daemon_double_fork.{port}.pid").absolute()
 
     first_child = os.fork()
     if first_child > 0:  # the launcher
@@ -123,11 +134,15 @@ def main() -> None:
     os.chdir("/")
     os.umask(0)
     redirect_stdio_to_devnull()
-    write_pidfile(pidfile)
     try:
-        serve(listener, args.connections)
+        write_pidfile(pidfile)  # refused: the daemon ends here, and removes only what it made
+        try:
+            serve(listener, args.connections)
+        finally:
+            pidfile.unlink(missing_ok=True)
     finally:
-        pidfile.unlink(missing_ok=True)
+        if private_dir is not None:
+            private_dir.rmdir()
 
 
 if __name__ == "__main__":

@@ -1,0 +1,89 @@
+"""The double-fork daemon writes its pid file only where nobody else could have planted a link."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from harness.running.clients import PROTOCOLS, drive
+from harness.running.run import free_port
+from harness.running.variants import find_variant
+
+SERVER = find_variant("daemon_double_fork").source
+
+
+#: Runs the launcher as a child subreaper, so that the orphaned daemon is re-parented to it
+#: and its end is known exactly (waitpid), not guessed; prints each descendant's exit status.
+_SUBREAPER = """
+import ctypes, os, subprocess, sys
+ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
+launcher = subprocess.Popen(sys.argv[1:])
+launcher.wait()
+print("launcher", launcher.returncode, flush=True)
+sys.stdin.readline()  # the test has talked to the daemon (or seen that it refused)
+while True:
+    try:
+        pid, status = os.waitpid(-1, 0)
+    except ChildProcessError:
+        break
+    print("descendant", os.waitstatus_to_exitcode(status), flush=True)
+"""
+
+
+def _launch(tmp_path: Path, *extra: str) -> tuple[int, subprocess.Popen[str]]:
+    port = free_port()
+    env = {**os.environ, "TMPDIR": str(tmp_path)}
+    argv = [sys.executable, str(SERVER), "--port", str(port), "--connections", "1", *extra]
+    reaper = subprocess.Popen(
+        [sys.executable, "-c", _SUBREAPER, *argv], env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    assert reaper.stdout is not None
+    try:
+        lines = [reaper.stdout.readline(), reaper.stdout.readline()]
+        # The launcher announces the port, then returns once the daemon is on its own.
+        assert lines == [f"listening on 127.0.0.1:{port}\n", "launcher 0\n"]
+    except BaseException:
+        reaper.kill()
+        reaper.communicate()
+        raise
+    return port, reaper
+
+
+def _ends(reaper: subprocess.Popen[str]) -> list[str]:
+    """Let the reaper wait for every descendant; their exit statuses, in order."""
+    out, _ = reaper.communicate("go\n", timeout=60)
+    return out.split()
+
+
+def test_the_default_pid_file_lives_in_a_private_directory_removed_at_the_end(tmp_path: Path) -> None:
+    port, reaper = _launch(tmp_path)
+    try:
+        # The client's answer comes from the daemon, after it wrote its pid file.
+        assert drive(("127.0.0.1", port), PROTOCOLS["echo"], connections=1, messages=1).ok
+        [private] = tmp_path.iterdir()
+        assert private.name.startswith("daemon_double_fork.") and private.stat().st_mode & 0o777 == 0o700
+        assert [path.name for path in private.iterdir()] == [f"daemon_double_fork.{port}.pid"]
+        # The orphaned daemon (its connection child is its own to reap) exits 0.
+        assert _ends(reaper) == ["descendant", "0"]
+    finally:
+        reaper.kill()
+        reaper.communicate()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_planted_symlink_is_refused_not_written_through(tmp_path: Path) -> None:
+    victim = tmp_path / "victim"
+    victim.write_text("precious\n")
+    link = tmp_path / "planted.pid"
+    link.symlink_to(victim)
+    _port, reaper = _launch(tmp_path, "--pidfile", str(link))
+    try:
+        ends = _ends(reaper)
+    finally:
+        reaper.kill()
+        reaper.communicate()
+    assert ends == ["descendant", "1"]  # the daemon refused to start: open(2) said ELOOP
+    assert victim.read_text() == "precious\n"
+    assert link.is_symlink() and sorted(p.name for p in tmp_path.iterdir()) == ["planted.pid", "victim"]
