@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import difflib
 import functools
+import os
 import shlex
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib import resources
@@ -44,6 +46,15 @@ from harness.model.steps import Step, StepError, parse_step
 
 #: The suffix that marks a file as an expectation file (pytest collects only these).
 SUFFIX = ".expect.yaml"
+#: The largest expectation file read: the bundled ones are a few KiB; a limit keeps a
+#: mistaken or hostile path (a device, a huge file) from exhausting memory.
+MAX_FILE_BYTES = 1 << 20
+#: Values a file may expand to, per byte of its text: aliases (``*name``) repeat a node
+#: without repeating its text, and nested ones multiply ("billion laughs").  Plain YAML
+#: has fewer values than bytes; the bound keeps every later walk linear in the file's size.
+_VALUES_PER_BYTE = 4
+#: The most assertions a file may hold: each one is matched against the whole trace.
+MAX_ASSERTIONS = 2000
 CHECK_KEYS = ("sequence", "count", "never", "fact", "golden")
 AMOUNT_KEYS = {"equals": "==", "at_least": ">=", "at_most": "<="}
 
@@ -88,6 +99,7 @@ class _Source:
         self.lines = text.splitlines()
         self.values: dict[Path_, _Mark] = {}
         self.keys: dict[Path_, _Mark] = {}
+        self._budget = _VALUES_PER_BYTE * len(text) + 1000
         try:
             loader = yaml.SafeLoader(text)
             try:
@@ -113,6 +125,14 @@ class _Source:
         if id(node) in inside:
             raise self._at(
                 node.start_mark.line + 1, node.start_mark.column + 1, "an alias refers to the node that contains it"
+            )
+        self._budget -= 1
+        if self._budget < 0:
+            raise self._at(
+                node.start_mark.line + 1,
+                node.start_mark.column + 1,
+                "aliases (*name) repeat this part so often that the file expands to more values than an "
+                "expectation file ever needs: write the repeated part out, or use fewer aliases",
             )
         self.values[path] = _Mark(node.start_mark.line + 1, node.start_mark.column + 1, _quoted(node))
         if isinstance(node, yaml.MappingNode):
@@ -305,17 +325,36 @@ def _server(source: _Source) -> ServerSpec:
     return ServerSpec(command=words, protocol=server.get("protocol", "echo"))
 
 
+def _read_text(path: Path) -> str:
+    """The file's text, read only from a regular file of bounded size (never a device or a FIFO)."""
+    where = Location(str(path), 0)
+    try:
+        # O_NONBLOCK: opening a FIFO must not wait for a writer; the check below refuses it.
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    except OSError as error:
+        raise ExpectationError(where, f"cannot read the file: {error.strerror}") from None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise ExpectationError(where, "not a regular file: an expectation file is a YAML text file")
+        data = os.read(fd, MAX_FILE_BYTES + 1)
+    finally:
+        os.close(fd)
+    if len(data) > MAX_FILE_BYTES:
+        raise ExpectationError(
+            where, f"larger than {MAX_FILE_BYTES // 1024} KiB: an expectation file is a few KiB; split it"
+        )
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ExpectationError(where, "not a text file (expected UTF-8 YAML)") from None
+
+
 def load_expectations(path: str | Path) -> ExpectationFile:
     """Read and check one expectation file; raise :class:`ExpectationError` on any mistake."""
     from harness.model.syscalls import known_syscalls
 
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as error:
-        raise ExpectationError(Location(str(path), 0), f"cannot read the file: {error.strerror}") from None
-    except UnicodeDecodeError:
-        raise ExpectationError(Location(str(path), 0), "not a text file (expected UTF-8 YAML)") from None
+    text = _read_text(path)
     source = _Source(path, text)
     first = next(_schema_errors(source), None)
     if first is not None:
@@ -334,6 +373,9 @@ def load_expectations(path: str | Path) -> ExpectationFile:
             injections.append(parse_injection(spec, syscalls=reader.syscalls))
         except InjectionError as error:
             raise source.error(("inject", number), str(error)) from None
+    if (count := len(data["assertions"])) > MAX_ASSERTIONS:
+        limit = f"a file may hold at most {MAX_ASSERTIONS}; split it into several files"
+        raise source.error(("assertions",), f"{count} assertions: {limit}")
     assertions = tuple(reader.assertion(index, item) for index, item in enumerate(data["assertions"]))
     names = [assertion.name for assertion in assertions]
     for index, name in enumerate(names):

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -271,6 +274,77 @@ def test_a_recursive_alias_is_refused(tmp_path: Path) -> None:
     path.write_text("server: fork_sigchld\nassertions: &loop [*loop]\n")
     with pytest.raises(ExpectationError):
         load_expectations(path)
+
+
+#: "Billion laughs": a few hundred bytes that expand to 10**9 values when aliases are followed.
+_LEVELS = ["  - &l0 [" + ", ".join(['"lol"'] * 9) + "]\n"] + [
+    f"  - &l{level} [" + ", ".join([f"*l{level - 1}"] * 9) + "]\n" for level in range(1, 10)
+]
+_ALIAS_BOMB = "server: fork_sigchld\nbombs:\n" + "".join(_LEVELS) + "assertions:\n  - {name: z, fact: no zombie left}\n"
+
+
+def test_an_alias_bomb_is_refused_at_once_where_it_starts(tmp_path: Path) -> None:
+    """Refused in a child process held to 1 GiB of memory and 60 s: an unbounded walk would exceed both."""
+    path = tmp_path / "bomb.expect.yaml"
+    path.write_text(_ALIAS_BOMB)
+    code = (
+        "import resource, sys\n"
+        "resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))\n"
+        "from harness.faces.loader import ExpectationError, load_expectations\n"
+        "try:\n    load_expectations(sys.argv[1])\n"
+        "except ExpectationError as error:\n    print(error.location, error.message)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    location, _, message = done.stdout.partition(" ")
+    assert location.startswith(f"{path}:")
+    assert message.startswith("aliases (*name) repeat this part so often")
+
+
+def test_a_file_may_use_a_few_aliases(tmp_path: Path) -> None:
+    path = tmp_path / "aliases.expect.yaml"
+    path.write_text(
+        "server: fork_sigchld\nassertions:\n"
+        "  - {name: a, role: &r main, sequence: &s [accept4 -> $c, close($c)]}\n"
+        "  - {name: b, role: *r, sequence: *s}\n"
+    )
+    first, second = load_expectations(path).assertions
+    assert (first.roles, first.check) == (second.roles, second.check)
+
+
+def test_too_many_assertions_are_refused_with_the_limit(tmp_path: Path) -> None:
+    path = tmp_path / "many.expect.yaml"
+    path.write_text(
+        "server: fork_sigchld\nassertions:\n"
+        + "".join(f"  - {{name: a{i}, fact: no zombie left}}\n" for i in range(2001))
+    )
+    with pytest.raises(ExpectationError) as caught:
+        load_expectations(path)
+    assert caught.value.message == "2001 assertions: a file may hold at most 2000; split it into several files"
+    assert caught.value.location.line == 3
+
+
+def test_a_file_larger_than_a_mebibyte_is_refused_without_reading_it_all(tmp_path: Path) -> None:
+    path = tmp_path / "big.expect.yaml"
+    path.write_text("server: fork_sigchld\n" + "#" * (1 << 21) + "\n")
+    with pytest.raises(ExpectationError) as caught:
+        load_expectations(path)
+    assert caught.value.message == "larger than 1024 KiB: an expectation file is a few KiB; split it"
+
+
+@pytest.mark.parametrize("kind", ["device", "fifo", "directory"])
+def test_only_a_regular_file_is_read(tmp_path: Path, kind: str) -> None:
+    if kind == "device":
+        path = Path("/dev/zero")
+    elif kind == "fifo":
+        path = tmp_path / "pipe.expect.yaml"
+        os.mkfifo(path)
+    else:
+        path = tmp_path / "dir.expect.yaml"
+        path.mkdir()
+    with pytest.raises(ExpectationError) as caught:
+        load_expectations(path)
+    assert caught.value.message == "not a regular file: an expectation file is a YAML text file"
 
 
 def test_a_huge_timeout_is_refused(tmp_path: Path) -> None:
