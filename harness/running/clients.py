@@ -7,11 +7,16 @@ they run in threads of the harness, on the loopback address only.
 
 from __future__ import annotations
 
+import http.client
 import json
+import os
+import shlex
+import signal
 import socket
 import struct
+import subprocess
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -79,7 +84,80 @@ def connect_client(address: tuple[str, int], index: int, messages: int) -> None:
     _connect(address).close()
 
 
-PROTOCOLS: Mapping[str, Client] = {"echo": echo_client, "rpc": rpc_client, "connect": connect_client}
+def http_client(address: tuple[str, int], index: int, messages: int) -> None:
+    """Send ``GET /`` (``messages`` times on one keep-alive connection) and expect complete answers below 400.
+
+    http.client reads each response to its end (Content-Length, chunked, or
+    the close of the connection), so a truncated answer is a failure, not a pass.
+    """
+    host, port = address
+    connection = http.client.HTTPConnection(host, port, timeout=CLIENT_TIMEOUT)
+    try:
+        connection.connect()
+        for number in range(messages):
+            connection.request("GET", "/", headers={"User-Agent": f"harness client {index}"})
+            response = connection.getresponse()
+            body = response.read()
+            if response.status >= 400:
+                raise ClientError(f"GET / #{number + 1} was answered {response.status} {response.reason}")
+            if response.will_close and number + 1 < messages:
+                raise ClientError(
+                    f"the server closed the connection after request {number + 1} of {messages} "
+                    f"({len(body)} bytes): it does not keep connections alive"
+                )
+    except http.client.HTTPException as error:
+        raise ClientError(f"not an HTTP answer: {type(error).__name__} {error}") from None
+    finally:
+        connection.close()
+
+
+PROTOCOLS: Mapping[str, Client] = {
+    "echo": echo_client,
+    "rpc": rpc_client,
+    "connect": connect_client,
+    "http": http_client,
+}
+
+
+#: Runs its arguments with their output sent to stderr, then writes their exit status alone
+#: to stdout.  The status travels through a pipe rather than through waitpid: a tracer
+#: waiting for any child of the harness (``waitpid(-1)``) may collect the client first,
+#: and Python's Popen then reports 0 for a failed command.
+_STATUS_REPORTER = '"$@" >&2; printf %d "$?"'
+
+
+def command_client(argv: Sequence[str]) -> Client:
+    """A client that runs ``argv`` once per connection; it passes when the command exits 0.
+
+    ``{port}``, ``{host}`` and ``{index}`` in the arguments are replaced by the
+    server's port and address and the connection's number (from 0).  It runs
+    in a session of its own, so that a command that hangs is killed whole.
+    """
+
+    def run(address: tuple[str, int], index: int, messages: int) -> None:
+        host, port = address
+        words = [
+            word.replace("{port}", str(port)).replace("{host}", host).replace("{index}", str(index)) for word in argv
+        ]
+        process = subprocess.Popen(
+            ["/bin/sh", "-c", _STATUS_REPORTER, "sh", *words],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+        )
+        try:
+            status, said = process.communicate(timeout=CLIENT_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.communicate()
+            raise ClientError(f"{words[0]} did not finish within {CLIENT_TIMEOUT:g} s") from None
+        if status != b"0":
+            lines = said.decode(errors="replace").strip().splitlines()
+            why = f": {lines[-1]}" if lines else ""
+            raise ClientError(f"{shlex.join(words)} exited with {status.decode() or 'no status'}{why}")
+
+    return run
 
 
 @dataclass(frozen=True, slots=True)
