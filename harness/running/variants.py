@@ -1,7 +1,11 @@
 """The bundled server variants: finding them by name, and building the C ones.
 
-Variants live in ``servers/`` beside the package (``servers/NAME.py``,
-``servers/c/NAME.c``).  C variants are compiled on demand with the system C
+Variants live in ``servers/`` at the top of the checkout (``servers/NAME.py``,
+``servers/c/NAME.c``) and are installed inside the package as
+``harness.bundled.servers``, so an installed harness finds them from any
+directory; ``$HARNESS_SERVERS`` points elsewhere on purpose.  The current
+directory is never searched: a ``servers/`` folder there must not silently
+stand in for the bundled variants.  C variants are compiled on demand with the system C
 compiler into a cache keyed by the hash of their sources, so an edit is
 picked up and an unchanged variant is not rebuilt.
 """
@@ -19,8 +23,8 @@ from pathlib import Path
 
 from harness.model.errors import HarnessError, UsageError
 
-#: Where the variants are: $HARNESS_SERVERS, else ./servers, else the checkout this package sits in.
-_SEARCH = (Path.cwd() / "servers", Path(__file__).resolve().parents[2] / "servers")
+#: The ``harness`` package directory.
+_PACKAGE = Path(__file__).resolve().parents[1]
 
 #: The protocol each variant speaks, when it is not echo.
 _PROTOCOLS = {"rpc_fork": "rpc"}
@@ -58,17 +62,29 @@ class Variant:
         return [sys.executable, str(self.source), "--port", str(port), "--connections", str(connections)]
 
 
+def _bundled(name: str) -> Path:
+    """A directory shipped inside the package, or its original at the top of the checkout we run from.
+
+    An installed package holds ``harness/bundled/NAME``; an editable install
+    or a clone has only the checkout's ``NAME/``.
+    """
+    shipped = _PACKAGE / "bundled" / name
+    return shipped if shipped.is_dir() else _PACKAGE.parent / name
+
+
 def servers_dir() -> Path:
-    """The directory of the bundled variants."""
+    """The directory of the bundled variants (or ``$HARNESS_SERVERS``)."""
     configured = os.environ.get("HARNESS_SERVERS")
-    candidates = (Path(configured),) if configured else _SEARCH
-    for candidate in candidates:
-        if candidate.is_dir():
-            return candidate
-    raise UsageError(
-        f"no servers/ directory found (looked in {', '.join(map(str, candidates))}); "
-        "run from the project's checkout or set HARNESS_SERVERS"
-    )
+    candidate = Path(configured) if configured else _bundled("servers")
+    if candidate.is_dir():
+        return candidate
+    where = "$HARNESS_SERVERS" if configured else "the installed package"
+    raise UsageError(f"no server variants at {candidate} ({where}); reinstall the harness or fix HARNESS_SERVERS")
+
+
+def expectations_dir() -> Path:
+    """The directory of the bundled expectation files."""
+    return _bundled("expectations")
 
 
 def list_variants() -> dict[str, Variant]:
