@@ -14,6 +14,7 @@ import functools
 import os
 import shlex
 import stat
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib import resources
@@ -322,7 +323,27 @@ def _server(source: _Source) -> ServerSpec:
         raise source.error(
             ("server", "command"), "the command must be told its port: put {port} where it goes, e.g. --port {port}"
         )
-    return ServerSpec(command=words, protocol=server.get("protocol", "echo"))
+    return ServerSpec(command=_anchored(words, source.path.parent), protocol=server.get("protocol", "echo"))
+
+
+def _anchored(words: tuple[str, ...], here: Path) -> tuple[str, ...]:
+    """The command as it runs from any directory: placeholders of place filled, relative paths made absolute.
+
+    ``{here}`` is the file's directory and ``{python}`` the interpreter running
+    the harness.  A program given with a slash (``./server``) and an argument
+    naming a file that exists beside the expectation file (``server.py``)
+    resolve against the file's directory, as the ``golden:`` paths do; a bare
+    program name (``python3``) is still looked up on PATH.
+    """
+    here = here.absolute()
+    filled = [word.replace("{here}", str(here)).replace("{python}", sys.executable) for word in words]
+    anchored = []
+    for index, word in enumerate(filled):
+        relative = not word.startswith(("-", "/")) and "{" not in word
+        if relative and (index > 0 or "/" in word) and (here / word).exists():
+            word = str(here / word)
+        anchored.append(word)
+    return tuple(anchored)
 
 
 def _read_text(path: Path) -> str:

@@ -529,3 +529,29 @@ def test_any_text_is_loaded_or_refused(tmp_path_factory: pytest.TempPathFactory,
 def test_any_yaml_structure_is_loaded_or_refused(tmp_path_factory: pytest.TempPathFactory, data: object) -> None:
     text = yaml.safe_dump(data, sort_keys=False)
     _load_or_refuse(tmp_path_factory.mktemp("yaml") / "fuzz.expect.yaml", text)
+
+
+def test_a_command_runs_from_any_directory_with_its_paths_anchored_at_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "server.py").write_text("")
+    (tmp_path / "bin").mkdir()
+    (tmp_path / "bin" / "server").write_text("")
+    path = tmp_path / "cmd.expect.yaml"
+    path.write_text(
+        "server:\n"
+        "  command: [python3, server.py, ./bin/server, '{python}', '{here}/data', missing.py, --port, '{port}']\n"
+        "assertions:\n  - {name: z, fact: no zombie left}\n"
+    )
+    monkeypatch.chdir("/")
+    command = load_expectations(path).server.command
+    assert command == (
+        "python3",  # a bare program name is looked up on PATH
+        str(tmp_path / "server.py"),
+        str(tmp_path / "bin" / "server"),
+        sys.executable,
+        f"{tmp_path}/data",
+        "missing.py",  # no such file beside the expectation file: left as written
+        "--port",
+        "{port}",
+    )
