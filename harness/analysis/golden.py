@@ -18,11 +18,14 @@ recorded :class:`~harness.model.trace.Trace` values and on text.
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import functools
 import itertools
 import os
 import re
+import stat
+import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -338,30 +341,64 @@ def golden_to_dict(golden: GoldenTrace) -> dict[str, Any]:
 
 
 def write_golden(path: str | Path, golden: GoldenTrace) -> None:
-    """Write a golden file, one line of YAML per event so that git diffs read like trace diffs."""
+    """Write a golden file, one line of YAML per event so that git diffs read like trace diffs.
+
+    The text goes to a new file beside the target, which then replaces it
+    (rename(2)): a symlink planted at the target is replaced, never written
+    through, and a reader never sees half a file.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     text = yaml.safe_dump(
         golden_to_dict(golden), sort_keys=False, allow_unicode=True, width=1_000_000, default_flow_style=False
     )
-    path.write_text(_HEADER + text, encoding="utf-8")
+    fd, partial = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as stream:
+            stream.write(_HEADER + text)
+        os.chmod(partial, 0o644)
+        os.replace(partial, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(partial)
+        raise
+
+
+#: The largest golden file read back: a story of thousands of events is a few hundred KiB.
+MAX_GOLDEN_BYTES = 16 << 20
+
+
+def _read_bounded(path: Path) -> str:
+    """A golden file's text, read only from a regular file of bounded size (never a device or a FIFO)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)  # a FIFO must not block the open
+    except FileNotFoundError:
+        raise GoldenFileError(
+            f"{path}: no such golden file (write one with: harness record SERVER -o {path})"
+        ) from None
+    except OSError as error:
+        raise GoldenFileError(f"{path}: cannot read the golden file: {error.strerror}") from None
+    try:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            raise GoldenFileError(f"{path}: is a directory, not a golden file")
+        if not stat.S_ISREG(mode):
+            raise GoldenFileError(f"{path}: not a regular file, so not a golden file")
+        data = os.read(fd, MAX_GOLDEN_BYTES + 1)
+    finally:
+        os.close(fd)
+    if len(data) > MAX_GOLDEN_BYTES:
+        raise GoldenFileError(f"{path}: larger than {MAX_GOLDEN_BYTES >> 20} MiB, so not a golden file")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise GoldenFileError(f"{path}: not a text file (expected a YAML golden trace)") from None
 
 
 def read_golden(path: str | Path) -> GoldenTrace:
     """Read a golden file back; anything wrong is a :class:`GoldenFileError` naming the file and the place."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise GoldenFileError(
-            f"{path}: no such golden file (write one with: harness record VARIANT -o {path})"
-        ) from None
-    except IsADirectoryError:
-        raise GoldenFileError(f"{path}: is a directory, not a golden file") from None
-    except OSError as error:
-        raise GoldenFileError(f"{path}: cannot read the golden file: {error.strerror}") from None
-    except UnicodeDecodeError:
-        raise GoldenFileError(f"{path}: not a text file (expected a YAML golden trace)") from None
+    text = _read_bounded(path)
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)

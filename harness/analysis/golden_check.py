@@ -50,12 +50,22 @@ def check_golden(check: GoldenCheck, ctx: MatchContext) -> list[Mismatch]:
 
 
 def record_goldens(expectation: ExpectationFile, server: ServerSpec, trace: Trace) -> list[GoldenCheck]:
-    """Rewrite the golden file of every ``golden:`` assertion from this run; returns what was written."""
-    written = []
-    for assertion in expectation.assertions:
-        if isinstance(assertion.check, GoldenCheck):
-            golden = golden_from_trace(trace, server=str(server), scenario=asdict(expectation.scenario))
-            assertion.check.path.parent.mkdir(parents=True, exist_ok=True)
-            write_golden(assertion.check.path, golden)
-            written.append(assertion.check)
-    return written
+    """Rewrite the golden file of every ``golden:`` assertion from this run; returns what was written.
+
+    Only files inside the expectation file's directory tree are rewritten: an
+    expectation file from elsewhere must not be able to make a recording run
+    overwrite any file its user may write.  ``harness record -o PATH`` writes
+    anywhere, because there the user names the path.
+    """
+    checks = [assertion.check for assertion in expectation.assertions if isinstance(assertion.check, GoldenCheck)]
+    home = expectation.path.parent.resolve()
+    for check in checks:
+        if not check.path.resolve().is_relative_to(home):
+            raise GoldenFileError(
+                f"{check.path}: outside {home}, so not rewritten from {expectation.path.name}; "
+                f"record it with: harness record {server} -o {check.path}"
+            )
+    for check in checks:
+        golden = golden_from_trace(trace, server=str(server), scenario=asdict(expectation.scenario))
+        write_golden(check.path, golden)
+    return checks

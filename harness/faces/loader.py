@@ -47,6 +47,7 @@ from harness.model.steps import Step, StepError, parse_step
 
 #: The suffix that marks a file as an expectation file (pytest collects only these).
 SUFFIX = ".expect.yaml"
+GOLDEN_SUFFIX = ".golden.yaml"
 #: The largest expectation file read: the bundled ones are a few KiB; a limit keeps a
 #: mistaken or hostile path (a device, a huge file) from exhausting memory.
 MAX_FILE_BYTES = 1 << 20
@@ -245,6 +246,27 @@ class _Reader:
         self.syscalls = syscalls
         self.steps: list[Step] = []
 
+    def _golden_path(self, path: Path_, written: str) -> Path:
+        """A golden file's path: a ``.golden.yaml`` file, relative ones inside this file's directory tree.
+
+        The suffix keeps a ``golden:`` key from pointing the comparison (and
+        its failure report) at any other file; the tree keeps ``../`` from
+        reaching out of the project.  An absolute path is taken as meant.
+        """
+        golden = Path(written)
+        if not golden.name.endswith(GOLDEN_SUFFIX):
+            raise self.source.error(path, f"a golden file's name ends in {GOLDEN_SUFFIX} (got {golden.name!r})")
+        if golden.is_absolute():
+            return golden
+        here = self.source.path.parent
+        if not (here / golden).resolve().is_relative_to(here.resolve()):
+            raise self.source.error(
+                path,
+                "a relative golden path stays inside this file's directory; "
+                "write an absolute path to use a golden file elsewhere",
+            )
+        return here / golden
+
     def step(self, path: Path_) -> Step:
         text = self.source.data
         for key in path:
@@ -296,8 +318,7 @@ class _Reader:
             return NeverCheck(self.step((*path, "never")))
         if kind == "fact":
             return FactCheck(data["fact"])
-        golden = Path(data["golden"])
-        return GoldenCheck(golden if golden.is_absolute() else self.source.path.parent / golden)
+        return GoldenCheck(self._golden_path((*path, "golden"), data["golden"]))
 
 
 def _server(source: _Source) -> ServerSpec:

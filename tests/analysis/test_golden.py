@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 from pathlib import Path
 
 import pytest
 
 from harness.analysis.golden import (
+    MAX_GOLDEN_BYTES,
     GoldenFileError,
     GoldenTrace,
     diff_stories,
@@ -18,8 +20,11 @@ from harness.analysis.golden import (
     role_order,
     write_golden,
 )
+from harness.analysis.golden_check import record_goldens
 from harness.model.errors import HarnessError
 from harness.model.events import Event, ExecEvent, ExitEvent, SignalEvent, SpawnEvent, SyscallEvent
+from harness.model.expectations import Assertion, ExpectationFile, GoldenCheck, RoleSelector, ServerSpec
+from harness.model.scenario import Scenario
 from harness.model.syscalls import syscall_number
 from harness.model.trace import Trace
 
@@ -261,6 +266,52 @@ def test_a_missing_or_unreadable_golden_file_is_an_input_error_with_status_65(tm
         read_golden(binary)
     assert issubclass(GoldenFileError, HarnessError)
     assert GoldenFileError.exit_status == 65
+
+
+def test_only_a_regular_golden_file_of_bounded_size_is_read(tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe.golden.yaml"
+    os.mkfifo(fifo)
+    with pytest.raises(GoldenFileError, match="not a regular file"):
+        read_golden(fifo)  # returns at once: the open does not wait for a writer
+    huge = tmp_path / "huge.golden.yaml"
+    with huge.open("wb") as stream:
+        stream.truncate(MAX_GOLDEN_BYTES + 1)
+    with pytest.raises(GoldenFileError, match="larger than 16 MiB"):
+        read_golden(huge)
+
+
+def test_writing_a_golden_file_replaces_a_planted_symlink_instead_of_writing_through(tmp_path: Path) -> None:
+    victim = tmp_path / "victim"
+    victim.write_text("precious\n")
+    target = tmp_path / "x.golden.yaml"
+    target.symlink_to(victim)
+    write_golden(target, GoldenTrace(roles={"main": ("close(3) = 0",)}, server="s"))
+    assert victim.read_text() == "precious\n"
+    assert not target.is_symlink() and read_golden(target).roles == {"main": ("close(3) = 0",)}
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["victim", "x.golden.yaml"]  # no partial left
+
+
+def test_recording_never_rewrites_a_golden_file_outside_the_expectation_files_tree(tmp_path: Path) -> None:
+    project, outside = tmp_path / "project", tmp_path / "outside.golden.yaml"
+    project.mkdir()
+    outside.write_text("mine\n")
+    inside = project / "golden" / "in.golden.yaml"
+    expectation = ExpectationFile(
+        path=project / "a.expect.yaml",
+        server=ServerSpec(variant="fork_sigchld"),
+        scenario=Scenario(),
+        assertions=(
+            Assertion("in", RoleSelector.parse("main"), GoldenCheck(inside)),
+            Assertion("out", RoleSelector.parse("main"), GoldenCheck(outside)),
+        ),
+    )
+    trace = Trace(tuple(server_story(restart=True)))
+    with pytest.raises(GoldenFileError, match=r"outside .*project, so not rewritten from a\.expect\.yaml; record it"):
+        record_goldens(expectation, expectation.server, trace)
+    assert outside.read_text() == "mine\n" and not inside.exists()  # nothing written, not even the inside one
+    only_inside = dataclasses.replace(expectation, assertions=expectation.assertions[:1])
+    assert record_goldens(only_inside, expectation.server, trace) == [GoldenCheck(inside)]
+    assert read_golden(inside).server == "fork_sigchld"
 
 
 def test_a_golden_trace_states_what_it_holds() -> None:

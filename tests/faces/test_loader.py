@@ -194,9 +194,30 @@ def test_a_command_server_is_split_and_keeps_its_port_placeholder(
 
 def test_an_absolute_golden_path_is_kept(tmp_path: Path) -> None:
     path = tmp_path / "g.expect.yaml"
-    path.write_text("server: fork_sigchld\nassertions:\n  - name: as recorded\n    golden: /srv/golden.yaml\n")
+    path.write_text("server: fork_sigchld\nassertions:\n  - name: as recorded\n    golden: /srv/x.golden.yaml\n")
     check = load_expectations(path).assertions[0].check
-    assert check == GoldenCheck(Path("/srv/golden.yaml"))
+    assert check == GoldenCheck(Path("/srv/x.golden.yaml"))
+
+
+@pytest.mark.parametrize(
+    ("written", "message"),
+    [
+        ("/etc/passwd", "a golden file's name ends in .golden.yaml (got 'passwd')"),
+        ("/dev/zero", "a golden file's name ends in .golden.yaml (got 'zero')"),
+        (
+            "../victim.golden.yaml",
+            "a relative golden path stays inside this file's directory; "
+            "write an absolute path to use a golden file elsewhere",
+        ),
+    ],
+)
+def test_a_golden_path_names_a_golden_file_inside_the_project(tmp_path: Path, written: str, message: str) -> None:
+    path = tmp_path / "g.expect.yaml"
+    path.write_text(f"server: fork_sigchld\nassertions:\n  - name: as recorded\n    golden: {written}\n")
+    with pytest.raises(ExpectationError) as caught:
+        load_expectations(path)
+    assert caught.value.message == message
+    assert (caught.value.location.line, caught.value.location.column) == (4, 13)
 
 
 def test_every_bundled_expectation_file_loads() -> None:
