@@ -23,9 +23,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from harness.model.events import Event, ExecEvent, ExitEvent, SpawnEvent, SyscallEvent
+from harness.model.expectations import Fact
 from harness.model.roles import parent_role, process_role
 from harness.model.trace import Trace
 
@@ -142,6 +143,10 @@ def disposition_at(index: TraceIndex, process: str, signal: str, seq: int) -> Di
 # -- what became of each child -----------------------------------------------------
 
 
+#: What became of a child that exited (see :class:`ChildFate`).
+Fate = Literal["re-parented", "reaped", "auto-reaped", "zombie"]
+
+
 @dataclass(frozen=True, slots=True)
 class ChildFate:
     """What became of one child process that exited: who collected its exit status, and when.
@@ -155,7 +160,7 @@ class ChildFate:
 
     spawn: SpawnEvent
     exit: ExitEvent
-    outcome: str
+    outcome: Fate
     reap: SyscallEvent | None
     parent_exit: ExitEvent | None
     disposition: Disposition
@@ -197,6 +202,7 @@ def child_fates(index: TraceIndex, process: str) -> list[ChildFate]:
         collected = waits.get(spawn.child_pid, [])
         reap = next((wait for wait in collected if wait.seq > child_exit.seq), collected[0] if collected else None)
         disposition = disposition_at(index, process, "SIGCHLD", child_exit.seq)
+        outcome: Fate
         if parent_exit is not None and parent_exit.seq < child_exit.seq:
             outcome = "re-parented"
         elif reap is not None:
@@ -328,7 +334,7 @@ def closes_the_listening_socket(index: TraceIndex, role: str) -> list[Violation]
     ]
 
 
-FACT_CHECKS: dict[str, Callable[[TraceIndex, str], list[Violation]]] = {
+FACT_CHECKS: dict[Fact, Callable[[TraceIndex, str], list[Violation]]] = {
     "no zombie left": no_zombie_left,
     "no accepted descriptor left open": no_accepted_descriptor_left_open,
     "closes the listening socket": closes_the_listening_socket,

@@ -18,6 +18,7 @@ from pathlib import Path
 from harness.model.errors import HarnessError, TraceInputError, UsageError
 from harness.model.events import Event, Listener, SyscallEntry
 from harness.model.injection import Injection
+from harness.model.scenario import Mode
 from harness.model.strace_format import TextRenderer, render_trace
 from harness.model.trace import Trace, TraceFileError, event_to_json
 
@@ -511,7 +512,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
-def trace_of(source: str, *, connections: int = 3, mode: str = "deterministic") -> Trace:
+def trace_of(source: str, *, connections: int = 3, mode: Mode = "deterministic") -> Trace:
     """A trace from a JSON Lines file, or from a run of the bundled variant of that name."""
     if source.endswith(".jsonl") or Path(source).is_file():
         try:

@@ -21,6 +21,7 @@ from typing import Any
 import jsonschema
 import yaml
 
+from harness.faces import SUFFIX
 from harness.model.errors import HarnessError
 from harness.model.expectations import (
     FACTS,
@@ -33,19 +34,19 @@ from harness.model.expectations import (
     GoldenCheck,
     Location,
     NeverCheck,
+    Operator,
     RoleSelector,
     SequenceCheck,
     ServerSpec,
     step_syscalls,
 )
 from harness.model.injection import InjectionError, parse_injection
-from harness.model.scenario import Scenario
+from harness.model.scenario import DEFAULT_PROTOCOL, DEFAULT_TIMEOUT, MODES, PROTOCOL_NAMES, Scenario
 from harness.model.steps import Step, StepError, parse_step
 
-#: The suffix that marks a file as an expectation file (pytest collects only these).
-SUFFIX = ".expect.yaml"
+__all__ = ["SUFFIX", "ExpectationError", "load_expectations"]
 CHECK_KEYS = ("sequence", "count", "never", "fact", "golden")
-AMOUNT_KEYS = {"equals": "==", "at_least": ">=", "at_most": "<="}
+AMOUNT_KEYS: dict[str, Operator] = {"equals": "==", "at_least": ">=", "at_most": "<="}
 
 
 class ExpectationError(HarnessError):
@@ -64,7 +65,10 @@ def schema() -> dict[str, Any]:
     """The JSON Schema of expectation files (harness/faces/expectation.schema.yaml)."""
     text = resources.files("harness.faces").joinpath("expectation.schema.yaml").read_text(encoding="utf-8")
     loaded: dict[str, Any] = yaml.safe_load(text)
-    loaded["$defs"]["assertion"]["properties"]["fact"] = {"enum": list(FACTS)}  # written once, in expectations.py
+    # Closed sets written once, in the model:
+    loaded["$defs"]["assertion"]["properties"]["fact"] = {"enum": list(FACTS)}
+    loaded["properties"]["scenario"]["properties"]["mode"] = {"enum": list(MODES)}
+    loaded["properties"]["server"]["else"]["properties"]["protocol"] = {"enum": list(PROTOCOL_NAMES)}
     return loaded
 
 
@@ -302,7 +306,7 @@ def _server(source: _Source) -> ServerSpec:
         raise source.error(
             ("server", "command"), "the command must be told its port: put {port} where it goes, e.g. --port {port}"
         )
-    return ServerSpec(command=words, protocol=server.get("protocol", "echo"))
+    return ServerSpec(command=words, protocol=server.get("protocol", DEFAULT_PROTOCOL))
 
 
 def load_expectations(path: str | Path) -> ExpectationFile:
@@ -345,7 +349,7 @@ def load_expectations(path: str | Path) -> ExpectationFile:
         scenario=scenario,
         assertions=assertions,
         start_after=start_after,
-        timeout=float(data.get("timeout", 60.0)),
+        timeout=float(data.get("timeout", DEFAULT_TIMEOUT)),
         syscalls=step_syscalls(reader.steps),
         injections=tuple(injections),
     )

@@ -20,6 +20,7 @@ import pytest
 
 if TYPE_CHECKING:
     from harness.model.expectations import Assertion, ExpectationFile
+    from harness.model.scenario import Mode, Protocol
     from harness.running.check import CheckedRun, CheckedTrace
 
 SUFFIX = ".expect.yaml"  # harness.faces.loader.SUFFIX; repeated here to keep collection free of heavy imports
@@ -177,8 +178,8 @@ def harness_run() -> Callable[..., CheckedTrace]:
         connections: int = 3,
         messages: int = 1,
         concurrency: int = 1,
-        mode: str = "deterministic",
-        protocol: str = "echo",
+        mode: Mode = "deterministic",
+        protocol: Protocol = "echo",
         timeout: float = 60.0,
         start_after: str | None = "listen($listen)",
         syscalls: Sequence[str] = (),

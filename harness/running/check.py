@@ -22,8 +22,10 @@ from harness.model.expectations import (
     Assertion,
     CountCheck,
     ExpectationFile,
+    Fact,
     FactCheck,
     NeverCheck,
+    Operator,
     RoleSelector,
     SequenceCheck,
     ServerSpec,
@@ -218,13 +220,13 @@ class CheckedTrace:
         """How many events of one role match the step."""
         return len(self.find(step, role=role, whole_trace=whole_trace))
 
-    def expect_count(self, step: str, operator: str, value: int | str, *, role: str = "main") -> None:
+    def expect_count(self, step: str, operator: Operator, value: int | str, *, role: str = "main") -> None:
         """Assert a count, as ``count:`` with ``equals``/``at_least``/``at_most`` does (``==``, ``>=``, ``<=``)."""
         roles = RoleSelector.parse(role)
         check = CountCheck(parse_step(step), operator, value)
         self._fail(f"count {step}", roles, check_roles(check, roles, self._context))
 
-    def fact(self, fact: str, *, role: str = "main") -> None:
+    def fact(self, fact: Fact, *, role: str = "main") -> None:
         """Assert an end-state fact (``no zombie left``...) for the role(s)."""
         if fact not in FACTS:
             raise ValueError(f"unknown fact {fact!r}; the facts are: {', '.join(FACTS)}")

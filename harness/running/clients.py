@@ -15,6 +15,8 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
+from harness.model.scenario import Protocol
+
 #: A client talks to (host, port) over one connection, sending ``messages`` messages.
 Client = Callable[[tuple[str, int], int, int], None]
 
@@ -79,7 +81,7 @@ def connect_client(address: tuple[str, int], index: int, messages: int) -> None:
     _connect(address).close()
 
 
-PROTOCOLS: Mapping[str, Client] = {"echo": echo_client, "rpc": rpc_client, "connect": connect_client}
+PROTOCOLS: Mapping[Protocol, Client] = {"echo": echo_client, "rpc": rpc_client, "connect": connect_client}
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,12 +18,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harness.model.errors import HarnessError, UsageError
+from harness.model.scenario import DEFAULT_PROTOCOL, Protocol
 
 #: Where the variants are: $HARNESS_SERVERS, else ./servers, else the checkout this package sits in.
 _SEARCH = (Path.cwd() / "servers", Path(__file__).resolve().parents[2] / "servers")
 
 #: The protocol each variant speaks, when it is not echo.
-_PROTOCOLS = {"rpc_fork": "rpc"}
+_PROTOCOLS: dict[str, Protocol] = {"rpc_fork": "rpc"}
 
 
 class NoCompiler(HarnessError):
@@ -44,7 +45,7 @@ class Variant:
 
     name: str
     source: Path
-    protocol: str
+    protocol: Protocol
 
     @property
     def is_c(self) -> bool:
@@ -77,7 +78,7 @@ def list_variants() -> dict[str, Variant]:
     variants = {}
     for path in sorted(root.glob("*.py")):
         if not path.name.startswith("_"):
-            variants[path.stem] = Variant(path.stem, path, _PROTOCOLS.get(path.stem, "echo"))
+            variants[path.stem] = Variant(path.stem, path, _PROTOCOLS.get(path.stem, DEFAULT_PROTOCOL))
     for path in sorted((root / "c").glob("*.c")):
         variants[f"c/{path.stem}"] = Variant(f"c/{path.stem}", path, "echo")
     return variants
