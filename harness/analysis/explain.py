@@ -202,7 +202,7 @@ def _explain_interruption(trace: Trace, index: TraceIndex, events: Sequence[Even
     return Finding("interrupted", title, tuple(details), tuple(sorted(set(seqs))), tuple(sorted(roles)))
 
 
-def _observed_outcome(call: SyscallEvent, rest: Sequence[Event]) -> tuple[str | None, Event | None]:
+def _observed_outcome(call: SyscallEvent, rest: Sequence[Event]) -> tuple[kernel.RestartOutcome | None, Event | None]:
     """What the kernel did, from the task's next calls: rt_sigreturn's result, or the call re-entered."""
     for event in rest:
         if not isinstance(event, SyscallEvent):

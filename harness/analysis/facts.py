@@ -69,12 +69,15 @@ def _succeeded(event: Event, name: str | frozenset[str]) -> bool:
 # -- dispositions -----------------------------------------------------------------
 
 
+#: A signal's disposition: the default action, ignored, or a function of the program's (at some address).
+HandlerKind = Literal["SIG_DFL", "SIG_IGN", "handler"]
+
+
 @dataclass(frozen=True, slots=True)
 class Disposition:
     """How a process will treat a signal, and where the trace says so."""
 
-    handler: str
-    """``SIG_DFL``, ``SIG_IGN`` or ``handler`` (a function at some address)."""
+    handler: HandlerKind
     sa_restart: bool
     evidence: SyscallEvent | None
     """The rt_sigaction that set it; None when the trace never shows one (the default)."""
@@ -120,7 +123,7 @@ def disposition_at(index: TraceIndex, process: str, signal: str, seq: int) -> Di
         ):
             act = event.args["act"]
             handler = act.get("handler")
-            kind = handler if handler in ("SIG_DFL", "SIG_IGN") else "handler"
+            kind: HandlerKind = handler if handler in ("SIG_DFL", "SIG_IGN") else "handler"
             flags = act.get("flags") or ()
             found = Disposition(kind, "SA_RESTART" in flags, event, no_child_wait="SA_NOCLDWAIT" in flags)
     if found is not None:

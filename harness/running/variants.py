@@ -80,7 +80,7 @@ def list_variants() -> dict[str, Variant]:
         if not path.name.startswith("_"):
             variants[path.stem] = Variant(path.stem, path, _PROTOCOLS.get(path.stem, DEFAULT_PROTOCOL))
     for path in sorted((root / "c").glob("*.c")):
-        variants[f"c/{path.stem}"] = Variant(f"c/{path.stem}", path, "echo")
+        variants[f"c/{path.stem}"] = Variant(f"c/{path.stem}", path, DEFAULT_PROTOCOL)
     return variants
 
 
