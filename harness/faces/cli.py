@@ -61,9 +61,20 @@ def _injection(text: str) -> Injection:
 # -- options shared by several commands, each declared once, with its default from the model ------------------
 
 
-def _add_connections(parser: argparse.ArgumentParser, what: str = "connections to make") -> None:
+def _add_connections(
+    parser: argparse.ArgumentParser, what: str = "connections to make", *, from_golden: bool = False
+) -> None:
+    """``--connections``; with ``from_golden``, a golden file's scenario comes before the default."""
     default = DEFAULT_SCENARIO.connections
-    parser.add_argument("--connections", type=int, default=default, metavar="N", help=f"{what} (default {default})")
+    parser.add_argument(
+        "--connections",
+        type=int,
+        default=None if from_golden else default,
+        metavar="N",
+        help=f"{what} (default: a golden file's scenario, else {default})"
+        if from_golden
+        else f"{what} (default {default})",
+    )
 
 
 def _add_messages(parser: argparse.ArgumentParser) -> None:
@@ -302,13 +313,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     diff.add_argument("a", metavar="A", help="a golden file (*.golden.yaml), a trace (*.jsonl) or a variant name")
     diff.add_argument("b", metavar="B", help="a golden file (*.golden.yaml), a trace (*.jsonl) or a variant name")
-    diff.add_argument(
-        "--connections",
-        type=int,
-        metavar="N",
-        help="connections for a variant that is run "
-        f"(default: a golden file's scenario, else {DEFAULT_SCENARIO.connections})",
-    )
+    _add_connections(diff, "connections for a variant that is run", from_golden=True)
     diff.set_defaults(run=_cmd_diff)
     return parser
 
