@@ -32,6 +32,7 @@ import os
 import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from typing import Literal, get_args
 
 from harness.analysis.facts import (
     ChildFate,
@@ -70,12 +71,18 @@ UNREAPED_LESSON = (
 _LESSONS = frozenset({ZOMBIE_LESSON, UNREAPED_LESSON, CONNECTION_LESSON, LISTENER_LESSON})
 
 
+#: What a finding is about: an interrupted call, a child's fate, or a descriptor kept open.
+FindingKind = Literal["interrupted", "zombie", "auto-reaped", "re-parented", "leaked-connection", "kept-listener"]
+#: How :func:`render` writes findings.
+Format = Literal["text", "markdown"]
+FORMATS: tuple[Format, ...] = get_args(Format)
+
+
 @dataclass(frozen=True, slots=True)
 class Finding:
     """One account: a title, the sentences that explain it, and the events and roles it is about."""
 
-    kind: str
-    """``interrupted``, ``zombie``, ``auto-reaped``, ``re-parented``, ``leaked-connection``, ``kept-listener``."""
+    kind: FindingKind
     title: str
     details: tuple[str, ...]
     seqs: tuple[int, ...]
@@ -195,7 +202,7 @@ def _explain_interruption(trace: Trace, index: TraceIndex, events: Sequence[Even
     return Finding("interrupted", title, tuple(details), tuple(sorted(set(seqs))), tuple(sorted(roles)))
 
 
-def _observed_outcome(call: SyscallEvent, rest: Sequence[Event]) -> tuple[str | None, Event | None]:
+def _observed_outcome(call: SyscallEvent, rest: Sequence[Event]) -> tuple[kernel.RestartOutcome | None, Event | None]:
     """What the kernel did, from the task's next calls: rt_sigreturn's result, or the call re-entered."""
     for event in rest:
         if not isinstance(event, SyscallEvent):
@@ -386,7 +393,7 @@ def _teach_once(findings: list[Finding]) -> list[Finding]:
     return result
 
 
-def render(findings: Sequence[Finding], *, format: str = "text", width: int = 100) -> str:
+def render(findings: Sequence[Finding], *, format: Format = "text", width: int = 100) -> str:
     """Findings as plain text for a terminal, or as Markdown for an issue or a lesson."""
     if not findings:
         return "Nothing to explain: no interrupted call, no child process and no leaked descriptor in this trace.\n"

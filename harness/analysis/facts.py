@@ -23,9 +23,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from harness.model.events import Event, ExecEvent, ExitEvent, SpawnEvent, SyscallEvent
+from harness.model.expectations import Fact
 from harness.model.roles import parent_role, process_role
 from harness.model.trace import Trace
 
@@ -68,12 +69,15 @@ def _succeeded(event: Event, name: str | frozenset[str]) -> bool:
 # -- dispositions -----------------------------------------------------------------
 
 
+#: A signal's disposition: the default action, ignored, or a function of the program's (at some address).
+HandlerKind = Literal["SIG_DFL", "SIG_IGN", "handler"]
+
+
 @dataclass(frozen=True, slots=True)
 class Disposition:
     """How a process will treat a signal, and where the trace says so."""
 
-    handler: str
-    """``SIG_DFL``, ``SIG_IGN`` or ``handler`` (a function at some address)."""
+    handler: HandlerKind
     sa_restart: bool
     evidence: SyscallEvent | None
     """The rt_sigaction that set it; None when the trace never shows one (the default)."""
@@ -119,7 +123,7 @@ def disposition_at(index: TraceIndex, process: str, signal: str, seq: int) -> Di
         ):
             act = event.args["act"]
             handler = act.get("handler")
-            kind = handler if handler in ("SIG_DFL", "SIG_IGN") else "handler"
+            kind: HandlerKind = handler if handler in ("SIG_DFL", "SIG_IGN") else "handler"
             flags = act.get("flags") or ()
             found = Disposition(kind, "SA_RESTART" in flags, event, no_child_wait="SA_NOCLDWAIT" in flags)
     if found is not None:
@@ -142,6 +146,10 @@ def disposition_at(index: TraceIndex, process: str, signal: str, seq: int) -> Di
 # -- what became of each child -----------------------------------------------------
 
 
+#: What became of a child that exited (see :class:`ChildFate`).
+Fate = Literal["re-parented", "reaped", "auto-reaped", "zombie"]
+
+
 @dataclass(frozen=True, slots=True)
 class ChildFate:
     """What became of one child process that exited: who collected its exit status, and when.
@@ -155,7 +163,7 @@ class ChildFate:
 
     spawn: SpawnEvent
     exit: ExitEvent
-    outcome: str
+    outcome: Fate
     reap: SyscallEvent | None
     parent_exit: ExitEvent | None
     disposition: Disposition
@@ -197,6 +205,7 @@ def child_fates(index: TraceIndex, process: str) -> list[ChildFate]:
         collected = waits.get(spawn.child_pid, [])
         reap = next((wait for wait in collected if wait.seq > child_exit.seq), collected[0] if collected else None)
         disposition = disposition_at(index, process, "SIGCHLD", child_exit.seq)
+        outcome: Fate
         if parent_exit is not None and parent_exit.seq < child_exit.seq:
             outcome = "re-parented"
         elif reap is not None:
@@ -328,7 +337,7 @@ def closes_the_listening_socket(index: TraceIndex, role: str) -> list[Violation]
     ]
 
 
-FACT_CHECKS: dict[str, Callable[[TraceIndex, str], list[Violation]]] = {
+FACT_CHECKS: dict[Fact, Callable[[TraceIndex, str], list[Violation]]] = {
     "no zombie left": no_zombie_left,
     "no accepted descriptor left open": no_accepted_descriptor_left_open,
     "closes the listening socket": closes_the_listening_socket,

@@ -42,6 +42,9 @@ from harness.model.trace import Trace
 #: The version of the golden file format this module writes and reads.
 FORMAT = 1
 
+#: How a golden file's name ends: what ``golden:`` keys and ``harness diff`` recognise.
+GOLDEN_SUFFIX = ".golden.yaml"
+
 #: The call whose first occurrence starts a golden story by default: before
 #: it, a server is only its interpreter starting up.
 DEFAULT_START = "listen"

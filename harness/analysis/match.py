@@ -22,6 +22,7 @@ steps).  A failure is returned as a :class:`Mismatch` — data, not text;
 
 from __future__ import annotations
 
+import typing
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -74,13 +75,17 @@ class Candidate:
     """It lies before the point where matching stopped: it was too early to be used."""
 
 
+#: What failed: the check of that name, or ``run`` (the run itself failed: nothing to match).
+#: (``typing.Literal``: the step language has a ``Literal`` value of its own.)
+MismatchKind = typing.Literal["sequence", "count", "never", "fact", "golden", "run"]
+
+
 @dataclass(frozen=True, slots=True)
 class Mismatch:
     """Why an assertion does not hold in one role (or in the whole trace)."""
 
     message: str
-    kind: str = "run"
-    """What failed: ``sequence``, ``count``, ``never``, ``fact``, ``golden``, or ``run`` (nothing to match)."""
+    kind: MismatchKind = "run"
     role: str | None = None
     failed_step: str | None = None
     failed_line: int | None = None

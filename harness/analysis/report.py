@@ -49,7 +49,7 @@ import bisect
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from html import escape
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from harness.analysis.facts import TraceIndex, child_fates
 from harness.analysis.golden import role_order
@@ -75,22 +75,24 @@ TICK_EVERY = 5
 # -- the layout: pure values computed from the trace ----------------------------------
 
 
+#: The extra CSS class of a call that did not simply return.
+SpanKind = Literal["interrupted", "failed", "no-return"]
+
+
 @dataclass(frozen=True, slots=True)
 class Span:
     """A call drawn from its entry to its return (or to where its task ended)."""
 
     event: SyscallEvent
     end_seq: int
-    kinds: tuple[str, ...]
-    """Extra classes: ``interrupted``, ``failed``, ``no-return``."""
+    kinds: tuple[SpanKind, ...]
 
 
 @dataclass(frozen=True, slots=True)
 class Arrow:
     """A spawn or a SIGCHLD drawn from the lane that caused it to the lane it reached."""
 
-    kind: str
-    """``spawn`` or ``signal``."""
+    kind: Literal["spawn", "signal"]
     from_role: str
     from_seq: int
     to_role: str
@@ -174,7 +176,7 @@ def spans(trace: Trace, axis: Axis) -> list[Span]:
     for event in trace:
         if not isinstance(event, SyscallEvent):
             continue
-        kinds: list[str] = []
+        kinds: list[SpanKind] = []
         end = event.seq
         if event.ret is None:
             kinds.append("no-return")
@@ -268,8 +270,9 @@ def _svg_span(span: Span, axis: Axis, y: float) -> str:
     return f"{rect}<text{where}>{escape(event.name)}</text>"
 
 
+MarkerKind = Literal["spawn", "signal", "exec", "exit"]
 #: The shape of each kind of point event, as an SVG path around (0, 0).
-_MARKER_SHAPES: Mapping[str, str] = {
+_MARKER_SHAPES: Mapping[MarkerKind, str] = {
     "spawn": "m-4,0 a4,4 0 1,0 8,0 a4,4 0 1,0 -8,0z",
     "signal": "m0,-6 l6,6 l-6,6 l-6,-6z",
     "exec": "m-5,5 l5,-10 l5,10z",
@@ -277,8 +280,14 @@ _MARKER_SHAPES: Mapping[str, str] = {
 }
 
 
-def _marker_kind(event: Event) -> str:
-    return {SignalEvent: "signal", SpawnEvent: "spawn", ExecEvent: "exec", ExitEvent: "exit"}[type(event)]
+def _marker_kind(event: Event) -> MarkerKind:
+    kinds: dict[type[Event], MarkerKind] = {
+        SignalEvent: "signal",
+        SpawnEvent: "spawn",
+        ExecEvent: "exec",
+        ExitEvent: "exit",
+    }
+    return kinds[type(event)]
 
 
 def _svg_marker(event: Event, axis: Axis, y: float) -> str:

@@ -14,12 +14,17 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from harness.model.errors import HarnessError, TraceInputError, UsageError
+from harness.model.errors import HarnessError, UsageError
 from harness.model.events import Event, Listener, SyscallEntry
 from harness.model.injection import Injection
+from harness.model.scenario import DEFAULT_SCENARIO, DEFAULT_TIMEOUT, MODES, Scenario
 from harness.model.strace_format import TextRenderer, render_trace
-from harness.model.trace import Trace, TraceFileError, event_to_json
+from harness.model.trace import event_to_json
+
+if TYPE_CHECKING:
+    from harness.running.check import FileOutcome
 
 _TRACE_EPILOG = """\
 The trace is printed to stderr in strace's style (or to -o FILE); the traced
@@ -53,6 +58,57 @@ def _injection(text: str) -> Injection:
         raise argparse.ArgumentTypeError(str(error)) from None
 
 
+# -- options shared by several commands, each declared once, with its default from the model ------------------
+
+
+def _add_connections(
+    parser: argparse.ArgumentParser, what: str = "connections to make", *, from_golden: bool = False
+) -> None:
+    """``--connections``; with ``from_golden``, a golden file's scenario comes before the default."""
+    default = DEFAULT_SCENARIO.connections
+    parser.add_argument(
+        "--connections",
+        type=int,
+        default=None if from_golden else default,
+        metavar="N",
+        help=f"{what} (default: a golden file's scenario, else {default})"
+        if from_golden
+        else f"{what} (default {default})",
+    )
+
+
+def _add_messages(parser: argparse.ArgumentParser) -> None:
+    default = DEFAULT_SCENARIO.messages
+    parser.add_argument(
+        "--messages", type=int, default=default, metavar="M", help=f"messages per connection (default {default})"
+    )
+
+
+def _add_concurrency(parser: argparse.ArgumentParser) -> None:
+    default = DEFAULT_SCENARIO.concurrency
+    parser.add_argument(
+        "--concurrency",
+        type=int,
+        default=default,
+        metavar="K",
+        help=f"clients at a time (free mode; default {default})",
+    )
+
+
+def _add_mode(parser: argparse.ArgumentParser, help: str = "how a variant is run") -> None:
+    parser.add_argument("--mode", choices=MODES, default=DEFAULT_SCENARIO.mode, help=help)
+
+
+def _add_live_outputs(parser: argparse.ArgumentParser) -> None:
+    """The outputs of a live trace (see :func:`_trace_outputs`)."""
+    parser.add_argument("--jsonl", metavar="FILE", help="also write the events as JSON Lines to FILE")
+    parser.add_argument("-o", "--output", metavar="TEXTFILE", help="write the text trace to TEXTFILE, not stderr")
+
+
+def _add_seccomp(parser: argparse.ArgumentParser, help: str) -> None:
+    parser.add_argument("--seccomp", action="store_true", help=help)
+
+
 def _add_inject(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--inject",
@@ -66,16 +122,23 @@ def _add_inject(parser: argparse.ArgumentParser) -> None:
 
 
 def _add_trace_source(parser: argparse.ArgumentParser) -> None:
-    """The arguments of a command that reads a trace file or runs a variant for it (see :func:`trace_of`)."""
+    """The arguments of a command that reads a trace file or runs a variant for it (see source_kind)."""
     parser.add_argument("source", metavar="VARIANT|TRACE.jsonl", help="a bundled variant, or a JSON Lines trace")
-    parser.add_argument("--connections", type=int, default=3, metavar="N", help="connections for a variant (default 3)")
-    parser.add_argument(
-        "--mode", choices=("deterministic", "free"), default="deterministic", help="how a variant is run"
-    )
+    _add_connections(parser, "connections for a variant")
+    _add_mode(parser)
+
+
+def _scenario(args: argparse.Namespace) -> Scenario:
+    """The scenario the scenario options of a command ask for (the others keep their defaults)."""
+    given = {name: getattr(args, name) for name in ("connections", "messages", "concurrency", "mode") if name in args}
+    return Scenario(**given)
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser, with a help text for every command and option."""
+    from harness.analysis.explain import FORMATS
+    from harness.analysis.golden import DEFAULT_START
+
     parser = argparse.ArgumentParser(
         prog="harness",
         description="Observe and assert what multi-process servers do in the kernel.",
@@ -113,8 +176,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=_TRACE_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    trace.add_argument("--jsonl", metavar="FILE", help="also write the events as JSON Lines to FILE")
-    trace.add_argument("-o", "--output", metavar="TEXTFILE", help="write the text trace to TEXTFILE, not stderr")
+    _add_live_outputs(trace)
     trace.add_argument(
         "--syscalls",
         metavar="LIST",
@@ -129,10 +191,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="tell syscall entry from exit by counting stops instead of PTRACE_GET_SYSCALL_INFO "
         "(the fallback for kernels older than 5.3)",
     )
-    trace.add_argument(
-        "--seccomp",
-        action="store_true",
-        help="stop the tracee only at the recorded calls, with a seccomp-BPF filter (as strace --seccomp-bpf); "
+    _add_seccomp(
+        trace,
+        "stop the tracee only at the recorded calls, with a seccomp-BPF filter (as strace --seccomp-bpf); "
         "falls back to stepping every call where seccomp cannot be used",
     )
     _add_inject(trace)
@@ -149,20 +210,23 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     run.add_argument("variant", metavar="VARIANT", help="a server in servers/: fork_sigchld, c/echo_server, ...")
-    run.add_argument("--connections", type=int, default=3, metavar="N", help="connections to make (default 3)")
-    run.add_argument("--messages", type=int, default=1, metavar="M", help="messages per connection (default 1)")
-    run.add_argument("--concurrency", type=int, default=1, metavar="K", help="clients at a time (free mode; default 1)")
-    run.add_argument(
-        "--mode",
-        choices=("deterministic", "free"),
-        default="deterministic",
-        help="deterministic (default): the harness orders connections, exits and SIGCHLD through ptrace; "
+    _add_connections(run)
+    _add_messages(run)
+    _add_concurrency(run)
+    _add_mode(
+        run,
+        "deterministic (default): the harness orders connections, exits and SIGCHLD through ptrace; "
         "free: natural timing",
     )
-    run.add_argument("--jsonl", metavar="FILE", help="also write the events as JSON Lines to FILE")
-    run.add_argument("-o", "--output", metavar="TEXTFILE", help="write the text trace to TEXTFILE, not stderr")
-    run.add_argument("--seccomp", action="store_true", help="use the seccomp-BPF prefilter (see harness trace --help)")
-    run.add_argument("--timeout", type=float, default=60.0, metavar="SECONDS", help="time limit (default 60)")
+    _add_live_outputs(run)
+    _add_seccomp(run, "use the seccomp-BPF prefilter (see harness trace --help)")
+    run.add_argument(
+        "--timeout",
+        type=float,
+        default=DEFAULT_TIMEOUT,
+        metavar="SECONDS",
+        help=f"time limit (default {DEFAULT_TIMEOUT:g})",
+    )
     run.add_argument("--port", type=int, metavar="PORT", help="the port to serve on (default: a free one)")
     _add_inject(run)
     run.set_defaults(run=_cmd_run)
@@ -178,7 +242,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     _add_trace_source(explain)
-    explain.add_argument("--format", choices=("text", "markdown"), default="text", help="text (default) or markdown")
+    explain.add_argument("--format", choices=FORMATS, default=FORMATS[0], help="text (default) or markdown")
     explain.set_defaults(run=_cmd_explain)
 
     show = commands.add_parser(
@@ -224,13 +288,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="the golden file to write (default: expectations/golden/VARIANT.golden.yaml, with / in VARIANT as _)",
     )
-    record.add_argument("--connections", type=int, default=3, metavar="N", help="connections to make (default 3)")
-    record.add_argument("--messages", type=int, default=1, metavar="M", help="messages per connection (default 1)")
+    _add_connections(record)
+    _add_messages(record)
     record.add_argument(
         "--start-after",
-        default="listen",
+        default=DEFAULT_START,
         metavar="CALL",
-        help="start each story at the first CALL of the trace, its own line included (default: listen); "
+        help=f"start each story at the first CALL of the trace, its own line included (default: {DEFAULT_START}); "
         "when there is none, at the beginning",
     )
     record.set_defaults(run=_cmd_record)
@@ -249,12 +313,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     diff.add_argument("a", metavar="A", help="a golden file (*.golden.yaml), a trace (*.jsonl) or a variant name")
     diff.add_argument("b", metavar="B", help="a golden file (*.golden.yaml), a trace (*.jsonl) or a variant name")
-    diff.add_argument(
-        "--connections",
-        type=int,
-        metavar="N",
-        help="connections for a variant that is run (default: a golden file's scenario, else 3)",
-    )
+    _add_connections(diff, "connections for a variant that is run", from_golden=True)
     diff.set_defaults(run=_cmd_diff)
     return parser
 
@@ -304,32 +363,19 @@ def _cmd_trace(args: argparse.Namespace) -> int:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from harness.model.errors import PortInUse
-    from harness.model.scenario import Scenario
-    from harness.running.run import free_port, port_in_use, run_server
-    from harness.running.variants import find_variant
+    from harness.running.sources import run_variant
 
-    variant = find_variant(args.variant)
-    scenario = Scenario(args.connections, args.messages, args.concurrency, args.mode)
-    if args.port is not None and port_in_use(args.port):
-        raise PortInUse(
-            f"port {args.port} is already taken by another process: choose another --port, "
-            "or leave --port out to get a free one"
-        )
-    port = args.port if args.port is not None else free_port()
-    command = variant.command(port, args.connections)
-    with _trace_outputs(args) as listener:
-        result = run_server(
-            command,
-            variant.protocol,
-            scenario,
-            port=port,
-            timeout=args.timeout,
-            listener=listener,
-            seccomp=args.seccomp,
-            injections=args.inject,
-        )
-    print(f"{variant.name}: {result.summary()}", file=sys.stderr)
+    run = run_variant(
+        args.variant,
+        _scenario(args),
+        port=args.port,
+        timeout=args.timeout,
+        outputs=_trace_outputs(args),
+        seccomp=args.seccomp,
+        injections=args.inject,
+    )
+    result = run.result
+    print(f"{run.name}: {result.summary()}", file=sys.stderr)
     failure = result.failure()
     if failure is not None:
         for role, call in result.blocked().items():
@@ -343,108 +389,53 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_show(args: argparse.Namespace) -> int:
-    try:
-        trace = Trace.read_jsonl(args.trace_file)
-    except TraceFileError as error:
-        raise TraceInputError(str(error)) from None
-    for line in render_trace(trace):
+    from harness.running.sources import read_trace
+
+    for line in render_trace(read_trace(args.trace_file)):
         print(line)
     return 0
 
 
-def _run_for_golden(name: str, connections: int, messages: int) -> tuple[str, dict[str, int | str], Trace]:
-    """Run a variant in deterministic mode as 'harness run' does: its name, its scenario, and its trace.
-
-    A failed run raises its error: a golden story of a failed run would mean nothing.
-    """
-    from dataclasses import asdict
-
-    from harness.model.scenario import Scenario
-    from harness.running.check import run_spec, server_spec
-
-    spec = server_spec(name)
-    result = run_spec(spec, Scenario(connections, messages))
-    failure = result.failure()
-    if failure is not None:
-        raise failure
-    return str(spec), asdict(Scenario(connections, messages)), result.trace
-
-
 def _cmd_record(args: argparse.Namespace) -> int:
-    from harness.analysis.golden import golden_from_trace, write_golden
-    from harness.model.syscalls import check_syscalls
+    from harness.running.stories import record_golden
 
-    check_syscalls([args.start_after])
-    name, scenario, trace = _run_for_golden(args.variant, args.connections, args.messages)
-    golden = golden_from_trace(trace, server=name, scenario=scenario, start_after=args.start_after)
+    recorded = record_golden(
+        args.variant,
+        _scenario(args),
+        start_after=args.start_after,
+        path=Path(args.output) if args.output else None,
+    )
+    golden = recorded.golden
     if golden.start_after is None:
         print(
-            f"harness: {name}: no {args.start_after} call in the trace: the stories start at the beginning",
+            f"harness: {golden.server}: no {args.start_after} call in the trace: the stories start at the beginning",
             file=sys.stderr,
         )
-    path = args.output or os.path.join("expectations", "golden", name.replace("/", "_") + ".golden.yaml")
-    write_golden(path, golden)
     counts = ", ".join(f"{role} {len(lines)}" for role, lines in golden.roles.items())
-    print(f"wrote {path}: events per role: {counts}")
+    print(f"wrote {recorded.path}: events per role: {counts}")
     return 0
 
 
 def _cmd_diff(args: argparse.Namespace) -> int:
-    from harness.analysis.golden import (
-        DEFAULT_START,
-        GoldenFileError,
-        GoldenTrace,
-        diff_stories,
-        golden_from_trace,
-        read_golden,
-    )
-    from harness.running.variants import find_variant
+    from harness.running.stories import diff_sources
 
-    def read(source: str) -> GoldenTrace | Trace | str:
-        """A golden file or a trace read now, or the name of a variant to run (checked now, run later)."""
-        if source.endswith((".yaml", ".yml")):
-            return read_golden(source)
-        if source.endswith(".jsonl"):
-            try:
-                return Trace.read_jsonl(source)
-            except TraceFileError as error:
-                raise TraceInputError(str(error)) from None
-        if os.path.exists(source):
-            raise GoldenFileError(f"{source}: not a golden file (*.golden.yaml) nor a JSON Lines trace (*.jsonl)")
-        return find_variant(source).name
-
-    inputs = [read(args.a), read(args.b)]
-    goldens = [item for item in inputs if isinstance(item, GoldenTrace)]
-    scenario = goldens[0].scenario if goldens else {}
-    start_after = goldens[0].start_after if goldens else DEFAULT_START  # compare like with like
-    recorded = {key: value for key, value in scenario.items() if type(value) is int}  # Scenario checks the range
-    connections = args.connections or recorded.get("connections", 3)
-    messages = recorded.get("messages", 1)
-    stories: list[dict[str, tuple[str, ...]]] = []
-    for source, item in zip((args.a, args.b), inputs, strict=True):
-        if isinstance(item, GoldenTrace):
-            stories.append(dict(item.roles))
-            continue
-        if isinstance(item, str):
-            _, settings, trace = _run_for_golden(item, connections, messages)
-            golden = golden_from_trace(trace, server=item, scenario=settings, start_after=start_after)
-        else:
-            golden = golden_from_trace(item, start_after=start_after)
-        if golden.start_after is None and start_after is not None:
-            print(f"harness: {source}: no {start_after} call in the trace: compared from the start", file=sys.stderr)
-        stories.append(dict(golden.roles))
-    a_label, b_label = (args.a, args.b) if args.a != args.b else (f"{args.a} (A)", f"{args.b} (B)")
-    lines = diff_stories(stories[0], stories[1], a_label=a_label, b_label=b_label)
-    for line in lines:
+    diff = diff_sources(args.a, args.b, connections=args.connections)
+    for story in (diff.a, diff.b):
+        if story.missed_start is not None:
+            print(
+                f"harness: {story.label}: no {story.missed_start} call in the trace: compared from the start",
+                file=sys.stderr,
+            )
+    for line in diff.lines:
         print(line)
-    if not lines:
-        events = sum(len(story) for story in stories[0].values())
-        print(f"{args.a} and {args.b}: the same ({len(stories[0])} roles, {events} events)")
-    return 1 if lines else 0
+    if diff.same:
+        print(f"{args.a} and {args.b}: the same ({len(diff.a.roles)} roles, {diff.a.events} events)")
+    return 0 if diff.same else 1
 
 
 def _expectation_paths(paths: Sequence[str]) -> list[Path]:
-    from harness.faces.loader import SUFFIX
+    """The expectation files the PATH arguments of ``harness check`` name: files as given, directories searched."""
+    from harness.faces import SUFFIX
 
     found: list[Path] = []
     for name in paths or ["expectations"]:
@@ -461,86 +452,64 @@ def _expectation_paths(paths: Sequence[str]) -> list[Path]:
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    from harness.faces.loader import ExpectationError, load_expectations
-    from harness.running.check import check_file, server_spec, write_failure_trace
+    from harness.faces.loader import load_expectations
+    from harness.running.check import CheckSummary, check_files, server_spec
 
     override = server_spec(args.server) if args.server else None
-    passed = failed = invalid = 0
-    errors: list[HarnessError] = []
     started = time.monotonic()
-    files = _expectation_paths(args.paths)
-    for path in files:
-        try:
-            expectation = load_expectations(path)
-        except ExpectationError as error:
-            print(f"ERROR {error}", file=sys.stderr)
-            invalid += 1
-            continue
-        try:
-            checked = check_file(expectation, server=override)
-        except HarnessError as error:  # the server could not be run at all: no compiler, no ptrace, not found
-            print(f"ERROR {path}: {error}", file=sys.stderr)
-            errors.append(error)
-            continue
-        scenario = expectation.scenario
-        print(
-            f"{path} ({checked.server}, {scenario.connections} connections, {scenario.mode}, {checked.seconds:.1f} s)"
-        )
-        for result in checked.results:
-            location = result.assertion.location
-            line = f":{location.line}" if location else ""
-            print(f"  {'PASS' if result.passed else 'FAIL'}  {result.assertion.name}  ({path.name}{line})")
-            if not result.passed:
-                print("\n".join("        " + text for text in result.report(verbose=args.verbose).splitlines()[1:]))
-        passed += sum(result.passed for result in checked.results)
-        failed += sum(not result.passed for result in checked.results)
-        stale = path.parent / (path.name.removesuffix(".yaml").removesuffix(".expect") + ".failed.jsonl")
-        if not checked.passed:
-            written = write_failure_trace(checked, Path(args.traces) if args.traces else None)
-            print(f"  trace of the failing run: {written} (and .txt; 'harness show {written}' prints it)")
-        elif override is None and not args.traces:
-            stale.unlink(missing_ok=True)
-            stale.with_suffix(".txt").unlink(missing_ok=True)
-    parts = [f"{passed} passed", f"{failed} failed"] + ([f"{invalid} invalid file(s)"] if invalid else [])
-    parts += [f"{len(errors)} could not run"] if errors else []
-    print(f"{', '.join(parts)} in {len(files)} file(s) ({time.monotonic() - started:.1f} s)")
-    if errors:
-        return errors[0].exit_status
-    if invalid:
-        return 65
-    return 1 if failed else 0
+    outcomes = []
+    for outcome in check_files(
+        _expectation_paths(args.paths),
+        load=load_expectations,
+        server=override,
+        traces=Path(args.traces) if args.traces else None,
+    ):
+        _print_outcome(outcome, verbose=args.verbose)
+        outcomes.append(outcome)
+    summary = CheckSummary.of(outcomes)
+    print(f"{summary} in {summary.files} file(s) ({time.monotonic() - started:.1f} s)")
+    return summary.exit_status
 
 
-def trace_of(source: str, *, connections: int = 3, mode: str = "deterministic") -> Trace:
-    """A trace from a JSON Lines file, or from a run of the bundled variant of that name."""
-    if source.endswith(".jsonl") or Path(source).is_file():
-        try:
-            return Trace.read_jsonl(source)
-        except TraceFileError as error:
-            raise TraceInputError(str(error)) from None
-    from harness.model.scenario import Scenario
-    from harness.running.check import run_spec, server_spec
+def _print_outcome(outcome: FileOutcome, *, verbose: bool) -> None:
+    """One file's lines of ``harness check``: a header, a line per assertion, a report under each failure."""
+    from harness.running.check import FileInvalid, FileNotRun
 
-    result = run_spec(server_spec(source), Scenario(connections, mode=mode))
-    failure = result.failure()
-    if failure is not None:
-        raise failure
-    return result.trace
+    if isinstance(outcome, FileInvalid):
+        print(f"ERROR {outcome.error}", file=sys.stderr)
+        return
+    if isinstance(outcome, FileNotRun):
+        print(f"ERROR {outcome.path}: {outcome.error}", file=sys.stderr)
+        return
+    path, checked = outcome.path, outcome.checked
+    scenario = checked.expectation.scenario
+    print(f"{path} ({checked.server}, {scenario.connections} connections, {scenario.mode}, {checked.seconds:.1f} s)")
+    for result in checked.results:
+        location = result.assertion.location
+        line = f":{location.line}" if location else ""
+        print(f"  {'PASS' if result.passed else 'FAIL'}  {result.assertion.name}  ({path.name}{line})")
+        if not result.passed:
+            print("\n".join("        " + text for text in result.report(verbose=verbose).splitlines()[1:]))
+    if outcome.failure_trace is not None:
+        written = outcome.failure_trace
+        print(f"  trace of the failing run: {written} (and .txt; 'harness show {written}' prints it)")
 
 
 def _cmd_explain(args: argparse.Namespace) -> int:
     from harness.analysis.explain import explain, render
+    from harness.running.sources import trace_of
 
-    print(render(explain(trace_of(args.source, connections=args.connections, mode=args.mode)), format=args.format))
+    print(render(explain(trace_of(args.source, _scenario(args))), format=args.format))
     return 0
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
     from harness.analysis.report import lanes, render_report
+    from harness.running.sources import source_kind, trace_of
 
-    trace = trace_of(args.source, connections=args.connections, mode=args.mode)
+    trace = trace_of(args.source, _scenario(args))
     title = args.source
-    if not (args.source.endswith(".jsonl") or Path(args.source).is_file()):
+    if source_kind(args.source) == "variant":
         title += f", {args.connections} connections, {args.mode}"
     Path(args.output).write_text(render_report(trace, title=title), encoding="utf-8")
     print(f"wrote {args.output}: {len(lanes(trace))} lanes, {len(trace)} events")

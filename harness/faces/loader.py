@@ -24,6 +24,8 @@ from typing import Any
 import jsonschema
 import yaml
 
+from harness.analysis.golden import GOLDEN_SUFFIX
+from harness.faces import SUFFIX
 from harness.model.errors import HarnessError
 from harness.model.expectations import (
     FACTS,
@@ -36,18 +38,16 @@ from harness.model.expectations import (
     GoldenCheck,
     Location,
     NeverCheck,
+    Operator,
     RoleSelector,
     SequenceCheck,
     ServerSpec,
     step_syscalls,
 )
 from harness.model.injection import InjectionError, parse_injection
-from harness.model.scenario import Scenario
+from harness.model.scenario import DEFAULT_PROTOCOL, DEFAULT_TIMEOUT, MODES, PROTOCOL_NAMES, Scenario
 from harness.model.steps import Step, StepError, parse_step
 
-#: The suffix that marks a file as an expectation file (pytest collects only these).
-SUFFIX = ".expect.yaml"
-GOLDEN_SUFFIX = ".golden.yaml"
 #: The largest expectation file read: the bundled ones are a few KiB; a limit keeps a
 #: mistaken or hostile path (a device, a huge file) from exhausting memory.
 MAX_FILE_BYTES = 1 << 20
@@ -57,8 +57,9 @@ MAX_FILE_BYTES = 1 << 20
 _VALUES_PER_BYTE = 4
 #: The most assertions a file may hold: each one is matched against the whole trace.
 MAX_ASSERTIONS = 2000
+__all__ = ["SUFFIX", "ExpectationError", "load_expectations"]
 CHECK_KEYS = ("sequence", "count", "never", "fact", "golden")
-AMOUNT_KEYS = {"equals": "==", "at_least": ">=", "at_most": "<="}
+AMOUNT_KEYS: dict[str, Operator] = {"equals": "==", "at_least": ">=", "at_most": "<="}
 
 
 class ExpectationError(HarnessError):
@@ -77,7 +78,10 @@ def schema() -> dict[str, Any]:
     """The JSON Schema of expectation files (harness/faces/expectation.schema.yaml)."""
     text = resources.files("harness.faces").joinpath("expectation.schema.yaml").read_text(encoding="utf-8")
     loaded: dict[str, Any] = yaml.safe_load(text)
-    loaded["$defs"]["assertion"]["properties"]["fact"] = {"enum": list(FACTS)}  # written once, in expectations.py
+    # Closed sets written once, in the model:
+    loaded["$defs"]["assertion"]["properties"]["fact"] = {"enum": list(FACTS)}
+    loaded["properties"]["scenario"]["properties"]["mode"] = {"enum": list(MODES)}
+    loaded["properties"]["server"]["else"]["properties"]["protocol"] = {"enum": list(PROTOCOL_NAMES)}
     return loaded
 
 
@@ -344,7 +348,7 @@ def _server(source: _Source) -> ServerSpec:
         raise source.error(
             ("server", "command"), "the command must be told its port: put {port} where it goes, e.g. --port {port}"
         )
-    return ServerSpec(command=_anchored(words, source.path.parent), protocol=server.get("protocol", "echo"))
+    return ServerSpec(command=_anchored(words, source.path.parent), protocol=server.get("protocol", DEFAULT_PROTOCOL))
 
 
 def _anchored(words: tuple[str, ...], here: Path) -> tuple[str, ...]:
@@ -429,7 +433,7 @@ def load_expectations(path: str | Path) -> ExpectationFile:
         scenario=scenario,
         assertions=assertions,
         start_after=start_after,
-        timeout=float(data.get("timeout", 60.0)),
+        timeout=float(data.get("timeout", DEFAULT_TIMEOUT)),
         syscalls=step_syscalls(reader.steps),
         injections=tuple(injections),
     )

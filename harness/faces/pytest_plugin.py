@@ -6,7 +6,9 @@ non-Python tests: a :class:`ExpectationFileNode` (one per ``*.expect.yaml``)
 yields one :class:`AssertionItem` per assertion, named after it, so ``-k``
 selects assertions by name; ``repr_failure`` prints the harness's own report
 instead of a traceback.  The server of a file runs once per file (per
-xdist worker), on a port of its own, the first time one of its items runs.
+xdist worker), on a port of its own, in the file node's ``setup()``: pytest
+runs it before the file's first item and keeps a failure to raise it again
+for each of the others.
 """
 
 from __future__ import annotations
@@ -18,13 +20,16 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from harness.faces import SUFFIX
+from harness.model.scenario import DEFAULT_PROTOCOL, DEFAULT_SCENARIO, DEFAULT_TIMEOUT
+
 if TYPE_CHECKING:
     from harness.model.expectations import Assertion, ExpectationFile
-    from harness.running.check import CheckedRun, CheckedTrace
+    from harness.model.scenario import Mode, Protocol
+    from harness.running.check import CheckedTrace, FileChecked
 
-SUFFIX = ".expect.yaml"  # harness.faces.loader.SUFFIX; repeated here to keep collection free of heavy imports
-_CHECKED = pytest.StashKey["CheckedRun | BaseException"]()
-_FAILURE_TRACE = pytest.StashKey[Path]()
+#: The file's run and verdicts, set by the file node's setup and read by its items.
+_CHECKED: pytest.StashKey[FileChecked] = pytest.StashKey()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -55,10 +60,6 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Col
     return None
 
 
-class HarnessRunError(Exception):
-    """The run could not even start (unknown variant, no compiler, command not found)."""
-
-
 class AssertionFailed(Exception):
     """An assertion that the trace does not keep; carries the report."""
 
@@ -68,7 +69,7 @@ class AssertionFailed(Exception):
 
 
 class ExpectationFileNode(pytest.File):
-    """One expectation file: its assertions are the items."""
+    """One expectation file: its assertions are the items; its server runs once, in :meth:`setup`."""
 
     expectation: ExpectationFile
 
@@ -83,37 +84,37 @@ class ExpectationFileNode(pytest.File):
         for assertion in self.expectation.assertions:
             yield AssertionItem.from_parent(self, name=assertion.name, assertion=assertion)
 
-    def checked(self) -> CheckedRun:
-        """The file's run and verdicts, made the first time an item asks."""
-        if _CHECKED not in self.stash:
-            self.stash[_CHECKED] = self._check()
-        outcome = self.stash[_CHECKED]
-        if isinstance(outcome, BaseException):
-            raise outcome
-        return outcome
+    def setup(self) -> None:
+        """Run the file's server and check every assertion, before its first selected item runs.
 
-    def _check(self) -> CheckedRun | BaseException:
+        pytest runs this once per file (per xdist worker) and, when it raises,
+        keeps the exception and raises it again for each item of the file: a
+        run that cannot start is one error (or one skip reason) for each.
+        """
         from harness.model.errors import HarnessError, PtraceNotPermitted
-        from harness.running.check import check_file, server_spec, write_failure_trace
+        from harness.running.check import check_and_keep, server_spec
         from harness.running.variants import NoCompiler
 
         config = self.config
+        traces = config.getoption("harness_traces")
         try:
             override = config.getoption("harness_server")
-            server = server_spec(override) if override else None
-            checked = check_file(
-                self.expectation, server=server, record_golden=config.getoption("harness_record_golden")
+            self.stash[_CHECKED] = check_and_keep(
+                self.expectation,
+                server=server_spec(override) if override else None,
+                traces=Path(traces) if traces else None,
+                record_golden=config.getoption("harness_record_golden"),
             )
-        except (PtraceNotPermitted, NoCompiler) as error:
-            if os.environ.get("HARNESS_REQUIRE_PTRACE") == "1":
-                return HarnessRunError(str(error))
-            return pytest.skip.Exception(str(error))
+        except (PtraceNotPermitted, NoCompiler) as error:  # a missing capability
+            skip, problem = os.environ.get("HARNESS_REQUIRE_PTRACE") != "1", str(error)
         except HarnessError as error:
-            return HarnessRunError(str(error))
-        if not checked.passed:
-            traces = config.getoption("harness_traces")
-            self.stash[_FAILURE_TRACE] = write_failure_trace(checked, Path(traces) if traces else None)
-        return checked
+            skip, problem = False, str(error)
+        else:
+            return
+        # Out of the except clauses, so that pytest prints no "during handling of the above exception".
+        if skip:
+            pytest.skip(problem)
+        pytest.fail(f"the server could not be run: {problem}", pytrace=False)
 
 
 class AssertionItem(pytest.Item):
@@ -131,12 +132,12 @@ class AssertionItem(pytest.Item):
 
     def runtest(self) -> None:
         """Check the assertion against the file's run."""
-        checked = self.file_node.checked()
-        result = next(result for result in checked.results if result.assertion is self.assertion)
+        kept = self.file_node.stash[_CHECKED]
+        result = next(result for result in kept.checked.results if result.assertion is self.assertion)
         if not result.passed:
             verbose = self.config.get_verbosity() > 0
             report = result.report(verbose=verbose)
-            trace = self.file_node.stash.get(_FAILURE_TRACE, None)
+            trace = kept.failure_trace
             if trace is not None:
                 report += f"\ntrace of the run: {trace} ('harness show {trace}' prints it)"
             raise AssertionFailed(report)
@@ -146,11 +147,9 @@ class AssertionItem(pytest.Item):
         excinfo: pytest.ExceptionInfo[BaseException],
         style: Any = None,
     ) -> str | Any:
-        """The harness's own report for a broken promise or a run that could not start; pytest's otherwise."""
+        """The harness's own report for a broken promise; pytest's otherwise."""
         if isinstance(excinfo.value, AssertionFailed):
             return excinfo.value.report
-        if isinstance(excinfo.value, HarnessRunError):
-            return f"the server could not be run: {excinfo.value}"
         return super().repr_failure(excinfo, style=style)
 
     def reportinfo(self) -> tuple[Path, int, str]:
@@ -170,17 +169,18 @@ def harness_run() -> Callable[..., CheckedTrace]:
     name or an argv list with ``{port}``; each run gets a port of its own,
     so tests can run in parallel (pytest-xdist).
     """
+    from harness.running.check import DEFAULT_START_AFTER
 
     def run(
         server: str | Sequence[str],
         *,
-        connections: int = 3,
-        messages: int = 1,
-        concurrency: int = 1,
-        mode: str = "deterministic",
-        protocol: str = "echo",
-        timeout: float = 60.0,
-        start_after: str | None = "listen($listen)",
+        connections: int = DEFAULT_SCENARIO.connections,
+        messages: int = DEFAULT_SCENARIO.messages,
+        concurrency: int = DEFAULT_SCENARIO.concurrency,
+        mode: Mode = DEFAULT_SCENARIO.mode,
+        protocol: Protocol = DEFAULT_PROTOCOL,
+        timeout: float = DEFAULT_TIMEOUT,
+        start_after: str | None = DEFAULT_START_AFTER,
         syscalls: Sequence[str] = (),
         inject: Sequence[str] = (),
     ) -> CheckedTrace:

@@ -17,10 +17,11 @@ import re
 import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 from harness.model.injection import Injection
 from harness.model.roles import ROOT_ROLE
-from harness.model.scenario import Scenario
+from harness.model.scenario import DEFAULT_PROTOCOL, DEFAULT_TIMEOUT, Protocol, Scenario
 from harness.model.steps import Step, SyscallStep
 
 
@@ -118,13 +119,16 @@ class SequenceCheck:
     """The line of each step in its file, when it came from one."""
 
 
+#: How a count compares with its number: ``equals`` (==), ``at_least`` (>=), ``at_most`` (<=).
+Operator = Literal["==", ">=", "<="]
+
+
 @dataclass(frozen=True, slots=True)
 class CountCheck:
     """The number of events matching ``step`` compares with a number or with the scenario's connections."""
 
     step: Step
-    operator: str
-    """``==``, ``>=`` or ``<=``."""
+    operator: Operator
     value: int | str
     """A number, or ``connections``."""
 
@@ -136,8 +140,10 @@ class NeverCheck:
     step: Step
 
 
-#: The end-state facts, and what each promises (harness.analysis.facts derives them).
-FACTS = {
+#: The end-state facts an assertion can name.
+Fact = Literal["no zombie left", "no accepted descriptor left open", "closes the listening socket"]
+#: What each fact promises (harness.analysis.facts derives them).
+FACTS: dict[Fact, str] = {
     "no zombie left": "every child that exited was reaped by its parent (a wait, or the kernel under SIG_IGN) "
     "before the parent exited",
     "no accepted descriptor left open": "each descriptor the role accepted is closed by its process "
@@ -150,7 +156,7 @@ FACTS = {
 class FactCheck:
     """An end-state fact derived from the whole trace (see :data:`FACTS`)."""
 
-    fact: str
+    fact: Fact
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,7 +190,7 @@ class ServerSpec:
 
     variant: str | None = None
     command: tuple[str, ...] = ()
-    protocol: str = "echo"
+    protocol: Protocol = DEFAULT_PROTOCOL
 
     def __str__(self) -> str:
         return self.variant or shlex.join(self.command)
@@ -200,7 +206,7 @@ class ExpectationFile:
     assertions: tuple[Assertion, ...]
     start_after: Step | None = None
     """Match only the events after the first one matching this step (its captures are global)."""
-    timeout: float = 60.0
+    timeout: float = DEFAULT_TIMEOUT
     syscalls: tuple[str, ...] = field(default=())
     """Calls the steps name beyond the tracer's default set: traced too, so a step can match them."""
     injections: tuple[Injection, ...] = ()

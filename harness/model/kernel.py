@@ -32,6 +32,7 @@ import errno as _errno
 import os as _os
 import signal as _signal
 from collections.abc import Iterable, Mapping
+from typing import Literal
 
 # -- errno ------------------------------------------------------------------
 
@@ -85,6 +86,11 @@ def is_restart_code(name: str | None) -> bool:
     return name in RESTART_CODE_TEXT
 
 
+#: What the kernel does with an interrupted call (see RESTART_OUTCOMES).
+RestartOutcome = Literal["EINTR", "restart", "restart_syscall"]
+#: Which branch of the kernel's signal code handles the interrupted call.
+Handling = Literal["handler", "handler with SA_RESTART", "no handler"]
+
 #: What becomes of an interrupted call, by restart code, when a signal is delivered.
 #: arch/x86/kernel/signal.c: ``handle_signal()`` when a handler runs (keys with
 #: ``handler``), ``arch_do_signal_or_restart()`` when none does.  Outcomes:
@@ -93,7 +99,7 @@ def is_restart_code(name: str | None) -> bool:
 #: and steps the instruction pointer back over ``syscall``), ``restart_syscall``
 #: (the call resumes through the restart_syscall system call, with the time it
 #: had left: nanosleep, poll with a timeout).
-RESTART_OUTCOMES: Mapping[tuple[str, str], str] = {
+RESTART_OUTCOMES: Mapping[tuple[str, Handling], RestartOutcome] = {
     ("ERESTARTSYS", "handler"): "EINTR",
     ("ERESTARTSYS", "handler with SA_RESTART"): "restart",
     ("ERESTARTSYS", "no handler"): "restart",
@@ -121,9 +127,9 @@ RESTART_RULES: Mapping[str, str] = {
 }
 
 
-def restart_outcome(code: str, *, handler: bool, sa_restart: bool) -> str:
+def restart_outcome(code: str, *, handler: bool, sa_restart: bool) -> RestartOutcome:
     """What the kernel makes of a restart code: ``EINTR``, ``restart`` or ``restart_syscall``."""
-    how = "no handler" if not handler else "handler with SA_RESTART" if sa_restart else "handler"
+    how: Handling = "no handler" if not handler else "handler with SA_RESTART" if sa_restart else "handler"
     return RESTART_OUTCOMES.get((code, how), "EINTR")
 
 

@@ -9,27 +9,30 @@ of its file with the run's own story, not with misleading step mismatches.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from harness.analysis.failure_text import format_failure
 from harness.analysis.match import MatchContext, Mismatch, check_roles, find_events
 from harness.analysis.verdicts import check_assertion
-from harness.model.events import Event
+from harness.model.errors import HarnessError
+from harness.model.events import Event, Listener
 from harness.model.expectations import (
     FACTS,
     Assertion,
     CountCheck,
     ExpectationFile,
+    Fact,
     FactCheck,
     NeverCheck,
+    Operator,
     RoleSelector,
     SequenceCheck,
     ServerSpec,
 )
 from harness.model.injection import Injection
-from harness.model.scenario import Scenario
+from harness.model.scenario import DEFAULT_TIMEOUT, Scenario
 from harness.model.steps import Step, parse_step
 from harness.model.strace_format import render_trace
 from harness.model.syscalls import DEFAULT_SYSCALLS
@@ -91,16 +94,31 @@ def run_spec(
     server: ServerSpec,
     scenario: Scenario,
     *,
-    timeout: float = 60.0,
+    timeout: float = DEFAULT_TIMEOUT,
     syscalls: Sequence[str] = (),
     injections: Sequence[Injection] = (),
+    port: int | None = None,
+    listener: Listener | None = None,
+    seccomp: bool = False,
 ) -> RunResult:
-    """Run a server in a scenario on a port of its own, tracing the default calls and ``syscalls``."""
-    port = free_port()
+    """Run a server in a scenario, tracing the default calls and ``syscalls``.
+
+    It serves on ``port``, or else on a free port of its own (so that runs
+    can go in parallel).  ``listener`` sees each point of the trace as it happens.
+    """
+    port = port if port is not None else free_port()
     command = server_command(server, port, scenario.connections)
     traced = tuple(dict.fromkeys([*DEFAULT_SYSCALLS, *syscalls]))
     return run_server(
-        command, server.protocol, scenario, port=port, timeout=timeout, syscalls=traced, injections=injections
+        command,
+        server.protocol,
+        scenario,
+        port=port,
+        timeout=timeout,
+        listener=listener,
+        seccomp=seccomp,
+        syscalls=traced,
+        injections=injections,
     )
 
 
@@ -157,6 +175,11 @@ def check_file(
     return CheckedRun(expectation, server, run, results, time.monotonic() - started)
 
 
+def _stem(path: Path) -> str:
+    """The name of an expectation file without its suffix: ``reaping`` for ``reaping.expect.yaml``."""
+    return path.name.removesuffix(".yaml").removesuffix(".expect")
+
+
 def write_failure_trace(checked: CheckedRun, directory: Path | None = None) -> Path:
     """Write the run's trace as JSON Lines and as text, beside the expectation file unless told otherwise.
 
@@ -164,7 +187,7 @@ def write_failure_trace(checked: CheckedRun, directory: Path | None = None) -> P
     ``harness check`` tells the reader where it is.
     """
     source = checked.expectation.path
-    stem = source.name.removesuffix(".yaml").removesuffix(".expect")
+    stem = _stem(source)
     if checked.server != checked.expectation.server:
         stem += "." + str(checked.server).replace("/", "_")
     folder = directory or source.parent
@@ -176,7 +199,133 @@ def write_failure_trace(checked: CheckedRun, directory: Path | None = None) -> P
     return jsonl
 
 
+def _stale_trace(path: Path) -> Path:
+    """Where :func:`write_failure_trace` put the trace of an earlier failing run of the file's own server."""
+    return path.parent / f"{_stem(path)}.failed.jsonl"
+
+
+@dataclass(frozen=True, slots=True)
+class FileChecked:
+    """An expectation file whose server ran: the verdicts, and where the trace of a failing run was written."""
+
+    path: Path
+    checked: CheckedRun
+    failure_trace: Path | None
+    """The JSON Lines trace of a failing run (a ``.txt`` beside it); ``None`` when every assertion held."""
+
+
+@dataclass(frozen=True, slots=True)
+class FileInvalid:
+    """An expectation file that could not be read; nothing was run."""
+
+    path: Path
+    error: HarnessError
+
+
+@dataclass(frozen=True, slots=True)
+class FileNotRun:
+    """An expectation file whose server could not be run at all: no compiler, no ptrace, command not found."""
+
+    path: Path
+    error: HarnessError
+
+
+FileOutcome = FileChecked | FileInvalid | FileNotRun
+
+
+def check_and_keep(
+    expectation: ExpectationFile,
+    *,
+    server: ServerSpec | None = None,
+    traces: Path | None = None,
+    record_golden: bool = False,
+) -> FileChecked:
+    """Check a file as :func:`check_file` does, and keep the trace of a failing run for the reader.
+
+    The trace goes beside the file, or into ``traces``.  A clean run of the
+    file's own server removes the trace an earlier failing run left beside
+    it, so that what lies there is always the latest failure.
+    """
+    checked = check_file(expectation, server=server, record_golden=record_golden)
+    if not checked.passed:
+        return FileChecked(expectation.path, checked, write_failure_trace(checked, traces))
+    if server is None and traces is None:
+        stale = _stale_trace(expectation.path)
+        stale.unlink(missing_ok=True)
+        stale.with_suffix(".txt").unlink(missing_ok=True)
+    return FileChecked(expectation.path, checked, None)
+
+
+def check_files(
+    paths: Sequence[Path],
+    *,
+    load: Callable[[Path], ExpectationFile],
+    server: ServerSpec | None = None,
+    traces: Path | None = None,
+) -> Iterator[FileOutcome]:
+    """Check each file in turn (``harness check``), yielding its outcome as soon as it is known.
+
+    ``load`` reads a file (the faces own the file format: harness.faces.loader);
+    its :class:`HarnessError` makes the file invalid.  One file's trouble
+    never stops the others.
+    """
+    for path in paths:
+        try:
+            expectation = load(path)
+        except HarnessError as error:
+            yield FileInvalid(path, error)
+            continue
+        try:
+            yield check_and_keep(expectation, server=server, traces=traces)
+        except HarnessError as error:
+            yield FileNotRun(path, error)
+
+
+@dataclass(frozen=True, slots=True)
+class CheckSummary:
+    """The tally of a ``harness check``: assertions passed and failed, files invalid or not run."""
+
+    files: int
+    passed: int
+    failed: int
+    invalid: tuple[HarnessError, ...]
+    not_run: tuple[HarnessError, ...]
+
+    @classmethod
+    def of(cls, outcomes: Sequence[FileOutcome]) -> CheckSummary:
+        """The tally of these outcomes."""
+        results = [
+            result for outcome in outcomes if isinstance(outcome, FileChecked) for result in outcome.checked.results
+        ]
+        return cls(
+            files=len(outcomes),
+            passed=sum(result.passed for result in results),
+            failed=sum(not result.passed for result in results),
+            invalid=tuple(outcome.error for outcome in outcomes if isinstance(outcome, FileInvalid)),
+            not_run=tuple(outcome.error for outcome in outcomes if isinstance(outcome, FileNotRun)),
+        )
+
+    @property
+    def exit_status(self) -> int:
+        """The first file that could not run decides; else an invalid file; else 1 when an assertion failed."""
+        if self.not_run:
+            return self.not_run[0].exit_status
+        if self.invalid:
+            return self.invalid[0].exit_status
+        return 1 if self.failed else 0
+
+    def __str__(self) -> str:
+        parts = [f"{self.passed} passed", f"{self.failed} failed"]
+        parts += [f"{len(self.invalid)} invalid file(s)"] if self.invalid else []
+        parts += [f"{len(self.not_run)} could not run"] if self.not_run else []
+        return ", ".join(parts)
+
+
 # -- for Python tests: the same operations as the YAML ------------------------------
+
+
+#: Where a Python test's matching starts unless told otherwise: after the server's listen, which binds ``$listen``.
+DEFAULT_START_AFTER = "listen($listen)"
 
 
 class TraceAssertionError(AssertionError):
@@ -190,7 +339,7 @@ class CheckedTrace:
     as in a file; the captures it binds are visible to every step.
     """
 
-    def __init__(self, run: RunResult, scenario: Scenario, *, start_after: str | None = "listen($listen)") -> None:
+    def __init__(self, run: RunResult, scenario: Scenario, *, start_after: str | None = DEFAULT_START_AFTER) -> None:
         self.run = run
         self.trace = run.trace
         self.scenario = scenario
@@ -218,13 +367,13 @@ class CheckedTrace:
         """How many events of one role match the step."""
         return len(self.find(step, role=role, whole_trace=whole_trace))
 
-    def expect_count(self, step: str, operator: str, value: int | str, *, role: str = "main") -> None:
+    def expect_count(self, step: str, operator: Operator, value: int | str, *, role: str = "main") -> None:
         """Assert a count, as ``count:`` with ``equals``/``at_least``/``at_most`` does (``==``, ``>=``, ``<=``)."""
         roles = RoleSelector.parse(role)
         check = CountCheck(parse_step(step), operator, value)
         self._fail(f"count {step}", roles, check_roles(check, roles, self._context))
 
-    def fact(self, fact: str, *, role: str = "main") -> None:
+    def fact(self, fact: Fact, *, role: str = "main") -> None:
         """Assert an end-state fact (``no zombie left``...) for the role(s)."""
         if fact not in FACTS:
             raise ValueError(f"unknown fact {fact!r}; the facts are: {', '.join(FACTS)}")

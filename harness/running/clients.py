@@ -20,6 +20,8 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
+from harness.model.scenario import Protocol
+
 #: A client talks to (host, port) over one connection, sending ``messages`` messages.
 Client = Callable[[tuple[str, int], int, int], None]
 
@@ -111,7 +113,7 @@ def http_client(address: tuple[str, int], index: int, messages: int) -> None:
         connection.close()
 
 
-PROTOCOLS: Mapping[str, Client] = {
+PROTOCOLS: Mapping[Protocol, Client] = {
     "echo": echo_client,
     "rpc": rpc_client,
     "connect": connect_client,

@@ -27,7 +27,7 @@ from harness.model.errors import (
 )
 from harness.model.events import Event, SyscallEntry, SyscallEvent
 from harness.model.injection import Injection
-from harness.model.scenario import Scenario
+from harness.model.scenario import DEFAULT_TIMEOUT, Protocol, Scenario
 from harness.model.strace_format import format_args
 from harness.model.syscalls import DEFAULT_SYSCALLS
 from harness.model.trace import Trace
@@ -145,11 +145,11 @@ class _ReadyWatch:
 
 def run_server(
     command: Sequence[str],
-    protocol: str,
+    protocol: Protocol,
     scenario: Scenario,
     *,
     port: int,
-    timeout: float = 60.0,
+    timeout: float = DEFAULT_TIMEOUT,
     listener: Listener | None = None,
     seccomp: bool = False,
     syscalls: Collection[str] = DEFAULT_SYSCALLS,

@@ -22,12 +22,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harness.model.errors import HarnessError, UsageError
+from harness.model.scenario import DEFAULT_PROTOCOL, Protocol
 
 #: The ``harness`` package directory.
 _PACKAGE = Path(__file__).resolve().parents[1]
 
 #: The protocol each variant speaks, when it is not echo.
-_PROTOCOLS = {"rpc_fork": "rpc"}
+_PROTOCOLS: dict[str, Protocol] = {"rpc_fork": "rpc"}
 
 
 class NoCompiler(HarnessError):
@@ -48,7 +49,7 @@ class Variant:
 
     name: str
     source: Path
-    protocol: str
+    protocol: Protocol
 
     @property
     def is_c(self) -> bool:
@@ -93,9 +94,9 @@ def list_variants() -> dict[str, Variant]:
     variants = {}
     for path in sorted(root.glob("*.py")):
         if not path.name.startswith("_"):
-            variants[path.stem] = Variant(path.stem, path, _PROTOCOLS.get(path.stem, "echo"))
+            variants[path.stem] = Variant(path.stem, path, _PROTOCOLS.get(path.stem, DEFAULT_PROTOCOL))
     for path in sorted((root / "c").glob("*.c")):
-        variants[f"c/{path.stem}"] = Variant(f"c/{path.stem}", path, "echo")
+        variants[f"c/{path.stem}"] = Variant(f"c/{path.stem}", path, DEFAULT_PROTOCOL)
     return variants
 
 

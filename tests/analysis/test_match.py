@@ -18,6 +18,7 @@ from harness.model.expectations import (
     FactCheck,
     Location,
     NeverCheck,
+    Operator,
     RoleSelector,
     SequenceCheck,
 )
@@ -467,7 +468,9 @@ def test_a_role_pattern_selects_by_name() -> None:
         ("<=", 1, False),
     ],
 )
-def test_a_count_compares_with_a_number_or_the_connections(operator: str, value: int | str, expected: bool) -> None:
+def test_a_count_compares_with_a_number_or_the_connections(
+    operator: Operator, value: int | str, expected: bool
+) -> None:
     check = CountCheck(parse_step("wait4 -> child"), operator, value)
     assert holds(check, context()) is expected
 

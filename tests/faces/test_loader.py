@@ -27,7 +27,7 @@ from harness.model.expectations import (
     SequenceCheck,
     ServerSpec,
 )
-from harness.model.scenario import Scenario
+from harness.model.scenario import Protocol, Scenario
 from harness.model.steps import Capture, ChildPid, ErrnoName, Flags, Literal, SignalStep, SyscallStep
 
 BAD = Path(__file__).parent / "bad_expectations"
@@ -184,7 +184,7 @@ def test_the_smallest_file_takes_every_default(tmp_path: Path) -> None:
     ],
 )
 def test_a_command_server_is_split_and_keeps_its_port_placeholder(
-    tmp_path: Path, server: str, command: tuple[str, ...], protocol: str
+    tmp_path: Path, server: str, command: tuple[str, ...], protocol: Protocol
 ) -> None:
     path = tmp_path / "cmd.expect.yaml"
     path.write_text(f"server: {server}\nassertions:\n  - name: no zombie\n    fact: no zombie left\n")

@@ -8,7 +8,7 @@ checks the exact lines a person would read.
 from __future__ import annotations
 
 import pytest
-from conftest import SERVERS
+from conftest import PYTHON, SERVERS
 
 pytestmark = pytest.mark.ptrace
 
@@ -176,3 +176,28 @@ def test_the_fixture_takes_roles_whole_traces_and_injections(project: pytest.Pyt
         """
     )
     project.runpytest_subprocess("test_more.py").assert_outcomes(passed=1)
+
+
+def test_a_file_runs_its_server_once_for_all_its_assertions(project: pytest.Pytester) -> None:
+    server = SERVERS / "fork_sigchld.py"
+    # The command notes each start in runs.log, then becomes the server (exec keeps the traced pid).
+    command = f"sh -c 'echo started >> runs.log; exec {PYTHON} {server} --port {{port}} --connections 2'"
+    project.makefile(
+        ".expect.yaml", reaping=REAPING.replace("server: fork_sigchld", f'server: {{command: "{command}"}}')
+    )
+    project.runpytest_subprocess("reaping.expect.yaml").assert_outcomes(passed=3)
+    assert (project.path / "runs.log").read_text() == "started\n"
+
+
+def test_a_server_that_cannot_run_is_one_error_per_assertion_with_no_traceback(project: pytest.Pytester) -> None:
+    project.makefile(
+        ".expect.yaml",
+        broken=REAPING.replace("server: fork_sigchld", 'server: {command: "./no-such-server --port {port}"}'),
+    )
+    result = project.runpytest_subprocess("broken.expect.yaml")
+    result.assert_outcomes(errors=3)
+    result.stdout.fnmatch_lines(
+        ["*ERROR at setup of expectation: the parent reaps every child*", "the server could not be run: *not found*"]
+    )
+    assert result.stdout.str().count("the server could not be run: ") == 3
+    assert "Traceback" not in result.stdout.str()

@@ -11,13 +11,15 @@ from collections.abc import Callable
 import pytest
 from conftest import Run
 
-from harness.analysis.explain import Finding, explain, render
-from harness.faces.cli import main, trace_of
+from harness.analysis.explain import Finding, FindingKind, explain, render
+from harness.faces.cli import main
+from harness.model.scenario import Scenario
+from harness.running.sources import trace_of
 
 pytestmark = pytest.mark.ptrace
 
 
-def _of(findings: list[Finding], kind: str) -> list[Finding]:
+def _of(findings: list[Finding], kind: FindingKind) -> list[Finding]:
     return [finding for finding in findings if finding.kind == kind]
 
 
@@ -71,7 +73,7 @@ def test_python_retry_is_attributed_to_pep_475(traced: Callable[..., Run]) -> No
 
 
 def test_the_zombie_variant_lists_its_zombies(ptrace_permitted: None) -> None:
-    findings = explain(trace_of("fork_no_reap", connections=3))
+    findings = explain(trace_of("fork_no_reap", Scenario(connections=3)))
     zombies = _of(findings, "zombie")
     assert {role for finding in zombies for role in finding.roles} >= {"main", "main.1", "main.2", "main.3"}
     assert all("never reaped by main" in finding.title for finding in zombies)
@@ -81,7 +83,7 @@ def test_the_zombie_variant_lists_its_zombies(ptrace_permitted: None) -> None:
 
 
 def test_the_leaky_variant_names_the_descriptors(ptrace_permitted: None) -> None:
-    findings = explain(trace_of("fork_leaky", connections=3))
+    findings = explain(trace_of("fork_leaky", Scenario(connections=3)))
     leaked = " ".join(_text(finding) for finding in _of(findings, "leaked-connection"))
     assert "main accepted fd 4" in leaked and "main accepted fd 5" in leaked
     assert "FIN" in leaked
@@ -91,7 +93,7 @@ def test_the_leaky_variant_names_the_descriptors(ptrace_permitted: None) -> None
 
 
 def test_the_daemons_grandchild_is_described_as_re_parented(ptrace_permitted: None) -> None:
-    findings = explain(trace_of("daemon_double_fork", connections=2))
+    findings = explain(trace_of("daemon_double_fork", Scenario(connections=2)))
     (orphan,) = _of(findings, "re-parented")
     assert "main.1.1 outlived its parent main.1" in orphan.title
     assert "subreaper" in _text(orphan)
