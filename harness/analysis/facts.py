@@ -107,7 +107,30 @@ def disposition_at(index: TraceIndex, process: str, signal: str, seq: int) -> Di
     """The disposition of ``signal`` in ``process`` just before ``seq``: its own history, else its parent's at fork.
 
     An exec resets handled signals to SIG_DFL and keeps SIG_IGN (execve(2)).
+    The walk up the process tree is a loop, not a recursion: a chain of
+    thousands of forks is an ordinary trace.
     """
+    parent_at_fork: str | None = None  # the process's own parent, named when the disposition was inherited
+    while True:
+        found = _own_disposition(index, process, signal, seq)
+        if found is not None:
+            if parent_at_fork is None:
+                return found
+            return Disposition(found.handler, found.sa_restart, found.evidence, parent_at_fork, found.no_child_wait)
+        parent = parent_role(process)
+        spawn = (
+            next((e for e in index.events_of(parent) if isinstance(e, SpawnEvent) and e.child_role == process), None)
+            if parent
+            else None
+        )
+        if parent is None or spawn is None:
+            return Disposition("SIG_DFL", False, None)
+        parent_at_fork = parent_at_fork or parent
+        process, seq = parent, spawn.seq
+
+
+def _own_disposition(index: TraceIndex, process: str, signal: str, seq: int) -> Disposition | None:
+    """The disposition ``process`` itself set for ``signal`` before ``seq`` (None: it set none)."""
     found: Disposition | None = None
     for event in index.events_of(process):
         if event.seq >= seq:
@@ -126,21 +149,7 @@ def disposition_at(index: TraceIndex, process: str, signal: str, seq: int) -> Di
             kind: HandlerKind = handler if handler in ("SIG_DFL", "SIG_IGN") else "handler"
             flags = act.get("flags") or ()
             found = Disposition(kind, "SA_RESTART" in flags, event, no_child_wait="SA_NOCLDWAIT" in flags)
-    if found is not None:
-        return found
-    parent = parent_role(process)
-    spawn = (
-        next((e for e in index.events_of(parent) if isinstance(e, SpawnEvent) and e.child_role == process), None)
-        if parent
-        else None
-    )
-    if parent is not None and spawn is not None:
-        inherited = disposition_at(index, parent, signal, spawn.seq)
-        if inherited.evidence is not None:
-            return Disposition(
-                inherited.handler, inherited.sa_restart, inherited.evidence, parent, inherited.no_child_wait
-            )
-    return Disposition("SIG_DFL", False, None)
+    return found
 
 
 # -- what became of each child -----------------------------------------------------

@@ -8,14 +8,17 @@ import pytest
 from stories import Story
 from test_match import ACCEPT, HANDLER, calls, fork_sigchld
 
+from harness.analysis.explain import explain, render
 from harness.analysis.facts import (
     FACT_CHECKS,
     TraceIndex,
     Violation,
     closes_the_listening_socket,
+    disposition_at,
     no_accepted_descriptor_left_open,
     no_zombie_left,
 )
+from harness.analysis.report import render_report
 from harness.model.events import Event, ExitEvent, SpawnEvent, SyscallEvent
 from harness.model.expectations import FACTS
 from harness.model.trace import Trace
@@ -318,3 +321,23 @@ def test_a_thread_role_answers_for_its_process() -> None:
     [violation] = closes_the_listening_socket(TraceIndex(trace), "main.1/t1")
     assert violation.role == "main.1/t1"
     assert violation.message.startswith("main.1 never closed the listening socket fd 3 it inherited from main")
+
+
+def test_a_fork_chain_thousands_deep_is_walked_without_recursion() -> None:
+    """Each process forks the next and exits; the deepest one inherits main's SIGCHLD handler."""
+    story = Story()
+    story.call("main", "rt_sigaction", 0, signal="SIGCHLD", act={"handler": "0x401000", "flags": [], "mask": []})
+    role = "main"
+    for _ in range(3000):
+        child = f"{role}.1"
+        story.spawn(role, child)
+        role = child
+    for _ in range(3000):
+        story.exit(role)
+        role = role.rsplit(".", 1)[0]
+    trace = story.trace()
+    deepest = "main" + ".1" * 3000
+    found = disposition_at(TraceIndex(trace), deepest, "SIGCHLD", len(trace) + 1)
+    assert (found.handler, found.inherited_from) == ("handler", "main" + ".1" * 2999)
+    assert render(explain(trace))  # explain and the report walk the same tree
+    assert render_report(trace, title="chain").startswith("<!DOCTYPE html>")
