@@ -1,13 +1,9 @@
-"""Decode raw system-call arguments and kernel structs into trace values.
+"""Decode kernel structs and register values into trace values.
 
-Pure functions of numbers and bytes: the tracer hands in the six raw argument
-registers and a way to read the tracee's memory, and gets JSON-like values
-back.  Keeping them apart from ptrace lets them be tested on bytes built by
-hand.
-
-Like strace, input arguments are decoded at syscall entry and output
-arguments only at exit and only when the call succeeded; an output argument
-the kernel did not write is shown as its pointer, never invented.
+Pure functions of numbers and bytes, shared by the per-call decoders of the
+syscall catalogue (:mod:`harness.model.syscalls`), which hand in a call's raw
+argument registers and a way to read the tracee's memory.  Keeping them
+apart from ptrace lets them be tested on bytes built by hand.
 
 Struct layouts are those of x86_64 (LP64, little-endian), from the headers
 named at each struct.
@@ -17,23 +13,13 @@ from __future__ import annotations
 
 import ipaddress
 import struct
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable
 from typing import Any
 
 from harness.model import kernel
 
 #: Reads ``size`` bytes at ``address`` of the tracee; None when unreadable.
 MemoryReader = Callable[[int, int], "bytes | None"]
-
-#: The output arguments of each decoded call, written by the kernel at exit.
-#: Also what the text renderer leaves out of an ``<unfinished ...>`` line.
-OUTPUT_ARGS: Mapping[str, tuple[str, ...]] = {
-    "accept": ("addr", "addrlen"),
-    "accept4": ("addr", "addrlen"),
-    "wait4": ("status",),
-    "waitid": ("infop",),
-    "rt_sigaction": ("oldact",),
-}
 
 
 def s32(value: int) -> int:
@@ -51,6 +37,14 @@ def s64(value: int) -> int:
 def pointer(value: int) -> str | None:
     """Show a pointer argument: None for NULL, else its address in hex."""
     return None if value == 0 else hex(value)
+
+
+def read_struct(read: MemoryReader, address: int, size: int) -> bytes | None:
+    """The ``size`` bytes of a struct at ``address``; None for NULL or memory that cannot be read whole."""
+    if address == 0:
+        return None
+    data = read(address, size)
+    return data if data is not None and len(data) == size else None
 
 
 # -- structs -----------------------------------------------------------------
@@ -89,6 +83,9 @@ def decode_sockaddr(data: bytes) -> dict[str, Any]:
 #: handler, flags, restorer, then the mask (sigsetsize bytes, 8 on x86_64).
 _KERNEL_SIGACTION = struct.Struct("<QQQQ")
 
+#: The bytes rt_sigaction reads and writes at ``act`` and ``oldact``.
+SIGACTION_SIZE = _KERNEL_SIGACTION.size
+
 
 def decode_sigset(mask: int) -> list[str]:
     """Name the signals in a sigset bit mask (bit n-1 stands for signal n)."""
@@ -109,6 +106,9 @@ def decode_sigaction(data: bytes) -> dict[str, Any]:
 #: struct clone_args (include/uapi/linux/sched.h): the members up to tls.
 _CLONE_ARGS = struct.Struct("<QQQQQQQQ")
 
+#: The bytes of ``struct clone_args`` the decoder reads (clone3's ``size`` may be larger).
+CLONE_ARGS_SIZE = _CLONE_ARGS.size
+
 
 def decode_clone_flags(flags: int) -> list[str]:
     """Name clone flags without the exit-signal byte clone() keeps in them."""
@@ -126,10 +126,28 @@ def decode_clone3_args(data: bytes) -> dict[str, Any]:
 
 #: siginfo_t on 64-bit (include/uapi/asm-generic/siginfo.h): three ints, then
 #: the union, 8-aligned at offset 16.
+SIGINFO_SIZE = 128
 _SIGINFO_HEAD = struct.Struct("<iii")
-_SIGINFO_KILL = struct.Struct("<iI")  # si_pid, si_uid
-_SIGINFO_CHLD = struct.Struct("<iIi")  # si_pid, si_uid, si_status
-_SIGINFO_FAULT = struct.Struct("<Q")  # si_addr
+_SIGINFO_UNION = 16
+
+#: A part of the union: its layout and its members' names, in order.
+_UnionPart = tuple[struct.Struct, tuple[str, ...]]
+
+#: The parts of the union the decoder reads; the si_code selects one.
+_SIGINFO_KILL: _UnionPart = (struct.Struct("<iI"), ("si_pid", "si_uid"))  # _kill, _rt: the sender
+_SIGINFO_CHLD: _UnionPart = (struct.Struct("<iIi"), ("si_pid", "si_uid", "si_status"))  # _sigchld
+_SIGINFO_FAULT: _UnionPart = (struct.Struct("<Q"), ("si_addr",))  # _sigfault
+
+#: Every siginfo member the decoder records, in the order it records them: the
+#: fields a step may name (``--- SIGCHLD {si_pid=$child} ---``).
+SIGINFO_FIELDS: tuple[str, ...] = (
+    "si_signo",
+    "si_code",
+    *dict.fromkeys(name for _, names in (_SIGINFO_KILL, _SIGINFO_CHLD, _SIGINFO_FAULT) for name in names),
+)
+
+#: Signals whose si_code > 0 reports a fault at an address (sigaction(2)).
+_FAULT_SIGNALS = frozenset({"SIGSEGV", "SIGBUS", "SIGILL", "SIGFPE", "SIGTRAP"})
 
 
 def decode_siginfo(data: bytes) -> dict[str, Any]:
@@ -139,111 +157,16 @@ def decode_siginfo(data: bytes) -> dict[str, Any]:
     code_name = kernel.si_code_name(name, code)
     info: dict[str, Any] = {"si_signo": name, "si_code": code_name}
     if name == "SIGCHLD" and code_name.startswith("CLD_"):
-        pid, uid, status = _SIGINFO_CHLD.unpack_from(data, 16)
-        info.update(si_pid=pid, si_uid=uid)
-        info["si_status"] = kernel.signal_name(status) if code_name in kernel.CLD_STATUS_IS_SIGNAL else status
+        layout, names = _SIGINFO_CHLD
+        info.update(zip(names, layout.unpack_from(data, _SIGINFO_UNION), strict=True))
+        if code_name in kernel.CLD_STATUS_IS_SIGNAL:
+            info["si_status"] = kernel.signal_name(info["si_status"])
     elif code_name in kernel.SI_CODES_WITH_SENDER:
-        pid, uid = _SIGINFO_KILL.unpack_from(data, 16)
-        info.update(si_pid=pid, si_uid=uid)
-    elif name in ("SIGSEGV", "SIGBUS", "SIGILL", "SIGFPE", "SIGTRAP") and code > 0:
-        info["si_addr"] = hex(_SIGINFO_FAULT.unpack_from(data, 16)[0])
+        layout, names = _SIGINFO_KILL
+        info.update(zip(names, layout.unpack_from(data, _SIGINFO_UNION), strict=True))
+    elif name in _FAULT_SIGNALS and code > 0:
+        layout, names = _SIGINFO_FAULT
+        info.update(
+            (key, hex(value)) for key, value in zip(names, layout.unpack_from(data, _SIGINFO_UNION), strict=True)
+        )
     return info
-
-
-# -- per-call decoders --------------------------------------------------------
-
-
-def _read_struct(read: MemoryReader, address: int, size: int) -> bytes | None:
-    if address == 0:
-        return None
-    data = read(address, size)
-    return data if data is not None and len(data) == size else None
-
-
-#: Calls whose input arguments decode from the registers alone (no tracee memory read):
-#: the same registers always give the same arguments, so one decoded value can serve many events.
-REGISTER_ONLY = frozenset(
-    {"listen", "accept", "accept4", "clone", "close", "wait4", "waitid", "kill", "tkill", "exit", "exit_group"}
-)
-
-
-def decode_entry(
-    name: str,
-    raw: Sequence[int],
-    read: MemoryReader,
-    arg_names: Sequence[str] = (),
-) -> dict[str, Any]:
-    """Decode the input arguments of a call at its entry.
-
-    ``arg_names`` names the arguments of calls without a decoder of their
-    own (from the syscall prototype table); their values are kept raw.
-    """
-    match name:
-        case "listen":
-            return {"fd": s32(raw[0]), "backlog": s32(raw[1])}
-        case "accept":
-            return {"fd": s32(raw[0])}
-        case "accept4":
-            return {"fd": s32(raw[0]), "flags": kernel.flag_names(raw[3], kernel.SOCK_FLAGS)}
-        case "clone":
-            return {
-                "flags": decode_clone_flags(raw[0]),
-                "exit_signal": kernel.signal_name(raw[0] & 0xFF) if raw[0] & 0xFF else None,
-            }
-        case "clone3":
-            data = _read_struct(read, raw[0], _CLONE_ARGS.size)
-            args = decode_clone3_args(data) if data else {"flags": pointer(raw[0]), "exit_signal": None}
-            return {**args, "size": raw[1]}
-        case "close":
-            return {"fd": s32(raw[0])}
-        case "wait4":
-            return {"pid": s32(raw[0]), "options": kernel.flag_names(raw[2], kernel.WAIT_OPTIONS)}
-        case "waitid":
-            return {
-                "idtype": kernel.WAITID_IDTYPES.get(raw[0], raw[0]),
-                "id": s32(raw[1]),
-                "options": kernel.flag_names(raw[3], kernel.WAIT_OPTIONS),
-            }
-        case "kill" | "tkill":
-            return {"pid": s32(raw[0]), "signal": kernel.signal_name(raw[1]) if raw[1] else 0}
-        case "rt_sigaction":
-            act = _read_struct(read, raw[1], _KERNEL_SIGACTION.size)
-            return {
-                "signal": kernel.signal_name(raw[0]),
-                "act": decode_sigaction(act) if act else pointer(raw[1]),
-                "sigsetsize": raw[3],
-            }
-        case "exit" | "exit_group":
-            return {"status": s32(raw[0])}
-        case "fork" | "vfork" | "rt_sigreturn" | "restart_syscall":
-            return {}
-    return {arg: s64(value) for arg, value in zip(arg_names, raw, strict=False)}
-
-
-def decode_exit(name: str, raw: Sequence[int], ret: int, read: MemoryReader) -> dict[str, Any]:
-    """Decode the output arguments of a call at its exit, given its return value."""
-    ok = ret >= 0
-    match name:
-        case "accept" | "accept4":
-            length_data = _read_struct(read, raw[2], 4) if ok else None
-            if not ok or length_data is None:
-                return {"addr": pointer(raw[1]), "addrlen": pointer(raw[2])}
-            (length,) = struct.unpack("<i", length_data)
-            data = _read_struct(read, raw[1], min(max(length, 0), 128))
-            return {
-                "addr": decode_sockaddr(data) if data else pointer(raw[1]),
-                "addrlen": length,
-            }
-        case "wait4":
-            data = _read_struct(read, raw[1], 4) if ret > 0 else None
-            status = kernel.decode_wait_status(struct.unpack("<i", data)[0]) if data else pointer(raw[1])
-            return {"status": status}
-        case "waitid":
-            data = _read_struct(read, raw[2], 128) if ok else None
-            # waitid with WNOHANG and no child ready leaves si_pid == 0.
-            infop = decode_siginfo(data) if data and any(data[:4]) else pointer(raw[2])
-            return {"infop": infop}
-        case "rt_sigaction":
-            data = _read_struct(read, raw[2], _KERNEL_SIGACTION.size) if ok else None
-            return {"oldact": decode_sigaction(data) if data else pointer(raw[2])}
-    return {}

@@ -5,13 +5,12 @@ import struct
 
 from harness.model.decode import (
     decode_clone3_args,
-    decode_entry,
-    decode_exit,
     decode_sigaction,
     decode_siginfo,
     decode_sockaddr,
     s32,
 )
+from harness.model.syscalls import decode_entry, decode_exit
 
 
 class Memory:

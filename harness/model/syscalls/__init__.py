@@ -1,17 +1,59 @@
 """The syscall catalogue: what the harness knows about each system call, one place per call.
 
 :mod:`.x86_64` is the architecture's table (numbers and prototype argument
-names).  The functions here answer the questions every layer asks of it, so
-that no layer needs ptrace to name a call.
+names) of every call.  The calls a server's story is told with have an
+entry (:class:`.entry.Syscall`) each, in one module per family as strace
+has them: :mod:`.net`, :mod:`.process`, :mod:`.wait`, :mod:`.signal`,
+:mod:`.desc`.  An entry holds the call's decoded arguments (names, print
+order, kinds), its decoders, its output arguments and its result kind;
+the decoder of each kernel struct is in :mod:`harness.model.decode`.
+
+The functions here answer the questions every layer asks, so that no layer
+needs ptrace to name a call, and none keeps a table of its own.  A call
+without an entry is traced all the same: its arguments are the raw
+registers named after its prototype.
 """
 
 from __future__ import annotations
 
 import difflib
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
+from typing import Any
 
+from harness.model.decode import MemoryReader, s64
 from harness.model.errors import UsageError
+from harness.model.syscalls import desc, net, process, signal, wait
+from harness.model.syscalls.entry import Arg, Syscall
 from harness.model.syscalls.x86_64 import ARGUMENT_NAMES, NUMBERS
+
+__all__ = [
+    "CATALOGUE",
+    "DEFAULT_SYSCALLS",
+    "REGISTER_ONLY",
+    "Arg",
+    "Syscall",
+    "argument_names",
+    "argument_order",
+    "catalogued",
+    "check_syscalls",
+    "decode_entry",
+    "decode_exit",
+    "known_syscalls",
+    "output_args",
+    "syscall_name",
+    "syscall_number",
+]
+
+#: Every catalogued call by name.
+CATALOGUE: Mapping[str, Syscall] = {
+    entry.name: entry for family in (net, process, wait, signal, desc) for entry in family.CALLS
+}
+
+#: The calls whose decoded arguments the tracer may share between events with the same registers:
+#: register-only decoders with something to decode (a call without arguments gains nothing from a cache).
+REGISTER_ONLY: frozenset[str] = frozenset(
+    name for name, entry in CATALOGUE.items() if entry.register_only and entry.args
+)
 
 #: The calls a fork-per-connection server's story is told with.
 DEFAULT_SYSCALLS: tuple[str, ...] = (
@@ -64,3 +106,49 @@ def check_syscalls(names: Collection[str]) -> None:
             close = difflib.get_close_matches(name, NUMBERS, n=1)
             hint = f"; did you mean {close[0]!r}?" if close else ""
             raise UsageError(f"unknown syscall {name!r}{hint}")
+
+
+def catalogued(name: str) -> Syscall | None:
+    """The catalogue's entry for a call; None for a call without one."""
+    return CATALOGUE.get(name)
+
+
+def argument_order(name: str) -> tuple[str, ...]:
+    """What a call's positional arguments mean: its entry's print order, or else the prototype's names."""
+    entry = CATALOGUE.get(name)
+    return entry.order if entry is not None else argument_names(name)
+
+
+def output_args(name: str) -> tuple[str, ...]:
+    """The arguments the kernel writes at the call's exit (none for a call without an entry)."""
+    entry = CATALOGUE.get(name)
+    return entry.outputs if entry is not None else ()
+
+
+def decode_entry(
+    name: str,
+    raw: Sequence[int],
+    read: MemoryReader,
+    arg_names: Sequence[str] = (),
+) -> dict[str, Any]:
+    """Decode the input arguments of a call at its entry.
+
+    Like strace, input arguments are decoded at entry and output arguments
+    only at exit (:func:`decode_exit`).  ``arg_names`` names the arguments of
+    a call without an entry (the prototype's, :func:`argument_names`): their
+    values are kept raw.
+    """
+    entry = CATALOGUE.get(name)
+    if entry is not None:
+        return entry.decode_entry(raw, read)
+    return {arg: s64(value) for arg, value in zip(arg_names, raw, strict=False)}
+
+
+def decode_exit(name: str, raw: Sequence[int], ret: int, read: MemoryReader) -> dict[str, Any]:
+    """Decode the output arguments of a call at its exit, given its return value.
+
+    An output argument is read only when the call succeeded; one the kernel
+    did not write is shown as its pointer, never invented.
+    """
+    entry = CATALOGUE.get(name)
+    return entry.decode_exit(raw, ret, read) if entry is not None else {}
