@@ -23,7 +23,7 @@ import functools
 import itertools
 import os
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -258,25 +258,25 @@ def _stable_args(name: str, args: Mapping[str, Any], pids: _PidNames) -> dict[st
         }
     for arg in entry.args:
         if arg.name in stable:
-            stabilise = _STABLE_BY_KIND.get(arg.kind_in(stable))
-            if stabilise is not None:
-                stable[arg.name] = stabilise(stable[arg.name], pids)
+            stable[arg.name] = _stable_arg(arg.kind_in(stable), stable[arg.name], pids)
     return stable
 
 
-def _stable_sockaddr(addr: Any, pids: _PidNames) -> Any:
-    """A client's port goes: the kernel picks a new ephemeral one each run."""
-    return {**addr, "port": PORT} if isinstance(addr, dict) and "port" in addr else addr
+def _stable_arg(kind: ArgKind, value: Any, pids: _PidNames) -> Any:
+    """An argument of a kind that changes between runs, with what stays put instead.
 
-
-#: What changes between runs in an argument of each kind, and what replaces it
-#: (kinds not listed keep their value, after pointers became ``0x…``).
-_STABLE_BY_KIND: Mapping[ArgKind, Callable[[Any, _PidNames], Any]] = {
-    "pid": lambda pid, pids: pids.target(pid),
-    "sockaddr": _stable_sockaddr,
-    "sigaction": lambda act, pids: _stable_sigaction(act) if isinstance(act, dict) else act,
-    "siginfo": lambda info, pids: _stable_siginfo(info, pids) if isinstance(info, dict) else info,
-}
+    Kinds not listed keep their value (a pointer already became ``0x…``).
+    """
+    match kind:
+        case "pid":
+            return pids.target(value)
+        case "sockaddr" if isinstance(value, dict) and "port" in value:
+            return {**value, "port": PORT}  # a client's port: the kernel picks a new ephemeral one each run
+        case "sigaction" if isinstance(value, dict):
+            return _stable_sigaction(value)
+        case "siginfo" if isinstance(value, dict):
+            return _stable_siginfo(value, pids)
+    return value
 
 
 def _stable_value(value: Any) -> Any:

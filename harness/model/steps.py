@@ -30,8 +30,8 @@ from dataclasses import dataclass
 from typing import NoReturn
 
 from harness.model import kernel
-from harness.model.decode import SIGINFO_FIELDS
 from harness.model.syscalls import argument_order
+from harness.model.syscalls.structs import SIGINFO_FIELDS
 
 # -- values ---------------------------------------------------------------------
 

@@ -3,14 +3,14 @@ from __future__ import annotations
 import socket
 import struct
 
-from harness.model.decode import (
+from harness.model.decode import decode_entry, decode_exit
+from harness.model.syscalls.structs import (
     decode_clone3_args,
     decode_sigaction,
     decode_siginfo,
     decode_sockaddr,
     s32,
 )
-from harness.model.syscalls import decode_entry, decode_exit
 
 
 class Memory:

@@ -6,7 +6,8 @@ entry (:class:`.entry.Syscall`) each, in one module per family as strace
 has them: :mod:`.net`, :mod:`.process`, :mod:`.wait`, :mod:`.signal`,
 :mod:`.desc`.  An entry holds the call's decoded arguments (names, print
 order, kinds), its decoders, its output arguments and its result kind;
-the decoder of each kernel struct is in :mod:`harness.model.decode`.
+the decoders of kernel structs are in :mod:`.structs`, and
+:mod:`harness.model.decode` applies an entry to a call's registers.
 
 The functions here answer the questions every layer asks, so that no layer
 needs ptrace to name a call, and none keeps a table of its own.  A call
@@ -17,10 +18,8 @@ registers named after its prototype.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Collection, Mapping, Sequence
-from typing import Any
+from collections.abc import Collection, Mapping
 
-from harness.model.decode import MemoryReader, s64
 from harness.model.errors import UsageError
 from harness.model.syscalls import desc, net, process, signal, wait
 from harness.model.syscalls.entry import Arg, Syscall
@@ -29,15 +28,12 @@ from harness.model.syscalls.x86_64 import ARGUMENT_NAMES, NUMBERS
 __all__ = [
     "CATALOGUE",
     "DEFAULT_SYSCALLS",
-    "REGISTER_ONLY",
     "Arg",
     "Syscall",
     "argument_names",
     "argument_order",
     "catalogued",
     "check_syscalls",
-    "decode_entry",
-    "decode_exit",
     "known_syscalls",
     "output_args",
     "syscall_name",
@@ -48,12 +44,6 @@ __all__ = [
 CATALOGUE: Mapping[str, Syscall] = {
     entry.name: entry for family in (net, process, wait, signal, desc) for entry in family.CALLS
 }
-
-#: The calls whose decoded arguments the tracer may share between events with the same registers:
-#: register-only decoders with something to decode (a call without arguments gains nothing from a cache).
-REGISTER_ONLY: frozenset[str] = frozenset(
-    name for name, entry in CATALOGUE.items() if entry.register_only and entry.args
-)
 
 #: The calls a fork-per-connection server's story is told with.
 DEFAULT_SYSCALLS: tuple[str, ...] = (
@@ -123,32 +113,3 @@ def output_args(name: str) -> tuple[str, ...]:
     """The arguments the kernel writes at the call's exit (none for a call without an entry)."""
     entry = CATALOGUE.get(name)
     return entry.outputs if entry is not None else ()
-
-
-def decode_entry(
-    name: str,
-    raw: Sequence[int],
-    read: MemoryReader,
-    arg_names: Sequence[str] = (),
-) -> dict[str, Any]:
-    """Decode the input arguments of a call at its entry.
-
-    Like strace, input arguments are decoded at entry and output arguments
-    only at exit (:func:`decode_exit`).  ``arg_names`` names the arguments of
-    a call without an entry (the prototype's, :func:`argument_names`): their
-    values are kept raw.
-    """
-    entry = CATALOGUE.get(name)
-    if entry is not None:
-        return entry.decode_entry(raw, read)
-    return {arg: s64(value) for arg, value in zip(arg_names, raw, strict=False)}
-
-
-def decode_exit(name: str, raw: Sequence[int], ret: int, read: MemoryReader) -> dict[str, Any]:
-    """Decode the output arguments of a call at its exit, given its return value.
-
-    An output argument is read only when the call succeeded; one the kernel
-    did not write is shown as its pointer, never invented.
-    """
-    entry = CATALOGUE.get(name)
-    return entry.decode_exit(raw, ret, read) if entry is not None else {}

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from harness.model.decode import MemoryReader, s32
 from harness.model.syscalls.entry import Arg, Syscall
+from harness.model.syscalls.structs import MemoryReader, s32
 
 
 def _close(raw: Sequence[int], read: MemoryReader) -> dict[str, Any]:

@@ -20,7 +20,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from harness.model.decode import MemoryReader
+from harness.model.syscalls.structs import MemoryReader
 
 #: How a decoded argument prints and normalises:
 #:

@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from harness.model import kernel
-from harness.model.decode import MemoryReader, decode_sockaddr, pointer, read_struct, s32
 from harness.model.syscalls.entry import Arg, Syscall
+from harness.model.syscalls.structs import MemoryReader, decode_sockaddr, pointer, read_struct, s32
 
 #: The most of a peer's address the decoder reads: sizeof(struct sockaddr_storage) (include/uapi/linux/socket.h).
 _SOCKADDR_STORAGE = 128

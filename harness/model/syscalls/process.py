@@ -9,7 +9,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from harness.model import kernel
-from harness.model.decode import (
+from harness.model.syscalls.entry import Arg, Syscall
+from harness.model.syscalls.structs import (
     CLONE_ARGS_SIZE,
     MemoryReader,
     decode_clone3_args,
@@ -18,7 +19,6 @@ from harness.model.decode import (
     read_struct,
     s32,
 )
-from harness.model.syscalls.entry import Arg, Syscall
 
 
 def _clone(raw: Sequence[int], read: MemoryReader) -> dict[str, Any]:

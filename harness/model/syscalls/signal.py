@@ -6,8 +6,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from harness.model import kernel
-from harness.model.decode import SIGACTION_SIZE, MemoryReader, decode_sigaction, pointer, read_struct, s32
 from harness.model.syscalls.entry import Arg, Syscall
+from harness.model.syscalls.structs import SIGACTION_SIZE, MemoryReader, decode_sigaction, pointer, read_struct, s32
 
 
 def _kill(raw: Sequence[int], read: MemoryReader) -> dict[str, Any]:

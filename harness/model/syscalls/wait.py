@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from harness.model import kernel
-from harness.model.decode import SIGINFO_SIZE, MemoryReader, decode_siginfo, pointer, read_struct, s32
 from harness.model.syscalls.entry import Arg, Syscall
+from harness.model.syscalls.structs import SIGINFO_SIZE, MemoryReader, decode_siginfo, pointer, read_struct, s32
 
 
 def _wait4(raw: Sequence[int], read: MemoryReader) -> dict[str, Any]:

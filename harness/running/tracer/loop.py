@@ -37,7 +37,7 @@ from ptrace import PtraceError
 from ptrace.binding import func as binding
 
 from harness.model import kernel
-from harness.model.decode import decode_siginfo
+from harness.model.decode import REGISTER_ONLY, decode_entry, decode_exit, decode_siginfo
 from harness.model.errors import PtraceNotPermitted
 from harness.model.events import (
     Event,
@@ -51,16 +51,7 @@ from harness.model.events import (
 )
 from harness.model.injection import Injection
 from harness.model.roles import ROOT_ROLE, RoleBook, process_role
-from harness.model.syscalls import (
-    DEFAULT_SYSCALLS,
-    REGISTER_ONLY,
-    argument_names,
-    check_syscalls,
-    decode_entry,
-    decode_exit,
-    syscall_name,
-    syscall_number,
-)
+from harness.model.syscalls import DEFAULT_SYSCALLS, argument_names, check_syscalls, syscall_name, syscall_number
 from harness.model.trace import Trace
 from harness.running.tracer import ptrace_ext
 from harness.running.tracer.seccomp_filter import filter_installer

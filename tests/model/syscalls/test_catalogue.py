@@ -19,7 +19,7 @@ import pytest
 
 from harness.analysis.golden import normalize
 from harness.faces.loader import load_expectations
-from harness.model.decode import SIGINFO_FIELDS, decode_siginfo
+from harness.model.decode import REGISTER_ONLY, decode_entry, decode_exit
 from harness.model.events import Event, ExitEvent, SyscallEvent
 from harness.model.expectations import CountCheck, NeverCheck, SequenceCheck
 from harness.model.kernel import errno_name
@@ -28,14 +28,12 @@ from harness.model.strace_format import format_event
 from harness.model.syscalls import (
     CATALOGUE,
     DEFAULT_SYSCALLS,
-    REGISTER_ONLY,
     argument_order,
     catalogued,
-    decode_entry,
-    decode_exit,
     known_syscalls,
 )
 from harness.model.syscalls.entry import ArgKind, Syscall
+from harness.model.syscalls.structs import SIGINFO_FIELDS, decode_siginfo
 from harness.model.trace import Trace
 
 EXPECTATIONS = Path(__file__).resolve().parents[3] / "expectations"
