@@ -14,8 +14,8 @@ from JSON Lines (:func:`render_trace`), so both print the same text.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import Any
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any, assert_never
 
 from harness.model import kernel
 from harness.model.events import (
@@ -121,29 +121,31 @@ def _clone_flags(value: Any, args: Mapping[str, Any]) -> str:
     return "flags=" + ("|".join(names) if names else "0")
 
 
-def _socklen(value: Any) -> str:
-    return f"[{value}]" if isinstance(value, int) else _value(value)
+def _arg_text(kind: ArgKind, value: Any, args: Mapping[str, Any]) -> str:
+    """How an argument of each kind prints, given its value and the call's other arguments.
 
-
-#: How an argument of each kind prints, given its value and the call's other arguments
-#: (clone's flags show its exit signal too).
-_Formatter = Callable[[Any, Mapping[str, Any]], str]
-_TEXT: Mapping[ArgKind, _Formatter] = {
-    "int": lambda value, _: _value(value),
-    "fd": lambda value, _: _value(value),
-    "pid": lambda value, _: _value(value),
-    "signal": lambda value, _: _value(value),
-    "name": lambda value, _: _value(value),
-    "pointer": lambda value, _: _value(value),
-    "flags": lambda value, _: _flags(value),
-    "sockaddr": lambda value, _: _sockaddr(value),
-    "socklen": lambda value, _: _socklen(value),
-    "sigaction": lambda value, _: _sigaction(value),
-    "wait_status": lambda value, _: _status(value),
-    "siginfo": lambda value, _: _siginfo(value),
-    "clone_flags": _clone_flags,
-    "clone_args": _clone3_args,
-}
+    Every kind has its case (mypy checks it): clone's flags show its exit signal too.
+    """
+    match kind:
+        case "int" | "fd" | "pid" | "signal" | "name" | "pointer":
+            return _value(value)
+        case "flags":
+            return _flags(value)
+        case "sockaddr":
+            return _sockaddr(value)
+        case "socklen":
+            return f"[{value}]" if isinstance(value, int) else _value(value)
+        case "sigaction":
+            return _sigaction(value)
+        case "wait_status":
+            return _status(value)
+        case "siginfo":
+            return _siginfo(value)
+        case "clone_flags":
+            return _clone_flags(value, args)
+        case "clone_args":
+            return _clone3_args(value, args)
+    assert_never(kind)
 
 
 def format_args(name: str, args: Mapping[str, Any], *, part: str = "all") -> str:
@@ -167,7 +169,7 @@ def format_args(name: str, args: Mapping[str, Any], *, part: str = "all") -> str
         shown = shown[:first_output]
     elif part == "output":
         shown = shown[first_output:]
-    return ", ".join(_TEXT[arg.kind](args[arg.name], args) for arg in shown if arg.name in args)
+    return ", ".join(_arg_text(arg.kind, args[arg.name], args) for arg in shown if arg.name in args)
 
 
 def format_result(event: SyscallEvent) -> str:
