@@ -37,6 +37,8 @@ from harness.model import kernel
 from harness.model.errors import TraceInputError
 from harness.model.events import Event, ExecEvent, ExitEvent, SignalEvent, SpawnEvent, SyscallEvent
 from harness.model.strace_format import format_args, format_result, format_siginfo
+from harness.model.syscalls import catalogued
+from harness.model.syscalls.entry import ArgKind
 from harness.model.trace import Trace
 
 #: The version of the golden file format this module writes and reads.
@@ -57,34 +59,6 @@ PORT = "PORT"
 
 #: What a pid outside the traced tree becomes (the harness's own, a stranger's).
 UNTRACED = "<untraced>"
-
-#: Calls whose non-negative result is a pid (in the caller: the child, the reaped child, itself).
-_PID_RESULTS = frozenset(
-    {"clone", "clone3", "fork", "vfork", "wait4", "getpid", "gettid", "getppid", "getpgid", "getpgrp", "getsid"}
-)
-
-#: Calls whose arguments harness.model.decode decodes; the others keep raw integers, where a big one is an address.
-_DECODED = frozenset(
-    {
-        "listen",
-        "accept",
-        "accept4",
-        "clone",
-        "clone3",
-        "close",
-        "wait4",
-        "waitid",
-        "kill",
-        "tkill",
-        "rt_sigaction",
-        "exit",
-        "exit_group",
-        "fork",
-        "vfork",
-        "rt_sigreturn",
-        "restart_syscall",
-    }
-)
 
 #: Raw integers above this print in hex (harness.model.strace_format): addresses, in practice.
 _SMALL = 0xFFFF
@@ -270,30 +244,45 @@ def _result(event: SyscallEvent, pids: _PidNames, restarts: _RestartBook) -> str
         restarted = restarts.restarted(event)
         if restarted is not None:
             return f" = (restarts {restarted})"
-    if event.name in _PID_RESULTS and event.errno is None and event.ret is not None and event.ret > 0:
+    entry = catalogued(event.name)
+    if entry is not None and entry.result == "pid" and event.errno is None and event.ret is not None and event.ret > 0:
         return f" = {pids.name(event.ret)}"
     return format_result(event)
 
 
 def _stable_args(name: str, args: Mapping[str, Any], pids: _PidNames) -> dict[str, Any]:
-    """The arguments with what changes between runs replaced, in the shapes strace_format already prints."""
+    """The arguments with what changes between runs replaced, in the shapes strace_format already prints.
+
+    A catalogued call's arguments are normalised by their kinds; the raw
+    integers of any other call by size, a big one being an address.
+    """
     stable = {key: _stable_value(value) for key, value in args.items()}
-    if name not in _DECODED:
+    entry = catalogued(name)
+    if entry is None:
         return {
             key: ADDRESS if isinstance(value, int) and abs(value) > _SMALL else value for key, value in stable.items()
         }
-    if name in ("wait4", "kill", "tkill") and "pid" in stable:
-        stable["pid"] = pids.target(stable["pid"])
-    if name == "waitid" and stable.get("idtype") in ("P_PID", "P_PGID"):
-        stable["id"] = pids.target(stable.get("id"))
-    if isinstance(stable.get("addr"), dict) and "port" in stable["addr"]:
-        stable["addr"] = {**stable["addr"], "port": PORT}
-    for key in ("act", "oldact"):
-        if isinstance(stable.get(key), dict):
-            stable[key] = _stable_sigaction(stable[key])
-    if isinstance(stable.get("infop"), dict):
-        stable["infop"] = _stable_siginfo(stable["infop"], pids)
+    for arg in entry.args:
+        if arg.name in stable:
+            stable[arg.name] = _stable_arg(arg.kind_in(stable), stable[arg.name], pids)
     return stable
+
+
+def _stable_arg(kind: ArgKind, value: Any, pids: _PidNames) -> Any:
+    """An argument of a kind that changes between runs, with what stays put instead.
+
+    Kinds not listed keep their value (a pointer already became ``0x…``).
+    """
+    match kind:
+        case "pid":
+            return pids.target(value)
+        case "sockaddr" if isinstance(value, dict) and "port" in value:
+            return {**value, "port": PORT}  # a client's port: the kernel picks a new ephemeral one each run
+        case "sigaction" if isinstance(value, dict):
+            return _stable_sigaction(value)
+        case "siginfo" if isinstance(value, dict):
+            return _stable_siginfo(value, pids)
+    return value
 
 
 def _stable_value(value: Any) -> Any:

@@ -30,7 +30,8 @@ from dataclasses import dataclass
 from typing import NoReturn
 
 from harness.model import kernel
-from harness.model.strace_format import argument_order
+from harness.model.syscalls import argument_order
+from harness.model.syscalls.structs import SIGINFO_FIELDS
 
 # -- values ---------------------------------------------------------------------
 
@@ -177,9 +178,6 @@ def captures_of(step: Step) -> list[str]:
     return [value.name for value in values if isinstance(value, Capture)]
 
 
-#: The siginfo members the decoder records (harness.model.decode.decode_siginfo).
-SIGINFO_FIELDS = ("si_signo", "si_code", "si_pid", "si_uid", "si_status", "si_addr")
-
 # -- parsing --------------------------------------------------------------------
 
 
@@ -300,10 +298,6 @@ class _Parser:
 
     def arguments(self, call: str) -> list[tuple[str, Value]]:
         order = argument_order(call)
-        if order is None:
-            from harness.model.syscalls import argument_names
-
-            order = argument_names(call)
         args: list[tuple[str, Value]] = []
         index = 0
         named = False

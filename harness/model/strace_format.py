@@ -14,11 +14,10 @@ from JSON Lines (:func:`render_trace`), so both print the same text.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import Any
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any, assert_never
 
 from harness.model import kernel
-from harness.model.decode import OUTPUT_ARGS
 from harness.model.events import (
     Event,
     ExecEvent,
@@ -28,6 +27,8 @@ from harness.model.events import (
     SyscallEntry,
     SyscallEvent,
 )
+from harness.model.syscalls import catalogued, output_args
+from harness.model.syscalls.entry import ArgKind
 
 Point = SyscallEntry | Event
 
@@ -108,56 +109,43 @@ def format_siginfo(info: Mapping[str, Any]) -> str:
     return _siginfo(dict(info))
 
 
-def _clone3_args(args: Mapping[str, Any]) -> str:
+def _clone3_args(value: Any, args: Mapping[str, Any]) -> str:
     signal = args.get("exit_signal") or 0
-    return f"{{flags={_flags(args.get('flags'))}, exit_signal={signal}}}"
+    return f"{{flags={_flags(value)}, exit_signal={signal}}}"
 
 
-def _clone_flags(args: Mapping[str, Any]) -> str:
-    names = list(args.get("flags") or [])
+def _clone_flags(value: Any, args: Mapping[str, Any]) -> str:
+    names = list(value or [])
     if args.get("exit_signal"):
         names.append(args["exit_signal"])
     return "flags=" + ("|".join(names) if names else "0")
 
 
-#: How each decoded call prints: (argument name, formatter) in the call's own order.
-_Formatter = Callable[[Any], str]
-_LAYOUTS: Mapping[str, tuple[tuple[str, _Formatter], ...]] = {
-    "accept": (
-        ("fd", _value),
-        ("addr", _sockaddr),
-        ("addrlen", lambda v: f"[{v}]" if isinstance(v, int) else _value(v)),
-    ),
-    "accept4": (
-        ("fd", _value),
-        ("addr", _sockaddr),
-        ("addrlen", lambda v: f"[{v}]" if isinstance(v, int) else _value(v)),
-        ("flags", _flags),
-    ),
-    "close": (("fd", _value),),
-    "listen": (("fd", _value), ("backlog", _value)),
-    "wait4": (("pid", _value), ("status", _status), ("options", _flags)),
-    "waitid": (("idtype", _value), ("id", _value), ("infop", _siginfo), ("options", _flags)),
-    "kill": (("pid", _value), ("signal", _value)),
-    "tkill": (("pid", _value), ("signal", _value)),
-    "rt_sigaction": (("signal", _value), ("act", _sigaction), ("oldact", _sigaction), ("sigsetsize", _value)),
-    "exit": (("status", _value),),
-    "exit_group": (("status", _value),),
-}
+def _arg_text(kind: ArgKind, value: Any, args: Mapping[str, Any]) -> str:
+    """How an argument of each kind prints, given its value and the call's other arguments.
 
-
-def argument_order(name: str) -> tuple[str, ...] | None:
-    """The order in which a decoded call's arguments print: what a positional argument means.
-
-    None for calls without a decoder of their own (their arguments keep the
-    prototype's names and order).
+    Every kind has its case (mypy checks it): clone's flags show its exit signal too.
     """
-    if name == "clone":
-        return ("flags", "exit_signal")
-    if name == "clone3":
-        return ("flags", "exit_signal", "size")
-    layout = _LAYOUTS.get(name)
-    return tuple(arg for arg, _ in layout) if layout is not None else None
+    match kind:
+        case "int" | "fd" | "pid" | "signal" | "name" | "pointer":
+            return _value(value)
+        case "flags":
+            return _flags(value)
+        case "sockaddr":
+            return _sockaddr(value)
+        case "socklen":
+            return f"[{value}]" if isinstance(value, int) else _value(value)
+        case "sigaction":
+            return _sigaction(value)
+        case "wait_status":
+            return _status(value)
+        case "siginfo":
+            return _siginfo(value)
+        case "clone_flags":
+            return _clone_flags(value, args)
+        case "clone_args":
+            return _clone3_args(value, args)
+    assert_never(kind)
 
 
 def format_args(name: str, args: Mapping[str, Any], *, part: str = "all") -> str:
@@ -165,30 +153,23 @@ def format_args(name: str, args: Mapping[str, Any], *, part: str = "all") -> str
 
     ``part`` is ``"input"`` for an ``<unfinished ...>`` line (the arguments
     before the first output one), ``"output"`` for a ``<... resumed>`` line
-    (the rest), or ``"all"``.
+    (the rest), or ``"all"``.  A call without a catalogue entry shows its raw
+    arguments, big ones (addresses, in practice) in hex.
     """
     if not args:
         return ""
-    if name == "clone":
-        return "" if part == "output" else _clone_flags(args)
-    if name == "clone3":
-        if part == "output":
-            return ""
-        return ", ".join(
-            part for part in (_clone3_args(args) if "flags" in args else "", _value(args.get("size"))) if part
-        )
-    layout = _LAYOUTS.get(name)
-    if layout is None:
+    entry = catalogued(name)
+    if entry is None:
         if part == "output":
             return ""
         return ", ".join(hex(v) if isinstance(v, int) and abs(v) > 0xFFFF else _value(v) for v in args.values())
-    outputs = OUTPUT_ARGS.get(name, ())
-    first_output = next((i for i, (arg, _) in enumerate(layout) if arg in outputs), len(layout))
+    shown = [arg for arg in entry.args if arg.shown_in is None]
+    first_output = next((i for i, arg in enumerate(shown) if arg.output), len(shown))
     if part == "input":
-        layout = layout[:first_output]
+        shown = shown[:first_output]
     elif part == "output":
-        layout = layout[first_output:]
-    return ", ".join(fmt(args[arg]) for arg, fmt in layout if arg in args)
+        shown = shown[first_output:]
+    return ", ".join(_arg_text(arg.kind, args[arg.name], args) for arg in shown if arg.name in args)
 
 
 def format_result(event: SyscallEvent) -> str:
@@ -208,7 +189,7 @@ def _prefix(point: Point) -> str:
 
 
 def _entry_args(event: SyscallEvent) -> dict[str, Any]:
-    outputs = OUTPUT_ARGS.get(event.name, ())
+    outputs = output_args(event.name)
     return {key: value for key, value in event.args.items() if key not in outputs}
 
 
@@ -277,7 +258,7 @@ class TextRenderer:
         self._unfinished.add(entry.tid)
         if not entry.args:
             return "<unfinished ...>\n"
-        return (", " if entry.name in OUTPUT_ARGS else " ") + "<unfinished ...>\n"
+        return (", " if output_args(entry.name) else " ") + "<unfinished ...>\n"
 
 
 def points_of(events: Iterable[Event]) -> Iterator[Point]:

@@ -3,10 +3,9 @@ from __future__ import annotations
 import socket
 import struct
 
-from harness.model.decode import (
+from harness.model.decode import decode_entry, decode_exit
+from harness.model.syscalls.structs import (
     decode_clone3_args,
-    decode_entry,
-    decode_exit,
     decode_sigaction,
     decode_siginfo,
     decode_sockaddr,

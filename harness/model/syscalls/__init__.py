@@ -1,8 +1,18 @@
 """The syscall catalogue: what the harness knows about each system call, one place per call.
 
 :mod:`.x86_64` is the architecture's table (numbers and prototype argument
-names).  The functions here answer the questions every layer asks of it, so
-that no layer needs ptrace to name a call.
+names) of every call.  The calls a server's story is told with have an
+entry (:class:`.entry.Syscall`) each, in one module per family as strace
+has them: :mod:`.net`, :mod:`.process`, :mod:`.wait`, :mod:`.signal`,
+:mod:`.desc`.  An entry holds the call's decoded arguments (names, print
+order, kinds), its decoders, its output arguments and its result kind;
+the decoders of kernel structs are in :mod:`.structs`, and
+:mod:`harness.model.decode` applies an entry to a call's registers.
+
+The functions here answer the questions every layer asks, so that no layer
+needs ptrace to name a call, and none keeps a table of its own.  A call
+without an entry is traced all the same: its arguments are the raw
+registers named after its prototype.
 """
 
 from __future__ import annotations
@@ -11,7 +21,29 @@ import difflib
 from collections.abc import Collection, Mapping
 
 from harness.model.errors import UsageError
+from harness.model.syscalls import desc, net, process, signal, wait
+from harness.model.syscalls.entry import Arg, Syscall
 from harness.model.syscalls.x86_64 import ARGUMENT_NAMES, NUMBERS
+
+__all__ = [
+    "CATALOGUE",
+    "DEFAULT_SYSCALLS",
+    "Arg",
+    "Syscall",
+    "argument_names",
+    "argument_order",
+    "catalogued",
+    "check_syscalls",
+    "known_syscalls",
+    "output_args",
+    "syscall_name",
+    "syscall_number",
+]
+
+#: Every catalogued call by name.
+CATALOGUE: Mapping[str, Syscall] = {
+    entry.name: entry for family in (net, process, wait, signal, desc) for entry in family.CALLS
+}
 
 #: The calls a fork-per-connection server's story is told with.
 DEFAULT_SYSCALLS: tuple[str, ...] = (
@@ -64,3 +96,20 @@ def check_syscalls(names: Collection[str]) -> None:
             close = difflib.get_close_matches(name, NUMBERS, n=1)
             hint = f"; did you mean {close[0]!r}?" if close else ""
             raise UsageError(f"unknown syscall {name!r}{hint}")
+
+
+def catalogued(name: str) -> Syscall | None:
+    """The catalogue's entry for a call; None for a call without one."""
+    return CATALOGUE.get(name)
+
+
+def argument_order(name: str) -> tuple[str, ...]:
+    """What a call's positional arguments mean: its entry's print order, or else the prototype's names."""
+    entry = CATALOGUE.get(name)
+    return entry.order if entry is not None else argument_names(name)
+
+
+def output_args(name: str) -> tuple[str, ...]:
+    """The arguments the kernel writes at the call's exit (none for a call without an entry)."""
+    entry = CATALOGUE.get(name)
+    return entry.outputs if entry is not None else ()

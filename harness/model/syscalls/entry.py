@@ -1,0 +1,141 @@
+"""One catalogue entry: everything the harness knows about one system call.
+
+Like a ``SYS_FUNC`` of strace (``src/net.c``, ``src/signal.c``), an entry
+holds a call's decoded arguments (their names, their order as the text
+trace prints them, and their kinds), its entry and exit decoders, which
+arguments the kernel writes at exit, and what its result is.  Everyone who
+reads a call reads it here: the tracer (decoders, and whether a decoded
+value can be cached), the text renderer (order and kinds), the step parser
+(what a positional argument means) and golden stories (which values are
+pids, addresses, ports).
+
+Kinds are data, not code: the renderer and the golden normaliser each hold
+one rule per kind, so a new call made of known kinds needs no code outside
+its entry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from harness.model.syscalls.structs import MemoryReader
+
+#: How a decoded argument prints and normalises:
+#:
+#: * ``int``: a plain number (a backlog, a size, an exit status);
+#: * ``fd``: a file descriptor;
+#: * ``pid``: a pid target as wait4(2) and kill(2) read it: > 0 a task, < -1 the
+#:   process group -pid, -1 and 0 themselves;
+#: * ``signal``: a signal by its name, 0 for none;
+#: * ``name``: another kernel constant by its name (a waitid idtype), or its number when unknown;
+#: * ``flags``: a list of flag names, ``0`` when empty;
+#: * ``pointer``: an address, NULL as None;
+#: * ``sockaddr``: a decoded socket address (or its pointer), with ``port``;
+#: * ``socklen``: the length the kernel wrote back, ``[16]``;
+#: * ``sigaction``: a decoded ``struct sigaction`` (or its pointer);
+#: * ``wait_status``: a decoded wait status (or its pointer), ``[{WIFEXITED(s) ...}]``;
+#: * ``siginfo``: a decoded siginfo (or its pointer);
+#: * ``clone_flags``: clone's flags, which print with the exit signal folded in (``flags=A|SIGCHLD``);
+#: * ``clone_args``: clone3's ``struct clone_args``, printed with its exit signal
+#:   (``{flags=..., exit_signal=...}``).
+ArgKind = Literal[
+    "int",
+    "fd",
+    "pid",
+    "signal",
+    "name",
+    "flags",
+    "pointer",
+    "sockaddr",
+    "socklen",
+    "sigaction",
+    "wait_status",
+    "siginfo",
+    "clone_flags",
+    "clone_args",
+]
+
+#: What a successful result is: a number, a new descriptor, a pid (a child, a
+#: reaped child, the caller), nothing ever (the call does not return), or the
+#: value rt_sigreturn restores (the interrupted call's result, or its number when
+#: the call is restarted).
+ResultKind = Literal["int", "fd", "pid", "noreturn", "restored"]
+
+#: The families of strace's source files (``src/net.c``, ``src/clone.c``...), one module each here.
+Family = Literal["net", "process", "wait", "signal", "desc"]
+
+#: Decodes the input arguments at entry from the six argument registers and the tracee's memory.
+EntryDecoder = Callable[[Sequence[int], MemoryReader], dict[str, Any]]
+#: Decodes the output arguments at exit, given the return value (negative: an errno).
+ExitDecoder = Callable[[Sequence[int], int, MemoryReader], dict[str, Any]]
+
+
+def no_outputs(raw: Sequence[int], ret: int, read: MemoryReader) -> dict[str, Any]:
+    """The exit decoder of a call that writes nothing back."""
+    return {}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Arg:
+    """One decoded argument of a call."""
+
+    name: str
+    """Its key in an event's ``args`` and in a step (``close(fd=$conn)``)."""
+    kind: ArgKind
+    """How it prints and how a golden story normalises it."""
+    output: bool = False
+    """Written by the kernel: decoded at exit, and only when the call succeeded."""
+    shown_in: str | None = None
+    """The argument whose text shows this one too (clone's exit signal, printed in its flags); None: its own."""
+    kind_by: tuple[str, tuple[tuple[str, ArgKind], ...]] | None = None
+    """(another argument, its value → this one's kind): waitid's id is a pid or a descriptor by its idtype."""
+
+    def kind_in(self, args: Mapping[str, Any]) -> ArgKind:
+        """The kind of this argument among the call's decoded ``args``."""
+        if self.kind_by is not None:
+            selector, kinds = self.kind_by
+            selected = args.get(selector)
+            return dict(kinds).get(selected, self.kind) if isinstance(selected, str) else self.kind
+        return self.kind
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Syscall:
+    """A catalogued call: its arguments, decoders and result, in one place."""
+
+    name: str
+    family: Family
+    args: tuple[Arg, ...]
+    """The decoded arguments, in the order the text trace prints them (which is the order a step's
+    positional arguments take)."""
+    decode_entry: EntryDecoder
+    decode_exit: ExitDecoder = no_outputs
+    register_only: bool
+    """The entry decoder reads registers only, never memory: the same registers give the same
+    arguments, so the tracer decodes them once and shares the value between events."""
+    result: ResultKind = "int"
+    source: str
+    """Where the kernel's side of the call is documented (man page, kernel file)."""
+
+    @property
+    def order(self) -> tuple[str, ...]:
+        """The argument names in print order."""
+        return tuple(arg.name for arg in self.args)
+
+    @property
+    def outputs(self) -> tuple[str, ...]:
+        """The arguments the kernel writes at exit: what an ``<unfinished ...>`` line leaves out."""
+        return tuple(arg.name for arg in self.args if arg.output)
+
+    def pid_args(self, args: Mapping[str, Any]) -> tuple[str, ...]:
+        """The arguments among ``args`` that hold pids (what a golden story replaces by roles)."""
+        return tuple(arg.name for arg in self.args if arg.name in args and arg.kind_in(args) == "pid")
+
+    def fd_args(self, args: Mapping[str, Any]) -> tuple[str, ...]:
+        """The arguments among ``args`` that hold file descriptors."""
+        return tuple(arg.name for arg in self.args if arg.name in args and arg.kind_in(args) == "fd")
+
+    def __repr__(self) -> str:
+        return f"<Syscall {self.name}({', '.join(f'{arg.name}: {arg.kind}' for arg in self.args)}) -> {self.result}>"
