@@ -51,10 +51,16 @@ class TraceIndex:
         self.by_process: dict[str, list[Event]] = {}
         self.exits: dict[str, ExitEvent] = {}
         self.cache: dict[tuple[str, str], Any] = {}
+        self.dispositions: dict[tuple[str, str, int], Disposition] = {}
+        """Dispositions found by :func:`disposition_at`, by (process, signal, seq): each ancestor is read once."""
+        self.spawns: dict[str, SpawnEvent] = {}
+        """The event that created each task, by the new task's role."""
         for event in trace:
             self.by_process.setdefault(process_role(event.role), []).append(event)
             if isinstance(event, ExitEvent):
                 self.exits[event.role] = event
+            elif isinstance(event, SpawnEvent):
+                self.spawns[event.child_role] = event
 
     def events_of(self, process: str) -> list[Event]:
         """Every event of every task of one process, in order."""
@@ -110,22 +116,26 @@ def disposition_at(index: TraceIndex, process: str, signal: str, seq: int) -> Di
     The walk up the process tree is a loop, not a recursion: a chain of
     thousands of forks is an ordinary trace.
     """
-    parent_at_fork: str | None = None  # the process's own parent, named when the disposition was inherited
+    walked: list[tuple[str, str, int]] = []  # the descendants' questions this walk also answers
     while True:
-        found = _own_disposition(index, process, signal, seq)
+        key = (process, signal, seq)
+        found = index.dispositions.get(key) or _own_disposition(index, process, signal, seq)
+        parent, spawn = parent_role(process), index.spawns.get(process)
+        if found is None and (parent is None or spawn is None):
+            found = Disposition("SIG_DFL", False, None)
         if found is not None:
-            if parent_at_fork is None:
-                return found
-            return Disposition(found.handler, found.sa_restart, found.evidence, parent_at_fork, found.no_child_wait)
-        parent = parent_role(process)
-        spawn = (
-            next((e for e in index.events_of(parent) if isinstance(e, SpawnEvent) and e.child_role == process), None)
-            if parent
-            else None
-        )
-        if parent is None or spawn is None:
-            return Disposition("SIG_DFL", False, None)
-        parent_at_fork = parent_at_fork or parent
+            index.dispositions[key] = found
+            for depth, below in enumerate(walked):
+                # Each descendant inherited it from its own parent: the next process up the walk.
+                its_parent = walked[depth + 1][0] if depth + 1 < len(walked) else process
+                index.dispositions[below] = (
+                    found
+                    if found.evidence is None
+                    else Disposition(found.handler, found.sa_restart, found.evidence, its_parent, found.no_child_wait)
+                )
+            return index.dispositions[walked[0] if walked else key]
+        assert parent is not None and spawn is not None
+        walked.append(key)
         process, seq = parent, spawn.seq
 
 
