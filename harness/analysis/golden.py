@@ -392,8 +392,16 @@ def read_golden(path: str | Path) -> GoldenTrace:
     path = Path(path)
     text = _read_bounded(path)
     try:
+        # The harness never writes aliases; refusing them keeps a crafted file from expanding without bound.
+        alias = next((e for e in yaml.parse(text, Loader=yaml.SafeLoader) if isinstance(e, yaml.AliasEvent)), None)
+        if alias is not None:
+            mark = alias.start_mark
+            where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark is not None else str(path)
+            raise GoldenFileError(f"{where}: a golden file has no aliases (*name): re-record it")
         node = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)
+    except RecursionError:
+        raise GoldenFileError(f"{path}: nests too deep for a golden file") from None
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark is not None else str(path)

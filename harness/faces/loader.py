@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import difflib
 import functools
+import math
 import os
 import shlex
 import stat
@@ -419,6 +420,8 @@ def load_expectations(path: str | Path) -> ExpectationFile:
             injections.append(parse_injection(spec, syscalls=reader.syscalls))
         except InjectionError as error:
             raise source.error(("inject", number), str(error)) from None
+    if not math.isfinite(data.get("timeout", DEFAULT_TIMEOUT)):  # NaN passes every schema comparison
+        raise source.error(("timeout",), "the timeout must be a number of seconds, like 60")
     if (count := len(data["assertions"])) > MAX_ASSERTIONS:
         limit = f"a file may hold at most {MAX_ASSERTIONS}; split it into several files"
         raise source.error(("assertions",), f"{count} assertions: {limit}")

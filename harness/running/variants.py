@@ -115,6 +115,24 @@ def _cache_dir() -> Path:
     return Path(base) / "syscall-harness" / "c"
 
 
+def _remove_abandoned_builds(cache: Path) -> None:
+    """Remove the partial binaries of builds whose process is gone (a compile killed midway).
+
+    A partial binary is named ``NAME.PID.tmp`` by the process that builds it;
+    while that process lives, its file is left alone.
+    """
+    for partial in cache.glob("*.tmp"):
+        pid = partial.suffixes[-2].lstrip(".") if len(partial.suffixes) >= 2 else ""
+        if not pid.isdigit():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            partial.unlink(missing_ok=True)
+        except PermissionError:
+            continue  # alive, another user's
+
+
 def build_c(source: Path) -> Path:
     """Compile a C variant (with the other sources of its directory it may include) into the cache."""
     compiler = shutil.which(os.environ.get("CC") or "cc") or shutil.which("gcc")
@@ -127,6 +145,7 @@ def build_c(source: Path) -> Path:
     if binary.exists():
         return binary
     binary.parent.mkdir(parents=True, exist_ok=True)
+    _remove_abandoned_builds(binary.parent)
     partial = binary.with_suffix(f".{os.getpid()}.tmp")
     done = subprocess.run(
         [compiler, "-Wall", "-Wextra", "-O1", "-o", str(partial), str(source)], capture_output=True, text=True

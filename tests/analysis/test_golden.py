@@ -280,6 +280,17 @@ def test_only_a_regular_golden_file_of_bounded_size_is_read(tmp_path: Path) -> N
         read_golden(huge)
 
 
+def test_a_crafted_golden_file_is_refused_not_expanded(tmp_path: Path) -> None:
+    deep = tmp_path / "deep.golden.yaml"
+    deep.write_text("format: 1\nroles: " + "[" * 5000 + "]" * 5000 + "\n")
+    with pytest.raises(GoldenFileError, match="nests too deep for a golden file"):
+        read_golden(deep)
+    bomb = tmp_path / "bomb.golden.yaml"
+    bomb.write_text("format: 1\nx: &a [1, 2]\nroles: {main: *a}\n")
+    with pytest.raises(GoldenFileError, match=r"bomb\.golden\.yaml:3:15: a golden file has no aliases"):
+        read_golden(bomb)
+
+
 def test_writing_a_golden_file_replaces_a_planted_symlink_instead_of_writing_through(tmp_path: Path) -> None:
     victim = tmp_path / "victim"
     victim.write_text("precious\n")

@@ -576,3 +576,12 @@ def test_a_command_runs_from_any_directory_with_its_paths_anchored_at_the_file(
         "--port",
         "{port}",
     )
+
+
+@pytest.mark.parametrize("written", [".nan", ".inf", "-.inf"])
+def test_a_timeout_that_is_not_a_number_of_seconds_is_refused_before_the_run(tmp_path: Path, written: str) -> None:
+    path = tmp_path / "t.expect.yaml"
+    path.write_text(f"server: fork_sigchld\ntimeout: {written}\nassertions:\n  - {{name: z, fact: no zombie left}}\n")
+    with pytest.raises(ExpectationError) as caught:
+        load_expectations(path)
+    assert (caught.value.location.line, caught.value.location.column) == (2, 10)

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import os
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -39,3 +41,21 @@ def test_c_builds_are_cached_by_source_hash(monkeypatch: pytest.MonkeyPatch, tmp
     first = build_c(source)
     assert first.is_relative_to(tmp_path) and first.exists()
     assert build_c(source) == first
+
+
+def test_a_killed_builds_partial_binary_is_removed_by_the_next_build(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A compile killed midway (SIGKILL: nothing of its own runs) leaves NAME.PID.tmp; the next build removes it."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    source = find_variant("c/echo_server").source
+    cache = tmp_path / "syscall-harness" / "c"
+    cache.mkdir(parents=True)
+    dead = subprocess.Popen(["true"])
+    dead.wait()  # its pid is free now: the build that named a file after it is gone
+    abandoned = cache / f"echo_server-0123456789abcdef.{dead.pid}.tmp"
+    abandoned.write_bytes(b"half a binary")
+    alive = cache / f"echo_server-0123456789abcdef.{os.getpid()}.tmp"  # a build still running (this process)
+    alive.write_bytes(b"in progress")
+    build_c(source)
+    assert not abandoned.exists() and alive.exists()
