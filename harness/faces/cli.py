@@ -330,6 +330,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
             injections=args.inject,
         )
     print(f"{variant.name}: {result.summary()}", file=sys.stderr)
+    if result.interrupted_status is not None:
+        return result.interrupted_status
     failure = result.failure()
     if failure is not None:
         for role, call in result.blocked().items():
@@ -482,6 +484,9 @@ def _cmd_check(args: argparse.Namespace) -> int:
             print(f"ERROR {path}: {error}", file=sys.stderr)
             errors.append(error)
             continue
+        if checked.run.interrupted_status is not None:
+            print(f"{path}: {checked.run.summary()}", file=sys.stderr)
+            return checked.run.interrupted_status
         scenario = expectation.scenario
         print(
             f"{path} ({checked.server}, {scenario.connections} connections, {scenario.mode}, {checked.seconds:.1f} s)"
