@@ -54,7 +54,9 @@ INJECTIONS = [parse_injection("getppid:error=EPERM"), parse_injection("sched_yie
 Point = SyscallEntry | Event
 
 
-def _trace(children: int, kill: Callable[[Point], int | None], **options: bool) -> TraceResult:
+def _trace(
+    children: int, kill: Callable[[Point], int | None], *, use_syscall_info: bool | None = None, seccomp: bool = False
+) -> TraceResult:
     """Trace the program; ``kill`` names a tid to SIGKILL at a point of the run (None: nothing)."""
     root_pid: list[int] = []
 
@@ -71,7 +73,8 @@ def _trace(children: int, kill: Callable[[Point], int | None], **options: bool) 
         syscalls=SYSCALLS,
         listener=listener,
         injections=INJECTIONS,
-        **options,
+        use_syscall_info=use_syscall_info,
+        seccomp=seccomp,
     )
     return tracer.run()
 

@@ -363,12 +363,15 @@ class Tracer:
         """Whether a signal the harness sent will interrupt the call the task enters.
 
         Such an entry is not offered to the controller: a controller that let
-        a client connect now would race the signal (accept4 would take the
-        connection before it saw the signal pending).  The task is resumed,
-        the call sees the signal and returns ERESTARTSYS (or is never
-        blocked in), the signal-delivery stop clears ``injected_signal``, and
-        the call's next entry is offered as usual.  A blocked signal will not
-        interrupt anything, so it does not defer the controller.
+        a client connect now would race the signal, because accept takes a
+        queued connection without waiting, hence without looking at pending
+        signals (inet_csk_accept, net/ipv4/inet_connection_sock.c).  The
+        task is resumed, the call sees the signal and returns ERESTARTSYS,
+        the signal-delivery stop clears ``injected_signal``, and the call's
+        next entry is offered as usual.  The delivery stop always comes, even
+        for an ignored signal: a traced task's signals are never dropped as
+        ignored (sig_ignored, kernel/signal.c).  A blocked signal interrupts
+        nothing, so it does not defer the controller.
         """
         return task.injected_signal != 0 and not task.ptrace.blocks(task.injected_signal)
 

@@ -139,8 +139,6 @@ class EventRecorder:
         """A signal is delivered to ``task``; it is the injected one if the harness itself sent it."""
         siginfo = _decode_siginfo(raw_siginfo)
         injected = signum == task.injected_signal and siginfo.get("si_pid") == self._harness_pid
-        if injected:
-            task.injected_signal = 0
         self._record(
             SignalEvent(
                 seq=self._next_seq(),
