@@ -28,9 +28,8 @@ import contextlib
 import errno as errno_codes
 import os
 import signal
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
-from types import FrameType
 
 from ptrace import PtraceError
 from ptrace.binding import func as binding
@@ -43,6 +42,7 @@ from harness.model.roles import ROOT_ROLE, RoleBook, process_role
 from harness.model.syscalls import DEFAULT_SYSCALLS, argument_names, check_syscalls, syscall_name, syscall_number
 from harness.model.trace import Trace
 from harness.running.tracer import ptrace_ext
+from harness.running.tracer.ending import WALL, Ending, reap
 from harness.running.tracer.handshake import Controller, Handshake
 from harness.running.tracer.injection_policy import InjectionPolicy, SkipWithErrno, SpecInjections
 from harness.running.tracer.recorder import EventRecorder
@@ -50,7 +50,6 @@ from harness.running.tracer.seccomp_filter import filter_installer
 from harness.running.tracer.spawn import exec_error, start_stopped
 from harness.running.tracer.task import Task, TaskGone
 
-_WALL = binding.THREAD_TRACE_FLAGS  # __WALL: wait for threads and clones too
 _SYSCALL_TRAP = signal.SIGTRAP | 0x80
 _OPTIONS = (
     binding.PTRACE_O_TRACESYSGOOD
@@ -93,10 +92,6 @@ class TraceResult:
         if self.exit_signal is not None:
             return 128 + kernel.SIGNAL_NUMBERS[self.exit_signal]
         return self.exit_code or 0
-
-
-class _StopRequested(Exception):
-    """Raised by the signal handler to leave a blocking wait."""
 
 
 def _read_proc(tid: int, name: str) -> bytes:
@@ -159,9 +154,7 @@ class Tracer:
         self._early: dict[int, int] = {}  # tid -> status of a new task's stop before its creator's event
         self._seen: set[int] = set()  # every tid traced, for the final reaping
         self._recorder = EventRecorder(listener, os.getpid())
-        self._stop_signal: int | None = None
-        self._waiting = False
-        self._killing = False
+        self._ending = Ending()
         self._stops = 0
         self._root = 0
         self._root_status = 0
@@ -174,9 +167,10 @@ class Tracer:
 
     def run(self) -> TraceResult:
         """Trace the command until its last task ends; the trace so far survives Ctrl-C."""
-        with ptrace_ext.child_subreaper(), self._stop_on_signals():
+        with ptrace_ext.child_subreaper(), self._ending.on_signals():
             root_status = self._run()
-        interrupted = kernel.signal_name(self._stop_signal) if self._stop_signal else None
+        stop_signal = self._ending.stop_signal
+        interrupted = kernel.signal_name(stop_signal) if stop_signal else None
         code = os.WEXITSTATUS(root_status) if os.WIFEXITED(root_status) else None
         killed = kernel.signal_name(os.WTERMSIG(root_status)) if os.WIFSIGNALED(root_status) else None
         return TraceResult(Trace(tuple(self._recorder.events)), code, killed, interrupted, self._stops)
@@ -190,13 +184,13 @@ class Tracer:
             return self._loop()
         finally:
             self._kill_all()
-            self._reap_orphans()
+            reap([*self._tasks, *self._early], self._seen)
             if self._error_pipe is not None:
                 os.close(self._error_pipe)
                 self._error_pipe = None
 
     def _attach_root(self, root: int) -> None:
-        _, status = os.waitpid(root, _WALL)
+        _, status = os.waitpid(root, WALL)
         if not os.WIFSTOPPED(status):
             self._raise_exec_error()  # the child said why: TRACEME refused, most often
             raise PtraceNotPermitted(
@@ -216,25 +210,31 @@ class Tracer:
             raise
         if self._use_syscall_info is None:
             self._use_syscall_info = ptrace_ext.SyscallInfoReader.available(root)
-        self._resume(task, 0)
+        self._deferred.append(root)  # resumed by the loop, where a vanished task is handled
 
     def _loop(self) -> int:
-        """Handle stops until no traced task is left; return the command's wait status."""
-        deferred = self._deferred
+        """Handle reports until no traced task is left; return the command's wait status."""
+        deferred, ending = self._deferred, self._ending
         while self._tasks:
-            if self._stop_signal is not None and not self._killing:
-                self._kill_all()
-            reported = self._wait()
-            if reported is None:
-                continue
-            self._stops += 1
-            self._survive(*reported)
             while deferred:
                 self._survive(deferred.pop(0), None)
+            if ending.must_kill:
+                self._kill_all()
+            try:
+                reported = ending.wait()
+            except ChildProcessError:  # nothing left to wait for: every task's end was reported
+                break
+            if reported is not None:
+                self._stops += 1
+                self._survive(*reported)
         return self._root_status
 
     def _survive(self, tid: int, status: int | None) -> None:
-        """Handle a report (``status``), or resume a task the controller let go (None), surviving a vanished task.
+        """Handle a report (``status``), or a queued resumption (None), surviving a vanished task.
+
+        Resumptions are queued for the root once attached, for a new task
+        whose first stop came before its creator's event, and for a task the
+        controller let go.
 
         This is the one place a :class:`TaskGone` is handled.  A task may
         vanish between its stop and any request on it (a SIGKILL from
@@ -268,21 +268,6 @@ class Tracer:
                 self._root_status = status
                 self._raise_exec_error()
             self._on_exit(task, status)
-
-    def _wait(self) -> tuple[int, int] | None:
-        """Block for the next stop; None when a stop request (SIGINT, SIGTERM) came first."""
-        self._waiting = True
-        try:
-            if self._stop_signal is not None and not self._killing:
-                return None
-            return os.waitpid(-1, _WALL)
-        except _StopRequested:
-            return None
-        except ChildProcessError:
-            self._tasks.clear()
-            return None
-        finally:
-            self._waiting = False
 
     def _raise_exec_error(self) -> None:
         """The command ended before its exec: say why, from the child's error pipe."""
@@ -410,7 +395,7 @@ class Tracer:
         early = self._early.pop(child_tid, None)
         child = self._tasks[child_tid] = Task(child_tid, pid, role, recording=True, new=early is None)
         self._recorder.spawn(task, child, syscall_name(task.nr), thread=thread)
-        if self._killing:  # born while the run is being ended: it must not run on
+        if self._ending.killing:  # born while the run is being ended: it must not run on
             with contextlib.suppress(ProcessLookupError):
                 os.kill(child_tid, signal.SIGKILL)
         elif early is not None:  # its first SIGSTOP came before this event: let it go once this stop is done
@@ -474,42 +459,4 @@ class Tracer:
 
     def _kill_all(self) -> None:
         """SIGKILL every task still traced: nothing of the run may outlive it."""
-        self._killing = True
-        for tid in list(self._tasks) + list(self._early):
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(tid, signal.SIGKILL)
-
-    def _reap_orphans(self) -> None:
-        """Collect what is left of the run: tasks killed above, and zombies re-parented to us."""
-        pending = set(self._tasks) | set(self._early)
-        while pending:
-            try:
-                tid, status = os.waitpid(-1, _WALL)
-            except ChildProcessError:
-                break
-            if not os.WIFSTOPPED(status):
-                pending.discard(tid)
-        for tid in self._seen:
-            with contextlib.suppress(ChildProcessError):
-                os.waitpid(tid, os.WNOHANG | _WALL)
-
-    @contextlib.contextmanager
-    def _stop_on_signals(self) -> Iterator[None]:
-        """Turn SIGINT and SIGTERM into an orderly end: kill the tree, keep the trace."""
-        import threading
-
-        if threading.current_thread() is not threading.main_thread():
-            yield
-            return
-
-        def handler(signum: int, frame: FrameType | None) -> None:
-            self._stop_signal = signum
-            if self._waiting:
-                raise _StopRequested
-
-        previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
-        try:
-            yield
-        finally:
-            for sig, old in previous.items():
-                signal.signal(sig, old)
+        self._ending.kill([*self._tasks, *self._early])
