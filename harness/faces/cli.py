@@ -376,6 +376,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     )
     result = run.result
     print(f"{run.name}: {result.summary()}", file=sys.stderr)
+    if result.interrupted_status is not None:
+        return result.interrupted_status
     failure = result.failure()
     if failure is not None:
         for role, call in result.blocked().items():
@@ -457,7 +459,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
     override = server_spec(args.server) if args.server else None
     started = time.monotonic()
-    outcomes = []
+    outcomes: list[FileOutcome] = []
     for outcome in check_files(
         _expectation_paths(args.paths),
         load=load_expectations,
@@ -482,6 +484,9 @@ def _print_outcome(outcome: FileOutcome, *, verbose: bool) -> None:
         print(f"ERROR {outcome.path}: {outcome.error}", file=sys.stderr)
         return
     path, checked = outcome.path, outcome.checked
+    if checked.run.interrupted_by is not None:
+        print(f"{path}: {checked.run.summary()}", file=sys.stderr)
+        return
     scenario = checked.expectation.scenario
     print(f"{path} ({checked.server}, {scenario.connections} connections, {scenario.mode}, {checked.seconds:.1f} s)")
     for result in checked.results:

@@ -247,6 +247,8 @@ def check_and_keep(
     it, so that what lies there is always the latest failure.
     """
     checked = check_file(expectation, server=server, record_golden=record_golden)
+    if checked.run.interrupted_by is not None:
+        return FileChecked(expectation.path, checked, None)  # stopped by the user: no verdict, nothing kept
     if not checked.passed:
         return FileChecked(expectation.path, checked, write_failure_trace(checked, traces))
     if server is None and traces is None:
@@ -276,9 +278,13 @@ def check_files(
             yield FileInvalid(path, error)
             continue
         try:
-            yield check_and_keep(expectation, server=server, traces=traces)
+            outcome = check_and_keep(expectation, server=server, traces=traces)
         except HarnessError as error:
             yield FileNotRun(path, error)
+            continue
+        yield outcome
+        if outcome.checked.run.interrupted_by is not None:
+            return  # Ctrl-C or SIGTERM ends the whole command, not just this file
 
 
 @dataclass(frozen=True, slots=True)
@@ -290,6 +296,8 @@ class CheckSummary:
     failed: int
     invalid: tuple[HarnessError, ...]
     not_run: tuple[HarnessError, ...]
+    interrupted_status: int | None = None
+    """128 + the signal (SIGINT, SIGTERM) that stopped the command during a run."""
 
     @classmethod
     def of(cls, outcomes: Sequence[FileOutcome]) -> CheckSummary:
@@ -303,11 +311,21 @@ class CheckSummary:
             failed=sum(not result.passed for result in results),
             invalid=tuple(outcome.error for outcome in outcomes if isinstance(outcome, FileInvalid)),
             not_run=tuple(outcome.error for outcome in outcomes if isinstance(outcome, FileNotRun)),
+            interrupted_status=next(
+                (
+                    outcome.checked.run.interrupted_status
+                    for outcome in outcomes
+                    if isinstance(outcome, FileChecked) and outcome.checked.run.interrupted_status is not None
+                ),
+                None,
+            ),
         )
 
     @property
     def exit_status(self) -> int:
-        """The first file that could not run decides; else an invalid file; else 1 when an assertion failed."""
+        """An interruption decides; else a file that could not run; else an invalid file; else 1 on a failure."""
+        if self.interrupted_status is not None:
+            return self.interrupted_status
         if self.not_run:
             return self.not_run[0].exit_status
         if self.invalid:

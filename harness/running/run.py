@@ -18,6 +18,7 @@ import threading
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
+from harness.model import kernel
 from harness.model.errors import (
     HarnessError,
     PortInUse,
@@ -46,11 +47,20 @@ class RunResult:
     exit_code: int | None
     exit_signal: str | None
     timed_out: bool
+    interrupted_by: str | None = None
+    """The signal (SIGINT, SIGTERM) that made the harness end the run early, killing the tree."""
 
     @property
     def ok(self) -> bool:
         """Whether the server served every client correctly and exited with 0 in time."""
-        return self.clients.ok and not self.timed_out and self.exit_code == 0
+        return self.clients.ok and not self.timed_out and self.exit_code == 0 and self.interrupted_by is None
+
+    @property
+    def interrupted_status(self) -> int | None:
+        """The exit status of a harness interrupted by a signal, as a shell reports it (128 + the signal)."""
+        if self.interrupted_by is None:
+            return None
+        return 128 + kernel.SIGNAL_NUMBERS[self.interrupted_by]
 
     def blocked(self) -> dict[str, str]:
         """Where each task was when a timed-out run was ended: the call it never returned from."""
@@ -63,7 +73,9 @@ class RunResult:
 
     def summary(self) -> str:
         """One line saying how the run went."""
-        if self.timed_out:
+        if self.interrupted_by:
+            ending = f"interrupted by {self.interrupted_by} (the whole tree was killed)"
+        elif self.timed_out:
             ending = "timed out (the whole tree was killed)"
         elif self.exit_signal:
             ending = f"server killed by {self.exit_signal}"
@@ -91,6 +103,8 @@ class RunResult:
         """
         if self.ok:
             return None
+        if self.interrupted_by is not None:
+            return RunFailed(self.summary())
         output = self.server_output.strip().splitlines()
         last = f": {output[-1].strip()}" if output else " (it printed nothing)"
         if self.timed_out and not self.listened():
@@ -222,4 +236,6 @@ def run_server(
         output.seek(0)
         server_output = output.read().decode(errors="replace")
     report = reports[0] if reports else ClientReport(scenario.connections, 0, ())
-    return RunResult(result.trace, report, server_output, result.exit_code, result.exit_signal, timed_out)
+    return RunResult(
+        result.trace, report, server_output, result.exit_code, result.exit_signal, timed_out, result.interrupted_by
+    )

@@ -19,6 +19,11 @@ mode the harness orders the run itself:
    connection's child has exited and, when a SIGCHLD is on its way to the
    server (read from ``/proc/PID/status``), once the server has dealt with
    it and waits again.  So connections are served one at a time.
+3. A waiting call whose entry an injected signal interrupts (``--inject
+   accept4:signal=SIGCHLD``) is never offered to :meth:`hold`: the tracer
+   offers the call's next entry, after the signal's delivery stop.  A client
+   let in at the interrupted entry would race the signal: accept4 returns a
+   queued connection without looking at pending signals.
 
 Nothing here sleeps: every step waits for a stop the tracer reports.  A
 parent that blocks in a call not listed below while its child exits (a read

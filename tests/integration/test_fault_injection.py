@@ -66,3 +66,16 @@ def test_injection_gives_the_same_trace_with_the_seccomp_prefilter(ptrace_permit
         outlines.append(run.trace.outline()["main"])
     assert outlines[0] == outlines[1]
     assert "accept4 -> EINTR" in outlines[1]
+
+
+def test_an_injected_signal_at_a_later_accept_wins_over_the_next_client(ptrace_permitted: None) -> None:
+    """At the 2nd accept4 a client is due too: the deterministic schedule lets it in only after the signal.
+
+    Were the client let in at the entry, accept4 would find its connection queued and return it before
+    seeing the signal pending; the signal would be delivered after the call, interrupting nothing.
+    """
+    trace = _run("fork_sigchld", "accept4:signal=SIGCHLD:when=2:role=main", connections=3)
+    (signal,) = [e for e in trace.trace if isinstance(e, SignalEvent) and e.injected]
+    accepts = [e for e in trace.trace if isinstance(e, SyscallEvent) and e.name == "accept4" and e.role == "main"]
+    assert accepts[1].errno == "ERESTARTSYS" and accepts[1].seq < signal.seq
+    trace.sequence("accept4 -> $conn", "accept4 -> ERESTARTSYS", "--- SIGCHLD {si_code=SI_TKILL}", "accept4 -> $conn")

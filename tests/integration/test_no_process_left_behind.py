@@ -11,13 +11,17 @@ from a seeded generator: the verdict does not depend on where they fall.
 
 from __future__ import annotations
 
+import json
 import os
+import pty
 import random
+import select
 import signal
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -123,3 +127,119 @@ def test_the_check_sees_a_process_left_behind(adopting: None) -> None:
         for pid in _run_marked(marker):
             os.kill(pid, signal.SIGKILL)
         _reap_adopted(time.monotonic() + 5)
+
+
+# -- an interrupted run ends with 128 + the signal, without a traceback -------------------------------------
+
+#: Where SIGINT or SIGTERM falls: after the Nth line of the live trace, N from a seeded generator, so that
+#: the signal lands in every phase of a stop (syscall info, decoding, injection, a fork event, an exit).
+LINE_KILLS = [(signal.SIGTERM, line) for line in random.Random(14).sample(range(1, 600), 16)] + [
+    (signal.SIGINT, line) for line in random.Random(143).sample(range(1, 600), 4)
+]
+_SERVERS = Path(__file__).parent.parent.parent / "servers"
+
+
+def _our_children() -> list[int]:
+    return [int(entry) for entry in os.listdir("/proc") if entry.isdigit() and _is_our_child(int(entry))]
+
+
+def _signal_at_line(args: list[str], env: dict[str, str], signum: int, line: int) -> tuple[int | None, str]:
+    """Run the harness with a terminal as stdout and stderr (so it writes each trace line at once).
+
+    Send ``signum`` once its output has ``line`` lines; return its exit status and its whole output, or
+    None for the status when the run ended before that line.  The select timeout only fences a hang.
+    """
+    leader, follower = pty.openpty()
+    try:
+        harness = subprocess.Popen(
+            [sys.executable, "-m", "harness", *args],
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=follower,
+            stderr=follower,
+        )
+    finally:
+        os.close(follower)
+    output = bytearray()
+    lines = 0
+    sent = False
+    try:
+        while True:
+            if not sent and lines >= line:
+                harness.send_signal(signum)
+                sent = True
+            if not select.select([leader], [], [], 60)[0]:
+                raise AssertionError(f"no output for 60 s: {bytes(output[-500:])!r}")
+            try:
+                chunk = os.read(leader, 1 << 16)
+            except OSError:  # EIO: the last writer closed the terminal
+                chunk = b""
+            if not chunk:
+                break
+            output += chunk
+            lines += chunk.count(b"\n")
+        status = harness.wait(timeout=60)
+    finally:
+        if harness.poll() is None:
+            harness.kill()
+            harness.wait()
+        os.close(leader)
+    return (status if sent else None), output.decode(errors="replace")
+
+
+def test_a_signal_ends_harness_run_with_128_plus_it_no_traceback_and_no_process(
+    adopting: None, ptrace_permitted: None
+) -> None:
+    """SIGTERM gives 143 and SIGINT 130 wherever they fall, and the tree is gone when the harness is.
+
+    Each kill falls at a different point of the run, where tasks vanish under the tracer's requests:
+    the ESRCH of any of them must not become a traceback.
+    """
+    for signum, line in LINE_KILLS:
+        marker = f"{os.getpid()}-{signum}-line-{line}"
+        env = {**os.environ, "HARNESS_KILL_TEST": marker}
+        args = ["run", "fork_threads", "--mode", "free", "--connections", "300", "--concurrency", "5"]
+        status, output = _signal_at_line(args, env, signum, line)
+        name = signal.Signals(signum).name
+        assert status == 128 + signum, f"{name} at line {line}: status {status}\n{output[-3000:]}"
+        assert "Traceback" not in output, f"{name} at line {line}:\n{output}"
+        assert f"interrupted by {name}" in output
+        assert _run_marked(f"HARNESS_KILL_TEST={marker}") == []
+        assert _our_children() == []
+
+
+def test_a_signal_ends_harness_check_with_128_plus_it(tmp_path: Path, adopting: None, ptrace_permitted: None) -> None:
+    """The server tells the test it runs (through a FIFO, a handshake), then the check gets SIGTERM."""
+    ready = tmp_path / "ready"
+    os.mkfifo(ready)
+    server = _SERVERS / "fork_threads.py"
+    start = f"echo ready > {ready} && exec {sys.executable} {server} --port {{port}} --connections 300"
+    expectation = tmp_path / "interrupted.expect.yaml"
+    expectation.write_text(
+        f"server:\n  command: [sh, -c, {json.dumps(start)}]\n"
+        "scenario:\n  connections: 300\n  mode: free\n"
+        "assertions:\n  - name: it accepts\n    sequence:\n      - accept4 -> $conn\n"
+    )
+    marker = f"{os.getpid()}-check"
+    env = {**os.environ, "HARNESS_KILL_TEST": marker}
+    harness = subprocess.Popen(
+        [sys.executable, "-m", "harness", "check", str(expectation)],
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        with open(ready) as fifo:  # blocks until the traced shell writes: the run is under way
+            assert fifo.read() == "ready\n"
+        harness.send_signal(signal.SIGTERM)
+        out, err = harness.communicate(timeout=60)
+    finally:
+        if harness.poll() is None:
+            harness.kill()
+            harness.communicate()
+    assert harness.returncode == 143, (out, err)
+    assert b"Traceback" not in err
+    assert b"interrupted by SIGTERM" in err
+    assert _run_marked(f"HARNESS_KILL_TEST={marker}") == []
+    assert _our_children() == []

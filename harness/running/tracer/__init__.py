@@ -3,20 +3,29 @@
 It starts a command under python-ptrace, follows every task it creates, and
 turns what the kernel reports into the plain events of :mod:`harness.model.events`.
 Everything downstream works on those events and never imports ``ptrace``.
+
+Its parts, one job each: :mod:`.loop` waits for stops and dispatches them;
+:mod:`.task` holds what is known of each task and makes every ptrace request
+on it (a vanished task is one ``TaskGone``); :mod:`.recorder` decodes and
+records events; :mod:`.handshake` speaks with a :class:`Controller`;
+:mod:`.injection_policy` decides injections, which the loop carries out;
+:mod:`.ptrace_ext` has what python-ptrace lacks; :mod:`.spawn` and
+:mod:`.seccomp_filter` start the command.
 """
 
-from harness.running.tracer.loop import (
-    DEFAULT_SYSCALLS,
-    Controller,
-    Listener,
-    Tracer,
-    TraceResult,
-)
+from harness.model.events import Listener
+from harness.model.syscalls import DEFAULT_SYSCALLS
+from harness.running.tracer.handshake import Controller
+from harness.running.tracer.injection_policy import InjectionPolicy, SendSignal, SkipWithErrno
+from harness.running.tracer.loop import Tracer, TraceResult
 
 __all__ = [
     "DEFAULT_SYSCALLS",
     "Controller",
+    "InjectionPolicy",
     "Listener",
+    "SendSignal",
+    "SkipWithErrno",
     "TraceResult",
     "Tracer",
 ]

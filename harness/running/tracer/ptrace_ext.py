@@ -111,6 +111,20 @@ class SyscallInfoReader:
         return True
 
 
+def read_registers_stop(tid: int, entry: bool) -> SyscallStop:
+    """A syscall stop read from the registers (PTRACE_GETREGS), where PTRACE_GET_SYSCALL_INFO is missing.
+
+    x86-64 syscall convention (arch/x86/entry/entry_64.S): the number in
+    orig_rax, the arguments in rdi, rsi, rdx, r10, r8, r9, the result in rax.
+    Whether the stop is an ``entry`` the caller knows by counting stops.
+    """
+    regs = binding.ptrace_getregs(tid)
+    if entry:
+        return SyscallStop(True, regs.orig_rax, (regs.rdi, regs.rsi, regs.rdx, regs.r10, regs.r8, regs.r9), 0)
+    rax: int = regs.rax
+    return SyscallStop(False, regs.orig_rax, (), rax - (1 << 64) if rax >= 1 << 63 else rax)
+
+
 _libc = ctypes.CDLL(None, use_errno=True)
 
 

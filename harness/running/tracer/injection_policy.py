@@ -1,0 +1,82 @@
+"""Fault and signal injection as a policy the tracer consults at a traced call's entry.
+
+Like the :class:`~harness.running.tracer.handshake.Controller`, the policy
+decides and the tracer acts: at each entry of a traced call the tracer asks
+:meth:`InjectionPolicy.at_entry`, and either skips the call so that it fails
+with an errno, sends a signal to the task now, or lets it be.  The policy
+never touches ptrace; the answers are made once, so asking costs no
+allocation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from harness.model import kernel
+from harness.model.injection import Injection
+from harness.model.syscalls import syscall_number
+
+
+@dataclass(frozen=True, slots=True)
+class SkipWithErrno:
+    """Skip the call (the kernel never runs it) and make it return ``-errno``."""
+
+    errno: int
+
+
+@dataclass(frozen=True, slots=True)
+class SendSignal:
+    """Send the signal to the task now, at the call's entry, so that a blocking call is interrupted by it."""
+
+    signum: int
+
+
+InjectionAction = SkipWithErrno | SendSignal
+
+
+class InjectionPolicy(Protocol):
+    """What the tracer asks at a traced call's entry; None lets the call be."""
+
+    def at_entry(self, tid: int, role: str, nr: int) -> InjectionAction | None:
+        """The action for this entry of call ``nr`` by task ``tid`` in ``role``."""
+        ...
+
+
+class SpecInjections:
+    """The policy of ``--inject`` specs: each counts, per task, the calls of its name it sees.
+
+    When several specs hit the same entry, every one counts it and the last
+    one's action wins (an errno and a signal cannot both apply: a skipped call
+    cannot be interrupted).
+    """
+
+    __slots__ = ("_by_number", "_counts")
+
+    def __init__(self, injections: Sequence[Injection]) -> None:
+        self._by_number: dict[int, list[tuple[int, Injection, InjectionAction]]] = {}
+        for index, injection in enumerate(injections):
+            action: InjectionAction
+            if injection.error is not None:
+                action = SkipWithErrno(kernel.ERRNO_NUMBERS[injection.error])
+            else:
+                assert injection.signal is not None
+                action = SendSignal(kernel.SIGNAL_NUMBERS[injection.signal])
+            self._by_number.setdefault(syscall_number(injection.call), []).append((index, injection, action))
+        self._counts: dict[tuple[int, int], int] = {}  # (tid, spec index) -> calls of its name seen
+
+    def at_entry(self, tid: int, role: str, nr: int) -> InjectionAction | None:
+        """Count this entry for each spec of its call and role; the action of the spec it hits, if any."""
+        specs = self._by_number.get(nr)
+        if specs is None:
+            return None
+        chosen: InjectionAction | None = None
+        for index, injection, action in specs:
+            if injection.role is not None and injection.role != role:
+                continue
+            count = self._counts.get((tid, index), 0) + 1
+            self._counts[(tid, index)] = count
+            if injection.hits(count):
+                chosen = action
+        return chosen

@@ -1,0 +1,178 @@
+"""Event building: what the tracer saw of a task, decoded and numbered in the run's one global order.
+
+The loop says what happened (a call entered or returned, a task spawned,
+exec'd, got a signal or ended); this part decodes the arguments, gives each
+event its place in the order, keeps it, and tells the listener.  Decoding
+goes through :func:`_decode_entry`, :func:`_decode_exit` and
+:func:`_decode_siginfo` only, so that the model's decoder can change behind
+them without the loop knowing.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+
+from harness.model import kernel
+from harness.model.decode import REGISTER_ONLY, decode_entry, decode_exit, decode_siginfo
+from harness.model.events import (
+    Event,
+    ExecEvent,
+    ExitEvent,
+    Listener,
+    SignalEvent,
+    SpawnEvent,
+    SyscallEntry,
+    SyscallEvent,
+)
+from harness.running.tracer.task import Call, Task
+
+#: How many distinct decoded argument sets are kept for reuse (a few per call a server makes).
+_DECODED_CACHE_SIZE = 4096
+
+
+def _read_memory(tid: int) -> Callable[[int, int], bytes | None]:
+    """The task's memory, read through /proc/TID/mem (proc(5)); None where it cannot be read (a task gone)."""
+
+    def read(address: int, size: int) -> bytes | None:
+        try:
+            fd = os.open(f"/proc/{tid}/mem", os.O_RDONLY)
+        except OSError:
+            return None
+        try:
+            return os.pread(fd, size, address)
+        except OSError:
+            return None
+        finally:
+            os.close(fd)
+
+    return read
+
+
+def _decode_entry(name: str, raw: tuple[int, ...], tid: int, arg_names: tuple[str, ...]) -> dict[str, object]:
+    return decode_entry(name, raw, _read_memory(tid), arg_names)
+
+
+def _decode_exit(name: str, raw: tuple[int, ...], ret: int, tid: int) -> dict[str, object]:
+    return decode_exit(name, raw, ret, _read_memory(tid))
+
+
+def _decode_siginfo(raw: bytes) -> dict[str, object]:
+    return decode_siginfo(raw)
+
+
+class EventRecorder:
+    """Builds the run's events in order, keeps them, and passes each to the listener."""
+
+    def __init__(self, listener: Listener | None, harness_pid: int) -> None:
+        self.events: list[Event] = []
+        self.seq = 0
+        """The place of the last event (or entry) in the run's order."""
+        self._listener = listener
+        self._harness_pid = harness_pid
+        self._decoded: dict[tuple[int, tuple[int, ...]], dict[str, object]] = {}
+
+    def enter(self, task: Task, nr: int, name: str, arg_names: tuple[str, ...], raw: tuple[int, ...]) -> Call:
+        """A traced call's entry: decode its inputs, and tell the listener (the trace keeps only finished calls)."""
+        if name in REGISTER_ONLY:
+            # A server makes the same call with the same arguments thousands of times (close(4),
+            # wait4(-1, WNOHANG)): events share one decoded value, which they never mutate.
+            key = (nr, raw)
+            args = self._decoded.get(key)
+            if args is None:
+                if len(self._decoded) >= _DECODED_CACHE_SIZE:
+                    self._decoded.clear()
+                args = self._decoded[key] = _decode_entry(name, raw, task.tid, arg_names)
+        else:
+            args = _decode_entry(name, raw, task.tid, arg_names)
+        self.seq += 1
+        call = Call(name, raw, self.seq, args)
+        if self._listener is not None:
+            self._listener(SyscallEntry(seq=self.seq, pid=task.pid, tid=task.tid, role=task.role, name=name, args=args))
+        return call
+
+    def finish(self, task: Task, call: Call, ret: int | None) -> None:
+        """A traced call's end: its return value and outputs, or ``ret`` None when it never returned."""
+        args = call.args
+        if ret is not None:
+            outputs = _decode_exit(call.name, call.raw, ret, task.tid)
+            if outputs:
+                args = {**args, **outputs}
+        self._record(
+            SyscallEvent(
+                seq=self._next_seq(),
+                pid=task.pid,
+                tid=task.tid,
+                role=task.role,
+                name=call.name,
+                args=args,
+                ret=ret,
+                errno=kernel.errno_name(ret) if ret is not None else None,
+                enter_seq=call.enter_seq,
+                injected=call.injected,
+            )
+        )
+
+    def spawn(self, task: Task, child: Task, via: str, *, thread: bool) -> None:
+        """``task`` created ``child`` (fork, vfork or clone)."""
+        self._record(
+            SpawnEvent(
+                seq=self._next_seq(),
+                pid=task.pid,
+                tid=task.tid,
+                role=task.role,
+                child_pid=child.pid,
+                child_tid=child.tid,
+                child_role=child.role,
+                via=via,
+                thread=thread,
+            )
+        )
+
+    def exec(self, task: Task, filename: str, argv: tuple[str, ...]) -> None:
+        """``task`` exec'd ``filename``."""
+        self._record(
+            ExecEvent(seq=self._next_seq(), pid=task.pid, tid=task.tid, role=task.role, filename=filename, argv=argv)
+        )
+
+    def signal(self, task: Task, signum: int, raw_siginfo: bytes) -> None:
+        """A signal is delivered to ``task``; it is the injected one if the harness itself sent it."""
+        siginfo = _decode_siginfo(raw_siginfo)
+        injected = signum == task.injected_signal and siginfo.get("si_pid") == self._harness_pid
+        self._record(
+            SignalEvent(
+                seq=self._next_seq(),
+                pid=task.pid,
+                tid=task.tid,
+                role=task.role,
+                name=kernel.signal_name(signum),
+                siginfo=siginfo,
+                injected=injected,
+            )
+        )
+
+    def exit(self, task: Task, status: int) -> None:
+        """``task`` ended with the wait ``status``."""
+        if os.WIFSIGNALED(status):
+            event = ExitEvent(
+                seq=self._next_seq(),
+                pid=task.pid,
+                tid=task.tid,
+                role=task.role,
+                signal=kernel.signal_name(os.WTERMSIG(status)),
+                core_dumped=os.WCOREDUMP(status),
+            )
+        else:
+            event = ExitEvent(
+                seq=self._next_seq(), pid=task.pid, tid=task.tid, role=task.role, code=os.WEXITSTATUS(status)
+            )
+        self._record(event)
+
+    def _next_seq(self) -> int:
+        self.seq += 1
+        return self.seq
+
+    def _record(self, event: Event) -> None:
+        self.events.append(event)
+        if self._listener is not None:
+            self._listener(event)

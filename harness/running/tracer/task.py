@@ -1,0 +1,188 @@
+"""One traced task: the door through which every ptrace call on it goes, and what the loop knows of it.
+
+A task can vanish between any two ptrace calls: a SIGKILL from outside, an
+``exit_group`` of another thread of its process, an ``execve`` by another
+thread (which kills every other thread, execve(2)).  ptrace(2) then fails
+with ESRCH ("the specified process does not exist, or is not currently being
+traced by the caller, or is not stopped").  As python-ptrace's
+``PtraceProcess`` does, the object that owns a task owns its failures: every
+request on a task goes through its :class:`TaskHandle`, and an ESRCH from
+any of them becomes one :class:`TaskGone`, which the loop handles in one
+place.  Nothing else needs doing then: the task's exit report follows from
+``waitpid``, as for any other task that ends.
+"""
+
+from __future__ import annotations
+
+import errno as errno_codes
+from dataclasses import dataclass
+
+from ptrace import PtraceError
+from ptrace.binding import func as binding
+
+from harness.model.events import SyscallEntry
+from harness.running.tracer import ptrace_ext
+
+
+class TaskGone(Exception):
+    """A ptrace request found its task gone (ESRCH): its exit report is still to come from waitpid."""
+
+    def __init__(self, tid: int) -> None:
+        super().__init__(f"task {tid} is gone")
+        self.tid = tid
+
+
+@dataclass(slots=True)
+class Call:
+    """A traced call a task is in: decoded at its entry, finished at its exit."""
+
+    name: str
+    raw: tuple[int, ...]
+    enter_seq: int
+    args: dict[str, object]
+    injected: bool = False
+
+
+class TaskHandle:
+    """Makes every ptrace request on one task; an ESRCH from any of them raises :class:`TaskGone`.
+
+    Only ESRCH is turned: any other error is a harness bug or a missing
+    capability, and keeps its own exception.  ``tgkill`` reports ESRCH
+    as ``OSError``, the others as ``PtraceError``: both meet here.
+    """
+
+    __slots__ = ("pid", "tid")
+
+    def __init__(self, tid: int, pid: int) -> None:
+        self.tid = tid
+        self.pid = pid
+
+    def _gone(self, error: OSError) -> BaseException:
+        return TaskGone(self.tid) if error.errno == errno_codes.ESRCH else error
+
+    def syscall_stop(self, reader: ptrace_ext.SyscallInfoReader) -> ptrace_ext.SyscallStop | None:
+        """At a syscall stop: its kind and data, through PTRACE_GET_SYSCALL_INFO."""
+        try:
+            return reader.read(self.tid)
+        except PtraceError as error:
+            raise self._gone(error) from None
+
+    def syscall_stop_from_registers(self, entry: bool) -> ptrace_ext.SyscallStop:
+        """At a syscall stop known to be an ``entry`` or an exit: its data, read from the registers."""
+        try:
+            return ptrace_ext.read_registers_stop(self.tid, entry)
+        except PtraceError as error:
+            raise self._gone(error) from None
+
+    def set_return(self, value: int) -> None:
+        """At a syscall exit stop: make the call return ``value`` (``-errno`` for an error)."""
+        try:
+            ptrace_ext.set_return(self.tid, value)
+        except PtraceError as error:
+            raise self._gone(error) from None
+
+    def skip_syscall(self) -> None:
+        """At a syscall entry stop: make the kernel skip the call."""
+        try:
+            ptrace_ext.skip_syscall(self.tid)
+        except PtraceError as error:
+            raise self._gone(error) from None
+
+    def event_message(self) -> int:
+        """At a PTRACE_EVENT stop: the event's message (the new task's tid, the exec'ing thread's former tid)."""
+        try:
+            return int(binding.ptrace_geteventmsg(self.tid))
+        except PtraceError as error:
+            raise self._gone(error) from None
+
+    def siginfo(self) -> bytes | None:
+        """At a signal stop: the raw siginfo; None for a group-stop (PTRACE_GETSIGINFO fails with EINVAL)."""
+        try:
+            return bytes(binding.ptrace_getsiginfo(self.tid))
+        except PtraceError as error:
+            if error.errno == errno_codes.EINVAL:
+                return None
+            raise self._gone(error) from None
+
+    def set_options(self, options: int) -> None:
+        """PTRACE_SETOPTIONS: which events stop the task (and the tasks it creates)."""
+        try:
+            binding.ptrace_setoptions(self.tid, options)
+        except PtraceError as error:
+            raise self._gone(error) from None
+
+    def resume(self, signum: int, *, to_next_syscall: bool) -> None:
+        """Let the task go on, delivering ``signum`` (0: none): to its next syscall stop, or to its next event.
+
+        ``to_next_syscall`` False is PTRACE_CONT: with the seccomp prefilter,
+        the filter reports the next traced call's entry.
+        """
+        try:
+            if to_next_syscall:
+                binding.ptrace_syscall(self.tid, signum)
+            else:
+                binding.ptrace_cont(self.tid, signum)
+        except PtraceError as error:
+            raise self._gone(error) from None
+
+    def blocks(self, signum: int) -> bool:
+        """Whether the task blocks ``signum`` now (SigBlk of /proc/TID/status, proc(5)); False once gone."""
+        try:
+            with open(f"/proc/{self.tid}/status", "rb") as status:
+                for line in status:
+                    if line.startswith(b"SigBlk:"):
+                        return bool(int(line.split()[1], 16) & (1 << (signum - 1)))
+        except OSError:
+            pass
+        return False
+
+    def send(self, signum: int) -> None:
+        """Send a signal to this very thread (tgkill(2)), as fault injection does."""
+        try:
+            ptrace_ext.tgkill(self.pid, self.tid, signum)
+        except OSError as error:
+            raise self._gone(error) from None
+
+
+class Task:
+    """What the loop knows about one traced task, and its :class:`TaskHandle`."""
+
+    __slots__ = (
+        "call",
+        "in_syscall",
+        "inject_error",
+        "injected_signal",
+        "new",
+        "nr",
+        "pid",
+        "ptrace",
+        "recording",
+        "role",
+        "tid",
+        "watched",
+    )
+
+    def __init__(self, tid: int, pid: int, role: str, *, recording: bool, new: bool) -> None:
+        self.tid = tid
+        self.pid = pid
+        self.role = role
+        self.ptrace = TaskHandle(tid, pid)
+        self.nr = -1
+        """The syscall the task is in, traced or not."""
+        self.call: Call | None = None
+        """The traced call it is in."""
+        self.in_syscall = False
+        """Between an entry and its exit: for the entry/exit fallback, and for how to resume under the filter."""
+        self.recording = recording
+        """False for the command before its execve."""
+        self.new = new
+        """Its first stop (the SIGSTOP of a new tracee) is still to come."""
+        self.watched: SyscallEntry | None = None
+        """The controller's entry it is in, to report when it is left."""
+        self.inject_error = 0
+        """The errno the current (skipped) call must return."""
+        self.injected_signal = 0
+        """A signal the harness sent, whose delivery is still to come."""
+
+    def __repr__(self) -> str:
+        return f"<Task {self.tid} of {self.pid} ({self.role}){' in ' + self.call.name if self.call else ''}>"
