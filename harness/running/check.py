@@ -142,7 +142,8 @@ def evaluate(
         connections=connections if connections is not None else expectation.scenario.connections,
     )
     return tuple(
-        AssertionResult(assertion, tuple(check_assertion(assertion, context))) for assertion in expectation.assertions
+        AssertionResult(assertion, tuple(check_assertion(assertion, context, expectation=expectation.path)))
+        for assertion in expectation.assertions
     )
 
 
@@ -230,7 +231,20 @@ class FileNotRun:
     error: HarnessError
 
 
-FileOutcome = FileChecked | FileInvalid | FileNotRun
+@dataclass(frozen=True, slots=True)
+class FileCheckedOnTrace:
+    """An expectation file checked against a trace recorded earlier (``harness check --trace``); nothing ran."""
+
+    path: Path
+    expectation: ExpectationFile
+    trace_file: Path
+    results: tuple[AssertionResult, ...]
+
+
+FileOutcome = FileChecked | FileCheckedOnTrace | FileInvalid | FileNotRun
+
+#: Reads an expectation file: the faces own the file format (harness.faces.loader.load_expectations).
+Loader = Callable[[Path], ExpectationFile]
 
 
 def check_and_keep(
@@ -259,7 +273,7 @@ def check_and_keep(
 def check_files(
     paths: Sequence[Path],
     *,
-    load: Callable[[Path], ExpectationFile],
+    load: Loader,
     server: ServerSpec | None = None,
     traces: Path | None = None,
 ) -> Iterator[FileOutcome]:
@@ -281,6 +295,23 @@ def check_files(
             yield FileNotRun(path, error)
 
 
+def check_files_on_trace(
+    paths: Sequence[Path], trace_file: Path, trace: Trace, *, load: Loader
+) -> Iterator[FileOutcome]:
+    """Check each file's assertions against one recorded trace (``harness check --trace``), running nothing.
+
+    ``connections`` in a count reads each file's own scenario: a trace does
+    not say how many connections its clients made.
+    """
+    for path in paths:
+        try:
+            expectation = load(path)
+        except HarnessError as error:
+            yield FileInvalid(path, error)
+            continue
+        yield FileCheckedOnTrace(path, expectation, trace_file, evaluate(expectation, trace))
+
+
 @dataclass(frozen=True, slots=True)
 class CheckSummary:
     """The tally of a ``harness check``: assertions passed and failed, files invalid or not run."""
@@ -295,7 +326,10 @@ class CheckSummary:
     def of(cls, outcomes: Sequence[FileOutcome]) -> CheckSummary:
         """The tally of these outcomes."""
         results = [
-            result for outcome in outcomes if isinstance(outcome, FileChecked) for result in outcome.checked.results
+            result
+            for outcome in outcomes
+            if isinstance(outcome, FileChecked | FileCheckedOnTrace)
+            for result in (outcome.checked.results if isinstance(outcome, FileChecked) else outcome.results)
         ]
         return cls(
             files=len(outcomes),
