@@ -8,6 +8,7 @@ of its file with the run's own story, not with misleading step mismatches.
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -190,7 +191,7 @@ def write_failure_trace(checked: CheckedRun, directory: Path | None = None) -> P
     source = checked.expectation.path
     stem = _stem(source)
     if checked.server != checked.expectation.server:
-        stem += "." + str(checked.server).replace("/", "_")
+        stem += "." + _server_tag(checked.server)
     folder = directory or source.parent
     folder.mkdir(parents=True, exist_ok=True)
     jsonl = folder / f"{stem}.failed.jsonl"
@@ -198,6 +199,18 @@ def write_failure_trace(checked: CheckedRun, directory: Path | None = None) -> P
         checked.run.trace.write_jsonl(stream)
     jsonl.with_suffix(".txt").write_text("\n".join(render_trace(checked.run.trace)) + "\n", encoding="utf-8")
     return jsonl
+
+
+def _server_tag(server: ServerSpec) -> str:
+    """A short name for a server in a file name: a variant's name, or a digest of a command's words.
+
+    A command line holds spaces, quotes and long paths (a file name has at
+    most 255 bytes), so it is named by what it is and a digest that keeps
+    two commands apart.
+    """
+    if server.variant is not None:
+        return server.variant.replace("/", "_")
+    return "command-" + hashlib.sha256("\0".join(server.command).encode()).hexdigest()[:8]
 
 
 def _stale_trace(path: Path) -> Path:
