@@ -73,7 +73,8 @@ def _add_connections(
         "--connections",
         type=int,
         metavar="N",
-        help=f"{what} (default: a golden file's scenario, else an expectation file's, else {default})"
+        help=f"{what} (default: an expectation file's own; for a variant or a command, a golden file's "
+        f"scenario, else {default})"
         if from_golden
         else f"{what} (default: an expectation file's, else {default})",
     )

@@ -63,7 +63,9 @@ def record_golden(
             )
         path = default_golden_path(plan.label)
     trace = plan_trace(plan)
-    golden = golden_from_trace(trace, server=str(plan.server), scenario=asdict(plan.scenario), start_after=start_after)
+    # The label, as the user wrote it: the anchored command holds this machine's paths (the interpreter's, the
+    # project's), which would change the file on every machine that records it again.
+    golden = golden_from_trace(trace, server=plan.label, scenario=asdict(plan.scenario), start_after=start_after)
     write_golden(path, golden)
     return Recorded(path, golden)
 
