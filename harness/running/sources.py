@@ -161,6 +161,7 @@ Source = Trace | GoldenTrace | RunPlan
 
 
 def _unloadable(path: Path) -> ExpectationFile:
+    """The default loader: this layer cannot read expectation files (the faces own YAML), so a caller passes one."""
     raise UsageError(f"{path}: an expectation file must be read first (harness.faces.loader.load_expectations)")
 
 
