@@ -8,6 +8,7 @@ whose notes are the role-by-role diff) and to deliberate re-recording.
 from __future__ import annotations
 
 from dataclasses import asdict
+from pathlib import Path
 
 from harness.analysis.golden import (
     GoldenFileError,
@@ -26,13 +27,29 @@ from harness.model.trace import Trace
 _SHOWN = 40
 
 
-def check_golden(check: GoldenCheck, ctx: MatchContext) -> list[Mismatch]:
-    """Compare the run with the golden file; one mismatch holding the diff when they differ."""
+def record_command(golden: Path, expectation: Path | None) -> str:
+    """The command that writes a golden file for an expectation file: it runs that file's server as a check does.
+
+    Naming the expectation file (not its server) keeps the hint right for a
+    command of the user's own, and for the file's scenario and injections.
+    """
+    source = str(expectation) if expectation is not None else "EXPECTATION.expect.yaml"
+    return f"harness record {source} -o {golden}"
+
+
+def check_golden(check: GoldenCheck, ctx: MatchContext, *, expectation: Path | None = None) -> list[Mismatch]:
+    """Compare the run with the golden file; one mismatch holding the diff when they differ.
+
+    ``expectation`` is the file the assertion is written in, named by the
+    hint to record a missing golden file.
+    """
+    fix = (f"record it with: {record_command(check.path, expectation)}", "or with pytest --harness-record-golden")
+    if not check.path.exists() and not check.path.is_symlink():
+        return [Mismatch(f"cannot use the golden trace: {check.path}: no such golden file", kind="golden", notes=fix)]
     try:
         golden = read_golden(check.path)
     except GoldenFileError as error:
-        fix = "record it with 'harness record VARIANT -o FILE' or pytest --harness-record-golden"
-        return [Mismatch(f"cannot use the golden trace: {error}", kind="golden", notes=(fix,))]
+        return [Mismatch(f"cannot use the golden trace: {error}", kind="golden", notes=fix)]
     start = first_call_seq(ctx.trace, golden.start_after) if golden.start_after else None
     story = normalize(ctx.trace, start_seq=start or 0)
     diff = diff_stories(golden.roles, story, a_label=f"golden {check.path.name}", b_label="this run")
@@ -44,7 +61,12 @@ def check_golden(check: GoldenCheck, ctx: MatchContext) -> list[Mismatch]:
         Mismatch(
             f"the run's story differs from the golden trace {check.path}",
             kind="golden",
-            notes=(*shown, *more, "re-record on purpose with pytest --harness-record-golden"),
+            notes=(
+                *shown,
+                *more,
+                f"re-record on purpose with: {record_command(check.path, expectation)}, "
+                "or pytest --harness-record-golden",
+            ),
         )
     ]
 
@@ -63,7 +85,7 @@ def record_goldens(expectation: ExpectationFile, server: ServerSpec, trace: Trac
         if not check.path.resolve().is_relative_to(home):
             raise GoldenFileError(
                 f"{check.path}: outside {home}, so not rewritten from {expectation.path.name}; "
-                f"record it with: harness record {server} -o {check.path}"
+                f"record it with: {record_command(check.path, expectation.path)}"
             )
     for check in checks:
         golden = golden_from_trace(trace, server=str(server), scenario=asdict(expectation.scenario))

@@ -6,15 +6,21 @@ It sits above both :mod:`harness.analysis.match` and
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from harness.analysis.golden_check import check_golden
 from harness.analysis.match import MatchContext, Mismatch, check_roles
 from harness.model.expectations import Assertion, GoldenCheck
 
 
-def check_assertion(assertion: Assertion, ctx: MatchContext) -> list[Mismatch]:
-    """Every mismatch of one assertion; an empty list means it holds."""
+def check_assertion(assertion: Assertion, ctx: MatchContext, *, expectation: Path | None = None) -> list[Mismatch]:
+    """Every mismatch of one assertion; an empty list means it holds.
+
+    ``expectation`` is the file the assertion is written in, when it is one
+    (a golden mismatch names it in the command that records the golden file).
+    """
     if ctx.start_error is not None:
         return [Mismatch(ctx.start_error)]
     if isinstance(assertion.check, GoldenCheck):
-        return check_golden(assertion.check, ctx)
+        return check_golden(assertion.check, ctx, expectation=expectation)
     return check_roles(assertion.check, assertion.roles, ctx, whole_trace=assertion.whole_trace)

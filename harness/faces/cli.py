@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shlex
 import sys
 import time
 from collections.abc import Iterator, Sequence
@@ -19,12 +20,14 @@ from typing import TYPE_CHECKING
 from harness.model.errors import HarnessError, UsageError
 from harness.model.events import Event, Listener, SyscallEntry
 from harness.model.injection import Injection
-from harness.model.scenario import DEFAULT_SCENARIO, DEFAULT_TIMEOUT, MODES, Scenario
+from harness.model.scenario import DEFAULT_PROTOCOL, DEFAULT_SCENARIO, DEFAULT_TIMEOUT, MODES, PROTOCOL_NAMES
 from harness.model.strace_format import TextRenderer, render_trace
 from harness.model.trace import event_to_json
 
 if TYPE_CHECKING:
-    from harness.running.check import FileOutcome
+    from harness.model.expectations import ServerSpec
+    from harness.running.check import AssertionResult, FileOutcome
+    from harness.running.sources import RunOptions, RunPlan
 
 _TRACE_EPILOG = """\
 The trace is printed to stderr in strace's style (or to -o FILE); the traced
@@ -64,23 +67,26 @@ def _injection(text: str) -> Injection:
 def _add_connections(
     parser: argparse.ArgumentParser, what: str = "connections to make", *, from_golden: bool = False
 ) -> None:
-    """``--connections``; with ``from_golden``, a golden file's scenario comes before the default."""
+    """``--connections``; unset, the source's own holds (an expectation file's; ``from_golden``: a golden file's)."""
     default = DEFAULT_SCENARIO.connections
     parser.add_argument(
         "--connections",
         type=int,
-        default=None if from_golden else default,
         metavar="N",
-        help=f"{what} (default: a golden file's scenario, else {default})"
+        help=f"{what} (default: an expectation file's own; for a variant or a command, a golden file's "
+        f"scenario, else {default})"
         if from_golden
-        else f"{what} (default {default})",
+        else f"{what} (default: an expectation file's, else {default})",
     )
 
 
 def _add_messages(parser: argparse.ArgumentParser) -> None:
     default = DEFAULT_SCENARIO.messages
     parser.add_argument(
-        "--messages", type=int, default=default, metavar="M", help=f"messages per connection (default {default})"
+        "--messages",
+        type=int,
+        metavar="M",
+        help=f"messages per connection (default: an expectation file's, else {default})",
     )
 
 
@@ -89,14 +95,34 @@ def _add_concurrency(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--concurrency",
         type=int,
-        default=default,
         metavar="K",
-        help=f"clients at a time (free mode; default {default})",
+        help=f"clients at a time (free mode; default: an expectation file's, else {default})",
     )
 
 
-def _add_mode(parser: argparse.ArgumentParser, help: str = "how a variant is run") -> None:
-    parser.add_argument("--mode", choices=MODES, default=DEFAULT_SCENARIO.mode, help=help)
+def _add_mode(
+    parser: argparse.ArgumentParser,
+    help: str = f"how the server is run (default: an expectation file's, else {DEFAULT_SCENARIO.mode})",
+) -> None:
+    parser.add_argument("--mode", choices=MODES, help=help)
+
+
+def _add_timeout(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        metavar="SECONDS",
+        help=f"time limit of the run (default: an expectation file's, else {DEFAULT_TIMEOUT:g})",
+    )
+
+
+def _add_protocol(parser: argparse.ArgumentParser, what: str = "a command after --") -> None:
+    parser.add_argument(
+        "--protocol",
+        choices=PROTOCOL_NAMES,
+        help=f"what the clients of {what} speak (default {DEFAULT_PROTOCOL}); "
+        "a variant or an expectation file has its own",
+    )
 
 
 def _add_live_outputs(parser: argparse.ArgumentParser) -> None:
@@ -121,17 +147,95 @@ def _add_inject(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _add_trace_source(parser: argparse.ArgumentParser) -> None:
-    """The arguments of a command that reads a trace file or runs a variant for it (see source_kind)."""
-    parser.add_argument("source", metavar="VARIANT|TRACE.jsonl", help="a bundled variant, or a JSON Lines trace")
-    _add_connections(parser, "connections for a variant")
+#: What a command line with ``-- CMD`` means: the server is CMD, with {port} where its port goes.
+_COMMAND_SOURCE = "-- CMD ... {port} ..."
+
+
+def _add_run_options(parser: argparse.ArgumentParser, *, from_golden: bool = False) -> None:
+    """The options of a command that runs a source: the scenario, the time limit, injections, a command's protocol."""
+    _add_connections(parser, "connections to make", from_golden=from_golden)
+    _add_messages(parser)
+    _add_concurrency(parser)
     _add_mode(parser)
+    _add_timeout(parser)
+    _add_inject(parser)
+    _add_protocol(parser)
 
 
-def _scenario(args: argparse.Namespace) -> Scenario:
-    """The scenario the scenario options of a command ask for (the others keep their defaults)."""
-    given = {name: getattr(args, name) for name in ("connections", "messages", "concurrency", "mode") if name in args}
-    return Scenario(**given)
+def _add_source(parser: argparse.ArgumentParser, *, traces: bool = True) -> None:
+    """The source argument of a command (see source_kind), and the options of a run."""
+    files = "a JSON Lines trace (*.jsonl), " if traces else ""
+    parser.add_argument(
+        "source",
+        nargs="?",
+        metavar="SOURCE",
+        help=f"a bundled variant, {files}an expectation file (*.expect.yaml) whose server is run; "
+        f"or leave it out and give your own server after the options: {_COMMAND_SOURCE}",
+    )
+    _add_run_options(parser)
+
+
+def _run_options(args: argparse.Namespace) -> RunOptions:
+    """What the run options of a command say (unset ones leave the source's own in force)."""
+    from harness.running.sources import RunOptions
+
+    return RunOptions(
+        connections=args.connections,
+        messages=args.messages,
+        concurrency=args.concurrency,
+        mode=args.mode,
+        timeout=args.timeout,
+        injections=tuple(args.inject),
+    )
+
+
+def _sources(args: argparse.Namespace, texts: Sequence[str | None]) -> list[str | RunPlan]:
+    """The sources a command names, in order: its source arguments, then the command after ``--``.
+
+    An expectation file is read (and a variant's name checked) now, before
+    anything runs; traces and golden files are left to the command, which
+    reads what it can use.  ``--protocol`` belongs to a command only.
+    """
+    from harness.faces.loader import command_server, load_expectations
+    from harness.running.sources import RunPlan, plan_of, source_kind
+
+    sources: list[str | RunPlan] = []
+    for text in texts:
+        if text is None:
+            continue
+        sources.append(text if source_kind(text) in ("trace", "golden") else plan_of(text, load=load_expectations))
+    words = args.command_words
+    if words:
+        server = command_server(words, protocol=args.protocol or DEFAULT_PROTOCOL, here=Path.cwd())
+        sources.append(RunPlan.of_command(server, label=shlex.join(words)))
+    elif args.protocol is not None:
+        raise UsageError(
+            "--protocol is for your own server, given after '--'; a variant or an expectation file has its own"
+        )
+    return sources
+
+
+def _one_source(args: argparse.Namespace) -> str | RunPlan:
+    """The one source of ``run``, ``explain``, ``report`` or ``record``, with the run options over a plan."""
+    sources = _sources(args, [args.source])
+    if len(sources) != 1:
+        raise UsageError(
+            f"give one source: a variant, a file, or your own server after '--' ({_COMMAND_SOURCE}), not "
+            + ("none" if not sources else "both")
+        )
+    [source] = sources
+    return source if isinstance(source, str) else source.with_options(_run_options(args))
+
+
+def _one_plan(args: argparse.Namespace, command: str) -> RunPlan:
+    """The one source of a command that runs a server (``run``, ``record``): a trace or golden file is refused."""
+    source = _one_source(args)
+    if isinstance(source, str):
+        raise UsageError(
+            f"{source}: 'harness {command}' runs a server: give a variant, an expectation file (*.expect.yaml), "
+            f"or your own server after '--' ({_COMMAND_SOURCE})"
+        )
+    return source
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -142,7 +246,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="harness",
         description="Observe and assert what multi-process servers do in the kernel.",
+        epilog="run, explain, report, record and diff take a bundled variant, an expectation file (*.expect.yaml) "
+        "or your own server after '--', e.g.\n  harness run -- python3 my_server.py --port {port}\n\n"
+        "'harness' alone prints this help on stderr and exits with 2, as for any wrong command line.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     check = commands.add_parser(
@@ -150,20 +259,41 @@ def build_parser() -> argparse.ArgumentParser:
         help="run the servers of expectation files and check their assertions (the main job)",
         description="Find every *.expect.yaml under PATHS, run the server each one names under the tracer, "
         "and check its assertions against the trace. One line per assertion, a report for each failure, "
-        "and the traces of failing runs written beside their files (NAME.failed.jsonl and .txt).",
+        "and the traces of failing runs written beside their files (NAME.failed.jsonl and .txt). "
+        "Without PATHS: expectations/ here, or else the bundled expectations (said on stderr).",
         epilog="examples:\n  harness check\n  harness check expectations/fork_sigchld.expect.yaml -v\n"
-        "  harness check expectations/reaping.expect.yaml --server fork_no_reap\n\n"
-        "exit status: 0 all passed, 1 an assertion failed, 65 an expectation file is invalid, 2 usage error",
+        "  harness check expectations/reaping.expect.yaml --server fork_no_reap\n"
+        "  harness check expectations/reaping.expect.yaml --server mine.expect.yaml\n"
+        "  harness check expectations/reaping.expect.yaml --server-command 'python3 my_server.py --port {port}'\n"
+        "  harness check --trace run.jsonl expectations/reaping.expect.yaml\n\n"
+        "exit status: 0 all passed, 1 an assertion failed, 65 an expectation file or the trace is invalid, "
+        "2 usage error",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     check.add_argument(
-        "paths", nargs="*", metavar="PATH", help="expectation files, or directories to search (default: expectations/)"
+        "paths",
+        nargs="*",
+        metavar="PATH",
+        help="expectation files, or directories to search (default: expectations/, else the bundled ones)",
     )
-    check.add_argument(
+    servers = check.add_mutually_exclusive_group()
+    servers.add_argument(
         "--server",
-        metavar="VARIANT",
-        help="run this bundled variant instead of the one each file names: regression-check a sibling or "
-        "changed server against an existing promise",
+        metavar="VARIANT|FILE.expect.yaml",
+        help="run this bundled variant, or the server this expectation file names, instead of the one each file "
+        "names: regression-check a sibling or changed server against an existing promise",
+    )
+    servers.add_argument(
+        "--server-command",
+        metavar="'CMD ... {port} ...'",
+        help="run your own server instead: one shell-quoted command line with {port} (and {connections}, "
+        "{python}) where they go",
+    )
+    _add_protocol(check, "--server-command's server")
+    check.add_argument(
+        "--trace",
+        metavar="TRACE.jsonl",
+        help="check the files against this recorded trace instead of running anything",
     )
     check.add_argument("--traces", metavar="DIR", help="write the traces of failing runs to DIR, not beside the files")
     check.add_argument("-v", "--verbose", action="store_true", help="show every matched step in failure reports")
@@ -202,46 +332,36 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = commands.add_parser(
         "run",
-        help="run a bundled server variant under the tracer, drive its clients, print the trace",
-        description="Start VARIANT under the tracer on a free port, drive its clients, check their answers, "
-        "and print the trace. The server's own output is shown when something fails.",
+        help="run a server under the tracer, drive its clients, print the trace",
+        description="Start a server under the tracer on a free port, drive its clients, check their answers, "
+        "and print the trace. The server is a bundled variant, the one an expectation file names (with that "
+        "file's scenario, time limit, traced calls and injections; options given here override them), or your "
+        "own command after '--'. The server's own output is shown when something fails.",
         epilog="examples:\n  harness run fork_sigchld\n  harness run c/echo_server --connections 5 --jsonl run.jsonl\n"
-        "  harness run fork_no_reap --mode free --connections 50 --concurrency 10",
+        "  harness run fork_no_reap --mode free --connections 50 --concurrency 10\n"
+        "  harness run expectations/fork_sigchld.expect.yaml\n"
+        "  harness run --connections 2 -- python3 my_server.py --port {port} --max {connections}\n"
+        "  harness run --protocol http -- '{python}' -m http.server --bind 127.0.0.1 {port}",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    run.add_argument("variant", metavar="VARIANT", help="a server in servers/: fork_sigchld, c/echo_server, ...")
-    _add_connections(run)
-    _add_messages(run)
-    _add_concurrency(run)
-    _add_mode(
-        run,
-        "deterministic (default): the harness orders connections, exits and SIGCHLD through ptrace; "
-        "free: natural timing",
-    )
+    _add_source(run, traces=False)
     _add_live_outputs(run)
     _add_seccomp(run, "use the seccomp-BPF prefilter (see harness trace --help)")
-    run.add_argument(
-        "--timeout",
-        type=float,
-        default=DEFAULT_TIMEOUT,
-        metavar="SECONDS",
-        help=f"time limit (default {DEFAULT_TIMEOUT:g})",
-    )
     run.add_argument("--port", type=int, metavar="PORT", help="the port to serve on (default: a free one)")
-    _add_inject(run)
     run.set_defaults(run=_cmd_run)
 
     explain = commands.add_parser(
         "explain",
         help="explain a trace in words: interrupted calls and restarts, zombies, leaked descriptors",
-        description="Run VARIANT (or read TRACE.jsonl) and explain, event by event, every interrupted or restarted "
+        description="Run a server (or read TRACE.jsonl) and explain, event by event, every interrupted or restarted "
         "call (which signal, from whom, the disposition in force, what the kernel and then the program did), "
         "every zombie and re-parented child, and every descriptor a process kept that it should have closed.",
         epilog="examples:\n  harness explain fork_sigchld\n  harness explain c/echo_server_restart --format markdown\n"
-        "  harness explain run.jsonl",
+        "  harness explain run.jsonl\n  harness explain expectations/fork_sigchld.expect.yaml\n"
+        "  harness explain -- python3 my_server.py --port {port}",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    _add_trace_source(explain)
+    _add_source(explain)
     explain.add_argument("--format", choices=FORMATS, default=FORMATS[0], help="text (default) or markdown")
     explain.set_defaults(run=_cmd_explain)
 
@@ -256,40 +376,42 @@ def build_parser() -> argparse.ArgumentParser:
     report = commands.add_parser(
         "report",
         help="draw a trace as a self-contained HTML timeline: one lane per task, spawns, SIGCHLD, zombies",
-        description="Run VARIANT (or read TRACE.jsonl) and write one HTML file, viewable offline: a lane per "
+        description="Run a server (or read TRACE.jsonl) and write one HTML file, viewable offline: a lane per "
         "task in tree order, each call as a span from entry to return, interrupted calls (ERESTARTSYS, EINTR) "
         "highlighted, spawn and SIGCHLD arrows, zombie bands from a child's exit to its reap, and the findings "
         "of 'harness explain' beside it (click one to highlight its events).",
         epilog="examples:\n  harness report fork_sigchld -o fork_sigchld.html\n"
         "  harness report fork_no_reap --connections 5 -o zombies.html\n"
-        "  harness report run.jsonl -o run.html\n\n"
-        "exit status: 0 written, 1 the variant's run failed, 65 unreadable trace, 74 unwritable output, 2 usage",
+        "  harness report run.jsonl -o run.html\n"
+        "  harness report -o mine.html -- python3 my_server.py --port {port}\n\n"
+        "exit status: 0 written, 1 the server's run failed, 65 unreadable trace, 74 unwritable output, 2 usage",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    _add_trace_source(report)
+    _add_source(report)
     report.add_argument("-o", "--output", required=True, metavar="FILE", help="the HTML file to write")
     report.set_defaults(run=_cmd_report)
 
     record = commands.add_parser(
         "record",
-        help="run a bundled variant deterministically and write its normalized trace as a golden file",
-        description="Run VARIANT in deterministic mode (as 'harness run' does) and write each role's story, "
-        "from the first CALL on, without pids, addresses or ports, to a YAML golden file that "
-        "'harness diff' compares later runs with.",
+        help="run a server deterministically and write its normalized trace as a golden file",
+        description="Run a server (a bundled variant, an expectation file's, or your own after '--') as "
+        "'harness run' does and write each role's story, from the first CALL on, without pids, addresses or "
+        "ports, to a YAML golden file that 'harness diff' and golden: assertions compare later runs with.",
         epilog="examples:\n  harness record fork_sigchld\n"
         "  harness record c/echo_server --connections 5 -o expectations/golden/echo5.golden.yaml\n"
-        "  harness record fork_sigchld --messages 3 --start-after accept4",
+        "  harness record fork_sigchld --messages 3 --start-after accept4\n"
+        "  harness record mine.expect.yaml -o golden/mine.golden.yaml\n"
+        "  harness record -o golden/mine.golden.yaml -- python3 my_server.py --port {port}",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    record.add_argument("variant", metavar="VARIANT", help="a server in servers/: fork_sigchld, c/echo_server, ...")
+    _add_source(record, traces=False)
     record.add_argument(
         "-o",
         "--output",
         metavar="FILE",
-        help="the golden file to write (default: expectations/golden/VARIANT.golden.yaml, with / in VARIANT as _)",
+        help="the golden file to write (default for a variant: expectations/golden/VARIANT.golden.yaml, "
+        "with / in VARIANT as _; required for an expectation file or a command)",
     )
-    _add_connections(record)
-    _add_messages(record)
     record.add_argument(
         "--start-after",
         default=DEFAULT_START,
@@ -301,19 +423,23 @@ def build_parser() -> argparse.ArgumentParser:
 
     diff = commands.add_parser(
         "diff",
-        help="compare two golden files, JSON Lines traces or variant runs, role by role",
+        help="compare two golden files, JSON Lines traces or server runs, role by role",
         description="Compare the normalized stories of A and B role by role. Each is a golden file "
-        "(*.golden.yaml), a JSON Lines trace (*.jsonl, from its first listen) or a bundled variant "
-        "(run in deterministic mode, as 'harness record' does). Exit status 0 when they are the same, "
-        "1 when they differ, 65 for an unreadable file, 2 for an unknown variant.",
+        "(*.golden.yaml), a JSON Lines trace (*.jsonl, from its first listen), a bundled variant or an "
+        "expectation file (run in deterministic mode, as 'harness record' does). Your own server can be B: "
+        "give A only, and the command after '--' (harness diff A -- CMD ...). "
+        "Exit status 0 when they are the same, 1 when they differ, 65 for an unreadable file, "
+        "2 for an unknown variant.",
         epilog="examples:\n  harness diff fork_sigchld fork_sigchld_restart\n"
         "  harness diff expectations/golden/fork_sigchld.golden.yaml fork_sigchld\n"
-        "  harness diff run1.jsonl run2.jsonl",
+        "  harness diff run1.jsonl run2.jsonl\n"
+        "  harness diff golden/mine.golden.yaml -- python3 my_server.py --port {port}",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    diff.add_argument("a", metavar="A", help="a golden file (*.golden.yaml), a trace (*.jsonl) or a variant name")
-    diff.add_argument("b", metavar="B", help="a golden file (*.golden.yaml), a trace (*.jsonl) or a variant name")
-    _add_connections(diff, "connections for a variant that is run", from_golden=True)
+    sides = "a golden file (*.golden.yaml), a trace (*.jsonl), an expectation file or a variant name"
+    diff.add_argument("a", metavar="A", help=sides)
+    diff.add_argument("b", nargs="?", metavar="B", help=f"{sides}; or leave it out and give {_COMMAND_SOURCE}")
+    _add_run_options(diff, from_golden=True)
     diff.set_defaults(run=_cmd_diff)
     return parser
 
@@ -363,17 +489,9 @@ def _cmd_trace(args: argparse.Namespace) -> int:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from harness.running.sources import run_variant
+    from harness.running.sources import run_plan
 
-    run = run_variant(
-        args.variant,
-        _scenario(args),
-        port=args.port,
-        timeout=args.timeout,
-        outputs=_trace_outputs(args),
-        seccomp=args.seccomp,
-        injections=args.inject,
-    )
+    run = run_plan(_one_plan(args, "run"), port=args.port, outputs=_trace_outputs(args), seccomp=args.seccomp)
     result = run.result
     print(f"{run.name}: {result.summary()}", file=sys.stderr)
     if result.interrupted_status is not None:
@@ -401,16 +519,12 @@ def _cmd_show(args: argparse.Namespace) -> int:
 def _cmd_record(args: argparse.Namespace) -> int:
     from harness.running.stories import record_golden
 
-    recorded = record_golden(
-        args.variant,
-        _scenario(args),
-        start_after=args.start_after,
-        path=Path(args.output) if args.output else None,
-    )
+    plan = _one_plan(args, "record")
+    recorded = record_golden(plan, start_after=args.start_after, path=Path(args.output) if args.output else None)
     golden = recorded.golden
     if golden.start_after is None:
         print(
-            f"harness: {golden.server}: no {args.start_after} call in the trace: the stories start at the beginning",
+            f"harness: {plan.label}: no {args.start_after} call in the trace: the stories start at the beginning",
             file=sys.stderr,
         )
     counts = ", ".join(f"{role} {len(lines)}" for role, lines in golden.roles.items())
@@ -421,7 +535,14 @@ def _cmd_record(args: argparse.Namespace) -> int:
 def _cmd_diff(args: argparse.Namespace) -> int:
     from harness.running.stories import diff_sources
 
-    diff = diff_sources(args.a, args.b, connections=args.connections)
+    sources = _sources(args, [args.a, args.b])
+    if len(sources) != 2:
+        raise UsageError(
+            "give two sides to compare: A B, or A and your own server after '--' (harness diff A -- CMD ...)"
+            if len(sources) < 2
+            else "give two sides to compare, not three: A B, or A -- CMD ... (then B is your command)"
+        )
+    diff = diff_sources(*sources, options=_run_options(args))
     for story in (diff.a, diff.b):
         if story.missed_start is not None:
             print(
@@ -431,14 +552,24 @@ def _cmd_diff(args: argparse.Namespace) -> int:
     for line in diff.lines:
         print(line)
     if diff.same:
-        print(f"{args.a} and {args.b}: the same ({len(diff.a.roles)} roles, {diff.a.events} events)")
+        print(f"{diff.a.label} and {diff.b.label}: the same ({len(diff.a.roles)} roles, {diff.a.events} events)")
     return 0 if diff.same else 1
 
 
 def _expectation_paths(paths: Sequence[str]) -> list[Path]:
-    """The expectation files the PATH arguments of ``harness check`` name: files as given, directories searched."""
-    from harness.faces import SUFFIX
+    """The expectation files the PATH arguments of ``harness check`` name: files as given, directories searched.
 
+    Without PATHs, ``expectations/`` here; where there is none (an installed
+    harness run from anywhere), the bundled expectations, and a line on stderr
+    saying so, so that nobody mistakes them for their own.
+    """
+    from harness.faces import SUFFIX
+    from harness.running.variants import expectations_dir
+
+    if not paths and not Path("expectations").is_dir():
+        bundled = expectations_dir()
+        print(f"harness: no expectations/ here: checking the bundled expectations in {bundled}", file=sys.stderr)
+        paths = [str(bundled)]
     found: list[Path] = []
     for name in paths or ["expectations"]:
         path = Path(name)
@@ -453,19 +584,47 @@ def _expectation_paths(paths: Sequence[str]) -> list[Path]:
     return found
 
 
-def _cmd_check(args: argparse.Namespace) -> int:
-    from harness.faces.loader import load_expectations
-    from harness.running.check import CheckSummary, check_files, server_spec
+def _check_server(args: argparse.Namespace) -> ServerSpec | None:
+    """The server in place of each file's: ``--server`` (a variant, or an expectation file's), ``--server-command``."""
+    from harness.faces.loader import command_server, load_expectations
+    from harness.running.sources import plan_of
 
-    override = server_spec(args.server) if args.server else None
+    if args.server_command is not None:
+        try:
+            words = shlex.split(args.server_command)
+        except ValueError as error:
+            raise UsageError(f"--server-command: cannot split the command: {error}") from None
+        return command_server(words, protocol=args.protocol or DEFAULT_PROTOCOL, here=Path.cwd())
+    if args.protocol is not None:
+        raise UsageError("--protocol is for --server-command; a variant or an expectation file has its own")
+    return plan_of(args.server, load=load_expectations).server if args.server else None
+
+
+def _check_outcomes(args: argparse.Namespace) -> Iterator[FileOutcome]:
+    """What ``harness check`` finds: each file checked on a run of its server, or on the trace ``--trace`` names."""
+    from harness.faces.loader import load_expectations
+    from harness.running.check import check_files, check_files_on_trace
+    from harness.running.sources import read_trace
+
+    if args.trace is None:
+        server = _check_server(args)
+        traces = Path(args.traces) if args.traces else None
+        return check_files(_expectation_paths(args.paths), load=load_expectations, server=server, traces=traces)
+    if args.server or args.server_command or args.traces or args.protocol:
+        raise UsageError(
+            "--trace checks a recorded trace and runs nothing: leave out --server, --server-command, "
+            "--protocol and --traces"
+        )
+    trace = read_trace(args.trace)
+    return check_files_on_trace(_expectation_paths(args.paths), Path(args.trace), trace, load=load_expectations)
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    from harness.running.check import CheckSummary
+
     started = time.monotonic()
     outcomes: list[FileOutcome] = []
-    for outcome in check_files(
-        _expectation_paths(args.paths),
-        load=load_expectations,
-        server=override,
-        traces=Path(args.traces) if args.traces else None,
-    ):
+    for outcome in _check_outcomes(args):
         _print_outcome(outcome, verbose=args.verbose)
         outcomes.append(outcome)
     summary = CheckSummary.of(outcomes)
@@ -475,7 +634,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 def _print_outcome(outcome: FileOutcome, *, verbose: bool) -> None:
     """One file's lines of ``harness check``: a header, a line per assertion, a report under each failure."""
-    from harness.running.check import FileInvalid, FileNotRun
+    from harness.running.check import FileCheckedOnTrace, FileInvalid, FileNotRun
 
     if isinstance(outcome, FileInvalid):
         print(f"ERROR {outcome.error}", file=sys.stderr)
@@ -483,39 +642,51 @@ def _print_outcome(outcome: FileOutcome, *, verbose: bool) -> None:
     if isinstance(outcome, FileNotRun):
         print(f"ERROR {outcome.path}: {outcome.error}", file=sys.stderr)
         return
-    path, checked = outcome.path, outcome.checked
+    path = outcome.path
+    if isinstance(outcome, FileCheckedOnTrace):
+        print(f"{path} (on the trace {outcome.trace_file}; nothing run)")
+        _print_results(outcome.results, path, verbose=verbose)
+        return
+    checked = outcome.checked
     if checked.run.interrupted_by is not None:
         print(f"{path}: {checked.run.summary()}", file=sys.stderr)
         return
     scenario = checked.expectation.scenario
     print(f"{path} ({checked.server}, {scenario.connections} connections, {scenario.mode}, {checked.seconds:.1f} s)")
-    for result in checked.results:
+    _print_results(checked.results, path, verbose=verbose)
+    if outcome.failure_trace is not None:
+        written = outcome.failure_trace
+        print(f"  trace of the failing run: {written} (and .txt; 'harness show {written}' prints it)")
+
+
+def _print_results(results: Sequence[AssertionResult], path: Path, *, verbose: bool) -> None:
+    """A line per assertion, and its report under each failure."""
+    for result in results:
         location = result.assertion.location
         line = f":{location.line}" if location else ""
         print(f"  {'PASS' if result.passed else 'FAIL'}  {result.assertion.name}  ({path.name}{line})")
         if not result.passed:
             print("\n".join("        " + text for text in result.report(verbose=verbose).splitlines()[1:]))
-    if outcome.failure_trace is not None:
-        written = outcome.failure_trace
-        print(f"  trace of the failing run: {written} (and .txt; 'harness show {written}' prints it)")
 
 
 def _cmd_explain(args: argparse.Namespace) -> int:
     from harness.analysis.explain import explain, render
     from harness.running.sources import trace_of
 
-    print(render(explain(trace_of(args.source, _scenario(args))), format=args.format))
+    print(render(explain(trace_of(_one_source(args))), format=args.format))
     return 0
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
     from harness.analysis.report import lanes, render_report
-    from harness.running.sources import source_kind, trace_of
+    from harness.running.sources import trace_of
 
-    trace = trace_of(args.source, _scenario(args))
-    title = args.source
-    if source_kind(args.source) == "variant":
-        title += f", {args.connections} connections, {args.mode}"
+    source = _one_source(args)
+    trace = trace_of(source)
+    if isinstance(source, str):
+        title = source
+    else:
+        title = f"{source.label}, {source.scenario.connections} connections, {source.scenario.mode}"
     Path(args.output).write_text(render_report(trace, title=title), encoding="utf-8")
     print(f"wrote {args.output}: {len(lanes(trace))} lanes, {len(trace)} events")
     return 0
@@ -525,10 +696,43 @@ def _open_error(error: OSError) -> str:
     return f"cannot open {error.filename}: {error.strerror}"
 
 
+def _version() -> str:
+    """The installed package's version (``importlib.metadata``): the one in pyproject.toml."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("syscall-harness")
+    except PackageNotFoundError:  # run from a checkout that was never installed
+        return "(not installed)"
+
+
+#: The commands that take a server after ``--`` (``harness trace`` takes its command its own way).
+_TAKE_A_COMMAND = ("run", "explain", "report", "record", "diff")
+
+
+def _split_command(argv: Sequence[str]) -> tuple[list[str], list[str]]:
+    """A command line split at its first ``--`` when the command takes a server there: (options, server words).
+
+    Everything after ``--`` is the server's, even words that look like the
+    harness's own options, as for ``harness trace -- CMD``.
+    """
+    argv = list(argv)
+    if argv[:1] and argv[0] in _TAKE_A_COMMAND and "--" in argv:
+        split = argv.index("--")
+        return argv[:split], argv[split + 1 :]
+    return argv, []
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    words = sys.argv[1:] if argv is None else list(argv)
+    if not words:  # a person asking what there is: the whole help, as a usage error
+        parser.print_help(sys.stderr)
+        return 2
+    options, command = _split_command(words)
+    args = parser.parse_args(options)
+    args.command_words = command
     try:
         status: int = args.run(args)
     except HarnessError as error:

@@ -16,7 +16,7 @@ import os
 import shlex
 import stat
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -27,7 +27,7 @@ import yaml
 
 from harness.analysis.golden import GOLDEN_SUFFIX
 from harness.faces import SUFFIX
-from harness.model.errors import HarnessError
+from harness.model.errors import HarnessError, UsageError
 from harness.model.expectations import (
     FACTS,
     MAIN,
@@ -46,7 +46,7 @@ from harness.model.expectations import (
     step_syscalls,
 )
 from harness.model.injection import InjectionError, parse_injection
-from harness.model.scenario import DEFAULT_PROTOCOL, DEFAULT_TIMEOUT, MODES, PROTOCOL_NAMES, Scenario
+from harness.model.scenario import DEFAULT_PROTOCOL, DEFAULT_TIMEOUT, MODES, PROTOCOL_NAMES, Protocol, Scenario
 from harness.model.steps import Step, StepError, parse_step
 
 #: The largest expectation file read: the bundled ones are a few KiB; a limit keeps a
@@ -58,7 +58,7 @@ MAX_FILE_BYTES = 1 << 20
 _VALUES_PER_BYTE = 4
 #: The most assertions a file may hold: each one is matched against the whole trace.
 MAX_ASSERTIONS = 2000
-__all__ = ["SUFFIX", "ExpectationError", "load_expectations"]
+__all__ = ["SUFFIX", "ExpectationError", "command_server", "load_expectations"]
 CHECK_KEYS = ("sequence", "count", "never", "fact", "golden")
 AMOUNT_KEYS: dict[str, Operator] = {"equals": "==", "at_least": ">=", "at_most": "<="}
 
@@ -345,11 +345,21 @@ def _server(source: _Source) -> ServerSpec:
         words = tuple(shlex.split(command)) if isinstance(command, str) else tuple(str(word) for word in command)
     except ValueError as error:
         raise source.error(("server", "command"), f"cannot split the command: {error}") from None
+    try:
+        return command_server(words, protocol=server.get("protocol", DEFAULT_PROTOCOL), here=source.path.parent)
+    except UsageError as error:
+        raise source.error(("server", "command"), str(error)) from None
+
+
+def command_server(words: Sequence[str], *, protocol: Protocol, here: Path) -> ServerSpec:
+    """A command of the user's own as a server: ``{port}`` required, placeholders filled, paths anchored at ``here``.
+
+    The one rule for a server command, in an expectation file (``here`` is
+    its directory) and on the command line (``here`` is the current directory).
+    """
     if not any("{port}" in word for word in words):
-        raise source.error(
-            ("server", "command"), "the command must be told its port: put {port} where it goes, e.g. --port {port}"
-        )
-    return ServerSpec(command=_anchored(words, source.path.parent), protocol=server.get("protocol", DEFAULT_PROTOCOL))
+        raise UsageError("the command must be told its port: put {port} where it goes, e.g. --port {port}")
+    return ServerSpec(command=_anchored(tuple(words), here), protocol=protocol)
 
 
 def _anchored(words: tuple[str, ...], here: Path) -> tuple[str, ...]:

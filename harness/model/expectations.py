@@ -24,6 +24,10 @@ from harness.model.roles import ROOT_ROLE
 from harness.model.scenario import DEFAULT_PROTOCOL, DEFAULT_TIMEOUT, Protocol, Scenario
 from harness.model.steps import Step, SyscallStep
 
+#: The suffix that marks a file as an expectation file: pytest collects only these, ``harness check`` looks for
+#: them, and the commands that take a source run the server of one.
+EXPECTATION_SUFFIX = ".expect.yaml"
+
 
 @dataclass(frozen=True, slots=True)
 class Location:

@@ -8,6 +8,7 @@ of its file with the run's own story, not with misleading step mismatches.
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -142,7 +143,8 @@ def evaluate(
         connections=connections if connections is not None else expectation.scenario.connections,
     )
     return tuple(
-        AssertionResult(assertion, tuple(check_assertion(assertion, context))) for assertion in expectation.assertions
+        AssertionResult(assertion, tuple(check_assertion(assertion, context, expectation=expectation.path)))
+        for assertion in expectation.assertions
     )
 
 
@@ -189,7 +191,7 @@ def write_failure_trace(checked: CheckedRun, directory: Path | None = None) -> P
     source = checked.expectation.path
     stem = _stem(source)
     if checked.server != checked.expectation.server:
-        stem += "." + str(checked.server).replace("/", "_")
+        stem += "." + _server_tag(checked.server)
     folder = directory or source.parent
     folder.mkdir(parents=True, exist_ok=True)
     jsonl = folder / f"{stem}.failed.jsonl"
@@ -197,6 +199,18 @@ def write_failure_trace(checked: CheckedRun, directory: Path | None = None) -> P
         checked.run.trace.write_jsonl(stream)
     jsonl.with_suffix(".txt").write_text("\n".join(render_trace(checked.run.trace)) + "\n", encoding="utf-8")
     return jsonl
+
+
+def _server_tag(server: ServerSpec) -> str:
+    """A short name for a server in a file name: a variant's name, or a digest of a command's words.
+
+    A command line holds spaces, quotes and long paths (a file name has at
+    most 255 bytes), so it is named by what it is and a digest that keeps
+    two commands apart.
+    """
+    if server.variant is not None:
+        return server.variant.replace("/", "_")
+    return "command-" + hashlib.sha256("\0".join(server.command).encode()).hexdigest()[:8]
 
 
 def _stale_trace(path: Path) -> Path:
@@ -230,7 +244,20 @@ class FileNotRun:
     error: HarnessError
 
 
-FileOutcome = FileChecked | FileInvalid | FileNotRun
+@dataclass(frozen=True, slots=True)
+class FileCheckedOnTrace:
+    """An expectation file checked against a trace recorded earlier (``harness check --trace``); nothing ran."""
+
+    path: Path
+    expectation: ExpectationFile
+    trace_file: Path
+    results: tuple[AssertionResult, ...]
+
+
+FileOutcome = FileChecked | FileCheckedOnTrace | FileInvalid | FileNotRun
+
+#: Reads an expectation file: the faces own the file format (harness.faces.loader.load_expectations).
+Loader = Callable[[Path], ExpectationFile]
 
 
 def check_and_keep(
@@ -261,7 +288,7 @@ def check_and_keep(
 def check_files(
     paths: Sequence[Path],
     *,
-    load: Callable[[Path], ExpectationFile],
+    load: Loader,
     server: ServerSpec | None = None,
     traces: Path | None = None,
 ) -> Iterator[FileOutcome]:
@@ -287,6 +314,23 @@ def check_files(
             return  # Ctrl-C or SIGTERM ends the whole command, not just this file
 
 
+def check_files_on_trace(
+    paths: Sequence[Path], trace_file: Path, trace: Trace, *, load: Loader
+) -> Iterator[FileOutcome]:
+    """Check each file's assertions against one recorded trace (``harness check --trace``), running nothing.
+
+    ``connections`` in a count reads each file's own scenario: a trace does
+    not say how many connections its clients made.
+    """
+    for path in paths:
+        try:
+            expectation = load(path)
+        except HarnessError as error:
+            yield FileInvalid(path, error)
+            continue
+        yield FileCheckedOnTrace(path, expectation, trace_file, evaluate(expectation, trace))
+
+
 @dataclass(frozen=True, slots=True)
 class CheckSummary:
     """The tally of a ``harness check``: assertions passed and failed, files invalid or not run."""
@@ -303,7 +347,10 @@ class CheckSummary:
     def of(cls, outcomes: Sequence[FileOutcome]) -> CheckSummary:
         """The tally of these outcomes."""
         results = [
-            result for outcome in outcomes if isinstance(outcome, FileChecked) for result in outcome.checked.results
+            result
+            for outcome in outcomes
+            if isinstance(outcome, FileChecked | FileCheckedOnTrace)
+            for result in (outcome.checked.results if isinstance(outcome, FileChecked) else outcome.results)
         ]
         return cls(
             files=len(outcomes),

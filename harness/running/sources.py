@@ -1,44 +1,57 @@
-"""Where a trace comes from: a file written earlier, or a run of a bundled variant now.
+"""Where a trace comes from: a file written earlier, or a run now of a variant, an expectation file or a command.
 
 ``harness run``, ``explain``, ``report``, ``record`` and ``diff`` each take a
 source argument; :func:`source_kind` is the one rule that tells what it
-names, so that the same word means the same thing to every command.
+names, so that the same word means the same thing to every command.  A
+source that is run becomes a :class:`RunPlan`, whatever named it: the
+commands then run a bundled variant, the server of your expectation file
+or your own command line the same way.
 """
 
 from __future__ import annotations
 
 import os
+import shlex
 from collections.abc import Sequence
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Literal
 
-from harness.model.errors import PortInUse, TraceInputError
+from harness.analysis.golden import GOLDEN_SUFFIX, GoldenTrace, read_golden
+from harness.model.errors import PortInUse, TraceInputError, UsageError
 from harness.model.events import Listener
+from harness.model.expectations import EXPECTATION_SUFFIX, ExpectationFile, ServerSpec
 from harness.model.injection import Injection
-from harness.model.scenario import DEFAULT_SCENARIO, DEFAULT_TIMEOUT, Scenario
+from harness.model.scenario import DEFAULT_SCENARIO, DEFAULT_TIMEOUT, Mode, Scenario
 from harness.model.trace import Trace, TraceFileError
-from harness.running.check import run_spec, server_spec
+from harness.running.check import Loader, run_spec, server_spec
 from harness.running.run import RunResult, port_in_use
 
-#: ``golden``: a golden file of normalized stories (``*.golden.yaml``, or any ``*.yaml``/``*.yml``);
-#: ``trace``: a JSON Lines trace (``*.jsonl``); ``variant``: the name of a bundled server variant.
-SourceKind = Literal["golden", "trace", "variant"]
+#: ``golden``: a golden file of normalized stories (``*.golden.yaml``); ``trace``: a JSON Lines trace
+#: (``*.jsonl``); ``expectation``: an expectation file (``*.expect.yaml``), whose server is run;
+#: ``variant``: the name of a bundled server variant.
+SourceKind = Literal["golden", "trace", "expectation", "variant"]
 
 
 def source_kind(source: str) -> SourceKind:
-    """What a source argument names, by its suffix; any other existing file is refused, not guessed at.
+    """What a source argument names, by its suffix; any other existing file or YAML file is refused, not guessed at.
 
     A variant's name is checked only when it is run (``find_variant`` gives
     the did-you-mean), so that a misspelt file name that does not exist reads
     as what it most likely is.
     """
-    if source.endswith((".yaml", ".yml")):
+    if source.endswith(GOLDEN_SUFFIX):
         return "golden"
+    if source.endswith(EXPECTATION_SUFFIX):
+        return "expectation"
     if source.endswith(".jsonl"):
         return "trace"
-    if os.path.isfile(source):
-        raise TraceInputError(f"{source}: not a golden file (*.golden.yaml) nor a JSON Lines trace (*.jsonl)")
+    if source.endswith((".yaml", ".yml")) or os.path.isfile(source):
+        raise TraceInputError(
+            f"{source}: not a golden file (*{GOLDEN_SUFFIX}), an expectation file (*{EXPECTATION_SUFFIX}) "
+            "nor a JSON Lines trace (*.jsonl): rename it to say which, or give a variant's name"
+        )
     return "variant"
 
 
@@ -50,12 +63,156 @@ def read_trace(path: str) -> Trace:
         raise TraceInputError(str(error)) from None
 
 
+# -- what is run --------------------------------------------------------------------------------------------------
+
+#: Where a plan came from: a bundled variant's name, an expectation file, or a command line.
+PlanOrigin = Literal["variant", "expectation", "command"]
+
+
 @dataclass(frozen=True, slots=True)
-class VariantRun:
-    """A bundled variant's run: its name as found, and how the run went."""
+class RunOptions:
+    """What a command line says about a run; ``None`` (or nothing) leaves the plan's own setting in force."""
+
+    connections: int | None = None
+    messages: int | None = None
+    concurrency: int | None = None
+    mode: Mode | None = None
+    timeout: float | None = None
+    injections: tuple[Injection, ...] = ()
+    """Added to the plan's own (an expectation file's ``inject:``)."""
+
+    def over(self, scenario: Scenario) -> Scenario:
+        """``scenario`` with the fields this command line gives replaced (checked again, as any scenario is)."""
+        return Scenario(
+            connections=self.connections if self.connections is not None else scenario.connections,
+            messages=self.messages if self.messages is not None else scenario.messages,
+            concurrency=self.concurrency if self.concurrency is not None else scenario.concurrency,
+            mode=self.mode if self.mode is not None else scenario.mode,
+        )
+
+
+#: A command line that says nothing about the run.
+NO_OPTIONS = RunOptions()
+
+
+@dataclass(frozen=True, slots=True)
+class RunPlan:
+    """A server to run and how: everything a command needs to run a source, whatever named it."""
+
+    label: str
+    """What the user called it: the variant's name, the expectation file's path, the command line."""
+    origin: PlanOrigin
+    server: ServerSpec
+    scenario: Scenario = DEFAULT_SCENARIO
+    timeout: float = DEFAULT_TIMEOUT
+    syscalls: tuple[str, ...] = field(default=())
+    """Traced in addition to the default set (the calls an expectation file's steps name)."""
+    injections: tuple[Injection, ...] = ()
+
+    @classmethod
+    def of_variant(cls, name: str, scenario: Scenario = DEFAULT_SCENARIO) -> RunPlan:
+        """A bundled variant in ``scenario``; an unknown name is refused now, with the nearest one."""
+        spec = server_spec(name)
+        return cls(str(spec), "variant", spec, scenario)
+
+    @classmethod
+    def of_expectation(cls, expectation: ExpectationFile) -> RunPlan:
+        """An expectation file's server, with its scenario, timeout, traced calls and injections."""
+        return cls(
+            str(expectation.path),
+            "expectation",
+            expectation.server,
+            expectation.scenario,
+            expectation.timeout,
+            expectation.syscalls,
+            expectation.injections,
+        )
+
+    @classmethod
+    def of_command(cls, server: ServerSpec, *, label: str | None = None) -> RunPlan:
+        """A command line of the user's own (``server.command``, with ``{port}``), labelled as typed."""
+        return cls(label or shlex.join(server.command), "command", server)
+
+    def with_options(self, options: RunOptions) -> RunPlan:
+        """This plan with what a command line says over its own settings."""
+        return replace(
+            self,
+            scenario=options.over(self.scenario),
+            timeout=options.timeout if options.timeout is not None else self.timeout,
+            injections=(*self.injections, *options.injections),
+        )
+
+
+def plan_of(source: str, *, load: Loader) -> RunPlan:
+    """The plan a source argument names when it names a server: a variant, or an expectation file read by ``load``."""
+    kind = source_kind(source)
+    if kind == "expectation":
+        return RunPlan.of_expectation(load(Path(source)))
+    if kind == "variant":
+        return RunPlan.of_variant(source)
+    raise TraceInputError(
+        f"{source}: a {'golden file' if kind == 'golden' else 'trace'} is not a server to run: give a variant's name, "
+        f"an expectation file (*{EXPECTATION_SUFFIX}) or '-- CMD ... {{port}} ...'"
+    )
+
+
+#: What a source argument gives: a trace read back, a golden file's stories, or a server to run.
+Source = Trace | GoldenTrace | RunPlan
+
+
+def _unloadable(path: Path) -> ExpectationFile:
+    """The default loader: this layer cannot read expectation files (the faces own YAML), so a caller passes one."""
+    raise UsageError(f"{path}: an expectation file must be read first (harness.faces.loader.load_expectations)")
+
+
+def read_source(source: str, *, load: Loader = _unloadable) -> Source:
+    """What a source argument names: a golden file or a trace read now, or a plan to run (its server checked now)."""
+    kind = source_kind(source)
+    if kind == "golden":
+        return read_golden(source)
+    if kind == "trace":
+        return read_trace(source)
+    return plan_of(source, load=load)
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedRun:
+    """A plan's run: the plan's label, and how the run went."""
 
     name: str
     result: RunResult
+
+
+def run_plan(
+    plan: RunPlan,
+    *,
+    port: int | None = None,
+    outputs: AbstractContextManager[Listener | None] | None = None,
+    seccomp: bool = False,
+) -> PlannedRun:
+    """Run a plan's server under the tracer and drive its clients (``harness run``); a failed run is returned.
+
+    A taken ``port`` is refused before ``outputs`` is entered: the listener it
+    gives sees each point of the trace as it happens (``harness run`` opens
+    its files there, so that a refused run leaves none behind).
+    """
+    if port is not None and port_in_use(port):
+        raise PortInUse(
+            f"port {port} is already taken by another process: choose another --port, "
+            "or leave --port out to get a free one"
+        )
+    with outputs or nullcontext() as listener:
+        result = run_spec(
+            plan.server,
+            plan.scenario,
+            timeout=plan.timeout,
+            syscalls=plan.syscalls,
+            port=port,
+            listener=listener,
+            seccomp=seccomp,
+            injections=plan.injections,
+        )
+    return PlannedRun(plan.label, result)
 
 
 def run_variant(
@@ -67,48 +224,46 @@ def run_variant(
     outputs: AbstractContextManager[Listener | None] | None = None,
     seccomp: bool = False,
     injections: Sequence[Injection] = (),
-) -> VariantRun:
-    """Run a bundled variant under the tracer and drive its clients (``harness run``); a failed run is returned.
-
-    An unknown name is refused with the nearest one, and a taken ``port``
-    refused, before ``outputs`` is entered: the listener it gives sees each
-    point of the trace as it happens (``harness run`` opens its files there,
-    so that a refused run leaves none behind).
-    """
-    spec = server_spec(name)
-    if port is not None and port_in_use(port):
-        raise PortInUse(
-            f"port {port} is already taken by another process: choose another --port, "
-            "or leave --port out to get a free one"
-        )
-    with outputs or nullcontext() as listener:
-        result = run_spec(
-            spec, scenario, timeout=timeout, port=port, listener=listener, seccomp=seccomp, injections=injections
-        )
-    return VariantRun(str(spec), result)
+) -> PlannedRun:
+    """Run a bundled variant as :func:`run_plan` does; an unknown name is refused before ``outputs`` is entered."""
+    plan = replace(RunPlan.of_variant(name, scenario), timeout=timeout, injections=tuple(injections))
+    return run_plan(plan, port=port, outputs=outputs, seccomp=seccomp)
 
 
-def variant_trace(name: str, scenario: Scenario = DEFAULT_SCENARIO) -> Trace:
-    """The trace of a successful run of a bundled variant; a failed run raises its error.
+def plan_trace(plan: RunPlan) -> Trace:
+    """The trace of a successful run of the plan; a failed run raises its error.
 
     What is told about a failed run (an explanation, a report, a golden story)
     would describe the failure of the harness's clients, not the server's design.
     """
-    result = run_variant(name, scenario).result
+    result = run_plan(plan).result
     failure = result.failure()
     if failure is not None:
         raise failure
     return result.trace
 
 
-def trace_of(source: str, scenario: Scenario = DEFAULT_SCENARIO) -> Trace:
-    """The trace a source names: a JSON Lines file read back, or a variant run now in ``scenario``."""
-    kind = source_kind(source)
-    if kind == "golden":
-        raise TraceInputError(
-            f"{source}: a golden file holds normalized stories, not a trace: give a JSON Lines trace (*.jsonl) "
-            "or a variant's name"
-        )
-    if kind == "trace":
-        return read_trace(source)
-    return variant_trace(source, scenario)
+def variant_trace(name: str, scenario: Scenario = DEFAULT_SCENARIO) -> Trace:
+    """The trace of a successful run of a bundled variant (see :func:`plan_trace`)."""
+    return plan_trace(RunPlan.of_variant(name, scenario))
+
+
+def _not_a_trace(name: str) -> TraceInputError:
+    return TraceInputError(
+        f"{name}: a golden file holds normalized stories, not a trace: give a JSON Lines trace (*.jsonl), "
+        "an expectation file, a variant's name or a command"
+    )
+
+
+def trace_of(source: str | Source, scenario: Scenario = DEFAULT_SCENARIO) -> Trace:
+    """The trace a source gives: a JSON Lines file read back, or a run now (a variant's name runs in ``scenario``)."""
+    if isinstance(source, str):
+        kind = source_kind(source)
+        if kind == "golden":
+            raise _not_a_trace(source)
+        source = RunPlan.of_variant(source, scenario) if kind == "variant" else read_source(source)
+    if isinstance(source, GoldenTrace):
+        raise _not_a_trace("this source")
+    if isinstance(source, Trace):
+        return source
+    return plan_trace(source)

@@ -33,16 +33,23 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return python
 
 
+#: The environment of a user who installed the package: nothing pointing at a checkout.
+CLEAN = {key: value for key, value in os.environ.items() if key not in ("PYTHONPATH", "HARNESS_SERVERS")}
+
+
 def _run(python: Path, cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {key: value for key, value in os.environ.items() if key not in ("PYTHONPATH", "HARNESS_SERVERS")}
     return subprocess.run(
-        [python, "-m", "harness", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=120
+        [python, "-m", "harness", *args], cwd=cwd, env=CLEAN, capture_output=True, text=True, timeout=120
     )
 
 
 def test_the_installed_copy_is_used_not_the_checkout(installed: Path, tmp_path: Path) -> None:
     where = subprocess.run(
-        [installed, "-c", "import harness; print(harness.__file__)"], cwd=tmp_path, capture_output=True, text=True
+        [installed, "-c", "import harness; print(harness.__file__)"],
+        cwd=tmp_path,
+        env=CLEAN,
+        capture_output=True,
+        text=True,
     )
     assert not where.stdout.startswith(str(ROOT / "harness")), where.stdout
 
@@ -56,7 +63,7 @@ def test_a_bundled_variant_runs_from_another_directory(installed: Path, tmp_path
 def test_a_bundled_expectation_file_is_checked_from_another_directory(installed: Path, tmp_path: Path) -> None:
     bundled = subprocess.run(
         [installed, "-c", "from harness.running.variants import expectations_dir; print(expectations_dir())"],
-        cwd=tmp_path, capture_output=True, text=True, check=True,
+        cwd=tmp_path, env=CLEAN, capture_output=True, text=True, check=True,
     ).stdout.strip()  # fmt: skip
     assert not bundled.startswith(str(ROOT))
     done = _run(installed, tmp_path, "check", str(Path(bundled) / "fork_sigchld.expect.yaml"))

@@ -17,17 +17,19 @@ from harness.running.sources import read_trace, run_variant, source_kind, trace_
 
 def test_the_suffix_tells_a_golden_file_from_a_trace_and_anything_else_is_a_variant(tmp_path: Path) -> None:
     assert source_kind("expectations/golden/fork_sigchld.golden.yaml") == "golden"
-    assert source_kind("other.yml") == "golden"
+    assert source_kind("expectations/fork_sigchld.expect.yaml") == "expectation"
     assert source_kind(str(tmp_path / "missing.jsonl")) == "trace"
     assert source_kind("fork_sigchld") == "variant"
     assert source_kind("c/echo_server") == "variant"
 
 
-def test_an_existing_file_of_another_kind_is_refused_not_guessed(tmp_path: Path) -> None:
+def test_an_existing_file_of_another_kind_or_any_other_yaml_is_refused_not_guessed(tmp_path: Path) -> None:
     notes = tmp_path / "notes.txt"
     notes.write_text("not a trace\n")
-    with pytest.raises(TraceInputError, match=r"notes.txt: not a golden file \(\*.golden.yaml\) nor a JSON Lines"):
+    with pytest.raises(TraceInputError, match=r"notes.txt: not a golden file \(\*.golden.yaml\), an expectation file"):
         source_kind(str(notes))
+    with pytest.raises(TraceInputError, match=r"other.yml: not a golden file .* nor a JSON Lines trace"):
+        source_kind("other.yml")
 
 
 def test_a_golden_file_has_no_trace_to_explain(tmp_path: Path) -> None:
