@@ -66,3 +66,9 @@ class ServerNeverListened(HarnessError):
     """The run's time limit passed before the server waited for a connection (or finished)."""
 
     exit_status = 124
+
+
+class RunStalled(HarnessError):
+    """A run that could not go on: every task held or blocked, no client able to act; ended at once."""
+
+    exit_status = 124

@@ -23,6 +23,7 @@ from harness.model.errors import (
     HarnessError,
     PortInUse,
     RunFailed,
+    RunStalled,
     ServerCrashedAtStart,
     ServerNeverListened,
 )
@@ -34,6 +35,7 @@ from harness.model.syscalls import DEFAULT_SYSCALLS
 from harness.model.trace import Trace
 from harness.running.clients import PROTOCOLS, ClientReport, drive
 from harness.running.schedule import ACCEPT_CALLS, DeterministicSchedule
+from harness.running.stall import Stall, StallWatch
 from harness.running.tracer import Listener, Tracer
 
 
@@ -49,11 +51,16 @@ class RunResult:
     timed_out: bool
     interrupted_by: str | None = None
     """The signal (SIGINT, SIGTERM) that made the harness end the run early, killing the tree."""
+    stalled: Stall | None = None
+    """The run could not go on and was ended at once (harness.running.stall)."""
+    schedule: str = "free"
+    """How the run was ordered: ``free``, ``deterministic``, or why the deterministic schedule stepped aside."""
 
     @property
     def ok(self) -> bool:
         """Whether the server served every client correctly and exited with 0 in time."""
-        return self.clients.ok and not self.timed_out and self.exit_code == 0 and self.interrupted_by is None
+        ended_well = self.exit_code == 0 and self.interrupted_by is None and self.stalled is None
+        return self.clients.ok and not self.timed_out and ended_well
 
     @property
     def interrupted_status(self) -> int | None:
@@ -75,6 +82,8 @@ class RunResult:
         """One line saying how the run went."""
         if self.interrupted_by:
             ending = f"interrupted by {self.interrupted_by} (the whole tree was killed)"
+        elif self.stalled is not None:
+            ending = "stalled (the whole tree was killed at once)"
         elif self.timed_out:
             ending = "timed out (the whole tree was killed)"
         elif self.exit_signal:
@@ -88,7 +97,7 @@ class RunResult:
             outcome = f"{clients.completed} of {clients.connections} connections made"
         else:
             outcome = f"{clients.connections} connections, clients ok"
-        return f"{outcome}, {ending}, {len(self.trace)} events"
+        return f"{outcome}, {ending}, {len(self.trace)} events, {self.schedule} schedule"
 
     def listened(self) -> bool:
         """Whether the server ever waited for a connection (entered an accept-type call)."""
@@ -105,6 +114,13 @@ class RunResult:
             return None
         if self.interrupted_by is not None:
             return RunFailed(self.summary())
+        if self.stalled is not None:
+            hint = (
+                "; a server that needs its children's exits or output to go on may need mode: free"
+                if self.schedule.startswith("deterministic")
+                else "; a server that does not exit by itself needs server.stop"
+            )
+            return RunStalled(f"{self.stalled.describe()}{hint}")
         output = self.server_output.strip().splitlines()
         last = f": {output[-1].strip()}" if output else " (it printed nothing)"
         if self.timed_out and not self.listened():
@@ -173,11 +189,16 @@ def run_server(
     client = PROTOCOLS[protocol]
     schedule = DeterministicSchedule() if scenario.mode == "deterministic" else None
     watch = _ReadyWatch()
+    watch_stall = StallWatch()
     stop = threading.Event()
 
+    stalls: list[Stall] = []
+
     def on_point(point: SyscallEntry | Event) -> None:
-        if schedule is not None and not isinstance(point, SyscallEntry):
-            schedule.on_event(point)
+        if not isinstance(point, SyscallEntry):
+            watch_stall.note(point)
+            if schedule is not None:
+                schedule.on_event(point)
         if listener is not None:
             listener(point)
 
@@ -215,6 +236,19 @@ def run_server(
         driver = threading.Thread(target=clients, name="clients", daemon=True)
         expired = threading.Event()
 
+        def clients_idle() -> str | None:
+            """``done``, ``waiting`` (for a turn, or for the server to be ready), or None: a client is busy."""
+            if not driver.is_alive() and driver.ident is not None:
+                return "done"
+            waiting = schedule.clients_waiting if schedule is not None else not watch.ready.is_set()
+            return "waiting" if waiting else None
+
+        def stalled(stall: Stall) -> None:
+            stalls.append(stall)
+            tracer.abort()
+
+        watch_stall.configure(tasks=tracer.tasks, held=tracer.held, clients=clients_idle, on_stall=stalled)
+
         def expire() -> None:
             expired.set()
             tracer.abort()
@@ -223,9 +257,11 @@ def run_server(
         timer.daemon = True
         driver.start()
         timer.start()
+        watch_stall.start()
         try:
             result = tracer.run()
         finally:
+            watch_stall.stop()
             timer.cancel()
             stop.set()
             watch.ready.set()
@@ -236,6 +272,20 @@ def run_server(
         output.seek(0)
         server_output = output.read().decode(errors="replace")
     report = reports[0] if reports else ClientReport(scenario.connections, 0, ())
+    if schedule is None:
+        how = "free"
+    elif schedule.stepped_aside is None:
+        how = "deterministic"
+    else:
+        how = f"deterministic (stepped aside: {schedule.stepped_aside})"
     return RunResult(
-        result.trace, report, server_output, result.exit_code, result.exit_signal, timed_out, result.interrupted_by
+        result.trace,
+        report,
+        server_output,
+        result.exit_code,
+        result.exit_signal,
+        timed_out and not stalls,
+        result.interrupted_by,
+        stalled=stalls[0] if stalls else None,
+        schedule=how,
     )

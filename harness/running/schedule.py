@@ -5,17 +5,22 @@ only a SIGCHLD that arrives while the parent blocks in accept interrupts
 it.  A trace assertion in CI must not depend on luck, so in deterministic
 mode the harness orders the run itself:
 
-1. A process that reaches ``exit_group`` while its parent lives is held at
-   that entry (a syscall-entry stop the tracer does not resume) until the
-   parent is inside a waiting call (accept, poll, a blocking wait4...), and
-   until the process's own other threads have ended (CPython's
+1. A process of a connection (a descendant of the server) that reaches
+   ``exit_group`` while its parent lives is held at that entry (a
+   syscall-entry stop the tracer does not resume) until the parent is
+   inside a waiting call (accept, poll, a blocking wait4...), and until
+   the process's own other threads have ended (CPython's
    ``Thread.join`` returns before the joined thread's ``exit`` call, and an
    ``exit_group`` let go at once would sometimes kill that thread first).
    Then it is released, so its exit and the SIGCHLD it causes always find
    the parent blocked.  A parent's held children are released one at a
    time: the next one once the previous one's exit has been reported.
-2. The server is the first process that waits for a connection.  The first
-   client connects once it does; the next client once the previous
+   Processes that start and end before the server waits for connections
+   (a launcher script's ``$(...)``, a pyenv shim's helpers) are never held:
+   their parent may be reading their output, not waiting for their exit.
+2. The server is the first process that waits for a connection, once a
+   process of the tree has called ``listen`` (or that calls ``accept``).
+   The first client connects once it does; the next client once the previous
    connection's child has exited and, when a SIGCHLD is on its way to the
    server (read from ``/proc/PID/status``), once the server has dealt with
    it and waits again.  So connections are served one at a time.
@@ -24,6 +29,14 @@ mode the harness orders the run itself:
    offers the call's next entry, after the signal's delivery stop.  A client
    let in at the interrupted entry would race the signal: accept4 returns a
    queued connection without looking at pending signals.
+
+4. Servers of other shapes get no false order.  When a connection is
+   accepted by a process other than the server (a pre-fork worker), or the
+   server waits for its next connection without having forked for the last
+   one (an iterative or thread-per-connection server), the schedule steps
+   aside: it lets every held task go, lets the clients come one after the
+   other as they finish, holds nothing more, and says so
+   (:attr:`DeterministicSchedule.stepped_aside`).
 
 Nothing here sleeps: every step waits for a stop the tracer reports.  A
 parent that blocks in a call not listed below while its child exits (a read
@@ -37,8 +50,8 @@ import threading
 from collections.abc import Callable
 
 from harness.model import kernel
-from harness.model.events import Event, ExitEvent, SpawnEvent, SyscallEntry
-from harness.model.roles import ROOT_ROLE, parent_role
+from harness.model.events import Event, ExitEvent, SpawnEvent, SyscallEntry, SyscallEvent
+from harness.model.roles import ROOT_ROLE, parent_role, process_role
 
 #: Calls in which a server waits for a connection or a child: a child's exit
 #: released while the server is in one of them finds it blocked.
@@ -102,12 +115,26 @@ class DeterministicSchedule:
         self._exiting: dict[int, str] = {}  # tid of a released child -> its parent's role
         self._pids: dict[str, int] = {}  # process role -> pid
         self._exit_after_children: dict[str, SyscallEntry] = {}  # process role -> its own held exit_group
+        self._listened = False  # a process of the tree has called listen
+        self._unforked_accept = False  # the server accepted a connection and has not forked since
+        self._clients_waiting = 0  # client threads inside wait_for_turn
+        self.stepped_aside: str | None = None
+        """Why the schedule stopped ordering the run (a server shape it does not fit), or None."""
 
     # -- what clients call ----------------------------------------------------
 
     def wait_for_turn(self, index: int) -> None:
         """Block the client thread until the server is ready for the next connection."""
-        self._turns.acquire()
+        self._clients_waiting += 1
+        try:
+            self._turns.acquire()
+        finally:
+            self._clients_waiting -= 1
+
+    @property
+    def clients_waiting(self) -> bool:
+        """Whether a client is waiting for its turn now (for the stall watch)."""
+        return self._clients_waiting > 0
 
     def abort(self) -> None:
         """Unblock every waiting client: the run is ending."""
@@ -116,10 +143,12 @@ class DeterministicSchedule:
     # -- what the tracer calls ------------------------------------------------
 
     def hold(self, entry: SyscallEntry) -> bool:
-        """Hold an exiting process until its parent waits; note every process's waits."""
+        """Hold an exiting process of a connection until its parent waits; note every process's waits."""
+        if self.stepped_aside is not None:
+            return False
         if entry.name == "exit_group" and entry.tid == entry.pid:
             parent = parent_role(entry.role)
-            if parent in self._alive:
+            if parent in self._alive and self._of_a_connection(entry.role):
                 self._held.setdefault(parent, []).append(entry)
                 ready = self._next_ready(parent)
                 if ready is not entry:
@@ -135,8 +164,11 @@ class DeterministicSchedule:
                 self._release_next(entry.role)
                 return True
         self._pids.setdefault(entry.role, entry.pid)
-        if self._server is None and entry.name in ACCEPT_CALLS:
+        if self._server is None and entry.name in ACCEPT_CALLS and (self._listened or "accept" in entry.name):
             self._server = entry.role
+        if entry.name in ("accept", "accept4") and entry.role == self._server and self._unforked_accept:
+            self._step_aside(f"{self._server} waits for its next connection without forking for the last one")
+            return False
         if self._is_wait(entry) and "/" not in entry.role:
             self._waiting.add(entry.role)
             released = self._release_next(entry.role)
@@ -150,8 +182,12 @@ class DeterministicSchedule:
         self._waiting.discard(entry.role)
 
     def on_event(self, event: Event) -> None:
-        """Follow processes, threads, and the exits of released children."""
-        if isinstance(event, SpawnEvent):
+        """Follow processes, threads, connections, and the exits of released children."""
+        if isinstance(event, SyscallEvent):
+            self._on_call(event)
+        elif isinstance(event, SpawnEvent):
+            if not event.thread and process_role(event.role) == self._server:
+                self._unforked_accept = False
             if event.thread:
                 self._threads.setdefault(event.child_pid, set()).add(event.child_tid)
             else:
@@ -171,6 +207,31 @@ class DeterministicSchedule:
                 self._after_child_exit(waiter)
 
     # -- helpers -------------------------------------------------------------
+
+    def _on_call(self, event: SyscallEvent) -> None:
+        """Note the tree's listen, and each accepted connection: who accepted it tells the server's shape."""
+        if event.name == "listen" and event.errno is None:
+            self._listened = True
+        elif event.name in ("accept", "accept4") and event.ret is not None and event.ret >= 0:
+            accepter = process_role(event.role)
+            if self.stepped_aside is None and accepter != self._server:
+                self._step_aside(f"a connection was accepted by {accepter}, not by {self._server} (a pre-fork server)")
+            self._unforked_accept = True
+
+    def _of_a_connection(self, role: str) -> bool:
+        """Whether a process descends from the server: started for a connection, not for start-up."""
+        return self._server is not None and role.startswith(self._server + ".")
+
+    def _step_aside(self, reason: str) -> None:
+        """Stop ordering the run: let every held task go, and every client come in its own time."""
+        self.stepped_aside = reason
+        held = [entry for entries in self._held.values() for entry in entries]
+        held += self._exit_after_children.values()
+        self._held.clear()
+        self._exit_after_children.clear()
+        for entry in held:
+            self._release(entry)
+        self._turns.release(1 << 16)
 
     def _next_ready(self, parent: str) -> SyscallEntry | None:
         """Take the first held child of ``parent`` if it may exit now: the parent waits, its threads are gone."""

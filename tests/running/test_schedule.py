@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from harness.model.events import ExitEvent, SpawnEvent, SyscallEntry
+from harness.model.events import ExitEvent, SpawnEvent, SyscallEntry, SyscallEvent
 from harness.running.schedule import DeterministicSchedule
 
 SERVER = os.getpid()  # a live pid with no SIGCHLD pending: this test process
@@ -98,14 +98,29 @@ def _spawned(schedule: DeterministicSchedule, parent: str, child: str, pid: int)
     )
 
 
-def test_any_exit_waits_for_its_parent_to_wait() -> None:
+def test_a_connections_exit_waits_for_its_parent_to_wait() -> None:
     schedule, releases = _schedule()
+    schedule.hold(_entry("main", "accept4", SERVER))  # main is the server
+    _returned(schedule, "main", "accept4", SERVER)
     _spawned(schedule, "main", "main.1", 50)
-    assert schedule.hold(_entry("main.1", "exit_group", 50)) is True  # the daemon's middle process
+    assert schedule.hold(_entry("main.1", "exit_group", 50)) is True
     schedule.hold(_entry("main", "wait4", SERVER, options=["WNOHANG"]))  # polling is not waiting
     assert releases.released == []
     schedule.hold(_entry("main", "wait4", SERVER, options=[]))
     assert releases.released == [50]
+
+
+def test_a_start_up_helpers_exit_is_never_held() -> None:
+    """A launcher's $(...) helper: its parent may be reading its output, so holding its exit would hang the run."""
+    schedule, releases = _schedule()
+    _spawned(schedule, "main", "main.1", 50)
+    assert schedule.hold(_entry("main.1", "exit_group", 50)) is False  # no server yet
+    schedule.on_event(ExitEvent(seq=3, pid=50, tid=50, role="main.1", code=0))
+    _spawned(schedule, "main", "main.2", 51)
+    _spawned(schedule, "main.2", "main.2.1", 52)
+    schedule.hold(_entry("main.2.1", "accept4", 52))  # the daemon serves
+    assert schedule.hold(_entry("main.2", "exit_group", 51)) is False  # its parent is no connection of it
+    assert releases.released == []
 
 
 def test_an_orphans_exit_is_not_held() -> None:
@@ -165,6 +180,8 @@ def test_a_child_exit_waits_for_the_childs_other_threads() -> None:
 
 def test_a_parent_that_exits_lets_its_held_children_go_first() -> None:
     schedule, releases = _schedule()
+    schedule.hold(_entry("main", "accept4", SERVER))
+    _returned(schedule, "main", "accept4", SERVER)
     _spawned(schedule, "main", "main.1", 50)
     assert schedule.hold(_entry("main.1", "exit_group", 50)) is True
     assert schedule.hold(_entry("main", "exit_group", SERVER)) is True  # after its child, on every run
@@ -178,3 +195,33 @@ def test_a_parent_with_no_child_at_its_exit_exits_at_once() -> None:
     _spawned(schedule, "main", "main.1", 50)
     assert schedule.hold(_entry("main", "exit_group", SERVER)) is False  # main.1 still works: it is orphaned
     assert releases.released == []
+
+
+def _accepted(schedule: DeterministicSchedule, role: str, pid: int) -> None:
+    schedule.on_event(
+        SyscallEvent(seq=5, pid=pid, tid=pid, role=role, name="accept4", args={"fd": 3}, ret=4, errno=None, enter_seq=4)
+    )
+
+
+def test_a_connection_accepted_by_another_process_makes_the_schedule_step_aside() -> None:
+    schedule, _ = _schedule()
+    schedule.hold(_entry("main.1", "accept4", 50))  # the first worker waits: it is taken for the server
+    _spawned(schedule, "main", "main.2", 51)
+    assert _turns(schedule) == 1
+    _accepted(schedule, "main.2", 51)  # a sibling worker took the connection: a pre-fork server
+    assert schedule.stepped_aside == "a connection was accepted by main.2, not by main.1 (a pre-fork server)"
+    assert _turns(schedule) == 1 << 16  # every client may come: they follow each other as they finish
+    assert schedule.hold(_entry("main.2.1", "exit_group", 60)) is False  # nothing is held any more
+
+
+def test_a_server_that_accepts_again_without_forking_makes_the_schedule_step_aside_and_frees_its_holds() -> None:
+    schedule, releases = _schedule()
+    schedule.hold(_entry("main", "accept4", SERVER))
+    _returned(schedule, "main", "accept4", SERVER)
+    _accepted(schedule, "main", SERVER)
+    _spawned(schedule, "main", "main.1", 50)
+    assert schedule.hold(_entry("main.1", "exit_group", 50)) is True
+    _accepted(schedule, "main", SERVER)  # the next connection, served without a fork (in a thread, say)
+    assert schedule.hold(_entry("main", "accept4", SERVER)) is False
+    assert schedule.stepped_aside == "main waits for its next connection without forking for the last one"
+    assert releases.released == [50]

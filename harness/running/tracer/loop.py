@@ -368,6 +368,10 @@ class Tracer:
         if self._handshake.release(tid):
             self._deferred.append(tid)
 
+    def tasks(self) -> frozenset[int]:
+        """The tasks traced now: for a watch in another thread (a snapshot, built while the GIL is held)."""
+        return frozenset(self._tasks)
+
     def held(self) -> frozenset[int]:
         """The tasks the controller holds now."""
         return self._handshake.held()

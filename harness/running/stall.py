@@ -1,0 +1,189 @@
+"""Stall detection: end a run at once when nothing can happen any more, and say why.
+
+A run that cannot go on would otherwise wait for its time limit and then
+blame the server.  It cannot go on when, for about a second, no event was
+traced, no client can act (each waits for its turn, or all are done), and
+every traced task is either held by the harness or blocked in a call that
+cannot end by itself (an ``accept`` with no client coming, a ``read`` of a
+pipe whose writer is held, ``wait4`` for a child that is held).  A call that
+ends by itself (``nanosleep``, a ``poll`` or ``select`` with a timeout, a
+timed futex wait) keeps the run alive: the program is only pausing.
+
+The blocked call is read from ``/proc/TID/syscall`` (proc(5)): its number
+and arguments, for traced and untraced calls alike.  Nothing here decides
+the run's order; it only watches, from its own thread.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
+
+from harness.model.events import Event
+from harness.model.syscalls import NUMBERS, syscall_name
+
+#: How long everything must stay still before the run is called stalled.
+QUIET_SECONDS = 1.0
+#: How often the watch looks.
+_SAMPLE_SECONDS = 0.2
+
+#: Calls that end by themselves when their timeout argument says so (syscall(2) prototypes):
+#: the argument index of the timeout, and whether "no timeout" is a negative int (else NULL).
+_TIMED: dict[int, tuple[int, bool]] = {
+    NUMBERS["poll"]: (2, True),  # poll(fds, nfds, int timeout): -1 waits for ever
+    NUMBERS["epoll_wait"]: (3, True),
+    NUMBERS["epoll_pwait"]: (3, True),
+    NUMBERS["ppoll"]: (2, False),  # ppoll(fds, nfds, const struct timespec *tsp, ...): NULL for ever
+    NUMBERS["select"]: (4, False),
+    NUMBERS["pselect6"]: (4, False),
+    NUMBERS["rt_sigtimedwait"]: (2, False),
+    NUMBERS["futex"]: (3, False),  # FUTEX_WAIT's timeout (kernel/futex/syscalls.c)
+}
+#: Calls that always end by themselves.
+_SLEEPS = frozenset({NUMBERS["nanosleep"], NUMBERS["clock_nanosleep"]})
+
+
+@dataclass(frozen=True, slots=True)
+class TaskState:
+    """What one task was doing when the run stalled."""
+
+    tid: int
+    role: str
+    call: str
+    """The call it was in (``read``, ``exit_group``), or ``?`` when /proc could not say."""
+    held: bool
+    """The harness held it there (deterministic mode's schedule)."""
+
+    def __str__(self) -> str:
+        return f"{self.role} {'held by the harness at' if self.held else 'blocked in'} {self.call}"
+
+
+@dataclass(frozen=True, slots=True)
+class Stall:
+    """A run that could not go on: every task held or blocked, no client able to act."""
+
+    tasks: tuple[TaskState, ...]
+    clients_done: bool
+    """The clients had all finished (else they waited for their turn)."""
+
+    def describe(self) -> str:
+        """One sentence for the run's failure: what each task was doing."""
+        doing = "; ".join(map(str, self.tasks)) or "no task left"
+        who = "the clients were done" if self.clients_done else "the next client waited for its turn"
+        return f"the run stalled: nothing happened for {QUIET_SECONDS:g} s, {who}, and {doing}"
+
+
+def _call_of(tid: int) -> str:
+    """The call a task is in, from ``/proc/TID/syscall`` (``?`` when it cannot be read)."""
+    try:
+        with open(f"/proc/{tid}/syscall", "rb") as syscall:
+            first = syscall.read().split()[:1]
+    except OSError:
+        return "?"
+    return syscall_name(int(first[0])) if first and first[0].isdigit() else "?"
+
+
+def _blocked_call(tid: int) -> tuple[str, bool] | None:
+    """The call a sleeping task is in and whether it can end by itself; None when the task is not asleep.
+
+    ``/proc/TID/stat``'s state is ``S`` or ``D`` for a task asleep in the
+    kernel; ``/proc/TID/syscall`` is ``NR ARG1..ARG6 SP PC`` (hex) while it
+    is in a call.
+    """
+    try:
+        with open(f"/proc/{tid}/stat", "rb") as stat:
+            state = stat.read().rsplit(b")", 1)[1].split()[0]
+        with open(f"/proc/{tid}/syscall", "rb") as syscall:
+            fields = syscall.read().split()
+    except (OSError, IndexError):
+        return None
+    if state not in (b"S", b"D") or not fields or not fields[0].lstrip(b"-").isdigit():
+        return None
+    number = int(fields[0])
+    if number in _SLEEPS:
+        return syscall_name(number), True
+    timed = _TIMED.get(number)
+    if timed is not None and len(fields) > timed[0] + 1:
+        index, negative_is_forever = timed
+        value = int(fields[index + 1], 16)
+        if negative_is_forever:
+            value = value - (1 << 32) if value & 0x80000000 else value
+            return syscall_name(number), value >= 0
+        return syscall_name(number), value != 0
+    return syscall_name(number), False
+
+
+class StallWatch:
+    """Watches a run from its own thread and calls ``on_stall`` once if the run stalls.
+
+    ``tasks`` and ``held`` are the tracer's live and held tasks; ``clients``
+    says whether the clients are all waiting for a turn or done (and which);
+    ``note`` is fed every traced event, for the roles and the quiet.
+    """
+
+    def __init__(self) -> None:
+        self._tasks: Callable[[], Collection[int]] = frozenset
+        self._held: Callable[[], Collection[int]] = frozenset
+        self._clients: Callable[[], str | None] = lambda: None
+        self._on_stall: Callable[[Stall], None] = lambda stall: None
+        self._roles: dict[int, str] = {}
+        self._events = 0
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._watch, name="stall-watch", daemon=True)
+
+    def configure(
+        self,
+        *,
+        tasks: Callable[[], Collection[int]],
+        held: Callable[[], Collection[int]],
+        clients: Callable[[], str | None],
+        on_stall: Callable[[Stall], None],
+    ) -> None:
+        """Say what to watch: made before the tracer exists, so that it can take the tracer's events."""
+        self._tasks, self._held, self._clients, self._on_stall = tasks, held, clients, on_stall
+
+    def note(self, event: Event) -> None:
+        """Count an event and learn its task's role (called in the tracer's thread)."""
+        self._events += 1
+        self._roles[event.tid] = event.role
+
+    def start(self) -> None:
+        """Start watching."""
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop watching (the run ended)."""
+        self._done.set()
+        self._thread.join()
+
+    def _watch(self) -> None:
+        quiet_since: float | None = None
+        seen = -1
+        while not self._done.wait(_SAMPLE_SECONDS):
+            stall = self._look()
+            if stall is None or self._events != seen:
+                quiet_since, seen = (time.monotonic() if stall is not None else None), self._events
+                continue
+            if quiet_since is not None and time.monotonic() - quiet_since >= QUIET_SECONDS:
+                self._on_stall(stall)
+                return
+
+    def _look(self) -> Stall | None:
+        """The stall as it would be reported now, or None when something can still happen."""
+        clients = self._clients()
+        if clients is None:
+            return None
+        held = set(self._held())
+        states = []
+        for tid in sorted(self._tasks()):
+            role = self._roles.get(tid, f"pid {tid}")
+            if tid in held:
+                states.append(TaskState(tid, role, _call_of(tid), True))
+                continue
+            blocked = _blocked_call(tid)
+            if blocked is None or blocked[1]:
+                return None  # running, stopped by the tracer for a moment, or pausing with a timeout
+            states.append(TaskState(tid, role, blocked[0], False))
+        return Stall(tuple(states), clients_done=clients == "done")

@@ -1,0 +1,34 @@
+"""A pre-fork echo server: workers forked before the first accept, each accepting on the inherited socket.
+
+The parent serves nothing; after the connections it stops the workers with
+SIGTERM and reaps them.  Each worker serves connections until told to stop.
+"""
+
+import os
+import signal
+import socket
+import sys
+
+port, connections, workers = int(sys.argv[1]), int(sys.argv[2]), 2
+listener = socket.create_server(("127.0.0.1", port))
+served_r, served_w = os.pipe()  # each worker writes a byte per connection served
+pids = []
+for _ in range(workers):
+    pid = os.fork()
+    if pid == 0:
+        os.close(served_r)
+        while True:
+            conn, _peer = listener.accept()
+            with conn:
+                while data := conn.recv(4096):
+                    conn.sendall(data)
+            os.write(served_w, b".")
+    pids.append(pid)
+os.close(served_w)
+listener.close()
+for _ in range(connections):
+    os.read(served_r, 1)
+for pid in pids:
+    os.kill(pid, signal.SIGTERM)
+for pid in pids:
+    os.waitpid(pid, 0)

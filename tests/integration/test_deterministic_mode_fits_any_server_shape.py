@@ -1,0 +1,108 @@
+"""Deterministic mode on any server: launchers are never held, other shapes step aside, stalls end at once."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+from harness.model.errors import RunStalled
+from harness.model.events import SyscallEvent
+from harness.model.scenario import Mode, Scenario
+from harness.running.run import RunResult, free_port, run_server
+from harness.running.variants import servers_dir
+
+HERE = Path(__file__).parent / "servers"
+LAUNCHER = HERE / "launcher.sh"
+
+
+def run(argv: list[str], mode: Mode = "deterministic", connections: int = 3) -> RunResult:
+    port = free_port()
+    command = [word.replace("{port}", str(port)).replace("{connections}", str(connections)) for word in argv]
+    return run_server(command, "echo", Scenario(connections=connections, mode=mode), port=port, timeout=60)
+
+
+def fork_sigchld(*launcher: str) -> list[str]:
+    return [*launcher, str(servers_dir() / "fork_sigchld.py"), "--port", "{port}", "--connections", "{connections}"]
+
+
+def interrupted_accepts(result: RunResult) -> int:
+    return sum(
+        isinstance(e, SyscallEvent) and e.role == "main" and e.name == "accept4" and e.errno == "ERESTARTSYS"
+        for e in result.trace
+    )
+
+
+def test_a_launcher_whose_helpers_exit_before_the_server_listens_is_never_held() -> None:
+    result = run(fork_sigchld(str(LAUNCHER), sys.executable))
+    assert result.ok, result.failure()
+    assert result.schedule == "deterministic"
+    assert (
+        interrupted_accepts(result) == 2
+    )  # still ordered: each child but the last (reaped at the end) interrupts accept4
+
+
+def test_a_python3_launcher_first_on_path_is_never_held(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    shim = tmp_path / "python3"
+    shim.write_text(f'#!/bin/sh\nversion=$(echo 3.11; true)\nexec {sys.executable} "$@"\n')
+    shim.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ['PATH']}")
+    result = run(fork_sigchld("python3"))
+    assert result.ok, result.failure()
+    assert interrupted_accepts(result) == 2
+
+
+def test_an_sh_wrapper_with_command_substitution_is_never_held() -> None:
+    wrapper = ["sh", "-c", 'v=$(echo 1; true); exec "$@"', "sh", sys.executable]
+    result = run(fork_sigchld(*wrapper))
+    assert result.ok, result.failure()
+    assert interrupted_accepts(result) == 2
+
+
+@pytest.mark.parametrize(
+    ("server", "why"),
+    [
+        ("iterative_echo.py", ("main waits for its next connection without forking for the last one",)),
+        # Which worker takes the first connection is the kernel's choice: either reason is the truth.
+        ("prefork_echo.py", ("(a pre-fork server)", "without forking for the last one")),
+    ],
+)
+def test_a_server_of_another_shape_is_served_with_the_schedule_stepping_aside(
+    server: str, why: tuple[str, ...]
+) -> None:
+    result = run([sys.executable, str(HERE / server), "{port}", "{connections}"])
+    assert result.ok, result.failure()
+    assert result.schedule.startswith("deterministic (stepped aside: ")
+    assert any(reason in result.schedule for reason in why)
+    assert "deterministic (stepped aside" in result.summary()
+
+
+def test_a_server_that_never_accepts_stalls_and_says_where_everyone_waits() -> None:
+    result = run([sys.executable, str(HERE / "never_accepts.py"), "{port}"])
+    assert result.stalled is not None and not result.timed_out
+    failure = result.failure()
+    assert isinstance(failure, RunStalled)
+    assert "the next client waited for its turn" in str(failure)
+    assert "main blocked in read" in str(failure)
+
+
+def test_a_parent_reading_its_held_childs_output_stalls_naming_the_hold_and_free_mode_serves_it() -> None:
+    argv = [sys.executable, str(HERE / "reads_child_output.py"), "{port}", "{connections}"]
+    stalled = run(argv, connections=2)
+    assert stalled.stalled is not None
+    message = str(stalled.failure())
+    assert "main.1 held by the harness at exit_group" in message and "main blocked in read" in message
+    assert "may need mode: free" in message
+    free = run(argv, mode="free", connections=2)
+    assert free.ok, free.failure()
+    assert free.schedule == "free"
+
+
+def test_a_server_that_does_not_exit_after_its_clients_stalls_with_a_hint_to_stop_it() -> None:
+    argv = [sys.executable, str(HERE / "iterative_echo.py"), "{port}", "1000"]  # serves far more than 2 clients
+    result = run(argv, mode="free", connections=2)
+    assert result.clients.ok and result.stalled is not None
+    assert "the clients were done" in str(result.failure())
+    assert "needs server.stop" in str(result.failure())
