@@ -10,7 +10,9 @@ from __future__ import annotations
 import argparse
 import os
 import shlex
+import signal
 import sys
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
@@ -723,6 +725,27 @@ def _split_command(argv: Sequence[str]) -> tuple[list[str], list[str]]:
     return argv, []
 
 
+class _Terminated(Exception):
+    """SIGTERM arrived outside a run: end the command as Ctrl-C would."""
+
+
+@contextmanager
+def _signals_end_the_command() -> Iterator[None]:
+    """SIGTERM ends the command like Ctrl-C: no traceback, status 143; a run in progress handles both itself."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def terminate(signum: int, frame: object) -> None:
+        raise _Terminated
+
+    previous = signal.signal(signal.SIGTERM, terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status."""
     parser = build_parser()
@@ -734,7 +757,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(options)
     args.command_words = command
     try:
-        status: int = args.run(args)
+        with _signals_end_the_command():
+            status: int = args.run(args)
+    except KeyboardInterrupt:  # Ctrl-C outside a run (a run stops itself and reports it)
+        print("harness: interrupted", file=sys.stderr)
+        return 128 + signal.SIGINT
+    except _Terminated:
+        print("harness: terminated", file=sys.stderr)
+        return 128 + signal.SIGTERM
     except HarnessError as error:
         print(f"harness: {error}", file=sys.stderr)
         return error.exit_status

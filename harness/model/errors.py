@@ -72,3 +72,11 @@ class RunStalled(HarnessError):
     """A run that could not go on: every task held or blocked, no client able to act; ended at once."""
 
     exit_status = 124
+
+
+class Interrupted(HarnessError):
+    """The user stopped the command (Ctrl-C, SIGTERM): its status is a shell's, 128 + the signal."""
+
+    def __init__(self, message: str, signal_number: int) -> None:
+        super().__init__(message)
+        self.exit_status = 128 + signal_number

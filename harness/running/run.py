@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from harness.model import kernel
 from harness.model.errors import (
     HarnessError,
+    Interrupted,
     PortInUse,
     RunFailed,
     RunStalled,
@@ -113,7 +114,10 @@ class RunResult:
         if self.ok:
             return None
         if self.interrupted_by is not None:
-            return RunFailed(self.summary())
+            return Interrupted(
+                f"{self.interrupted_by} received: the run was stopped and its processes killed",
+                kernel.SIGNAL_NUMBERS[self.interrupted_by],
+            )
         if self.stalled is not None:
             hint = (
                 "; a server that needs its children's exits or output to go on may need mode: free"

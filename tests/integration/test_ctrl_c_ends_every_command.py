@@ -1,0 +1,67 @@
+"""Ctrl-C and SIGTERM end every command that runs a server: its status is 130 or 143, with no traceback, no survivor."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from harness.running.run import free_port
+
+SERVER = Path(__file__).parent / "servers" / "accepts_then_hangs.py"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def _pids_of_server(marker: Path) -> list[int]:
+    """The processes running the test server now (its command line names the marker)."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            try:
+                if str(marker).encode() in (proc / "cmdline").read_bytes():
+                    found.append(int(proc.name))
+            except OSError:
+                continue
+    return found
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+@pytest.mark.parametrize("command", ["run", "explain", "report", "record", "trace"])
+def test_a_signal_during_the_run_ends_the_command_with_the_shells_status(
+    tmp_path: Path, command: str, signum: signal.Signals
+) -> None:
+    marker = tmp_path / "listening"
+    port = free_port()
+    server = [sys.executable, str(SERVER), "{port}" if command != "trace" else str(port), str(marker)]
+    outputs = {"report": ["-o", str(tmp_path / "r.html")], "record": ["-o", str(tmp_path / "r.golden.yaml")]}
+    argv = [sys.executable, "-m", "harness", command, *outputs.get(command, [])]
+    if command != "trace":
+        argv += ["--connections", "1", "--timeout", "600"]
+    harness = subprocess.Popen(
+        [*argv, "--", *server], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+    )
+    try:
+        while not marker.exists():  # the server listens: the run is under way
+            assert harness.poll() is None, harness.communicate()
+        server_pids = _pids_of_server(marker)
+        harness.send_signal(signum)
+        out, err = harness.communicate(timeout=60)
+    finally:
+        if harness.poll() is None:
+            os.killpg(harness.pid, signal.SIGKILL)
+            harness.communicate()
+    assert harness.returncode == 128 + signum, err
+    assert "Traceback" not in out + err
+    assert signum.name in err.strip().splitlines()[-1]  # the last word says what stopped it
+    assert server_pids and not any(_alive(pid) for pid in server_pids)
