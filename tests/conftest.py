@@ -1,41 +1,55 @@
-"""Shared fixtures: compiled test programs and traced runs of them.
+"""Shared fixtures, and the markers that say which tests need ptrace or strace.
 
-A missing capability (no ptrace permission, no C compiler, no strace) is a
-skip with its reason, except where ``HARNESS_REQUIRE_PTRACE=1`` is set (CI
-sets it), where it is a failure: CI must prove the real ptrace tests ran.
+Plain helpers (paths, the test programs, :func:`support.capability.missing`)
+live in the ``support`` package; only fixtures and hooks are here.  A missing
+capability (no ptrace permission, no C compiler, no strace) is a skip with
+its reason, except where ``HARNESS_REQUIRE_PTRACE=1`` is set (CI sets it),
+where it is a failure: CI must prove the real ptrace tests ran.
 """
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
-import sys
 import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import NoReturn
 
 import pytest
+from support.capability import missing
+from support.programs import PROGRAMS, PYTHON
+from support.runs import Run
 
+from harness.faces.loader import SUFFIX
 from harness.model.errors import PtraceNotPermitted
-from harness.running.tracer import Tracer, TraceResult
+from harness.running.tracer import Tracer
 
 pytest_plugins = ["pytester"]
 #: Expectation files that must fail to load: test data for test_loader, not tests to collect.
 collect_ignore = ["faces/bad_expectations"]
 
-PROGRAMS = Path(__file__).parent / "integration" / "programs"
-SERVERS = Path(__file__).parent.parent / "servers"
-EXPECTATIONS = Path(__file__).parent.parent / "expectations"
-REQUIRED = os.environ.get("HARNESS_REQUIRE_PTRACE") == "1"
+#: A test that uses one of these fixtures (directly or through another) runs processes under ptrace.
+#: ``c_program`` counts: the test programs are built only to be traced.  ``harness_run`` is the plugin's.
+PTRACE_FIXTURES = frozenset({"ptrace_permitted", "c_program", "harness_run"})
+#: A test that uses one of these fixtures runs strace.
+STRACE_FIXTURES = frozenset({"strace"})
 
 
-def missing(reason: str) -> NoReturn:
-    """Skip for a missing capability, or fail where CI requires it."""
-    if REQUIRED:
-        pytest.fail(f"{reason} (HARNESS_REQUIRE_PTRACE=1 makes this a failure)", pytrace=False)
-    pytest.skip(reason)
+@pytest.hookimpl(tryfirst=True)  # before pytest's own hook deselects by -m
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark ``ptrace`` every test that needs it, and ``strace`` every test that runs strace.
+
+    The marks follow from the fixtures a test uses, and from the expectation
+    files (each of their items runs a server under the tracer), so that
+    ``-m "not ptrace"`` selects exactly the tests that run where ptrace is
+    forbidden; ``tests/test_markers.py`` proves it.
+    """
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if fixtures & PTRACE_FIXTURES or item.path.name.endswith(SUFFIX):
+            item.add_marker(pytest.mark.ptrace)
+        if fixtures & STRACE_FIXTURES:
+            item.add_marker(pytest.mark.strace)
 
 
 @pytest.fixture(scope="session")
@@ -48,11 +62,20 @@ def ptrace_permitted() -> None:
 
 
 @pytest.fixture(scope="session")
+def strace() -> Path:
+    """The strace binary; skip (or fail in CI) where it is not installed."""
+    found = shutil.which("strace")
+    if found is None:
+        missing("strace is not installed (apt-get install strace)")
+    return Path(found)
+
+
+@pytest.fixture(scope="session")
 def c_program(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Path]:
-    """Compile tests/integration/programs/NAME.c once per session; returns the binary's path."""
+    """Compile tests/integration/programs/NAME.c once per session (per xdist worker); returns the binary's path."""
     compiler = shutil.which("cc") or shutil.which("gcc")
     built: dict[str, Path] = {}
-    out = tmp_path_factory.mktemp("programs")
+    out = tmp_path_factory.mktemp("programs")  # per worker: workers never build into each other's files
 
     def build(name: str) -> Path:
         if compiler is None:
@@ -67,16 +90,6 @@ def c_program(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Path]
         return built[name]
 
     return build
-
-
-class Run:
-    """A finished traced run, with what the command printed."""
-
-    def __init__(self, result: TraceResult, stdout: str, stderr: str) -> None:
-        self.result = result
-        self.trace = result.trace
-        self.stdout = stdout
-        self.stderr = stderr
 
 
 @pytest.fixture
@@ -97,20 +110,6 @@ def traced(ptrace_permitted: None) -> Callable[..., Run]:
             return Run(result, out.read().decode(), err.read().decode())
 
     return run
-
-
-PYTHON = sys.executable
-
-#: The small programs of tests/integration/programs, with their arguments: each tells one story.
-TEST_PROGRAMS: list[tuple[str, ...]] = [
-    ("sigchld_accept", "norestart"),
-    ("sigchld_accept", "restart"),
-    ("sigchld_accept", "ign"),
-    ("killed_child",),
-    ("double_fork",),
-    ("thread_fork",),
-    ("pep475_accept.py",),
-]
 
 
 @pytest.fixture

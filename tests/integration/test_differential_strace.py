@@ -10,19 +10,17 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import shutil
 import subprocess
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import TEST_PROGRAMS, Run, missing
+from support.programs import TEST_PROGRAMS
+from support.runs import Run
 
 from harness.model.syscalls import DEFAULT_SYSCALLS
 from harness.running.tracer.ptrace_ext import child_subreaper
-
-pytestmark = pytest.mark.strace
 
 _LINE = re.compile(r"^(?P<pid>\d+) +(?P<text>.*)$")
 _RESULT = re.compile(r"\) += (?P<ret>\S+)(?: (?P<errno>E[A-Z0-9_]+))?")
@@ -64,14 +62,11 @@ def harness_stories(run: Run) -> Counter[tuple[str, ...]]:
     )
 
 
-def run_strace(argv: list[str], tmp_path: Path) -> str:
-    strace = shutil.which("strace")
-    if strace is None:
-        missing("strace is not installed (apt-get install strace)")
+def run_strace(strace: Path, argv: list[str], tmp_path: Path) -> str:
     log = tmp_path / "strace.log"
     with child_subreaper():  # a double fork's grandchild is re-parented to us: reap it below
         subprocess.run(
-            [strace, "-f", "-q", "-o", str(log), "-e", f"trace={','.join(DEFAULT_SYSCALLS)}", "--", *argv],
+            [str(strace), "-f", "-q", "-o", str(log), "-e", f"trace={','.join(DEFAULT_SYSCALLS)}", "--", *argv],
             check=True,
             capture_output=True,
         )
@@ -87,10 +82,11 @@ def test_every_task_tells_the_same_story_as_under_strace(
     traced: Callable[..., Run],
     program_argv: Callable[[tuple[str, ...]], list[str]],
     tmp_path: Path,
+    strace: Path,
 ) -> None:
     argv = program_argv(program)
 
-    expected = strace_stories(run_strace(argv, tmp_path))
+    expected = strace_stories(run_strace(strace, argv, tmp_path))
     actual = harness_stories(traced(argv))
 
     assert actual == expected

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from conftest import PROGRAMS, PYTHON, Run
+from support.programs import PROGRAMS, PYTHON
+from support.runs import Run
 
 from harness.model.events import SignalEvent, SpawnEvent, SyscallEvent
 from harness.model.syscalls import syscall_number
