@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 from support.capability import missing
-from support.programs import PROGRAMS, PYTHON
+from support.programs import PROGRAMS, python_program
 from support.runs import Run
 
 from harness.faces.loader import SUFFIX
@@ -118,7 +118,7 @@ def program_argv(c_program: Callable[[str], Path]) -> Callable[[tuple[str, ...]]
 
     def argv(program: tuple[str, ...]) -> list[str]:
         name, *args = program
-        command = [PYTHON, str(PROGRAMS / name)] if name.endswith(".py") else [str(c_program(name))]
+        command = python_program(name) if name.endswith(".py") else [str(c_program(name))]
         return command + args
 
     return argv

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from support.programs import python_program
 from support.runs import Run
 
 from harness.analysis.explain import Finding, explain, render
@@ -61,9 +62,7 @@ def test_sig_ign_children_are_explained_as_reaped_by_the_kernel(
 
 
 def test_python_retry_is_attributed_to_pep_475(traced: Callable[..., Run]) -> None:
-    from support.programs import PROGRAMS, PYTHON
-
-    run = traced([PYTHON, str(PROGRAMS / "pep475_accept.py")])
+    run = traced(python_program("pep475_accept.py"))
     (interrupted,) = _of(explain(run.trace), "interrupted")
     assert "PEP 475" in _text(interrupted)
     assert "called accept4 again" in _text(interrupted)

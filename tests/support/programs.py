@@ -16,6 +16,19 @@ EXPECTATIONS = _ROOT / "expectations"
 #: The interpreter running the tests, for Python programs and the harness's CLI.
 PYTHON = sys.executable
 
+
+def python_program(name: str) -> list[str]:
+    """The command line of the Python program NAME of PROGRAMS.
+
+    ``-I -S``: the program's story is its own, whatever is installed.  Without
+    them, CPython's start-up reads the site-packages ``.pth`` files and the
+    modules they import; after a ``pip install -e`` rewrites one, the next
+    start compiles it and writes its ``.pyc``, so two runs of the same
+    program would differ by those calls.
+    """
+    return [PYTHON, "-I", "-S", str(PROGRAMS / name)]
+
+
 #: The programs of PROGRAMS, with their arguments: each tells one story, the same on every run.
 TEST_PROGRAMS: list[tuple[str, ...]] = [
     ("sigchld_accept", "norestart"),
