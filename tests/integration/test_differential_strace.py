@@ -10,9 +10,10 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import signal
 import subprocess
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -62,9 +63,34 @@ def harness_stories(run: Run) -> Counter[tuple[str, ...]]:
     )
 
 
+@contextlib.contextmanager
+def dispositions_as_under_the_harness() -> Iterator[None]:
+    """Start strace's tracee with SIGINT and SIGTERM at SIG_DFL, as the harness starts its own.
+
+    The harness catches both while it traces (``harness/running/tracer/loop.py``),
+    and execve(2) resets a caught signal to SIG_DFL, so its tracee never
+    inherits an ignored SIGINT; strace's does.  A test process started in
+    the background by a non-interactive shell has SIGINT ignored (POSIX
+    Shell Command Language, 2.9.3.1 "Asynchronous Lists"), and CPython
+    installs no SIGINT handler then, so a Python program would call
+    rt_sigaction once less at exit under strace than under the harness.  Here SIGINT is caught (so execve resets
+    it) and SIGTERM default, as in a test process started from a terminal.
+    """
+    previous = {
+        signal.SIGINT: signal.signal(signal.SIGINT, signal.default_int_handler),
+        signal.SIGTERM: signal.signal(signal.SIGTERM, signal.SIG_DFL),
+    }
+    try:
+        yield
+    finally:
+        for signum, disposition in previous.items():
+            signal.signal(signum, disposition)
+
+
 def run_strace(strace: Path, argv: list[str], tmp_path: Path) -> str:
     log = tmp_path / "strace.log"
-    with child_subreaper():  # a double fork's grandchild is re-parented to us: reap it below
+    # A double fork's grandchild is re-parented to us: reap it below.
+    with child_subreaper(), dispositions_as_under_the_harness():
         subprocess.run(
             [str(strace), "-f", "-q", "-o", str(log), "-e", f"trace={','.join(DEFAULT_SYSCALLS)}", "--", *argv],
             check=True,
