@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+from collections.abc import Mapping
 from pathlib import Path
 
 from support.capability import missing
@@ -47,6 +48,11 @@ sys.exit(pytest.main(sys.argv[1:]))
 """
 
 
+def _without_xdist(environ: Mapping[str, str]) -> dict[str, str]:
+    """The environment without an xdist worker's variables: the inner run is a session of its own."""
+    return {name: value for name, value in environ.items() if not name.startswith("PYTEST_XDIST_")}
+
+
 def test_the_tests_not_marked_ptrace_pass_where_ptrace_is_forbidden() -> None:
     try:
         import pyseccomp  # noqa: F401  (the child needs it; here only to skip where it cannot load)
@@ -56,7 +62,7 @@ def test_the_tests_not_marked_ptrace_pass_where_ptrace_is_forbidden() -> None:
     done = subprocess.run(
         [PYTHON, "-c", _WITHOUT_PTRACE, "-m", "not ptrace", "-p", "no:cacheprovider", "-q", "--deselect", this_test],
         cwd=ROOT,
-        env={**os.environ, "HARNESS_REQUIRE_PTRACE": "1"},
+        env={**_without_xdist(os.environ), "HARNESS_REQUIRE_PTRACE": "1"},
         capture_output=True,
         text=True,
         check=False,
