@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 from support.capability import missing
 from support.programs import PROGRAMS, python_program
 from support.runs import Run
@@ -27,6 +28,16 @@ from harness.running.tracer import Tracer
 pytest_plugins = ["pytester"]
 #: Expectation files that must fail to load: test data for test_loader, not tests to collect.
 collect_ignore = ["faces/bad_expectations"]
+
+# Property tests: the same examples on every run, and no timing limits, so
+# that the suite's verdict depends on the code only, not on the machine's
+# load or on what an earlier run found (no example database).  To fuzz for
+# new failures by hand: ``pytest --hypothesis-profile=explore tests/model``.
+settings.register_profile(
+    "suite", derandomize=True, database=None, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.register_profile("explore", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("suite")
 
 #: A test that uses one of these fixtures (directly or through another) runs processes under ptrace.
 #: ``c_program`` counts: the test programs are built only to be traced.  ``harness_run`` is the plugin's.
