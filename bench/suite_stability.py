@@ -14,8 +14,8 @@ command of the README and ``.ci/run`` (``-n 2``).  Each run gets its own
 ``--basetemp``, so the measured runs and the load never share a temporary
 directory.  Prints one line per run (wall time, failures, the failed tests),
 then a summary; exits 1 if any measured run failed, 0 otherwise.  The load's
-own results are not counted (it is there to make the machine busy), but the
-number of load runs that failed is printed, for what it is worth.
+own results do not decide the exit status (it is there to make the machine
+busy), but its failed runs and tests are printed too, for what they are worth.
 """
 
 from __future__ import annotations
@@ -93,14 +93,16 @@ class Load:
         self._current: subprocess.Popen[bytes] | None = None
         self._lock = threading.Lock()
         self.runs = 0
-        self.failures = 0
+        #: The failed tests of each complete load run that failed.
+        self.failed: list[tuple[str, ...]] = []
         self._thread = threading.Thread(target=self._loop, name="load", daemon=True)
 
     def _loop(self) -> None:
         while not self._stopping.is_set():
             workdir = self._scratch / f"load-{self.runs}"
             workdir.mkdir()
-            command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--basetemp={workdir}"]
+            command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--basetemp={workdir / 'tmp'}"]
+            command.append(f"--junitxml={workdir / 'junit.xml'}")
             with self._lock:
                 if self._stopping.is_set():
                     return
@@ -109,12 +111,13 @@ class Load:
                     cwd=ROOT,
                     stdout=subprocess.DEVNULL,
                     stderr=subprocess.DEVNULL,
-                    start_new_session=True,  # its own group: stop() ends the run and all it started
+                    start_new_session=True,  # its own group: __exit__ ends the run and all it started
                 )
             status = self._current.wait()
             if not self._stopping.is_set():
                 self.runs += 1
-                self.failures += status != 0
+                if status != 0:
+                    self.failed.append(_failed_tests(workdir / "junit.xml"))
 
     def __enter__(self) -> Load:
         self._thread.start()
@@ -168,7 +171,9 @@ def main() -> int:
     for node, count in sorted(flaky.items(), key=lambda item: -item[1]):
         print(f"  {count:3d}x {node}")
     if load is not None:
-        print(f"load: {load.runs} complete runs of the suite beside them, {load.failures} failed")
+        print(f"load: {load.runs} complete runs of the suite beside them, {len(load.failed)} failed")
+        for node in sorted({node for failed_tests in load.failed for node in failed_tests}):
+            print(f"  {sum(node in failed_tests for failed_tests in load.failed):3d}x {node}")
     return 1 if failed else 0
 
 
