@@ -1,41 +1,66 @@
-"""Shared fixtures: compiled test programs and traced runs of them.
+"""Shared fixtures, and the markers that say which tests need ptrace or strace.
 
-A missing capability (no ptrace permission, no C compiler, no strace) is a
-skip with its reason, except where ``HARNESS_REQUIRE_PTRACE=1`` is set (CI
-sets it), where it is a failure: CI must prove the real ptrace tests ran.
+Plain helpers (paths, the test programs, :func:`support.capability.missing`)
+live in the ``support`` package; only fixtures and hooks are here.  A missing
+capability (no ptrace permission, no C compiler, no strace) is a skip with
+its reason, except where ``HARNESS_REQUIRE_PTRACE=1`` is set (CI sets it),
+where it is a failure: CI must prove the real ptrace tests ran.
 """
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
-import sys
 import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import NoReturn
 
 import pytest
+from hypothesis import HealthCheck, settings
+from support.capability import missing
+from support.programs import PROGRAMS, python_program
+from support.runs import Run
 
+from harness.faces.loader import SUFFIX
 from harness.model.errors import PtraceNotPermitted
-from harness.running.tracer import Tracer, TraceResult
+from harness.running.tracer import Tracer
 
 pytest_plugins = ["pytester"]
 #: Expectation files that must fail to load: test data for test_loader, not tests to collect.
 collect_ignore = ["faces/bad_expectations"]
 
-PROGRAMS = Path(__file__).parent / "integration" / "programs"
-SERVERS = Path(__file__).parent.parent / "servers"
-EXPECTATIONS = Path(__file__).parent.parent / "expectations"
-REQUIRED = os.environ.get("HARNESS_REQUIRE_PTRACE") == "1"
+# Property tests: the same examples on every run, and no timing limits, so
+# that the suite's verdict depends on the code only, not on the machine's
+# load or on what an earlier run found (no example database).  To fuzz for
+# new failures by hand: ``pytest --hypothesis-profile=explore tests/model``.
+settings.register_profile(
+    "suite", derandomize=True, database=None, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.register_profile("explore", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("suite")
+
+#: A test that uses one of these fixtures (directly or through another) runs processes under ptrace.
+#: ``c_program`` counts: the test programs are built only to be traced.  ``harness_run`` is the plugin's.
+PTRACE_FIXTURES = frozenset({"ptrace_permitted", "c_program", "harness_run"})
+#: A test that uses one of these fixtures runs strace.
+STRACE_FIXTURES = frozenset({"strace"})
 
 
-def missing(reason: str) -> NoReturn:
-    """Skip for a missing capability, or fail where CI requires it."""
-    if REQUIRED:
-        pytest.fail(f"{reason} (HARNESS_REQUIRE_PTRACE=1 makes this a failure)", pytrace=False)
-    pytest.skip(reason)
+@pytest.hookimpl(tryfirst=True)  # before pytest's own hook deselects by -m
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark ``ptrace`` every test that needs it, and ``strace`` every test that runs strace.
+
+    The marks follow from the fixtures a test uses, and from the expectation
+    files (each of their items runs a server under the tracer), so that
+    ``-m "not ptrace"`` selects exactly the tests that run where ptrace is
+    forbidden; ``tests/test_markers.py`` proves it.
+    """
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if fixtures & PTRACE_FIXTURES or item.path.name.endswith(SUFFIX):
+            item.add_marker(pytest.mark.ptrace)
+        if fixtures & STRACE_FIXTURES:
+            item.add_marker(pytest.mark.strace)
 
 
 @pytest.fixture(scope="session")
@@ -48,11 +73,20 @@ def ptrace_permitted() -> None:
 
 
 @pytest.fixture(scope="session")
+def strace() -> Path:
+    """The strace binary; skip (or fail in CI) where it is not installed."""
+    found = shutil.which("strace")
+    if found is None:
+        missing("strace is not installed (apt-get install strace)")
+    return Path(found)
+
+
+@pytest.fixture(scope="session")
 def c_program(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Path]:
-    """Compile tests/integration/programs/NAME.c once per session; returns the binary's path."""
+    """Compile tests/integration/programs/NAME.c once per session (per xdist worker); returns the binary's path."""
     compiler = shutil.which("cc") or shutil.which("gcc")
     built: dict[str, Path] = {}
-    out = tmp_path_factory.mktemp("programs")
+    out = tmp_path_factory.mktemp("programs")  # per worker: workers never build into each other's files
 
     def build(name: str) -> Path:
         if compiler is None:
@@ -67,16 +101,6 @@ def c_program(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Path]
         return built[name]
 
     return build
-
-
-class Run:
-    """A finished traced run, with what the command printed."""
-
-    def __init__(self, result: TraceResult, stdout: str, stderr: str) -> None:
-        self.result = result
-        self.trace = result.trace
-        self.stdout = stdout
-        self.stderr = stderr
 
 
 @pytest.fixture
@@ -99,27 +123,13 @@ def traced(ptrace_permitted: None) -> Callable[..., Run]:
     return run
 
 
-PYTHON = sys.executable
-
-#: The small programs of tests/integration/programs, with their arguments: each tells one story.
-TEST_PROGRAMS: list[tuple[str, ...]] = [
-    ("sigchld_accept", "norestart"),
-    ("sigchld_accept", "restart"),
-    ("sigchld_accept", "ign"),
-    ("killed_child",),
-    ("double_fork",),
-    ("thread_fork",),
-    ("pep475_accept.py",),
-]
-
-
 @pytest.fixture
 def program_argv(c_program: Callable[[str], Path]) -> Callable[[tuple[str, ...]], list[str]]:
     """The command line of a TEST_PROGRAMS entry: a compiled C program, or a Python one."""
 
     def argv(program: tuple[str, ...]) -> list[str]:
         name, *args = program
-        command = [PYTHON, str(PROGRAMS / name)] if name.endswith(".py") else [str(c_program(name))]
+        command = python_program(name) if name.endswith(".py") else [str(c_program(name))]
         return command + args
 
     return argv

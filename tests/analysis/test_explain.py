@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from stories import Story
+from support.stories import Story
 
 from harness.analysis.explain import Finding, explain, render
 from harness.analysis.facts import TraceIndex, disposition_at, no_zombie_left

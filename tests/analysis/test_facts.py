@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from stories import Story
+from support.stories import Story
 from test_match import ACCEPT, HANDLER, calls, fork_sigchld
 
 from harness.analysis.explain import explain, render

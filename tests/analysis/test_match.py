@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from stories import Story
+from support.stories import Story
 
 from harness.analysis.failure_text import format_failure, format_mismatch
 from harness.analysis.match import MatchContext, Mismatch, check_roles, find_events, match_sequence, try_step

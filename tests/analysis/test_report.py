@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from html.parser import HTMLParser
 
 import pytest
-from stories import Story
+from support.stories import Story
 
 from harness.analysis.explain import explain
 from harness.analysis.report import STEP, Axis, render_report

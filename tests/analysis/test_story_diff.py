@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from stories import Story as Builder
+from support.stories import Story as Builder
 
 from harness.analysis.golden import GoldenTrace
 from harness.analysis.story_diff import Story, common_start, compare, story_of

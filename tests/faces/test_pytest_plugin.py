@@ -8,9 +8,7 @@ checks the exact lines a person would read.
 from __future__ import annotations
 
 import pytest
-from conftest import PYTHON, SERVERS
-
-pytestmark = pytest.mark.ptrace
+from support.programs import PYTHON, SERVERS
 
 REAPING = """\
 server: fork_sigchld

@@ -7,7 +7,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from harness.running.variants import servers_dir
+
+#: Each test here runs a server under the tracer.
+pytestmark = pytest.mark.usefixtures("ptrace_permitted")
 
 
 def test_a_command_beside_the_file_runs_when_checked_from_elsewhere(tmp_path: Path) -> None:

@@ -15,11 +15,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import PYTHON
+from support.programs import PYTHON
 
 from harness.faces.cli import main
-
-pytestmark = pytest.mark.ptrace
 
 
 def _run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, list[str]]:

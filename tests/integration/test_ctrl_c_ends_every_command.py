@@ -12,6 +12,9 @@ import pytest
 
 from harness.running.run import free_port
 
+#: Each test here runs a server under the tracer.
+pytestmark = pytest.mark.usefixtures("ptrace_permitted")
+
 SERVER = Path(__file__).parent / "servers" / "accepts_then_hangs.py"
 
 

@@ -14,6 +14,9 @@ from harness.model.scenario import Mode, Scenario
 from harness.running.run import RunResult, free_port, run_server
 from harness.running.variants import servers_dir
 
+#: Each test here runs a server under the tracer.
+pytestmark = pytest.mark.usefixtures("ptrace_permitted")
+
 HERE = Path(__file__).parent / "servers"
 LAUNCHER = HERE / "launcher.sh"
 

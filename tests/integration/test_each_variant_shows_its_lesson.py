@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import missing
+from support.capability import missing
 
 from harness.model.events import ExitEvent, SignalEvent, SpawnEvent, SyscallEvent
 from harness.model.scenario import Scenario

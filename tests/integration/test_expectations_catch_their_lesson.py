@@ -10,13 +10,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import EXPECTATIONS
+from support.programs import EXPECTATIONS
 
 from harness.faces.cli import main
 from harness.faces.loader import SUFFIX, load_expectations
 from harness.running.check import CheckedRun, check_file, server_spec
-
-pytestmark = pytest.mark.ptrace
 
 BUNDLED = sorted(EXPECTATIONS.glob(f"*{SUFFIX}"))
 
@@ -129,7 +127,7 @@ def test_check_names_the_nearest_variant_for_an_unknown_server(capsys: pytest.Ca
 def test_a_server_given_as_a_command_is_checked_like_a_variant(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], ptrace_permitted: None
 ) -> None:
-    from conftest import PYTHON, SERVERS
+    from support.programs import PYTHON, SERVERS
 
     own = tmp_path / f"own{SUFFIX}"
     own.write_text(

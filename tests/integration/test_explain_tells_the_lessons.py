@@ -7,16 +7,16 @@ exact wording.
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
-from conftest import Run
+from support.programs import python_program
+from support.runs import Run
 
 from harness.analysis.explain import Finding, FindingKind, explain, render
 from harness.faces.cli import main
 from harness.model.scenario import Scenario
 from harness.running.sources import trace_of
-
-pytestmark = pytest.mark.ptrace
 
 
 def _of(findings: list[Finding], kind: FindingKind) -> list[Finding]:
@@ -64,9 +64,7 @@ def test_sig_ign_children_are_explained_as_reaped_by_the_kernel(
 
 
 def test_python_retry_is_attributed_to_pep_475(traced: Callable[..., Run]) -> None:
-    from conftest import PROGRAMS, PYTHON
-
-    run = traced([PYTHON, str(PROGRAMS / "pep475_accept.py")])
+    run = traced(python_program("pep475_accept.py"))
     (interrupted,) = _of(explain(run.trace), "interrupted")
     assert "PEP 475" in _text(interrupted)
     assert "called accept4 again" in _text(interrupted)
@@ -100,10 +98,10 @@ def test_the_daemons_grandchild_is_described_as_re_parented(ptrace_permitted: No
     assert not _of(findings, "kept-listener")  # the middle process only forks and exits
 
 
-def test_explain_prints_markdown_for_a_trace_file(tmp_path: object, capsys: pytest.CaptureFixture[str]) -> None:
-    from pathlib import Path
-
-    jsonl = Path(str(tmp_path)) / "run.jsonl"
+def test_explain_prints_markdown_for_a_trace_file(
+    ptrace_permitted: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    jsonl = tmp_path / "run.jsonl"
     assert main(["run", "fork_sigchld", "--connections", "2", "--jsonl", str(jsonl), "-o", "/dev/null"]) == 0
     capsys.readouterr()
     assert main(["explain", str(jsonl), "--format", "markdown"]) == 0

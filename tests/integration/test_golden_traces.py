@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import missing
+from support.capability import missing
 
 from harness.analysis.golden import golden_from_trace, read_golden
 from harness.faces.cli import main

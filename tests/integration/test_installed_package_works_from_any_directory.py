@@ -10,6 +10,9 @@ from pathlib import Path
 
 import pytest
 
+#: Each test here runs a server under the tracer.
+pytestmark = pytest.mark.usefixtures("ptrace_permitted")
+
 ROOT = Path(__file__).resolve().parents[2]
 
 

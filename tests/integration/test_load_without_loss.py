@@ -12,7 +12,7 @@ sees it return ERESTARTNOINTR first.)
 from __future__ import annotations
 
 import pytest
-from conftest import missing
+from support.capability import missing
 
 from harness.model.events import SignalEvent, SpawnEvent, SyscallEvent
 from harness.model.scenario import Scenario

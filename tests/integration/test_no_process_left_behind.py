@@ -27,8 +27,6 @@ import pytest
 
 from harness.running.tracer.ptrace_ext import child_subreaper
 
-pytestmark = pytest.mark.ptrace
-
 KILLS = [
     (signum, delay)
     for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGKILL)
@@ -86,29 +84,18 @@ def test_killing_the_harness_leaves_no_process_of_the_run(
 ) -> None:
     marker = f"HARNESS_KILL_TEST={os.getpid()}-{signum}-{delay}"
     env = {**os.environ, "HARNESS_KILL_TEST": marker.split("=", 1)[1]}
-    harness = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "harness",
-            "run",
-            "fork_threads",
-            "--connections",
-            "30",
-            "--mode",
-            "free",
-            "--concurrency",
-            "5",
-            "-o",
-            os.devnull,
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    time.sleep(delay)  # where the kill falls: any point must do
-    harness.send_signal(signum)
-    harness.wait(timeout=30)
+    command = [sys.executable, "-m", "harness", "run", "fork_threads", "--connections", "30"]
+    command += ["--mode", "free", "--concurrency", "5", "-o", os.devnull]
+    # The context manager waits for the harness whatever happens; the finally
+    # kills it first when the test failed before the harness ended.
+    with subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) as harness:
+        try:
+            time.sleep(delay)  # where the kill falls, not an ordering: any point must do
+            harness.send_signal(signum)
+            harness.wait(timeout=30)
+        finally:
+            if harness.poll() is None:
+                harness.kill()
     survivors = _reap_adopted(time.monotonic() + 10)
     assert survivors == []
     assert _run_marked(marker) == []

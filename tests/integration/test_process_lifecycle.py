@@ -6,7 +6,7 @@ import os
 from collections.abc import Callable
 
 import pytest
-from conftest import Run
+from support.runs import Run
 
 from harness.model.events import ExitEvent, SignalEvent, SpawnEvent, SyscallEvent
 

@@ -23,7 +23,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from conftest import missing
+from support.capability import missing
 
 from harness.faces.cli import main
 

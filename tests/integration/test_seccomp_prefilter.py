@@ -6,7 +6,9 @@ import os
 from collections.abc import Callable
 
 import pytest
-from conftest import TEST_PROGRAMS, Run, missing
+from support.capability import missing
+from support.programs import TEST_PROGRAMS
+from support.runs import Run
 
 from harness.model.scenario import Scenario
 from harness.running.run import free_port, run_server

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from conftest import PROGRAMS, PYTHON, Run
+from support.programs import python_program
+from support.runs import Run
 
 from harness.model.events import SignalEvent, SpawnEvent, SyscallEvent
 from harness.model.syscalls import syscall_number
@@ -93,7 +94,7 @@ def test_sig_ign_lets_the_kernel_reap_and_wait_report_echild(
 
 
 def test_python3_retries_the_interrupted_accept_itself(traced: Callable[..., Run]) -> None:
-    run = traced([PYTHON, PROGRAMS / "pep475_accept.py"])
+    run = traced(python_program("pep475_accept.py"))
 
     story = run.trace.outline()["main"]
     assert _after(story, "accept4 -> ERESTARTSYS")[:6] == [
