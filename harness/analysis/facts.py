@@ -25,6 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from harness.model import kernel
 from harness.model.events import Event, ExecEvent, ExitEvent, SpawnEvent, SyscallEvent
 from harness.model.expectations import Fact
 from harness.model.roles import parent_role, process_role
@@ -76,7 +77,7 @@ def _succeeded(event: Event, name: str | frozenset[str]) -> bool:
 
 
 #: A signal's disposition: the default action, ignored, or a function of the program's (at some address).
-HandlerKind = Literal["SIG_DFL", "SIG_IGN", "handler"]
+HandlerKind = kernel.HandlerKind
 
 
 @dataclass(frozen=True, slots=True)

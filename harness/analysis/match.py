@@ -29,6 +29,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from harness.analysis.facts import FACT_CHECKS, TraceIndex
+from harness.analysis.interruptions import by_call
 from harness.model import kernel
 from harness.model.events import Event, ExecEvent, ExitEvent, SignalEvent, SpawnEvent, SyscallEvent
 from harness.model.expectations import (
@@ -99,30 +100,14 @@ class Mismatch:
 # -- what the matcher knows about a trace -------------------------------------------
 
 
-def _seen_results(trace: Trace) -> dict[int, str]:
-    """For each call that returned a restart code: what the program saw, from the evidence after it.
+def _seen_results(index: TraceIndex) -> dict[int, str]:
+    """For each call that returned a restart code: what the program saw (``EINTR`` or ``restarted``).
 
-    The evidence is the task's next ``rt_sigreturn`` (its result is what the
-    interrupted call returned to the program: EINTR, or the call's own number
-    when the kernel restarts it) or the same call entered again first (no
-    handler ran: a transparent restart).
+    Read from :func:`harness.analysis.interruptions.interruptions`, the one
+    account of every interruption that explain, golden stories and the report
+    also read.
     """
-    pending: dict[int, SyscallEvent] = {}
-    seen: dict[int, str] = {}
-    for event in trace:
-        if not isinstance(event, SyscallEvent):
-            continue
-        interrupted = pending.get(event.tid)
-        if interrupted is not None:
-            if event.name == "rt_sigreturn":
-                seen[interrupted.seq] = event.errno or RESTARTED
-                del pending[event.tid]
-            elif event.name in (interrupted.name, "restart_syscall"):
-                seen[interrupted.seq] = RESTARTED
-                del pending[event.tid]
-        if kernel.is_restart_code(event.errno):
-            pending[event.tid] = event
-    return seen
+    return {seq: account.seen for seq, account in by_call(index).items() if account.seen is not None}
 
 
 class MatchContext:
@@ -139,7 +124,8 @@ class MatchContext:
         self.trace = trace
         self.connections = connections
         self.base_dir = base_dir
-        self.seen = _seen_results(trace)
+        self._index: TraceIndex | None = None
+        self.seen = _seen_results(self.index)
         self.children: dict[int, set[int]] = defaultdict(set)
         for event in trace:
             if isinstance(event, SpawnEvent) and not event.thread:
@@ -156,7 +142,6 @@ class MatchContext:
             self.by_role[event.role].append(event)
         self.roles = [role for role in trace.roles() if role in self.by_role]
         self._whole: dict[str, list[Event]] | None = None
-        self._index: TraceIndex | None = None
 
     @property
     def index(self) -> TraceIndex:

@@ -53,7 +53,7 @@ from typing import TYPE_CHECKING, Literal
 
 from harness.analysis.facts import TraceIndex, child_fates
 from harness.analysis.golden import role_order
-from harness.model import kernel
+from harness.analysis.interruptions import by_call
 from harness.model.events import Event, ExecEvent, ExitEvent, SignalEvent, SpawnEvent, SyscallEvent
 from harness.model.strace_format import format_event
 from harness.model.trace import Trace
@@ -164,14 +164,10 @@ def _exits(trace: Trace) -> dict[str, ExitEvent]:
     return {event.role: event for event in trace if isinstance(event, ExitEvent)}
 
 
-def is_interrupted(event: SyscallEvent) -> bool:
-    """Whether a signal interrupted the call: a restart code only a tracer sees, or the EINTR the program saw."""
-    return kernel.is_restart_code(event.errno) or event.errno == "EINTR"
-
-
 def spans(trace: Trace, axis: Axis) -> list[Span]:
     """Every call as a span, with the classes that tell interrupted, failed and unreturned calls apart."""
     exits = _exits(trace)
+    interrupted = by_call(TraceIndex(trace))
     result = []
     for event in trace:
         if not isinstance(event, SyscallEvent):
@@ -182,7 +178,7 @@ def spans(trace: Trace, axis: Axis) -> list[Span]:
             kinds.append("no-return")
             task_exit = exits.get(event.role)
             end = max(end, task_exit.seq if task_exit else axis.last_seq)
-        if is_interrupted(event):
+        if event.seq in interrupted or event.errno == "EINTR":
             kinds.append("interrupted")
         elif event.errno is not None:
             kinds.append("failed")

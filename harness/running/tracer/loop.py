@@ -568,6 +568,11 @@ class Tracer:
             injected = stopsig == task.injected_signal and siginfo.get("si_pid") == self._harness_pid
             if injected:
                 task.injected_signal = 0
+            # At a signal-delivery-stop orig_rax names the call the task was in (or -1), rax what it returns
+            # (-ERESTARTSYS...): the restart is decided after this stop (arch/x86/kernel/signal.c).
+            regs = binding.ptrace_getregs(task.tid)
+            ret = regs.rax - (1 << 64) if regs.rax >= 1 << 63 else regs.rax
+            in_call = syscall_name(regs.orig_rax) if regs.orig_rax < 1 << 63 else None
             self._record(
                 SignalEvent(
                     seq=self._next_seq(),
@@ -577,6 +582,8 @@ class Tracer:
                     name=kernel.signal_name(stopsig),
                     siginfo=siginfo,
                     injected=injected,
+                    syscall=in_call or None,
+                    syscall_errno=kernel.errno_name(ret) if in_call else None,
                 )
             )
         self._resume(task.tid, stopsig)
