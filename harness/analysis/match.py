@@ -28,7 +28,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from harness.analysis.facts import FACT_CHECKS, TraceIndex
+from harness.analysis.facts import FACT_CHECKS, TraceIndex, disposition_at
 from harness.analysis.interruptions import by_call
 from harness.model import kernel
 from harness.model.events import Event, ExecEvent, ExitEvent, SignalEvent, SpawnEvent, SyscallEvent
@@ -37,10 +37,12 @@ from harness.model.expectations import (
     Check,
     CountCheck,
     FactCheck,
+    InForceCheck,
     NeverCheck,
     RoleSelector,
     SequenceCheck,
 )
+from harness.model.roles import process_role
 from harness.model.steps import (
     Capture,
     ChildPid,
@@ -78,7 +80,7 @@ class Candidate:
 
 #: What failed: the check of that name, or ``run`` (the run itself failed: nothing to match).
 #: (``typing.Literal``: the step language has a ``Literal`` value of its own.)
-MismatchKind = typing.Literal["sequence", "count", "never", "fact", "golden", "run"]
+MismatchKind = typing.Literal["sequence", "count", "never", "fact", "in_force", "golden", "run"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -472,7 +474,37 @@ def _check_role(check: Check, role: str, ctx: MatchContext, whole_trace: bool) -
                     Candidate(event, "evidence") for violation in violations for event in violation.events
                 )[:9],
             )
+        case InForceCheck():
+            return _check_in_force(check, role, events, ctx)
     raise TypeError(f"not a per-role check: {check!r}")
+
+
+def _check_in_force(check: InForceCheck, role: str, events: list[Event], ctx: MatchContext) -> Mismatch | None:
+    """At each event matching ``check.at``: the rt_sigaction in force for the signal matches ``check.disposition``."""
+    points = find_events(check.at, events, ctx)
+    what = f"{check.signal} as {check.disposition.text!r} at every {check.at.text!r} in {role}"
+    if not points:
+        return Mismatch(f"{what}: no event of {role} matches {check.at.text!r}", kind="in_force", role=role)
+    wrong: list[Candidate] = []
+    for event in points:
+        entered = event.enter_seq if isinstance(event, SyscallEvent) else event.seq
+        disposition = disposition_at(ctx.index, process_role(role), check.signal, entered)
+        if disposition.evidence is None:
+            wrong.append(Candidate(event, f"there {disposition.describe(check.signal)}"))
+            continue
+        got = try_step(check.disposition, disposition.evidence, ctx.bindings, ctx)
+        if isinstance(got, str):
+            wrong.append(Candidate(event, f"there {disposition.describe(check.signal)}: {got}"))
+    if not wrong:
+        return None
+    return Mismatch(
+        f"{what}: {len(wrong)} of {len(points)} did not have it in force",
+        kind="in_force",
+        role=role,
+        failed_step=check.disposition.text,
+        candidates=tuple(wrong[:5]),
+        notes=(f"and {len(wrong) - 5} more",) if len(wrong) > 5 else (),
+    )
 
 
 def check_roles(

@@ -166,7 +166,25 @@ class GoldenCheck:
     path: Path
 
 
-Check = SequenceCheck | CountCheck | NeverCheck | FactCheck | GoldenCheck
+@dataclass(frozen=True, slots=True)
+class InForceCheck:
+    """At every event of the role matching ``at``, the signal's disposition in force was set as ``disposition`` says.
+
+    ``disposition`` is an ``rt_sigaction`` step naming the signal
+    (``rt_sigaction(SIGCHLD, act.flags=!SA_RESTART)``): it must match the
+    ``rt_sigaction`` whose ``act`` was in force when each ``at`` call was
+    entered, the process's own or inherited across fork.  A step that matched
+    an earlier install proves nothing about a later re-install; this does.
+    At least one event must match ``at``: a promise about no call is no promise.
+    """
+
+    at: Step
+    disposition: SyscallStep
+    signal: str
+    """The signal the disposition step names."""
+
+
+Check = SequenceCheck | CountCheck | NeverCheck | FactCheck | GoldenCheck | InForceCheck
 
 
 @dataclass(frozen=True, slots=True)

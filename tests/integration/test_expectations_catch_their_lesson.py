@@ -149,3 +149,16 @@ def test_a_server_given_as_a_command_is_checked_like_a_variant(
     out = capsys.readouterr().out
     assert "rpc_fork.py --port '{port}' --connections '{connections}', 2 connections" in out
     assert out.count("  PASS  ") == 2
+
+
+def test_the_no_sa_restart_promise_fails_for_the_server_that_reinstalls_its_handler_with_it(
+    ptrace_permitted: None,
+) -> None:
+    # fork_sigchld_restart installs the handler without SA_RESTART, then again with it (siginterrupt): a
+    # sequence step matches the first install and passes; the disposition in force at accept4 does not.
+    failures = _failures(_check("fork_sigchld", server="fork_sigchld_restart"))
+    assert "the SIGCHLD handler is installed without SA_RESTART" not in failures
+    report = failures["at every accept4 the SIGCHLD handler in force has no SA_RESTART"]
+    assert "did not have it in force" in report
+    assert "SIGCHLD had a handler installed with SA_RESTART (rt_sigaction at #" in report
+    assert "expected !SA_RESTART (has SA_RESTART)" in report
