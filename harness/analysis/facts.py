@@ -42,6 +42,8 @@ class Violation:
     role: str
     message: str
     events: tuple[Event, ...] = ()
+    fd: int | None = None
+    """The descriptor the violation is about, when it is about one."""
 
 
 class TraceIndex:
@@ -351,6 +353,7 @@ def closes_the_listening_socket(index: TraceIndex, role: str) -> list[Violation]
             f"{process} never closed the listening socket fd {fd} it inherited from {owner}"
             + (f"; it exited at #{ended.seq} still holding it" if ended else ""),
             tuple(e for e in (ended,) if e is not None),
+            fd,
         )
         for fd, owner in inherited.items()
         if fd not in closed
