@@ -22,7 +22,7 @@ close(2)):
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from harness.model import kernel
@@ -42,8 +42,8 @@ class Violation:
     role: str
     message: str
     events: tuple[Event, ...] = ()
-    fd: int | None = None
-    """The descriptor the violation is about, when it is about one."""
+    fd: int | None = field(default=None, compare=False)
+    """The descriptor the violation is about, when it is about one (detail for readers, not identity)."""
 
 
 class TraceIndex:
