@@ -39,6 +39,8 @@ from harness.analysis.facts import (
     TraceIndex,
     child_fates,
     closes_the_listening_socket,
+    disposition_at,
+    next_accept_after,
     no_accepted_descriptor_left_open,
 )
 from harness.analysis.interruptions import Interruption, interruptions
@@ -153,10 +155,10 @@ def _explain_interruption(trace: Trace, index: TraceIndex, account: Interruption
             f"it with {code}, a code only a tracer sees: {kernel.RESTART_RULES.get(code or '', code)}."
         )
     elif account.call_name is not None:
-        rule = f" {kernel.RESTART_RULES[code]}." if code is not None and code in kernel.RESTART_RULES else ""
+        rule = f": {kernel.RESTART_RULES[code]}" if code is not None and code in kernel.RESTART_RULES else ""
         details.append(
             f"{account.task} was in {account.call_name}, a call this trace does not record; the tracer read it "
-            f"from the registers at the signal's delivery (orig_rax), with {code or 'no restart code'}.{rule}"
+            f"from the registers at the signal's delivery (orig_rax), with {code or 'no restart code'}{rule}."
         )
     else:
         details.append(
@@ -277,7 +279,37 @@ def _events(count: int) -> str:
     return f"{count} event{'s' if count != 1 else ''}"
 
 
-def _explain_child(process: str, fate: ChildFate) -> Finding:
+def _handler_without_reaping(index: TraceIndex, process: str, fate: ChildFate) -> str | None:
+    """When the child's SIGCHLD reached a handler but the process accepted again before reaping it: say so."""
+    accept = next_accept_after(index, process, fate.exit.seq)
+    if accept is None or (fate.reap is not None and fate.reap.seq < accept.seq):
+        return None
+    pid = fate.spawn.child_pid
+    signal = next(
+        (
+            e
+            for e in index.events_of(process)
+            if isinstance(e, SignalEvent)
+            and e.name == "SIGCHLD"
+            and e.siginfo.get("si_pid") == pid
+            and fate.exit.seq < e.seq < accept.seq
+        ),
+        None,
+    )
+    if signal is None:
+        return None
+    disposition = disposition_at(index, process, "SIGCHLD", signal.seq)
+    if disposition.handler != "handler":
+        return None
+    return (
+        f"Its SIGCHLD was delivered to {signal.role} at #{signal.seq}, where {disposition.describe('SIGCHLD')}: the "
+        f"handler ran, yet no wait collected {fate.spawn.child_role} before {process} accepted a connection at "
+        f"#{accept.seq}. The handler does not reap (or not this child): the zombie outlives the signal meant to "
+        "announce it ('reaped before the next accept' fails; 'no zombie left' may still hold)."
+    )
+
+
+def _explain_child(index: TraceIndex, process: str, fate: ChildFate) -> Finding:
     spawn, child_exit, parent_exit, disposition = fate.spawn, fate.exit, fate.parent_exit, fate.disposition
     role = spawn.child_role
     child = f"{role} (pid {spawn.child_pid})"
@@ -302,6 +334,7 @@ def _explain_child(process: str, fate: ChildFate) -> Finding:
             (spawn.seq, parent_exit.seq, child_exit.seq),
             roles,
         )
+    late = _handler_without_reaping(index, process, fate)
     if fate.outcome == "reaped":
         reap = fate.reap
         assert reap is not None
@@ -311,6 +344,7 @@ def _explain_child(process: str, fate: ChildFate) -> Finding:
             (
                 f"{child} {ended}; {process} reaped it with "
                 f"{reap.name} at #{reap.seq} ({_events(reap.seq - child_exit.seq)} later).",
+                *((late,) if late else ()),
                 ZOMBIE_LESSON,
             ),
             (child_exit.seq, reap.seq),
@@ -340,6 +374,7 @@ def _explain_child(process: str, fate: ChildFate) -> Finding:
                 if disposition.handler == "SIG_DFL"
                 else f"{disposition.describe('SIGCHLD')}."
             ),
+            *((late,) if late else ()),
             ZOMBIE_LESSON,
             UNREAPED_LESSON,
         ),
@@ -350,7 +385,7 @@ def _explain_child(process: str, fate: ChildFate) -> Finding:
 
 def _explain_children(trace: Trace, index: TraceIndex) -> list[Finding]:
     return [
-        _explain_child(process, fate)
+        _explain_child(index, process, fate)
         for process in dict.fromkeys(process_role(role) for role in trace.roles())
         for fate in child_fates(index, process)
     ]

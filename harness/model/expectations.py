@@ -141,11 +141,18 @@ class NeverCheck:
 
 
 #: The end-state facts an assertion can name.
-Fact = Literal["no zombie left", "no accepted descriptor left open", "closes the listening socket"]
+Fact = Literal[
+    "no zombie left",
+    "reaped before the next accept",
+    "no accepted descriptor left open",
+    "closes the listening socket",
+]
 #: What each fact promises (harness.analysis.facts derives them).
 FACTS: dict[Fact, str] = {
     "no zombie left": "every child that exited was reaped by its parent (a wait, or the kernel under SIG_IGN) "
     "before the parent exited",
+    "reaped before the next accept": "every child that exited was reaped by its parent before the parent's next "
+    "accept returned a connection (or before it exited, if it accepted no more)",
     "no accepted descriptor left open": "each descriptor the role accepted is closed by its process "
     "before the next accept and before it exits",
     "closes the listening socket": "the role closes every listening socket it inherited before it exits",
