@@ -29,7 +29,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from harness.analysis.facts import FACT_CHECKS, TraceIndex, disposition_at
-from harness.analysis.interruptions import by_call
+from harness.analysis.interruptions import by_call, interruptions
 from harness.model import kernel
 from harness.model.events import Event, ExecEvent, ExitEvent, SignalEvent, SpawnEvent, SyscallEvent
 from harness.model.expectations import (
@@ -112,6 +112,28 @@ def _seen_results(index: TraceIndex) -> dict[int, str]:
     return {seq: account.seen for seq, account in by_call(index).items() if account.seen is not None}
 
 
+def _tracer_artefacts(index: TraceIndex) -> dict[int, str]:
+    """The events of tracer-only interruptions (an ignored signal stopping a call), each with the reason."""
+    found: dict[int, str] = {}
+    for account in interruptions(index):
+        if not account.tracer_only or account.signal is None or account.disposition is None:
+            continue
+        how = account.disposition.handler
+        reason = (
+            f"a tracer artefact: {account.signal.name} is ignored ({how}), so untraced it would not have interrupted "
+            f"{account.call_name or 'the call'} (kernel/signal.c, sig_ignored)"
+        )
+        for event in (account.call, account.signal, account.evidence):
+            if event is not None:
+                found[event.seq] = reason
+    return found
+
+
+def _artefact_notes(events: Iterable[Event], ctx: MatchContext) -> tuple[str, ...]:
+    """A note for each event a check rests on that exists only under ptrace."""
+    return tuple(f"#{event.seq} is {ctx.artefacts[event.seq]}" for event in events if event.seq in ctx.artefacts)
+
+
 class MatchContext:
     """A trace prepared for matching: events per role after the start marker, children, program-seen results."""
 
@@ -128,6 +150,8 @@ class MatchContext:
         self.base_dir = base_dir
         self._index: TraceIndex | None = None
         self.seen = _seen_results(self.index)
+        self.artefacts = _tracer_artefacts(self.index)
+        """Events that exist only because the process is traced, by seq, with why: reports say so."""
         self.children: dict[int, set[int]] = defaultdict(set)
         for event in trace:
             if isinstance(event, SpawnEvent) and not event.thread:
@@ -395,6 +419,7 @@ def match_sequence(
         notes.append(f"no event of {role or 'the role'} is like this step ({len(events)} events looked at)")
     if adjacent and matched:
         notes.append("steps must match consecutive events (adjacent: true)")
+    notes.extend(_artefact_notes((event for _, event in matched), ctx))
     return Mismatch(
         f"step {index + 1} of {len(steps)} was not matched {where}",
         kind="sequence",
@@ -409,9 +434,10 @@ def match_sequence(
 
 
 def _why_it_matches(event: Event, ctx: MatchContext) -> str:
+    artefact = f" ({ctx.artefacts[event.seq]})" if event.seq in ctx.artefacts else ""
     if isinstance(event, SyscallEvent) and kernel.is_restart_code(event.errno) and event.seq in ctx.seen:
-        return f"matches: {event.errno} to the tracer, {ctx.seen[event.seq]} to the program"
-    return "matches"
+        return f"matches: {event.errno} to the tracer, {ctx.seen[event.seq]} to the program{artefact}"
+    return f"matches{artefact}"
 
 
 def find_events(step: Step, events: Iterable[Event], ctx: MatchContext) -> list[Event]:
@@ -448,6 +474,7 @@ def _check_role(check: Check, role: str, ctx: MatchContext, whole_trace: bool) -
                 failed_step=check.step.text,
                 matched=tuple((check.step.text, event) for event in found),
                 candidates=tuple(misses),
+                notes=_artefact_notes(found, ctx),
             )
         case NeverCheck():
             found = find_events(check.step, events, ctx)

@@ -133,3 +133,24 @@ def test_a_child_reaped_only_after_the_next_accept_breaks_reaped_before_the_next
     assert f"still a zombie when main accepted a connection at #{accepted.seq}" in violation.message
     text = " ".join(d for f in explain(story.trace()) if f.kind == "zombie" for d in f.details)
     assert "the handler ran, yet no wait collected main.1" in text
+
+
+def test_a_failure_report_resting_on_an_event_that_exists_only_under_ptrace_says_so() -> None:
+    from harness.analysis.failure_text import format_mismatch
+    from harness.analysis.match import match_sequence
+    from harness.model.steps import parse_step
+
+    story = Story()
+    story.spawn("main", "main.1")
+    story.exit("main.1")
+    call = story.call("main", "poll", -516, fds="0x1", nfds=1, timeout=-1)
+    story.signal("main", "SIGCHLD", si_code="CLD_EXITED", si_pid=101, si_status=0)
+    story.call("main", "restart_syscall", 1)
+    trace = story.trace()
+    ctx = MatchContext(trace)
+    steps = [parse_step("poll -> ERESTART_RESTARTBLOCK"), parse_step("--- SIGCHLD"), parse_step("accept4")]
+    mismatch = match_sequence(list(trace), steps, ctx, role="main")
+    assert mismatch is not None
+    text = "\n".join(format_mismatch(mismatch))
+    assert f"#{call.seq} is a tracer artefact: SIGCHLD is ignored (SIG_DFL)" in text
+    assert "untraced it would not have interrupted poll" in text
