@@ -154,3 +154,22 @@ def test_a_failure_report_resting_on_an_event_that_exists_only_under_ptrace_says
     text = "\n".join(format_mismatch(mismatch))
     assert f"#{call.seq} is a tracer artefact: SIGCHLD is ignored (SIG_DFL)" in text
     assert "untraced it would not have interrupted poll" in text
+
+
+def test_the_report_draws_a_tracer_only_interruption_apart_from_a_real_one() -> None:
+    from harness.analysis.report import Axis, spans
+
+    story = Story()
+    story.spawn("main", "main.1")
+    story.exit("main.1")
+    artefact = story.call("main", "poll", -516, fds="0x1", nfds=1, timeout=-1)
+    story.signal("main", "SIGCHLD", si_code="CLD_EXITED", si_pid=101, si_status=0)
+    story.call("main", "restart_syscall", 1)
+    story.call("main", "rt_sigaction", 0, signal="SIGCHLD", act=HANDLER, oldact=None)
+    real = story.call("main", "accept4", -512, fd=3)
+    story.signal("main", "SIGCHLD", si_code="CLD_EXITED", si_pid=101, si_status=0)
+    story.call("main", "rt_sigreturn", -4)
+    trace = story.trace()
+    kinds = {span.event.seq: span.kinds for span in spans(trace, Axis(trace))}
+    assert kinds[artefact.seq] == ("interrupted", "tracer-artefact")
+    assert kinds[real.seq] == ("interrupted",)
