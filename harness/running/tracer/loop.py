@@ -570,9 +570,12 @@ class Tracer:
                 task.injected_signal = 0
             # At a signal-delivery-stop orig_rax names the call the task was in (or -1), rax what it returns
             # (-ERESTARTSYS...): the restart is decided after this stop (arch/x86/kernel/signal.c).
-            regs = binding.ptrace_getregs(task.tid)
-            ret = regs.rax - (1 << 64) if regs.rax >= 1 << 63 else regs.rax
-            in_call = syscall_name(regs.orig_rax) if regs.orig_rax < 1 << 63 else None
+            try:
+                regs = binding.ptrace_getregs(task.tid)
+                ret = regs.rax - (1 << 64) if regs.rax >= 1 << 63 else regs.rax
+                in_call = syscall_name(regs.orig_rax) if regs.orig_rax < 1 << 63 else None
+            except PtraceError:  # SIGKILLed meanwhile: record the signal without the call
+                ret, in_call = 0, None
             self._record(
                 SignalEvent(
                     seq=self._next_seq(),
