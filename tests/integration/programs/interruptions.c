@@ -2,7 +2,8 @@
  *
  *   interruptions poll_dfl     SIGCHLD at SIG_DFL while the parent blocks in poll: traced, poll
  *                              stops with ERESTART_RESTARTBLOCK and resumes through restart_syscall;
- *                              untraced, the signal is discarded and nothing wakes (a tracer artefact).
+ *                              untraced, the signal is discarded and nothing wakes (a tracer artefact:
+ *                              untraced, this mode blocks for ever, the parent never switching again).
  *                              A second child then wakes poll by writing to the pipe.
  *   interruptions pause        a SIGUSR1 handler without SA_RESTART interrupts pause (not traced by
  *                              default): rt_sigreturn = -1 EINTR, and only the signal event names pause.
@@ -63,23 +64,28 @@ static void block_sigchld(void)
     sigprocmask(SIG_BLOCK, &set, NULL);
 }
 
-/* Wait until a process is in a state ('Z' for a zombie), as wait_until_sleeping does for 'S'. */
-static void wait_until_state(pid_t pid, char state)
+/* How many times a process has gone to sleep or stopped (voluntary_ctxt_switches, proc(5)). */
+static unsigned long voluntary_switches(pid_t pid)
 {
-    char path[64], buf[512];
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    char path[64], buf[4096];
+    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
     int fd = open(path, O_RDONLY);
-    for (;;) {
-        ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
-        if (n <= 0)
-            break;
-        buf[n] = '\0';
-        char *end = strrchr(buf, ')');
-        if (end && end[2] == state)
-            break;
-        sched_yield();
-    }
+    ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
     close(fd);
+    buf[n > 0 ? n : 0] = '\0';
+    const char *at = strstr(buf, "\nvoluntary_ctxt_switches:");
+    return at ? strtoul(at + strlen("\nvoluntary_ctxt_switches:"), NULL, 10) : 0;
+}
+
+/* Wait until a process that slept with `before` switches has woken and gone to sleep again.
+ * Why not wait for the exited child to be a zombie: a traced child's exit is reported to the
+ * tracer first, and its parent gets SIGCHLD only when the tracer has collected it, so a zombie
+ * may still be unknown to the parent.  The parent's own switches count what it did. */
+static void wait_until_sleeping_again(pid_t pid, unsigned long before)
+{
+    while (voluntary_switches(pid) == before)
+        sched_yield();
+    wait_until_sleeping(pid);
 }
 
 static int listen_loopback(struct sockaddr_in *addr)
@@ -118,30 +124,33 @@ static void connect_once(const struct sockaddr_in *addr)
 static int poll_dfl(void)
 {
     pid_t parent = getpid();
-    int fds[2], gate[2];
-    if (pipe(fds) < 0 || pipe(gate) < 0)
+    int fds[2], gate[2], done[2];
+    if (pipe(fds) < 0 || pipe(gate) < 0 || pipe(done) < 0)
         return 2;
     pid_t first = fork();
     if (first == 0) {
-        wait_until_sleeping(parent);
+        dup2(gate[0], gate[1]); /* drop the gate's write end without a traced close */
+        hold_until_closed(gate[0]); /* exit when the second child says so */
         _exit(0);
     }
     pid_t second = fork();
     if (second == 0) {
-        wait_until_state(first, 'Z'); /* the parent was woken by then, and */
-        wait_until_sleeping(parent);  /* sleeps again in restart_syscall */
+        wait_until_sleeping(parent); /* in poll */
+        unsigned long before = voluntary_switches(parent);
+        dup2(gate[0], gate[1]); /* the first child exits now */
+        wait_until_sleeping_again(parent, before); /* woken by SIGCHLD, asleep in restart_syscall */
         if (write(fds[1], "x", 1) != 1)
             _exit(4);
-        dup2(gate[0], fds[1]); /* drop the gate's write end without a traced close */
-        dup2(gate[0], gate[1]);
-        hold_until_closed(gate[0]); /* exit only once the parent has blocked SIGCHLD */
+        dup2(done[0], done[1]);
+        hold_until_closed(done[0]); /* exit only once the parent has blocked SIGCHLD */
         _exit(0);
     }
+    dup2(fds[0], gate[1]); /* only the second child holds the gate open */
     struct pollfd pfd = {.fd = fds[0], .events = POLLIN};
     if (poll(&pfd, 1, -1) != 1)
         perror("poll");
     block_sigchld();
-    dup2(fds[0], gate[1]); /* opens the gate, without a traced close */
+    dup2(fds[0], done[1]); /* lets the second child exit, without a traced close */
     waitpid(first, NULL, 0);
     waitpid(second, NULL, 0);
     return 0;
@@ -206,26 +215,28 @@ static int accept_loop(void (*handler)(int))
     pid_t parent = getpid();
     struct sockaddr_in addr;
     int listener = listen_loopback(&addr);
-    int gate[2];
-    if (pipe(gate) < 0)
+    int gate[2], done[2];
+    if (pipe(gate) < 0 || pipe(done) < 0)
         return 2;
     install(SIGCHLD, handler, 0);
     pid_t child = fork();
     if (child == 0) {
-        close(listener);
-        wait_until_sleeping(parent); /* in accept: its exit interrupts it */
+        dup2(gate[0], gate[1]);
+        hold_until_closed(gate[0]); /* exit when the client says so: the parent blocks in accept */
         _exit(0);
     }
     pid_t client = fork();
     if (client == 0) {
-        close(listener);
-        wait_until_state(child, 'Z');
-        wait_until_sleeping(parent); /* in accept again, after the EINTR */
-        dup2(gate[0], gate[1]);
+        wait_until_sleeping(parent); /* in accept */
+        unsigned long before = voluntary_switches(parent);
+        dup2(gate[0], gate[1]); /* the child exits now and interrupts accept */
+        wait_until_sleeping_again(parent, before); /* in accept again, after the EINTR */
         connect_once(&addr);
-        hold_until_closed(gate[0]); /* exit only once the parent has blocked SIGCHLD */
+        dup2(done[0], done[1]);
+        hold_until_closed(done[0]); /* exit only once the parent has blocked SIGCHLD */
         _exit(0);
     }
+    dup2(listener, gate[1]); /* only the client holds the gate open */
     for (;;) {
         int conn = accept(listener, NULL, NULL);
         if (conn >= 0) {
@@ -237,7 +248,7 @@ static int accept_loop(void (*handler)(int))
         perror("accept"); /* the program's own loop sees EINTR, says so, and calls again */
     }
     block_sigchld();
-    dup2(listener, gate[1]); /* opens the gate, without a traced close */
+    dup2(listener, done[1]); /* lets the client exit, without a traced close */
     close(listener);
     while (waitpid(-1, NULL, 0) > 0) {
     }
