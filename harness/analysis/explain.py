@@ -40,10 +40,12 @@ from harness.analysis.facts import (
     child_fates,
     closes_the_listening_socket,
     disposition_at,
+    next_accept_after,
     no_accepted_descriptor_left_open,
 )
+from harness.analysis.interruptions import Interruption, interruptions
 from harness.model import kernel
-from harness.model.events import Event, ExecEvent, ExitEvent, SignalEvent, SyscallEvent
+from harness.model.events import ExecEvent, ExitEvent, SignalEvent, SyscallEvent
 from harness.model.roles import parent_role, process_role
 from harness.model.strace_format import format_args, format_result
 from harness.model.trace import Trace
@@ -91,8 +93,12 @@ class Finding:
 
 # -- interrupted calls -------------------------------------------------------------
 
-#: Signals whose default action is to ignore them (signal(7), "Ign").
-_IGNORED_BY_DEFAULT = frozenset({"SIGCHLD", "SIGURG", "SIGWINCH"})
+#: The caveat every account of a tracer-only interruption carries, whichever way the call resumed.
+TRACER_ONLY = (
+    "This interruption happens only because the process is traced: {signal} is ignored here ({why}), and the "
+    "kernel discards an ignored signal when it is sent, without waking anyone, unless the task is ptraced "
+    "(kernel/signal.c, sig_ignored). Untraced, the call would have gone on blocking undisturbed."
+)
 
 
 def _is_python(index: TraceIndex, process: str) -> bool:
@@ -117,6 +123,8 @@ def _sender(trace: Trace, signal: SignalEvent) -> str:
     role = trace.role_of_pid(pid) if isinstance(pid, int) else None
     who = f"{role} (pid {pid})" if role else f"pid {pid}" if pid else "the kernel"
     code = info.get("si_code")
+    if signal.injected:
+        return "sent by the harness (--inject)"
     if code == "CLD_EXITED":
         return f"sent because {who} exited with status {info.get('si_status')}"
     if code in kernel.CLD_STATUS_IS_SIGNAL:
@@ -126,120 +134,140 @@ def _sender(trace: Trace, signal: SignalEvent) -> str:
     return f"si_code {code}"
 
 
-def _explain_interruption(trace: Trace, index: TraceIndex, events: Sequence[Event], position: int) -> Finding:
-    call = events[position]
-    assert isinstance(call, SyscallEvent) and call.errno is not None
-    code = call.errno
-    process = process_role(call.role)
-    python = _is_python(index, process)
-    details: list[str] = [
-        f"{call.role} was blocked in {call.name} (entered at #{call.enter_seq}); at #{call.seq} the kernel stopped it "
-        f"with {code}, a code only a tracer sees: {kernel.RESTART_RULES.get(code, kernel.errno_text(code))}."
-    ]
-    seqs = [call.seq]
-    roles = {call.role}
-    rest = events[position + 1 :]
-    signal = next((e for e in rest if isinstance(e, SignalEvent)), None)
-    if signal is not None:
-        seqs.append(signal.seq)
-        details.append(f"The signal was {signal.name} at #{signal.seq}, {_sender(trace, signal)}.")
-        pid = signal.siginfo.get("si_pid")
-        sender = trace.role_of_pid(pid) if isinstance(pid, int) else None
-        if sender:
-            roles.add(sender)
-        disposition = disposition_at(index, process, signal.name, call.seq)
-        if disposition.evidence is not None:
-            seqs.append(disposition.evidence.seq)
-        details.append(f"At that moment {disposition.describe(signal.name)}.")
-        handler = disposition.handler == "handler"
-        expected = kernel.restart_outcome(code, handler=handler, sa_restart=disposition.sa_restart)
-    else:
-        details.append("No signal delivery follows it in the trace (the task ended, or the trace stops).")
-        expected = None
+#: An observed outcome in the words of kernel.RESTART_OUTCOMES, to compare the trace with the rule.
+_AS_RULE: dict[str, kernel.RestartOutcome] = {
+    "EINTR": "EINTR",
+    "restarted": "restart",
+    "restart_syscall": "restart_syscall",
+}
 
-    outcome, evidence = _observed_outcome(call, rest)
-    if evidence is not None:
-        seqs.append(evidence.seq)
+
+def _explain_interruption(trace: Trace, index: TraceIndex, account: Interruption) -> Finding:
+    """One interruption told from its account: every sentence names the events it rests on, or says it infers."""
+    call, signal, code, outcome = account.call, account.signal, account.code, account.outcome
+    name = account.call_name or "a call the tracer could not name"
+    process = process_role(account.task)
+    details: list[str] = []
+    roles = {account.task}
+    if call is not None:
+        details.append(
+            f"{call.role} was blocked in {call.name} (entered at #{call.enter_seq}); at #{call.seq} the kernel stopped "
+            f"it with {code}, a code only a tracer sees: {kernel.RESTART_RULES.get(code or '', code)}."
+        )
+    elif account.call_name is not None:
+        rule = f": {kernel.RESTART_RULES[code]}" if code is not None and code in kernel.RESTART_RULES else ""
+        details.append(
+            f"{account.task} was in {account.call_name}, a call this trace does not record; the tracer read it "
+            f"from the registers at the signal's delivery (orig_rax), with {code or 'no restart code'}{rule}."
+        )
+    else:
+        details.append(
+            f"{account.task} was in a call this trace does not record (pause, epoll_wait, futex, a sleep...), "
+            "and the trace does not say which: only rt_sigreturn's -EINTR shows that a signal interrupted it. "
+            "Trace more calls (--syscalls) to see it."
+        )
+    if signal is not None:
+        details.append(f"The signal was {signal.name} at #{signal.seq}, {_sender(trace, signal)}.")
+        if account.sender:
+            roles.add(account.sender)
+    elif call is not None:
+        details.append("No signal delivery follows it in the trace (the task ended, or the trace stops).")
+    if account.disposition is not None and signal is not None:
+        details.append(f"At that moment {account.disposition.describe(signal.name)}.")
+    evidence = account.evidence
+    at = f"#{evidence.seq}" if evidence is not None else "?"
     if outcome == "EINTR":
         details.append(
-            f"So the kernel turned {code} into EINTR: rt_sigreturn at #{evidence.seq if evidence else '?'} "
-            f"returned -EINTR, which is what {call.name} returned to the program."
+            f"So the program saw {name} fail with EINTR: rt_sigreturn at {at} returned -EINTR"
+            + (f", which the kernel made of {code}." if code else ".")
         )
-        details.append(_after_eintr(call, rest, python))
-    elif outcome == "restart":
+        if call is not None:
+            details.append(_after_eintr(call, index, account, _is_python(index, process)))
+    elif outcome == "restarted":
         via = (
-            f"rt_sigreturn at #{evidence.seq} returned the call's own number (the kernel put orig_ax back)"
+            f"rt_sigreturn at {at} returned the call's own number (the kernel put orig_ax back)"
             if isinstance(evidence, SyscallEvent) and evidence.name == "rt_sigreturn"
+            else f"no handler ran, and {name} was entered again at #{evidence.enter_seq}"
+            if isinstance(evidence, SyscallEvent)
             else "no handler ran"
         )
-        again = next((e for e in rest if isinstance(e, SyscallEvent) and e.name == call.name), None)
-        entered = f" and {call.name} was entered again at #{again.enter_seq}" if again else ""
+        again = _entered_again(index, account)
+        entered = (
+            f" and {name} was entered again at #{again.enter_seq}" if again is not None and again != evidence else ""
+        )
         details.append(f"So the call was restarted transparently: {via}{entered}; the program never saw it fail.")
-        if signal is not None and signal.name in _IGNORED_BY_DEFAULT and via == "no handler ran":
-            details.append(
-                f"{signal.name}'s default action is to ignore it (signal(7)); a tracer still sees it delivered, "
-                "which is the only reason the call stopped at all."
-            )
-        if again is not None:
-            seqs.append(again.seq)
     elif outcome == "restart_syscall":
         details.append(
-            f"So the call resumed through restart_syscall at #{evidence.seq if evidence else '?'}, "
-            "with the time it had left; the program never saw it fail."
+            f"So the call resumed through restart_syscall at {at}, with the time it had left; "
+            "the program never saw it fail."
         )
+    elif outcome == "died":
+        how = f"was killed by {evidence.signal}" if isinstance(evidence, ExitEvent) and evidence.signal else "ended"
+        details.append(f"The task {how} at {at} before the call's fate was decided: it never returned.")
     else:
-        details.append("What followed is not in the trace: the task ended before the call's fate was decided.")
-    if expected is not None and outcome is not None and outcome != expected:
+        details.append("What followed is not in the trace: it ends before the call's fate shows.")
+    if account.tracer_only and signal is not None and account.disposition is not None:
+        why = "SIG_IGN" if account.disposition.handler == "SIG_IGN" else "its default action is to ignore it, signal(7)"
+        details.append(TRACER_ONLY.format(signal=signal.name, why=why))
+    expected = account.expected
+    seen = _AS_RULE.get(outcome)
+    if expected is not None and seen is not None and seen != expected:
         details.append(
-            f"(The rule predicts {expected} for this disposition; the trace shows {outcome} — the disposition "
-            "may have been set before the trace began.)"
+            f"(The rule predicts {expected} for this disposition; the trace shows {seen}: the disposition may have "
+            "been set before the trace began, or by a call the trace does not record.)"
         )
-    verb = {"EINTR": "failed with EINTR", "restart": "was restarted", "restart_syscall": "resumed"}.get(
-        outcome or "", "was interrupted"
-    )
-    title = f"#{call.seq} {call.role}: {call.name} {verb} ({code}"
-    title += f", {signal.name})" if signal else ")"
-    return Finding("interrupted", title, tuple(details), tuple(sorted(set(seqs))), tuple(sorted(roles)))
+    verb = {
+        "EINTR": "failed with EINTR",
+        "restarted": "was restarted",
+        "restart_syscall": "resumed",
+        "died": "never returned",
+    }.get(outcome, "was interrupted")
+    anchor = call or signal or evidence
+    seq = anchor.seq if anchor is not None else 0
+    label = f" ({', '.join(x for x in (code, signal.name if signal else None) if x)})" if code or signal else ""
+    artefact = " [tracer artefact]" if account.tracer_only else ""
+    title = f"#{seq} {account.task}: {name} {verb}{label}{artefact}"
+    return Finding("interrupted", title, tuple(details), account.seqs, tuple(sorted(roles)))
 
 
-def _observed_outcome(call: SyscallEvent, rest: Sequence[Event]) -> tuple[kernel.RestartOutcome | None, Event | None]:
-    """What the kernel did, from the task's next calls: rt_sigreturn's result, or the call re-entered."""
-    for event in rest:
-        if not isinstance(event, SyscallEvent):
+def _entered_again(index: TraceIndex, account: Interruption) -> SyscallEvent | None:
+    """The same call entered again by the task after the outcome's evidence."""
+    evidence = account.evidence
+    if evidence is None:
+        return None
+    for event in index.events_of(process_role(account.task)):
+        if not isinstance(event, SyscallEvent) or event.tid != evidence.tid:
             continue
-        if event.name == "rt_sigreturn":
-            return ("EINTR" if event.errno == "EINTR" else "restart"), event
-        if event.name == "restart_syscall":
-            return "restart_syscall", event
-        if event.name == call.name and event.enter_seq > call.seq:
-            return "restart", None  # entered again with no rt_sigreturn between: no handler ran
-    return None, None
+        if event.enter_seq > evidence.seq and event.name == account.call_name:
+            return event
+    return None
 
 
-def _after_eintr(call: SyscallEvent, rest: Sequence[Event], python: bool) -> str:
-    """What the program did with the EINTR: retried (PEP 475, a C loop), or stopped."""
-    after = [e for e in rest if isinstance(e, SyscallEvent | ExitEvent)]
-    sigreturn = next((i for i, e in enumerate(after) if isinstance(e, SyscallEvent) and e.name == "rt_sigreturn"), 0)
+def _after_eintr(call: SyscallEvent, index: TraceIndex, account: Interruption, python: bool) -> str:
+    """What the program did with the EINTR: called again, or stopped; with the causes that fit, and only those."""
+    events = [e for e in index.events_of(process_role(call.role)) if e.tid == call.tid]
+    start = account.evidence.seq if account.evidence is not None else call.seq
     between: list[str] = []
-    for event in after[sigreturn + 1 :]:
+    for event in events:
+        if event.seq <= start or not isinstance(event, SyscallEvent | ExitEvent):
+            continue
         if isinstance(event, ExitEvent):
-            how = "killed" if event.signal else "exited"
-            return f"The program did not call {call.name} again: the task ended ({how})."
+            how = f"was killed by {event.signal}" if event.signal else f"exited with {event.code}"
+            return f"The program did not call {call.name} again: the task {how} at #{event.seq}."
         if event.name == call.name:
             plural = "s" if len(between) != 1 else ""
             names = ", ".join(dict.fromkeys(between))
             other = f" after {len(between)} other traced call{plural} ({names})" if between else ""
+            again = f"The program then called {call.name} again at #{event.enter_seq}{other}."
             if python:
                 return (
-                    f"The program then called {call.name} again at #{event.enter_seq}{other}: CPython 3.5+ retries a "
-                    "call interrupted by EINTR once the Python signal handler has run (PEP 475); its handler's "
-                    "wait4 calls come after rt_sigreturn because CPython's C-level handler only records the signal. "
-                    "Python 2 would have raised socket.error (EINTR) here instead."
+                    f"{again} Two causes fit, and the trace cannot tell them apart: CPython 3.5+ retries a call "
+                    "made through its own wrappers (socket.accept) once the Python signal handlers have run "
+                    "(PEP 475), so the program never sees the EINTR; or the call was made outside them (ctypes, "
+                    "a C extension) and the program's own loop saw EINTR and called again. The program's output "
+                    "(an 'Interrupted system call' message) or its source tells which."
                 )
-            return (
-                f"The program then called {call.name} again at #{event.enter_seq}{other}: it handles EINTR itself, "
-                "as a C accept loop that checks errno == EINTR and continues does."
-            )
+            return f"{again} The EINTR reached the program, which called again: it handles EINTR itself."
         between.append(event.name)
     return f"The program never called {call.name} again in the trace."
 
@@ -251,11 +279,46 @@ def _events(count: int) -> str:
     return f"{count} event{'s' if count != 1 else ''}"
 
 
-def _explain_child(process: str, fate: ChildFate) -> Finding:
+def _handler_without_reaping(index: TraceIndex, process: str, fate: ChildFate) -> str | None:
+    """When the child's SIGCHLD reached a handler but the process accepted again before reaping it: say so."""
+    accept = next_accept_after(index, process, fate.exit.seq)
+    if accept is None or (fate.reap is not None and fate.reap.seq < accept.seq):
+        return None
+    pid = fate.spawn.child_pid
+    signal = next(
+        (
+            e
+            for e in index.events_of(process)
+            if isinstance(e, SignalEvent)
+            and e.name == "SIGCHLD"
+            and e.siginfo.get("si_pid") == pid
+            and fate.exit.seq < e.seq < accept.seq
+        ),
+        None,
+    )
+    if signal is None:
+        return None
+    disposition = disposition_at(index, process, "SIGCHLD", signal.seq)
+    if disposition.handler != "handler":
+        return None
+    return (
+        f"Its SIGCHLD was delivered to {signal.role} at #{signal.seq}, where {disposition.describe('SIGCHLD')}: the "
+        f"handler ran, yet no wait collected {fate.spawn.child_role} before {process} accepted a connection at "
+        f"#{accept.seq}. The handler does not reap (or not this child): the zombie outlives the signal meant to "
+        "announce it ('reaped before the next accept' fails; 'no zombie left' may still hold)."
+    )
+
+
+def _explain_child(index: TraceIndex, process: str, fate: ChildFate) -> Finding:
     spawn, child_exit, parent_exit, disposition = fate.spawn, fate.exit, fate.parent_exit, fate.disposition
     role = spawn.child_role
     child = f"{role} (pid {spawn.child_pid})"
-    status = f"signal {child_exit.signal}" if child_exit.signal else f"status {child_exit.code}"
+    # A killed process did not exit: say how it ended, "killed by SIGTERM", never "exited with signal SIGTERM".
+    ended = (
+        f"was killed by {child_exit.signal} at #{child_exit.seq}"
+        if child_exit.signal
+        else f"exited at #{child_exit.seq} with status {child_exit.code}"
+    )
     roles = (process, role)
     if fate.outcome == "re-parented":
         assert parent_exit is not None
@@ -265,13 +328,13 @@ def _explain_child(process: str, fate: ChildFate) -> Finding:
             (
                 f"{process} exited at #{parent_exit.seq} while {child} still ran; the kernel re-parented "
                 f"{role} to the nearest child subreaper (the harness, during a run) or to "
-                "init, which reaped it when it exited "
-                f"at #{child_exit.seq} with {status}. A double-fork daemon does this on purpose: its "
+                f"init, which reaped it when it ended: it {ended}. A double-fork daemon does this on purpose: its "
                 "grandchild no longer belongs to the process that started it.",
             ),
             (spawn.seq, parent_exit.seq, child_exit.seq),
             roles,
         )
+    late = _handler_without_reaping(index, process, fate)
     if fate.outcome == "reaped":
         reap = fate.reap
         assert reap is not None
@@ -279,8 +342,9 @@ def _explain_child(process: str, fate: ChildFate) -> Finding:
             "zombie",
             f"#{child_exit.seq} {role} was a zombie until #{reap.seq}",
             (
-                f"{child} exited at #{child_exit.seq} with {status}; {process} reaped it with "
+                f"{child} {ended}; {process} reaped it with "
                 f"{reap.name} at #{reap.seq} ({_events(reap.seq - child_exit.seq)} later).",
+                *((late,) if late else ()),
                 ZOMBIE_LESSON,
             ),
             (child_exit.seq, reap.seq),
@@ -302,7 +366,7 @@ def _explain_child(process: str, fate: ChildFate) -> Finding:
         "zombie",
         f"#{child_exit.seq} {role} was never reaped by {process}",
         (
-            f"{child} exited at #{child_exit.seq} with {status} and stayed a zombie, holding its pid "
+            f"{child} {ended} and stayed a zombie, holding its pid "
             f"and exit status, {until}: {process} never collected it with a wait. "
             + (
                 "SIGCHLD kept its default disposition, SIG_DFL, whose action is to ignore the signal "
@@ -310,6 +374,7 @@ def _explain_child(process: str, fate: ChildFate) -> Finding:
                 if disposition.handler == "SIG_DFL"
                 else f"{disposition.describe('SIGCHLD')}."
             ),
+            *((late,) if late else ()),
             ZOMBIE_LESSON,
             UNREAPED_LESSON,
         ),
@@ -320,7 +385,7 @@ def _explain_child(process: str, fate: ChildFate) -> Finding:
 
 def _explain_children(trace: Trace, index: TraceIndex) -> list[Finding]:
     return [
-        _explain_child(process, fate)
+        _explain_child(index, process, fate)
         for process in dict.fromkeys(process_role(role) for role in trace.roles())
         for fate in child_fates(index, process)
     ]
@@ -344,7 +409,13 @@ def _explain_descriptors(trace: Trace, index: TraceIndex) -> list[Finding]:
             )
         if not _did_work(index, process):
             continue  # a process that only forked and exited (a daemon's middle one) holds nothing for long
+        ended = index.exits.get(process)
+        if ended is not None and ended.signal is not None:
+            continue  # killed: it had no chance to close anything, and its death closed every descriptor it held
+        serving = _accepted_on(index, process)
         for violation in closes_the_listening_socket(index, process):
+            if violation.fd in serving:
+                continue  # a pre-fork worker: accepting on the inherited listening socket is its job, not a leak
             findings.append(
                 Finding(
                     "kept-listener",
@@ -360,6 +431,15 @@ def _explain_descriptors(trace: Trace, index: TraceIndex) -> list[Finding]:
     return findings
 
 
+def _accepted_on(index: TraceIndex, process: str) -> set[int]:
+    """The descriptors the process called accept on: listening sockets it uses, not ones it forgot."""
+    return {
+        e.args["fd"]
+        for e in index.events_of(process)
+        if isinstance(e, SyscallEvent) and e.name in ("accept", "accept4") and isinstance(e.args.get("fd"), int)
+    }
+
+
 def _did_work(index: TraceIndex, process: str) -> bool:
     quick = {"clone", "clone3", "fork", "vfork", "exit", "exit_group"}
     return any(isinstance(e, SyscallEvent) and e.name not in quick for e in index.events_of(process))
@@ -369,13 +449,7 @@ def explain(trace: Trace) -> list[Finding]:
     """Every account the trace supports, in the order of the events they are about."""
     index = TraceIndex(trace)
     findings: list[Finding] = []
-    by_task: dict[int, list[Event]] = {}
-    for event in trace:
-        by_task.setdefault(event.tid, []).append(event)
-    for events in by_task.values():
-        for position, event in enumerate(events):
-            if isinstance(event, SyscallEvent) and kernel.is_restart_code(event.errno):
-                findings.append(_explain_interruption(trace, index, events, position))
+    findings.extend(_explain_interruption(trace, index, account) for account in interruptions(index))
     findings.extend(_explain_children(trace, index))
     findings.extend(_explain_descriptors(trace, index))
     findings.sort(key=lambda finding: min(finding.seqs, default=0))

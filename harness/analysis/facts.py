@@ -22,9 +22,10 @@ close(2)):
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from harness.model import kernel
 from harness.model.events import Event, ExecEvent, ExitEvent, SpawnEvent, SyscallEvent
 from harness.model.expectations import Fact
 from harness.model.roles import parent_role, process_role
@@ -41,6 +42,8 @@ class Violation:
     role: str
     message: str
     events: tuple[Event, ...] = ()
+    fd: int | None = field(default=None, compare=False)
+    """The descriptor the violation is about, when it is about one (detail for readers, not identity)."""
 
 
 class TraceIndex:
@@ -76,7 +79,7 @@ def _succeeded(event: Event, name: str | frozenset[str]) -> bool:
 
 
 #: A signal's disposition: the default action, ignored, or a function of the program's (at some address).
-HandlerKind = Literal["SIG_DFL", "SIG_IGN", "handler"]
+HandlerKind = kernel.HandlerKind
 
 
 @dataclass(frozen=True, slots=True)
@@ -260,6 +263,49 @@ def no_zombie_left(index: TraceIndex, role: str) -> list[Violation]:
     return violations
 
 
+# -- reaped before the next accept ------------------------------------------------
+
+
+def _accepted(index: TraceIndex, process: str) -> list[SyscallEvent]:
+    """The process's accepts that returned a connection, in order."""
+    return [e for e in index.events_of(process) if isinstance(e, SyscallEvent) and _succeeded(e, ACCEPT_CALLS)]
+
+
+def next_accept_after(index: TraceIndex, process: str, seq: int) -> SyscallEvent | None:
+    """The process's first accept that returned a connection after ``seq``."""
+    return next((accept for accept in _accepted(index, process) if accept.seq > seq), None)
+
+
+def reaped_before_the_next_accept(index: TraceIndex, role: str) -> list[Violation]:
+    """Every child that exited was reaped before its parent next accepted a connection (or exited).
+
+    Where ``no zombie left`` asks about the end state, this asks how long a
+    zombie lived: a server that reaps only at shutdown passes the one and
+    fails this one.
+    """
+    process = process_role(role)
+    violations = []
+    for fate in child_fates(index, process):
+        if fate.outcome in ("re-parented", "auto-reaped"):
+            continue
+        accept = next_accept_after(index, process, fate.exit.seq)
+        if fate.outcome == "reaped" and fate.reap is not None and (accept is None or fate.reap.seq < accept.seq):
+            continue
+        child = f"{fate.spawn.child_role} (pid {fate.spawn.child_pid})"
+        if accept is not None:
+            reaped = f"reaped only at #{fate.reap.seq}" if fate.reap is not None else "never reaped"
+            message = (
+                f"{child} exited at #{fate.exit.seq} and was still a zombie when {process} accepted a connection "
+                f"at #{accept.seq}; {reaped}"
+            )
+            events: tuple[Event, ...] = (fate.exit, accept) + ((fate.reap,) if fate.reap is not None else ())
+        else:
+            message = f"{child} exited at #{fate.exit.seq} and was never reaped before {process} ended"
+            events = (fate.exit,)
+        violations.append(Violation(role, message, events))
+    return violations
+
+
 # -- no accepted descriptor left open ----------------------------------------------
 
 
@@ -350,6 +396,7 @@ def closes_the_listening_socket(index: TraceIndex, role: str) -> list[Violation]
             f"{process} never closed the listening socket fd {fd} it inherited from {owner}"
             + (f"; it exited at #{ended.seq} still holding it" if ended else ""),
             tuple(e for e in (ended,) if e is not None),
+            fd,
         )
         for fd, owner in inherited.items()
         if fd not in closed
@@ -358,6 +405,7 @@ def closes_the_listening_socket(index: TraceIndex, role: str) -> list[Violation]
 
 FACT_CHECKS: dict[Fact, Callable[[TraceIndex, str], list[Violation]]] = {
     "no zombie left": no_zombie_left,
+    "reaped before the next accept": reaped_before_the_next_accept,
     "no accepted descriptor left open": no_accepted_descriptor_left_open,
     "closes the listening socket": closes_the_listening_socket,
 }

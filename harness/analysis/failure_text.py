@@ -43,6 +43,8 @@ def format_mismatch(mismatch: Mismatch, *, verbose: bool = False, width: int = 1
         reasons = {candidate.reason for candidate in mismatch.candidates}
         if reasons == {"evidence"}:
             heading = "  evidence"
+        elif mismatch.kind == "in_force":
+            heading = "  where it was not in force"
         elif all(reason.startswith("matches") for reason in reasons):
             heading = "  matching events"
         elif mismatch.candidates[0].before:

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import contextlib
 import difflib
-import functools
 import itertools
 import os
 import re
@@ -33,7 +32,8 @@ from typing import Any
 
 import yaml
 
-from harness.model import kernel
+from harness.analysis.facts import TraceIndex
+from harness.analysis.interruptions import interruptions
 from harness.model.errors import TraceInputError
 from harness.model.events import Event, ExecEvent, ExitEvent, SignalEvent, SpawnEvent, SyscallEvent
 from harness.model.strace_format import format_args, format_result, format_siginfo
@@ -128,7 +128,7 @@ def normalize(trace: Trace, *, start_seq: int = 0) -> dict[str, tuple[str, ...]]
     depends on what the task did before.
     """
     pids = _PidNames(trace)
-    restarts = _RestartBook()
+    restarts = _Restored(trace)
     stories: dict[str, list[str]] = {}
     for event in trace:
         line = _line(event, pids, restarts)
@@ -167,64 +167,56 @@ class _PidNames:
         return self.name(pid) if pid > 0 else "-" + self.name(-pid)
 
 
-class _RestartBook:
-    """Which calls of each task ended with a restart code, to read what ``rt_sigreturn`` returns.
+class _Restored:
+    """What each ``rt_sigreturn`` of the trace returns, told as the story rather than as a number.
 
-    Facts: a call interrupted by a signal returns a restart code
-    (``ERESTARTSYS``...) at its exit stop; when the handler returns and the
-    call is to be restarted (SA_RESTART, or ``ERESTARTNOINTR``), the kernel
-    puts the call's own number back in the return register, so
-    ``rt_sigreturn`` "returns" it (``ERESTART_RESTARTBLOCK``: the number of
-    ``restart_syscall``).  That number is meaningless in a diff; the name of
-    the restarted call is the story.  A signal without a handler restarts the
-    call with no ``rt_sigreturn`` at all, which leaves an entry unused: it can
-    only ever name that same call, so it does no harm.
+    Facts: ``rt_sigreturn`` "returns" whatever was in the return register
+    when the signal was delivered, which the handler's frame restores.  When
+    the kernel is to restart an interrupted call, that is the call's own
+    number (``restart_syscall``'s for ERESTART_RESTARTBLOCK); when the signal
+    arrived as a call returned, it is that call's result (a pid, as a
+    blocking ``wait4`` returns); between calls, any value of the program's.
+    None of these numbers is stable from run to run; which call was
+    restarted, or whose result was restored, is.  The restarts are read from
+    :func:`harness.analysis.interruptions.interruptions`, the one account of
+    them.
     """
 
-    def __init__(self) -> None:
-        self._pending: dict[int, list[tuple[int, str]]] = {}
+    def __init__(self, trace: Trace) -> None:
+        self._restarts: dict[int, str] = {}
+        for account in interruptions(TraceIndex(trace)):
+            evidence = account.evidence
+            if not (isinstance(evidence, SyscallEvent) and evidence.name == "rt_sigreturn"):
+                continue
+            name = account.call_name or "an untraced call"
+            if account.outcome == "restarted":
+                self._restarts[evidence.seq] = f" = (restarts {name})"
+            elif account.outcome == "restart_syscall":
+                self._restarts[evidence.seq] = f" = (restarts {name} via restart_syscall)"
+        self._last_signal: dict[int, SignalEvent] = {}
 
-    def note(self, event: SyscallEvent) -> None:
-        """Remember a call that ended with a restart code, with the number a restart returns."""
-        if not kernel.is_restart_code(event.errno):
-            return
-        via = "restart_syscall" if event.errno == "ERESTART_RESTARTBLOCK" else event.name
-        number = _syscall_number(via)
-        if number is not None:
-            label = event.name if via == event.name else f"{event.name} via restart_syscall"
-            self._pending.setdefault(event.tid, []).append((number, label))
+    def note(self, event: Event) -> None:
+        """Follow each task's last signal: the call it arrived in names what rt_sigreturn restores."""
+        if isinstance(event, SignalEvent):
+            self._last_signal[event.tid] = event
 
-    def restarted(self, event: SyscallEvent) -> str | None:
-        """The call an ``rt_sigreturn`` restarts, when its result is that call's number."""
-        if event.ret is None or event.errno is not None:
+    def result(self, event: SyscallEvent) -> str | None:
+        """The stable result of an ``rt_sigreturn``, or None to print it as it is (an error: EINTR)."""
+        if event.seq in self._restarts:
+            return self._restarts[event.seq]
+        if event.errno is not None or event.ret is None:
             return None
-        pending = self._pending.get(event.tid, [])
-        for index in range(len(pending) - 1, -1, -1):
-            number, label = pending[index]
-            if number == event.ret:
-                del pending[index]
-                return label
-        return None
+        signal = self._last_signal.get(event.tid)
+        return f" = (restores {signal.syscall}'s result)" if signal and signal.syscall else " = (restored)"
 
 
-@functools.cache
-def _syscall_number(name: str) -> int | None:
-    """The native number of a call (python-ptrace's table, through the tracer package; no tracing)."""
-    from harness.model.syscalls import syscall_number
-
-    try:
-        return syscall_number(name)
-    except KeyError:
-        return None
-
-
-def _line(event: Event, pids: _PidNames, restarts: _RestartBook) -> str:
+def _line(event: Event, pids: _PidNames, restarts: _Restored) -> str:
     """One event as a stable line: strace's notation, with the harness's own lines stripped of pids."""
+    restarts.note(event)
     match event:
         case SyscallEvent():
             args = format_args(event.name, _stable_args(event.name, event.args, pids))
             result = _result(event, pids, restarts)
-            restarts.note(event)
             return f"{event.name}({args}){result}"
         case SignalEvent():
             return f"--- {event.name} {format_siginfo(_stable_siginfo(event.siginfo, pids))} ---"
@@ -238,13 +230,13 @@ def _line(event: Event, pids: _PidNames, restarts: _RestartBook) -> str:
             return f"+++ exited with {event.code} +++"
 
 
-def _result(event: SyscallEvent, pids: _PidNames, restarts: _RestartBook) -> str:
-    """The `` = ...`` part: a restart read as such, a pid as its role, anything else as strace_format prints it."""
-    if event.name == "rt_sigreturn":
-        restarted = restarts.restarted(event)
-        if restarted is not None:
-            return f" = (restarts {restarted})"
+def _result(event: SyscallEvent, pids: _PidNames, restarts: _Restored) -> str:
+    """The `` = ...`` part: a restored value read as such, a pid as its role, else as strace_format prints it."""
     entry = catalogued(event.name)
+    if entry is not None and entry.result == "restored":
+        restored = restarts.result(event)
+        if restored is not None:
+            return restored
     if entry is not None and entry.result == "pid" and event.errno is None and event.ret is not None and event.ret > 0:
         return f" = {pids.name(event.ret)}"
     return format_result(event)

@@ -28,7 +28,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from harness.analysis.facts import FACT_CHECKS, TraceIndex
+from harness.analysis.facts import FACT_CHECKS, TraceIndex, disposition_at
+from harness.analysis.interruptions import by_call, interruptions
 from harness.model import kernel
 from harness.model.events import Event, ExecEvent, ExitEvent, SignalEvent, SpawnEvent, SyscallEvent
 from harness.model.expectations import (
@@ -36,10 +37,12 @@ from harness.model.expectations import (
     Check,
     CountCheck,
     FactCheck,
+    InForceCheck,
     NeverCheck,
     RoleSelector,
     SequenceCheck,
 )
+from harness.model.roles import process_role
 from harness.model.steps import (
     Capture,
     ChildPid,
@@ -77,7 +80,7 @@ class Candidate:
 
 #: What failed: the check of that name, or ``run`` (the run itself failed: nothing to match).
 #: (``typing.Literal``: the step language has a ``Literal`` value of its own.)
-MismatchKind = typing.Literal["sequence", "count", "never", "fact", "golden", "run"]
+MismatchKind = typing.Literal["sequence", "count", "never", "fact", "in_force", "golden", "run"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,30 +102,36 @@ class Mismatch:
 # -- what the matcher knows about a trace -------------------------------------------
 
 
-def _seen_results(trace: Trace) -> dict[int, str]:
-    """For each call that returned a restart code: what the program saw, from the evidence after it.
+def _seen_results(index: TraceIndex) -> dict[int, str]:
+    """For each call that returned a restart code: what the program saw (``EINTR`` or ``restarted``).
 
-    The evidence is the task's next ``rt_sigreturn`` (its result is what the
-    interrupted call returned to the program: EINTR, or the call's own number
-    when the kernel restarts it) or the same call entered again first (no
-    handler ran: a transparent restart).
+    Read from :func:`harness.analysis.interruptions.interruptions`, the one
+    account of every interruption that explain, golden stories and the report
+    also read.
     """
-    pending: dict[int, SyscallEvent] = {}
-    seen: dict[int, str] = {}
-    for event in trace:
-        if not isinstance(event, SyscallEvent):
+    return {seq: account.seen for seq, account in by_call(index).items() if account.seen is not None}
+
+
+def _tracer_artefacts(index: TraceIndex) -> dict[int, str]:
+    """The events of tracer-only interruptions (an ignored signal stopping a call), each with the reason."""
+    found: dict[int, str] = {}
+    for account in interruptions(index):
+        if not account.tracer_only or account.signal is None or account.disposition is None:
             continue
-        interrupted = pending.get(event.tid)
-        if interrupted is not None:
-            if event.name == "rt_sigreturn":
-                seen[interrupted.seq] = event.errno or RESTARTED
-                del pending[event.tid]
-            elif event.name in (interrupted.name, "restart_syscall"):
-                seen[interrupted.seq] = RESTARTED
-                del pending[event.tid]
-        if kernel.is_restart_code(event.errno):
-            pending[event.tid] = event
-    return seen
+        how = account.disposition.handler
+        reason = (
+            f"a tracer artefact: {account.signal.name} is ignored ({how}), so untraced it would not have interrupted "
+            f"{account.call_name or 'the call'} (kernel/signal.c, sig_ignored)"
+        )
+        for event in (account.call, account.signal, account.evidence):
+            if event is not None:
+                found[event.seq] = reason
+    return found
+
+
+def _artefact_notes(events: Iterable[Event], ctx: MatchContext) -> tuple[str, ...]:
+    """A note for each event a check rests on that exists only under ptrace."""
+    return tuple(f"#{event.seq} is {ctx.artefacts[event.seq]}" for event in events if event.seq in ctx.artefacts)
 
 
 class MatchContext:
@@ -139,7 +148,10 @@ class MatchContext:
         self.trace = trace
         self.connections = connections
         self.base_dir = base_dir
-        self.seen = _seen_results(trace)
+        self._index: TraceIndex | None = None
+        self.seen = _seen_results(self.index)
+        self.artefacts = _tracer_artefacts(self.index)
+        """Events that exist only because the process is traced, by seq, with why: reports say so."""
         self.children: dict[int, set[int]] = defaultdict(set)
         for event in trace:
             if isinstance(event, SpawnEvent) and not event.thread:
@@ -156,7 +168,6 @@ class MatchContext:
             self.by_role[event.role].append(event)
         self.roles = [role for role in trace.roles() if role in self.by_role]
         self._whole: dict[str, list[Event]] | None = None
-        self._index: TraceIndex | None = None
 
     @property
     def index(self) -> TraceIndex:
@@ -408,6 +419,7 @@ def match_sequence(
         notes.append(f"no event of {role or 'the role'} is like this step ({len(events)} events looked at)")
     if adjacent and matched:
         notes.append("steps must match consecutive events (adjacent: true)")
+    notes.extend(_artefact_notes((event for _, event in matched), ctx))
     return Mismatch(
         f"step {index + 1} of {len(steps)} was not matched {where}",
         kind="sequence",
@@ -422,9 +434,10 @@ def match_sequence(
 
 
 def _why_it_matches(event: Event, ctx: MatchContext) -> str:
+    artefact = f" ({ctx.artefacts[event.seq]})" if event.seq in ctx.artefacts else ""
     if isinstance(event, SyscallEvent) and kernel.is_restart_code(event.errno) and event.seq in ctx.seen:
-        return f"matches: {event.errno} to the tracer, {ctx.seen[event.seq]} to the program"
-    return "matches"
+        return f"matches: {event.errno} to the tracer, {ctx.seen[event.seq]} to the program{artefact}"
+    return f"matches{artefact}"
 
 
 def find_events(step: Step, events: Iterable[Event], ctx: MatchContext) -> list[Event]:
@@ -461,6 +474,7 @@ def _check_role(check: Check, role: str, ctx: MatchContext, whole_trace: bool) -
                 failed_step=check.step.text,
                 matched=tuple((check.step.text, event) for event in found),
                 candidates=tuple(misses),
+                notes=_artefact_notes(found, ctx),
             )
         case NeverCheck():
             found = find_events(check.step, events, ctx)
@@ -487,7 +501,37 @@ def _check_role(check: Check, role: str, ctx: MatchContext, whole_trace: bool) -
                     Candidate(event, "evidence") for violation in violations for event in violation.events
                 )[:9],
             )
+        case InForceCheck():
+            return _check_in_force(check, role, events, ctx)
     raise TypeError(f"not a per-role check: {check!r}")
+
+
+def _check_in_force(check: InForceCheck, role: str, events: list[Event], ctx: MatchContext) -> Mismatch | None:
+    """At each event matching ``check.at``: the rt_sigaction in force for the signal matches ``check.disposition``."""
+    points = find_events(check.at, events, ctx)
+    what = f"{check.signal} as {check.disposition.text!r} at every {check.at.text!r} in {role}"
+    if not points:
+        return Mismatch(f"{what}: no event of {role} matches {check.at.text!r}", kind="in_force", role=role)
+    wrong: list[Candidate] = []
+    for event in points:
+        entered = event.enter_seq if isinstance(event, SyscallEvent) else event.seq
+        disposition = disposition_at(ctx.index, process_role(role), check.signal, entered)
+        if disposition.evidence is None:
+            wrong.append(Candidate(event, f"there {disposition.describe(check.signal)}"))
+            continue
+        got = try_step(check.disposition, disposition.evidence, ctx.bindings, ctx)
+        if isinstance(got, str):
+            wrong.append(Candidate(event, f"there {disposition.describe(check.signal)}: {got}"))
+    if not wrong:
+        return None
+    return Mismatch(
+        f"{what}: {len(wrong)} of {len(points)} did not have it in force",
+        kind="in_force",
+        role=role,
+        failed_step=check.disposition.text,
+        candidates=tuple(wrong[:5]),
+        notes=(f"and {len(wrong) - 5} more",) if len(wrong) > 5 else (),
+    )
 
 
 def check_roles(

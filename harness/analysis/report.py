@@ -53,7 +53,7 @@ from typing import TYPE_CHECKING, Literal
 
 from harness.analysis.facts import TraceIndex, child_fates
 from harness.analysis.golden import role_order
-from harness.model import kernel
+from harness.analysis.interruptions import by_call
 from harness.model.events import Event, ExecEvent, ExitEvent, SignalEvent, SpawnEvent, SyscallEvent
 from harness.model.strace_format import format_event
 from harness.model.trace import Trace
@@ -76,7 +76,7 @@ TICK_EVERY = 5
 
 
 #: The extra CSS class of a call that did not simply return.
-SpanKind = Literal["interrupted", "failed", "no-return"]
+SpanKind = Literal["interrupted", "tracer-artefact", "failed", "no-return"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,14 +164,10 @@ def _exits(trace: Trace) -> dict[str, ExitEvent]:
     return {event.role: event for event in trace if isinstance(event, ExitEvent)}
 
 
-def is_interrupted(event: SyscallEvent) -> bool:
-    """Whether a signal interrupted the call: a restart code only a tracer sees, or the EINTR the program saw."""
-    return kernel.is_restart_code(event.errno) or event.errno == "EINTR"
-
-
 def spans(trace: Trace, axis: Axis) -> list[Span]:
     """Every call as a span, with the classes that tell interrupted, failed and unreturned calls apart."""
     exits = _exits(trace)
+    interrupted = by_call(TraceIndex(trace))
     result = []
     for event in trace:
         if not isinstance(event, SyscallEvent):
@@ -182,8 +178,10 @@ def spans(trace: Trace, axis: Axis) -> list[Span]:
             kinds.append("no-return")
             task_exit = exits.get(event.role)
             end = max(end, task_exit.seq if task_exit else axis.last_seq)
-        if is_interrupted(event):
+        if event.seq in interrupted or event.errno == "EINTR":
             kinds.append("interrupted")
+            if event.seq in interrupted and interrupted[event.seq].tracer_only:
+                kinds.append("tracer-artefact")  # an ignored signal stopped it only because it was traced
         elif event.errno is not None:
             kinds.append("failed")
         result.append(Span(event, end, tuple(kinds)))
@@ -465,6 +463,8 @@ _LEGEND = (
     '<li><span class="swatch sw-call"></span>call, from entry to return</li>'
     '<li><span class="swatch sw-interrupted"></span>interrupted by a signal: a restart code '
     "(ERESTARTSYS, ...) only a tracer sees, or EINTR</li>"
+    '<li><span class="swatch sw-interrupted sw-tracer-artefact"></span>interrupted only because it was traced: '
+    "an ignored signal (SIGCHLD at SIG_DFL...) that untraced would have been discarded</li>"
     '<li><span class="swatch sw-failed"></span>failed with another errno</li>'
     '<li><span class="swatch sw-no-return"></span>never returned (exit_group, or cut off)</li>'
     '<li><span class="swatch sw-zombie"></span>zombie: exited, not yet reaped by its parent</li>'
@@ -494,6 +494,7 @@ h1{font-size:20px;margin:0 0 4px}
 .grid{stroke:#e2e2e2}.tick{font:10px ui-monospace,monospace;fill:#777}
 .call{fill:#9ec5e8;stroke:#4a7fb0;stroke-width:1}
 .call.interrupted{fill:#f39c3d;stroke:#b35900}
+.call.tracer-artefact{fill-opacity:.45;stroke-dasharray:2 2}.sw-tracer-artefact{opacity:.45;border-style:dotted}
 .call.failed{fill:#e8a0a0;stroke:#b04a4a}
 .call.no-return{stroke-dasharray:3 2;fill-opacity:.55}
 .call-label{font:11px ui-monospace,monospace;fill:#123;pointer-events:none}

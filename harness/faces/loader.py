@@ -17,7 +17,7 @@ import shlex
 import stat
 import sys
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -37,6 +37,7 @@ from harness.model.expectations import (
     ExpectationFile,
     FactCheck,
     GoldenCheck,
+    InForceCheck,
     Location,
     NeverCheck,
     Operator,
@@ -47,7 +48,7 @@ from harness.model.expectations import (
 )
 from harness.model.injection import InjectionError, parse_injection
 from harness.model.scenario import DEFAULT_PROTOCOL, DEFAULT_TIMEOUT, MODES, PROTOCOL_NAMES, Protocol, Scenario
-from harness.model.steps import Step, StepError, parse_step
+from harness.model.steps import Literal, Step, StepError, SyscallStep, parse_step
 
 #: The largest expectation file read: the bundled ones are a few KiB; a limit keeps a
 #: mistaken or hostile path (a device, a huge file) from exhausting memory.
@@ -59,7 +60,7 @@ _VALUES_PER_BYTE = 4
 #: The most assertions a file may hold: each one is matched against the whole trace.
 MAX_ASSERTIONS = 2000
 __all__ = ["SUFFIX", "ExpectationError", "command_server", "load_expectations"]
-CHECK_KEYS = ("sequence", "count", "never", "fact", "golden")
+CHECK_KEYS = ("sequence", "count", "never", "fact", "golden", "in_force")
 AMOUNT_KEYS: dict[str, Operator] = {"equals": "==", "at_least": ">=", "at_most": "<="}
 
 
@@ -96,6 +97,8 @@ class _Mark:
     line: int
     column: int
     quoted: bool = False
+    in_flow_list: bool = False
+    """A plain scalar inside ``[a, b]``: YAML ends it at the first comma."""
 
 
 class _Source:
@@ -159,6 +162,9 @@ class _Source:
             inside.add(id(node))
             for index, item in enumerate(node.value):
                 self._walk(item, (*path, index), loader, inside)
+                if node.flow_style and isinstance(item, yaml.ScalarNode) and item.style is None:
+                    mark = self.values[(*path, index)]
+                    self.values[(*path, index)] = replace(mark, in_flow_list=True)
             inside.discard(id(node))
 
     def _key(self, node: yaml.Node, loader: yaml.SafeLoader) -> Any:
@@ -279,6 +285,14 @@ class _Reader:
         try:
             step = parse_step(str(text), syscalls=self.syscalls)
         except StepError as error:
+            mark = self.source.values.get(path)
+            if mark is not None and mark.in_flow_list and str(text).count("(") > str(text).count(")"):
+                raise self.source.error(
+                    path,
+                    "this step was cut at a comma: inside [a, b] YAML splits unquoted text at every comma; "
+                    'quote the step ("rt_sigaction(SIGCHLD, act.flags=!SA_RESTART) -> 0") '
+                    "or write the list one '- step' per line",
+                ) from None
             raise self.source.error(path, error.message, offset=error.offset) from None
         self.steps.append(step)
         return step
@@ -292,9 +306,9 @@ class _Reader:
                 path, f"assertion {data['name']!r} needs exactly one of {', '.join(CHECK_KEYS)} (it has {what})"
             )
         kind = checks[0]
-        for key in [*AMOUNT_KEYS, "adjacent"]:
-            if key in data and kind != ("sequence" if key == "adjacent" else "count"):
-                belongs = "sequence" if key == "adjacent" else "count"
+        for key in [*AMOUNT_KEYS, "adjacent", "at"]:
+            belongs = {"adjacent": "sequence", "at": "in_force"}.get(key, "count")
+            if key in data and kind != belongs:
                 raise self.source.error((*path, key), f"{key!r} only goes with {belongs!r}", key=True)
         roles = MAIN
         if "role" in data:
@@ -323,7 +337,27 @@ class _Reader:
             return NeverCheck(self.step((*path, "never")))
         if kind == "fact":
             return FactCheck(data["fact"])
+        if kind == "in_force":
+            return self.in_force(data, path)
         return GoldenCheck(self._golden_path((*path, "golden"), data["golden"]))
+
+    def in_force(self, data: dict[str, Any], path: Path_) -> InForceCheck:
+        if "at" not in data:
+            raise self.source.error(
+                (*path, "in_force"),
+                "'in_force' needs 'at': the calls at which the disposition must be in force (e.g. at: accept4)",
+            )
+        disposition = self.step((*path, "in_force"))
+        signal = dict(disposition.args).get("signal") if isinstance(disposition, SyscallStep) else None
+        if not isinstance(disposition, SyscallStep) or disposition.name != "rt_sigaction":
+            raise self.source.error(
+                (*path, "in_force"),
+                "'in_force' takes an rt_sigaction step naming the signal, "
+                "e.g. rt_sigaction(SIGCHLD, act.flags=!SA_RESTART)",
+            )
+        if not isinstance(signal, Literal) or not isinstance(signal.value, str):
+            raise self.source.error((*path, "in_force"), "'in_force' must name one signal: rt_sigaction(SIGCHLD, ...)")
+        return InForceCheck(self.step((*path, "at")), disposition, signal.value)
 
 
 def _server(source: _Source) -> ServerSpec:

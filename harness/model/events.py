@@ -63,6 +63,12 @@ class SignalEvent(_TaskEvent):
     """Decoded siginfo: ``si_signo``, ``si_code`` (symbolic) and the members that code defines."""
     injected: bool = False
     """The harness sent this signal (``--inject``)."""
+    syscall: str | None = None
+    """The call the task was in, or returning from, when the signal was delivered (``orig_rax`` at the
+    signal-delivery-stop), traced or not; None between calls, or when the tracer did not read it."""
+    syscall_errno: str | None = None
+    """What that call was returning then (``rax``) when it was an error: a restart code such as
+    ERESTARTSYS says the signal interrupted it; None when it succeeded or was not in a call."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -151,6 +157,8 @@ def event_to_dict(event: Event) -> dict[str, Any]:
             data.update(name=event.name, siginfo=dict(event.siginfo))
             if event.injected:
                 data["injected"] = True
+            if event.syscall is not None:
+                data.update(syscall=event.syscall, syscall_errno=event.syscall_errno)
         case SpawnEvent():
             data.update(
                 child_pid=event.child_pid,
@@ -192,6 +200,8 @@ FIELD_TYPES: Mapping[str, tuple[type, ...]] = {
     "signal": (str, type(None)),
     "core_dumped": (bool,),
     "injected": (bool,),
+    "syscall": (str, type(None)),
+    "syscall_errno": (str, type(None)),
 }
 
 _REQUIRED: Mapping[str, tuple[str, ...]] = {

@@ -145,11 +145,18 @@ class NeverCheck:
 
 
 #: The end-state facts an assertion can name.
-Fact = Literal["no zombie left", "no accepted descriptor left open", "closes the listening socket"]
+Fact = Literal[
+    "no zombie left",
+    "reaped before the next accept",
+    "no accepted descriptor left open",
+    "closes the listening socket",
+]
 #: What each fact promises (harness.analysis.facts derives them).
 FACTS: dict[Fact, str] = {
     "no zombie left": "every child that exited was reaped by its parent (a wait, or the kernel under SIG_IGN) "
     "before the parent exited",
+    "reaped before the next accept": "every child that exited was reaped by its parent before the parent's next "
+    "accept returned a connection (or before it exited, if it accepted no more)",
     "no accepted descriptor left open": "each descriptor the role accepted is closed by its process "
     "before the next accept and before it exits",
     "closes the listening socket": "the role closes every listening socket it inherited before it exits",
@@ -170,7 +177,25 @@ class GoldenCheck:
     path: Path
 
 
-Check = SequenceCheck | CountCheck | NeverCheck | FactCheck | GoldenCheck
+@dataclass(frozen=True, slots=True)
+class InForceCheck:
+    """At every event of the role matching ``at``, the signal's disposition in force was set as ``disposition`` says.
+
+    ``disposition`` is an ``rt_sigaction`` step naming the signal
+    (``rt_sigaction(SIGCHLD, act.flags=!SA_RESTART)``): it must match the
+    ``rt_sigaction`` whose ``act`` was in force when each ``at`` call was
+    entered, the process's own or inherited across fork.  A step that matched
+    an earlier install proves nothing about a later re-install; this does.
+    At least one event must match ``at``: a promise about no call is no promise.
+    """
+
+    at: Step
+    disposition: SyscallStep
+    signal: str
+    """The signal the disposition step names."""
+
+
+Check = SequenceCheck | CountCheck | NeverCheck | FactCheck | GoldenCheck | InForceCheck
 
 
 @dataclass(frozen=True, slots=True)

@@ -133,6 +133,40 @@ def restart_outcome(code: str, *, handler: bool, sa_restart: bool) -> RestartOut
     return RESTART_OUTCOMES.get((code, how), "EINTR")
 
 
+# -- signals a tracer makes visible ------------------------------------------------
+
+#: Signals whose default action is to ignore them: signal(7) ("Ign" for SIGCHLD,
+#: SIGURG, SIGWINCH) and include/linux/signal.h ``SIG_KERNEL_IGNORE_MASK``, which
+#: also holds SIGCONT (its default continues a stopped process, nothing more).
+IGNORED_BY_DEFAULT = frozenset({"SIGCHLD", "SIGURG", "SIGWINCH", "SIGCONT"})
+
+#: What a signal's disposition is: its default action, ignored, or a function of the program's.
+HandlerKind = Literal["SIG_DFL", "SIG_IGN", "handler"]
+
+
+def ignored(signal: str, handler: HandlerKind) -> bool:
+    """Whether the signal has no effect at all on the process under this disposition (signal(7)).
+
+    SIGKILL and SIGSTOP cannot be ignored (sigaction(2)).
+    """
+    if signal in ("SIGKILL", "SIGSTOP"):
+        return False
+    return handler == "SIG_IGN" or (handler == "SIG_DFL" and signal in IGNORED_BY_DEFAULT)
+
+
+def wakes_only_under_ptrace(signal: str, handler: HandlerKind) -> bool:
+    """Whether the signal interrupts a blocking call only because the task is traced.
+
+    kernel/signal.c ``sig_ignored()``: an ignored signal is discarded when it
+    is sent, so it neither is queued nor wakes the task, *unless the task is
+    ptraced* ("Tracers may want to know about even ignored signal"): then it
+    is queued, wakes the task, which stops at a signal-delivery-stop, and the
+    interrupted call restarts (through ``restart_syscall`` for
+    ERESTART_RESTARTBLOCK).  Untraced, nothing of this happens.
+    """
+    return ignored(signal, handler)
+
+
 # -- signals ----------------------------------------------------------------
 
 #: Signal numbers to names (signal(7)).  Real-time signals use the kernel's

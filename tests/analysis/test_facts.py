@@ -61,7 +61,13 @@ def test_every_fact_has_its_check() -> None:
 @pytest.mark.parametrize("role", ["main", "main.1", "main.2"])
 @pytest.mark.parametrize("fact", list(FACT_CHECKS.values()), ids=list(FACT_CHECKS))
 def test_every_fact_holds_on_a_clean_story(fact: Fact, role: str, kind: str) -> None:
-    assert fact(TraceIndex(fork_sigchld(kind).trace()), role) == []
+    violations = fact(TraceIndex(fork_sigchld(kind).trace()), role)
+    if fact is FACT_CHECKS["reaped before the next accept"] and kind != "eintr" and role == "main":
+        # Not clean for this fact: with SA_RESTART CPython's handler runs only once accept4 returns the next
+        # connection, and without a handler nobody reaps before shutdown: main.1 outlives the next accept.
+        assert [v.message.split(" exited")[0] for v in violations] == [f"main.1 (pid {violations[0].events[0].pid})"]
+        return
+    assert violations == []
 
 
 # -- no zombie left ---------------------------------------------------------------------

@@ -76,6 +76,7 @@ def test_the_c_restart_promises_fail_for_the_c_server_without_sa_restart(ptrace_
     failures = _failures(_check("c_echo_server_restart", server="c/echo_server"))
     assert set(failures) == {
         "the handler is installed with SA_RESTART",
+        "at every accept the SIGCHLD handler in force has SA_RESTART",
         "the interrupted accept is restarted after the handler reaps",
         "nothing happens in between, as in the lesson's listing",
         "the program never sees EINTR",
@@ -94,7 +95,7 @@ def test_check_prints_a_line_per_assertion_and_exits_0(
     out = capsys.readouterr().out
     assert f"{path} (fork_sigchld, 3 connections, deterministic, " in out
     assert "  PASS  no child is left a zombie  (fork_sigchld.expect.yaml:" in out
-    assert out.rstrip().splitlines()[-1].startswith("7 passed, 0 failed in 1 file(s)")
+    assert out.rstrip().splitlines()[-1].startswith("9 passed, 0 failed in 1 file(s)")
 
 
 def test_check_against_a_sibling_fails_and_writes_the_trace(
@@ -147,3 +148,21 @@ def test_a_server_given_as_a_command_is_checked_like_a_variant(
     out = capsys.readouterr().out
     assert "rpc_fork.py --port '{port}' --connections '{connections}', 2 connections" in out
     assert out.count("  PASS  ") == 2
+
+
+def test_the_no_sa_restart_promise_fails_for_the_server_that_reinstalls_its_handler_with_it(
+    ptrace_permitted: None,
+) -> None:
+    # fork_sigchld_restart installs the handler without SA_RESTART, then again with it (siginterrupt): a
+    # sequence step matches the first install and passes; the disposition in force at accept4 does not.
+    failures = _failures(_check("fork_sigchld", server="fork_sigchld_restart"))
+    assert "the SIGCHLD handler is installed without SA_RESTART" not in failures
+    report = failures["at every accept4 the SIGCHLD handler in force has no SA_RESTART"]
+    assert "did not have it in force" in report and "where it was not in force:" in report
+    assert "SIGCHLD had a handler installed with SA_RESTART (rt_sigaction at #" in report
+    assert "expected !SA_RESTART (has SA_RESTART)" in report
+    # With SA_RESTART, CPython's handler runs only once accept4 returns the next connection: the zombie
+    # outlives that accept, though shutdown still reaps it ('no zombie left' holds).
+    assert "no child is left a zombie" not in failures
+    late = failures["each child is reaped before the next connection is accepted"]
+    assert "was still a zombie when main accepted a connection at #" in late

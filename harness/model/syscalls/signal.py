@@ -1,4 +1,4 @@
-"""Signals: kill, tkill, rt_sigaction, rt_sigreturn, restart_syscall (strace's ``src/signal.c``)."""
+"""Signals: kill, tkill, tgkill, rt_sigaction, rt_sigreturn, restart_syscall (strace's ``src/signal.c``)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,10 @@ from harness.model.syscalls.structs import SIGACTION_SIZE, MemoryReader, decode_
 def _kill(raw: Sequence[int], read: MemoryReader) -> dict[str, Any]:
     # Signal 0 checks that the target exists and sends nothing (kill(2)): it has no name.
     return {"pid": s32(raw[0]), "signal": kernel.signal_name(raw[1]) if raw[1] else 0}
+
+
+def _tgkill(raw: Sequence[int], read: MemoryReader) -> dict[str, Any]:
+    return {"tgid": s32(raw[0]), "tid": s32(raw[1]), "signal": kernel.signal_name(raw[2]) if raw[2] else 0}
 
 
 def _rt_sigaction(raw: Sequence[int], read: MemoryReader) -> dict[str, Any]:
@@ -53,6 +57,16 @@ TKILL = Syscall(
     source="tkill(2); kernel/signal.c",
 )
 
+# What raise(3) and pthread_kill(3) call: a thread of a given thread group (tgkill(2)); both are pids.
+TGKILL = Syscall(
+    name="tgkill",
+    family="signal",
+    args=(Arg(name="tgid", kind="pid"), Arg(name="tid", kind="pid"), Arg(name="signal", kind="signal")),
+    decode_entry=_tgkill,
+    register_only=True,
+    source="tgkill(2); kernel/signal.c",
+)
+
 RT_SIGACTION = Syscall(
     name="rt_sigaction",
     family="signal",
@@ -89,4 +103,4 @@ RESTART_SYSCALL = Syscall(
     source="restart_syscall(2); kernel/signal.c",
 )
 
-CALLS = (KILL, TKILL, RT_SIGACTION, RT_SIGRETURN, RESTART_SYSCALL)
+CALLS = (KILL, TKILL, TGKILL, RT_SIGACTION, RT_SIGRETURN, RESTART_SYSCALL)

@@ -428,7 +428,7 @@ class Tracer:
             self._resume(task, 0)
             return
         if task.recording:
-            self._recorder.signal(task, stopsig, raw)
+            self._recorder.signal(task, stopsig, raw, task.ptrace.interrupted_call())
         if stopsig == task.injected_signal:  # delivered, even merged with a real one: the controller may ask again
             task.injected_signal = 0
         self._resume(task, stopsig)

@@ -25,6 +25,7 @@ from harness.model.events import (
     SyscallEntry,
     SyscallEvent,
 )
+from harness.model.syscalls import syscall_name
 from harness.running.tracer.task import Call, Task
 
 #: How many distinct decoded argument sets are kept for reuse (a few per call a server makes).
@@ -135,10 +136,17 @@ class EventRecorder:
             ExecEvent(seq=self._next_seq(), pid=task.pid, tid=task.tid, role=task.role, filename=filename, argv=argv)
         )
 
-    def signal(self, task: Task, signum: int, raw_siginfo: bytes) -> None:
-        """A signal is delivered to ``task``; it is the injected one if the harness itself sent it."""
+    def signal(self, task: Task, signum: int, raw_siginfo: bytes, interrupted: tuple[int, int]) -> None:
+        """A signal is delivered to ``task``; it is the injected one if the harness itself sent it.
+
+        ``interrupted`` is the call the task was in and its return value at this
+        stop (``orig_rax``, ``rax``): it names the call an EINTR ends even when
+        that call is not traced.
+        """
         siginfo = _decode_siginfo(raw_siginfo)
         injected = signum == task.injected_signal and siginfo.get("si_pid") == self._harness_pid
+        number, value = interrupted
+        in_call = syscall_name(number) if number >= 0 else None
         self._record(
             SignalEvent(
                 seq=self._next_seq(),
@@ -148,6 +156,8 @@ class EventRecorder:
                 name=kernel.signal_name(signum),
                 siginfo=siginfo,
                 injected=injected,
+                syscall=in_call,
+                syscall_errno=kernel.errno_name(value) if in_call else None,
             )
         )
 

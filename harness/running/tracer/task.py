@@ -95,6 +95,21 @@ class TaskHandle:
         except PtraceError as error:
             raise self._gone(error) from None
 
+    def interrupted_call(self) -> tuple[int, int]:
+        """At a signal-delivery stop: the call the task was in (``orig_rax``, -1 if none) and its return (``rax``).
+
+        The kernel decides whether to restart the call after this stop
+        (arch/x86/kernel/signal.c): ``rax`` still holds its restart code
+        (-ERESTARTSYS...), traced call or not.
+        """
+        try:
+            regs = binding.ptrace_getregs(self.tid)
+        except PtraceError as error:
+            raise self._gone(error) from None
+        number = regs.orig_rax - (1 << 64) if regs.orig_rax >= 1 << 63 else regs.orig_rax
+        value = regs.rax - (1 << 64) if regs.rax >= 1 << 63 else regs.rax
+        return number, value
+
     def siginfo(self) -> bytes | None:
         """At a signal stop: the raw siginfo; None for a group-stop (PTRACE_GETSIGINFO fails with EINVAL)."""
         try:

@@ -241,6 +241,12 @@ CASES: Mapping[str, Case] = {
     ),
     "kill": Case((CHILD, 15, 0, 0, 0, 0), 0, f"kill({CHILD}, SIGTERM) = 0", "kill(<main.1>, SIGTERM) = 0"),
     "tkill": Case((CHILD, 0, 0, 0, 0, 0), 0, f"tkill({CHILD}, 0) = 0", "tkill(<main.1>, 0) = 0"),
+    "tgkill": Case(
+        (CHILD, CHILD, 10, 0, 0, 0),
+        0,
+        f"tgkill({CHILD}, {CHILD}, SIGUSR1) = 0",
+        "tgkill(<main.1>, <main.1>, SIGUSR1) = 0",
+    ),
     "rt_sigaction": Case(
         (17, 0x5000, 0x6000, 8, 0, 0),
         0,
