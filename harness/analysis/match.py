@@ -30,17 +30,22 @@ from typing import Any
 
 from harness.analysis.facts import FACT_CHECKS, TraceIndex
 from harness.model import kernel
+from harness.model.amounts import parse_amount
 from harness.model.events import Event, ExecEvent, ExitEvent, SignalEvent, SpawnEvent, SyscallEvent
 from harness.model.expectations import (
     FACTS,
     Check,
     CountCheck,
+    EachCheck,
     FactCheck,
     NeverCheck,
     RoleSelector,
     SequenceCheck,
+    Window,
+    spawned_capture,
 )
 from harness.model.steps import (
+    AnyStep,
     Capture,
     ChildPid,
     ErrnoName,
@@ -77,7 +82,7 @@ class Candidate:
 
 #: What failed: the check of that name, or ``run`` (the run itself failed: nothing to match).
 #: (``typing.Literal``: the step language has a ``Literal`` value of its own.)
-MismatchKind = typing.Literal["sequence", "count", "never", "fact", "golden", "run"]
+MismatchKind = typing.Literal["sequence", "count", "never", "each", "fact", "golden", "run"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,8 +140,12 @@ class MatchContext:
         start_after: Step | None = None,
         connections: int | None = None,
         base_dir: str | None = None,
+        known: Bindings | None = None,
     ) -> None:
         self.trace = trace
+        self.known: Bindings = known or {}
+        """Captures visible before the start marker is looked for (an assertion's own marker sees the file's)."""
+        self._after: dict[Step, MatchContext] = {}
         self.connections = connections
         self.base_dir = base_dir
         self.seen = _seen_results(trace)
@@ -165,9 +174,21 @@ class MatchContext:
             self._index = TraceIndex(self.trace)
         return self._index
 
+    def after(self, step: Step) -> MatchContext:
+        """This trace with ``step`` as its start marker, found with this context's captures visible."""
+        if step not in self._after:
+            self._after[step] = MatchContext(
+                self.trace,
+                start_after=step,
+                connections=self.connections,
+                base_dir=self.base_dir,
+                known=self.bindings,
+            )
+        return self._after[step]
+
     def _find_start(self, step: Step) -> int | None:
         for index, event in enumerate(self.trace):
-            got = try_step(step, event, {}, self)
+            got = try_step(step, event, self.known, self)
             if not isinstance(got, str):
                 self.start_event = event
                 self.bindings = dict(got)
@@ -269,6 +290,15 @@ def _result_text(event: SyscallEvent, ctx: MatchContext) -> str:
 def try_step(step: Step, event: Event, bindings: Bindings, ctx: MatchContext) -> Bindings | str:
     """The bindings after ``event`` matches ``step``, or why it does not (a short reason)."""
     match step:
+        case AnyStep():
+            reasons = []
+            for option in step.options:
+                got = try_step(option, event, bindings, ctx)
+                if not isinstance(got, str):
+                    return got
+                if got != "another event":
+                    reasons.append(f"{option.text}: {got}")
+            return "; ".join(reasons) or "another event"
         case SyscallStep():
             if not isinstance(event, SyscallEvent) or event.name != step.name:
                 return "another event"
@@ -375,12 +405,17 @@ def match_sequence(
     adjacent: bool = False,
     role: str | None = None,
     lines: Sequence[int] = (),
+    bindings: Bindings | None = None,
 ) -> Mismatch | None:
-    """Match the steps in order in one role's events; None when they all match."""
+    """Match the steps in order in one role's events; None when they all match.
+
+    ``bindings`` are the captures known before the first step (default: the start marker's).
+    """
+    initial: Bindings = ctx.bindings if bindings is None else bindings
     attempts = range(len(events)) if adjacent else range(1)
-    best: tuple[list[tuple[str, Event]], Bindings, int] = ([], ctx.bindings, 0)  # the attempt that got furthest
+    best: tuple[list[tuple[str, Event]], Bindings, int] = ([], initial, 0)  # the attempt that got furthest
     for start in attempts:
-        bindings: Bindings = ctx.bindings
+        bindings = initial
         matched: list[tuple[str, Event]] = []
         position = start
         for step in steps:
@@ -433,14 +468,157 @@ def find_events(step: Step, events: Iterable[Event], ctx: MatchContext) -> list[
 
 
 def _compare(count: int, check: CountCheck, ctx: MatchContext) -> tuple[bool, str]:
-    if check.value == "connections":
+    amount = parse_amount(check.value)
+    if amount.uses_connections:
         if ctx.connections is None:
             return False, "the scenario's number of connections is not known here"
-        target, label = ctx.connections, f"{ctx.connections} (connections)"
+        target = amount.value(ctx.connections)
+        label = f"{target} ({amount})" if amount.text != str(target) else str(target)
     else:
-        target, label = int(check.value), str(check.value)
+        target, label = amount.value(0), str(amount)
     holds = {"==": count == target, ">=": count >= target, "<=": count <= target}[check.operator]
     return holds, f"expected {check.operator} {label}, counted {count}"
+
+
+# -- windows ------------------------------------------------------------------------
+
+
+def windows(events: Sequence[Event], window: Window, ctx: MatchContext) -> list[tuple[range, Bindings]]:
+    """The stretches of a role's events a window covers, each with the captures its ``after`` bound.
+
+    A stretch opens after an event matching ``after`` (or at the first event)
+    and closes before the next event matching ``before`` (or after the last);
+    then the next ``after`` opens another.
+    """
+    if window.after is None and window.before is None:
+        return [(range(len(events)), ctx.bindings)]
+    stretches: list[tuple[range, Bindings]] = []
+    position = 0
+    while position < len(events):
+        bindings: Bindings = ctx.bindings
+        start = position
+        if window.after is not None:
+            for index in range(position, len(events)):
+                got = try_step(window.after, events[index], ctx.bindings, ctx)
+                if not isinstance(got, str):
+                    bindings, start = got, index + 1
+                    break
+            else:
+                break
+        end = len(events)
+        if window.before is not None:
+            for index in range(start, len(events)):
+                if not isinstance(try_step(window.before, events[index], bindings, ctx), str):
+                    end = index
+                    break
+        stretches.append((range(start, end), bindings))
+        if window.after is None or end >= len(events):
+            break
+        position = end + 1
+    return stretches
+
+
+def _find_in_windows(step: Step, events: Sequence[Event], window: Window, ctx: MatchContext) -> list[Event]:
+    return [
+        events[index]
+        for stretch, bindings in windows(events, window, ctx)
+        for index in stretch
+        if not isinstance(try_step(step, events[index], bindings, ctx), str)
+    ]
+
+
+def _within(window: Window) -> str:
+    return f" ({window})" if window.after or window.before else ""
+
+
+# -- each: a promise per occurrence ---------------------------------------------------
+
+
+def _process_roles(trace: Trace) -> dict[int, str]:
+    """The role of each process by its pid (the role its first task was given)."""
+    roles: dict[int, str] = {}
+    for event in trace:
+        roles.setdefault(event.pid, event.role if event.pid == event.tid else event.role.split("/")[0])
+    return roles
+
+
+def _occurrence_text(event: Event, bindings: Bindings, ctx: MatchContext) -> str:
+    own = {name: value for name, value in bindings.items() if name not in ctx.bindings}
+    captures = ", ".join(f"${name}={value!r}" for name, value in own.items())
+    return f"#{event.seq}" + (f" ({captures})" if captures else "")
+
+
+def check_each(check: EachCheck, role: str, events: Sequence[Event], ctx: MatchContext) -> Mismatch | None:
+    """Every occurrence of ``check.each`` in the role is followed by its ``then`` and ``child`` steps.
+
+    The first failing occurrence is reported in full (the steps matched, the
+    one that did not follow, the events most like it); the others are named
+    in the notes with their captures.
+    """
+    starts = [
+        (index, got)
+        for index, event in enumerate(events)
+        if not isinstance(got := try_step(check.each, event, ctx.bindings, ctx), str)
+    ]
+    if not starts:  # a promise about no occurrence at all is no promise (as 'every child' with no child)
+        return Mismatch(
+            f"no event of {role} matches {check.each.text!r}: there is no occurrence to keep the promise for",
+            kind="each",
+            role=role,
+            failed_step=check.each.text,
+            failed_line=check.lines[0] if check.lines else None,
+            candidates=tuple(_candidates(check.each, events, 0, ctx.bindings, ctx)),
+        )
+    then_lines, child_lines = check.lines[1 : 1 + len(check.then)], check.lines[1 + len(check.then) :]
+    capture = check.in_capture or spawned_capture((check.each, *check.then))
+    failures: list[tuple[str, Mismatch]] = []
+    processes = _process_roles(ctx.trace) if check.child else {}
+    for number, (index, bindings) in enumerate(starts):
+        end = starts[number + 1][0] if number + 1 < len(starts) else len(events)
+        window = events[index + 1 : end]
+        label = _occurrence_text(events[index], bindings, ctx)
+        header = f"occurrence {label} of {check.each.text!r}: "
+        missed = match_sequence(window, check.then, ctx, role=role, lines=then_lines, bindings=bindings)
+        if missed is not None:
+            before = f"before the next occurrence #{events[end].seq}" if end < len(events) else "before the role ended"
+            message = header + missed.message.replace("was not matched", f"did not follow {before}", 1)
+            failures.append((label, replace(missed, kind="each", message=message)))
+            continue
+        if not check.child:
+            continue
+        bound = _then_bindings(window, check.then, ctx, bindings)
+        pid = bound.get(capture) if capture else None
+        child_role = processes.get(pid) if isinstance(pid, int) else None
+        if child_role is None:
+            named = f"${capture} is {pid!r}, which names no traced process" if capture else "no capture names a process"
+            failures.append((label, Mismatch(header + named, kind="each", role=role, bindings=dict(bound))))
+            continue
+        child_events = ctx.events_of(child_role, whole_trace=True)
+        missed = match_sequence(child_events, check.child, ctx, role=child_role, lines=child_lines, bindings=bound)
+        if missed is not None:
+            where = f"in {child_role} (the process ${capture} names), "
+            message = header + where + missed.message.replace("was not matched", "did not follow", 1)
+            failures.append((label, replace(missed, kind="each", message=message)))
+    if not failures:
+        return None
+    first = failures[0][1]
+    notes = list(first.notes)
+    if len(failures) > 1:
+        others = ", ".join(label for label, _ in failures[1:])
+        notes.append(f"{len(failures)} of {len(starts)} occurrences failed; the others: {others}")
+    return replace(first, notes=tuple(notes))
+
+
+def _then_bindings(events: Sequence[Event], steps: Sequence[Step], ctx: MatchContext, bindings: Bindings) -> Bindings:
+    """The captures after the ``then`` steps matched (greedily, as :func:`match_sequence` matches them)."""
+    position = 0
+    for step in steps:
+        for offset, event in enumerate(events[position:]):
+            got = try_step(step, event, bindings, ctx)
+            if not isinstance(got, str):
+                bindings, position = got, position + offset + 1
+                break
+    return bindings
 
 
 def _check_role(check: Check, role: str, ctx: MatchContext, whole_trace: bool) -> Mismatch | None:
@@ -449,13 +627,13 @@ def _check_role(check: Check, role: str, ctx: MatchContext, whole_trace: bool) -
         case SequenceCheck():
             return match_sequence(events, check.steps, ctx, adjacent=check.adjacent, role=role, lines=check.lines)
         case CountCheck():
-            found = find_events(check.step, events, ctx)
+            found = _find_in_windows(check.step, events, check.window, ctx)
             holds, text = _compare(len(found), check, ctx)
             if holds:
                 return None
             misses = _candidates(check.step, events, 0, ctx.bindings, ctx)
             return Mismatch(
-                f"count of {check.step.text!r} in {role}: {text}",
+                f"count of {check.step.text!r} in {role}{_within(check.window)}: {text}",
                 kind="count",
                 role=role,
                 failed_step=check.step.text,
@@ -463,17 +641,20 @@ def _check_role(check: Check, role: str, ctx: MatchContext, whole_trace: bool) -
                 candidates=tuple(misses),
             )
         case NeverCheck():
-            found = find_events(check.step, events, ctx)
+            found = _find_in_windows(check.step, events, check.window, ctx)
             if not found:
                 return None
             return Mismatch(
-                f"{check.step.text!r} happened {len(found)} time{'s' if len(found) != 1 else ''} in {role}",
+                f"{check.step.text!r} happened {len(found)} time{'s' if len(found) != 1 else ''} in {role}"
+                + _within(check.window),
                 kind="never",
                 role=role,
                 failed_step=check.step.text,
                 candidates=tuple(Candidate(event, _why_it_matches(event, ctx)) for event in found[:5]),
                 notes=(f"and {len(found) - 5} more",) if len(found) > 5 else (),
             )
+        case EachCheck():
+            return check_each(check, role, events, ctx)
         case FactCheck():
             violations = FACT_CHECKS[check.fact](ctx.index, role)
             if not violations:

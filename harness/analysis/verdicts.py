@@ -13,6 +13,8 @@ from harness.model.expectations import Assertion, GoldenCheck
 
 def check_assertion(assertion: Assertion, ctx: MatchContext) -> list[Mismatch]:
     """Every mismatch of one assertion; an empty list means it holds."""
+    if assertion.start_after is not None and not assertion.whole_trace:
+        ctx = ctx.after(assertion.start_after)
     if ctx.start_error is not None:
         return [Mismatch(ctx.start_error)]
     if isinstance(assertion.check, GoldenCheck):
