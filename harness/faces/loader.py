@@ -556,12 +556,10 @@ def load_expectations(path: str | Path) -> ExpectationFile:
         """The part at this path was written, and the schema refused nothing in it."""
         node: Any = data
         for part in where:
-            if (isinstance(node, dict) and part in node) or (
-                isinstance(node, list) and isinstance(part, int) and part < len(node)
-            ):
-                node = node[part]
-            else:
+            inside = isinstance(part, int) and part < len(node) if isinstance(node, list) else part in node
+            if not isinstance(node, list | dict) or not inside:
                 return False
+            node = node[part]
         return not any(path[: len(where)] == where for path, _ in refusals)
 
     def attempt(read: Any, *args: Any) -> Any:
