@@ -556,10 +556,14 @@ def load_expectations(path: str | Path) -> ExpectationFile:
         """The part at this path was written, and the schema refused nothing in it."""
         node: Any = data
         for part in where:
-            inside = isinstance(part, int) and part < len(node) if isinstance(node, list) else part in node
-            if not isinstance(node, list | dict) or not inside:
+            if isinstance(node, list):
+                if not isinstance(part, int) or part >= len(node):
+                    return False
+                node = node[part]
+            elif isinstance(node, dict) and part in node:
+                node = node[part]
+            else:
                 return False
-            node = node[part]
         return not any(path[: len(where)] == where for path, _ in refusals)
 
     def attempt(read: Any, *args: Any) -> Any:
