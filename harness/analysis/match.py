@@ -581,7 +581,7 @@ def check_each(check: EachCheck, role: str, events: Sequence[Event], ctx: MatchC
         missed = match_sequence(window, check.then, ctx, role=role, lines=then_lines, bindings=bindings)
         if missed is not None:
             before = f"before the next occurrence #{events[end].seq}" if end < len(events) else "before the role ended"
-            message = header + missed.message.replace("was not matched", f"did not follow {before}", 1)
+            message = header + missed.message.replace("was not matched", "did not follow", 1) + f", {before}"
             failures.append((label, replace(missed, kind="each", message=message)))
             continue
         if not check.child:
