@@ -484,6 +484,8 @@ def _print_outcome(outcome: FileOutcome, *, verbose: bool) -> None:
     path, checked = outcome.path, outcome.checked
     scenario = checked.expectation.scenario
     print(f"{path} ({checked.server}, {scenario.connections} connections, {scenario.mode}, {checked.seconds:.1f} s)")
+    for warning in checked.expectation.warnings:  # valid, but most likely a typo: shown, not failed
+        print(str(warning), file=sys.stderr)
     for result in checked.results:
         location = result.assertion.location
         line = f":{location.line}" if location else ""

@@ -38,6 +38,7 @@ from harness.model.expectations import (
     EachCheck,
     ExpectationFile,
     FactCheck,
+    FileWarning,
     GoldenCheck,
     Location,
     NeverCheck,
@@ -156,8 +157,7 @@ class _Source:
         except yaml.MarkedYAMLError as error:
             mark = error.problem_mark or error.context_mark
             line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-            problem = error.problem or error.context or "not valid YAML"
-            raise self._at(line, column, f"not valid YAML: {problem}") from None
+            raise self._at(line, column, _yaml_problem(error, column)) from None
         except yaml.YAMLError as error:
             raise self._at(1, 1, f"not valid YAML: {error}") from None
 
@@ -218,6 +218,24 @@ class _Source:
         """The 1-based line of the value at ``path``."""
         mark = self.values.get(path)
         return mark.line if mark else 1
+
+
+def _yaml_problem(error: yaml.MarkedYAMLError, column: int) -> str:
+    """PyYAML's complaint in words about the file: a bad indent is said as one, not as parser tokens."""
+    problem = error.problem or error.context or "not valid YAML"
+    if problem.startswith("expected <block end>"):
+        block = "list" if "collection" in (error.context or "") or "sequence" in (error.context or "") else "mapping"
+        start = f" (the {block} that starts on line {error.context_mark.line + 1})" if error.context_mark else ""
+        return (
+            f"bad indentation: this line starts at column {column}, which lines up with nothing above it{start}; "
+            "indent it exactly as far as the keys or '- ' items it belongs with"
+        )
+    if problem == "mapping values are not allowed here":
+        return (
+            "a ':' YAML cannot place here: the line is probably indented deeper than the key above it "
+            "(indent it like its siblings), or a value holds ': ' (quote the value)"
+        )
+    return f"not valid YAML: {problem}"
 
 
 def _quoted(node: yaml.Node) -> bool:
@@ -308,6 +326,11 @@ class _Reader:
         self.source = source
         self.syscalls = syscalls
         self.parsed: list[Step] = []
+        self.written: list[tuple[Path_, SimpleStep]] = []
+        """The steps of the assertion being read, each with its place."""
+        self.global_captures: tuple[str, ...] = ()
+        """The captures of the file's ``start_after``: visible to every assertion."""
+        self.warnings: list[FileWarning] = []
 
     def _golden_path(self, path: Path_, written: str) -> Path:
         """A golden file's path: a ``.golden.yaml`` file, relative ones inside this file's directory tree.
@@ -336,6 +359,39 @@ class _Reader:
             value = value[key]
         return value
 
+    def capture_warnings(self, path: Path_, check: Check) -> list[FileWarning]:
+        """A capture written once in an assertion binds whatever it meets and compares nothing: most often a typo.
+
+        The file's ``start_after`` captures count as written already, and so
+        does the capture an ``each`` names the ``child`` process by; a name
+        that starts with ``_`` (``accept4 -> $_conn``: any successful result)
+        says the single use is meant.
+        """
+        uses: dict[str, list[tuple[Path_, str]]] = {}
+        for where, step in self.written:
+            for name in captures_of(step):
+                uses.setdefault(name, []).append((where, step.text))
+        used = set(self.global_captures)
+        if isinstance(check, EachCheck) and check.child:
+            used.add(check.in_capture or spawned_capture((check.each, *check.then)) or "")
+        warnings = []
+        for name, places in uses.items():
+            if len(places) != 1 or name in used or name.startswith("_"):
+                continue
+            where, text = places[0]
+            others = [other for other in [*uses, *self.global_captures] if other != name]
+            close = difflib.get_close_matches(name, others, n=1)
+            hint = f": a typo of ${close[0]}?" if close else ""
+            message = (
+                f"${name} is used only once in assertion {self._at((*path, 'name'))!r}, so it binds whatever it "
+                f"meets and is compared with nothing{hint} (write _ for any value, or ${'_' + name} for a "
+                "result that only has to be a success)"
+            )
+            error = self.source.error(where, message, offset=text.find(f"${name}"))
+            excerpt = str(error).split("\n", 1)[1] if "\n" in str(error) else ""
+            warnings.append(FileWarning(error.location, message, excerpt))
+        return warnings
+
     def step(self, path: Path_) -> Step:
         """The step written at ``path``: a string, or ``any_of:`` and a list of strings."""
         written = self._at(path)
@@ -350,6 +406,7 @@ class _Reader:
         except StepError as error:
             raise self.source.error(path, error.message, offset=error.offset) from None
         self.parsed.append(step)
+        self.written.append((path, step))
         return step
 
     def assertion(self, index: int, data: dict[str, Any]) -> Assertion:
@@ -374,6 +431,7 @@ class _Reader:
             raise self.source.error(
                 (*path, "start_after"), "'start_after' and 'whole_trace: true' contradict: keep one", key=True
             )
+        self.written = []
         roles = MAIN
         if "role" in data:
             try:
@@ -382,6 +440,7 @@ class _Reader:
                 raise self.source.error((*path, "role"), str(error)) from None
         check = self.check(kind, data, path)
         start_after = self.step((*path, "start_after")) if "start_after" in data else None
+        self.warnings.extend(self.capture_warnings(path, check))
         location = Location(str(self.source.path), self.source.line((*path, "name")))
         return Assertion(
             data["name"],
@@ -576,6 +635,7 @@ def load_expectations(path: str | Path) -> ExpectationFile:
     server = attempt(_server, source) if clean("server") else None
     scenario = attempt(_scenario, source) if "scenario" not in data or clean("scenario") else None
     start_after = attempt(reader.step, ("start_after",)) if clean("start_after") else None
+    reader.global_captures = tuple(captures_of(start_after)) if start_after is not None else ()
     injections = []
     for number, spec in enumerate(data.get("inject", []) if clean("inject") else []):
         try:
@@ -613,6 +673,7 @@ def load_expectations(path: str | Path) -> ExpectationFile:
         timeout=float(data.get("timeout", DEFAULT_TIMEOUT)),
         syscalls=step_syscalls(reader.parsed),
         injections=tuple(injections),
+        warnings=tuple(sorted(reader.warnings, key=lambda warning: (warning.location.line, warning.location.column))),
     )
 
 

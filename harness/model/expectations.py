@@ -38,6 +38,19 @@ class Location:
         return f"{self.path}:{self.line}:{self.column}" if self.line else self.path
 
 
+@dataclass(frozen=True, slots=True)
+class FileWarning:
+    """Something in a file that is valid but most likely a mistake (a capture used once): shown, not failed."""
+
+    location: Location
+    message: str
+    excerpt: str = ""
+    """The line and a caret under the column."""
+
+    def __str__(self) -> str:
+        return f"{self.location}: warning: {self.message}" + (f"\n{self.excerpt}" if self.excerpt else "")
+
+
 # -- roles ------------------------------------------------------------------------
 
 _ROLE = re.compile(r"main(\.\d+)*(/t\d+)?")
@@ -280,6 +293,8 @@ class ExpectationFile:
     """Calls the steps name beyond the tracer's default set: traced too, so a step can match them."""
     injections: tuple[Injection, ...] = ()
     """Faults and signals the harness injects into the run (harness.model.injection)."""
+    warnings: tuple[FileWarning, ...] = ()
+    """What is valid but most likely a typo, in file order: ``harness check`` and the plugin show them."""
 
 
 def step_syscalls(steps: list[Step]) -> tuple[str, ...]:
