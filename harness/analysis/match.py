@@ -579,26 +579,15 @@ def check_each(check: EachCheck, role: str, events: Sequence[Event], ctx: MatchC
         label = _occurrence_text(events[index], bindings, ctx)
         header = f"occurrence {label} of {check.each.text!r}: "
         missed = match_sequence(window, check.then, ctx, role=role, lines=then_lines, bindings=bindings)
+        bound = _then_bindings(window, check.then, ctx, bindings)
+        in_child = _check_child(check, capture, bound, processes, child_lines, ctx) if check.child else None
         if missed is not None:
             before = f"before the next occurrence #{events[end].seq}" if end < len(events) else "before the role ended"
             message = header + missed.message.replace("was not matched", "did not follow", 1) + f", {before}"
-            failures.append((label, replace(missed, kind="each", message=message)))
-            continue
-        if not check.child:
-            continue
-        bound = _then_bindings(window, check.then, ctx, bindings)
-        pid = bound.get(capture) if capture else None
-        child_role = processes.get(pid) if isinstance(pid, int) else None
-        if child_role is None:
-            named = f"${capture} is {pid!r}, which names no traced process" if capture else "no capture names a process"
-            failures.append((label, Mismatch(header + named, kind="each", role=role, bindings=dict(bound))))
-            continue
-        child_events = ctx.events_of(child_role, whole_trace=True)
-        missed = match_sequence(child_events, check.child, ctx, role=child_role, lines=child_lines, bindings=bound)
-        if missed is not None:
-            where = f"in {child_role} (the process ${capture} names), "
-            message = header + where + missed.message.replace("was not matched", "did not follow", 1)
-            failures.append((label, replace(missed, kind="each", message=message)))
+            also = (f"and {in_child.message}: {in_child.failed_step}",) if in_child and in_child.failed_step else ()
+            failures.append((label, replace(missed, kind="each", message=message, notes=(*missed.notes, *also))))
+        elif in_child is not None:
+            failures.append((label, replace(in_child, message=header + in_child.message, role=in_child.role or role)))
     if not failures:
         return None
     first = failures[0][1]
@@ -607,6 +596,28 @@ def check_each(check: EachCheck, role: str, events: Sequence[Event], ctx: MatchC
         others = ", ".join(label for label, _ in failures[1:])
         notes.append(f"{len(failures)} of {len(starts)} occurrences failed; the others: {others}")
     return replace(first, notes=tuple(notes))
+
+
+def _check_child(
+    check: EachCheck,
+    capture: str | None,
+    bound: Bindings,
+    processes: Mapping[int, str],
+    lines: Sequence[int],
+    ctx: MatchContext,
+) -> Mismatch | None:
+    """The ``child`` steps in the process the capture names, with the occurrence's captures; None when they hold."""
+    pid = bound.get(capture) if capture else None
+    child_role = processes.get(pid) if isinstance(pid, int) else None
+    if child_role is None:
+        named = f"${capture} is {pid!r}, which names no traced process" if capture else "no capture names a process"
+        return Mismatch(named, kind="each", bindings=dict(bound))
+    events = ctx.events_of(child_role, whole_trace=True)
+    missed = match_sequence(events, check.child, ctx, role=child_role, lines=lines, bindings=bound)
+    if missed is None:
+        return None
+    where = f"in {child_role} (the process ${capture} names), "
+    return replace(missed, kind="each", message=where + missed.message.replace("was not matched", "did not follow", 1))
 
 
 def _then_bindings(events: Sequence[Event], steps: Sequence[Step], ctx: MatchContext, bindings: Bindings) -> Bindings:

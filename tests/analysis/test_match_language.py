@@ -155,6 +155,16 @@ def test_child_steps_see_the_occurrences_captures_and_fail_in_the_right_child() 
     assert mismatch.bindings["conn"] == 4 and mismatch.bindings["child"] == story.pids["main.2"]
 
 
+def test_when_parent_and_child_both_break_the_promise_the_report_names_both() -> None:
+    story = forking(leaky=frozenset({1}), child_keeps=frozenset({1}))
+    assert [mismatch.role for mismatch in check(IN_THE_CHILD, context(story))] == ["main.1"]
+    promise = EachCheck(IN_THE_CHILD.each, (*IN_THE_CHILD.then, parse_step("close($conn)")), IN_THE_CHILD.child)
+    [both] = check(promise, context(story))
+    assert both.role == "main" and both.failed_step == "close($conn)"
+    assert "and in main.1 (the process $child names), step 2 of 3 did not follow after #" in both.notes[-1]
+    assert both.notes[-1].endswith(": close($conn)")
+
+
 def test_in_names_the_process_of_any_capture() -> None:
     # The arbiter's view of a worker: for each worker it spawns, the worker serves, then is reaped.
     story = Story()

@@ -14,6 +14,7 @@ from conftest import EXPECTATIONS
 
 from harness.faces.cli import main
 from harness.faces.loader import SUFFIX, load_expectations
+from harness.model.events import SyscallEvent
 from harness.running.check import CheckedRun, check_file, server_spec
 
 pytestmark = pytest.mark.ptrace
@@ -69,9 +70,33 @@ def test_the_close_discipline_fails_for_the_leaky_server_naming_the_descriptors(
     parent = failures["the parent closes every connection it handed to a child"]
     assert "main accepted fd 4 at #" in parent
     assert "had not closed it when it entered accept4 again" in parent
-    children = failures["every child closes its copy of the listening socket, then exits 0"]
-    assert "close($listen)" in children
-    assert "fd is 4, expected $listen ($listen is 3)" in children
+
+
+PER_CONNECTION = (
+    "each connection is handed to a child and closed in the parent; the child closes the listener, serves it, exits 0"
+)
+
+
+def test_the_per_connection_promise_fails_for_the_leaky_server_at_each_connection(ptrace_permitted: None) -> None:
+    checked = _check("fork_sigchld", server="fork_leaky")
+    accepts = [
+        event
+        for event in checked.run.trace.for_role("main")
+        if isinstance(event, SyscallEvent) and event.name == "accept4" and event.errno is None
+    ]
+    assert [event.ret for event in accepts] == [4, 5, 6]  # the leak: the parent never closes a connection
+    report = _failures(checked)[PER_CONNECTION]
+    first, second, third = (event.seq for event in accepts)
+    # The first connection reported in full, naming its accept and its descriptor, and the step that did not follow.
+    assert f"occurrence #{first} ($conn=4) of 'accept4 -> $conn': step 2 of 2 did not follow after #" in report
+    assert f"before the next occurrence #{second}" in report
+    assert ">  2  close($conn)  (line 42)" in report
+    # Its child, in the same breath: it never closed the listening socket.
+    assert "and in main.1 (the process $child names), step 1 of 3 did not follow from the start: close($listen)" in (
+        report
+    )
+    # And the others, by accept and descriptor.
+    assert f"3 of 3 occurrences failed; the others: #{second} ($conn=5), #{third} ($conn=6)" in report
 
 
 def test_the_c_restart_promises_fail_for_the_c_server_without_sa_restart(ptrace_permitted: None) -> None:
@@ -96,7 +121,7 @@ def test_check_prints_a_line_per_assertion_and_exits_0(
     out = capsys.readouterr().out
     assert f"{path} (fork_sigchld, 3 connections, deterministic, " in out
     assert "  PASS  no child is left a zombie  (fork_sigchld.expect.yaml:" in out
-    assert out.rstrip().splitlines()[-1].startswith("7 passed, 0 failed in 1 file(s)")
+    assert out.rstrip().splitlines()[-1].startswith("8 passed, 0 failed in 1 file(s)")
 
 
 def test_check_against_a_sibling_fails_and_writes_the_trace(
