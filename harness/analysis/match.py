@@ -219,6 +219,31 @@ def _lookup(args: Mapping[str, Any], path: str) -> tuple[bool, Any]:
     return True, value
 
 
+def _lookups(args: Mapping[str, Any], path: str) -> list[Any] | None:
+    """Every value at ``path``, reaching into each element of an array on the way (None: nowhere).
+
+    ``fds.fd`` is the fd of each of poll's pollfds; a list of descriptors
+    (a select set) stands for each descriptor in it, so ``readfds=$listen``
+    holds when the set contains it.
+    """
+    values: list[Any] = [args]
+    for key in path.split("."):
+        found = []
+        for value in values:
+            for item in value if isinstance(value, list) else [value]:
+                if isinstance(item, dict) and key in item:
+                    found.append(item[key])
+        if not found:
+            return None
+        values = found
+    spread = [item for value in values for item in (value if _descriptor_list(value) else [value])]
+    return spread
+
+
+def _descriptor_list(value: Any) -> bool:
+    return isinstance(value, list) and bool(value) and all(type(item) is int for item in value)
+
+
 def _match_value(pattern: Value, actual: Any, bindings: Bindings, event: Event, ctx: MatchContext) -> Bindings | str:
     match pattern:
         case Wildcard():
@@ -304,9 +329,21 @@ def try_step(step: Step, event: Event, bindings: Bindings, ctx: MatchContext) ->
                 return "another event"
             for path, pattern in step.args:
                 found, actual = _lookup(event.args, path)
+                several = _lookups(event.args, path) if not found or _descriptor_list(actual) else None
+                if several:  # inside an array (poll's fds.fd), or a set of descriptors (select's readfds)
+                    matching = [
+                        got
+                        for value in several
+                        if not isinstance(got := _match_value(pattern, value, bindings, event, ctx), str)
+                    ]
+                    if not matching:
+                        shown = actual if found else several
+                        return f"{path} is {shown!r}, expected one of them to be {pattern}"
+                    bindings = matching[0]
+                    continue
                 if not found:
                     root = path.split(".")[0]
-                    if root in event.args and not isinstance(event.args[root], dict):
+                    if root in event.args and not isinstance(event.args[root], dict | list):
                         return f"{root} is {event.args[root] or 'NULL'}, so it has no {path}"
                     return f"{path} was not recorded"
                 got = _match_value(pattern, actual, bindings, event, ctx)

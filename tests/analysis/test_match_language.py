@@ -295,3 +295,54 @@ def test_an_amount_is_parsed_not_evaluated_and_a_mistake_has_its_column(text: st
         parse_amount(text)
     assert caught.value.offset == offset
     assert phrase in caught.value.message
+
+
+# -- the waiting calls, decoded --------------------------------------------------------
+
+
+def _waiting() -> MatchContext:
+    story = Story()
+    story.call("main", "listen", 0, fd=3, backlog=128)
+    story.call("main", "poll", 1, fds=[{"fd": 5, "events": ["POLLIN"]}, {"fd": 3, "events": ["POLLIN"]}], nfds=2)
+    story.call("main", "select", 1, nfds=6, readfds=[3, 5], writefds=None, exceptfds=None, timeout=None)
+    story.call("main", "epoll_wait", 1, epfd=7, events=[{"events": ["EPOLLIN"], "data": 3}], maxevents=8, timeout=-1)
+    story.call("main", "futex", -110, uaddr="0x7f00", op=["FUTEX_WAIT_PRIVATE"], val=2)
+    return context(story)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "poll(fds.fd=$listen) -> 1",
+        "poll(fds.events=POLLIN)",
+        "poll -> 1",
+        "select(readfds=$listen)",
+        "select(readfds=5)",
+        "epoll_wait(events.data=$listen, events.events=EPOLLIN) -> 1",
+        "futex(op=FUTEX_WAIT_PRIVATE) -> ETIMEDOUT",
+    ],
+)
+def test_a_step_names_the_descriptors_a_waiting_call_watches_and_its_result(text: str) -> None:
+    assert check(SequenceCheck(steps(text)), _waiting()) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("poll(fds.fd=4)", "fds.fd is [5, 3], expected one of them to be 4"),
+        ("select(readfds=4)", "readfds is [3, 5], expected one of them to be 4"),
+        ("poll -> 0", "it returned 1, expected -> 0"),
+        ("futex(op=FUTEX_WAKE_PRIVATE)", "op is ['FUTEX_WAIT_PRIVATE'], expected FUTEX_WAKE_PRIVATE"),
+    ],
+)
+def test_a_waiting_call_that_watches_something_else_says_what_it_watched(text: str, reason: str) -> None:
+    [mismatch] = check(SequenceCheck(steps(text)), _waiting())
+    assert [candidate.reason for candidate in mismatch.candidates] == [reason]
+
+
+def test_a_capture_binds_the_descriptor_of_the_element_that_matched() -> None:
+    promise = SequenceCheck(steps("poll(fds.fd=$watched, fds.events=POLLIN)", "select(readfds=$watched)"))
+    assert check(promise, _waiting()) == []
+    promise = SequenceCheck(steps("epoll_wait(events.data=$ready)", "close($ready)"))
+    [mismatch] = check(promise, _waiting())
+    assert mismatch.bindings["ready"] == 3

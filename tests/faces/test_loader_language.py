@@ -202,3 +202,17 @@ def test_a_bad_indent_is_explained_in_words(tmp_path: Path) -> None:
     assert error.location.line == 4
     assert "probably indented deeper than the key above it" in error.message
     assert "<block" not in str(error)
+
+
+def test_the_waiting_calls_stay_out_of_the_default_set_and_a_file_naming_them_traces_them(tmp_path: Path) -> None:
+    from harness.model.syscalls import DEFAULT_SYSCALLS
+
+    waiting = ("poll", "ppoll", "select", "pselect6", "epoll_wait", "epoll_pwait", "futex")
+    assert not set(waiting) & set(DEFAULT_SYSCALLS)
+    loaded = _load(
+        tmp_path,
+        "server: fork_poll_reaper\nstart_after: listen($listen)\nassertions:\n"
+        "  - name: polls the listener\n    sequence: ['poll(fds.fd=$listen) -> 1', 'select(readfds=$listen)']\n"
+        "  - name: no futex wait\n    never: futex(op=FUTEX_WAIT_PRIVATE)\n",
+    )
+    assert loaded.syscalls == ("listen", "poll", "select", "futex")

@@ -99,6 +99,23 @@ def test_the_per_connection_promise_fails_for_the_leaky_server_at_each_connectio
     assert f"3 of 3 occurrences failed; the others: #{second} ($conn=5), #{third} ($conn=6)" in report
 
 
+def test_the_poll_promise_reads_the_decoded_poll_and_fails_for_a_server_that_blocks_in_accept(
+    ptrace_permitted: None,
+) -> None:
+    polling = _check("fork_poll_reaper")
+    calls = [event for event in polling.run.trace.for_role("main") if isinstance(event, SyscallEvent)]
+    polls = [event for event in calls if event.name == "poll"]
+    # CPython waits with poll before each accept on a socket with a timeout: decoded, the listening socket.
+    assert len(polls) >= 3
+    assert all(event.args["fds"] == [{"fd": 3, "events": ["POLLIN"]}] for event in polls)
+    assert _failures(polling) == {}
+    report = _failures(_check("fork_poll_reaper", server="fork_sigchld"))[
+        "each time the wait on the listening socket finds it ready, accept takes the connection at once"
+    ]
+    waits = "any_of: [poll(fds.fd=$listen, fds.events=POLLIN) -> 1, restart_syscall -> 1]"
+    assert f"no event of main matches {waits!r}" in report
+
+
 def test_the_c_restart_promises_fail_for_the_c_server_without_sa_restart(ptrace_permitted: None) -> None:
     failures = _failures(_check("c_echo_server_restart", server="c/echo_server"))
     assert set(failures) == {
