@@ -163,6 +163,21 @@ def test_check_refuses_an_invalid_file_with_65(tmp_path: Path, capsys: pytest.Ca
     assert "Traceback" not in err
 
 
+def test_check_shows_a_capture_used_once_as_a_warning_and_still_passes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], ptrace_permitted: None
+) -> None:
+    typo = tmp_path / f"typo{SUFFIX}"
+    typo.write_text(
+        "server: fork_sigchld\nscenario: {connections: 1}\nassertions:\n"
+        "  - name: the parent closes what it accepted\n    sequence: [accept4 -> $conn, close($con)]\n"
+    )
+    assert main(["check", str(typo)]) == 0
+    captured = capsys.readouterr()
+    assert f"{typo}:5:27: warning: $conn is used only once" in captured.err
+    assert f"{typo}:5:40: warning: $con is used only once" in captured.err
+    assert "  PASS  the parent closes what it accepted" in captured.out
+
+
 def test_check_names_the_nearest_variant_for_an_unknown_server(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["check", str(EXPECTATIONS), "--server", "fork_no_reaping"]) == 2
     assert "did you mean 'fork_no_reap'?" in capsys.readouterr().err
