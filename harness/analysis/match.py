@@ -12,7 +12,13 @@ Rules a reader can rely on:
   signal handler's ``rt_sigreturn`` returned EINTR, matches ``-> EINTR``
   as well as ``-> ERESTARTSYS``.
 * Only the events after the file's ``start_after`` marker are matched,
-  unless an assertion asks for the ``whole_trace``.
+  unless an assertion asks for the ``whole_trace`` or has a marker of its own.
+* ``each`` (:func:`check_each`) is a sequence per occurrence: its ``then``
+  steps match between one occurrence and the next, with the occurrence's
+  captures bound afresh, and its ``child`` steps in the process a capture
+  names.  ``never`` and ``count`` look inside their window (:func:`windows`).
+* A path that crosses an array (``fds.fd``) or names a set of descriptors
+  (``readfds``) holds when one of its elements matches.
 
 Everything runs in one pass over the trace per assertion: linear in its
 length (an ``adjacent`` sequence tries each start, so times its number of

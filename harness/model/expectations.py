@@ -5,8 +5,9 @@ The YAML form is read by :mod:`harness.faces.loader`; matching is
 (the ``harness_run`` fixture) build the same assertions without YAML.
 
 An assertion has one *check* — an ordered sequence of steps, a count, a
-step that must never happen, an end-state fact, or a golden trace — and the
-roles it applies to (:class:`RoleSelector`).
+step that must never happen (both optionally within a :class:`Window`), a
+promise per occurrence (:class:`EachCheck`), an end-state fact, or a golden
+trace — and the roles it applies to (:class:`RoleSelector`).
 """
 
 from __future__ import annotations
