@@ -628,6 +628,9 @@ def check_each(check: EachCheck, role: str, events: Sequence[Event], ctx: MatchC
             before = f"before the next occurrence #{events[end].seq}" if end < len(events) else "before the role ended"
             message = header + missed.message.replace("was not matched", "did not follow", 1) + f", {before}"
             also = (f"and {in_child.message}: {in_child.failed_step}",) if in_child and in_child.failed_step else ()
+            late = _too_late(check.then[len(missed.matched)], missed.bindings, events[end:], ctx)
+            if late is not None and not missed.candidates:  # nothing like it in the window: say where it came
+                missed = replace(missed, candidates=(late,), notes=())
             failures.append((label, replace(missed, kind="each", message=message, notes=(*missed.notes, *also))))
         elif in_child is not None:
             failures.append((label, replace(in_child, message=header + in_child.message, role=in_child.role or role)))
@@ -639,6 +642,14 @@ def check_each(check: EachCheck, role: str, events: Sequence[Event], ctx: MatchC
         others = ", ".join(label for label, _ in failures[1:])
         notes.append(f"{len(failures)} of {len(starts)} occurrences failed; the others: {others}")
     return replace(first, notes=tuple(notes))
+
+
+def _too_late(step: Step, bindings: Bindings, after: Sequence[Event], ctx: MatchContext) -> Candidate | None:
+    """The first event past the occurrence's window that the step matches: it came, but too late."""
+    for event in after:
+        if not isinstance(try_step(step, event, bindings, ctx), str):
+            return Candidate(event, f"it matches, but after the next occurrence #{after[0].seq}")
+    return None
 
 
 def _check_child(

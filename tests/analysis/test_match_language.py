@@ -122,6 +122,23 @@ def test_each_names_every_failing_occurrence_in_its_report() -> None:
     assert "before the role ended" in report(PER_CONNECTION, context(forking(leaky=frozenset({3}))))
 
 
+def test_a_step_that_came_only_after_the_next_occurrence_is_shown_as_too_late() -> None:
+    story = Story()
+    story.call("main", "listen", 0, fd=3, backlog=128)
+    accepts = []
+    for fd, child in ((4, "main.1"), (5, "main.2")):
+        accepts.append(story.call("main", "accept4", fd, fd=3))
+        story.spawn("main", child)
+        story.call("main", "clone", story.pids[child])
+    late = story.call("main", "close", 0, fd=4)
+    story.call("main", "close", 0, fd=5)
+    [mismatch] = check(PER_CONNECTION, context(story))
+    assert [(candidate.event, candidate.reason) for candidate in mismatch.candidates] == [
+        (late, f"it matches, but after the next occurrence #{accepts[1].seq}")
+    ]
+    assert mismatch.notes == ()  # one occurrence failed: the second closes its descriptor in its window
+
+
 def test_each_with_no_occurrence_fails_rather_than_holding_vacuously() -> None:
     promise = EachCheck(parse_step("accept4 -> ERESTARTSYS"), steps("rt_sigreturn"))
     [mismatch] = check(promise, context(forking()))
