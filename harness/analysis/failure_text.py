@@ -28,7 +28,7 @@ def _shorten(text: str, width: int) -> str:
 def format_mismatch(mismatch: Mismatch, *, verbose: bool = False, width: int = 160) -> list[str]:
     """The lines that explain one mismatch; ``verbose`` shows every matched step, not only the last three."""
     lines = [mismatch.message]
-    if mismatch.kind == "sequence" and mismatch.matched:
+    if mismatch.kind in ("sequence", "each") and mismatch.matched:
         shown = mismatch.matched if verbose or len(mismatch.matched) <= 3 else mismatch.matched[-3:]
         if len(shown) < len(mismatch.matched):
             lines.append(f"  ... {len(mismatch.matched) - len(shown)} earlier steps matched (-v shows them)")
@@ -36,7 +36,7 @@ def format_mismatch(mismatch: Mismatch, *, verbose: bool = False, width: int = 1
         step_width = max(len(text) for text, _ in shown)
         for number, (text, event) in enumerate(shown, start=first):
             lines.append(_shorten(f"    {number:>2}  {text:<{step_width}}  {event_line(event)}", width))
-    if mismatch.kind == "sequence" and mismatch.failed_step is not None:
+    if mismatch.kind in ("sequence", "each") and mismatch.failed_step is not None:
         where = f"  (line {mismatch.failed_line})" if mismatch.failed_line else ""
         lines.append(f"  > {len(mismatch.matched) + 1:>2}  {mismatch.failed_step}{where}")
     if mismatch.candidates:

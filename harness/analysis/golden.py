@@ -274,6 +274,16 @@ def _stable_arg(kind: ArgKind, value: Any, pids: _PidNames) -> Any:
             return _stable_sigaction(value)
         case "siginfo" if isinstance(value, dict):
             return _stable_siginfo(value, pids)
+        case "epoll_events" if isinstance(value, list):
+            return [
+                {
+                    **item,
+                    "data": ADDRESS if isinstance(item.get("data"), int) and item["data"] > _SMALL else item["data"],
+                }
+                if isinstance(item, dict)
+                else item
+                for item in value
+            ]
     return value
 
 

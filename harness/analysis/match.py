@@ -12,7 +12,13 @@ Rules a reader can rely on:
   signal handler's ``rt_sigreturn`` returned EINTR, matches ``-> EINTR``
   as well as ``-> ERESTARTSYS``.
 * Only the events after the file's ``start_after`` marker are matched,
-  unless an assertion asks for the ``whole_trace``.
+  unless an assertion asks for the ``whole_trace`` or has a marker of its own.
+* ``each`` (:func:`check_each`) is a sequence per occurrence: its ``then``
+  steps match between one occurrence and the next, with the occurrence's
+  captures bound afresh, and its ``child`` steps in the process a capture
+  names.  ``never`` and ``count`` look inside their window (:func:`windows`).
+* A path that crosses an array (``fds.fd``) or names a set of descriptors
+  (``readfds``) holds when one of its elements matches.
 
 Everything runs in one pass over the trace per assertion: linear in its
 length (an ``adjacent`` sequence tries each start, so times its number of
@@ -31,19 +37,24 @@ from typing import Any
 from harness.analysis.facts import FACT_CHECKS, TraceIndex, disposition_at
 from harness.analysis.interruptions import by_call, interruptions
 from harness.model import kernel
+from harness.model.amounts import parse_amount
 from harness.model.events import Event, ExecEvent, ExitEvent, SignalEvent, SpawnEvent, SyscallEvent
 from harness.model.expectations import (
     FACTS,
     Check,
     CountCheck,
+    EachCheck,
     FactCheck,
     InForceCheck,
     NeverCheck,
     RoleSelector,
     SequenceCheck,
+    Window,
+    spawned_capture,
 )
 from harness.model.roles import process_role
 from harness.model.steps import (
+    AnyStep,
     Capture,
     ChildPid,
     ErrnoName,
@@ -80,7 +91,7 @@ class Candidate:
 
 #: What failed: the check of that name, or ``run`` (the run itself failed: nothing to match).
 #: (``typing.Literal``: the step language has a ``Literal`` value of its own.)
-MismatchKind = typing.Literal["sequence", "count", "never", "fact", "in_force", "golden", "run"]
+MismatchKind = typing.Literal["sequence", "count", "never", "each", "fact", "in_force", "golden", "run"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,8 +155,12 @@ class MatchContext:
         start_after: Step | None = None,
         connections: int | None = None,
         base_dir: str | None = None,
+        known: Bindings | None = None,
     ) -> None:
         self.trace = trace
+        self.known: Bindings = known or {}
+        """Captures visible before the start marker is looked for (an assertion's own marker sees the file's)."""
+        self._after: dict[Step, MatchContext] = {}
         self.connections = connections
         self.base_dir = base_dir
         self._index: TraceIndex | None = None
@@ -176,9 +191,21 @@ class MatchContext:
             self._index = TraceIndex(self.trace)
         return self._index
 
+    def after(self, step: Step) -> MatchContext:
+        """This trace with ``step`` as its start marker, found with this context's captures visible."""
+        if step not in self._after:
+            self._after[step] = MatchContext(
+                self.trace,
+                start_after=step,
+                connections=self.connections,
+                base_dir=self.base_dir,
+                known=self.bindings,
+            )
+        return self._after[step]
+
     def _find_start(self, step: Step) -> int | None:
         for index, event in enumerate(self.trace):
-            got = try_step(step, event, {}, self)
+            got = try_step(step, event, self.known, self)
             if not isinstance(got, str):
                 self.start_event = event
                 self.bindings = dict(got)
@@ -207,6 +234,31 @@ def _lookup(args: Mapping[str, Any], path: str) -> tuple[bool, Any]:
             return False, None
         value = value[key]
     return True, value
+
+
+def _lookups(args: Mapping[str, Any], path: str) -> list[Any] | None:
+    """Every value at ``path``, reaching into each element of an array on the way (None: nowhere).
+
+    ``fds.fd`` is the fd of each of poll's pollfds; a list of descriptors
+    (a select set) stands for each descriptor in it, so ``readfds=$listen``
+    holds when the set contains it.
+    """
+    values: list[Any] = [args]
+    for key in path.split("."):
+        found = []
+        for value in values:
+            for item in value if isinstance(value, list) else [value]:
+                if isinstance(item, dict) and key in item:
+                    found.append(item[key])
+        if not found:
+            return None
+        values = found
+    spread = [item for value in values for item in (value if _descriptor_list(value) else [value])]
+    return spread
+
+
+def _descriptor_list(value: Any) -> bool:
+    return isinstance(value, list) and bool(value) and all(type(item) is int for item in value)
 
 
 def _match_value(pattern: Value, actual: Any, bindings: Bindings, event: Event, ctx: MatchContext) -> Bindings | str:
@@ -280,14 +332,35 @@ def _result_text(event: SyscallEvent, ctx: MatchContext) -> str:
 def try_step(step: Step, event: Event, bindings: Bindings, ctx: MatchContext) -> Bindings | str:
     """The bindings after ``event`` matches ``step``, or why it does not (a short reason)."""
     match step:
+        case AnyStep():
+            reasons = []
+            for option in step.options:
+                got = try_step(option, event, bindings, ctx)
+                if not isinstance(got, str):
+                    return got
+                if got != "another event":
+                    reasons.append(f"{option.text}: {got}")
+            return "; ".join(reasons) or "another event"
         case SyscallStep():
             if not isinstance(event, SyscallEvent) or event.name != step.name:
                 return "another event"
             for path, pattern in step.args:
                 found, actual = _lookup(event.args, path)
+                several = _lookups(event.args, path) if not found or _descriptor_list(actual) else None
+                if several:  # inside an array (poll's fds.fd), or a set of descriptors (select's readfds)
+                    matching = [
+                        got
+                        for value in several
+                        if not isinstance(got := _match_value(pattern, value, bindings, event, ctx), str)
+                    ]
+                    if not matching:
+                        shown = actual if found else several
+                        return f"{path} is {shown!r}, expected one of them to be {pattern}"
+                    bindings = matching[0]
+                    continue
                 if not found:
                     root = path.split(".")[0]
-                    if root in event.args and not isinstance(event.args[root], dict):
+                    if root in event.args and not isinstance(event.args[root], dict | list):
                         return f"{root} is {event.args[root] or 'NULL'}, so it has no {path}"
                     return f"{path} was not recorded"
                 got = _match_value(pattern, actual, bindings, event, ctx)
@@ -386,12 +459,17 @@ def match_sequence(
     adjacent: bool = False,
     role: str | None = None,
     lines: Sequence[int] = (),
+    bindings: Bindings | None = None,
 ) -> Mismatch | None:
-    """Match the steps in order in one role's events; None when they all match."""
+    """Match the steps in order in one role's events; None when they all match.
+
+    ``bindings`` are the captures known before the first step (default: the start marker's).
+    """
+    initial: Bindings = ctx.bindings if bindings is None else bindings
     attempts = range(len(events)) if adjacent else range(1)
-    best: tuple[list[tuple[str, Event]], Bindings, int] = ([], ctx.bindings, 0)  # the attempt that got furthest
+    best: tuple[list[tuple[str, Event]], Bindings, int] = ([], initial, 0)  # the attempt that got furthest
     for start in attempts:
-        bindings: Bindings = ctx.bindings
+        bindings = initial
         matched: list[tuple[str, Event]] = []
         position = start
         for step in steps:
@@ -446,14 +524,179 @@ def find_events(step: Step, events: Iterable[Event], ctx: MatchContext) -> list[
 
 
 def _compare(count: int, check: CountCheck, ctx: MatchContext) -> tuple[bool, str]:
-    if check.value == "connections":
+    amount = parse_amount(check.value)
+    if amount.uses_connections:
         if ctx.connections is None:
             return False, "the scenario's number of connections is not known here"
-        target, label = ctx.connections, f"{ctx.connections} (connections)"
+        target = amount.value(ctx.connections)
+        label = f"{target} ({amount})" if amount.text != str(target) else str(target)
     else:
-        target, label = int(check.value), str(check.value)
+        target, label = amount.value(0), str(amount)
     holds = {"==": count == target, ">=": count >= target, "<=": count <= target}[check.operator]
     return holds, f"expected {check.operator} {label}, counted {count}"
+
+
+# -- windows ------------------------------------------------------------------------
+
+
+def windows(events: Sequence[Event], window: Window, ctx: MatchContext) -> list[tuple[range, Bindings]]:
+    """The stretches of a role's events a window covers, each with the captures its ``after`` bound.
+
+    A stretch opens after an event matching ``after`` (or at the first event)
+    and closes before the next event matching ``before`` (or after the last);
+    then the next ``after`` opens another.
+    """
+    if window.after is None and window.before is None:
+        return [(range(len(events)), ctx.bindings)]
+    stretches: list[tuple[range, Bindings]] = []
+    position = 0
+    while position < len(events):
+        bindings: Bindings = ctx.bindings
+        start = position
+        if window.after is not None:
+            for index in range(position, len(events)):
+                got = try_step(window.after, events[index], ctx.bindings, ctx)
+                if not isinstance(got, str):
+                    bindings, start = got, index + 1
+                    break
+            else:
+                break
+        end = len(events)
+        if window.before is not None:
+            for index in range(start, len(events)):
+                if not isinstance(try_step(window.before, events[index], bindings, ctx), str):
+                    end = index
+                    break
+        stretches.append((range(start, end), bindings))
+        if window.after is None or end >= len(events):
+            break
+        position = end + 1
+    return stretches
+
+
+def _find_in_windows(step: Step, events: Sequence[Event], window: Window, ctx: MatchContext) -> list[Event]:
+    return [
+        events[index]
+        for stretch, bindings in windows(events, window, ctx)
+        for index in stretch
+        if not isinstance(try_step(step, events[index], bindings, ctx), str)
+    ]
+
+
+def _within(window: Window) -> str:
+    return f" ({window})" if window.after or window.before else ""
+
+
+# -- each: a promise per occurrence ---------------------------------------------------
+
+
+def _process_roles(trace: Trace) -> dict[int, str]:
+    """The role of each process by its pid (the role its first task was given)."""
+    roles: dict[int, str] = {}
+    for event in trace:
+        roles.setdefault(event.pid, event.role if event.pid == event.tid else event.role.split("/")[0])
+    return roles
+
+
+def _occurrence_text(event: Event, bindings: Bindings, ctx: MatchContext) -> str:
+    own = {name: value for name, value in bindings.items() if name not in ctx.bindings}
+    captures = ", ".join(f"${name}={value!r}" for name, value in own.items())
+    return f"#{event.seq}" + (f" ({captures})" if captures else "")
+
+
+def check_each(check: EachCheck, role: str, events: Sequence[Event], ctx: MatchContext) -> Mismatch | None:
+    """Every occurrence of ``check.each`` in the role is followed by its ``then`` and ``child`` steps.
+
+    The first failing occurrence is reported in full (the steps matched, the
+    one that did not follow, the events most like it); the others are named
+    in the notes with their captures.
+    """
+    starts = [
+        (index, got)
+        for index, event in enumerate(events)
+        if not isinstance(got := try_step(check.each, event, ctx.bindings, ctx), str)
+    ]
+    if not starts:  # a promise about no occurrence at all is no promise (as 'every child' with no child)
+        return Mismatch(
+            f"no event of {role} matches {check.each.text!r}: there is no occurrence to keep the promise for",
+            kind="each",
+            role=role,
+            failed_step=check.each.text,
+            failed_line=check.lines[0] if check.lines else None,
+            candidates=tuple(_candidates(check.each, events, 0, ctx.bindings, ctx)),
+        )
+    then_lines, child_lines = check.lines[1 : 1 + len(check.then)], check.lines[1 + len(check.then) :]
+    capture = check.in_capture or spawned_capture((check.each, *check.then))
+    failures: list[tuple[str, Mismatch]] = []
+    processes = _process_roles(ctx.trace) if check.child else {}
+    for number, (index, bindings) in enumerate(starts):
+        end = starts[number + 1][0] if number + 1 < len(starts) else len(events)
+        window = events[index + 1 : end]
+        label = _occurrence_text(events[index], bindings, ctx)
+        header = f"occurrence {label} of {check.each.text!r}: "
+        missed = match_sequence(window, check.then, ctx, role=role, lines=then_lines, bindings=bindings)
+        bound = _then_bindings(window, check.then, ctx, bindings)
+        in_child = _check_child(check, capture, bound, processes, child_lines, ctx) if check.child else None
+        if missed is not None:
+            before = f"before the next occurrence #{events[end].seq}" if end < len(events) else "before the role ended"
+            message = header + missed.message.replace("was not matched", "did not follow", 1) + f", {before}"
+            also = (f"and {in_child.message}: {in_child.failed_step}",) if in_child and in_child.failed_step else ()
+            late = _too_late(check.then[len(missed.matched)], missed.bindings, events[end:], ctx)
+            if late is not None and not missed.candidates:  # nothing like it in the window: say where it came
+                missed = replace(missed, candidates=(late,), notes=())
+            failures.append((label, replace(missed, kind="each", message=message, notes=(*missed.notes, *also))))
+        elif in_child is not None:
+            failures.append((label, replace(in_child, message=header + in_child.message, role=in_child.role or role)))
+    if not failures:
+        return None
+    first = failures[0][1]
+    notes = list(first.notes)
+    if len(failures) > 1:
+        others = ", ".join(label for label, _ in failures[1:])
+        notes.append(f"{len(failures)} of {len(starts)} occurrences failed; the others: {others}")
+    return replace(first, notes=tuple(notes))
+
+
+def _too_late(step: Step, bindings: Bindings, after: Sequence[Event], ctx: MatchContext) -> Candidate | None:
+    """The first event past the occurrence's window that the step matches: it came, but too late."""
+    for event in after:
+        if not isinstance(try_step(step, event, bindings, ctx), str):
+            return Candidate(event, f"it matches, but after the next occurrence #{after[0].seq}")
+    return None
+
+
+def _check_child(
+    check: EachCheck,
+    capture: str | None,
+    bound: Bindings,
+    processes: Mapping[int, str],
+    lines: Sequence[int],
+    ctx: MatchContext,
+) -> Mismatch | None:
+    """The ``child`` steps in the process the capture names, with the occurrence's captures; None when they hold."""
+    pid = bound.get(capture) if capture else None
+    child_role = processes.get(pid) if isinstance(pid, int) else None
+    if child_role is None:
+        named = f"${capture} is {pid!r}, which names no traced process" if capture else "no capture names a process"
+        return Mismatch(named, kind="each", bindings=dict(bound))
+    events = ctx.events_of(child_role, whole_trace=True)
+    missed = match_sequence(events, check.child, ctx, role=child_role, lines=lines, bindings=bound)
+    if missed is None:
+        return None
+    where = f"in {child_role} (the process ${capture} names), "
+    return replace(missed, kind="each", message=where + missed.message.replace("was not matched", "did not follow", 1))
+
+
+def _then_bindings(events: Sequence[Event], steps: Sequence[Step], ctx: MatchContext, bindings: Bindings) -> Bindings:
+    """The captures after the ``then`` steps matched (greedily, as :func:`match_sequence` matches them)."""
+    position = 0
+    for step in steps:
+        for offset, event in enumerate(events[position:]):
+            got = try_step(step, event, bindings, ctx)
+            if not isinstance(got, str):
+                bindings, position = got, position + offset + 1
+                break
+    return bindings
 
 
 def _check_role(check: Check, role: str, ctx: MatchContext, whole_trace: bool) -> Mismatch | None:
@@ -462,13 +705,13 @@ def _check_role(check: Check, role: str, ctx: MatchContext, whole_trace: bool) -
         case SequenceCheck():
             return match_sequence(events, check.steps, ctx, adjacent=check.adjacent, role=role, lines=check.lines)
         case CountCheck():
-            found = find_events(check.step, events, ctx)
+            found = _find_in_windows(check.step, events, check.window, ctx)
             holds, text = _compare(len(found), check, ctx)
             if holds:
                 return None
             misses = _candidates(check.step, events, 0, ctx.bindings, ctx)
             return Mismatch(
-                f"count of {check.step.text!r} in {role}: {text}",
+                f"count of {check.step.text!r} in {role}{_within(check.window)}: {text}",
                 kind="count",
                 role=role,
                 failed_step=check.step.text,
@@ -477,17 +720,20 @@ def _check_role(check: Check, role: str, ctx: MatchContext, whole_trace: bool) -
                 notes=_artefact_notes(found, ctx),
             )
         case NeverCheck():
-            found = find_events(check.step, events, ctx)
+            found = _find_in_windows(check.step, events, check.window, ctx)
             if not found:
                 return None
             return Mismatch(
-                f"{check.step.text!r} happened {len(found)} time{'s' if len(found) != 1 else ''} in {role}",
+                f"{check.step.text!r} happened {len(found)} time{'s' if len(found) != 1 else ''} in {role}"
+                + _within(check.window),
                 kind="never",
                 role=role,
                 failed_step=check.step.text,
                 candidates=tuple(Candidate(event, _why_it_matches(event, ctx)) for event in found[:5]),
                 notes=(f"and {len(found) - 5} more",) if len(found) > 5 else (),
             )
+        case EachCheck():
+            return check_each(check, role, events, ctx)
         case FactCheck():
             violations = FACT_CHECKS[check.fact](ctx.index, role)
             if not violations:

@@ -19,6 +19,8 @@ def check_assertion(assertion: Assertion, ctx: MatchContext, *, expectation: Pat
     ``expectation`` is the file the assertion is written in, when it is one
     (a golden mismatch names it in the command that records the golden file).
     """
+    if assertion.start_after is not None and not assertion.whole_trace:
+        ctx = ctx.after(assertion.start_after)
     if ctx.start_error is not None:
         return [Mismatch(ctx.start_error)]
     if isinstance(assertion.check, GoldenCheck):

@@ -655,6 +655,8 @@ def _print_outcome(outcome: FileOutcome, *, verbose: bool) -> None:
         return
     scenario = checked.expectation.scenario
     print(f"{path} ({checked.server}, {scenario.connections} connections, {scenario.mode}, {checked.seconds:.1f} s)")
+    for warning in checked.expectation.warnings:  # valid, but most likely a typo: shown, not failed
+        print(str(warning), file=sys.stderr)
     _print_results(checked.results, path, verbose=verbose)
     if outcome.failure_trace is not None:
         written = outcome.failure_trace

@@ -27,6 +27,7 @@ import yaml
 
 from harness.analysis.golden import GOLDEN_SUFFIX
 from harness.faces import SUFFIX
+from harness.model.amounts import AmountError, parse_amount
 from harness.model.errors import HarnessError, UsageError
 from harness.model.expectations import (
     FACTS,
@@ -34,8 +35,10 @@ from harness.model.expectations import (
     Assertion,
     Check,
     CountCheck,
+    EachCheck,
     ExpectationFile,
     FactCheck,
+    FileWarning,
     GoldenCheck,
     InForceCheck,
     Location,
@@ -44,11 +47,13 @@ from harness.model.expectations import (
     RoleSelector,
     SequenceCheck,
     ServerSpec,
+    Window,
+    spawned_capture,
     step_syscalls,
 )
 from harness.model.injection import InjectionError, parse_injection
 from harness.model.scenario import DEFAULT_PROTOCOL, DEFAULT_TIMEOUT, MODES, PROTOCOL_NAMES, Protocol, Scenario
-from harness.model.steps import Literal, Step, StepError, SyscallStep, parse_step
+from harness.model.steps import Literal, SimpleStep, Step, StepError, SyscallStep, any_of, captures_of, parse_step
 
 #: The largest expectation file read: the bundled ones are a few KiB; a limit keeps a
 #: mistaken or hostile path (a device, a huge file) from exhausting memory.
@@ -60,7 +65,20 @@ _VALUES_PER_BYTE = 4
 #: The most assertions a file may hold: each one is matched against the whole trace.
 MAX_ASSERTIONS = 2000
 __all__ = ["SUFFIX", "ExpectationError", "command_server", "load_expectations"]
-CHECK_KEYS = ("sequence", "count", "never", "fact", "golden", "in_force")
+CHECK_KEYS = ("sequence", "count", "never", "each", "fact", "golden", "in_force")
+#: Keys that only go with one kind of check, and the checks they go with.
+BELONGS: dict[str, tuple[str, ...]] = {
+    "adjacent": ("sequence",),
+    "equals": ("count",),
+    "at_least": ("count",),
+    "at_most": ("count",),
+    "then": ("each",),
+    "child": ("each",),
+    "in": ("each",),
+    "after": ("never", "count"),
+    "before": ("never", "count"),
+    "at": ("in_force",),
+}
 AMOUNT_KEYS: dict[str, Operator] = {"equals": "==", "at_least": ">=", "at_most": "<="}
 
 
@@ -69,10 +87,28 @@ class ExpectationError(HarnessError):
 
     exit_status = 65
 
-    def __init__(self, location: Location, message: str, excerpt: str = "") -> None:
-        super().__init__(f"{location}: {message}" + (f"\n{excerpt}" if excerpt else ""))
+    def __init__(
+        self, location: Location, message: str, excerpt: str = "", others: tuple[ExpectationError, ...] = ()
+    ) -> None:
+        text = f"{location}: {message}" + (f"\n{excerpt}" if excerpt else "")
+        super().__init__("\n".join([text, *(str(other) for other in others)]))
         self.location = location
         self.message = message
+        self.others = others
+        """The file's further mistakes, in file order: all of them are reported in one run."""
+
+    @property
+    def all(self) -> tuple[ExpectationError, ...]:
+        """This mistake and the others, in file order."""
+        return (self, *self.others)
+
+
+def _together(errors: list[ExpectationError]) -> ExpectationError:
+    """One error for several mistakes, in file order (the first one's place heads the report)."""
+    ordered = sorted(errors, key=lambda error: (error.location.line, error.location.column))
+    first = ordered[0]
+    excerpt = str(first).split("\n", 1)[1] if "\n" in str(first) else ""
+    return ExpectationError(first.location, first.message, excerpt, tuple(ordered[1:]))
 
 
 @functools.cache
@@ -125,8 +161,7 @@ class _Source:
         except yaml.MarkedYAMLError as error:
             mark = error.problem_mark or error.context_mark
             line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-            problem = error.problem or error.context or "not valid YAML"
-            raise self._at(line, column, f"not valid YAML: {problem}") from None
+            raise self._at(line, column, _yaml_problem(error, column)) from None
         except yaml.YAMLError as error:
             raise self._at(1, 1, f"not valid YAML: {error}") from None
 
@@ -192,6 +227,24 @@ class _Source:
         return mark.line if mark else 1
 
 
+def _yaml_problem(error: yaml.MarkedYAMLError, column: int) -> str:
+    """PyYAML's complaint in words about the file: a bad indent is said as one, not as parser tokens."""
+    problem = error.problem or error.context or "not valid YAML"
+    if problem.startswith("expected <block end>"):
+        block = "list" if "collection" in (error.context or "") or "sequence" in (error.context or "") else "mapping"
+        start = f" (the {block} that starts on line {error.context_mark.line + 1})" if error.context_mark else ""
+        return (
+            f"bad indentation: this line starts at column {column}, which lines up with nothing above it{start}; "
+            "indent it exactly as far as the keys or '- ' items it belongs with"
+        )
+    if problem == "mapping values are not allowed here":
+        return (
+            "a ':' YAML cannot place here: the line is probably indented deeper than the key above it "
+            "(indent it like its siblings), or a value holds ': ' (quote the value)"
+        )
+    return f"not valid YAML: {problem}"
+
+
 def _quoted(node: yaml.Node) -> bool:
     return isinstance(node, yaml.ScalarNode) and node.style in ("'", '"')
 
@@ -204,31 +257,53 @@ def _nearest(name: str, choices: list[str]) -> str:
     return f"; did you mean {close[0]!r}?" if close else f"; valid keys: {', '.join(choices)}"
 
 
-def _schema_errors(source: _Source) -> Iterator[ExpectationError]:
+def _schema_errors(source: _Source) -> Iterator[tuple[Path_, ExpectationError]]:
+    """Every mistake the schema finds, with the JSON path of the part it refuses."""
     validator = jsonschema.Draft202012Validator(schema())
     # Unknown keys first: a misspelt key is usually also why a required one is "missing".
     errors = validator.iter_errors(source.data)
+    steps_refused: set[Path_] = set()
+    suggested: set[tuple[Path_, str]] = set()
     for error in sorted(errors, key=lambda e: (e.validator != "additionalProperties", list(map(str, e.absolute_path)))):
         path: Path_ = tuple(error.absolute_path)
+        if isinstance(error.instance, dict) and "any_of" in error.schema.get("properties", {}):
+            if path not in steps_refused:  # one mistake, however many rules of the step's schema it breaks
+                steps_refused.add(path)
+                yield (
+                    path,
+                    source.error(
+                        path,
+                        f"expected a step (a string like 'close($conn)', quoted if YAML reads it otherwise) "
+                        f"or any_of: [STEP, STEP], found {error.instance!r}",
+                    ),
+                )
+            continue
         if error.validator == "additionalProperties" and isinstance(error.instance, dict):
             allowed = list(error.schema.get("properties", {}))
             for key in error.instance:
                 if key not in allowed:
-                    yield source.error((*path, key), f"unknown key {key!r}{_nearest(str(key), allowed)}", key=True)
+                    suggested.update((path, close) for close in difflib.get_close_matches(str(key), allowed, n=1))
+                    yield (
+                        (*path, key),
+                        source.error((*path, key), f"unknown key {key!r}{_nearest(str(key), allowed)}", key=True),
+                    )
             continue
         if error.validator == "required":
             missing = [key for key in error.validator_value if key not in error.instance]
+            missing = [key for key in missing if (path, key) not in suggested]  # a misspelling explains it
+            if not missing:
+                continue
             where = "the file" if not path else f"this {'assertion' if 'name' in missing else 'entry'}"
-            yield source.error(path, f"{where} lacks the key {missing[0]!r}")
+            yield path, source.error(path, f"{where} lacks the key {missing[0]!r}")
             continue
         if error.validator == "enum" and isinstance(error.instance, str):
             choices = [str(choice) for choice in error.validator_value]
             close = difflib.get_close_matches(error.instance, choices, n=1)
             hint = f"did you mean {close[0]!r}?" if close else "use one of: " + ", ".join(map(repr, choices))
-            yield source.error(path, f"{path[-1] if path else 'value'}: unknown value {error.instance!r}; {hint}")
+            yield path, source.error(path, f"{path[-1] if path else 'value'}: unknown value {error.instance!r}; {hint}")
             continue
         field = ".".join(map(str, path)) or "the file"
-        yield source.error(path, f"{field}: {_plain(error)}")
+        yield path, source.error(path, f"{field}: {_plain(error)}")
 
 
 def _plain(error: jsonschema.ValidationError) -> str:
@@ -238,13 +313,15 @@ def _plain(error: jsonschema.ValidationError) -> str:
         expected = {
             "server": "a variant name, or a mapping with 'command' (and 'protocol')",
             "command": "a command line string, or a list of its words",
-            "equals": "a number or 'connections'",
-            "at_least": "a number or 'connections'",
-            "at_most": "a number or 'connections'",
+            "equals": "a number, 'connections', or an expression like 'connections + 2'",
+            "at_least": "a number, 'connections', or an expression like 'connections + 2'",
+            "at_most": "a number, 'connections', or an expression like 'connections + 2'",
         }.get(str(error.absolute_path[-1]) if error.absolute_path else "")
         if expected is None:
             expected = f"{error.validator_value}" if error.validator == "type" else "another form"
         return f"expected {expected}, found {found!r}"
+    if error.validator == "pattern" and error.absolute_path and error.absolute_path[-1] == "in":
+        return f"expected a capture like $worker, found {found!r}"
     return f"{error.message}"
 
 
@@ -255,7 +332,12 @@ class _Reader:
     def __init__(self, source: _Source, syscalls: frozenset[str]) -> None:
         self.source = source
         self.syscalls = syscalls
-        self.steps: list[Step] = []
+        self.parsed: list[Step] = []
+        self.written: list[tuple[Path_, SimpleStep]] = []
+        """The steps of the assertion being read, each with its place."""
+        self.global_captures: tuple[str, ...] = ()
+        """The captures of the file's ``start_after``: visible to every assertion."""
+        self.warnings: list[FileWarning] = []
 
     def _golden_path(self, path: Path_, written: str) -> Path:
         """A golden file's path: a ``.golden.yaml`` file, relative ones inside this file's directory tree.
@@ -278,10 +360,55 @@ class _Reader:
             )
         return here / golden
 
-    def step(self, path: Path_) -> Step:
-        text = self.source.data
+    def _at(self, path: Path_) -> Any:
+        value = self.source.data
         for key in path:
-            text = text[key]
+            value = value[key]
+        return value
+
+    def capture_warnings(self, path: Path_, check: Check) -> list[FileWarning]:
+        """A capture written once in an assertion binds whatever it meets and compares nothing: most often a typo.
+
+        The file's ``start_after`` captures count as written already, and so
+        does the capture an ``each`` names the ``child`` process by; a name
+        that starts with ``_`` (``accept4 -> $_conn``: any successful result)
+        says the single use is meant.
+        """
+        uses: dict[str, list[tuple[Path_, str]]] = {}
+        for where, step in self.written:
+            for name in captures_of(step):
+                uses.setdefault(name, []).append((where, step.text))
+        used = set(self.global_captures)
+        if isinstance(check, EachCheck) and check.child:
+            used.add(check.in_capture or spawned_capture((check.each, *check.then)) or "")
+        warnings = []
+        for name, places in uses.items():
+            if len(places) != 1 or name in used or name.startswith("_"):
+                continue
+            where, text = places[0]
+            others = [other for other in [*uses, *self.global_captures] if other != name]
+            close = difflib.get_close_matches(name, others, n=1)
+            hint = f": a typo of ${close[0]}?" if close else ""
+            message = (
+                f"${name} is used only once in assertion {self._at((*path, 'name'))!r}, so it binds whatever it "
+                f"meets and is compared with nothing{hint} (write _ for any value, or ${'_' + name} for a "
+                "result that only has to be a success)"
+            )
+            error = self.source.error(where, message, offset=text.find(f"${name}"))
+            excerpt = str(error).split("\n", 1)[1] if "\n" in str(error) else ""
+            warnings.append(FileWarning(error.location, message, excerpt))
+        return warnings
+
+    def step(self, path: Path_) -> Step:
+        """The step written at ``path``: a string, or ``any_of:`` and a list of strings."""
+        written = self._at(path)
+        if isinstance(written, dict):
+            options = tuple(self.simple_step((*path, "any_of", number)) for number in range(len(written["any_of"])))
+            return any_of(options)
+        return self.simple_step(path)
+
+    def simple_step(self, path: Path_) -> SimpleStep:
+        text = self._at(path)
         try:
             step = parse_step(str(text), syscalls=self.syscalls)
         except StepError as error:
@@ -294,7 +421,8 @@ class _Reader:
                     "or write the list one '- step' per line",
                 ) from None
             raise self.source.error(path, error.message, offset=error.offset) from None
-        self.steps.append(step)
+        self.parsed.append(step)
+        self.written.append((path, step))
         return step
 
     def assertion(self, index: int, data: dict[str, Any]) -> Assertion:
@@ -306,10 +434,20 @@ class _Reader:
                 path, f"assertion {data['name']!r} needs exactly one of {', '.join(CHECK_KEYS)} (it has {what})"
             )
         kind = checks[0]
-        for key in [*AMOUNT_KEYS, "adjacent", "at"]:
-            belongs = {"adjacent": "sequence", "at": "in_force"}.get(key, "count")
-            if key in data and kind != belongs:
-                raise self.source.error((*path, key), f"{key!r} only goes with {belongs!r}", key=True)
+        for key, kinds in BELONGS.items():
+            if key in data and kind not in kinds:
+                raise self.source.error(
+                    (*path, key), f"{key!r} only goes with {' or '.join(map(repr, kinds))}", key=True
+                )
+        if kind == "each" and "then" not in data and "child" not in data:
+            raise self.source.error(
+                (*path, "each"), "'each' needs 'then' (steps of this role) or 'child' (steps of the process it spawned)"
+            )
+        if "start_after" in data and data.get("whole_trace"):
+            raise self.source.error(
+                (*path, "start_after"), "'start_after' and 'whole_trace: true' contradict: keep one", key=True
+            )
+        self.written = []
         roles = MAIN
         if "role" in data:
             try:
@@ -317,14 +455,41 @@ class _Reader:
             except ValueError as error:
                 raise self.source.error((*path, "role"), str(error)) from None
         check = self.check(kind, data, path)
+        start_after = self.step((*path, "start_after")) if "start_after" in data else None
+        self.warnings.extend(self.capture_warnings(path, check))
         location = Location(str(self.source.path), self.source.line((*path, "name")))
-        return Assertion(data["name"], roles, check, location, whole_trace=bool(data.get("whole_trace", False)))
+        return Assertion(
+            data["name"],
+            roles,
+            check,
+            location,
+            whole_trace=bool(data.get("whole_trace", False)),
+            start_after=start_after,
+        )
+
+    def steps(self, path: Path_) -> tuple[Step, ...]:
+        return tuple(self.step((*path, number)) for number in range(len(self._at(path))))
+
+    def lines(self, path: Path_) -> tuple[int, ...]:
+        return tuple(self.source.line((*path, number)) for number in range(len(self._at(path))))
+
+    def window(self, data: dict[str, Any], path: Path_) -> Window:
+        after = self.step((*path, "after")) if "after" in data else None
+        before = self.step((*path, "before")) if "before" in data else None
+        return Window(after, before)
+
+    def amount(self, path: Path_) -> int | str:
+        written = self._at(path)
+        try:
+            parse_amount(written)
+        except AmountError as error:
+            raise self.source.error(path, error.message, offset=error.offset) from None
+        return int(written) if isinstance(written, int) else str(written)
 
     def check(self, kind: str, data: dict[str, Any], path: Path_) -> Check:
         if kind == "sequence":
-            steps = tuple(self.step((*path, "sequence", number)) for number in range(len(data["sequence"])))
-            lines = tuple(self.source.line((*path, "sequence", number)) for number in range(len(steps)))
-            return SequenceCheck(steps, bool(data.get("adjacent", False)), lines)
+            steps = self.steps((*path, "sequence"))
+            return SequenceCheck(steps, bool(data.get("adjacent", False)), self.lines((*path, "sequence")))
         if kind == "count":
             amounts = [key for key in AMOUNT_KEYS if key in data]
             if len(amounts) != 1:
@@ -332,9 +497,14 @@ class _Reader:
                     (*path, "count"),
                     "a count needs exactly one of equals, at_least, at_most (e.g. equals: connections)",
                 )
-            return CountCheck(self.step((*path, "count")), AMOUNT_KEYS[amounts[0]], data[amounts[0]])
+            step = self.step((*path, "count"))
+            value = self.amount((*path, amounts[0]))
+            return CountCheck(step, AMOUNT_KEYS[amounts[0]], value, self.window(data, path))
         if kind == "never":
-            return NeverCheck(self.step((*path, "never")))
+            step = self.step((*path, "never"))
+            return NeverCheck(step, self.window(data, path))
+        if kind == "each":
+            return self.each(data, path)
         if kind == "fact":
             return FactCheck(data["fact"])
         if kind == "in_force":
@@ -358,6 +528,34 @@ class _Reader:
         if not isinstance(signal, Literal) or not isinstance(signal.value, str):
             raise self.source.error((*path, "in_force"), "'in_force' must name one signal: rt_sigaction(SIGCHLD, ...)")
         return InForceCheck(self.step((*path, "at")), disposition, signal.value)
+
+    def each(self, data: dict[str, Any], path: Path_) -> EachCheck:
+        each = self.step((*path, "each"))
+        then = self.steps((*path, "then")) if "then" in data else ()
+        child = self.steps((*path, "child")) if "child" in data else ()
+        lines = (
+            self.source.line((*path, "each")),
+            *(self.lines((*path, "then")) if then else ()),
+            *(self.lines((*path, "child")) if child else ()),
+        )
+        named = data.get("in")
+        if named is not None:
+            bound = {name for step in (each, *then) for name in captures_of(step)}
+            if named.removeprefix("$") not in bound:
+                known = ", ".join(f"${name}" for name in sorted(bound)) or "none"
+                raise self.source.error(
+                    (*path, "in"),
+                    f"'in: {named}' names no capture of 'each' or 'then' (their captures: {known})",
+                )
+            return EachCheck(each, then, child, named.removeprefix("$"), lines)
+        if child and spawned_capture((each, *then)) is None:
+            raise self.source.error(
+                (*path, "child"),
+                "'child' steps need the process they run in: bind it in 'then' (clone -> $child, "
+                "spawn process $child) or name a capture with 'in: $worker'",
+                key=True,
+            )
+        return EachCheck(each, then, child, None, lines)
 
 
 def _server(source: _Source) -> ServerSpec:
@@ -441,46 +639,101 @@ def _read_text(path: Path) -> str:
 
 
 def load_expectations(path: str | Path) -> ExpectationFile:
-    """Read and check one expectation file; raise :class:`ExpectationError` on any mistake."""
+    """Read and check one expectation file; raise :class:`ExpectationError` naming every mistake, in file order.
+
+    The schema is checked first; each part it did not refuse (the server,
+    the scenario, each assertion) is then read on its own, so that one run
+    reports all of a file's mistakes, not the first of them.
+    """
     from harness.model.syscalls import known_syscalls
 
     path = Path(path)
     text = _read_text(path)
     source = _Source(path, text)
-    first = next(_schema_errors(source), None)
-    if first is not None:
-        raise first
+    refusals = list(_schema_errors(source))
+    errors = [error for _, error in refusals]
     data = source.data
+    if not isinstance(data, dict):
+        raise _together(errors)  # the schema refused it: a file is a mapping
     reader = _Reader(source, known_syscalls())
-    server = _server(source)
-    try:
-        scenario = Scenario(**data.get("scenario", {}))
-    except HarnessError as error:
-        raise source.error(("scenario",), str(error)) from None
-    start_after = reader.step(("start_after",)) if "start_after" in data else None
+
+    def clean(*where: str | int) -> bool:
+        """The part at this path was written, and the schema refused nothing in it."""
+        node: Any = data
+        for part in where:
+            if isinstance(node, list):
+                if not isinstance(part, int) or part >= len(node):
+                    return False
+                node = node[part]
+            elif isinstance(node, dict) and part in node:
+                node = node[part]
+            else:
+                return False
+        return not any(path[: len(where)] == where for path, _ in refusals)
+
+    def attempt(read: Any, *args: Any) -> Any:
+        try:
+            return read(*args)
+        except ExpectationError as error:
+            errors.append(error)
+            return None
+
+    server = attempt(_server, source) if clean("server") else None
+    scenario = attempt(_scenario, source) if "scenario" not in data or clean("scenario") else None
+    start_after = attempt(reader.step, ("start_after",)) if clean("start_after") else None
+    reader.global_captures = tuple(captures_of(start_after)) if start_after is not None else ()
     injections = []
-    for number, spec in enumerate(data.get("inject", [])):
+    for number, spec in enumerate(data.get("inject", []) if clean("inject") else []):
         try:
             injections.append(parse_injection(spec, syscalls=reader.syscalls))
         except InjectionError as error:
-            raise source.error(("inject", number), str(error)) from None
-    if not math.isfinite(data.get("timeout", DEFAULT_TIMEOUT)):  # NaN passes every schema comparison
-        raise source.error(("timeout",), "the timeout must be a number of seconds, like 60")
-    if (count := len(data["assertions"])) > MAX_ASSERTIONS:
-        limit = f"a file may hold at most {MAX_ASSERTIONS}; split it into several files"
-        raise source.error(("assertions",), f"{count} assertions: {limit}")
-    assertions = tuple(reader.assertion(index, item) for index, item in enumerate(data["assertions"]))
-    names = [assertion.name for assertion in assertions]
-    for index, name in enumerate(names):
-        if name in names[:index]:
-            raise source.error(("assertions", index, "name"), f"two assertions are called {name!r}: names must differ")
+            errors.append(source.error(("inject", number), str(error)))
+    if clean("timeout") and not math.isfinite(data["timeout"]):  # NaN passes every schema comparison
+        errors.append(source.error(("timeout",), "the timeout must be a number of seconds, like 60"))
+    assertions: list[Assertion] = []
+    if isinstance(data.get("assertions"), list) and not any(path == ("assertions",) for path, _ in refusals):
+        if (count := len(data["assertions"])) > MAX_ASSERTIONS:
+            limit = f"a file may hold at most {MAX_ASSERTIONS}; split it into several files"
+            raise _together([*errors, source.error(("assertions",), f"{count} assertions: {limit}")])
+        names: list[str] = []
+        for index, item in enumerate(data["assertions"]):
+            if not clean("assertions", index):
+                continue
+            assertion = attempt(reader.assertion, index, item)
+            if assertion is None:
+                continue
+            if assertion.name in names:
+                name_error = f"two assertions are called {assertion.name!r}: names must differ"
+                errors.append(source.error(("assertions", index, "name"), name_error))
+            names.append(assertion.name)
+            assertions.append(assertion)
+    if errors:
+        raise _together(errors)
+    assert server is not None and scenario is not None  # each was read, or its mistake raised above
     return ExpectationFile(
         path=path,
         server=server,
         scenario=scenario,
-        assertions=assertions,
+        assertions=tuple(assertions),
         start_after=start_after,
         timeout=float(data.get("timeout", DEFAULT_TIMEOUT)),
-        syscalls=step_syscalls(reader.steps),
+        syscalls=step_syscalls(reader.parsed),
         injections=tuple(injections),
+        warnings=tuple(sorted(reader.warnings, key=lambda warning: (warning.location.line, warning.location.column))),
     )
+
+
+def _scenario(source: _Source) -> Scenario:
+    """The run's scenario; a mistake is worded in the file's terms (``mode: free``, not ``--mode free``)."""
+    scenario = source.data.get("scenario", {})
+    if scenario.get("concurrency", 1) != 1 and scenario.get("mode", "deterministic") == "deterministic":
+        concurrency = scenario["concurrency"]
+        raise source.error(
+            ("scenario", "concurrency"),
+            f"'concurrency: {concurrency}' needs 'mode: free' in 'scenario:' "
+            "(deterministic mode serves one connection at a time)",
+        )
+    try:
+        return Scenario(**scenario)
+    except HarnessError as error:
+        raise source.error(("scenario",), str(error)) from None

@@ -24,12 +24,23 @@ from harness.faces import SUFFIX
 from harness.model.scenario import DEFAULT_PROTOCOL, DEFAULT_SCENARIO, DEFAULT_TIMEOUT
 
 if TYPE_CHECKING:
-    from harness.model.expectations import Assertion, ExpectationFile
+    from harness.model.expectations import Assertion, ExpectationFile, FileWarning
     from harness.model.scenario import Mode, Protocol
     from harness.running.check import CheckedTrace, FileChecked
 
 #: The file's run and verdicts, set by the file node's setup and read by its items.
 _CHECKED: pytest.StashKey[FileChecked] = pytest.StashKey()
+#: Warnings of the collected expectation files (a capture used once): shown in the summary, never failing a test.
+_WARNINGS: pytest.StashKey[list[FileWarning]] = pytest.StashKey()
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Show what the expectation files hold that is valid but most likely a typo."""
+    warnings = terminalreporter.config.stash.get(_WARNINGS, [])
+    if warnings:
+        terminalreporter.section("expectation file warnings")
+        for warning in warnings:
+            terminalreporter.line(str(warning))
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -81,6 +92,7 @@ class ExpectationFileNode(pytest.File):
             self.expectation = load_expectations(self.path)
         except ExpectationError as error:
             raise self.CollectError(str(error)) from None
+        self.config.stash.setdefault(_WARNINGS, []).extend(self.expectation.warnings)
         for assertion in self.expectation.assertions:
             yield AssertionItem.from_parent(self, name=assertion.name, assertion=assertion)
 

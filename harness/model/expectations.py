@@ -5,8 +5,9 @@ The YAML form is read by :mod:`harness.faces.loader`; matching is
 (the ``harness_run`` fixture) build the same assertions without YAML.
 
 An assertion has one *check* — an ordered sequence of steps, a count, a
-step that must never happen, an end-state fact, or a golden trace — and the
-roles it applies to (:class:`RoleSelector`).
+step that must never happen (both optionally within a :class:`Window`), a
+promise per occurrence (:class:`EachCheck`), an end-state fact, or a golden
+trace — and the roles it applies to (:class:`RoleSelector`).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from typing import Literal
 from harness.model.injection import Injection
 from harness.model.roles import ROOT_ROLE
 from harness.model.scenario import DEFAULT_PROTOCOL, DEFAULT_TIMEOUT, Protocol, Scenario
-from harness.model.steps import Step, SyscallStep
+from harness.model.steps import Capture, SpawnStep, Step, SyscallStep, simple_steps
 
 #: The suffix that marks a file as an expectation file: pytest collects only these, ``harness check`` looks for
 #: them, and the commands that take a source run the server of one.
@@ -40,6 +41,19 @@ class Location:
 
     def __str__(self) -> str:
         return f"{self.path}:{self.line}:{self.column}" if self.line else self.path
+
+
+@dataclass(frozen=True, slots=True)
+class FileWarning:
+    """Something in a file that is valid but most likely a mistake (a capture used once): shown, not failed."""
+
+    location: Location
+    message: str
+    excerpt: str = ""
+    """The line and a caret under the column."""
+
+    def __str__(self) -> str:
+        return f"{self.location}: warning: {self.message}" + (f"\n{self.excerpt}" if self.excerpt else "")
 
 
 # -- roles ------------------------------------------------------------------------
@@ -128,20 +142,69 @@ Operator = Literal["==", ">=", "<="]
 
 
 @dataclass(frozen=True, slots=True)
+class Window:
+    """Where a ``never`` or ``count`` looks: from each event matching ``after`` to the next matching ``before``.
+
+    Either end may be left open (the role's first or last event).  The
+    window repeats: after a ``before``, the next ``after`` opens it again, so
+    "no accept between a SIGCHLD and its wait" holds for every SIGCHLD.
+    Captures bound by ``after`` are visible to the step and to ``before``.
+    """
+
+    after: Step | None = None
+    before: Step | None = None
+
+    def __str__(self) -> str:
+        ends = [
+            f"after {self.after.text!r}" if self.after else "",
+            f"before {self.before.text!r}" if self.before else "",
+        ]
+        return " and ".join(end for end in ends if end)
+
+
+#: The whole role: no window.
+EVERYWHERE = Window()
+
+
+@dataclass(frozen=True, slots=True)
 class CountCheck:
     """The number of events matching ``step`` compares with a number or with the scenario's connections."""
 
     step: Step
     operator: Operator
     value: int | str
-    """A number, or ``connections``."""
+    """A number, ``connections``, or an expression of them like ``connections + 2`` (harness.model.amounts)."""
+    window: Window = EVERYWHERE
 
 
 @dataclass(frozen=True, slots=True)
 class NeverCheck:
-    """No event of the role matches ``step``."""
+    """No event of the role matches ``step`` (within the window)."""
 
     step: Step
+    window: Window = EVERYWHERE
+
+
+@dataclass(frozen=True, slots=True)
+class EachCheck:
+    """A promise per occurrence: after every event matching ``each``, the ``then`` steps follow.
+
+    The ``then`` steps match in the role, in order, after the occurrence and
+    before the next event matching ``each``.  Each occurrence binds its
+    captures afresh (the file's ``start_after`` captures stay visible).  The
+    ``child`` steps then match, in order, in the process whose pid the
+    capture ``in_capture`` holds — by default the one a spawning step
+    (``clone -> $child``, ``spawn process $child``) bound — with this
+    occurrence's captures visible: the promise that crosses roles.
+    """
+
+    each: Step
+    then: tuple[Step, ...] = ()
+    child: tuple[Step, ...] = ()
+    in_capture: str | None = None
+    """The capture naming the process of the ``child`` steps."""
+    lines: tuple[int, ...] = ()
+    """The line of the ``each`` step, then of each ``then`` step, then of each ``child`` step."""
 
 
 #: The end-state facts an assertion can name.
@@ -195,7 +258,25 @@ class InForceCheck:
     """The signal the disposition step names."""
 
 
-Check = SequenceCheck | CountCheck | NeverCheck | FactCheck | GoldenCheck | InForceCheck
+#: Calls whose result is the pid of the process they created.
+SPAWNING_CALLS = ("clone", "clone3", "fork", "vfork")
+
+
+def spawned_capture(steps: tuple[Step, ...]) -> str | None:
+    """The capture of the last step binding a created process's pid (``clone -> $child``, ``spawn process $w``).
+
+    It names the process of an ``each`` assertion's ``child`` steps unless ``in:`` names another capture.
+    """
+    found = None
+    for step in steps:
+        if isinstance(step, SyscallStep) and step.name in SPAWNING_CALLS and isinstance(step.result, Capture):
+            found = step.result.name
+        elif isinstance(step, SpawnStep) and step.kind != "thread" and isinstance(step.child, Capture):
+            found = step.child.name
+    return found
+
+
+Check = SequenceCheck | CountCheck | NeverCheck | EachCheck | FactCheck | GoldenCheck | InForceCheck
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,6 +289,8 @@ class Assertion:
     location: Location | None = None
     whole_trace: bool = False
     """Match from the first event, ignoring the file's ``start_after`` (for set-up done before it)."""
+    start_after: Step | None = None
+    """This assertion's own start marker, in place of the file's (whose captures stay visible to it)."""
 
 
 # -- the file ---------------------------------------------------------------------
@@ -240,8 +323,12 @@ class ExpectationFile:
     """Calls the steps name beyond the tracer's default set: traced too, so a step can match them."""
     injections: tuple[Injection, ...] = ()
     """Faults and signals the harness injects into the run (harness.model.injection)."""
+    warnings: tuple[FileWarning, ...] = ()
+    """What is valid but most likely a typo, in file order: ``harness check`` and the plugin show them."""
 
 
 def step_syscalls(steps: list[Step]) -> tuple[str, ...]:
     """The syscalls a list of steps names, each once, in order."""
-    return tuple(dict.fromkeys(step.name for step in steps if isinstance(step, SyscallStep)))
+    return tuple(
+        dict.fromkeys(simple.name for step in steps for simple in simple_steps(step) if isinstance(simple, SyscallStep))
+    )

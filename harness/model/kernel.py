@@ -312,6 +312,71 @@ SOCK_FLAGS: Mapping[int, str] = {0o2000000: "SOCK_CLOEXEC", 0o4000: "SOCK_NONBLO
 ADDRESS_FAMILIES: Mapping[int, str] = {1: "AF_UNIX", 2: "AF_INET", 10: "AF_INET6", 16: "AF_NETLINK"}
 
 
+#: poll(2) events and revents bits (include/uapi/asm-generic/poll.h).
+POLL_EVENTS: Mapping[int, str] = {
+    0x1: "POLLIN",
+    0x2: "POLLPRI",
+    0x4: "POLLOUT",
+    0x8: "POLLERR",
+    0x10: "POLLHUP",
+    0x20: "POLLNVAL",
+    0x40: "POLLRDNORM",
+    0x80: "POLLRDBAND",
+    0x100: "POLLWRNORM",
+    0x200: "POLLWRBAND",
+    0x400: "POLLMSG",
+    0x2000: "POLLRDHUP",
+}
+
+#: epoll_event.events bits (include/uapi/linux/eventpoll.h).
+EPOLL_EVENTS: Mapping[int, str] = {
+    0x1: "EPOLLIN",
+    0x2: "EPOLLPRI",
+    0x4: "EPOLLOUT",
+    0x8: "EPOLLERR",
+    0x10: "EPOLLHUP",
+    0x20: "EPOLLNVAL",
+    0x40: "EPOLLRDNORM",
+    0x80: "EPOLLRDBAND",
+    0x100: "EPOLLWRNORM",
+    0x200: "EPOLLWRBAND",
+    0x400: "EPOLLMSG",
+    0x2000: "EPOLLRDHUP",
+    1 << 28: "EPOLLEXCLUSIVE",
+    1 << 29: "EPOLLWAKEUP",
+    1 << 30: "EPOLLONESHOT",
+    1 << 31: "EPOLLET",
+}
+
+#: futex(2) commands, the low bits of ``op`` (include/uapi/linux/futex.h, FUTEX_CMD_MASK).
+FUTEX_COMMANDS: Mapping[int, str] = {
+    0: "FUTEX_WAIT",
+    1: "FUTEX_WAKE",
+    2: "FUTEX_FD",
+    3: "FUTEX_REQUEUE",
+    4: "FUTEX_CMP_REQUEUE",
+    5: "FUTEX_WAKE_OP",
+    6: "FUTEX_LOCK_PI",
+    7: "FUTEX_UNLOCK_PI",
+    8: "FUTEX_TRYLOCK_PI",
+    9: "FUTEX_WAIT_BITSET",
+    10: "FUTEX_WAKE_BITSET",
+    11: "FUTEX_WAIT_REQUEUE_PI",
+    12: "FUTEX_CMP_REQUEUE_PI",
+    13: "FUTEX_LOCK_PI2",
+}
+FUTEX_PRIVATE_FLAG = 128
+FUTEX_CLOCK_REALTIME = 256
+
+
+def futex_op(op: int) -> list[str]:
+    """A futex ``op`` as strace prints it: the command, ``_PRIVATE`` when private, then FUTEX_CLOCK_REALTIME."""
+    command = op & ~(FUTEX_PRIVATE_FLAG | FUTEX_CLOCK_REALTIME)
+    name = FUTEX_COMMANDS.get(command, hex(command))
+    names = [name + "_PRIVATE" if op & FUTEX_PRIVATE_FLAG else name]
+    return names + (["FUTEX_CLOCK_REALTIME"] if op & FUTEX_CLOCK_REALTIME else [])
+
+
 def flag_names(value: int, table: Mapping[int, str]) -> list[str]:
     """Split a bit mask into flag names; leftover bits stay visible in hex."""
     names = []
@@ -367,5 +432,10 @@ SYMBOLIC_VALUES: frozenset[str] = frozenset(
         *SPECIAL_HANDLERS.values(),
         *SOCK_FLAGS.values(),
         *ADDRESS_FAMILIES.values(),
+        *POLL_EVENTS.values(),
+        *EPOLL_EVENTS.values(),
+        *FUTEX_COMMANDS.values(),
+        *(name + "_PRIVATE" for name in FUTEX_COMMANDS.values()),
+        "FUTEX_CLOCK_REALTIME",
     }
 )

@@ -160,13 +160,38 @@ class ExecStep:
     text: str
 
 
-Step = SyscallStep | SignalStep | ExitStep | SpawnStep | ExecStep
+@dataclass(frozen=True, slots=True)
+class AnyStep:
+    """``any_of: [STEP, STEP]``: an event that matches one of the options (the first that does binds).
+
+    Written as a YAML mapping rather than a string, since "exited 0 or killed
+    by SIGTERM" is two steps a reader already knows, not a new notation.
+    """
+
+    text: str
+    options: tuple[SimpleStep, ...]
+
+
+SimpleStep = SyscallStep | SignalStep | ExitStep | SpawnStep | ExecStep
+Step = SimpleStep | AnyStep
+
+
+def any_of(options: tuple[SimpleStep, ...]) -> AnyStep:
+    """The alternative of ``options``, its text as the file would write it."""
+    return AnyStep("any_of: [" + ", ".join(option.text for option in options) + "]", options)
+
+
+def simple_steps(step: Step) -> tuple[SimpleStep, ...]:
+    """The one-event steps a step stands for: itself, or its alternatives."""
+    return step.options if isinstance(step, AnyStep) else (step,)
 
 
 def captures_of(step: Step) -> list[str]:
     """Every capture a step names, in order: what it binds or compares."""
     values: list[Value | Result] = []
     match step:
+        case AnyStep():
+            return list(dict.fromkeys(name for option in step.options for name in captures_of(option)))
         case SyscallStep():
             values = [value for _, value in step.args] + [step.result]
         case SignalStep():
@@ -215,9 +240,11 @@ def _tokens(text: str) -> Iterator[_Token]:
     while position < len(text):
         if text[position:].isspace():
             return
+        start = len(text) - len(text[position:].lstrip())
+        if text.startswith("=>", start):
+            raise StepError("'=>' is not a result arrow: write '->', as in 'accept4 -> $conn'", start)
         found = _TOKEN.match(text, position)
         if found is None or found.lastgroup is None:
-            start = len(text) - len(text[position:].lstrip())
             raise StepError(f"unexpected character {text[start]!r}", start)
         kind = found.lastgroup
         yield _Token(kind, found.group(kind), found.start(kind))
@@ -264,7 +291,7 @@ class _Parser:
 
     # grammar
 
-    def step(self) -> Step:
+    def step(self) -> SimpleStep:
         if not self.tokens:
             raise StepError("empty step: write a call (accept4 -> $conn), a signal (--- SIGCHLD) or an exit", 0)
         first = self.tokens[0]
@@ -459,7 +486,7 @@ class _Parser:
         return SpawnStep(self.text, kind, child)
 
 
-def parse_step(text: str, *, syscalls: Collection[str] | None = None) -> Step:
+def parse_step(text: str, *, syscalls: Collection[str] | None = None) -> SimpleStep:
     """Parse one step; ``syscalls`` are the valid call names (default: every call of this architecture)."""
     if syscalls is None:
         from harness.model.syscalls import known_syscalls

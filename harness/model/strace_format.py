@@ -14,7 +14,7 @@ from JSON Lines (:func:`render_trace`), so both print the same text.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, assert_never
 
 from harness.model import kernel
@@ -145,7 +145,20 @@ def _arg_text(kind: ArgKind, value: Any, args: Mapping[str, Any]) -> str:
             return _clone_flags(value, args)
         case "clone_args":
             return _clone3_args(value, args)
+        case "pollfds":
+            return _items(value, lambda item: f"{{fd={item.get('fd')}, events={_flags(item.get('events'))}}}")
+        case "fd_set":  # strace: [3 4]
+            return "[" + " ".join(map(str, value)) + "]" if isinstance(value, list) else _value(value)
+        case "epoll_events":
+            return _items(value, lambda item: f"{{events={_flags(item.get('events'))}, data={item.get('data')}}}")
     assert_never(kind)
+
+
+def _items(value: Any, show: Callable[[dict[str, Any]], str]) -> str:
+    """An array of decoded structs, ``[{...}, {...}]``; its pointer when it was not read."""
+    if not isinstance(value, list):
+        return _value(value)
+    return "[" + ", ".join(show(item) if isinstance(item, dict) else _value(item) for item in value) + "]"
 
 
 def format_args(name: str, args: Mapping[str, Any], *, part: str = "all") -> str:

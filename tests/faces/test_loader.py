@@ -469,12 +469,23 @@ def _mostly(valid: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
 
 
 STEPS = st.sampled_from([word for word in WORDS if "(" in word or "->" in word or word[:3] in ("---", "+++", "spa")])
-AMOUNTS = st.integers(min_value=0, max_value=5) | st.just("connections")
+AMOUNTS = st.integers(min_value=0, max_value=5) | st.sampled_from(
+    ["connections", "connections + 2", "2 * connections", "(connections", "connections +", "2 ** 8", "x"]
+)
+#: A step, or alternatives of steps (well formed or not).
+STEP_FORMS = STEPS | st.fixed_dictionaries({"any_of": st.lists(STEPS, max_size=3)}) | st.dictionaries(STEPS, STEPS)
 VALUES: dict[str, st.SearchStrategy[Any]] = {
     "role": st.sampled_from(["main", "main.1", "every child", "any main.*", "child", "any thread", "every"]),
-    "sequence": st.lists(STEPS, min_size=1, max_size=4),
-    "count": STEPS,
-    "never": STEPS,
+    "sequence": st.lists(STEP_FORMS, min_size=1, max_size=4),
+    "count": STEP_FORMS,
+    "never": STEP_FORMS,
+    "each": STEP_FORMS,
+    "then": st.lists(STEP_FORMS, min_size=1, max_size=3),
+    "child": st.lists(STEP_FORMS, min_size=1, max_size=3),
+    "in": st.sampled_from(["$child", "$conn", "child", "$nope"]),
+    "after": STEP_FORMS,
+    "before": STEP_FORMS,
+    "start_after": STEP_FORMS,
     "fact": st.sampled_from(["no zombie left", "closes the listening socket", "no zombies left"]),
     "golden": st.just("golden.yaml"),
     "adjacent": st.booleans(),
@@ -486,11 +497,11 @@ VALUES: dict[str, st.SearchStrategy[Any]] = {
 def assertion_like(draw: st.DrawFn) -> dict[str, Any]:
     """An assertion close to a real one: a name, one check (a count with its amount), maybe more keys."""
     data: dict[str, Any] = {"name": draw(st.sampled_from(["a", "b"]) | st.text(max_size=8))}
-    kind = draw(st.sampled_from(["sequence", "count", "never", "fact", "golden"]))
+    kind = draw(st.sampled_from(["sequence", "count", "never", "each", "fact", "golden"]))
     data[kind] = draw(_mostly(VALUES[kind]))
     if kind == "count":
         data[draw(st.sampled_from(["equals", "at_least", "at_most"]))] = draw(_mostly(AMOUNTS))
-    for key in ("role", "adjacent", "whole_trace"):
+    for key in ("role", "adjacent", "whole_trace", "then", "child", "in", "after", "before", "start_after"):
         if draw(st.booleans()):
             data[key] = draw(_mostly(VALUES[key]))
     if draw(st.sampled_from([False] * 9 + [True])):

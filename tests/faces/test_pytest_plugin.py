@@ -93,6 +93,24 @@ def test_a_broken_file_is_a_collection_error_with_file_line_and_fix(project: pyt
     assert "Traceback" not in result.stdout.str()
 
 
+def test_a_capture_used_once_is_a_warning_in_the_summary_and_the_assertion_still_runs(
+    project: pytest.Pytester,
+) -> None:
+    typo = REAPING + "  - name: the parent closes what it accepted\n    sequence: [accept4 -> $conn, close($con)]\n"
+    project.makefile(".expect.yaml", typo=typo)
+    result = project.runpytest_subprocess("typo.expect.yaml")
+    result.assert_outcomes(passed=4)  # a warning is not a failure: this one passes, and is most likely a typo
+    result.stdout.fnmatch_lines(
+        [
+            "*= expectation file warnings =*",
+            "*typo.expect.yaml:15:27: warning: $conn is used only once in assertion 'the parent closes what it "
+            "accepted'*a typo of $con?*",
+            "*typo.expect.yaml:15:40: warning: $con is used only once*a typo of $conn?*",
+            "*4 passed*",
+        ]
+    )
+
+
 def test_the_fixture_runs_a_server_and_matches_like_the_yaml(project: pytest.Pytester) -> None:
     project.makepyfile(
         test_traces="""

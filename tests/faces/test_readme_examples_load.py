@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import re
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -63,7 +64,13 @@ def test_every_step_the_readme_shows_parses(step: str) -> None:
 
 
 def _as_file(block: str) -> str:
-    """A block as a whole expectation file: fragments get the smallest file around them."""
+    """A block as a whole expectation file: fragments get the smallest file around them.
+
+    A fragment that is a list of assertions (``  - name: ...``) goes under
+    ``assertions:`` as written.
+    """
+    if block.lstrip().startswith("- name:"):
+        block = "assertions:\n" + textwrap.indent(textwrap.dedent(block), "  ")
     data = yaml.safe_load(block)
     head = "" if "server" in data else "server: fork_sigchld\n"
     tail = "" if "assertions" in data else "assertions:\n  - name: x\n    never: accept4 -> EINTR\n"

@@ -14,6 +14,7 @@ from support.programs import EXPECTATIONS
 
 from harness.faces.cli import main
 from harness.faces.loader import SUFFIX, load_expectations
+from harness.model.events import SyscallEvent
 from harness.running.check import CheckedRun, check_file, server_spec
 
 BUNDLED = sorted(EXPECTATIONS.glob(f"*{SUFFIX}"))
@@ -67,9 +68,60 @@ def test_the_close_discipline_fails_for_the_leaky_server_naming_the_descriptors(
     parent = failures["the parent closes every connection it handed to a child"]
     assert "main accepted fd 4 at #" in parent
     assert "had not closed it when it entered accept4 again" in parent
-    children = failures["every child closes its copy of the listening socket, then exits 0"]
-    assert "close($listen)" in children
-    assert "fd is 4, expected $listen ($listen is 3)" in children
+
+
+PER_CONNECTION = (
+    "each connection is handed to a child and closed in the parent; the child closes the listener, serves it, exits 0"
+)
+
+
+def test_the_per_connection_promise_fails_for_the_leaky_server_at_each_connection(ptrace_permitted: None) -> None:
+    checked = _check("fork_sigchld", server="fork_leaky")
+    accepts = [
+        event
+        for event in checked.run.trace.for_role("main")
+        if isinstance(event, SyscallEvent) and event.name == "accept4" and event.errno is None
+    ]
+    assert [event.ret for event in accepts] == [4, 5, 6]  # the leak: the parent never closes a connection
+    report = _failures(checked)[PER_CONNECTION]
+    first, second, third = (event.seq for event in accepts)
+    # The first connection reported in full, naming its accept and its descriptor, and the step that did not follow.
+    assert f"occurrence #{first} ($conn=4) of 'accept4 -> $conn': step 2 of 2 did not follow after #" in report
+    assert f"before the next occurrence #{second}" in report
+    line = _line_of(
+        "      - close($conn)", EXPECTATIONS / "fork_sigchld.expect.yaml", after="    each: accept4 -> $conn"
+    )
+    assert f">  2  close($conn)  (line {line})" in report
+    # Its child, in the same breath: it never closed the listening socket.
+    assert "and in main.1 (the process $child names), step 1 of 3 did not follow from the start: close($listen)" in (
+        report
+    )
+    # And the others, by accept and descriptor.
+    assert f"3 of 3 occurrences failed; the others: #{second} ($conn=5), #{third} ($conn=6)" in report
+
+
+def _line_of(text: str, path: Path, *, after: str) -> int:
+    """The first line of a file that is exactly ``text``, below the line starting with ``after`` (1-based)."""
+    lines = path.read_text().splitlines()
+    start = next(number for number, line in enumerate(lines) if line.startswith(after))
+    return lines.index(text, start) + 1
+
+
+def test_the_poll_promise_reads_the_decoded_poll_and_fails_for_a_server_that_blocks_in_accept(
+    ptrace_permitted: None,
+) -> None:
+    polling = _check("fork_poll_reaper")
+    calls = [event for event in polling.run.trace.for_role("main") if isinstance(event, SyscallEvent)]
+    polls = [event for event in calls if event.name == "poll"]
+    # CPython waits with poll before each accept on a socket with a timeout: decoded, the listening socket.
+    assert len(polls) >= 3
+    assert all(event.args["fds"] == [{"fd": 3, "events": ["POLLIN"]}] for event in polls)
+    assert _failures(polling) == {}
+    report = _failures(_check("fork_poll_reaper", server="fork_sigchld"))[
+        "each time the wait on the listening socket finds it ready, accept takes the connection at once"
+    ]
+    waits = "any_of: [poll(fds.fd=$listen, fds.events=POLLIN) -> 1, restart_syscall -> 1]"
+    assert f"no event of main matches {waits!r}" in report
 
 
 def test_the_c_restart_promises_fail_for_the_c_server_without_sa_restart(ptrace_permitted: None) -> None:
@@ -95,7 +147,7 @@ def test_check_prints_a_line_per_assertion_and_exits_0(
     out = capsys.readouterr().out
     assert f"{path} (fork_sigchld, 3 connections, deterministic, " in out
     assert "  PASS  no child is left a zombie  (fork_sigchld.expect.yaml:" in out
-    assert out.rstrip().splitlines()[-1].startswith("9 passed, 0 failed in 1 file(s)")
+    assert out.rstrip().splitlines()[-1].startswith("10 passed, 0 failed in 1 file(s)")
 
 
 def test_check_against_a_sibling_fails_and_writes_the_trace(
@@ -118,6 +170,21 @@ def test_check_refuses_an_invalid_file_with_65(tmp_path: Path, capsys: pytest.Ca
     err = capsys.readouterr().err
     assert f"{bad}:4:12: unknown syscall 'acept4'; did you mean 'accept4'?" in err
     assert "Traceback" not in err
+
+
+def test_check_shows_a_capture_used_once_as_a_warning_and_still_passes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], ptrace_permitted: None
+) -> None:
+    typo = tmp_path / f"typo{SUFFIX}"
+    typo.write_text(
+        "server: fork_sigchld\nscenario: {connections: 1}\nassertions:\n"
+        "  - name: the parent closes what it accepted\n    sequence: [accept4 -> $conn, close($con)]\n"
+    )
+    assert main(["check", str(typo)]) == 0
+    captured = capsys.readouterr()
+    assert f"{typo}:5:27: warning: $conn is used only once" in captured.err
+    assert f"{typo}:5:40: warning: $con is used only once" in captured.err
+    assert "  PASS  the parent closes what it accepted" in captured.out
 
 
 def test_check_names_the_nearest_variant_for_an_unknown_server(capsys: pytest.CaptureFixture[str]) -> None:

@@ -39,7 +39,10 @@ from harness.model.syscalls.structs import MemoryReader
 #: * ``siginfo``: a decoded siginfo (or its pointer);
 #: * ``clone_flags``: clone's flags, which print with the exit signal folded in (``flags=A|SIGCHLD``);
 #: * ``clone_args``: clone3's ``struct clone_args``, printed with its exit signal
-#:   (``{flags=..., exit_signal=...}``).
+#:   (``{flags=..., exit_signal=...}``);
+#: * ``pollfds``: poll's array of ``struct pollfd``, ``[{fd=3, events=POLLIN}]`` (or its pointer);
+#: * ``fd_set``: a select set, the descriptors in it, ``[3 4]`` (NULL as None);
+#: * ``epoll_events``: the ``struct epoll_event`` array epoll_wait fills, ``[{events=EPOLLIN, data=3}]``.
 ArgKind = Literal[
     "int",
     "fd",
@@ -55,6 +58,9 @@ ArgKind = Literal[
     "siginfo",
     "clone_flags",
     "clone_args",
+    "pollfds",
+    "fd_set",
+    "epoll_events",
 ]
 
 #: What a successful result is: a number, a new descriptor, a pid (a child, a
@@ -64,7 +70,7 @@ ArgKind = Literal[
 ResultKind = Literal["int", "fd", "pid", "noreturn", "restored"]
 
 #: The families of strace's source files (``src/net.c``, ``src/clone.c``...), one module each here.
-Family = Literal["net", "process", "wait", "signal", "desc"]
+Family = Literal["net", "process", "wait", "signal", "desc", "futex"]
 
 #: Decodes the input arguments at entry from the six argument registers and the tracee's memory.
 EntryDecoder = Callable[[Sequence[int], MemoryReader], dict[str, Any]]

@@ -170,3 +170,46 @@ def decode_siginfo(data: bytes) -> dict[str, Any]:
             (key, hex(value)) for key, value in zip(names, layout.unpack_from(data, _SIGINFO_UNION), strict=True)
         )
     return info
+
+
+# -- descriptor sets and arrays of the waiting calls ------------------------------
+
+#: The most array elements or set bits decoded (strace stops at its string limit too): a call
+#: watching more still decodes, with the rest left out.
+MAX_WATCHED = 64
+#: struct pollfd: int fd; short events; short revents (include/uapi/asm-generic/poll.h).
+POLLFD = struct.Struct("<ihh")
+#: struct epoll_event: __u32 events; __u64 data, packed on x86_64 (include/uapi/linux/eventpoll.h, EPOLL_PACKED).
+EPOLL_EVENT = struct.Struct("<IQ")
+#: The largest descriptor a select(2) set holds (FD_SETSIZE, include/uapi/linux/posix_types.h).
+FD_SETSIZE = 1024
+
+
+def decode_pollfds(data: bytes) -> list[dict[str, Any]]:
+    """An array of struct pollfd as the descriptors watched and the events asked for."""
+    fds = []
+    for offset in range(0, len(data) - POLLFD.size + 1, POLLFD.size):
+        fd, events, _revents = POLLFD.unpack_from(data, offset)
+        fds.append({"fd": fd, "events": kernel.flag_names(events & 0xFFFF, kernel.POLL_EVENTS)})
+    return fds
+
+
+def decode_fd_set(data: bytes, nfds: int) -> list[int]:
+    """A select(2) fd_set as the descriptors in it, below ``nfds`` (bits of little-endian longs)."""
+    bits = int.from_bytes(data, "little")
+    return [fd for fd in range(min(nfds, len(data) * 8)) if bits >> fd & 1][:MAX_WATCHED]
+
+
+def fd_set_size(nfds: int) -> int:
+    """The bytes of an fd_set that hold ``nfds`` descriptors: whole longs, as the kernel reads them (fs/select.c)."""
+    nfds = max(0, min(nfds, FD_SETSIZE))
+    return (nfds + 63) // 64 * 8
+
+
+def decode_epoll_events(data: bytes) -> list[dict[str, Any]]:
+    """An array of struct epoll_event: the ready events and each one's data (often the descriptor)."""
+    events = []
+    for offset in range(0, len(data) - EPOLL_EVENT.size + 1, EPOLL_EVENT.size):
+        bits, value = EPOLL_EVENT.unpack_from(data, offset)
+        events.append({"events": kernel.flag_names(bits, kernel.EPOLL_EVENTS), "data": value})
+    return events

@@ -263,6 +263,55 @@ CASES: Mapping[str, Case] = {
         "rt_sigreturn() = -1 EINTR (Interrupted system call)",
     ),
     "restart_syscall": Case((0,) * 6, 0, "restart_syscall() = 0", "restart_syscall() = 0"),
+    "poll": Case(
+        (0x1000, 2, _MINUS_ONE, 0, 0, 0),
+        1,
+        "poll([{fd=3, events=POLLIN}, {fd=5, events=POLLIN|POLLPRI}], 2, -1) = 1",
+        "poll([{fd=3, events=POLLIN}, {fd=5, events=POLLIN|POLLPRI}], 2, -1) = 1",
+        {0x1000: struct.pack("<ihhihh", 3, 1, 0, 5, 3, 0)},
+    ),
+    "ppoll": Case(
+        (0x1000, 1, 0, 0x2000, 8, 0),
+        0,
+        "ppoll([{fd=3, events=POLLIN}], 1, NULL, 0x2000) = 0",
+        "ppoll([{fd=3, events=POLLIN}], 1, NULL, 0x…) = 0",
+        {0x1000: struct.pack("<ihh", 3, 1, 0)},
+    ),
+    "select": Case(
+        (6, 0x1000, 0, 0, 0, 0),
+        1,
+        "select(6, [3 5], NULL, NULL, NULL) = 1",
+        "select(6, [3 5], NULL, NULL, NULL) = 1",
+        {0x1000: (1 << 3 | 1 << 5 | 1 << 6).to_bytes(8, "little")},  # bit 6 is at nfds: not watched
+    ),
+    "pselect6": Case(
+        (4, 0x1000, 0, 0, 0x3000, 0x4000),
+        -4,
+        "pselect6(4, [3], NULL, NULL, 0x3000, 0x4000) = -1 EINTR (Interrupted system call)",
+        "pselect6(4, [3], NULL, NULL, 0x…, 0x…) = -1 EINTR (Interrupted system call)",
+        {0x1000: (1 << 3).to_bytes(8, "little")},
+    ),
+    "epoll_wait": Case(
+        (5, 0x1000, 8, _MINUS_ONE, 0, 0),
+        1,
+        "epoll_wait(5, [{events=EPOLLIN, data=3}], 8, -1) = 1",
+        "epoll_wait(5, [{events=EPOLLIN, data=3}], 8, -1) = 1",
+        {0x1000: struct.pack("<IQ", 1, 3)},
+    ),
+    "epoll_pwait": Case(
+        (5, 0x1000, 8, 1000, 0, 8),
+        2,
+        f"epoll_pwait(5, [{{events=EPOLLIN, data=4}}, {{events=EPOLLIN|EPOLLHUP, data={0x7FFFFFFFE000}}}], 8, 1000, "
+        "NULL) = 2",
+        "epoll_pwait(5, [{events=EPOLLIN, data=4}, {events=EPOLLIN|EPOLLHUP, data=0x…}], 8, 1000, NULL) = 2",
+        {0x1000: struct.pack("<IQIQ", 1, 4, 0x11, 0x7FFFFFFFE000)},  # a descriptor, and a pointer as data
+    ),
+    "futex": Case(
+        (0x7F00, 128 | 256 | 9, 2, 0, 0, 0),
+        -110,
+        "futex(0x7f00, FUTEX_WAIT_BITSET_PRIVATE|FUTEX_CLOCK_REALTIME, 2) = -1 ETIMEDOUT (Connection timed out)",
+        "futex(0x…, FUTEX_WAIT_BITSET_PRIVATE|FUTEX_CLOCK_REALTIME, 2) = -1 ETIMEDOUT (Connection timed out)",
+    ),
 }
 
 
