@@ -1,0 +1,10 @@
+"""gunicorn's settings for the examples: two sync workers, and nothing written outside the run.
+
+The bind address is given on the command line (the harness chooses the port).
+"""
+
+workers = 2
+worker_class = "sync"
+# gunicorn 25 and later open a control socket in ~/.gunicorn; the examples need none.
+# (Older versions ignore a setting they do not know.)
+control_socket_disable = True
