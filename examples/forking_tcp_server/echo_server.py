@@ -19,6 +19,7 @@ class Echo(socketserver.StreamRequestHandler):
     """Send every line back until the client closes the connection."""
 
     def handle(self) -> None:
+        """Echo line by line: the harness's echo client sends lines and waits for each."""
         for line in self.rfile:
             self.wfile.write(line)
 
