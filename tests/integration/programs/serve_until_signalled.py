@@ -1,7 +1,7 @@
 """A fork-per-connection echo server that serves until a signal, for the stop tests.
 
-    serve_until_signalled.py PORT            SIGTERM's default action kills it
-    serve_until_signalled.py PORT ignore     it ignores SIGTERM: only the harness's SIGKILL ends it
+serve_until_signalled.py PORT            SIGTERM's default action kills it
+serve_until_signalled.py PORT ignore     it ignores SIGTERM: only the harness's SIGKILL ends it
 """
 
 import signal
