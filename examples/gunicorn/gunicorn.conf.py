@@ -5,6 +5,6 @@ The bind address is given on the command line (the harness chooses the port).
 
 workers = 2
 worker_class = "sync"
-# gunicorn 25 and later open a control socket in ~/.gunicorn; the examples need none.
+# Recent gunicorn versions open a control socket in ~/.gunicorn; the examples need none.
 # (Older versions ignore a setting they do not know.)
 control_socket_disable = True
