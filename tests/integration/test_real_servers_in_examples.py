@@ -163,6 +163,8 @@ def test_without_gunicorn_its_examples_are_skipped_with_the_fix(tmp_path: Path) 
     """A machine without the extra: a plugin loaded first hides gunicorn, as if it were not installed."""
     # A None in sys.modules is Python's own "no such module": import fails, find_spec gives None.
     (tmp_path / "hide_gunicorn.py").write_text("import sys\nsys.modules['gunicorn'] = None\n")
+    # A pytest of its own: not an xdist worker of this one (PYTEST_XDIST_WORKER...), nor this test's state.
+    outer = {key: value for key, value in os.environ.items() if not key.startswith("PYTEST_")}
     done = subprocess.run(
         [
             sys.executable,
@@ -179,7 +181,7 @@ def test_without_gunicorn_its_examples_are_skipped_with_the_fix(tmp_path: Path) 
             str(EXAMPLES / "gunicorn"),
         ],
         cwd=Path(__file__).parents[2],
-        env={**os.environ, "PYTHONPATH": f"{tmp_path}:{Path(__file__).parents[2]}"},
+        env={**outer, "PYTHONPATH": f"{tmp_path}:{Path(__file__).parents[2]}"},
         capture_output=True,
         text=True,
         timeout=180,
