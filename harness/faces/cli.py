@@ -22,7 +22,16 @@ from typing import TYPE_CHECKING
 from harness.model.errors import HarnessError, UsageError
 from harness.model.events import Event, Listener, SyscallEntry
 from harness.model.injection import Injection
-from harness.model.scenario import DEFAULT_PROTOCOL, DEFAULT_SCENARIO, DEFAULT_TIMEOUT, MODES, PROTOCOL_NAMES
+from harness.model.scenario import (
+    DEFAULT_GRACE,
+    DEFAULT_PROTOCOL,
+    DEFAULT_SCENARIO,
+    DEFAULT_TIMEOUT,
+    MODES,
+    PROTOCOL_NAMES,
+    STOP_BY_EXIT,
+    ClientCommand,
+)
 from harness.model.strace_format import TextRenderer, render_trace
 from harness.model.trace import event_to_json
 
@@ -153,8 +162,33 @@ def _add_inject(parser: argparse.ArgumentParser) -> None:
 _COMMAND_SOURCE = "-- CMD ... {port} ..."
 
 
+def _add_stop(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--stop",
+        metavar="SIGNAL",
+        help=f"how the server ends once the clients are done: {STOP_BY_EXIT} (it exits by itself) or a signal "
+        f"the harness sends its main process, e.g. SIGTERM (default: an expectation file's, else {STOP_BY_EXIT})",
+    )
+    parser.add_argument(
+        "--grace",
+        type=float,
+        metavar="SECONDS",
+        help=f"after the stop signal, the time the server has to end before its tree is killed "
+        f"(default: an expectation file's, else {DEFAULT_GRACE:g})",
+    )
+
+
+def _add_client_command(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--client-command",
+        metavar="'CMD {port}'",
+        help="a client of your own in place of the protocol's: one shell-quoted command run once per connection, "
+        "with {port} (and {host}, {index}) where they go; a connection succeeds when it exits 0",
+    )
+
+
 def _add_run_options(parser: argparse.ArgumentParser, *, from_golden: bool = False) -> None:
-    """The options of a command that runs a source: the scenario, the time limit, injections, a command's protocol."""
+    """The options of a command that runs a source: the scenario, the time limit, injections, stop and clients."""
     _add_connections(parser, "connections to make", from_golden=from_golden)
     _add_messages(parser)
     _add_concurrency(parser)
@@ -162,6 +196,8 @@ def _add_run_options(parser: argparse.ArgumentParser, *, from_golden: bool = Fal
     _add_timeout(parser)
     _add_inject(parser)
     _add_protocol(parser)
+    _add_stop(parser)
+    _add_client_command(parser)
 
 
 def _add_source(parser: argparse.ArgumentParser, *, traces: bool = True) -> None:
@@ -188,7 +224,25 @@ def _run_options(args: argparse.Namespace) -> RunOptions:
         mode=args.mode,
         timeout=args.timeout,
         injections=tuple(args.inject),
+        stop=args.stop,
+        grace=args.grace,
+        client=_client_command(args.client_command),
     )
+
+
+def _client_command(text: str | None) -> ClientCommand | None:
+    """``--client-command``'s words, with ``{python}`` and relative paths resolved from here as a server's are."""
+    from harness.faces.loader import client_command
+
+    if text is None:
+        return None
+    try:
+        words = shlex.split(text)
+    except ValueError as error:
+        raise UsageError(f"--client-command: cannot split the command: {error}") from None
+    if not words:
+        raise UsageError("--client-command: give a command, e.g. 'curl -sf http://{host}:{port}/'")
+    return client_command(words, here=Path.cwd())
 
 
 def _sources(args: argparse.Namespace, texts: Sequence[str | None]) -> list[str | RunPlan]:

@@ -52,7 +52,17 @@ from harness.model.expectations import (
     step_syscalls,
 )
 from harness.model.injection import InjectionError, parse_injection
-from harness.model.scenario import DEFAULT_PROTOCOL, DEFAULT_TIMEOUT, MODES, PROTOCOL_NAMES, Protocol, Scenario
+from harness.model.scenario import (
+    DEFAULT_PROTOCOL,
+    DEFAULT_TIMEOUT,
+    MODES,
+    PROTOCOL_NAMES,
+    STOP_BY_EXIT,
+    ClientCommand,
+    Protocol,
+    Scenario,
+    Stop,
+)
 from harness.model.steps import Literal, SimpleStep, Step, StepError, SyscallStep, any_of, captures_of, parse_step
 
 #: The largest expectation file read: the bundled ones are a few KiB; a limit keeps a
@@ -64,7 +74,7 @@ MAX_FILE_BYTES = 1 << 20
 _VALUES_PER_BYTE = 4
 #: The most assertions a file may hold: each one is matched against the whole trace.
 MAX_ASSERTIONS = 2000
-__all__ = ["SUFFIX", "ExpectationError", "command_server", "load_expectations"]
+__all__ = ["SUFFIX", "ExpectationError", "client_command", "command_server", "load_expectations"]
 CHECK_KEYS = ("sequence", "count", "never", "each", "fact", "golden", "in_force")
 #: Keys that only go with one kind of check, and the checks they go with.
 BELONGS: dict[str, tuple[str, ...]] = {
@@ -572,15 +582,43 @@ def _server(source: _Source) -> ServerSpec:
             hint = f"did you mean {close[0]!r}?" if close else f"bundled variants: {', '.join(variants)}"
             raise source.error(("server",), f"unknown server variant {server!r}; {hint}")
         return ServerSpec(variant=server, protocol=variants[server].protocol)
-    command = server["command"]
+    words = _words(source, ("server", "command"))
     try:
-        words = tuple(shlex.split(command)) if isinstance(command, str) else tuple(str(word) for word in command)
-    except ValueError as error:
-        raise source.error(("server", "command"), f"cannot split the command: {error}") from None
-    try:
-        return command_server(words, protocol=server.get("protocol", DEFAULT_PROTOCOL), here=source.path.parent)
+        spec = command_server(words, protocol=server.get("protocol", DEFAULT_PROTOCOL), here=source.path.parent)
     except UsageError as error:
         raise source.error(("server", "command"), str(error)) from None
+    try:
+        stop = Stop.parse(server.get("stop", STOP_BY_EXIT), server.get("grace"))
+    except UsageError as error:
+        raise source.error(("server", "stop" if "stop" in server else "grace"), str(error)) from None
+    if "client" in source.data and "protocol" in server:
+        raise source.error(
+            ("server", "protocol"),
+            "the client command talks to the server in place of the protocol's clients: leave out server.protocol",
+        )
+    return replace(spec, stop=stop)
+
+
+def _words(source: _Source, path: Path_) -> tuple[str, ...]:
+    """A command written as one string (split as a shell would) or as a list of words."""
+    command: Any = source.data
+    for key in path:
+        command = command[key]
+    try:
+        return tuple(shlex.split(command)) if isinstance(command, str) else tuple(str(word) for word in command)
+    except ValueError as error:
+        raise source.error(path, f"cannot split the command: {error}") from None
+
+
+def _client(source: _Source) -> ClientCommand | None:
+    """The file's ``client.command``, placeholders of place filled and paths anchored as the server's are."""
+    if "client" not in source.data:
+        return None
+    words = _words(source, ("client", "command"))
+    try:
+        return client_command(words, here=source.path.parent)
+    except UsageError as error:
+        raise source.error(("client", "command"), str(error)) from None
 
 
 def command_server(words: Sequence[str], *, protocol: Protocol, here: Path) -> ServerSpec:
@@ -592,6 +630,11 @@ def command_server(words: Sequence[str], *, protocol: Protocol, here: Path) -> S
     if not any("{port}" in word for word in words):
         raise UsageError("the command must be told its port: put {port} where it goes, e.g. --port {port}")
     return ServerSpec(command=_anchored(tuple(words), here), protocol=protocol)
+
+
+def client_command(words: Sequence[str], *, here: Path) -> ClientCommand:
+    """A client command of the user's own: ``{port}`` required, anchored at ``here`` as a server command is."""
+    return ClientCommand(_anchored(tuple(words), here))
 
 
 def _anchored(words: tuple[str, ...], here: Path) -> tuple[str, ...]:
@@ -679,6 +722,9 @@ def load_expectations(path: str | Path) -> ExpectationFile:
             return None
 
     server = attempt(_server, source) if clean("server") else None
+    client = attempt(_client, source) if clean("client") else None
+    if server is not None and client is not None:
+        server = replace(server, client_command=client)
     scenario = attempt(_scenario, source) if "scenario" not in data or clean("scenario") else None
     start_after = attempt(reader.step, ("start_after",)) if clean("start_after") else None
     reader.global_captures = tuple(captures_of(start_after)) if start_after is not None else ()

@@ -22,7 +22,16 @@ from typing import Literal
 
 from harness.model.injection import Injection
 from harness.model.roles import ROOT_ROLE
-from harness.model.scenario import DEFAULT_PROTOCOL, DEFAULT_TIMEOUT, Protocol, Scenario
+from harness.model.scenario import (
+    DEFAULT_PROTOCOL,
+    DEFAULT_TIMEOUT,
+    STOP_BY_ITSELF,
+    ClientCommand,
+    ClientSpec,
+    Protocol,
+    Scenario,
+    Stop,
+)
 from harness.model.steps import Capture, SpawnStep, Step, SyscallStep, simple_steps
 
 #: The suffix that marks a file as an expectation file: pytest collects only these, ``harness check`` looks for
@@ -303,6 +312,15 @@ class ServerSpec:
     variant: str | None = None
     command: tuple[str, ...] = ()
     protocol: Protocol = DEFAULT_PROTOCOL
+    stop: Stop = STOP_BY_ITSELF
+    """How its run ends once the clients are done (``server.stop``, ``server.grace``)."""
+    client_command: ClientCommand | None = None
+    """A client of the user's own, run in place of the protocol's (the file's ``client.command``)."""
+
+    @property
+    def client(self) -> ClientSpec:
+        """What the clients of this server are: the user's command, or the protocol's own client."""
+        return self.client_command or self.protocol
 
     def __str__(self) -> str:
         return self.variant or shlex.join(self.command)

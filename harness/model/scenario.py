@@ -8,9 +8,13 @@ and the runner all read them from this module.
 
 from __future__ import annotations
 
+import difflib
+import math
+import shlex
 from dataclasses import dataclass
 from typing import Literal, get_args
 
+from harness.model import kernel
 from harness.model.errors import UsageError
 
 #: ``deterministic``: the harness orders connections, exits and SIGCHLD through
@@ -25,6 +29,12 @@ DEFAULT_PROTOCOL: Protocol = "echo"
 
 #: Seconds a whole run may take before the harness kills it.
 DEFAULT_TIMEOUT = 60.0
+
+#: Seconds a server has, after its stop signal, to end before the harness kills what is left of it.
+DEFAULT_GRACE = 5.0
+
+#: The word for "the server exits by itself once it has served its connections" (``server.stop: exit``).
+STOP_BY_EXIT = "exit"
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,3 +65,71 @@ class Scenario:
 
 #: The defaults, as a value to read them from (``DEFAULT_SCENARIO.connections``).
 DEFAULT_SCENARIO = Scenario()
+
+
+@dataclass(frozen=True, slots=True)
+class Stop:
+    """How a server's run ends once its clients are done: by itself, or on a signal the harness sends.
+
+    Real servers (gunicorn, ``socketserver``'s ``serve_forever()``, any
+    daemon) serve until they are told to stop; a lesson's server exits after
+    its N connections.  With a signal, the harness sends it to the server's
+    main process (the traced command's own process) after the last client,
+    then gives the server ``grace`` seconds to end before it kills the tree.
+    """
+
+    signal: str | None = None
+    """None: the server exits by itself (``stop: exit``); else the signal's name, ``SIGTERM``."""
+    grace: float = DEFAULT_GRACE
+    """Seconds between the signal and the kill of whatever is left of the tree."""
+
+    def __post_init__(self) -> None:
+        if self.signal is not None and self.signal not in kernel.SIGNAL_NUMBERS:
+            close = difflib.get_close_matches(self.signal.upper(), list(kernel.SIGNAL_NUMBERS), n=1)
+            close = close or [name for name in kernel.SIGNAL_NUMBERS if name == f"SIG{self.signal.upper()}"]
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            raise UsageError(f"stop: unknown signal {self.signal!r}; {hint}write {STOP_BY_EXIT!r} or a signal's name")
+        if not (math.isfinite(self.grace) and self.grace > 0):
+            raise UsageError(
+                f"the grace must be a positive number of seconds, like {DEFAULT_GRACE:g} (got {self.grace})"
+            )
+
+    @classmethod
+    def parse(cls, text: str, grace: float | None = None) -> Stop:
+        """``exit`` or a signal's name, with the grace (which only a signal takes)."""
+        if text == STOP_BY_EXIT:
+            if grace is not None:
+                raise UsageError(
+                    f"a grace only goes with a stop signal: stop: {STOP_BY_EXIT} waits for the server to exit"
+                )
+            return cls()
+        return cls(text, DEFAULT_GRACE if grace is None else grace)
+
+    def __str__(self) -> str:
+        return STOP_BY_EXIT if self.signal is None else self.signal
+
+
+#: The default: the server exits by itself.
+STOP_BY_ITSELF = Stop()
+
+
+@dataclass(frozen=True, slots=True)
+class ClientCommand:
+    """A client of the user's own: a command run once per connection; the connection succeeds when it exits 0.
+
+    ``{port}``, ``{host}`` and ``{index}`` in its words are the server's
+    port and address and the connection's number (from 0).
+    """
+
+    argv: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        if not any("{port}" in word for word in self.argv):
+            raise UsageError("the client command must be told the server's port: put {port} where it goes")
+
+    def __str__(self) -> str:
+        return shlex.join(self.argv)
+
+
+#: The clients of a run: the harness's own, speaking a protocol, or a command of the user's.
+ClientSpec = Protocol | ClientCommand

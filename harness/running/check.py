@@ -102,7 +102,7 @@ def run_spec(
     listener: Listener | None = None,
     seccomp: bool = False,
 ) -> RunResult:
-    """Run a server in a scenario, tracing the default calls and ``syscalls``.
+    """Run a server in a scenario, tracing the default calls and ``syscalls``; its clients and stop are its own.
 
     It serves on ``port``, or else on a free port of its own (so that runs
     can go in parallel).  ``listener`` sees each point of the trace as it happens.
@@ -112,7 +112,7 @@ def run_spec(
     traced = tuple(dict.fromkeys([*DEFAULT_SYSCALLS, *syscalls]))
     return run_server(
         command,
-        server.protocol,
+        server.client,
         scenario,
         port=port,
         timeout=timeout,
@@ -120,6 +120,7 @@ def run_spec(
         seccomp=seccomp,
         syscalls=traced,
         injections=injections,
+        stop_spec=server.stop,
     )
 
 

@@ -2,16 +2,22 @@
 
 A run is: pick a free port, start the server under the tracer, wait (through
 the trace, not a sleep) until it waits for connections, let the clients
-talk to it, and wait for the server to end by itself once it has served the
-requested connections.  In ``deterministic`` mode the schedule of
+talk to it, and wait for the server to end: by itself once it has served the
+requested connections, or, for a server that serves until it is told to stop
+(``server.stop: SIGTERM``), on the signal the harness sends its main process
+after the last client, within the grace the file gives.  In ``deterministic`` mode the schedule of
 :mod:`harness.running.schedule` orders connections, children's exits and SIGCHLD;
 in ``free`` mode the natural timing applies, with clients k at a time.
-A time limit ends a run that does not finish, killing the whole tree.
+A time limit ends a run that does not finish, and the grace a stopped server
+that does not end, killing the whole tree.
 """
 
 from __future__ import annotations
 
+import contextlib
 import errno
+import os
+import signal
 import socket
 import tempfile
 import threading
@@ -28,13 +34,14 @@ from harness.model.errors import (
     ServerCrashedAtStart,
     ServerNeverListened,
 )
-from harness.model.events import Event, SyscallEntry, SyscallEvent
+from harness.model.events import Event, ExecEvent, ExitEvent, SyscallEntry, SyscallEvent
 from harness.model.injection import Injection
-from harness.model.scenario import DEFAULT_TIMEOUT, Protocol, Scenario
+from harness.model.roles import ROOT_ROLE
+from harness.model.scenario import DEFAULT_TIMEOUT, STOP_BY_ITSELF, ClientSpec, Scenario, Stop
 from harness.model.strace_format import format_args
 from harness.model.syscalls import DEFAULT_SYSCALLS
 from harness.model.trace import Trace
-from harness.running.clients import PROTOCOLS, ClientReport, drive
+from harness.running.clients import PROTOCOLS, Client, ClientReport, command_client, drive
 from harness.running.schedule import ACCEPT_CALLS, DeterministicSchedule
 from harness.running.stall import Stall, StallWatch
 from harness.running.tracer import Listener, Tracer
@@ -52,6 +59,12 @@ class RunResult:
     timed_out: bool
     interrupted_by: str | None = None
     """The signal (SIGINT, SIGTERM) that made the harness end the run early, killing the tree."""
+    stop: Stop = STOP_BY_ITSELF
+    """How the run was to end once the clients were done."""
+    stop_sent: bool = False
+    """Whether the harness sent the stop signal to the server's main process."""
+    grace_expired: bool = False
+    """Whether the server outlived its grace after the stop signal, so that the harness killed the tree."""
     stalled: Stall | None = None
     """The run could not go on and was ended at once (harness.running.stall)."""
     schedule: str = "free"
@@ -59,9 +72,24 @@ class RunResult:
 
     @property
     def ok(self) -> bool:
-        """Whether the server served every client correctly and exited with 0 in time."""
-        ended_well = self.exit_code == 0 and self.interrupted_by is None and self.stalled is None
+        """Whether the server served every client correctly and ended as it should, in time."""
+        ended_well = self.interrupted_by is None and self.stalled is None and self.ended_as_asked
         return self.clients.ok and not self.timed_out and ended_well
+
+    @property
+    def ended_as_asked(self) -> bool:
+        """Whether the server ended as its stop says: exited 0, or killed by the very stop signal it was sent.
+
+        A server that exits 0 ends well with either stop (a handler of the
+        stop signal that shuts down cleanly, or no stop signal needed).  One
+        the harness had to kill after the grace did not end: neither did one
+        whose workers outlived it.
+        """
+        if self.grace_expired:
+            return False
+        if self.exit_code == 0:
+            return True
+        return self.stop_sent and self.exit_signal is not None and self.exit_signal == self.stop.signal
 
     @property
     def interrupted_status(self) -> int | None:
@@ -87,6 +115,12 @@ class RunResult:
             ending = "stalled (the whole tree was killed at once)"
         elif self.timed_out:
             ending = "timed out (the whole tree was killed)"
+        elif self.grace_expired:
+            ending = f"server still running {self.stop.grace:g} s after {self.stop.signal} (the whole tree was killed)"
+        elif self.stop_sent and self.exit_signal:
+            ending = f"server killed by {self.exit_signal} after {self.stop.signal}"
+        elif self.stop_sent:
+            ending = f"server exited with {self.exit_code} after {self.stop.signal}"
         elif self.exit_signal:
             ending = f"server killed by {self.exit_signal}"
         else:
@@ -177,9 +211,63 @@ class _ReadyWatch:
         """Nothing to follow: free mode only waits for the first accept."""
 
 
+class _MainProcess:
+    """The server's main process (the traced command's own, from its exec on), to send it the stop signal.
+
+    It is held as a pidfd, opened while the tracer holds the process at its
+    exec, so that the signal reaches that process or nothing: a pid alone
+    could be reused once the process is reaped (pidfd_open(2),
+    pidfd_send_signal(2)).  Where pidfds are missing (Linux < 5.3) the pid is
+    used, and only until its exit is reported.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._pid: int | None = None
+        self._pidfd: int | None = None
+
+    def on_event(self, event: Event) -> None:
+        """Note the main process at its first exec, forget it at its exit."""
+        if event.role != ROOT_ROLE or event.tid != event.pid:
+            return
+        with self._lock:
+            if isinstance(event, ExecEvent) and self._pid is None:
+                self._pid = event.pid
+                with contextlib.suppress(OSError, AttributeError):
+                    self._pidfd = os.pidfd_open(event.pid)
+            elif isinstance(event, ExitEvent):
+                self._pid = None
+
+    def send(self, signum: int) -> bool:
+        """Send the signal if the process lives; whether it was sent."""
+        with self._lock:
+            try:
+                if self._pidfd is not None:
+                    signal.pidfd_send_signal(self._pidfd, signum)
+                elif self._pid is not None:
+                    os.kill(self._pid, signum)
+                else:
+                    return False
+            except ProcessLookupError:
+                return False
+            return True
+
+    def close(self) -> None:
+        """Close the pidfd."""
+        with self._lock:
+            if self._pidfd is not None:
+                os.close(self._pidfd)
+                self._pidfd = None
+
+
+def client_of(spec: ClientSpec) -> Client:
+    """The client that speaks a protocol, or runs the user's command once per connection."""
+    return PROTOCOLS[spec] if isinstance(spec, str) else command_client(spec.argv)
+
+
 def run_server(
     command: Sequence[str],
-    protocol: Protocol,
+    client_spec: ClientSpec,
     scenario: Scenario,
     *,
     port: int,
@@ -188,19 +276,28 @@ def run_server(
     seccomp: bool = False,
     syscalls: Collection[str] = DEFAULT_SYSCALLS,
     injections: Sequence[Injection] = (),
+    stop_spec: Stop = STOP_BY_ITSELF,
 ) -> RunResult:
-    """Trace ``command`` (already bound to ``port``) while clients of ``protocol`` use it."""
-    client = PROTOCOLS[protocol]
+    """Trace ``command`` (already bound to ``port``) while its clients (a protocol's, or a command) use it.
+
+    With a stop signal in ``stop_spec``, the signal goes to the server's main
+    process once the clients are done; the tracer then reports the server's
+    end, or the grace runs out first and the tree is killed.  Nothing waits
+    by the clock for the server: the grace is a time limit, not a pause.
+    """
+    client = client_of(client_spec)
     schedule = DeterministicSchedule() if scenario.mode == "deterministic" else None
     watch = _ReadyWatch()
     watch_stall = StallWatch()
     stop = threading.Event()
+    main = _MainProcess()
 
     stalls: list[Stall] = []
 
     def on_point(point: SyscallEntry | Event) -> None:
         if not isinstance(point, SyscallEntry):
             watch_stall.note(point)
+            main.on_event(point)
             if schedule is not None:
                 schedule.on_event(point)
         if listener is not None:
@@ -219,6 +316,30 @@ def run_server(
         if schedule is not None:
             schedule.release_task = tracer.release
         reports: list[ClientReport] = []
+        # The run's end, seen from the other threads: the tracer has returned (no more stop, no more grace).
+        ending = threading.Lock()
+        finished = False
+        stopped = threading.Event()
+        grace_expired = threading.Event()
+
+        def end_of_grace() -> None:
+            with ending:
+                if not finished:
+                    grace_expired.set()
+                    tracer.abort()
+
+        grace = threading.Timer(stop_spec.grace, end_of_grace)
+        grace.daemon = True
+
+        def send_stop() -> None:
+            """The clients are done: send the stop signal, and from now on give the server its grace."""
+            if stop_spec.signal is None:
+                return
+            with ending:
+                if finished or not main.send(kernel.SIGNAL_NUMBERS[stop_spec.signal]):
+                    return
+                stopped.set()
+                grace.start()
 
         def clients() -> None:
             if schedule is None:
@@ -236,6 +357,7 @@ def run_server(
                     stop=stop,
                 )
             )
+            send_stop()
 
         driver = threading.Thread(target=clients, name="clients", daemon=True)
         expired = threading.Event()
@@ -243,7 +365,8 @@ def run_server(
         def clients_idle() -> str | None:
             """``done``, ``waiting`` (for a turn, or for the server to be ready), or None: a client is busy."""
             if not driver.is_alive() and driver.ident is not None:
-                return "done"
+                # With a stop signal, the end after the clients is the grace's to judge.
+                return "done" if stop_spec.signal is None else None
             waiting = schedule.clients_waiting if schedule is not None else not watch.ready.is_set()
             return "waiting" if waiting else None
 
@@ -266,11 +389,15 @@ def run_server(
             result = tracer.run()
         finally:
             watch_stall.stop()
+            with ending:
+                finished = True
             timer.cancel()
+            grace.cancel()
             stop.set()
             watch.ready.set()
             if schedule is not None:
                 schedule.abort()
+            main.close()
         driver.join(timeout=timeout)
         timed_out = expired.is_set()
         output.seek(0)
@@ -292,4 +419,7 @@ def run_server(
         result.interrupted_by,
         stalled=stalls[0] if stalls else None,
         schedule=how,
+        stop=stop_spec,
+        stop_sent=stopped.is_set(),
+        grace_expired=grace_expired.is_set() and not timed_out,
     )

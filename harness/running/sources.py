@@ -23,7 +23,15 @@ from harness.model.errors import PortInUse, TraceInputError, UsageError
 from harness.model.events import Listener
 from harness.model.expectations import EXPECTATION_SUFFIX, ExpectationFile, ServerSpec
 from harness.model.injection import Injection
-from harness.model.scenario import DEFAULT_SCENARIO, DEFAULT_TIMEOUT, Mode, Scenario
+from harness.model.scenario import (
+    DEFAULT_SCENARIO,
+    DEFAULT_TIMEOUT,
+    STOP_BY_EXIT,
+    ClientCommand,
+    Mode,
+    Scenario,
+    Stop,
+)
 from harness.model.trace import Trace, TraceFileError
 from harness.running.check import Loader, run_spec, server_spec
 from harness.running.run import RunResult, port_in_use
@@ -80,6 +88,12 @@ class RunOptions:
     timeout: float | None = None
     injections: tuple[Injection, ...] = ()
     """Added to the plan's own (an expectation file's ``inject:``)."""
+    stop: str | None = None
+    """``exit`` or a signal's name (``--stop``), in place of the plan's own stop."""
+    grace: float | None = None
+    """Seconds after the stop signal (``--grace``), in place of the plan's own."""
+    client: ClientCommand | None = None
+    """A client command (``--client-command``) in place of the plan's clients."""
 
     def over(self, scenario: Scenario) -> Scenario:
         """``scenario`` with the fields this command line gives replaced (checked again, as any scenario is)."""
@@ -135,8 +149,18 @@ class RunPlan:
 
     def with_options(self, options: RunOptions) -> RunPlan:
         """This plan with what a command line says over its own settings."""
+        server = self.server
+        if options.stop is not None or options.grace is not None:
+            stop = options.stop or str(server.stop)
+            grace = (
+                options.grace if options.grace is not None else (None if stop == STOP_BY_EXIT else server.stop.grace)
+            )
+            server = replace(server, stop=Stop.parse(stop, grace))
+        if options.client is not None:
+            server = replace(server, client_command=options.client)
         return replace(
             self,
+            server=server,
             scenario=options.over(self.scenario),
             timeout=options.timeout if options.timeout is not None else self.timeout,
             injections=(*self.injections, *options.injections),

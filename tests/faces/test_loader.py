@@ -596,3 +596,39 @@ def test_a_timeout_that_is_not_a_number_of_seconds_is_refused_before_the_run(tmp
     with pytest.raises(ExpectationError) as caught:
         load_expectations(path)
     assert (caught.value.location.line, caught.value.location.column) == (2, 10)
+
+
+def test_a_server_that_serves_until_stopped_names_its_signal_grace_and_client(tmp_path: Path) -> None:
+    from harness.model.scenario import ClientCommand, Stop
+
+    (tmp_path / "client.py").write_text("")
+    path = tmp_path / "mine.expect.yaml"
+    path.write_text(
+        "server:\n"
+        "  command: [python3, server.py, '{port}']\n"
+        "  stop: SIGINT\n"
+        "  grace: 2.5\n"
+        "client:\n"
+        "  command: '{python} client.py {host} {port} {index}'\n"
+        "assertions:\n"
+        "  - name: it ends\n"
+        "    fact: no zombie left\n"
+    )
+    server = load_expectations(path).server
+    assert server.stop == Stop("SIGINT", 2.5)
+    assert server.client == ClientCommand((sys.executable, str(tmp_path / "client.py"), "{host}", "{port}", "{index}"))
+
+
+def test_a_server_exits_by_itself_unless_told_and_a_signal_gets_the_default_grace(tmp_path: Path) -> None:
+    from harness.model.scenario import DEFAULT_GRACE, STOP_BY_ITSELF, Stop
+
+    path = tmp_path / "mine.expect.yaml"
+    base = (
+        "server:\n  command: [python3, server.py, '{port}']\nSTOP"
+        "assertions:\n  - name: it ends\n    fact: no zombie left\n"
+    )
+    path.write_text(base.replace("STOP", ""))
+    assert load_expectations(path).server.stop == STOP_BY_ITSELF
+    assert load_expectations(path).server.client == "echo"
+    path.write_text(base.replace("STOP", "  stop: SIGTERM\n"))
+    assert load_expectations(path).server.stop == Stop("SIGTERM", DEFAULT_GRACE)

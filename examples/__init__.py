@@ -1,0 +1,1 @@
+"""Real servers written elsewhere, with their expectations (a package only so that pytest names its conftest apart)."""
