@@ -19,7 +19,7 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 
 from ptrace import PtraceError
 from ptrace.binding import func as binding
@@ -48,13 +48,18 @@ def start_stopped(
     env: Mapping[str, str],
     stdio: Sequence[int | None] = (None, None, None),
     install_filter: Callable[[], None] | None = None,
+    ignored: Collection[int] = (),
 ) -> tuple[int, int]:
     """Fork a tracee that is stopped by SIGSTOP and will exec ``argv``.
 
     ``stdio`` gives descriptors for the command's stdin, stdout and stderr;
     None keeps the harness's own.  ``install_filter`` runs in the child after
-    its stop, before exec (the seccomp prefilter).  Returns the pid and the
-    read end of the exec-error pipe.
+    its stop, before exec (the seccomp prefilter).  ``ignored`` are the
+    signals the harness itself inherited ignored (SIGINT from a background
+    shell) before it put its own handlers on them: the command inherits them
+    ignored too, as it would untraced (an ignored signal stays ignored across
+    execve(2); a caught one becomes SIG_DFL).  Returns the pid and the read
+    end of the exec-error pipe.
     """
     path = resolve_command(argv, env)
     read_end, write_end = os.pipe2(os.O_CLOEXEC)
@@ -67,6 +72,8 @@ def start_stopped(
                     os.dup2(source, target)
             for signum in _RESTORED_SIGNALS:
                 signal.signal(signum, signal.SIG_DFL)
+            for kept in ignored:
+                signal.signal(kept, signal.SIG_IGN)
             try:
                 binding.ptrace_traceme()
             except PtraceError as error:

@@ -1,0 +1,43 @@
+"""A traced command inherits the signal dispositions it would inherit untraced."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+
+import pytest
+
+pytestmark = pytest.mark.usefixtures("ptrace_permitted")
+
+#: Prints the command's own SIGINT and SIGTERM dispositions, from /proc (SigIgn: the ignored set, proc(5)).
+_SHOW = (
+    "import signal; "
+    "ignored = int(next(l for l in open('/proc/self/status') if l.startswith('SigIgn:')).split()[1], 16); "
+    "print(*(bool(ignored >> (s - 1) & 1) for s in (signal.SIGINT, signal.SIGTERM)))"
+)
+
+#: Runs the harness's tracer on _SHOW with SIGINT ignored first, as a shell's background job has it.
+_TRACE_WITH_SIGINT_IGNORED = f"""
+import signal, subprocess, sys
+signal.signal(signal.SIGINT, signal.SIG_IGN)
+from harness.running.tracer import Tracer
+Tracer([sys.executable, "-I", "-c", {_SHOW!r}], syscalls=["exit_group"]).run()
+"""
+
+
+def test_a_signal_the_harness_inherited_ignored_stays_ignored_in_the_command() -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", _TRACE_WITH_SIGINT_IGNORED], capture_output=True, text=True, check=True
+    )
+    assert done.stdout.split() == ["True", "False"]  # SIGINT ignored as the harness had it; SIGTERM at its default
+
+
+def test_a_signal_the_harness_handles_is_at_its_default_in_the_command() -> None:
+    code = (
+        "from harness.running.tracer import Tracer; import sys; "
+        f"Tracer([sys.executable, '-I', '-c', {_SHOW!r}], syscalls=['exit_group']).run()"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["False", "False"]
+    assert signal.getsignal(signal.SIGINT) is not signal.SIG_IGN  # this test's own process is unchanged
