@@ -42,7 +42,8 @@ from harness.model.scenario import DEFAULT_TIMEOUT, STOP_BY_ITSELF, ClientSpec, 
 from harness.model.strace_format import format_args
 from harness.model.syscalls import DEFAULT_SYSCALLS
 from harness.model.trace import Trace
-from harness.running.clients import PROTOCOLS, Client, ClientReport, command_client, drive
+from harness.running.clients import PROTOCOLS, Client, ClientError, ClientReport, command_client, drive
+from harness.running.listening import ListeningSocket, listening_sockets
 from harness.running.schedule import ACCEPT_CALLS, DeterministicSchedule
 from harness.running.stall import Stall, StallWatch
 from harness.running.tracer import Listener, Tracer
@@ -70,11 +71,22 @@ class RunResult:
     """The run could not go on and was ended at once (harness.running.stall)."""
     schedule: str = "free"
     """How the run was ordered: ``free``, ``deterministic``, or why the deterministic schedule stepped aside."""
+    listens_elsewhere: tuple[ListeningSocket, ...] | None = None
+    """The server waited for connections but nothing listened on its port: where it listened instead."""
+    warnings: tuple[str, ...] = ()
+    """What the run noticed that is not a failure (a server that listens on every address)."""
+    port: int | None = None
+    """The port the clients used."""
 
     @property
     def ok(self) -> bool:
         """Whether the server served every client correctly and ended as it should, in time."""
-        ended_well = self.interrupted_by is None and self.stalled is None and self.ended_as_asked
+        ended_well = (
+            self.interrupted_by is None
+            and self.stalled is None
+            and self.listens_elsewhere is None
+            and self.ended_as_asked
+        )
         return self.clients.ok and not self.timed_out and ended_well
 
     @property
@@ -133,7 +145,7 @@ class RunResult:
             outcome = f"{clients.completed} of {clients.connections} connections made"
         else:
             outcome = f"{clients.connections} connections, clients ok"
-        return f"{outcome}, {ending}, {len(self.trace)} events, {self.schedule} schedule"
+        return "; ".join([f"{outcome}, {ending}, {len(self.trace)} events, {self.schedule} schedule", *self.warnings])
 
     def listened(self) -> bool:
         """Whether the server ever waited for a connection (entered an accept-type call)."""
@@ -152,6 +164,12 @@ class RunResult:
             return Interrupted(
                 f"{self.interrupted_by} received: the run was stopped and its processes killed",
                 kernel.SIGNAL_NUMBERS[self.interrupted_by],
+            )
+        if self.listens_elsewhere is not None:
+            where = ", ".join(map(str, self.listens_elsewhere)) or "no TCP port at all"
+            return RunFailed(
+                f"the server waits for connections, but nothing listens on 127.0.0.1:{self.port}: it listens on "
+                f"{where}; give it the port the harness chose ({{port}} in its command) and bind 127.0.0.1"
             )
         if self.stalled is not None:
             hint = (
@@ -192,6 +210,10 @@ def port_in_use(port: int) -> bool:
 #: Where a run's port is drawn from: below the kernel's ephemeral range, so that no client's outgoing
 #: connection (which takes an ephemeral port) can take a chosen port before the server binds it.
 _PORT_FLOOR = 20000
+
+
+#: The local addresses at which the clients (connecting to 127.0.0.1) reach a listening socket.
+_REACHABLE = frozenset({"127.0.0.1", "0.0.0.0", "::"})
 
 
 def _ephemeral_floor() -> int:
@@ -321,6 +343,8 @@ def run_server(
     main = _MainProcess()
 
     stalls: list[Stall] = []
+    elsewhere: list[tuple[ListeningSocket, ...]] = []
+    warnings: list[str] = []
 
     def on_point(point: SyscallEntry | Event) -> None:
         if not isinstance(point, SyscallEntry):
@@ -369,6 +393,30 @@ def run_server(
                 stopped.set()
                 grace.start()
 
+        def where_it_listens() -> bool:
+            """Once the server waits for connections: is it on our port? Note where, and every-address binds."""
+            sockets = listening_sockets(tracer.tasks())
+            # The clients connect to 127.0.0.1: a socket there, or on every address (dual-stack :: too), serves them.
+            ours = [socket for socket in sockets if socket.port == port and socket.address in _REACHABLE]
+            if not ours:
+                elsewhere.append(tuple(sockets))
+                stop.set()
+                tracer.abort()
+                return False
+            warnings.extend(
+                f"warning: the server listens on every address ({socket}), so the network reaches it while it "
+                "is tested: bind 127.0.0.1"
+                for socket in ours
+                if socket.every_address
+            )
+            return True
+
+        def before_each(index: int) -> None:
+            if schedule is not None:
+                schedule.wait_for_turn(index)
+            if index == 0 and not stop.is_set() and not where_it_listens():
+                raise ClientError(f"nothing listens on 127.0.0.1:{port}")
+
         def clients() -> None:
             if schedule is None:
                 watch.ready.wait()
@@ -381,7 +429,7 @@ def run_server(
                     connections=scenario.connections,
                     messages=scenario.messages,
                     concurrency=scenario.concurrency,
-                    before_each=schedule.wait_for_turn if schedule else None,
+                    before_each=before_each,
                     stop=stop,
                 )
             )
@@ -450,4 +498,7 @@ def run_server(
         stop=stop_spec,
         stop_sent=stopped.is_set(),
         grace_expired=grace_expired.is_set() and not timed_out,
+        listens_elsewhere=elsewhere[0] if elsewhere else None,
+        warnings=tuple(warnings),
+        port=port,
     )
