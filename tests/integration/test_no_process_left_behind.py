@@ -230,3 +230,55 @@ def test_a_signal_ends_harness_check_with_128_plus_it(tmp_path: Path, adopting: 
     assert b"interrupted by SIGTERM" in err
     assert _run_marked(f"HARNESS_KILL_TEST={marker}") == []
     assert _our_children() == []
+
+
+#: Imports the tracer, says "ready", and starts tracing when told: the test's kill then lands in the
+#: first milliseconds of the run, around the fork and the child's PTRACE_TRACEME.
+_TRACE_ON_GO = """
+import sys
+from harness.running.tracer import Tracer
+print("ready", flush=True)
+sys.stdin.readline()
+Tracer(sys.argv[1:], syscalls=["exit_group"]).run()
+"""
+
+
+def _survivors(marker: str) -> list[str]:
+    """Processes whose command line holds the marker, with their state (t: stopped by a tracer that died)."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            try:
+                if marker.encode() in (proc / "cmdline").read_bytes():
+                    state = (proc / "stat").read_text().rsplit(")", 1)[1].split()[0]
+                    if state != "Z":
+                        found.append(f"{proc.name} ({state})")
+            except OSError:
+                continue
+    return found
+
+
+def test_a_harness_killed_in_its_first_milliseconds_leaves_no_tracee(ptrace_permitted: None) -> None:
+    draw = random.Random(20261201)
+    for attempt in range(30):
+        marker = f"{1000 + attempt}.{os.getpid()}{draw.randrange(10**6)}"  # a sleep no other process runs
+        harness = subprocess.Popen(
+            [sys.executable, "-c", _TRACE_ON_GO, "sleep", marker],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            assert harness.stdout is not None and harness.stdout.readline() == "ready\n"
+            assert harness.stdin is not None
+            harness.stdin.write("go\n")
+            harness.stdin.flush()
+            time.sleep(draw.uniform(0, 0.01))  # varies the moment of the kill, orders nothing
+            harness.kill()
+        finally:
+            harness.kill()
+            harness.communicate()
+        deadline = time.monotonic() + 10
+        while (left := _survivors(marker)) and time.monotonic() < deadline:
+            pass  # SIGKILL from PR_SET_PDEATHSIG or PTRACE_O_EXITKILL is on its way
+        assert left == [], f"attempt {attempt}: {left} outlived the harness"

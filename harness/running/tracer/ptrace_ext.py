@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import ctypes
 import errno
+import os
+import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -33,6 +35,7 @@ PTRACE_EVENT_SECCOMP = 7
 AUDIT_ARCH_X86_64 = 0xC000003E
 
 # include/uapi/linux/prctl.h
+PR_SET_PDEATHSIG = 1
 PR_SET_CHILD_SUBREAPER = 36
 PR_GET_CHILD_SUBREAPER = 37
 
@@ -134,6 +137,20 @@ def _prctl(option: int, arg: int) -> int:
         code = ctypes.get_errno()
         raise OSError(code, f"prctl({option}): {errno.errorcode.get(code, code)}")
     return result
+
+
+def die_with_parent(parent: int) -> None:
+    """In a new child: be killed when the parent dies, and die now if it already has.
+
+    PR_SET_PDEATHSIG sends SIGKILL when the thread that forked us ends
+    (prctl(2)); it survives execve.  Set after the fork, it misses a parent
+    that died before it was set: then our parent is no longer ``parent``
+    (we were re-parented), and we end at once.  Until the tracer sets
+    PTRACE_O_EXITKILL, this is what ties the child's life to the harness's.
+    """
+    _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:
+        os._exit(1)
 
 
 @contextmanager

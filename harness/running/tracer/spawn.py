@@ -10,6 +10,10 @@ Facts about the start (ptrace(2), "Attaching and detaching"):
 * The child restores the signal dispositions that CPython changed in this
   process (SIGPIPE and SIGXFSZ ignored): ignored signals stay ignored across
   execve, and a server must start with the defaults a shell would give it.
+* From its first instruction the child is tied to the harness
+  (PR_SET_PDEATHSIG, then a check that its parent is still the harness):
+  a harness killed between the fork and PTRACE_O_EXITKILL leaves nothing
+  stopped behind.
 * An execve that fails is reported through a close-on-exec pipe, so that the
   caller gets the real errno instead of a mysterious exit status 127.
 """
@@ -25,6 +29,7 @@ from ptrace import PtraceError
 from ptrace.binding import func as binding
 
 from harness.model.errors import CommandNotFound, ExecFailed, PtraceNotPermitted
+from harness.running.tracer import ptrace_ext
 
 _RESTORED_SIGNALS = (signal.SIGPIPE, signal.SIGXFSZ)
 _TRACEME_FAILED = "PTRACE_TRACEME failed: "
@@ -63,9 +68,11 @@ def start_stopped(
     """
     path = resolve_command(argv, env)
     read_end, write_end = os.pipe2(os.O_CLOEXEC)
+    harness = os.getpid()
     pid = os.fork()
     if pid == 0:  # pragma: no cover - runs in the child, reported through the pipe
         try:
+            ptrace_ext.die_with_parent(harness)  # first: a harness killed from here on takes us along
             os.close(read_end)
             for target, source in enumerate(stdio):
                 if source is not None:
