@@ -167,8 +167,6 @@ class Tracer:
 
     def run(self) -> TraceResult:
         """Trace the command until its last task ends; the trace so far survives Ctrl-C."""
-        # Before the harness's own handlers replace them: what the command must inherit ignored.
-        self._ignored = [sig for sig in (signal.SIGINT, signal.SIGTERM) if signal.getsignal(sig) == signal.SIG_IGN]
         with ptrace_ext.child_subreaper(), self._ending.on_signals():
             root_status = self._run()
         stop_signal = self._ending.stop_signal
@@ -178,9 +176,7 @@ class Tracer:
         return TraceResult(Trace(tuple(self._recorder.events)), code, killed, interrupted, self._stops)
 
     def _run(self) -> int:
-        root, self._error_pipe = start_stopped(
-            self._argv, self._env, self._stdio, self._install_filter, ignored=self._ignored
-        )
+        root, self._error_pipe = start_stopped(self._argv, self._env, self._stdio, self._install_filter)
         self._root = root
         self._seen.add(root)
         try:

@@ -7,9 +7,11 @@ Facts about the start (ptrace(2), "Attaching and detaching"):
   PTRACE_O_EXITKILL, so the tracee cannot outlive the tracer) while the
   child is stopped, and only then lets it exec: the exec is reported as
   PTRACE_EVENT_EXEC, at the new program's first instruction.
-* The child restores the signal dispositions that CPython changed in this
-  process (SIGPIPE and SIGXFSZ ignored): ignored signals stay ignored across
-  execve, and a server must start with the defaults a shell would give it.
+* The child restores the default dispositions of SIGPIPE and SIGXFSZ
+  (ignored by CPython in this process) and of SIGINT and SIGTERM (ignored
+  when the harness runs as a background job): ignored signals stay ignored
+  across execve, and a server must start with the defaults an interactive
+  shell would give it, the same on every run.
 * From its first instruction the child is tied to the harness
   (PR_SET_PDEATHSIG, then a check that its parent is still the harness):
   a harness killed between the fork and PTRACE_O_EXITKILL leaves nothing
@@ -23,7 +25,7 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from ptrace import PtraceError
 from ptrace.binding import func as binding
@@ -31,7 +33,11 @@ from ptrace.binding import func as binding
 from harness.model.errors import CommandNotFound, ExecFailed, PtraceNotPermitted
 from harness.running.tracer import ptrace_ext
 
-_RESTORED_SIGNALS = (signal.SIGPIPE, signal.SIGXFSZ)
+#: Signals the command starts with at their defaults, whatever the harness inherited: CPython
+#: ignores SIGPIPE and SIGXFSZ, and a harness started as a shell's background job has SIGINT
+#: ignored.  A trace must not depend on how the harness was started (a server's start-up calls,
+#: CPython's rt_sigaction(SIGINT) among them, would differ from run to run of the same test).
+_RESTORED_SIGNALS = (signal.SIGPIPE, signal.SIGXFSZ, signal.SIGINT, signal.SIGTERM)
 _TRACEME_FAILED = "PTRACE_TRACEME failed: "
 
 
@@ -53,18 +59,13 @@ def start_stopped(
     env: Mapping[str, str],
     stdio: Sequence[int | None] = (None, None, None),
     install_filter: Callable[[], None] | None = None,
-    ignored: Collection[int] = (),
 ) -> tuple[int, int]:
     """Fork a tracee that is stopped by SIGSTOP and will exec ``argv``.
 
     ``stdio`` gives descriptors for the command's stdin, stdout and stderr;
     None keeps the harness's own.  ``install_filter`` runs in the child after
-    its stop, before exec (the seccomp prefilter).  ``ignored`` are the
-    signals the harness itself inherited ignored (SIGINT from a background
-    shell) before it put its own handlers on them: the command inherits them
-    ignored too, as it would untraced (an ignored signal stays ignored across
-    execve(2); a caught one becomes SIG_DFL).  Returns the pid and the read
-    end of the exec-error pipe.
+    its stop, before exec (the seccomp prefilter).  Returns the pid and the
+    read end of the exec-error pipe.
     """
     path = resolve_command(argv, env)
     read_end, write_end = os.pipe2(os.O_CLOEXEC)
@@ -79,8 +80,6 @@ def start_stopped(
                     os.dup2(source, target)
             for signum in _RESTORED_SIGNALS:
                 signal.signal(signum, signal.SIG_DFL)
-            for kept in ignored:
-                signal.signal(kept, signal.SIG_IGN)
             try:
                 binding.ptrace_traceme()
             except PtraceError as error:
