@@ -8,13 +8,14 @@ traceback means a bug in the harness.
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import shlex
 import signal
 import sys
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -27,6 +28,10 @@ from harness.model.scenario import (
     DEFAULT_PROTOCOL,
     DEFAULT_SCENARIO,
     DEFAULT_TIMEOUT,
+    MAX_CONCURRENCY,
+    MAX_CONNECTIONS,
+    MAX_MESSAGES,
+    MAX_SECONDS,
     MODES,
     PROTOCOL_NAMES,
     STOP_BY_EXIT,
@@ -75,6 +80,36 @@ def _injection(text: str) -> Injection:
 # -- options shared by several commands, each declared once, with its default from the model ------------------
 
 
+def _whole(low: int, high: int, what: str) -> Callable[[str], int]:
+    """An argparse type: a whole number in [low, high], refused with the range and what it counts."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number ({what}: {low} to {high})") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{text}: {what} must be from {low} to {high}")
+        return value
+
+    return parse
+
+
+def _seconds(text: str) -> float:
+    """An argparse type: a finite time in seconds, more than 0 and at most a day."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds, like 60") from None
+    if not (math.isfinite(value) and 0 < value <= MAX_SECONDS):
+        raise argparse.ArgumentTypeError(f"{text}: a time must be more than 0 and at most {MAX_SECONDS:g} seconds")
+    return value
+
+
+#: A TCP port: 0 would ask the kernel for any port, which the clients could not know.
+_port = _whole(1, 65535, "a port")
+
+
 def _add_connections(
     parser: argparse.ArgumentParser, what: str = "connections to make", *, from_golden: bool = False
 ) -> None:
@@ -82,7 +117,7 @@ def _add_connections(
     default = DEFAULT_SCENARIO.connections
     parser.add_argument(
         "--connections",
-        type=int,
+        type=_whole(1, MAX_CONNECTIONS, "connections"),
         metavar="N",
         help=f"{what} (default: an expectation file's own; for a variant or a command, a golden file's "
         f"scenario, else {default})"
@@ -95,7 +130,7 @@ def _add_messages(parser: argparse.ArgumentParser) -> None:
     default = DEFAULT_SCENARIO.messages
     parser.add_argument(
         "--messages",
-        type=int,
+        type=_whole(0, MAX_MESSAGES, "messages per connection"),
         metavar="M",
         help=f"messages per connection (default: an expectation file's, else {default})",
     )
@@ -105,7 +140,7 @@ def _add_concurrency(parser: argparse.ArgumentParser) -> None:
     default = DEFAULT_SCENARIO.concurrency
     parser.add_argument(
         "--concurrency",
-        type=int,
+        type=_whole(1, MAX_CONCURRENCY, "clients at a time"),
         metavar="K",
         help=f"clients at a time (free mode; default: an expectation file's, else {default})",
     )
@@ -121,7 +156,7 @@ def _add_mode(
 def _add_timeout(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--timeout",
-        type=float,
+        type=_seconds,
         metavar="SECONDS",
         help=f"time limit of the run (default: an expectation file's, else {DEFAULT_TIMEOUT:g})",
     )
@@ -171,7 +206,7 @@ def _add_stop(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--grace",
-        type=float,
+        type=_seconds,
         metavar="SECONDS",
         help=f"after the stop signal, the time the server has to end before its tree is killed "
         f"(default: an expectation file's, else {DEFAULT_GRACE:g})",
@@ -403,7 +438,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_source(run, traces=False)
     _add_live_outputs(run)
     _add_seccomp(run, "use the seccomp-BPF prefilter (see harness trace --help)")
-    run.add_argument("--port", type=int, metavar="PORT", help="the port to serve on (default: a free one)")
+    run.add_argument("--port", type=_port, metavar="PORT", help="the port to serve on (default: a free one)")
     run.set_defaults(run=_cmd_run)
 
     explain = commands.add_parser(

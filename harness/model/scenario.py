@@ -29,6 +29,14 @@ DEFAULT_PROTOCOL: Protocol = "echo"
 
 #: Seconds a whole run may take before the harness kills it.
 DEFAULT_TIMEOUT = 60.0
+#: The longest time limit or grace a run may be given (a day), as the expectation file's schema has it.
+MAX_SECONDS = 86400.0
+#: The most connections one run may make: each is a client of the harness and a process of the server's,
+#: and the trace grows with them; beyond this, split the scenario.
+MAX_CONNECTIONS = 100_000
+#: The most messages per connection and clients at a time.
+MAX_MESSAGES = 100_000
+MAX_CONCURRENCY = 1024
 
 #: Seconds a server has, after its stop signal, to end before the harness kills what is left of it.
 DEFAULT_GRACE = 5.0
@@ -57,6 +65,11 @@ class Scenario:
             raise UsageError(f"unknown mode {self.mode!r}: use {' or '.join(MODES)}")
         if self.connections < 1 or self.messages < 0 or self.concurrency < 1:
             raise UsageError("connections and concurrency must be at least 1, messages at least 0")
+        if self.connections > MAX_CONNECTIONS or self.messages > MAX_MESSAGES or self.concurrency > MAX_CONCURRENCY:
+            raise UsageError(
+                f"at most {MAX_CONNECTIONS} connections, {MAX_MESSAGES} messages each and {MAX_CONCURRENCY} at a "
+                "time in one run: split a larger scenario into several runs"
+            )
         if self.mode == "deterministic" and self.concurrency != 1:
             raise UsageError(
                 "deterministic mode serves one connection at a time; use --mode free for --concurrency > 1"
