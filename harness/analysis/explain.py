@@ -47,7 +47,7 @@ from harness.analysis.interruptions import Interruption, interruptions
 from harness.model import kernel
 from harness.model.events import ExecEvent, ExitEvent, SignalEvent, SyscallEvent
 from harness.model.roles import parent_role, process_role
-from harness.model.strace_format import format_args, format_result
+from harness.model.strace_format import escape_controls, format_args, format_result
 from harness.model.trace import Trace
 
 #: The lessons behind the findings (fork(2), wait(2), signal(7), socket(7)), said once per explanation.
@@ -481,5 +481,10 @@ def render(findings: Sequence[Finding], *, format: Format = "text", width: int =
                 textwrap.fill(detail, width=width, initial_indent="  ", subsequent_indent="  ", break_on_hyphens=False)
                 for detail in finding.details
             )
-            blocks.append(f"{finding.title}\n{body}\n")
+            blocks.append(f"{escape_controls(finding.title)}\n{escape_controls_but_newlines(body)}\n")
     return "\n".join(blocks)
+
+
+def escape_controls_but_newlines(text: str) -> str:
+    """Wrapped text for a terminal: its own line breaks kept, every other control character escaped."""
+    return "\n".join(escape_controls(line) for line in text.split("\n"))

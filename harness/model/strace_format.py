@@ -293,8 +293,21 @@ def points_of(events: Iterable[Event]) -> Iterator[Point]:
     return (point for _, point in points)
 
 
+#: C0 and C1 control characters and DEL, written as ``\\xNN``: a trace read back from a file may be
+#: crafted, and a terminal obeys the escape sequences it prints.
+_CONTROLS = {code: f"\\x{code:02x}" for code in (*range(0x20), 0x7F, *range(0x80, 0xA0))}
+
+
+def escape_controls(text: str) -> str:
+    """Text safe to print on a terminal: every control character shown as backslash-x and two hex digits."""
+    return text.translate(_CONTROLS)
+
+
 def render_trace(events: Iterable[Event]) -> list[str]:
-    """All the lines of a recorded trace, as a live run would have printed them."""
+    """All the lines of a recorded trace, as a live run would have printed them, safe for a terminal."""
     renderer = TextRenderer()
     text = "".join(renderer.feed(point) for point in points_of(events)) + renderer.flush()
-    return text.splitlines()
+    lines = text.split("\n")
+    if lines[-1] == "":
+        lines.pop()
+    return [escape_controls(line) for line in lines]
