@@ -35,7 +35,8 @@ while True:
 def _launch(tmp_path: Path, *extra: str) -> tuple[int, subprocess.Popen[str]]:
     port = free_port()
     env = {**os.environ, "TMPDIR": str(tmp_path)}
-    argv = [sys.executable, str(SERVER), "--port", str(port), "--connections", "1", *extra]
+    # Two connections: the daemon is still serving (its pid file in place) between the first and the second.
+    argv = [sys.executable, str(SERVER), "--port", str(port), "--connections", "2", *extra]
     reaper = subprocess.Popen(
         [sys.executable, "-c", _SUBREAPER, *argv], env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
     )
@@ -60,11 +61,12 @@ def _ends(reaper: subprocess.Popen[str]) -> list[str]:
 def test_the_default_pid_file_lives_in_a_private_directory_removed_at_the_end(tmp_path: Path) -> None:
     port, reaper = _launch(tmp_path)
     try:
-        # The client's answer comes from the daemon, after it wrote its pid file.
+        # The first client's answer comes from the daemon, after it wrote its pid file; it waits for a second.
         assert drive(("127.0.0.1", port), PROTOCOLS["echo"], connections=1, messages=1).ok
         [private] = tmp_path.iterdir()
         assert private.name.startswith("daemon_double_fork.") and private.stat().st_mode & 0o777 == 0o700
         assert [path.name for path in private.iterdir()] == [f"daemon_double_fork.{port}.pid"]
+        assert drive(("127.0.0.1", port), PROTOCOLS["echo"], connections=1, messages=1).ok  # its last
         # The orphaned daemon (its connection child is its own to reap) exits 0.
         assert _ends(reaper) == ["descendant", "0"]
     finally:
