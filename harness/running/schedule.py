@@ -15,9 +15,14 @@ mode the harness orders the run itself:
    Then it is released, so its exit and the SIGCHLD it causes always find
    the parent blocked.  A parent's held children are released one at a
    time: the next one once the previous one's exit has been reported.
-   Processes that start and end before the server waits for connections
-   (a launcher script's ``$(...)``, a pyenv shim's helpers) are never held:
-   their parent may be reading their output, not waiting for their exit.
+   A process of a connection that reaches its own exit while children of
+   its are still at work waits for them the same way, so that whether a
+   last child ends a zombie or an orphan is decided, not raced.
+   Processes that are no connection's (a launcher script's ``$(...)``, a
+   pyenv shim's helpers, a daemon's middle process) are never held: their
+   parent may be reading their output, not waiting for their exit.  Their
+   own exit does not count as waiting either: a child of theirs held at its
+   exit (a daemon) goes once they are gone, an orphan on every run.
 2. The server is the first process that waits for a connection, once a
    process of the tree has called ``listen`` (or that calls ``accept``).
    The first client connects once it does; the next client once the previous
@@ -147,8 +152,12 @@ class DeterministicSchedule:
         if self.stepped_aside is not None:
             return False
         if entry.name == "exit_group" and entry.tid == entry.pid:
+            if not self._of_a_connection(entry.role):
+                # Start-up processes, launchers, a daemon's middle process: never held, and their exit does not
+                # count as waiting: a child of theirs held at its exit goes once they are gone (an orphan then).
+                return False
             parent = parent_role(entry.role)
-            if parent in self._alive and self._of_a_connection(entry.role):
+            if parent in self._alive:
                 self._held.setdefault(parent, []).append(entry)
                 ready = self._next_ready(parent)
                 if ready is not entry:
@@ -158,7 +167,8 @@ class DeterministicSchedule:
             # Exiting now: for its own children this counts as waiting (their SIGCHLD finds it gone).
             # Children already held at their exit go first, one at a time, so that the
             # parent's exit comes after theirs on every run (orphaned or not is then fixed).
-            if self._held.get(entry.role) or entry.role in self._exiting.values():
+            # A child still at work goes first too: whether it ends a zombie or an orphan must not be luck.
+            if self._held.get(entry.role) or entry.role in self._exiting.values() or self._running_children(entry.role):
                 self._waiting.add(entry.role)
                 self._exit_after_children[entry.role] = entry
                 self._release_next(entry.role)
@@ -205,6 +215,10 @@ class DeterministicSchedule:
             waiter = self._exiting.pop(event.tid, None)
             if waiter is not None:
                 self._after_child_exit(waiter)
+            elif (
+                exiting_parent := parent_role(event.role)
+            ) is not None and exiting_parent in self._exit_after_children:
+                self._after_child_exit(exiting_parent)  # it ended without a held exit (killed): its parent may go now
 
     # -- helpers -------------------------------------------------------------
 
@@ -219,8 +233,12 @@ class DeterministicSchedule:
             self._unforked_accept = True
 
     def _of_a_connection(self, role: str) -> bool:
-        """Whether a process descends from the server: started for a connection, not for start-up."""
-        return self._server is not None and role.startswith(self._server + ".")
+        """Whether a process is the server or descends from it: started to serve, not for start-up."""
+        return self._server is not None and (role == self._server or role.startswith(self._server + "."))
+
+    def _running_children(self, parent: str) -> bool:
+        """Whether a process of a connection (the server included) has children that have not exited yet."""
+        return self._of_a_connection(parent) and any(parent_role(role) == parent for role in self._alive)
 
     def _step_aside(self, reason: str) -> None:
         """Stop ordering the run: let every held task go, and every client come in its own time."""
@@ -267,9 +285,10 @@ class DeterministicSchedule:
             self._waiting.discard(parent)
         if self._release_next(parent):
             return
-        if exiting_parent is not None and not self._held.get(parent):
-            del self._exit_after_children[parent]
-            self._release(exiting_parent)
+        if exiting_parent is not None:
+            if not self._held.get(parent) and not self._running_children(parent):
+                del self._exit_after_children[parent]
+                self._release(exiting_parent)
             return
         if parent != self._server:
             return

@@ -225,3 +225,28 @@ def test_a_server_that_accepts_again_without_forking_makes_the_schedule_step_asi
     assert schedule.hold(_entry("main", "accept4", SERVER)) is False
     assert schedule.stepped_aside == "main waits for its next connection without forking for the last one"
     assert releases.released == [50]
+
+
+def test_a_servers_exit_waits_for_its_children_still_at_work() -> None:
+    """Whether the last child ends a zombie (its parent gone first) or reaped must not depend on which is quicker."""
+    schedule, releases = _schedule()
+    schedule.hold(_entry("main", "accept4", SERVER))
+    _returned(schedule, "main", "accept4", SERVER)
+    _spawned(schedule, "main", "main.1", 50)
+    assert schedule.hold(_entry("main", "exit_group", SERVER)) is True  # main.1 still serves
+    assert schedule.hold(_entry("main.1", "exit_group", 50)) is False  # the child goes first, now
+    assert releases.released == []
+    schedule.on_event(ExitEvent(seq=9, pid=50, tid=50, role="main.1", code=0))
+    assert releases.released == [SERVER]
+
+
+def test_the_servers_own_exit_waits_for_its_parent_the_daemons_middle_process() -> None:
+    schedule, releases = _schedule()
+    _spawned(schedule, "main", "main.1", 50)
+    _spawned(schedule, "main.1", "main.1.1", 51)
+    schedule.hold(_entry("main.1.1", "accept4", 51))  # the daemon serves
+    assert schedule.hold(_entry("main.1.1", "exit_group", 51)) is True  # its parent, main.1, is still at work
+    assert schedule.hold(_entry("main.1", "exit_group", 50)) is False  # no connection's: never held
+    assert releases.released == []
+    schedule.on_event(ExitEvent(seq=9, pid=50, tid=50, role="main.1", code=0))
+    assert releases.released == [51]  # the daemon goes once its parent is gone: an orphan on every run
