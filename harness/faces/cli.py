@@ -8,6 +8,7 @@ traceback means a bug in the harness.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import math
 import os
 import shlex
@@ -41,7 +42,7 @@ from harness.model.strace_format import TextRenderer, render_trace
 from harness.model.trace import event_to_json
 
 if TYPE_CHECKING:
-    from harness.model.expectations import ServerSpec
+    from harness.model.expectations import ExpectationFile, ServerSpec
     from harness.running.check import AssertionResult, FileOutcome
     from harness.running.sources import RunOptions, RunPlan
 
@@ -175,6 +176,16 @@ def _add_live_outputs(parser: argparse.ArgumentParser) -> None:
     """The outputs of a live trace (see :func:`_trace_outputs`)."""
     parser.add_argument("--jsonl", metavar="FILE", help="also write the events as JSON Lines to FILE")
     parser.add_argument("-o", "--output", metavar="TEXTFILE", help="write the text trace to TEXTFILE, not stderr")
+    _add_full_stacks(parser)
+
+
+def _add_full_stacks(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="print each event's whole Python stack under its line (with --python-frames, or a trace that has them)",
+    )
 
 
 def _add_seccomp(parser: argparse.ArgumentParser, help: str) -> None:
@@ -195,6 +206,15 @@ def _add_inject(parser: argparse.ArgumentParser) -> None:
 
 #: What a command line with ``-- CMD`` means: the server is CMD, with {port} where its port goes.
 _COMMAND_SOURCE = "-- CMD ... {port} ..."
+
+
+def _add_python_frames(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--python-frames",
+        action="store_true",
+        help="read each CPython task's stack at every recorded call, signal and spawn, and show the line of "
+        "Python code that made it (CPython 3.11 to 3.13; nothing is injected into the server)",
+    )
 
 
 def _add_stop(parser: argparse.ArgumentParser) -> None:
@@ -230,6 +250,7 @@ def _add_run_options(parser: argparse.ArgumentParser, *, from_golden: bool = Fal
     _add_mode(parser)
     _add_timeout(parser)
     _add_inject(parser)
+    _add_python_frames(parser)
     _add_protocol(parser)
     _add_stop(parser)
     _add_client_command(parser)
@@ -262,6 +283,7 @@ def _run_options(args: argparse.Namespace) -> RunOptions:
         stop=args.stop,
         grace=args.grace,
         client=_client_command(args.client_command),
+        python_frames=args.python_frames,
     )
 
 
@@ -388,6 +410,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     check.add_argument("--traces", metavar="DIR", help="write the traces of failing runs to DIR, not beside the files")
     check.add_argument("-v", "--verbose", action="store_true", help="show every matched step in failure reports")
+    _add_python_frames(check)
     check.set_defaults(run=_cmd_check)
 
     trace = commands.add_parser(
@@ -418,6 +441,7 @@ def build_parser() -> argparse.ArgumentParser:
         "falls back to stepping every call where seccomp cannot be used",
     )
     _add_inject(trace)
+    _add_python_frames(trace)
     trace.add_argument("cmd", nargs=argparse.REMAINDER, metavar="-- CMD [ARGS...]", help="the command to trace")
     trace.set_defaults(run=_cmd_trace)
 
@@ -462,6 +486,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Print a trace written by 'harness trace --jsonl' in strace's style.",
     )
     show.add_argument("trace_file", metavar="TRACE.jsonl")
+    _add_full_stacks(show)
     show.set_defaults(run=_cmd_show)
 
     report = commands.add_parser(
@@ -541,7 +566,7 @@ def _trace_outputs(args: argparse.Namespace) -> Iterator[Listener]:
     with ExitStack() as stack:
         text = stack.enter_context(open(args.output, "w", encoding="utf-8")) if args.output else sys.stderr
         jsonl = stack.enter_context(open(args.jsonl, "w", encoding="utf-8")) if args.jsonl else None
-        renderer = TextRenderer()
+        renderer = TextRenderer(full_stacks=args.verbose)
         # A person watching a terminal sees each line at once; a file gets whole buffers,
         # so that tracing does not pay one write(2) per event.
         live = text.isatty()
@@ -572,6 +597,7 @@ def _cmd_trace(args: argparse.Namespace) -> int:
             use_syscall_info=False if args.no_syscall_info else None,
             seccomp=args.seccomp,
             injections=args.inject,
+            python_frames=args.python_frames,
         )
         result = tracer.run()
     if result.interrupted_by:
@@ -602,7 +628,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 def _cmd_show(args: argparse.Namespace) -> int:
     from harness.running.sources import read_trace
 
-    for line in render_trace(read_trace(args.trace_file)):
+    for line in render_trace(read_trace(args.trace_file), full_stacks=args.verbose):
         print(line)
     return 0
 
@@ -700,7 +726,8 @@ def _check_outcomes(args: argparse.Namespace) -> Iterator[FileOutcome]:
     if args.trace is None:
         server = _check_server(args)
         traces = Path(args.traces) if args.traces else None
-        return check_files(_expectation_paths(args.paths), load=load_expectations, server=server, traces=traces)
+        load = _with_python_frames(load_expectations) if args.python_frames else load_expectations
+        return check_files(_expectation_paths(args.paths), load=load, server=server, traces=traces)
     if args.server or args.server_command or args.traces or args.protocol:
         raise UsageError(
             "--trace checks a recorded trace and runs nothing: leave out --server, --server-command, "
@@ -708,6 +735,16 @@ def _check_outcomes(args: argparse.Namespace) -> Iterator[FileOutcome]:
         )
     trace = read_trace(args.trace)
     return check_files_on_trace(_expectation_paths(args.paths), Path(args.trace), trace, load=load_expectations)
+
+
+def _with_python_frames(load: Callable[[Path], ExpectationFile]) -> Callable[[Path], ExpectationFile]:
+    """``load``, with each file's scenario made to read Python stacks (``check --python-frames``)."""
+
+    def load_with_frames(path: Path) -> ExpectationFile:
+        expectation = load(path)
+        return dataclasses.replace(expectation, scenario=dataclasses.replace(expectation.scenario, python_frames=True))
+
+    return load_with_frames
 
 
 def _cmd_check(args: argparse.Namespace) -> int:

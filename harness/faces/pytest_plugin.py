@@ -179,7 +179,8 @@ def harness_run() -> Callable[..., CheckedTrace]:
     ``trace.never("accept4 -> EINTR")``, ``trace.count("wait4 -> child")``,
     ``trace.fact("no zombie left")``.  ``server`` is a bundled variant's
     name or an argv list with ``{port}``; each run gets a port of its own,
-    so tests can run in parallel (pytest-xdist).
+    so tests can run in parallel (pytest-xdist).  ``python_frames=True``
+    reads the Python stack at each event, for steps with ``@ function``.
     """
     from harness.running.check import DEFAULT_START_AFTER
 
@@ -195,6 +196,7 @@ def harness_run() -> Callable[..., CheckedTrace]:
         start_after: str | None = DEFAULT_START_AFTER,
         syscalls: Sequence[str] = (),
         inject: Sequence[str] = (),
+        python_frames: bool = False,
     ) -> CheckedTrace:
         from harness.model.expectations import ServerSpec
         from harness.model.injection import parse_injection
@@ -202,7 +204,7 @@ def harness_run() -> Callable[..., CheckedTrace]:
         from harness.running.check import CheckedTrace, run_spec, server_spec
 
         spec = server_spec(server) if isinstance(server, str) else ServerSpec(command=tuple(server), protocol=protocol)
-        scenario = Scenario(connections, messages, concurrency, mode)
+        scenario = Scenario(connections, messages, concurrency, mode, python_frames)
         injections = [parse_injection(text) for text in inject]
         result = run_spec(spec, scenario, timeout=timeout, syscalls=syscalls, injections=injections)
         if not result.ok:

@@ -17,6 +17,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from harness.model.frames import Stack, stack_from_json, stack_to_json
+
 #: A decoded argument: JSON-like data (ints, strings, lists, dicts, None).
 ArgValue = Any
 
@@ -50,6 +52,9 @@ class SyscallEvent(_TaskEvent):
     """Place in the global order at which the call was entered."""
     injected: bool = False
     """The harness made this call fail (``--inject``): the kernel never ran it."""
+    python: Stack | None = None
+    """The calling thread's Python stack, innermost first, read at the call's entry (``--python-frames``);
+    None when not read, or when the task runs no Python code there."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -69,6 +74,9 @@ class SignalEvent(_TaskEvent):
     syscall_errno: str | None = None
     """What that call was returning then (``rax``) when it was an error: a restart code such as
     ERESTARTSYS says the signal interrupted it; None when it succeeded or was not in a call."""
+    python: Stack | None = None
+    """The calling thread's Python stack, innermost first, read at the signal-delivery stop (``--python-frames``);
+    None when not read, or when the task runs no Python code there."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -83,6 +91,10 @@ class SpawnEvent(_TaskEvent):
     """The call that created it: ``fork``, ``vfork``, ``clone`` or ``clone3``."""
     thread: bool
     """True when the new task shares the creator's thread group (CLONE_THREAD)."""
+    python: Stack | None = None
+    """The calling thread's Python stack, innermost first, read in the creator at its fork or clone
+    (``--python-frames``);
+    None when not read, or when the task runs no Python code there."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -123,6 +135,8 @@ class SyscallEntry(_TaskEvent):
     name: str
     args: Mapping[str, ArgValue] = field(default_factory=dict)
     """The arguments known at entry: the input ones."""
+    python: Stack | None = None
+    """The Python stack at entry (``--python-frames``), as the finished call will have it."""
 
 
 #: Receives each entry and each completed event of a live run, as it happens.
@@ -174,6 +188,8 @@ def event_to_dict(event: Event) -> dict[str, Any]:
                 data.update(code=event.code)
             else:
                 data.update(signal=event.signal, core_dumped=event.core_dumped)
+    if not isinstance(event, ExecEvent | ExitEvent) and event.python is not None:
+        data["python"] = stack_to_json(event.python)
     return data
 
 
@@ -202,6 +218,7 @@ FIELD_TYPES: Mapping[str, tuple[type, ...]] = {
     "injected": (bool,),
     "syscall": (str, type(None)),
     "syscall_errno": (str, type(None)),
+    "python": (list,),
 }
 
 _REQUIRED: Mapping[str, tuple[str, ...]] = {
@@ -235,6 +252,13 @@ def event_from_dict(data: Any) -> Event:
         if not isinstance(value, expected) or (isinstance(value, bool) and bool not in expected):
             names = " or ".join("null" if t is type(None) else t.__name__ for t in expected)
             raise TraceFormatError(f"key {key!r} must be {names}, got {value!r}")
+        if key == "python":
+            if kind not in ("syscall", "signal", "spawn"):
+                raise TraceFormatError(f"unknown key 'python' in a {kind} event")
+            try:
+                value = stack_from_json(value)
+            except ValueError as error:
+                raise TraceFormatError(str(error)) from None
         values[key] = tuple(value) if isinstance(value, list) and key == "argv" else value
     cls = EVENT_TYPES[kind]
     try:

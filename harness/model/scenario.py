@@ -59,6 +59,8 @@ class Scenario:
     concurrency: int = 1
     """Clients at a time; more than one needs ``free`` mode."""
     mode: Mode = "deterministic"
+    python_frames: bool = False
+    """Read each Python task's stack at its recorded events (``--python-frames``, ``python_frames: true``)."""
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:  # a YAML file or a caller without mypy can still give any string

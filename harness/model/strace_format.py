@@ -27,6 +27,7 @@ from harness.model.events import (
     SyscallEntry,
     SyscallEvent,
 )
+from harness.model.frames import Stack, summary
 from harness.model.syscalls import catalogued, output_args
 from harness.model.syscalls.entry import ArgKind
 
@@ -226,6 +227,19 @@ def format_event(event: Event) -> str:
             return f"{_prefix(event)}+++ exited with {event.code} +++"
 
 
+def _where(python: Stack | None, *, full: bool) -> str:
+    """What ends a line when its event has a Python stack: `` <- FILE:LINE in FUNCTION``.
+
+    With ``full``, the whole stack follows, innermost first, one frame a line.
+    """
+    if not python:
+        return ""
+    text = f" <- {summary(python)}"
+    if full:
+        text += "".join(f"\n    at {frame.file}:{frame.line} in {frame.function}" for frame in python)
+    return text
+
+
 class TextRenderer:
     """Turns the stream of entries and events into strace-like text, as it happens.
 
@@ -234,9 +248,14 @@ class TextRenderer:
     completed) or blocked while other tasks acted (``<unfinished ...>`` now,
     ``<... name resumed>`` at its return).  Chunks of text come out, so that
     a person watching a live run sees a blocking call the moment it starts.
+
+    An event read with its Python stack ends with `` <- FILE:LINE in FUNCTION``
+    (see :func:`harness.model.frames.summary`); ``full_stacks`` (``-v``) adds
+    the whole stack below it.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, full_stacks: bool = False) -> None:
+        self._full = full_stacks
         self._open: SyscallEntry | None = None
         self._unfinished: set[int] = set()
 
@@ -251,7 +270,7 @@ class TextRenderer:
         ):
             rest = format_args(point.name, point.args, part="output")
             separator = ", " if rest and format_args(held.name, held.args, part="input") else ""
-            return f"{separator}{rest}){format_result(point)}\n"
+            return f"{separator}{rest}){format_result(point)}{_where(point.python, full=self._full)}\n"
         text = self._close_unfinished(held) if held is not None else ""
         if isinstance(point, SyscallEntry):
             self._open = point
@@ -259,8 +278,10 @@ class TextRenderer:
         if isinstance(point, SyscallEvent) and point.tid in self._unfinished:
             self._unfinished.discard(point.tid)
             shown = format_args(point.name, point.args, part="output") if point.ret is not None else " <unfinished ...>"
-            return text + f"{_prefix(point)}<... {point.name} resumed>{shown}){format_result(point)}\n"
-        return text + format_event(point) + "\n"
+            where = _where(point.python, full=self._full)
+            return text + f"{_prefix(point)}<... {point.name} resumed>{shown}){format_result(point)}{where}\n"
+        python = point.python if not isinstance(point, ExecEvent | ExitEvent) else None
+        return text + format_event(point) + _where(python, full=self._full) + "\n"
 
     def flush(self) -> str:
         """Text still owed at the end of a stream (a call whose return never came)."""
@@ -269,9 +290,10 @@ class TextRenderer:
 
     def _close_unfinished(self, entry: SyscallEntry) -> str:
         self._unfinished.add(entry.tid)
+        where = _where(entry.python, full=self._full)
         if not entry.args:
-            return "<unfinished ...>\n"
-        return (", " if output_args(entry.name) else " ") + "<unfinished ...>\n"
+            return f"<unfinished ...>{where}\n"
+        return (", " if output_args(entry.name) else " ") + f"<unfinished ...>{where}\n"
 
 
 def points_of(events: Iterable[Event]) -> Iterator[Point]:
@@ -286,6 +308,7 @@ def points_of(events: Iterable[Event]) -> Iterator[Point]:
                 role=event.role,
                 name=event.name,
                 args=_entry_args(event),
+                python=event.python,
             )
             points.append((event.enter_seq, entry))
         points.append((event.seq, event))
@@ -303,9 +326,9 @@ def escape_controls(text: str) -> str:
     return text.translate(_CONTROLS)
 
 
-def render_trace(events: Iterable[Event]) -> list[str]:
+def render_trace(events: Iterable[Event], *, full_stacks: bool = False) -> list[str]:
     """All the lines of a recorded trace, as a live run would have printed them, safe for a terminal."""
-    renderer = TextRenderer()
+    renderer = TextRenderer(full_stacks=full_stacks)
     text = "".join(renderer.feed(point) for point in points_of(events)) + renderer.flush()
     lines = text.split("\n")
     if lines[-1] == "":

@@ -364,6 +364,7 @@ def run_server(
             seccomp=seccomp,
             syscalls=syscalls,
             injections=injections,
+            python_frames=scenario.python_frames,
         )
         if schedule is not None:
             schedule.release_task = tracer.release

@@ -94,6 +94,8 @@ class RunOptions:
     """Seconds after the stop signal (``--grace``), in place of the plan's own."""
     client: ClientCommand | None = None
     """A client command (``--client-command``) in place of the plan's clients."""
+    python_frames: bool = False
+    """``--python-frames``: read the Python stacks even when the plan's scenario does not ask for them."""
 
     def over(self, scenario: Scenario) -> Scenario:
         """``scenario`` with the fields this command line gives replaced (checked again, as any scenario is)."""
@@ -102,6 +104,7 @@ class RunOptions:
             messages=self.messages if self.messages is not None else scenario.messages,
             concurrency=self.concurrency if self.concurrency is not None else scenario.concurrency,
             mode=self.mode if self.mode is not None else scenario.mode,
+            python_frames=self.python_frames or scenario.python_frames,
         )
 
 

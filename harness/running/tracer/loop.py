@@ -28,7 +28,8 @@ import contextlib
 import errno as errno_codes
 import os
 import signal
-from collections.abc import Collection, Mapping, Sequence
+import sys
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from ptrace import PtraceError
@@ -45,6 +46,7 @@ from harness.running.tracer import ptrace_ext
 from harness.running.tracer.ending import WALL, Ending, reap
 from harness.running.tracer.handshake import Controller, Handshake
 from harness.running.tracer.injection_policy import InjectionPolicy, SkipWithErrno, SpecInjections
+from harness.running.tracer.python_stacks import PythonStacks
 from harness.running.tracer.recorder import EventRecorder
 from harness.running.tracer.seccomp_filter import filter_installer
 from harness.running.tracer.spawn import exec_error, start_stopped
@@ -94,6 +96,11 @@ class TraceResult:
         return self.exit_code or 0
 
 
+def _note(text: str) -> None:
+    """Say on stderr what the Python stack reader could not read (one line each)."""
+    print(f"harness: python frames: {text}", file=sys.stderr)
+
+
 def _read_proc(tid: int, name: str) -> bytes:
     try:
         with open(f"/proc/{tid}/{name}", "rb") as stream:
@@ -114,6 +121,9 @@ class Tracer:
     cannot be used, every call is stepped and :attr:`uses_seccomp` is False.
     ``injections`` are ``--inject`` specs; ``injection_policy`` is any other
     :class:`InjectionPolicy` (the specs' policy is used when it is None).
+    ``python_frames`` reads the CPython stack at each syscall entry, signal
+    delivery and spawn (see :mod:`.python_stacks`); ``note`` receives what
+    it could not read (stderr by default).
 
     The parts: this class waits and dispatches each stop; a :class:`Task`
     holds what is known of a task and makes its ptrace requests; the
@@ -134,6 +144,8 @@ class Tracer:
         seccomp: bool = False,
         injections: Sequence[Injection] = (),
         injection_policy: InjectionPolicy | None = None,
+        python_frames: bool = False,
+        note: Callable[[str], None] | None = None,
     ) -> None:
         watched = tuple(controller.watched) if controller else ()
         syscalls = tuple(dict.fromkeys([*syscalls, *(injection.call for injection in injections)]))
@@ -153,7 +165,8 @@ class Tracer:
         self._tasks: dict[int, Task] = {}
         self._early: dict[int, int] = {}  # tid -> status of a new task's stop before its creator's event
         self._seen: set[int] = set()  # every tid traced, for the final reaping
-        self._recorder = EventRecorder(listener, os.getpid())
+        self._stacks = PythonStacks(note or _note) if python_frames else None
+        self._recorder = EventRecorder(listener, os.getpid(), self._stacks)
         self._ending = Ending()
         self._stops = 0
         self._root = 0
@@ -185,6 +198,8 @@ class Tracer:
         finally:
             self._kill_all()
             reap([*self._tasks, *self._early], self._seen)
+            if self._stacks is not None:
+                self._stacks.close()
             if self._error_pipe is not None:
                 os.close(self._error_pipe)
                 self._error_pipe = None

@@ -25,7 +25,9 @@ from harness.model.events import (
     SyscallEntry,
     SyscallEvent,
 )
+from harness.model.frames import Stack
 from harness.model.syscalls import syscall_name
+from harness.running.tracer.python_stacks import PythonStacks
 from harness.running.tracer.task import Call, Task
 
 #: How many distinct decoded argument sets are kept for reuse (a few per call a server makes).
@@ -65,13 +67,18 @@ def _decode_siginfo(raw: bytes) -> dict[str, object]:
 class EventRecorder:
     """Builds the run's events in order, keeps them, and passes each to the listener."""
 
-    def __init__(self, listener: Listener | None, harness_pid: int) -> None:
+    def __init__(self, listener: Listener | None, harness_pid: int, stacks: PythonStacks | None = None) -> None:
         self.events: list[Event] = []
         self.seq = 0
         """The place of the last event (or entry) in the run's order."""
         self._listener = listener
         self._harness_pid = harness_pid
         self._decoded: dict[tuple[int, tuple[int, ...]], dict[str, object]] = {}
+        self._stacks = stacks
+
+    def _python(self, task: Task) -> Stack | None:
+        """The task's Python stack now, while it is stopped (``--python-frames``); the one place it is read."""
+        return self._stacks.read(task.pid, task.tid) if self._stacks is not None else None
 
     def enter(self, task: Task, nr: int, name: str, arg_names: tuple[str, ...], raw: tuple[int, ...]) -> Call:
         """A traced call's entry: decode its inputs, and tell the listener (the trace keeps only finished calls)."""
@@ -87,9 +94,13 @@ class EventRecorder:
         else:
             args = _decode_entry(name, raw, task.tid, arg_names)
         self.seq += 1
-        call = Call(name, raw, self.seq, args)
+        call = Call(name, raw, self.seq, args, python=self._python(task))
         if self._listener is not None:
-            self._listener(SyscallEntry(seq=self.seq, pid=task.pid, tid=task.tid, role=task.role, name=name, args=args))
+            self._listener(
+                SyscallEntry(
+                    seq=self.seq, pid=task.pid, tid=task.tid, role=task.role, name=name, args=args, python=call.python
+                )
+            )
         return call
 
     def finish(self, task: Task, call: Call, ret: int | None) -> None:
@@ -111,6 +122,7 @@ class EventRecorder:
                 errno=kernel.errno_name(ret) if ret is not None else None,
                 enter_seq=call.enter_seq,
                 injected=call.injected,
+                python=call.python,
             )
         )
 
@@ -127,11 +139,14 @@ class EventRecorder:
                 child_role=child.role,
                 via=via,
                 thread=thread,
+                python=self._python(task),
             )
         )
 
     def exec(self, task: Task, filename: str, argv: tuple[str, ...]) -> None:
         """``task`` exec'd ``filename``."""
+        if self._stacks is not None:
+            self._stacks.forget(task.pid)
         self._record(
             ExecEvent(seq=self._next_seq(), pid=task.pid, tid=task.tid, role=task.role, filename=filename, argv=argv)
         )
@@ -158,11 +173,14 @@ class EventRecorder:
                 injected=injected,
                 syscall=in_call,
                 syscall_errno=kernel.errno_name(value) if in_call else None,
+                python=self._python(task),
             )
         )
 
     def exit(self, task: Task, status: int) -> None:
         """``task`` ended with the wait ``status``."""
+        if self._stacks is not None and task.tid == task.pid:
+            self._stacks.forget(task.pid)
         if os.WIFSIGNALED(status):
             event = ExitEvent(
                 seq=self._next_seq(),

@@ -21,6 +21,7 @@ from ptrace import PtraceError
 from ptrace.binding import func as binding
 
 from harness.model.events import SyscallEntry
+from harness.model.frames import Stack
 from harness.running.tracer import ptrace_ext
 
 
@@ -41,6 +42,8 @@ class Call:
     enter_seq: int
     args: dict[str, object]
     injected: bool = False
+    python: Stack | None = None
+    """The Python stack at entry, when ``--python-frames`` reads it."""
 
 
 class TaskHandle:

@@ -1,0 +1,91 @@
+"""The few ELF facts the Python stack reader needs: a file's symbols, its type and its first load address.
+
+Read with ``struct`` from the file itself (ELF64 little-endian, the only
+tracee this harness runs; see elf(5)): the section headers give the symbol
+tables (``.symtab`` when the file is not stripped, ``.dynsym`` always) and
+the program headers give the first ``PT_LOAD`` segment, from which the load
+bias of a position-independent file follows.  A dependency (pyelftools) would
+parse much more than these three facts; this module is the whole need.
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+
+_ELF_MAGIC = b"\x7fELF"
+_ELFCLASS64 = 2
+_ELFDATA2LSB = 1
+ET_DYN = 3
+_PT_LOAD = 1
+_SHT_SYMTAB = 2
+_SHT_DYNSYM = 11
+_SYM_SIZE = 24  # sizeof(Elf64_Sym)
+
+
+@dataclass(frozen=True, slots=True)
+class ElfSymbols:
+    """The symbols of one ELF file that were asked for, and where the file expects to be loaded."""
+
+    type: int
+    """``e_type``: ET_EXEC (fixed addresses) or ET_DYN (position-independent: add the load bias)."""
+    first_load_vaddr: int
+    """``p_vaddr`` of the first PT_LOAD segment, page-aligned down."""
+    symbols: dict[str, int]
+    """``st_value`` of each wanted symbol found."""
+
+
+def read_symbols(path: str, wanted: frozenset[str]) -> ElfSymbols | None:
+    """The ``wanted`` symbols of the ELF file at ``path``; None when it is no readable ELF64 little-endian file."""
+    try:
+        with open(path, "rb") as stream:
+            data = stream.read()
+    except OSError:
+        return None
+    if len(data) < 64 or data[:4] != _ELF_MAGIC or data[4] != _ELFCLASS64 or data[5] != _ELFDATA2LSB:
+        return None
+    try:
+        return _parse(data, wanted)
+    except (struct.error, IndexError):
+        return None
+
+
+def _parse(data: bytes, wanted: frozenset[str]) -> ElfSymbols:
+    (e_type,) = struct.unpack_from("<H", data, 16)
+    e_phoff, e_shoff = struct.unpack_from("<QQ", data, 32)
+    e_phentsize, e_phnum, e_shentsize, e_shnum = struct.unpack_from("<HHHH", data, 54)
+    first_load = 0
+    for index in range(e_phnum):
+        p_type, _, _, p_vaddr = struct.unpack_from("<IIQQ", data, e_phoff + index * e_phentsize)
+        if p_type == _PT_LOAD:
+            first_load = p_vaddr & ~0xFFF
+            break
+    sections = [struct.unpack_from("<IIQQQQIIQQ", data, e_shoff + index * e_shentsize) for index in range(e_shnum)]
+    found: dict[str, int] = {}
+    for _, sh_type, _, _, sh_offset, sh_size, sh_link, _, _, _ in sections:
+        if sh_type not in (_SHT_SYMTAB, _SHT_DYNSYM):
+            continue
+        _, _, _, _, strings_offset, strings_size, _, _, _, _ = sections[sh_link]
+        names = _name_offsets(data[strings_offset : strings_offset + strings_size], wanted)
+        table = data[sh_offset : sh_offset + sh_size]
+        for st_name, _, _, st_shndx, st_value, _ in struct.iter_unpack("<IBBHQQ", table):
+            name = names.get(st_name)
+            # st_shndx 0: undefined here, that is defined by another file.
+            if name is not None and st_shndx != 0 and st_value != 0:
+                found.setdefault(name, st_value)
+        if len(found) == len(wanted):
+            break
+    return ElfSymbols(e_type, first_load, found)
+
+
+def _name_offsets(strings: bytes, wanted: frozenset[str]) -> dict[int, str]:
+    """Where each wanted name starts in a string table (names are NUL-terminated, and may share tails)."""
+    offsets: dict[int, str] = {}
+    for name in wanted:
+        needle = name.encode() + b"\0"
+        start = strings.find(needle)
+        while start != -1:
+            if start == 0 or strings[start - 1] == 0:
+                offsets[start] = name
+            start = strings.find(needle, start + 1)
+    return offsets
