@@ -24,6 +24,14 @@ Facts about CPython this module relies on:
   (Modules/socketmodule.c, ``sock_call_ex``).  Python 2 raised
   ``socket.error: [Errno 4] Interrupted system call`` instead: the EINTR the
   trace shows is exactly what it reported.
+
+With Python frames (``--python-frames``) the accounts also say where in the
+program each call was made, which Python handler ran after an interruption
+(the frames stacked on the interrupted call's own), whether a retry came
+from the standard library's call (PEP 475: the retried call has the same
+stack, with a standard-library frame innermost) or from the program's own
+code (its own frame innermost: nothing between it and the kernel retries),
+and which code path reaped each child.
 """
 
 from __future__ import annotations
@@ -46,6 +54,7 @@ from harness.analysis.facts import (
 from harness.analysis.interruptions import Interruption, interruptions
 from harness.model import kernel
 from harness.model.events import ExecEvent, ExitEvent, SignalEvent, SyscallEvent
+from harness.model.frames import Frame, Stack, summary
 from harness.model.roles import parent_role, process_role
 from harness.model.strace_format import escape_controls, format_args, format_result
 from harness.model.trace import Trace
@@ -113,6 +122,28 @@ def _is_python(index: TraceIndex, process: str) -> bool:
         process = parent
 
 
+def _place(frame: Frame) -> str:
+    return f"{frame.file.rsplit('/', 1)[-1]}:{frame.line}"
+
+
+def _at(stack: Stack | None, before: str = "") -> str:
+    """`` at FILE:LINE in FUNCTION``: the program's frame (after the library's, when that made the call); or ""."""
+    return f"{before} at {summary(stack)}" if stack else ""
+
+
+def _user_path(stack: Stack, limit: int = 4) -> str:
+    """The program's own frames of a stack, innermost first: the code path that made a call."""
+    own = [str(frame) for frame in stack if not frame.in_stdlib][:limit]
+    return " <- ".join(own) if own else summary(stack)
+
+
+def _handler_frames(stack: Stack | None, beneath: Stack) -> tuple[Frame, ...]:
+    """The frames a Python signal handler stacked on an interrupted call's ``beneath`` stack; () when not so."""
+    if not stack or len(stack) <= len(beneath) or stack[len(stack) - len(beneath) :] != beneath:
+        return ()
+    return stack[: len(stack) - len(beneath)]
+
+
 def _call_text(event: SyscallEvent) -> str:
     return f"{event.name}({format_args(event.name, event.args)}){format_result(event)}"
 
@@ -151,7 +182,8 @@ def _explain_interruption(trace: Trace, index: TraceIndex, account: Interruption
     roles = {account.task}
     if call is not None:
         details.append(
-            f"{call.role} was blocked in {call.name} (entered at #{call.enter_seq}); at #{call.seq} the kernel stopped "
+            f"{call.role} was blocked in {call.name} (entered at #{call.enter_seq}{_at(call.python, ',')}); "
+            f"at #{call.seq} the kernel stopped "
             f"it with {code}, a code only a tracer sees: {kernel.RESTART_RULES.get(code or '', code)}."
         )
     elif account.call_name is not None:
@@ -259,6 +291,8 @@ def _after_eintr(call: SyscallEvent, index: TraceIndex, account: Interruption, p
             names = ", ".join(dict.fromkeys(between))
             other = f" after {len(between)} other traced call{plural} ({names})" if between else ""
             again = f"The program then called {call.name} again at #{event.enter_seq}{other}."
+            if call.python and event.python:
+                return f"{again} {_retry_by_frames(call, event, events, start)}"
             if python:
                 return (
                     f"{again} Two causes fit, and the trace cannot tell them apart: CPython 3.5+ retries a call "
@@ -270,6 +304,47 @@ def _after_eintr(call: SyscallEvent, index: TraceIndex, account: Interruption, p
             return f"{again} The EINTR reached the program, which called again: it handles EINTR itself."
         between.append(event.name)
     return f"The program never called {call.name} again in the trace."
+
+
+def _retry_by_frames(call: SyscallEvent, again: SyscallEvent, events: Sequence[object], start: int) -> str:
+    """Who called again, from the two entries' Python stacks; and which handler ran between, from its frames."""
+    assert call.python and again.python
+    ran = [
+        (event, frames)
+        for event in events
+        if isinstance(event, SyscallEvent) and start < event.seq < again.enter_seq
+        for frames in [_handler_frames(event.python, call.python)]
+        if frames
+    ]
+    handler = ""
+    if ran:
+        outermost = ran[0][1][-1]
+        seqs = ", ".join(f"#{event.seq}" for event, _ in ran)
+        names = ", ".join(dict.fromkeys(event.name for event, _ in ran))
+        handler = (
+            f" The Python handler {outermost.function} ({_place(outermost)}) ran in between, on top of the interrupted "
+            f"call's frames: it made {names} at {seqs}."
+        )
+    innermost = again.python[0]
+    if again.python == call.python and innermost.in_stdlib:
+        return (
+            f"Both entries come from the same place in the standard library, {summary(call.python)}: the "
+            f"library's call retried it itself once the Python handlers had run (PEP 475), and the program never "
+            f"saw the EINTR.{handler}"
+        )
+    if not innermost.in_stdlib:
+        return (
+            f"The program's own code made the call again, at {innermost}{_caller(again.python)}: no "
+            "standard-library frame stands between that code and the call, so no library wrapper retried it; "
+            "the program's own loop saw the EINTR and called again, as Python 2's socket.accept made every program "
+            "do (inferred from the frames: a C built-in called there directly, such as os.waitpid, would look the "
+            f"same).{handler}"
+        )
+    return f"It was entered again from {summary(again.python)}, first from {summary(call.python)}.{handler}"
+
+
+def _caller(stack: Stack) -> str:
+    return f", called from {stack[1]}" if len(stack) > 1 else ""
 
 
 # -- processes ---------------------------------------------------------------------
@@ -343,7 +418,8 @@ def _explain_child(index: TraceIndex, process: str, fate: ChildFate) -> Finding:
             f"#{child_exit.seq} {role} was a zombie until #{reap.seq}",
             (
                 f"{child} {ended}; {process} reaped it with "
-                f"{reap.name} at #{reap.seq} ({_events(reap.seq - child_exit.seq)} later).",
+                f"{reap.name} at #{reap.seq} ({_events(reap.seq - child_exit.seq)} later)"
+                + (f", from {_user_path(reap.python)}." if reap.python else "."),
                 *((late,) if late else ()),
                 ZOMBIE_LESSON,
             ),
