@@ -36,7 +36,7 @@ from typing import Any
 
 from harness.analysis.facts import FACT_CHECKS, TraceIndex, disposition_at
 from harness.analysis.interruptions import by_call, interruptions
-from harness.model import kernel
+from harness.model import frames, kernel
 from harness.model.amounts import parse_amount
 from harness.model.events import Event, ExecEvent, ExitEvent, SignalEvent, SpawnEvent, SyscallEvent
 from harness.model.expectations import (
@@ -331,6 +331,18 @@ def _result_text(event: SyscallEvent, ctx: MatchContext) -> str:
 
 def try_step(step: Step, event: Event, bindings: Bindings, ctx: MatchContext) -> Bindings | str:
     """The bindings after ``event`` matches ``step``, or why it does not (a short reason)."""
+    got = _try_step(step, event, bindings, ctx)
+    if isinstance(got, str) or isinstance(step, AnyStep | ExitStep | ExecStep) or step.where is None:
+        return got
+    assert isinstance(event, SyscallEvent | SignalEvent | SpawnEvent)  # the step's own kind matched
+    if event.python is None:
+        return f"its Python frames were not read (python_frames: true, --python-frames), so @ {step.where} cannot hold"
+    if not frames.matches(event.python, step.where):
+        return f"it was made at {frames.summary(event.python) or 'no Python frame'}, not @ {step.where}"
+    return got
+
+
+def _try_step(step: Step, event: Event, bindings: Bindings, ctx: MatchContext) -> Bindings | str:
     match step:
         case AnyStep():
             reasons = []

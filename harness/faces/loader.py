@@ -63,7 +63,17 @@ from harness.model.scenario import (
     Scenario,
     Stop,
 )
-from harness.model.steps import Literal, SimpleStep, Step, StepError, SyscallStep, any_of, captures_of, parse_step
+from harness.model.steps import (
+    Literal,
+    SimpleStep,
+    Step,
+    StepError,
+    SyscallStep,
+    any_of,
+    captures_of,
+    parse_step,
+    where_of,
+)
 
 #: The largest expectation file read: the bundled ones are a few KiB; a limit keeps a
 #: mistaken or hostile path (a device, a huge file) from exhausting memory.
@@ -756,6 +766,8 @@ def load_expectations(path: str | Path) -> ExpectationFile:
     if errors:
         raise _together(errors)
     assert server is not None and scenario is not None  # each was read, or its mistake raised above
+    if any(where_of(step) for step in reader.parsed):
+        scenario = replace(scenario, python_frames=True)  # a step with @ needs the frames: read them
     return ExpectationFile(
         path=path,
         server=server,

@@ -15,6 +15,10 @@ docs open, so steps borrow its notation::
     --- SIGCHLD {si_code=CLD_EXITED, si_pid=$child, si_status=0} ---
     +++ exited 0 +++       +++ killed SIGTERM +++
     spawn process $child   exec
+    accept4 -> $conn @ serve              made from Python code: a function,
+    close($conn) @ myserver.py:41         a file and line, or a file
+                                          (needs the Python frames, which a
+                                          step with @ turns on)
 
 Parsing is separate from matching (:mod:`harness.analysis.match`): a step is a value,
 checked once when the file is loaded, with the column of any mistake and the
@@ -26,7 +30,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Callable, Collection, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import NoReturn
 
 from harness.model import kernel
@@ -124,6 +128,8 @@ class SyscallStep:
     args: tuple[tuple[str, Value], ...] = ()
     """(argument path, pattern); a path like ``act.flags`` reaches into a decoded struct."""
     result: Result = Wildcard()
+    where: str | None = None
+    """``@ WHERE``: the Python code that must have made the call (see :func:`harness.model.frames.matches`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +139,8 @@ class SignalStep:
     text: str
     name: str
     fields: tuple[tuple[str, Value], ...] = ()
+    where: str | None = None
+    """``@ WHERE``: the Python code the task was running when the signal came."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,6 +159,8 @@ class SpawnStep:
     text: str
     kind: str | None = None
     child: Value = Wildcard()
+    where: str | None = None
+    """``@ WHERE``: the Python code that forked or started the thread."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -486,13 +496,36 @@ class _Parser:
         return SpawnStep(self.text, kind, child)
 
 
+#: What may follow ``@``: a function name (``<module>`` too), ``FILE.py``, ``FILE.py:LINE``, or a path ending so.
+_WHERE = re.compile(r"(?:[\w./-]+\.py(?::\d+)?|<?[A-Za-z_]\w*>?)")
+
+
 def parse_step(text: str, *, syscalls: Collection[str] | None = None) -> SimpleStep:
     """Parse one step; ``syscalls`` are the valid call names (default: every call of this architecture)."""
     if syscalls is None:
         from harness.model.syscalls import known_syscalls
 
         syscalls = known_syscalls()
-    return _Parser(text, syscalls).step()
+    body, at, where = text.partition("@")
+    step = _Parser(body if at else text, syscalls).step()
+    if not at:
+        return step
+    offset = len(body) + 1 + (len(where) - len(where.lstrip()))
+    where = where.strip()
+    if not isinstance(step, SyscallStep | SignalStep | SpawnStep):
+        raise StepError("'@' names the Python code of a call, a signal or a spawn; an exit or exec has none", len(body))
+    if not _WHERE.fullmatch(where):
+        raise StepError(
+            "after '@' write a function (@ serve), a file and line (@ myserver.py:41) or a file (@ myserver.py)",
+            offset,
+        )
+    return replace(step, text=text, where=where)
+
+
+def where_of(step: Step) -> tuple[str, ...]:
+    """The ``@ WHERE`` clauses of a step (of each option of an ``any_of``)."""
+    options = step.options if isinstance(step, AnyStep) else (step,)
+    return tuple(option.where for option in options if not isinstance(option, ExitStep | ExecStep) and option.where)
 
 
 #: Builds a step from its text; the loader passes one that knows the architecture's calls.
