@@ -184,6 +184,8 @@ class PythonStacks:
         self._note = note
         self._images: dict[int, _Image | None] = {}
         self._noted: set[tuple[int, str]] = set()
+        self._framed: dict[int, dict[int, bool]] = {}
+        """Per CPython process, each task seen at an event, and whether any of its events had a frame."""
 
     def read(self, pid: int, tid: int) -> Stack | None:
         """The Python stack of the stopped task ``tid`` of process ``pid``, innermost first; None when it has none."""
@@ -191,19 +193,27 @@ class PythonStacks:
         if image is None:
             return None
         try:
-            return self._stack(image, tid)
+            stack = self._stack(image, tid)
         except _Unreadable:
-            return None
+            stack = None
+        tasks = self._framed.setdefault(pid, {})
+        tasks[tid] = tasks.get(tid, False) or bool(stack)
+        return stack
 
     def forget(self, pid: int) -> None:
-        """The process exec'd or ended: its image is read afresh next time."""
+        """The process exec'd or ended: its image is read afresh next time; say which of its tasks had no frame."""
+        for tid, framed in self._framed.pop(pid, {}).items():
+            if not framed:
+                self._note(
+                    f"task {tid} of process {pid} ran no Python code at its recorded events: they have no frames"
+                )
         image = self._images.pop(pid, None)
         if image is not None:
             os.close(image.mem)
 
     def close(self) -> None:
         """Close every memory file."""
-        for pid in list(self._images):
+        for pid in {*self._images, *self._framed}:
             self.forget(pid)
 
     # -- finding the interpreter -------------------------------------------------
@@ -274,8 +284,16 @@ class PythonStacks:
         return tuple(frames)
 
     def _current_frame(self, image: _Image, tid: int) -> int | None:
-        """The thread's current frame address, or None when no Python thread state is this task's."""
+        """The thread's current frame address, or None when no Python thread state of this task has one.
+
+        More than one thread state may carry the task's id: a thread that
+        starts another preallocates its thread state, with its own ids until
+        the new thread takes it (3.11, ``init_threadstate``), and no frame.
+        Only one with a frame is the task's; two would be ambiguous, and give
+        no stack rather than a guess.
+        """
         o = image.offsets
+        found: list[int] = []
         interp = image.pointer(image.runtime + o.runtime_interpreters_head)
         walked = 0
         while interp and walked < _MAX_THREADS:
@@ -285,13 +303,12 @@ class PythonStacks:
                 if image.pointer(tstate + o.tstate_native_thread_id) == tid:
                     address = tstate
                     for offset in o.tstate_frame:
-                        address = image.pointer(address + offset)
-                        if address == 0:
-                            return None
-                    return address
+                        address = image.pointer(address + offset) if address else 0
+                    if address:
+                        found.append(address)
                 tstate = image.pointer(tstate + o.tstate_next)
             interp = image.pointer(interp + o.interp_next)
-        return None
+        return found[0] if len(found) == 1 else None
 
 
 def _frame(image: _Image, code: int, instr: int) -> Frame | None:
