@@ -96,7 +96,7 @@ def main() -> None:
     read_end, write_end = os.pipe()
     child = os.fork()  # line: fork
     if child == 0:
-        child_work(read_end)
+        child_work(read_end)  # line: in_child
     os.waitpid(child, 0)
     os.close(read_end)
     os.close(write_end)
