@@ -48,4 +48,3 @@ def interpreter(label: str) -> str | None:
         if answer.returncode == 0 and len(lines) == 2 and lines[1] == wanted:
             return lines[0]
     return None
-
