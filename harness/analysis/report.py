@@ -55,6 +55,7 @@ from harness.analysis.facts import TraceIndex, child_fates
 from harness.analysis.golden import role_order
 from harness.analysis.interruptions import by_call
 from harness.model.events import Event, ExecEvent, ExitEvent, SignalEvent, SpawnEvent, SyscallEvent
+from harness.model.frames import user_frame
 from harness.model.strace_format import format_event
 from harness.model.trace import Trace
 
@@ -247,6 +248,21 @@ def _title(text: str) -> str:
     return f"<title>{escape(text)}</title>"
 
 
+def _hover(event: Event) -> str:
+    """An event's tooltip: its strace-like line, then its Python stack (innermost first) when it was read."""
+    text = format_event(event)
+    if isinstance(event, SyscallEvent | SignalEvent | SpawnEvent) and event.python:
+        text += "".join(f"\n  at {frame.file}:{frame.line} in {frame.function}" for frame in event.python)
+    return text
+
+
+def _span_label(event: SyscallEvent, width: float) -> str | None:
+    """What a call's span says, when there is room: the call and the user's function, or the call alone."""
+    user = user_frame(event.python or ())
+    labels = [f"{event.name} in {user.function}"] if user is not None else []
+    return next((label for label in (*labels, event.name) if len(label) * CHAR_WIDTH + 4 <= width), None)
+
+
 def _lane_y(index: int) -> float:
     return AXIS_HEIGHT + index * LANE_HEIGHT
 
@@ -260,12 +276,13 @@ def _svg_span(span: Span, axis: Axis, y: float) -> str:
     rect = (
         f"<rect{_attrs(class_=classes, x=f'{x:g}', y=f'{top:g}', width=f'{width:g}', height=SPAN_HEIGHT)}"
         f"{_attrs(data_seq=event.seq, data_enter_seq=event.enter_seq, data_end_seq=span.end_seq)}"
-        f"{_attrs(data_role=event.role, data_name=event.name)}>{_title(format_event(event))}</rect>"
+        f"{_attrs(data_role=event.role, data_name=event.name)}>{_title(_hover(event))}</rect>"
     )
-    if len(event.name) * CHAR_WIDTH + 4 > width:
+    label = _span_label(event, width)
+    if label is None:
         return rect
     where = _attrs(class_="call-label", x=f"{x + 2:g}", y=f"{top + SPAN_HEIGHT - 4:g}")
-    return f"{rect}<text{where}>{escape(event.name)}</text>"
+    return f"{rect}<text{where}>{escape(label)}</text>"
 
 
 MarkerKind = Literal["spawn", "signal", "exec", "exit"]
@@ -295,7 +312,7 @@ def _svg_marker(event: Event, axis: Axis, y: float) -> str:
     attrs = _attrs(class_=f"marker {kind}{extra}", d=d, data_seq=event.seq, data_role=event.role)
     if isinstance(event, SignalEvent):
         attrs += _attrs(data_name=event.name)
-    return f"<path{attrs}>{_title(format_event(event))}</path>"
+    return f"<path{attrs}>{_title(_hover(event))}</path>"
 
 
 def _svg_zombie(band: ZombieBand, axis: Axis, y: float, label: str) -> str:

@@ -11,6 +11,7 @@ from support.stories import Story
 from harness.analysis.explain import explain
 from harness.analysis.report import STEP, Axis, render_report
 from harness.model.events import ExitEvent, SignalEvent, SpawnEvent, SyscallEvent
+from harness.model.frames import Frame
 from harness.model.trace import Trace
 
 HOSTILE = "<script>alert(1)</script>"
@@ -249,3 +250,33 @@ def test_an_empty_trace_still_makes_a_page() -> None:
     assert elements(page, "svg")[0]["id"] == "timeline"
     assert elements(page, "g", "lane") == []
     assert 'data-js-errors="0"' in page
+
+
+def test_a_calls_hover_has_its_python_stack_and_its_span_names_the_users_function() -> None:
+    library = Frame(file="/usr/lib/python3.11/socket.py", line=294, function="accept")
+    user = Frame(file="/srv/myserver.py", line=41, function="serve")
+    blocked = SyscallEvent(
+        seq=12,
+        pid=1,
+        tid=1,
+        role="main",
+        name="accept4",
+        args={"fd": 3},
+        ret=4,
+        errno=None,
+        enter_seq=1,
+        python=(library, user),
+    )
+    others = [
+        SyscallEvent(
+            seq=seq, pid=2, tid=2, role="main.1", name="close", args={"fd": 3}, ret=0, errno=None, enter_seq=seq
+        )
+        for seq in range(2, 12)
+    ]
+    page = render_report(Trace((*others, blocked)))
+    assert (
+        "accept4(3) = 4\n  at /usr/lib/python3.11/socket.py:294 in accept\n  at /srv/myserver.py:41 in serve</title>"
+        in page
+    )
+    assert ">accept4 in serve</text>" in page
+    assert ">close</text>" not in page  # no room on a one-column span, and no frames to name
