@@ -46,7 +46,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from harness.model.frames import Frame, Stack
 from harness.running.tracer.elf_symbols import ET_DYN, ElfSymbols, read_symbols
@@ -54,6 +54,8 @@ from harness.running.tracer.elf_symbols import ET_DYN, ElfSymbols, read_symbols
 _WANTED = frozenset({"_PyRuntime", "Py_Version", "PyCode_Type", "PyUnicode_Type", "PyBytes_Type"})
 _MAX_THREADS = 4096
 _MAX_FRAMES = 4096
+_PAGE = 4096
+_PAGE_MASK = ~(_PAGE - 1)
 _FRAME_OWNED_BY_CSTACK = 3  # 3.12+: a shim frame of the C stack, not Python code
 
 
@@ -147,6 +149,20 @@ OFFSETS: dict[tuple[int, int], _Offsets] = {
 _LIBPYTHON = re.compile(r"/libpython3\.\d+")
 
 
+@dataclass(slots=True)
+class _Code:
+    """A code object as read once: what identifies it, its names, its line table and the lines looked up in it."""
+
+    key: tuple[int, int, int, int]
+    """Its filename, name and linetable pointers and its first line: another code object at the same
+    address (the first one freed) differs in them, and is read afresh."""
+    file: str
+    name: str
+    table: bytes
+    lines: dict[int, int]
+    """Instruction offset -> line, as looked up so far."""
+
+
 class _Unreadable(Exception):
     """The tracee's memory did not hold what the structures say: no stack for this event."""
 
@@ -161,10 +177,24 @@ class _Image:
     code_type: int
     unicode_type: int
     bytes_type: int
-    codes: dict[int, tuple[tuple[int, int, int, int], str, str, bytes]]
-    """Code object address -> (its filename, name, linetable pointers and first line), file, name, linetable."""
+    codes: dict[int, _Code]
+    """What was read of each code object, by address."""
+
+    pages: dict[int, bytes] = field(default_factory=dict)
+    """The pages read during the current stop: the frames of a thread sit side by side in its data stack, and
+    a stack's code objects often share pages, so most fields come from a page read once.  Emptied at each stop."""
 
     def read(self, address: int, size: int) -> bytes:
+        first, last = address & _PAGE_MASK, (address + size - 1) & _PAGE_MASK
+        if first != last:  # across pages (a long string, a line table): read it whole
+            return self._pread(address, size)
+        page = self.pages.get(first)
+        if page is None:
+            page = self.pages[first] = self._pread(first, _PAGE)
+        offset = address - first
+        return page[offset : offset + size]
+
+    def _pread(self, address: int, size: int) -> bytes:
         try:
             data = os.pread(self.mem, size, address)
         except OSError:
@@ -192,6 +222,7 @@ class PythonStacks:
         image = self._images[pid] if pid in self._images else self._open(pid)
         if image is None:
             return None
+        image.pages.clear()  # the tracee ran since the last stop
         try:
             stack = self._stack(image, tid)
         except _Unreadable:
@@ -323,14 +354,17 @@ def _frame(image: _Image, code: int, instr: int) -> Frame | None:
         int.from_bytes(header[o.code_linetable : o.code_linetable + 8], "little"),
         int.from_bytes(header[o.code_firstlineno : o.code_firstlineno + 4], "little", signed=True),
     )
-    cached = image.codes.get(code)
-    if cached is None or cached[0] != key:
-        cached = image.codes[code] = (key, _string(image, key[0]), _string(image, key[1]), _bytes(image, key[2]))
-    _, file, name, table = cached
+    known = image.codes.get(code)
+    if known is None or known.key != key:
+        known = _Code(key, _string(image, key[0]), _string(image, key[1]), _bytes(image, key[2]), {})
+        image.codes[code] = known
     lasti = (instr - (code + o.code_adaptive)) // 2
     if lasti < 0:  # pushed but not started (3.11: prev_instr is one before the first instruction)
         return None
-    return Frame(file=file, line=line_of(table, key[3], lasti * 2), function=name)
+    line = known.lines.get(lasti)
+    if line is None:
+        line = known.lines[lasti] = line_of(known.table, key[3], lasti * 2)
+    return Frame(file=known.file, line=line, function=known.name)
 
 
 def _string(image: _Image, address: int) -> str:
