@@ -64,10 +64,10 @@ def record_golden(
         path = default_golden_path(plan.label)
     trace = plan_trace(plan)
     # Stories leave Python frames out, so the file does not say whether they were read.
-    scenario = {key: value for key, value in asdict(plan.scenario).items() if key != "python_frames"}
+    numbers = {key: value for key, value in asdict(plan.scenario).items() if key != "python_frames"}
     # The label, as the user wrote it: the anchored command holds this machine's paths (the interpreter's, the
     # project's), which would change the file on every machine that records it again.
-    golden = golden_from_trace(trace, server=plan.label, scenario=scenario, start_after=start_after)
+    golden = golden_from_trace(trace, server=plan.label, scenario=numbers, start_after=start_after)
     write_golden(path, golden)
     return Recorded(path, golden)
 
