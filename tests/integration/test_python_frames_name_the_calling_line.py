@@ -11,6 +11,7 @@ never is.
 from __future__ import annotations
 
 import re
+import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -20,9 +21,11 @@ import pytest
 from support.programs import PROGRAMS
 from support.pythons import interpreter
 
+from harness.faces.cli import main
 from harness.model.events import Event, SignalEvent, SpawnEvent, SyscallEvent
 from harness.model.frames import Frame, user_frame
 from harness.model.trace import Trace
+from harness.running.sources import read_trace
 from harness.running.tracer import Tracer
 
 pytestmark = pytest.mark.usefixtures("ptrace_permitted")
@@ -135,3 +138,20 @@ def test_an_unsupported_python_gets_no_frames_and_one_note() -> None:
     assert all(getattr(event, "python", None) is None for event in traced.trace)
     (note,) = traced.notes
     assert "older than 3.11" in note and "3.11 to 3.13" in note
+
+
+def test_the_command_line_prints_the_calling_line_and_writes_the_frames(
+    ptrace_permitted: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    jsonl, text = tmp_path / "run.jsonl", tmp_path / "run.txt"
+    argv = ["--jsonl", str(jsonl), "-o", str(text), "--python-frames", "--", sys.executable, "-I", "-S", str(PROGRAM)]
+    assert main(["trace", *argv]) == 0
+    thread = f"close(3) = 0 <- known_lines.py:{LINES['thread']} in in_thread"
+    assert any(line.endswith(thread) for line in text.read_text().splitlines())
+    (event,) = [
+        e for e in read_trace(str(jsonl)) if isinstance(e, SyscallEvent) and e.role == "main/t1" and e.name == "close"
+    ]
+    assert event.python is not None and event.python[0] == at("thread", "in_thread")
+    capsys.readouterr()
+    assert main(["show", "-v", str(jsonl)]) == 0
+    assert f"    at {PROGRAM}:{LINES['thread']} in in_thread" in capsys.readouterr().out.splitlines()
