@@ -36,6 +36,7 @@ from harness.model.errors import (
     ServerNeverListened,
 )
 from harness.model.events import Event, ExecEvent, ExitEvent, SyscallEntry, SyscallEvent
+from harness.model.frames import summary
 from harness.model.injection import Injection
 from harness.model.roles import ROOT_ROLE
 from harness.model.scenario import DEFAULT_TIMEOUT, STOP_BY_ITSELF, ClientSpec, Scenario, Stop
@@ -117,7 +118,8 @@ class RunResult:
         for event in self.trace:
             if isinstance(event, SyscallEvent) and event.ret is None and event.name not in ("exit", "exit_group"):
                 inputs = format_args(event.name, event.args, part="input")
-                stuck[event.role] = f"{event.name}({inputs}{', ' if inputs else ''}...)"
+                where = f" at {summary(event.python)}" if event.python else ""  # with --python-frames
+                stuck[event.role] = f"{event.name}({inputs}{', ' if inputs else ''}...){where}"
         return stuck
 
     def summary(self) -> str:
