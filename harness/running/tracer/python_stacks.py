@@ -180,6 +180,8 @@ class _Image:
     codes: dict[int, _Code]
     """What was read of each code object, by address."""
 
+    tstates: dict[int, int] = field(default_factory=dict)
+    """Task id -> the address of its thread state, as found last: tried first, checked, else the list is walked."""
     pages: dict[int, bytes] = field(default_factory=dict)
     """The pages read during the current stop: the frames of a thread sit side by side in its data stack, and
     a stack's code objects often share pages, so most fields come from a page read once.  Emptied at each stop."""
@@ -230,6 +232,15 @@ class PythonStacks:
         tasks = self._framed.setdefault(pid, {})
         tasks[tid] = tasks.get(tid, False) or bool(stack)
         return stack
+
+    def ended(self, pid: int, tid: int) -> None:
+        """The task ended: its thread state is gone (its memory may hold it still, and a new task may reuse its id)."""
+        if tid == pid:
+            self.forget(pid)
+            return
+        image = self._images.get(pid)
+        if image is not None:
+            image.tstates.pop(tid, None)
 
     def forget(self, pid: int) -> None:
         """The process exec'd or ended: its image is read afresh next time; say which of its tasks had no frame."""
@@ -323,23 +334,39 @@ class PythonStacks:
         Only one with a frame is the task's; two would be ambiguous, and give
         no stack rather than a guess.
         """
+        known = image.tstates.get(tid)
+        if known is not None:
+            frame = _frame_of(image, known, tid)
+            if frame:
+                return frame
         o = image.offsets
-        found: list[int] = []
+        found: list[tuple[int, int]] = []
         interp = image.pointer(image.runtime + o.runtime_interpreters_head)
         walked = 0
         while interp and walked < _MAX_THREADS:
             tstate = image.pointer(interp + o.interp_threads_head)
             while tstate and walked < _MAX_THREADS:
                 walked += 1
-                if image.pointer(tstate + o.tstate_native_thread_id) == tid:
-                    address = tstate
-                    for offset in o.tstate_frame:
-                        address = image.pointer(address + offset) if address else 0
-                    if address:
-                        found.append(address)
+                frame = _frame_of(image, tstate, tid)
+                if frame:
+                    found.append((tstate, frame))
                 tstate = image.pointer(tstate + o.tstate_next)
             interp = image.pointer(interp + o.interp_next)
-        return found[0] if len(found) == 1 else None
+        if len(found) != 1:
+            return None
+        image.tstates[tid] = found[0][0]
+        return found[0][1]
+
+
+def _frame_of(image: _Image, tstate: int, tid: int) -> int:
+    """The current frame of the thread state at ``tstate`` if it is the task ``tid``'s, else 0."""
+    o = image.offsets
+    if image.pointer(tstate + o.tstate_native_thread_id) != tid:
+        return 0
+    address = tstate
+    for offset in o.tstate_frame:
+        address = image.pointer(address + offset) if address else 0
+    return address
 
 
 def _frame(image: _Image, code: int, instr: int) -> Frame | None:

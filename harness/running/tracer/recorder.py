@@ -179,8 +179,8 @@ class EventRecorder:
 
     def exit(self, task: Task, status: int) -> None:
         """``task`` ended with the wait ``status``."""
-        if self._stacks is not None and task.tid == task.pid:
-            self._stacks.forget(task.pid)
+        if self._stacks is not None:
+            self._stacks.ended(task.pid, task.tid)
         if os.WIFSIGNALED(status):
             event = ExitEvent(
                 seq=self._next_seq(),
