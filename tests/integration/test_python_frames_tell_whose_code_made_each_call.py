@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -18,6 +19,8 @@ from support.programs import SERVERS
 
 from harness.analysis.explain import explain
 from harness.faces.loader import load_expectations
+from harness.model.events import SpawnEvent, SyscallEvent
+from harness.model.frames import Frame, user_frame
 from harness.model.scenario import Scenario
 from harness.running.check import CheckedTrace, TraceAssertionError
 from harness.running.sources import trace_of
@@ -96,3 +99,23 @@ def test_an_expectation_with_at_reads_the_frames_by_itself(tmp_path: Path) -> No
     assert load_expectations(path).scenario.python_frames is True
     path.write_text("server: fork_sigchld\nassertions:\n  - name: a\n    never: exec\n")
     assert load_expectations(path).scenario.python_frames is False
+
+
+def test_each_worker_of_a_pre_fork_server_accepts_at_the_servers_line(
+    harness_run: Callable[..., CheckedTrace],
+) -> None:
+    server = Path(__file__).parent / "servers" / "prefork_echo.py"
+    accept = next(n for n, line in enumerate(server.read_text().splitlines(), 1) if "listener.accept()" in line)
+    trace = harness_run(
+        [sys.executable, str(server), "{port}", "{connections}"], connections=3, mode="free", python_frames=True
+    )
+    trace.sequence(f"accept4 -> $conn @ prefork_echo.py:{accept}", role="every child")
+    # Where SIGTERM finds a worker is a race (in accept, or just after serving); in the server's file, always.
+    trace.sequence("--- SIGTERM @ prefork_echo.py", role="every child")
+    trace.never("accept4", role="main")
+    workers = {e.child_role for e in trace.trace if isinstance(e, SpawnEvent)}
+    assert workers == {"main.1", "main.2"}
+    for event in trace.trace:
+        if isinstance(event, SyscallEvent) and event.name == "accept4":
+            assert event.python is not None
+            assert user_frame(event.python) == Frame(file=str(server), line=accept, function="<module>")
