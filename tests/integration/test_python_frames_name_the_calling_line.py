@@ -155,3 +155,14 @@ def test_the_command_line_prints_the_calling_line_and_writes_the_frames(
     capsys.readouterr()
     assert main(["show", "-v", str(jsonl)]) == 0
     assert f"    at {PROGRAM}:{LINES['thread']} in in_thread" in capsys.readouterr().out.splitlines()
+
+
+def test_a_subprocess_is_spawned_from_its_python_line_and_its_exec_brings_no_note(
+    c_program: Callable[[str], Path],
+) -> None:
+    program = f"import subprocess\nsubprocess.run([{str(c_program('thread_fork'))!r}], check=True)\n"
+    traced = trace_with_frames([sys.executable, "-I", "-S", "-c", program])
+    spawn = next(e for e in traced.trace if isinstance(e, SpawnEvent) and e.child_role == "main.1")
+    assert spawn.python is not None and spawn.python[-1] == Frame(file="<string>", line=2, function="<module>")
+    assert spawn.python[0].file.endswith("/subprocess.py")
+    assert traced.notes == []  # the child ran C code only before its exec: no news

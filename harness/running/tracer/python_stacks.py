@@ -242,10 +242,15 @@ class PythonStacks:
         if image is not None:
             image.tstates.pop(tid, None)
 
-    def forget(self, pid: int) -> None:
-        """The process exec'd or ended: its image is read afresh next time; say which of its tasks had no frame."""
+    def forget(self, pid: int, *, exec: bool = False) -> None:
+        """The process exec'd or ended: its image is read afresh next time.
+
+        At its end, say which of its tasks never had a frame (threads started
+        from C); not at an exec, where a fork child that ran only C code
+        before it (``subprocess``) is no news.
+        """
         for tid, framed in self._framed.pop(pid, {}).items():
-            if not framed:
+            if not framed and not exec:
                 self._note(
                     f"task {tid} of process {pid} ran no Python code at its recorded events: they have no frames"
                 )

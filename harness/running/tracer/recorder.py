@@ -146,7 +146,7 @@ class EventRecorder:
     def exec(self, task: Task, filename: str, argv: tuple[str, ...]) -> None:
         """``task`` exec'd ``filename``."""
         if self._stacks is not None:
-            self._stacks.forget(task.pid)
+            self._stacks.forget(task.pid, exec=True)
         self._record(
             ExecEvent(seq=self._next_seq(), pid=task.pid, tid=task.tid, role=task.role, filename=filename, argv=argv)
         )
