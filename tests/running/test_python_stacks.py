@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -12,7 +13,7 @@ import pytest
 from support.pythons import interpreter
 
 from harness.running.tracer.elf_symbols import read_symbols
-from harness.running.tracer.python_stacks import OFFSETS, line_of
+from harness.running.tracer.python_stacks import DEBUG_OFFSETS_3_13, OFFSETS, debug_offsets_disagree, line_of
 
 
 def _codes(code: types.CodeType) -> list[types.CodeType]:
@@ -116,3 +117,39 @@ def test_the_symbols_come_from_the_file_that_defines_them() -> None:
     assert any(found.symbols.keys() == wanted for found in defining)
     assert read_symbols(sys.executable, frozenset({"no_such_symbol_here"})) is not None
     assert read_symbols(str(Path(__file__)), wanted) is None  # not an ELF file
+
+
+def _debug_offsets(**changes: int) -> bytes:
+    """3.13.0's _Py_DebugOffsets as the interpreter writes them (the checked fields), with ``changes`` by index."""
+    values = [0] * 43
+    values[0] = 0x30D00F0
+    for index, name in DEBUG_OFFSETS_3_13.items():
+        value = getattr(OFFSETS[(3, 13)], name)
+        values[index] = value[0] if isinstance(value, tuple) else value
+    for where, value in changes.items():
+        values[int(where.removeprefix("at"))] = value
+    return b"xdebugpy" + b"".join(value.to_bytes(8, "little") for value in values)
+
+
+@pytest.mark.parametrize(
+    ("memory", "said"),
+    [
+        (_debug_offsets(), None),
+        (_debug_offsets(at24=168), "places tstate_native_thread_id at 168 (its _Py_DebugOffsets)"),
+        (_debug_offsets(at1=1), "is a free-threaded build of CPython 3.13"),
+        (_debug_offsets(at0=0x30D01F0), "says 0x30d01f0 in its _Py_DebugOffsets, and 0x30d00f0 in Py_Version"),
+        (b"xdebugpz" + _debug_offsets()[8:], "has no _Py_DebugOffsets where CPython 3.13 keeps them"),
+    ],
+)
+def test_cpython_3_13s_own_debug_offsets_must_agree_with_the_table(
+    memory: bytes, said: str | None, tmp_path: Path
+) -> None:
+    """The reader refuses a 3.13 whose published offsets differ (a patch release, a free-threaded build)."""
+    image = tmp_path / "memory"
+    image.write_bytes(b"\0" * 64 + memory)
+    fd = os.open(image, os.O_RDONLY)
+    try:
+        found = debug_offsets_disagree(fd, 64, 0x30D00F0, OFFSETS[(3, 13)])
+    finally:
+        os.close(fd)
+    assert found == said if said is None else found is not None and found.startswith(said)

@@ -283,10 +283,15 @@ class PythonStacks:
         major, minor = hexversion >> 24, (hexversion >> 16) & 0xFF
         offsets = OFFSETS.get((major, minor))
         missing = {"PyCode_Type", "PyUnicode_Type", "PyBytes_Type"} - symbols.keys()
+        refused = None
         if offsets is None or missing:
-            os.close(mem)
             said = f"CPython {major}.{minor}" if hexversion else "a CPython older than 3.11"
-            self._once(pid, "version", f"process {pid} runs {said} ({path}): frames are read for 3.11 to 3.13 only")
+            refused = f"runs {said} ({path}): frames are read for 3.11 to 3.13 only"
+        elif (major, minor) >= (3, 13):
+            refused = debug_offsets_disagree(mem, bias + symbols["_PyRuntime"], hexversion, offsets)
+        if refused is not None or offsets is None:
+            os.close(mem)
+            self._once(pid, "version", f"process {pid} {refused}")
             self._images[pid] = None
             return None
         image = _Image(
@@ -361,6 +366,51 @@ class PythonStacks:
             return None
         image.tstates[tid] = found[0][0]
         return found[0][1]
+
+
+#: Where each checked field sits in 3.13's ``_Py_DebugOffsets`` (Include/internal/pycore_runtime.h), counted in
+#: uint64 after its 8-byte cookie, and the table field it must equal.
+DEBUG_OFFSETS_3_13 = {
+    4: "runtime_interpreters_head",
+    7: "interp_next",
+    8: "interp_threads_head",
+    20: "tstate_next",
+    22: "tstate_frame",
+    24: "tstate_native_thread_id",
+    28: "frame_previous",
+    29: "frame_code",
+    30: "frame_instr",
+    32: "frame_owner",
+    34: "code_filename",
+    35: "code_name",
+    37: "code_linetable",
+    38: "code_firstlineno",
+    42: "code_adaptive",
+}
+
+
+def debug_offsets_disagree(mem: int, runtime: int, hexversion: int, offsets: _Offsets) -> str | None:
+    """Why 3.13's own ``_Py_DebugOffsets`` (at the start of ``_PyRuntime``) forbid this table; None when they agree.
+
+    The interpreter publishes them for tools like this one: a patch release, or a
+    free-threaded build (whose structures differ), is caught here rather than read wrong.
+    """
+    try:
+        raw = os.pread(mem, 8 + 8 * (max(DEBUG_OFFSETS_3_13) + 1), runtime)
+    except OSError:
+        return "could not be read (its _Py_DebugOffsets)"
+    if len(raw) < 8 + 8 * (max(DEBUG_OFFSETS_3_13) + 1) or raw[:8] != b"xdebugpy":
+        return "has no _Py_DebugOffsets where CPython 3.13 keeps them"
+    values = [int.from_bytes(raw[8 + 8 * index : 16 + 8 * index], "little") for index in range(len(raw) // 8 - 1)]
+    if values[0] != hexversion:
+        return f"says {values[0]:#x} in its _Py_DebugOffsets, and {hexversion:#x} in Py_Version"
+    if values[1]:
+        return "is a free-threaded build of CPython 3.13, whose structures this reader does not know"
+    for index, name in DEBUG_OFFSETS_3_13.items():
+        expected = getattr(offsets, name)
+        if values[index] != (expected[0] if isinstance(expected, tuple) else expected):
+            return f"places {name} at {values[index]} (its _Py_DebugOffsets), not where this reader's table has it"
+    return None
 
 
 def _frame_of(image: _Image, tstate: int, tid: int) -> int:
