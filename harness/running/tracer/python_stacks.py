@@ -15,6 +15,8 @@ Why this reader, and not a dependency:
   none.  One table per version (below) covers all three the same way; each
   row was taken with ``offsetof`` from that version's own internal headers,
   and a test recompiles those headers where they are installed and compares.
+  For 3.13 the interpreter's ``_Py_DebugOffsets`` are read at start and must
+  agree with the table (:func:`debug_offsets_disagree`).
 
 How (CPython's ``Include/internal/pycore_{runtime,interp,frame,code}.h``):
 
