@@ -34,8 +34,16 @@ collect_ignore = ["faces/bad_expectations"]
 # load or on what an earlier run found (no example database).  To fuzz for
 # new failures by hand: ``pytest --hypothesis-profile=explore tests/model``.
 settings.register_profile(
-    "suite", derandomize=True, database=None, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+    "suite",
+    max_examples=300,
+    derandomize=True,
+    database=None,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
 )
+# For runs that prove something other than the fuzzing (tests/test_markers.py runs the ptrace-free
+# tests again, only to prove that they need no ptrace): the same properties, fewer examples.
+settings.register_profile("quick", parent=settings.get_profile("suite"), max_examples=20)
 settings.register_profile("explore", deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile("suite")
 
