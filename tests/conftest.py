@@ -9,8 +9,11 @@ where it is a failure: CI must prove the real ptrace tests ran.
 
 from __future__ import annotations
 
+import compileall
+import os
 import shutil
 import subprocess
+import sys
 import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -34,8 +37,16 @@ collect_ignore = ["faces/bad_expectations"]
 # load or on what an earlier run found (no example database).  To fuzz for
 # new failures by hand: ``pytest --hypothesis-profile=explore tests/model``.
 settings.register_profile(
-    "suite", derandomize=True, database=None, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+    "suite",
+    max_examples=300,
+    derandomize=True,
+    database=None,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
 )
+# For runs that prove something other than the fuzzing (tests/test_markers.py runs the ptrace-free
+# tests again, only to prove that they need no ptrace): the same properties, fewer examples.
+settings.register_profile("quick", parent=settings.get_profile("suite"), max_examples=20)
 settings.register_profile("explore", deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile("suite")
 
@@ -44,6 +55,35 @@ settings.load_profile("suite")
 PTRACE_FIXTURES = frozenset({"ptrace_permitted", "c_program", "harness_run"})
 #: A test that uses one of these fixtures runs strace.
 STRACE_FIXTURES = frozenset({"strace"})
+
+
+#: Where this session keeps the harness's compiled modules (see pytest_configure).
+_BYTECODE = pytest.StashKey[Path]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Compile the harness once for the session, into a cache outside the checkout.
+
+    The suite starts hundreds of interpreters that import the harness (``python -m
+    harness``, pytester's runs, the ptrace-free proof).  Where PYTHONDONTWRITEBYTECODE
+    is set, as on the CI machine, each of them compiled every module again: 0.1 to
+    0.2 s of CPU per start.  PYTHONPYCACHEPREFIX points them all (xdist's workers
+    too, started after this hook) at one cache of this session's, removed at its end.
+    """
+    if hasattr(config, "workerinput") or os.environ.get("PYTHONPYCACHEPREFIX"):
+        return  # a worker inherits the controller's cache; a cache the user chose is theirs
+    cache = Path(tempfile.mkdtemp(prefix="harness-bytecode-"))
+    config.stash[_BYTECODE] = cache
+    os.environ["PYTHONPYCACHEPREFIX"] = sys.pycache_prefix = str(cache)
+    compileall.compile_dir(Path(__file__).resolve().parent.parent / "harness", quiet=1)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    cache = config.stash.get(_BYTECODE, None)
+    if cache is not None:
+        del os.environ["PYTHONPYCACHEPREFIX"]
+        sys.pycache_prefix = None
+        shutil.rmtree(cache, ignore_errors=True)
 
 
 @pytest.hookimpl(tryfirst=True)  # before pytest's own hook deselects by -m

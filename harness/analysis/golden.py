@@ -40,6 +40,7 @@ from harness.model.strace_format import format_args, format_result, format_sigin
 from harness.model.syscalls import catalogued
 from harness.model.syscalls.entry import ArgKind
 from harness.model.trace import Trace
+from harness.model.yaml_shape import MAX_NESTING, shape_problem
 
 #: The version of the golden file format this module writes and reads.
 FORMAT = 1
@@ -393,15 +394,21 @@ def read_golden(path: str | Path) -> GoldenTrace:
     """Read a golden file back; anything wrong is a :class:`GoldenFileError` naming the file and the place."""
     path = Path(path)
     text = _read_bounded(path)
-    try:
-        # The harness never writes aliases; refusing them keeps a crafted file from expanding without bound.
-        alias = next((e for e in yaml.parse(text, Loader=yaml.SafeLoader) if isinstance(e, yaml.AliasEvent)), None)
-        if alias is not None:
-            mark = alias.start_mark
-            where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark is not None else str(path)
+    # The harness never writes aliases, nor nests deeper than a few levels: refusing both keeps a
+    # crafted file from expanding without bound or from costing seconds of recursion.
+    problem = shape_problem(text, aliases=False)
+    if problem is not None:
+        where = f"{path}:{problem.line}:{problem.column}"
+        if problem.kind == "alias":
             raise GoldenFileError(f"{where}: a golden file has no aliases (*name): re-record it")
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        raise GoldenFileError(f"{where}: nests too deep for a golden file (more than {MAX_NESTING} levels)")
+    try:
+        loader = yaml.SafeLoader(text)
+        try:
+            node = loader.get_single_node()
+            data = loader.construct_document(node) if node is not None else None
+        finally:
+            loader.dispose()
     except RecursionError:
         raise GoldenFileError(f"{path}: nests too deep for a golden file") from None
     except yaml.MarkedYAMLError as error:

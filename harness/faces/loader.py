@@ -74,6 +74,7 @@ from harness.model.steps import (
     parse_step,
     where_of,
 )
+from harness.model.yaml_shape import MAX_NESTING, shape_problem
 
 #: The largest expectation file read: the bundled ones are a few KiB; a limit keeps a
 #: mistaken or hostile path (a device, a huge file) from exhausting memory.
@@ -166,6 +167,14 @@ class _Source:
         self.values: dict[Path_, _Mark] = {}
         self.keys: dict[Path_, _Mark] = {}
         self._budget = _VALUES_PER_BYTE * len(text) + 1000
+        problem = shape_problem(text, aliases=True)
+        if problem is not None:  # refused before PyYAML recurses through it for seconds
+            raise self._at(
+                problem.line,
+                problem.column,
+                f"it nests deeper than {MAX_NESTING} levels here, which no expectation file needs: "
+                "write the assertions as a list of mappings",
+            )
         try:
             loader = yaml.SafeLoader(text)
             try:

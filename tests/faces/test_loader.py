@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 import yaml
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from harness.faces.loader import ExpectationError, load_expectations
@@ -29,6 +29,7 @@ from harness.model.expectations import (
 )
 from harness.model.scenario import Protocol, Scenario
 from harness.model.steps import Capture, ChildPid, ErrnoName, Flags, Literal, SignalStep, SyscallStep
+from harness.model.yaml_shape import MAX_NESTING
 
 BAD = Path(__file__).parent / "bad_expectations"
 
@@ -377,9 +378,14 @@ def test_a_huge_timeout_is_refused(tmp_path: Path) -> None:
 
 def test_deeply_nested_brackets_are_refused(tmp_path: Path) -> None:
     path = tmp_path / "deep.expect.yaml"
-    path.write_text("server: fork_sigchld\nassertions: " + "[" * 1000 + "]" * 1000 + "\n")
-    with pytest.raises(ExpectationError):
+    path.write_text("server: fork_sigchld\nassertions: " + "[" * 5000 + "]" * 5000 + "\n")
+    with pytest.raises(ExpectationError) as caught:
         load_expectations(path)
+    assert caught.value.message.startswith(f"it nests deeper than {MAX_NESTING} levels here")
+    assert (caught.value.location.line, caught.value.location.column) == (
+        2,
+        12 + MAX_NESTING,
+    )  # "assertions: ", then the 64th "["
 
 
 def test_an_unknown_non_string_key_is_located(tmp_path: Path) -> None:
@@ -550,13 +556,11 @@ def _load_or_refuse(path: Path, text: str) -> None:
         assert isinstance(loaded, ExpectationFile)
 
 
-@settings(max_examples=300, deadline=None)
 @given(text=yaml_text)
 def test_any_text_is_loaded_or_refused(tmp_path_factory: pytest.TempPathFactory, text: str) -> None:
     _load_or_refuse(tmp_path_factory.mktemp("text") / "fuzz.expect.yaml", text)
 
 
-@settings(max_examples=300, deadline=None)
 @given(data=yamlish | document_like)
 def test_any_yaml_structure_is_loaded_or_refused(tmp_path_factory: pytest.TempPathFactory, data: object) -> None:
     text = yaml.safe_dump(data, sort_keys=False)

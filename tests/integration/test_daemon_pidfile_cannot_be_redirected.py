@@ -16,10 +16,41 @@ SERVER = find_variant("daemon_double_fork").source
 
 #: Runs the launcher as a child subreaper, so that the orphaned daemon is re-parented to it
 #: and its end is known exactly (waitpid), not guessed; prints each descendant's exit status.
+#: On SIGTERM (from the test's cleanup, or as its parent-death signal when the test process
+#: is killed) it kills every descendant first: the daemon left its session, so nothing else would.
 _SUBREAPER = """
-import ctypes, os, subprocess, sys
-ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
-launcher = subprocess.Popen(sys.argv[1:])
+import ctypes, os, signal, subprocess, sys
+libc = ctypes.CDLL(None, use_errno=True)
+libc.prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
+libc.prctl(1, signal.SIGTERM, 0, 0, 0)  # PR_SET_PDEATHSIG
+if os.getppid() != int(sys.argv[1]):  # the test process died before the line above
+    sys.exit(1)
+
+def adopted():
+    mine = []
+    for entry in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                parent = int(stat.read().rpartition(")")[2].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        if parent == os.getpid():
+            mine.append(int(entry))
+    return mine
+
+def end_all(*_):
+    # A killed daemon's own children are re-parented here in turn: repeat until none is left.
+    while pids := adopted():
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+            except (ProcessLookupError, ChildProcessError):
+                pass
+    os._exit(1)
+
+signal.signal(signal.SIGTERM, end_all)
+launcher = subprocess.Popen(sys.argv[2:])
 launcher.wait()
 print("launcher", launcher.returncode, flush=True)
 sys.stdin.readline()  # the test has talked to the daemon (or seen that it refused)
@@ -32,13 +63,23 @@ while True:
 """
 
 
+def _stop(reaper: subprocess.Popen[str]) -> None:
+    """End the reaper and, through its SIGTERM handler, every descendant it still has."""
+    reaper.terminate()
+    reaper.communicate()
+
+
 def _launch(tmp_path: Path, *extra: str) -> tuple[int, subprocess.Popen[str]]:
     port = free_port()
     env = {**os.environ, "TMPDIR": str(tmp_path)}
     # Two connections: the daemon is still serving (its pid file in place) between the first and the second.
     argv = [sys.executable, str(SERVER), "--port", str(port), "--connections", "2", *extra]
     reaper = subprocess.Popen(
-        [sys.executable, "-c", _SUBREAPER, *argv], env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        [sys.executable, "-c", _SUBREAPER, str(os.getpid()), *argv],
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     assert reaper.stdout is not None
     try:
@@ -46,8 +87,7 @@ def _launch(tmp_path: Path, *extra: str) -> tuple[int, subprocess.Popen[str]]:
         # The launcher announces the port, then returns once the daemon is on its own.
         assert lines == [f"listening on 127.0.0.1:{port}\n", "launcher 0\n"]
     except BaseException:
-        reaper.kill()
-        reaper.communicate()
+        _stop(reaper)
         raise
     return port, reaper
 
@@ -70,8 +110,7 @@ def test_the_default_pid_file_lives_in_a_private_directory_removed_at_the_end(tm
         # The orphaned daemon (its connection child is its own to reap) exits 0.
         assert _ends(reaper) == ["descendant", "0"]
     finally:
-        reaper.kill()
-        reaper.communicate()
+        _stop(reaper)
     assert list(tmp_path.iterdir()) == []
 
 
@@ -84,8 +123,7 @@ def test_a_planted_symlink_is_refused_not_written_through(tmp_path: Path) -> Non
     try:
         ends = _ends(reaper)
     finally:
-        reaper.kill()
-        reaper.communicate()
+        _stop(reaper)
     assert ends == ["descendant", "1"]  # the daemon refused to start: open(2) said ELOOP
     assert victim.read_text() == "precious\n"
     assert link.is_symlink() and sorted(p.name for p in tmp_path.iterdir()) == ["planted.pid", "victim"]

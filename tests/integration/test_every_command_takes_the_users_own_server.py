@@ -9,17 +9,11 @@ under real ptrace.
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 from typing import NamedTuple
 
 import pytest
-
-from harness.running.variants import servers_dir
-
-pytestmark = pytest.mark.ptrace
+from support.projects import harness_cli, users_project
 
 #: The user's server's command line, everything after ``--``.
 COMMAND = ["{python}", "my_server.py", "--port", "{port}", "--connections", "{connections}"]
@@ -32,28 +26,10 @@ class Source(NamedTuple):
     after: list[str]
 
 
-def harness(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "harness", *args], cwd=cwd, capture_output=True, text=True, timeout=180
-    )
-
-
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
     """The user's project: their server, and an expectation file beside it."""
-    home = tmp_path / "project"
-    home.mkdir()
-    shutil.copy(servers_dir() / "fork_sigchld.py", home / "my_server.py")
-    shutil.copy(servers_dir() / "_common.py", home / "_common.py")
-    (home / "mine.expect.yaml").write_text(
-        "server:\n"
-        "  command: ['{python}', my_server.py, --port, '{port}', --connections, '{connections}']\n"
-        "scenario: {connections: 2}\n"
-        "assertions:\n"
-        "  - name: every child is reaped\n"
-        "    fact: no zombie left\n"
-    )
-    return home
+    return users_project(tmp_path, "fork_sigchld", connections=2)
 
 
 def _source(kind: str, project: Path) -> Source:
@@ -71,7 +47,7 @@ KINDS = ["variant", "expectation file", "command"]
 @pytest.mark.parametrize("kind", KINDS)
 def test_run_drives_the_clients_of_any_source(ptrace_permitted: None, project: Path, kind: str) -> None:
     source = _source(kind, project)
-    done = harness("run", *source.positional, "-o", "trace.txt", *source.after, cwd=project)
+    done = harness_cli("run", *source.positional, "-o", "trace.txt", *source.after, cwd=project)
     assert done.returncode == 0, done.stderr
     assert "2 connections, clients ok, server exited with 0" in done.stderr
     assert "accept4" in (project / "trace.txt").read_text()
@@ -80,7 +56,7 @@ def test_run_drives_the_clients_of_any_source(ptrace_permitted: None, project: P
 @pytest.mark.parametrize("kind", KINDS)
 def test_explain_tells_the_lesson_of_any_source(ptrace_permitted: None, project: Path, kind: str) -> None:
     source = _source(kind, project)
-    done = harness("explain", *source.positional, *source.after, cwd=project)
+    done = harness_cli("explain", *source.positional, *source.after, cwd=project)
     assert done.returncode == 0, done.stderr
     assert "main: accept4 failed with EINTR (ERESTARTSYS, SIGCHLD)" in done.stdout
 
@@ -88,7 +64,7 @@ def test_explain_tells_the_lesson_of_any_source(ptrace_permitted: None, project:
 @pytest.mark.parametrize("kind", KINDS)
 def test_report_draws_any_source(ptrace_permitted: None, project: Path, kind: str) -> None:
     source = _source(kind, project)
-    done = harness("report", *source.positional, "-o", "r.html", *source.after, cwd=project)
+    done = harness_cli("report", *source.positional, "-o", "r.html", *source.after, cwd=project)
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("wrote r.html: 3 lanes")
     assert 'data-role="main.2"' in (project / "r.html").read_text()
@@ -99,21 +75,21 @@ def test_record_writes_the_golden_file_of_any_source_and_diff_finds_it_the_same(
     ptrace_permitted: None, project: Path, kind: str
 ) -> None:
     source = _source(kind, project)
-    done = harness("record", *source.positional, "-o", "g/mine.golden.yaml", *source.after, cwd=project)
+    done = harness_cli("record", *source.positional, "-o", "g/mine.golden.yaml", *source.after, cwd=project)
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("wrote g/mine.golden.yaml: events per role: main ")
     # The same code, named any other way, tells the same story; its sibling with SA_RESTART does not.
     for other in KINDS:
         again = _source(other, project)
-        same = harness("diff", "g/mine.golden.yaml", *again.positional, *again.after, cwd=project)
+        same = harness_cli("diff", "g/mine.golden.yaml", *again.positional, *again.after, cwd=project)
         assert same.returncode == 0, same.stdout + same.stderr
         assert "the same (3 roles" in same.stdout
-    differs = harness("diff", "g/mine.golden.yaml", "fork_sigchld_restart", cwd=project)
+    differs = harness_cli("diff", "g/mine.golden.yaml", "fork_sigchld_restart", cwd=project)
     assert differs.returncode == 1 and "+rt_sigreturn() = (restarts accept4)" in differs.stdout
 
 
 def test_diff_compares_a_variant_with_the_users_command_as_b(ptrace_permitted: None, project: Path) -> None:
-    done = harness("diff", "fork_sigchld_restart", "--", *COMMAND, cwd=project)
+    done = harness_cli("diff", "fork_sigchld_restart", "--", *COMMAND, cwd=project)
     assert done.returncode == 1, done.stderr
     assert done.stdout.startswith("--- fork_sigchld_restart\n+++ '{python}' my_server.py --port '{port}'")
     assert "+rt_sigreturn() = -1 EINTR (Interrupted system call)" in done.stdout

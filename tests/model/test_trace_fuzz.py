@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from test_events import EVENTS
 
@@ -28,19 +28,16 @@ def _read(lines: list[str]) -> None:
         assert len(trace) <= len(lines)
 
 
-@settings(max_examples=300)
 @given(st.lists(st.text(), max_size=5))
 def test_any_text_is_read_or_refused(lines: list[str]) -> None:
     _read(lines)
 
 
-@settings(max_examples=300)
 @given(st.lists(st.dictionaries(keys, json_values, max_size=12) | json_values, max_size=4))
 def test_any_json_is_read_or_refused(objects: list[object]) -> None:
     _read([json.dumps(obj) for obj in objects])
 
 
-@settings(max_examples=300)
 @given(st.sampled_from(EVENTS), keys, json_values)
 def test_a_real_event_with_one_key_changed_is_read_or_refused(event: Event, key: str, value: object) -> None:
     data = event_to_dict(event)
