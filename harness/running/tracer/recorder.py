@@ -6,11 +6,20 @@ event its place in the order, keeps it, and tells the listener.  Decoding
 goes through :func:`_decode_entry`, :func:`_decode_exit` and
 :func:`_decode_siginfo` only, so that the model's decoder can change behind
 them without the loop knowing.
+
+Every event is stamped here, and only here (:meth:`EventRecorder._now`):
+one ``clock_gettime(CLOCK_MONOTONIC)`` as it is built, in whole
+microseconds since :meth:`EventRecorder.start_clock`, so that times never go
+back (CLOCK_REALTIME may be stepped) and a float of seconds prints exactly.
+The first event, and the first entry the listener sees, also carry
+CLOCK_REALTIME at time 0, the anchor of wall-clock times.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
+import time
 from collections.abc import Callable
 
 from harness.model import kernel
@@ -72,6 +81,28 @@ class EventRecorder:
         self._listener = listener
         self._harness_pid = harness_pid
         self._decoded: dict[tuple[int, tuple[int, ...]], dict[str, object]] = {}
+        self._start_ns: int | None = None
+        self._entered_us: dict[int, int] = {}  # enter_seq -> time of the entry, µs
+        self._event_anchor: float | None = None  # CLOCK_REALTIME at time 0, until the first event carries it
+        self._entry_anchor: float | None = None  # the same, until the first entry carries it
+
+    # -- the clock ----------------------------------------------------------
+
+    def start_clock(self) -> None:
+        """Time 0: the traced command starts now (called once, just before it is forked)."""
+        self._start_ns = time.monotonic_ns()
+        self._event_anchor = self._entry_anchor = round(time.time(), 6)
+
+    def _now_us(self) -> int:
+        """Microseconds since time 0: the one place that reads the clock."""
+        if self._start_ns is None:
+            self.start_clock()
+            assert self._start_ns is not None
+        return (time.monotonic_ns() - self._start_ns) // 1000
+
+    def _now(self) -> float:
+        """Seconds since time 0, to the microsecond."""
+        return self._now_us() / 1e6
 
     def enter(self, task: Task, nr: int, name: str, arg_names: tuple[str, ...], raw: tuple[int, ...]) -> Call:
         """A traced call's entry: decode its inputs, and tell the listener (the trace keeps only finished calls)."""
@@ -88,8 +119,21 @@ class EventRecorder:
             args = _decode_entry(name, raw, task.tid, arg_names)
         self.seq += 1
         call = Call(name, raw, self.seq, args)
+        now = self._entered_us[self.seq] = self._now_us()
         if self._listener is not None:
-            self._listener(SyscallEntry(seq=self.seq, pid=task.pid, tid=task.tid, role=task.role, name=name, args=args))
+            anchor, self._entry_anchor = self._entry_anchor, None
+            self._listener(
+                SyscallEntry(
+                    seq=self.seq,
+                    pid=task.pid,
+                    tid=task.tid,
+                    role=task.role,
+                    time=now / 1e6,
+                    start_realtime=anchor,
+                    name=name,
+                    args=args,
+                )
+            )
         return call
 
     def finish(self, task: Task, call: Call, ret: int | None) -> None:
@@ -99,6 +143,8 @@ class EventRecorder:
             outputs = _decode_exit(call.name, call.raw, ret, task.tid)
             if outputs:
                 args = {**args, **outputs}
+        now = self._now_us()
+        entered = self._entered_us.pop(call.enter_seq, now)
         self._record(
             SyscallEvent(
                 seq=self._next_seq(),
@@ -111,6 +157,8 @@ class EventRecorder:
                 errno=kernel.errno_name(ret) if ret is not None else None,
                 enter_seq=call.enter_seq,
                 injected=call.injected,
+                time=now / 1e6,
+                duration=(now - entered) / 1e6,
             )
         )
 
@@ -127,13 +175,22 @@ class EventRecorder:
                 child_role=child.role,
                 via=via,
                 thread=thread,
+                time=self._now(),
             )
         )
 
     def exec(self, task: Task, filename: str, argv: tuple[str, ...]) -> None:
         """``task`` exec'd ``filename``."""
         self._record(
-            ExecEvent(seq=self._next_seq(), pid=task.pid, tid=task.tid, role=task.role, filename=filename, argv=argv)
+            ExecEvent(
+                seq=self._next_seq(),
+                pid=task.pid,
+                tid=task.tid,
+                role=task.role,
+                time=self._now(),
+                filename=filename,
+                argv=argv,
+            )
         )
 
     def signal(self, task: Task, signum: int, raw_siginfo: bytes, interrupted: tuple[int, int]) -> None:
@@ -158,6 +215,7 @@ class EventRecorder:
                 injected=injected,
                 syscall=in_call,
                 syscall_errno=kernel.errno_name(value) if in_call else None,
+                time=self._now(),
             )
         )
 
@@ -171,10 +229,16 @@ class EventRecorder:
                 role=task.role,
                 signal=kernel.signal_name(os.WTERMSIG(status)),
                 core_dumped=os.WCOREDUMP(status),
+                time=self._now(),
             )
         else:
             event = ExitEvent(
-                seq=self._next_seq(), pid=task.pid, tid=task.tid, role=task.role, code=os.WEXITSTATUS(status)
+                seq=self._next_seq(),
+                pid=task.pid,
+                tid=task.tid,
+                role=task.role,
+                code=os.WEXITSTATUS(status),
+                time=self._now(),
             )
         self._record(event)
 
@@ -183,6 +247,9 @@ class EventRecorder:
         return self.seq
 
     def _record(self, event: Event) -> None:
+        if self._event_anchor is not None:
+            event = dataclasses.replace(event, start_realtime=self._event_anchor)
+            self._event_anchor = None
         self.events.append(event)
         if self._listener is not None:
             self._listener(event)
