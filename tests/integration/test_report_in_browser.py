@@ -15,12 +15,15 @@ never delivered (see test_each_variant_shows_its_lesson.py).
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import shutil
 import subprocess
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
 import pytest
 from support.capability import missing
@@ -187,3 +190,87 @@ def test_a_screenshot_of_the_page_is_kept(browser: str, report: Path, tmp_path: 
     if artifacts != tmp_path:
         shutil.copy(report, artifacts / report.name)
     print(f"screenshot of the report: {screenshot}")
+
+
+# -- the axes, the folded start-up, the labels ----------------------------------------------------------------
+
+#: Where a marker's centre is, from its path ``M<cx>,<cy> ...``.
+MARKER_CENTRE = re.compile(r"^M(-?[\d.]+),")
+
+
+def layout_of(dom: Dom) -> dict[str, Any]:
+    """The seqs, times and fold the page laid itself out from (the timeline's data-layout)."""
+    data: dict[str, Any] = json.loads(dom.select("svg", id="timeline")[0].attrs["data-layout"])
+    return data
+
+
+def shown(elements: list[Element]) -> list[Element]:
+    return [element for element in elements if "folded-away" not in element.classes]
+
+
+def test_the_page_opens_on_a_time_axis_at_the_start_of_the_story_with_the_start_up_folded(
+    browser: str, report: Path, tmp_path: Path
+) -> None:
+    dom = rendered(browser, tmp_path, report.as_uri())
+    svg = dom.select("svg", id="timeline")[0].attrs
+    assert (svg["data-axis"], svg["data-folded"]) == ("time", "1")
+    data = layout_of(dom)
+    fold = data["fold"]["seq"]
+    times = dict(zip(data["seqs"], data["times"], strict=True))
+    assert dom.select("g", id="fold-band")[0].attrs["display"] == "inline"
+    assert dom.select("p", id="fold-note")[0].attrs["data-folded"] == "1"
+    calls = dom.select("rect", "call")
+    # Folded: exactly what ended before listen's entry; the story starts at the left edge, after the band.
+    assert {c.attrs["data-name"] for c in calls if int(c.attrs["data-end-seq"]) < fold} >= {"rt_sigaction"}
+    assert all(("folded-away" in c.classes) == (int(c.attrs["data-end-seq"]) < fold) for c in calls)
+    listen = dom.select("rect", "call", data_name="listen")[0]
+    assert 40 <= float(listen.attrs["x"]) <= 60
+    # To scale: entries further in time are further right, and the longest call is the widest.
+    visible = shown(calls)
+    by_time = sorted(visible, key=lambda c: (times[int(c.attrs["data-enter-seq"])], float(c.attrs["x"])))
+    assert [float(c.attrs["x"]) for c in by_time] == sorted(float(c.attrs["x"]) for c in visible)
+
+    def lasted(c: Element) -> float:
+        return times[int(c.attrs["data-end-seq"])] - times[int(c.attrs["data-enter-seq"])]
+
+    assert max(visible, key=lasted) is max(visible, key=lambda c: float(c.attrs["width"]))
+    assert "time since the command started" in chromium(browser, tmp_path, report.as_uri(), "--dump-dom").stdout
+
+
+def test_the_axis_switches_to_event_order_and_the_start_up_unfolds(browser: str, report: Path, tmp_path: Path) -> None:
+    dom = rendered(browser, tmp_path, report.as_uri() + "?axis=order&startup=shown")
+    svg = dom.select("svg", id="timeline")[0].attrs
+    assert (svg["data-axis"], svg["data-folded"]) == ("order", "0")
+    assert not [e for e in dom.elements if "folded-away" in e.classes]
+    assert dom.select("g", id="fold-band")[0].attrs["display"] == "none"
+    seqs = layout_of(dom)["seqs"]
+    column = {seq: index for index, seq in enumerate(seqs)}
+    step = layout_of(dom)["step"]
+    for call in dom.select("rect", "call"):  # one column per seq, from the entry's to the end's
+        enter, end = column[int(call.attrs["data-enter-seq"])], column[int(call.attrs["data-end-seq"])]
+        assert float(call.attrs["x"]) == pytest.approx(enter * step + 1, abs=0.1)
+        assert float(call.attrs["width"]) == pytest.approx((end - enter + 1) * step - 2, abs=0.2)
+    zoomed = rendered(browser, tmp_path, report.as_uri() + "?axis=order&startup=shown&zoom=4")
+    width = float(svg["width"])
+    assert float(zoomed.select("svg", id="timeline")[0].attrs["width"]) > 3 * width
+
+
+@pytest.mark.parametrize("axis", ["time", "order"])
+def test_a_call_label_never_runs_under_a_marker(browser: str, report: Path, tmp_path: Path, axis: str) -> None:
+    dom = rendered(browser, tmp_path, f"{report.as_uri()}?axis={axis}&startup=shown&zoom=3")
+    char_width = layout_of(dom)["charWidth"]
+    labels = [e for e in dom.elements if e.tag == "text" and "call-label" in e.classes and "hidden" not in e.classes]
+    assert labels, "no call is labelled"
+    calls = {c.attrs["data-seq"]: c for c in dom.select("rect", "call")}
+    markers: dict[str, list[float]] = {}
+    for marker in dom.select("path", "marker"):
+        match = MARKER_CENTRE.match(marker.attrs["d"])
+        assert match is not None
+        markers.setdefault(marker.attrs["data-role"], []).append(float(match.group(1)))
+    names = {c.attrs["data-seq"]: c.attrs["data-name"] for c in calls.values()}
+    for label in labels:
+        call = calls[label.attrs["data-seq"]]
+        start = float(label.attrs["x"])
+        end = start + len(names[label.attrs["data-seq"]]) * char_width
+        for centre in markers.get(call.attrs["data-role"], []):
+            assert not (start - 2 < centre + 6 and centre - 6 < end), (names[label.attrs["data-seq"]], centre)
