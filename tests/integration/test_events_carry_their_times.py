@@ -10,9 +10,15 @@ from pathlib import Path
 
 import pytest
 from support.programs import TEST_PROGRAMS
+from support.runs import Run
 
+from harness.analysis.match import MatchContext, check_roles
 from harness.model.events import SyscallEvent
+from harness.model.expectations import CountCheck, NeverCheck, RoleSelector, Window
+from harness.model.scenario import Scenario
+from harness.model.steps import parse_step
 from harness.model.trace import Trace
+from harness.running.check import CheckedTrace, TraceAssertionError, run_spec, server_spec
 
 HARNESS = [sys.executable, "-m", "harness"]
 #: -T's mark at the end of a call's line.
@@ -82,3 +88,30 @@ def test_the_text_durations_are_the_json_durations(
     assert all(
         re.match(r"\[pid \d+ [^\]]+\] \d\d:\d\d:\d\d\.\d{6} ", line) for line in lines if line.startswith("[pid")
     )
+
+
+def test_a_window_in_time_holds_a_promise_about_how_soon_after_a_step(
+    traced: Callable[..., Run], c_program: Callable[[str], Path]
+) -> None:
+    # main's exit_group comes after its wait4, which blocks at least the child's 200 ms sleep: never within
+    # 100 ms of the clone (a lower bound, which load cannot break), and within an hour of it (no real bound).
+    ctx = MatchContext(traced([c_program("sleep_in_wait")]).trace, connections=1)
+    main = RoleSelector.parse("main")
+    soon = Window(after=parse_step("clone"), within=0.100)
+    assert check_roles(NeverCheck(parse_step("exit_group"), soon), main, ctx) == []
+    assert check_roles(CountCheck(parse_step("exit_group"), "==", 0, soon), main, ctx) == []
+    eventually = Window(after=parse_step("clone"), within=3600)
+    [broken] = check_roles(NeverCheck(parse_step("exit_group"), eventually), main, ctx)
+    assert broken.message == "'exit_group' happened 1 time in main (within 3600 s after 'clone')"
+
+
+def test_a_python_test_bounds_a_count_in_time_as_a_file_does(ptrace_permitted: None) -> None:
+    scenario = Scenario(2)
+    run = run_spec(server_spec("fork_sigchld"), scenario)
+    assert run.ok, run.summary() + run.server_output
+    trace = CheckedTrace(run, scenario)
+    trace.expect_count("rt_sigreturn -> EINTR", "==", 1, after="accept4 -> $_conn", within="1000s")
+    with pytest.raises(TraceAssertionError, match=r"within 1000 s after 'accept4 -> \$_conn'"):
+        trace.never("rt_sigreturn -> EINTR", after="accept4 -> $_conn", within=1000)
+    with pytest.raises(ValueError, match="within= counts from the event after= names"):
+        trace.never("accept4", within=1)
