@@ -37,6 +37,9 @@ from harness.model.events import (
 from harness.model.syscalls import syscall_name
 from harness.running.tracer.task import Call, Task
 
+#: The clock of every stamp: CLOCK_MONOTONIC (clock_gettime(2)), never stepped back, unlike CLOCK_REALTIME.
+_monotonic_ns = time.monotonic_ns
+
 #: How many distinct decoded argument sets are kept for reuse (a few per call a server makes).
 _DECODED_CACHE_SIZE = 4096
 
@@ -81,24 +84,21 @@ class EventRecorder:
         self._listener = listener
         self._harness_pid = harness_pid
         self._decoded: dict[tuple[int, tuple[int, ...]], dict[str, object]] = {}
-        self._start_ns: int | None = None
+        self._start_ns = _monotonic_ns()  # until start_clock() sets time 0 where the command starts
         self._entered_us: dict[int, int] = {}  # enter_seq -> time of the entry, µs
-        self._event_anchor: float | None = None  # CLOCK_REALTIME at time 0, until the first event carries it
-        self._entry_anchor: float | None = None  # the same, until the first entry carries it
+        self._event_anchor: float | None = round(time.time(), 6)  # CLOCK_REALTIME at time 0, till an event has it
+        self._entry_anchor: float | None = self._event_anchor  # the same, until the first entry carries it
 
     # -- the clock ----------------------------------------------------------
 
     def start_clock(self) -> None:
         """Time 0: the traced command starts now (called once, just before it is forked)."""
-        self._start_ns = time.monotonic_ns()
+        self._start_ns = _monotonic_ns()
         self._event_anchor = self._entry_anchor = round(time.time(), 6)
 
     def _now_us(self) -> int:
         """Microseconds since time 0: the one place that reads the clock."""
-        if self._start_ns is None:
-            self.start_clock()
-            assert self._start_ns is not None
-        return (time.monotonic_ns() - self._start_ns) // 1000
+        return (_monotonic_ns() - self._start_ns) // 1000
 
     def _now(self) -> float:
         """Seconds since time 0, to the microsecond."""
