@@ -741,7 +741,8 @@ _SCRIPT = """
     });
     var calls = [];
     svg.querySelectorAll("rect.call").forEach(function (el) {
-      var end = num(el, "data-end-seq"), a = clampX(x(num(el, "data-enter-seq"))) + 1;
+      // Rounded as the attribute is, so that a label finds its own span's start equal to the one it reads.
+      var end = num(el, "data-end-seq"), a = Number(px(clampX(x(num(el, "data-enter-seq"))) + 1));
       var width = Math.max(x(end) + colW - 1 - a, 2);
       el.classList.toggle("folded-away", folded(end));
       el.setAttribute("x", px(a));

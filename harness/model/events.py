@@ -5,7 +5,9 @@ of the tracer (expectations, explanations, reports, diffs) can be written and
 tested with hand-built events.  Each event records its place in the global
 order of the run (``seq``); a system call also records where it was entered
 (``enter_seq``), so that interleavings of blocking calls across processes can
-be rebuilt from the trace alone.
+be rebuilt from the trace alone.  Each event also records when it happened
+(``time``, and a call's ``duration``), from the monotonic clock; order
+questions are answered by ``seq``, which no clock can tie or reverse.
 
 The JSON Lines form produced by :func:`event_to_dict` is the contract every
 later part of the project reads; it is documented in the README.
