@@ -292,3 +292,24 @@ def test_a_call_label_never_runs_under_a_marker(browser: str, report: Path, tmp_
         end = start + len(names[label.attrs["data-seq"]]) * char_width
         for centre in markers.get(call.attrs["data-role"], []):
             assert not (start - 2 < centre + 6 and centre - 6 < end), (names[label.attrs["data-seq"]], centre)
+
+
+def test_a_trace_recorded_without_times_opens_in_event_order(
+    ptrace_permitted: None, browser: str, tmp_path: Path
+) -> None:
+    recorded, old, page = tmp_path / "run.jsonl", tmp_path / "old.jsonl", tmp_path / "old.html"
+    assert main(["run", "fork_sigchld", "--connections", "2", "--jsonl", str(recorded), "-o", os.devnull]) == 0
+    untimed = []
+    for line in recorded.read_text().splitlines():
+        event = json.loads(line)
+        for key in ("time", "duration", "start_realtime"):
+            event.pop(key, None)
+        untimed.append(json.dumps(event))
+    old.write_text("\n".join(untimed) + "\n")
+    assert main(["report", str(old), "-o", str(page)]) == 0
+
+    dom = rendered(browser, tmp_path, page.as_uri())
+    svg = dom.select("svg", id="timeline")[0].attrs
+    assert (svg["data-axis"], svg["data-folded"]) == ("order", "1")
+    assert "disabled" in dom.select("button", id="axis-time")[0].attrs
+    assert layout_of(dom)["times"] is None
