@@ -53,7 +53,7 @@ from harness.analysis.facts import (
 )
 from harness.analysis.interruptions import Interruption, interruptions
 from harness.model import kernel
-from harness.model.events import ExecEvent, ExitEvent, SignalEvent, SyscallEvent
+from harness.model.events import Event, ExecEvent, ExitEvent, SignalEvent, SyscallEvent
 from harness.model.frames import Frame, Stack, summary
 from harness.model.roles import parent_role, process_role
 from harness.model.strace_format import escape_controls, format_args, format_result
@@ -144,6 +144,22 @@ def _handler_frames(stack: Stack | None, beneath: Stack) -> tuple[Frame, ...]:
     return stack[: len(stack) - len(beneath)]
 
 
+def duration_words(seconds: float) -> str:
+    """A duration for a reader: ``0.215 ms``, ``41.3 ms``, ``1.204 s`` (three significant places or µs)."""
+    if seconds < 0.001:
+        return f"{seconds * 1000:.3f} ms"
+    if seconds < 1:
+        return f"{seconds * 1000:.1f} ms"
+    return f"{seconds:.3f} s"
+
+
+def _between(earlier: Event, later: Event) -> str | None:
+    """The time from one event to a later one, in words; None when the trace holds no times."""
+    if earlier.time is None or later.time is None:
+        return None
+    return duration_words(max(later.time - earlier.time, 0.0))
+
+
 def _call_text(event: SyscallEvent) -> str:
     return f"{event.name}({format_args(event.name, event.args)}){format_result(event)}"
 
@@ -181,10 +197,11 @@ def _explain_interruption(trace: Trace, index: TraceIndex, account: Interruption
     details: list[str] = []
     roles = {account.task}
     if call is not None:
+        blocked = f" for {duration_words(call.duration)}" if call.duration is not None else ""
         details.append(
-            f"{call.role} was blocked in {call.name} (entered at #{call.enter_seq}{_at(call.python, ',')}); "
-            f"at #{call.seq} the kernel stopped "
-            f"it with {code}, a code only a tracer sees: {kernel.RESTART_RULES.get(code or '', code)}."
+            f"{call.role} was blocked in {call.name} (entered at #{call.enter_seq}{_at(call.python, ',')}){blocked}; "
+            f"at #{call.seq} the kernel stopped it with {code}, a code only a tracer sees: "
+            f"{kernel.RESTART_RULES.get(code or '', code)}."
         )
     elif account.call_name is not None:
         rule = f": {kernel.RESTART_RULES[code]}" if code is not None and code in kernel.RESTART_RULES else ""
@@ -413,12 +430,15 @@ def _explain_child(index: TraceIndex, process: str, fate: ChildFate) -> Finding:
     if fate.outcome == "reaped":
         reap = fate.reap
         assert reap is not None
+        lived = _between(child_exit, reap)
         return Finding(
             "zombie",
-            f"#{child_exit.seq} {role} was a zombie until #{reap.seq}",
+            f"#{child_exit.seq} {role} was a zombie until #{reap.seq}" + (f" ({lived})" if lived else ""),
             (
                 f"{child} {ended}; {process} reaped it with "
-                f"{reap.name} at #{reap.seq} ({_events(reap.seq - child_exit.seq)} later)"
+                f"{reap.name} at #{reap.seq} ({_events(reap.seq - child_exit.seq)} later"
+                + (f", {lived} after its exit" if lived else "")
+                + ")"
                 + (f", from {_user_path(reap.python)}." if reap.python else "."),
                 *((late,) if late else ()),
                 ZOMBIE_LESSON,
@@ -438,6 +458,8 @@ def _explain_child(index: TraceIndex, process: str, fate: ChildFate) -> Finding:
             roles,
         )
     until = f"when {process} exited at #{parent_exit.seq}" if parent_exit else "at the end of the trace"
+    lived = _between(child_exit, parent_exit) if parent_exit else None
+    until += f", {lived} later" if lived else ""
     return Finding(
         "zombie",
         f"#{child_exit.seq} {role} was never reaped by {process}",

@@ -555,10 +555,12 @@ def windows(events: Sequence[Event], window: Window, ctx: MatchContext) -> list[
     """The stretches of a role's events a window covers, each with the captures its ``after`` bound.
 
     A stretch opens after an event matching ``after`` (or at the first event)
-    and closes before the next event matching ``before`` (or after the last);
-    then the next ``after`` opens another.
+    and closes before the next event matching ``before`` (or after the last),
+    or at the first event more than ``within`` seconds after the ``after``
+    event; then the next ``after`` opens another.  (``within`` needs times:
+    :func:`_check_role` refuses a trace without them first.)
     """
-    if window.after is None and window.before is None:
+    if not window.bounded:
         return [(range(len(events)), ctx.bindings)]
     stretches: list[tuple[range, Bindings]] = []
     position = 0
@@ -579,6 +581,9 @@ def windows(events: Sequence[Event], window: Window, ctx: MatchContext) -> list[
                 if not isinstance(try_step(window.before, events[index], bindings, ctx), str):
                     end = index
                     break
+        if window.within is not None and start > 0:
+            closes = (events[start - 1].time or 0.0) + window.within
+            end = next((index for index in range(start, end) if (events[index].time or 0.0) > closes), end)
         stretches.append((range(start, end), bindings))
         if window.after is None or end >= len(events):
             break
@@ -596,7 +601,20 @@ def _find_in_windows(step: Step, events: Sequence[Event], window: Window, ctx: M
 
 
 def _within(window: Window) -> str:
-    return f" ({window})" if window.after or window.before else ""
+    return f" ({window})" if window.bounded else ""
+
+
+def _untimed(check: CountCheck | NeverCheck, events: Sequence[Event], role: str) -> Mismatch | None:
+    """A time window on a trace without times cannot be checked: say so, never pass it silently."""
+    if check.window.within is None or all(event.time is not None for event in events):
+        return None
+    return Mismatch(
+        f"{check.step.text!r} in {role}{_within(check.window)}: this trace holds no times (recorded before the "
+        "tracer kept them), so a window in time cannot be checked; record the trace again",
+        kind="count" if isinstance(check, CountCheck) else "never",
+        role=role,
+        failed_step=check.step.text,
+    )
 
 
 # -- each: a promise per occurrence ---------------------------------------------------
@@ -717,6 +735,9 @@ def _check_role(check: Check, role: str, ctx: MatchContext, whole_trace: bool) -
         case SequenceCheck():
             return match_sequence(events, check.steps, ctx, adjacent=check.adjacent, role=role, lines=check.lines)
         case CountCheck():
+            untimed = _untimed(check, events, role)
+            if untimed is not None:
+                return untimed
             found = _find_in_windows(check.step, events, check.window, ctx)
             holds, text = _compare(len(found), check, ctx)
             if holds:
@@ -732,6 +753,9 @@ def _check_role(check: Check, role: str, ctx: MatchContext, whole_trace: bool) -
                 notes=_artefact_notes(found, ctx),
             )
         case NeverCheck():
+            untimed = _untimed(check, events, role)
+            if untimed is not None:
+                return untimed
             found = _find_in_windows(check.step, events, check.window, ctx)
             if not found:
                 return None

@@ -8,10 +8,19 @@ Here every task gets a lane and every event a place on one shared x axis.
 
 Facts about the picture:
 
-* The x axis is the global order of the run: each ``seq`` (an event's, or a
-  call's ``enter_seq``) is one column, ranked, so gaps in the numbering do
-  not waste space and a trace of a few thousand events stays a few thousand
-  columns wide (the picture scrolls horizontally).
+* Two x axes, switched on the page: *time* (the default when the trace has
+  times), to scale, where a call is as wide as it lasted; and *event order*,
+  the global order of the run, where each ``seq`` (an event's, or a call's
+  ``enter_seq``) is one column, ranked, so gaps in the numbering do not waste
+  space.  This module draws the event-order picture (what a page without
+  script shows) and gives the script every seq with its time
+  (``data-layout``); the script lays the picture out on the axis shown, and
+  again at each zoom.
+* The interpreter's start-up before the first ``listen`` is folded when the
+  page opens (a band and a note say so, a button shows it), so the page
+  opens at the start of the story.
+* A call's name is drawn where it fits: in its span, or past its end up to
+  the next span of its lane, and never under a marker.
 * A call spans from its entry to its return, so a blocking ``accept4`` is
   long; a call that never returned (``exit_group``, or a run cut short) ends
   at its task's exit, or at the end of the trace.
@@ -39,6 +48,12 @@ The DOM contract, relied on by tests and documented in the README:
 * ``#explanation .finding[data-kind][data-seqs][data-roles]``; clicking one
   (or opening the page at ``#finding-N``) gives its events the class
   ``highlight``;
+* ``svg#timeline[data-axis][data-folded][data-zoom][data-layout]``: the axis
+  shown (``time`` or ``order``), whether the start-up is folded, the zoom, and
+  the layout data; ``text.call-label[data-seq]`` per call (``.hidden`` where it
+  does not fit); ``#fold-note``, ``#fold-band``, ``button#axis-time``,
+  ``#axis-order``, ``#zoom-in``, ``#zoom-out``, ``#zoom-reset``, ``#unfold``;
+  the page reads ``?axis=order``, ``?startup=shown`` and ``?zoom=N``;
 * ``<body data-js-errors="0" data-rendered="1">``: the page's script counts
   JS errors there and sets ``data-rendered`` when it has run to its end.
 """
@@ -46,6 +61,7 @@ The DOM contract, relied on by tests and documented in the README:
 from __future__ import annotations
 
 import bisect
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from html import escape
@@ -236,6 +252,63 @@ def zombie_bands(trace: Trace, axis: Axis) -> list[ZombieBand]:
     return bands
 
 
+@dataclass(frozen=True, slots=True)
+class Fold:
+    """The interpreter's start-up before the first ``listen``: folded away when the page opens."""
+
+    seq: int
+    """The entry of the first ``listen``: what ended before it is folded."""
+    events: int
+    """How many events ended before it."""
+    seconds: float | None
+    """When it was entered (seconds since the command started), if the trace has times."""
+
+
+def startup_fold(trace: Trace) -> Fold | None:
+    """Where the story starts (the first ``listen``), or None when the trace has none or nothing before it."""
+    listen = next((e for e in trace if isinstance(e, SyscallEvent) and e.name == "listen"), None)
+    if listen is None:
+        return None
+    before = sum(1 for event in trace if event.seq < listen.enter_seq)
+    if before == 0:
+        return None
+    entered = seq_times(trace).get(listen.enter_seq)
+    return Fold(listen.enter_seq, before, entered)
+
+
+def seq_times(trace: Trace) -> dict[int, float]:
+    """The time of every seq the axis uses (an event's, or a call's entry: its end minus its duration).
+
+    Empty when the trace holds no times, or only some (a trace edited by hand): the time axis needs all.
+    """
+    times: dict[int, float] = {}
+    for event in trace:
+        if event.time is None:
+            return {}
+        times[event.seq] = event.time
+        if isinstance(event, SyscallEvent):
+            if event.duration is None:
+                return {}
+            times[event.enter_seq] = max(event.time - event.duration, 0.0)
+    return times
+
+
+def timeline_data(trace: Trace) -> dict[str, object]:
+    """What the page's script needs to lay the picture out on either axis: every seq, its time, the fold."""
+    axis = Axis(trace)
+    times = seq_times(trace)
+    fold = startup_fold(trace)
+    return {
+        "seqs": axis.seqs,
+        "times": [times[seq] for seq in axis.seqs] if times else None,
+        "fold": None if fold is None else {"seq": fold.seq, "events": fold.events, "seconds": fold.seconds},
+        "step": STEP,
+        "charWidth": CHAR_WIDTH,
+        "markerHalf": MARKER_HALF,
+        "shapes": dict(_MARKER_SHAPES),
+    }
+
+
 # -- SVG ---------------------------------------------------------------------------
 
 
@@ -257,7 +330,10 @@ def _hover(event: Event) -> str:
 
 
 def _span_label(event: SyscallEvent, width: float) -> str | None:
-    """What a call's span says, when there is room: the call and the user's function, or the call alone."""
+    """What a call's span says, when there is room: the call and the user's function, or the call alone.
+
+    The page's script decides again, by the same rule on the label's text, after each change of axis or zoom.
+    """
     user = user_frame(event.python or ())
     labels = [f"{event.name} in {user.function}"] if user is not None else []
     return next((label for label in (*labels, event.name) if len(label) * CHAR_WIDTH + 4 <= width), None)
@@ -267,7 +343,11 @@ def _lane_y(index: int) -> float:
     return AXIS_HEIGHT + index * LANE_HEIGHT
 
 
-def _svg_span(span: Span, axis: Axis, y: float) -> str:
+def _svg_span(span: Span, axis: Axis, y: float, room: float) -> str:
+    """A call's rect and its name; the name is shown when it fits in ``room``, the free space from the span's start.
+
+    The page's script lays the picture out again on either axis and decides again, by the same rule.
+    """
     event = span.event
     x = axis.x(event.enter_seq) + 1
     width = axis.x(span.end_seq) + STEP - 1 - x
@@ -278,14 +358,19 @@ def _svg_span(span: Span, axis: Axis, y: float) -> str:
         f"{_attrs(data_seq=event.seq, data_enter_seq=event.enter_seq, data_end_seq=span.end_seq)}"
         f"{_attrs(data_role=event.role, data_name=event.name)}>{_title(_hover(event))}</rect>"
     )
-    label = _span_label(event, width)
-    if label is None:
-        return rect
-    where = _attrs(class_="call-label", x=f"{x + 2:g}", y=f"{top + SPAN_HEIGHT - 4:g}")
-    return f"{rect}<text{where}>{escape(label)}</text>"
+    label = _span_label(event, room)
+    where = _attrs(
+        class_="call-label" if label is not None else "call-label hidden",
+        x=f"{x + 2:g}",
+        y=f"{top + SPAN_HEIGHT - 4:g}",
+        data_seq=event.seq,
+    )
+    return f"{rect}<text{where}>{escape(label or event.name)}</text>"
 
 
 MarkerKind = Literal["spawn", "signal", "exec", "exit"]
+MARKER_HALF = 6
+"""Half the width of the widest marker: a label must end before a marker's centre minus this."""
 #: The shape of each kind of point event, as an SVG path around (0, 0).
 _MARKER_SHAPES: Mapping[MarkerKind, str] = {
     "spawn": "m-4,0 a4,4 0 1,0 8,0 a4,4 0 1,0 -8,0z",
@@ -309,7 +394,8 @@ def _svg_marker(event: Event, axis: Axis, y: float) -> str:
     kind = _marker_kind(event)
     extra = " killed" if isinstance(event, ExitEvent) and event.signal is not None else ""
     d = f"M{axis.center(event.seq):g},{y + LANE_HEIGHT / 2:g} {_MARKER_SHAPES[kind]}"
-    attrs = _attrs(class_=f"marker {kind}{extra}", d=d, data_seq=event.seq, data_role=event.role)
+    cy = f"{y + LANE_HEIGHT / 2:g}"
+    attrs = _attrs(class_=f"marker {kind}{extra}", d=d, data_seq=event.seq, data_role=event.role, data_cy=cy)
     if isinstance(event, SignalEvent):
         attrs += _attrs(data_name=event.name)
     return f"<path{attrs}>{_title(_hover(event))}</path>"
@@ -338,17 +424,20 @@ def _svg_arrow(arrow: Arrow, axis: Axis, rows: Mapping[str, int], text: str) -> 
         data_from_seq=arrow.from_seq,
         data_to_seq=arrow.to_seq,
         data_seq=arrow.seq,
+        data_y1=f"{y1:g}",
+        data_y2=f"{y2:g}",
     )
     return f"<path{attrs}{data}>{_title(text)}</path>"
 
 
 def _svg_axis(axis: Axis, height: float) -> str:
+    """The event-order ticks; the page's script redraws them for the axis shown."""
     parts = []
     for column in range(0, len(axis.seqs), TICK_EVERY):
         x = column * STEP
         parts.append(f'<line class="grid" x1="{x:g}" y1="{AXIS_HEIGHT - 4}" x2="{x:g}" y2="{height:g}"/>')
         parts.append(f'<text class="tick" x="{x + 2:g}" y="{AXIS_HEIGHT - 8}">#{axis.seqs[column]}</text>')
-    return '<g class="axis">' + "".join(parts) + "</g>"
+    return f'<g class="axis" data-height="{height:g}">' + "".join(parts) + "</g>"
 
 
 _SVG_DEFS = (
@@ -378,7 +467,18 @@ def _svg_lane(role: str, row: int, label: str, axis: Axis, parts: _LaneParts) ->
     y = _lane_y(row)
     body = [f'<rect class="lane-bg" x="0" y="{y:g}" width="{axis.width}" height="{LANE_HEIGHT}"/>']
     body.extend(_svg_zombie(band, axis, y, label) for band in parts.bands)
-    body.extend(_svg_span(span, axis, y) for span in parts.spans)
+    # A name may run past its span's end, up to the next span of the lane, and never under a marker.
+    starts = sorted(axis.x(span.event.enter_seq) + 1 for span in parts.spans)
+    centres = [axis.center(event.seq) for event in parts.points]
+    for span in parts.spans:
+        x = axis.x(span.event.enter_seq) + 1
+        following = bisect.bisect_right(starts, x)
+        room = (starts[following] if following < len(starts) else axis.width) - x
+        # The first marker that overlaps the name (or starts after it) bounds the room too.
+        for centre in centres:
+            if centre + MARKER_HALF > x:
+                room = min(room, max(centre - MARKER_HALF - x, 0))
+        body.append(_svg_span(span, axis, y, room))
     body.extend(_svg_marker(event, axis, y) for event in parts.points)
     return f"<g{_attrs(class_='lane', data_role=role, data_label=label)}>" + "".join(body) + "</g>"
 
@@ -388,6 +488,20 @@ def _arrow_text(arrow: Arrow, by_seq: Mapping[int, Event]) -> str:
     if arrow.kind == "signal":
         return f"{event}  (sent when {arrow.from_role} exited at #{arrow.from_seq})"
     return event
+
+
+FOLD_WIDTH = 56
+"""Room at the left of the picture for the folded start-up's band."""
+
+
+def _svg_fold_band(height: float) -> str:
+    """The band that stands for the folded start-up (shown by the script while it is folded); a click unfolds."""
+    return (
+        f'<g id="fold-band" display="none"><rect x="0" y="0" width="{FOLD_WIDTH - 10}" height="{height:g}"/>'
+        f'<text x="{(FOLD_WIDTH - 10) / 2:g}" y="{AXIS_HEIGHT + 12}" text-anchor="middle">start-up</text>'
+        '<text x="23" y="' + f"{AXIS_HEIGHT + 26}" + '" text-anchor="middle">folded</text>'
+        "<title>The interpreter's start-up before listen, folded: click to show it</title></g>"
+    )
 
 
 def render_svg(trace: Trace) -> str:
@@ -412,9 +526,12 @@ def render_svg(trace: Trace) -> str:
     ]
     return (
         f'<svg id="timeline" width="{axis.width}" height="{height:g}" viewBox="0 0 {axis.width} {height:g}" '
-        'aria-label="timeline of the trace, one lane per task">'
+        'data-axis="order" data-folded="0" data-zoom="1" aria-label="timeline of the trace, one lane per task"'
+        + _attrs(data_layout=json.dumps(timeline_data(trace), separators=(",", ":")))
+        + ">"
         + _SVG_DEFS
         + _svg_axis(axis, height)
+        + _svg_fold_band(height)
         + '<g id="lanes">'
         + "".join(_svg_lane(role, rows[role], labels[role], axis, parts[role]) for role in labels)
         + '</g><g id="arrows">'
@@ -433,6 +550,42 @@ def _lane_labels_html(trace: Trace) -> str:
         for role, label in lane_labels(trace).items()
     )
     return f'<div id="lane-labels" style="padding-top:{AXIS_HEIGHT}px">{rows}</div>'
+
+
+def _seconds_words(seconds: float) -> str:
+    return f"{seconds * 1000:.1f} ms" if seconds < 1 else f"{seconds:.3f} s"
+
+
+def render_controls(trace: Trace) -> str:
+    """The axis switch, its label, the zoom, and the note on the folded start-up, above the picture."""
+    timed = bool(seq_times(trace))
+    no_times = "" if timed else ' disabled title="this trace holds no times (recorded before the tracer kept them)"'
+    controls = (
+        '<div id="controls">'
+        '<span class="group">x axis: '
+        f'<button type="button" id="axis-time"{no_times}>time</button>'
+        '<button type="button" id="axis-order">event order</button></span>'
+        '<span id="axis-label"></span>'
+        '<span class="group">zoom: <button type="button" id="zoom-out" title="zoom out (key -)">&minus;</button>'
+        '<button type="button" id="zoom-reset" title="back to the whole story (key 0)">fit</button>'
+        '<button type="button" id="zoom-in" title="zoom in (key +)">+</button>'
+        '<span class="hint"> or the mouse wheel over the picture; keys + &minus; 0, &larr; &rarr; to move</span></span>'
+        "</div>"
+    )
+    fold = startup_fold(trace)
+    if fold is None:
+        return controls
+    first = trace[0].seq
+    spent = f", {_seconds_words(fold.seconds)}" if fold.seconds is not None else ""
+    return controls + (
+        '<p id="fold-note" data-folded="1">'
+        f'<span class="when-folded">The interpreter\'s start-up before <code>listen</code> '
+        f"(#{first} to #{fold.seq - 1}: {fold.events} events{spent}) is folded: the picture opens at the start of "
+        "the story. </span>"
+        f'<span class="when-shown">The start-up before <code>listen</code> (#{fold.seq}) is shown. </span>'
+        '<button type="button" id="unfold"><span class="when-folded">Show the start-up</span>'
+        '<span class="when-shown">Fold the start-up</span></button></p>'
+    )
 
 
 def _findings(trace: Trace) -> tuple[Sequence[Finding], str]:
@@ -532,6 +685,16 @@ h1{font-size:20px;margin:0 0 4px}
 .finding h3{margin:4px 0;font-size:15px}.finding p{margin:4px 0}
 .finding .refs{color:#666;font-size:12px}.hint{color:#666;font-size:13px}
 pre{white-space:pre-wrap}
+#controls{display:flex;flex-wrap:wrap;gap:4px 18px;align-items:center;font-size:13px;margin:0 0 6px}
+#controls button{font:inherit;padding:1px 8px;margin:0 1px;border:1px solid #999;background:#fff;border-radius:3px}
+#controls button[aria-pressed="true"]{background:#2c6fbb;color:#fff;border-color:#2c6fbb}
+#controls button:disabled{opacity:.4}
+#axis-label{color:#444}
+#fold-note{background:#eef4fb;border:1px solid #b9d0ea;padding:4px 10px;margin:0 0 6px;font-size:13px}
+#fold-note[data-folded="1"] .when-shown,#fold-note[data-folded="0"] .when-folded{display:none}
+#fold-band{cursor:pointer}#fold-band rect{fill:#dde6f0;stroke:#9fb3c8;stroke-dasharray:3 2}
+#fold-band text{font:10px system-ui,sans-serif;fill:#456}
+.folded-away,.call-label.hidden{display:none}
 """
 
 #: Counts errors into <body data-js-errors>: a headless browser test reads it from the DOM.
@@ -551,10 +714,187 @@ _SCRIPT = """
   var scroller = document.getElementById("timeline-scroll");
   var details = document.getElementById("details");
   var explanation = document.getElementById("explanation");
-  var active = null;
+  var data = JSON.parse(svg.getAttribute("data-layout"));
+  var seqs = data.seqs, times = data.times, STEP = data.step, FOLD_W = __FOLD_WIDTH__;
+  var params = new URLSearchParams(location.search);
+  var state = {
+    axis: times && params.get("axis") !== "order" ? "time" : "order",
+    folded: Boolean(data.fold) && params.get("startup") !== "shown",
+    zoom: Math.min(256, Math.max(1 / 16, Number(params.get("zoom")) || 1))
+  };
+  var active = null, geometry = null;
 
+  // -- the layout: every seq has a column (event order) and a time; x follows the axis shown -------------
+  function column(seq) {
+    var lo = 0, hi = seqs.length;
+    while (lo < hi) { var mid = (lo + hi) >> 1; if (seqs[mid] < seq) { lo = mid + 1; } else { hi = mid; } }
+    return lo;
+  }
+  function timeOf(seq) { return times[Math.min(column(seq), seqs.length - 1)]; }
+  function scale() {
+    var first = state.folded ? data.fold.seq : (seqs.length ? seqs[0] : 0);
+    var last = seqs.length ? seqs[seqs.length - 1] : 0;
+    var left = state.folded ? FOLD_W : 0;
+    if (state.axis === "order") {
+      return {raw: column, origin: column(first), unit: STEP * state.zoom, left: left, colW: STEP * state.zoom};
+    }
+    var room = Math.max(scroller.clientWidth - left - 40, 400);
+    var t0 = timeOf(first), t1 = timeOf(last);
+    return {raw: timeOf, origin: t0, unit: room / Math.max(t1 - t0, 1e-6) * state.zoom, left: left, colW: 0};
+  }
+  function x(seq) { return (geometry.raw(seq) - geometry.origin) * geometry.unit + geometry.left; }
+  function clampX(value) { return state.folded ? Math.max(value, FOLD_W - 8) : value; }
+  function folded(seq) { return state.folded && seq < data.fold.seq; }
+  function num(el, name) { return Number(el.getAttribute(name)); }
+  function px(value) { return String(Math.round(value * 10) / 10); }
+
+  function layout() {
+    geometry = scale();
+    var colW = geometry.colW, right = 0, starts = new Map(), marks = new Map();
+    function add(map, lane, value) { if (!map.has(lane)) { map.set(lane, []); } map.get(lane).push(value); }
+    svg.querySelectorAll("path.marker").forEach(function (el) {
+      var seq = num(el, "data-seq"), cx = x(seq) + colW / 2, kind = el.classList[1];
+      el.classList.toggle("folded-away", folded(seq));
+      el.setAttribute("d", "M" + px(cx) + "," + el.getAttribute("data-cy") + " " + data.shapes[kind]);
+      if (!folded(seq)) { add(marks, el.parentNode, cx); right = Math.max(right, cx + 8); }
+    });
+    var calls = [];
+    svg.querySelectorAll("rect.call").forEach(function (el) {
+      // Rounded as the attribute is, so that a label finds its own span's start equal to the one it reads.
+      var end = num(el, "data-end-seq"), a = Number(px(clampX(x(num(el, "data-enter-seq"))) + 1));
+      var width = Math.max(x(end) + colW - 1 - a, 2);
+      el.classList.toggle("folded-away", folded(end));
+      el.setAttribute("x", px(a));
+      el.setAttribute("width", px(width));
+      if (!folded(end)) { add(starts, el.parentNode, a); right = Math.max(right, a + width); calls.push(el); }
+    });
+    starts.forEach(function (list) { list.sort(function (p, q) { return p - q; }); });
+    // A name may run past its span's end up to the next span of its lane, and never under a marker.
+    svg.querySelectorAll("text.call-label").forEach(function (el) {
+      var rect = el.previousElementSibling, a = num(rect, "x"), end = a + el.textContent.length * data.charWidth + 4;
+      var list = starts.get(rect.parentNode) || [], next = Infinity, half = data.markerHalf;
+      for (var i = 0; i < list.length; i += 1) { if (list[i] > a) { next = list[i]; break; } }
+      var clear = (marks.get(rect.parentNode) || []).every(function (cx) {
+        return cx + half <= a || cx - half >= end;
+      });
+      var fits = !rect.classList.contains("folded-away") && end <= next && clear;
+      el.classList.toggle("hidden", !fits);
+      el.setAttribute("x", px(a + 2));
+    });
+    svg.querySelectorAll("rect.zombie").forEach(function (el) {
+      var to = num(el, "data-to-seq"), a = clampX(x(num(el, "data-from-seq")));
+      el.classList.toggle("folded-away", folded(to));
+      el.setAttribute("x", px(a));
+      el.setAttribute("width", px(Math.max(x(to) + colW - a, 2)));
+    });
+    svg.querySelectorAll("path.arrow").forEach(function (el) {
+      var from = num(el, "data-from-seq"), to = num(el, "data-to-seq");
+      el.classList.toggle("folded-away", folded(from) || folded(to));
+      el.setAttribute("d", "M" + px(x(from) + colW / 2) + "," + el.getAttribute("data-y1") +
+        " L" + px(x(to) + colW / 2) + "," + el.getAttribute("data-y2"));
+    });
+    var width = Math.ceil(Math.max(right, x(seqs.length ? seqs[seqs.length - 1] : 0) + colW) + 20);
+    var height = svg.getAttribute("height");
+    svg.setAttribute("width", String(width));
+    svg.setAttribute("viewBox", "0 0 " + width + " " + height);
+    svg.querySelectorAll("rect.lane-bg").forEach(function (el) { el.setAttribute("width", String(width)); });
+    document.getElementById("fold-band").setAttribute("display", state.folded ? "inline" : "none");
+    ticks(width);
+    svg.setAttribute("data-axis", state.axis);
+    svg.setAttribute("data-folded", state.folded ? "1" : "0");
+    svg.setAttribute("data-zoom", String(Math.round(state.zoom * 1000) / 1000));
+    document.getElementById("axis-time").setAttribute("aria-pressed", String(state.axis === "time"));
+    document.getElementById("axis-order").setAttribute("aria-pressed", String(state.axis === "order"));
+    var note = document.getElementById("fold-note");
+    if (note) { note.setAttribute("data-folded", state.folded ? "1" : "0"); }
+  }
+
+  // -- the axis: ticks about 80 px apart, on round numbers ----------------------------------------------------
+  function nice(least) {
+    var power = Math.pow(10, Math.floor(Math.log10(least)));
+    var steps = [1, 2, 5, 10];
+    for (var i = 0; i < steps.length; i += 1) { if (steps[i] * power >= least) { return steps[i] * power; } }
+    return 10 * power;
+  }
+  function seconds(value, step) {
+    if (step >= 1) { return value.toFixed(Math.max(0, -Math.floor(Math.log10(step)))) + " s"; }
+    return (value * 1000).toFixed(Math.max(0, -Math.floor(Math.log10(step * 1000) + 1e-9))) + " ms";
+  }
+  function ticks(width) {
+    var group = svg.querySelector("g.axis"), height = group.getAttribute("data-height"), top = __AXIS_HEIGHT__;
+    var parts = [], label = document.getElementById("axis-label");
+    function tick(at, text) {
+      parts.push('<line class="grid" x1="' + px(at) + '" y1="' + (top - 4) + '" x2="' + px(at) + '" y2="' +
+        height + '"/><text class="tick" x="' + px(at + 2) + '" y="' + (top - 8) + '">' + text + "</text>");
+    }
+    if (state.axis === "order") {
+      var every = nice(80 / geometry.unit);
+      for (var c = Math.ceil(geometry.origin / every) * every; c < seqs.length; c += every) {
+        tick(x(seqs[c]), "#" + seqs[c]);
+      }
+      label.textContent = "event order: one column per event (or call entry), not to scale in time; a tick every " +
+        every + " columns";
+    } else {
+      var step = nice(80 / geometry.unit), end = geometry.origin + (width - geometry.left) / geometry.unit;
+      for (var t = Math.ceil(geometry.origin / step) * step; t <= end; t += step) {
+        tick((t - geometry.origin) * geometry.unit + geometry.left, seconds(t, step));
+      }
+      label.textContent = "time since the command started, to scale: a call is as wide as it lasted; a tick every " +
+        seconds(step, step);
+    }
+    group.innerHTML = parts.join("");
+  }
+
+  // -- switching, folding and zooming ---------------------------------------------------------------------------
+  function zoomTo(zoom, clientX) {
+    var box = scroller.getBoundingClientRect();
+    var offset = clientX === undefined ? scroller.clientWidth / 2 : clientX - box.left;
+    var before = scroller.scrollLeft + offset - geometry.left, old = state.zoom;
+    state.zoom = Math.min(256, Math.max(1 / 16, zoom));
+    layout();
+    scroller.scrollLeft = Math.max(0, before * state.zoom / old + geometry.left - offset);
+  }
+  function setAxis(axis) {
+    if (axis === "time" && !times) { return; }
+    state.axis = axis;
+    state.zoom = 1;
+    layout();
+    scroller.scrollLeft = 0;
+  }
+  function setFolded(value) { state.folded = Boolean(data.fold) && value; layout(); scroller.scrollLeft = 0; }
+  document.getElementById("axis-time").addEventListener("click", function () { setAxis("time"); });
+  document.getElementById("axis-order").addEventListener("click", function () { setAxis("order"); });
+  document.getElementById("zoom-in").addEventListener("click", function () { zoomTo(state.zoom * 1.5); });
+  document.getElementById("zoom-out").addEventListener("click", function () { zoomTo(state.zoom / 1.5); });
+  document.getElementById("zoom-reset").addEventListener("click", function () {
+    zoomTo(1);
+    scroller.scrollLeft = 0;
+  });
+  var unfold = document.getElementById("unfold");
+  if (unfold) { unfold.addEventListener("click", function () { setFolded(!state.folded); }); }
+  document.getElementById("fold-band").addEventListener("click", function () { setFolded(false); });
+  scroller.addEventListener("wheel", function (event) {
+    if (Math.abs(event.deltaY) <= Math.abs(event.deltaX)) { return; }  // a sideways scroll stays a scroll
+    event.preventDefault();
+    zoomTo(state.zoom * Math.exp(-event.deltaY * 0.002), event.clientX);
+  }, {passive: false});
+  document.addEventListener("keydown", function (event) {
+    var target = event.target;
+    if (event.ctrlKey || event.metaKey || event.altKey || (target.closest && target.closest("input, textarea"))) {
+      return;
+    }
+    if (event.key === "+" || event.key === "=") { zoomTo(state.zoom * 1.5); }
+    else if (event.key === "-" || event.key === "_") { zoomTo(state.zoom / 1.5); }
+    else if (event.key === "0") { zoomTo(1); scroller.scrollLeft = 0; }
+    else if (event.key === "ArrowRight") { scroller.scrollLeft += scroller.clientWidth / 4; }
+    else if (event.key === "ArrowLeft") { scroller.scrollLeft -= scroller.clientWidth / 4; }
+    else { return; }
+    event.preventDefault();
+  });
+
+  // -- hovering and findings -----------------------------------------------------------------------------------
   svg.addEventListener("mouseover", function (event) {
-    var item = event.target.closest(".call, .marker, .arrow, .zombie");
+    var item = event.target.closest(".call, .marker, .arrow, .zombie, #fold-band");
     var title = item && item.querySelector("title");
     if (title) { details.textContent = title.textContent; }
   });
@@ -572,9 +912,12 @@ _SCRIPT = """
     finding.classList.add("active");
     var seqs = new Set((finding.getAttribute("data-seqs") || "").split(" ").filter(Boolean));
     var roles = new Set((finding.getAttribute("data-roles") || "").split(" ").filter(Boolean));
+    if (state.folded && Array.from(seqs).some(function (seq) { return Number(seq) < data.fold.seq; })) {
+      setFolded(false);  // the finding is about the start-up: show it
+    }
     var count = 0, left = Infinity;
     svg.querySelectorAll("[data-seq]").forEach(function (el) {
-      if (!seqs.has(el.getAttribute("data-seq"))) { return; }
+      if (!seqs.has(el.getAttribute("data-seq")) || el.classList.contains("call-label")) { return; }
       el.classList.add("highlight");
       count += 1;
       left = Math.min(left, el.getBBox().x);
@@ -598,16 +941,16 @@ _SCRIPT = """
     });
   }
 
-  // Everything is drawn, but the view starts where the server starts listening (start-up noise is to the left).
-  var listen = svg.querySelector('rect.call[data-name="listen"]');
-  if (listen) { scroller.scrollLeft = Math.max(0, listen.getBBox().x - 40); }
+  // The page opens at the start of the story: the start-up before listen folded, the view at the left edge.
+  layout();
+  scroller.scrollLeft = 0;
 
   // A link to #finding-N opens the page with that finding highlighted.
   var wanted = /^#finding-[0-9]+$/.test(location.hash) && document.getElementById(location.hash.slice(1));
   if (wanted) { highlight(wanted); }
   document.body.setAttribute("data-rendered", "1");
 })();
-"""
+""".replace("__FOLD_WIDTH__", str(FOLD_WIDTH)).replace("__AXIS_HEIGHT__", str(AXIS_HEIGHT))
 
 
 def render_report(trace: Trace, *, title: str = "trace") -> str:
@@ -625,6 +968,7 @@ def render_report(trace: Trace, *, title: str = "trace") -> str:
         f"<h1>harness report: {escape(title)}</h1>"
         f'<p id="summary">{escape(summary)}. Hover a call or a marker to read it as strace prints it.</p>'
         + _LEGEND
+        + render_controls(trace)
         + '<div id="timeline-box">'
         + _lane_labels_html(trace)
         + '<div id="timeline-scroll">'

@@ -38,7 +38,7 @@ from harness.model.scenario import (
     STOP_BY_EXIT,
     ClientCommand,
 )
-from harness.model.strace_format import TextRenderer, render_trace
+from harness.model.strace_format import TextRenderer, TimeColumns, render_trace
 from harness.model.trace import event_to_json
 
 if TYPE_CHECKING:
@@ -186,6 +186,28 @@ def _add_full_stacks(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="print each event's whole Python stack under its line (with --python-frames, or a trace that has them)",
     )
+
+
+def _add_time_columns(parser: argparse.ArgumentParser) -> None:
+    """The time options of the text trace, as strace spells them (see :class:`TimeColumns`)."""
+    times = parser.add_argument_group("times in the text trace (as strace's)")
+    times.add_argument(
+        "-t",
+        action="count",
+        default=0,
+        dest="timestamps",
+        help="start each line with the time of day; -tt with microseconds; -ttt as seconds since the epoch",
+    )
+    times.add_argument(
+        "-r", action="store_true", dest="relative", help="start each line with the seconds since the previous line"
+    )
+    times.add_argument(
+        "-T", action="store_true", dest="durations", help="end each call's line with the time spent in it, <0.000123>"
+    )
+
+
+def _time_columns(args: argparse.Namespace) -> TimeColumns:
+    return TimeColumns(absolute=min(args.timestamps, 3), relative=args.relative, durations=args.durations)
 
 
 def _add_seccomp(parser: argparse.ArgumentParser, help: str) -> None:
@@ -421,6 +443,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     _add_live_outputs(trace)
+    _add_time_columns(trace)
     trace.add_argument(
         "--syscalls",
         metavar="LIST",
@@ -461,6 +484,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_source(run, traces=False)
     _add_live_outputs(run)
+    _add_time_columns(run)
     _add_seccomp(run, "use the seccomp-BPF prefilter (see harness trace --help)")
     run.add_argument("--port", type=_port, metavar="PORT", help="the port to serve on (default: a free one)")
     run.set_defaults(run=_cmd_run)
@@ -487,6 +511,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     show.add_argument("trace_file", metavar="TRACE.jsonl")
     _add_full_stacks(show)
+    _add_time_columns(show)
     show.set_defaults(run=_cmd_show)
 
     report = commands.add_parser(
@@ -566,7 +591,7 @@ def _trace_outputs(args: argparse.Namespace) -> Iterator[Listener]:
     with ExitStack() as stack:
         text = stack.enter_context(open(args.output, "w", encoding="utf-8")) if args.output else sys.stderr
         jsonl = stack.enter_context(open(args.jsonl, "w", encoding="utf-8")) if args.jsonl else None
-        renderer = TextRenderer(full_stacks=args.verbose)
+        renderer = TextRenderer(_time_columns(args), full_stacks=args.verbose)
         # A person watching a terminal sees each line at once; a file gets whole buffers,
         # so that tracing does not pay one write(2) per event.
         live = text.isatty()
@@ -628,7 +653,15 @@ def _cmd_run(args: argparse.Namespace) -> int:
 def _cmd_show(args: argparse.Namespace) -> int:
     from harness.running.sources import read_trace
 
-    for line in render_trace(read_trace(args.trace_file), full_stacks=args.verbose):
+    trace = read_trace(args.trace_file)
+    times = _time_columns(args)
+    if times.any and trace and all(event.time is None for event in trace):
+        print(
+            f"harness: {args.trace_file} holds no times (recorded before the tracer kept them); "
+            "-t, -r and -T show nothing",
+            file=sys.stderr,
+        )
+    for line in render_trace(trace, times, full_stacks=args.verbose):
         print(line)
     return 0
 

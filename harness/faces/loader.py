@@ -28,6 +28,7 @@ import yaml
 from harness.analysis.golden import GOLDEN_SUFFIX
 from harness.faces import SUFFIX
 from harness.model.amounts import AmountError, parse_amount
+from harness.model.durations import DurationError, parse_duration
 from harness.model.errors import HarnessError, UsageError
 from harness.model.expectations import (
     FACTS,
@@ -98,6 +99,7 @@ BELONGS: dict[str, tuple[str, ...]] = {
     "in": ("each",),
     "after": ("never", "count"),
     "before": ("never", "count"),
+    "within": ("never", "count"),
     "at": ("in_force",),
 }
 AMOUNT_KEYS: dict[str, Operator] = {"equals": "==", "at_least": ">=", "at_most": "<="}
@@ -505,7 +507,18 @@ class _Reader:
     def window(self, data: dict[str, Any], path: Path_) -> Window:
         after = self.step((*path, "after")) if "after" in data else None
         before = self.step((*path, "before")) if "before" in data else None
-        return Window(after, before)
+        within = None
+        if "within" in data:
+            if after is None:
+                raise self.source.error(
+                    (*path, "within"),
+                    "'within' counts from the event 'after' names: add 'after: STEP' (e.g. after: listen)",
+                )
+            try:
+                within = parse_duration(data["within"])
+            except DurationError as error:
+                raise self.source.error((*path, "within"), str(error)) from None
+        return Window(after, before, within)
 
     def amount(self, path: Path_) -> int | str:
         written = self._at(path)

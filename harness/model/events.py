@@ -5,7 +5,9 @@ of the tracer (expectations, explanations, reports, diffs) can be written and
 tested with hand-built events.  Each event records its place in the global
 order of the run (``seq``); a system call also records where it was entered
 (``enter_seq``), so that interleavings of blocking calls across processes can
-be rebuilt from the trace alone.
+be rebuilt from the trace alone.  Each event also records when it happened
+(``time``, and a call's ``duration``), from the monotonic clock; order
+questions are answered by ``seq``, which no clock can tie or reverse.
 
 The JSON Lines form produced by :func:`event_to_dict` is the contract every
 later part of the project reads; it is documented in the README.
@@ -13,6 +15,7 @@ later part of the project reads; it is documented in the README.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -33,6 +36,13 @@ class _TaskEvent:
     """Task id: the thread, as ``gettid()`` reports it (equal to pid for the main thread)."""
     role: str
     """Symbolic name of the task, stable across runs (see harness.model.roles)."""
+    time: float | None = None
+    """Seconds since the traced command started (monotonic clock, µs resolution) at the stop that
+    made this event (a call's exit, or its entry for a :class:`SyscallEntry`); None in a trace
+    recorded before times were kept."""
+    start_realtime: float | None = None
+    """On the first event of a run only: CLOCK_REALTIME (seconds since the Unix epoch) at time 0,
+    the anchor that turns ``time`` into a wall-clock time (``-tt``)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -55,6 +65,9 @@ class SyscallEvent(_TaskEvent):
     python: Stack | None = None
     """The calling thread's Python stack, innermost first, read at the call's entry (``--python-frames``);
     None when not read, or when the task runs no Python code there."""
+    duration: float | None = None
+    """Seconds from the call's entry to its exit (``time`` is the exit's); for a call that never
+    returned, to the task's end.  None in a trace recorded before times were kept."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -156,6 +169,10 @@ def event_to_dict(event: Event) -> dict[str, Any]:
         "role": event.role,
         "type": event.type,
     }
+    if event.time is not None:
+        data["time"] = event.time
+    if event.start_realtime is not None:
+        data["start_realtime"] = event.start_realtime
     match event:
         case SyscallEvent():
             data.update(
@@ -167,6 +184,8 @@ def event_to_dict(event: Event) -> dict[str, Any]:
             )
             if event.injected:
                 data["injected"] = True
+            if event.duration is not None:
+                data["duration"] = event.duration
         case SignalEvent():
             data.update(name=event.name, siginfo=dict(event.siginfo))
             if event.injected:
@@ -219,7 +238,13 @@ FIELD_TYPES: Mapping[str, tuple[type, ...]] = {
     "syscall": (str, type(None)),
     "syscall_errno": (str, type(None)),
     "python": (list,),
+    "time": (float, int),
+    "start_realtime": (float, int),
+    "duration": (float, int),
 }
+
+#: The keys that hold seconds (times are optional: a trace from before they were kept has none).
+_SECONDS = frozenset({"time", "start_realtime", "duration"})
 
 _REQUIRED: Mapping[str, tuple[str, ...]] = {
     "syscall": ("name", "ret", "errno", "enter_seq"),
@@ -228,6 +253,17 @@ _REQUIRED: Mapping[str, tuple[str, ...]] = {
     "exec": ("filename",),
     "exit": (),
 }
+
+
+def _seconds(key: str, value: Any) -> float:
+    """A time or a duration read from JSON: a finite number >= 0, as a float."""
+    try:
+        seconds = float(value)
+    except OverflowError:
+        seconds = math.inf
+    if not (math.isfinite(seconds) and seconds >= 0):
+        raise TraceFormatError(f"key {key!r} must be a number of seconds >= 0, got {value!r}")
+    return seconds
 
 
 def event_from_dict(data: Any) -> Event:
@@ -259,6 +295,8 @@ def event_from_dict(data: Any) -> Event:
                 value = stack_from_json(value)
             except ValueError as error:
                 raise TraceFormatError(str(error)) from None
+        elif key in _SECONDS:
+            value = _seconds(key, value)
         values[key] = tuple(value) if isinstance(value, list) and key == "argv" else value
     cls = EVENT_TYPES[kind]
     try:

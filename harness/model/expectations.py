@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from harness.model.durations import duration_text
 from harness.model.injection import Injection
 from harness.model.roles import ROOT_ROLE
 from harness.model.scenario import (
@@ -158,17 +159,29 @@ class Window:
     window repeats: after a ``before``, the next ``after`` opens it again, so
     "no accept between a SIGCHLD and its wait" holds for every SIGCHLD.
     Captures bound by ``after`` are visible to the step and to ``before``.
+    ``within`` also closes it by the clock: only events that happened at most
+    that many seconds after the ``after`` event count (a call: when it
+    returned).  That depends on the machine's speed, so it is for soak runs;
+    event-order windows are the ones a CI can rely on.
     """
 
     after: Step | None = None
     before: Step | None = None
+    within: float | None = None
+    """Seconds after the ``after`` event at which the window closes, if it is bounded in time."""
 
     def __str__(self) -> str:
+        within = f"within {duration_text(self.within)} " if self.within is not None else ""
         ends = [
-            f"after {self.after.text!r}" if self.after else "",
+            f"{within}after {self.after.text!r}" if self.after else "",
             f"before {self.before.text!r}" if self.before else "",
         ]
         return " and ".join(end for end in ends if end)
+
+    @property
+    def bounded(self) -> bool:
+        """Whether the window leaves out any event of the role."""
+        return self.after is not None or self.before is not None or self.within is not None
 
 
 #: The whole role: no window.

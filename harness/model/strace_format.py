@@ -14,8 +14,10 @@ from JSON Lines (:func:`render_trace`), so both print the same text.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import Any, assert_never
+from dataclasses import dataclass
+from typing import Any, Literal, assert_never
 
 from harness.model import kernel
 from harness.model.events import (
@@ -32,6 +34,43 @@ from harness.model.syscalls import catalogued, output_args
 from harness.model.syscalls.entry import ArgKind
 
 Point = SyscallEntry | Event
+
+
+@dataclass(frozen=True, slots=True)
+class TimeColumns:
+    """Which times a text line shows, as strace's options spell them (strace(1), 6.1).
+
+    A line starts with its time (``-t``, ``-tt``, ``-ttt``) and the time since
+    the previous line (``-r``), after its ``[pid N role]`` prefix as strace
+    ``-f`` prints it; a call's line ends with the time spent in it (``-T``).
+    A trace recorded before times were kept prints as without them.
+    """
+
+    absolute: Literal[0, 1, 2, 3] = 0
+    """How many ``-t``: 1 ``10:18:39``, 2 ``10:18:39.405410``, 3 ``1796120319.405410`` (local time)."""
+    relative: bool = False
+    """``-r``: seconds since the previous line, ``     0.000317`` (``(+     0.000317)`` after a ``-t`` time)."""
+    durations: bool = False
+    """``-T``: ``<0.000011>`` at the end of a call's line, from its entry to its return."""
+
+    @property
+    def any(self) -> bool:
+        """Whether any time is shown at all."""
+        return bool(self.absolute or self.relative or self.durations)
+
+
+NO_TIMES = TimeColumns()
+
+
+def _split_us(microseconds: int) -> str:
+    sign = "-" if microseconds < 0 else ""  # only a crafted trace goes back in time
+    seconds, fraction = divmod(abs(microseconds), 1_000_000)
+    return f"{sign}{seconds}.{fraction:06d}"
+
+
+def duration_text(seconds: float) -> str:
+    """``-T``'s form of a duration, ``<0.000123>``."""
+    return f"<{_split_us(round(seconds * 1e6))}>"
 
 
 # -- values ---------------------------------------------------------------------
@@ -209,22 +248,26 @@ def _entry_args(event: SyscallEvent) -> dict[str, Any]:
 
 def format_event(event: Event) -> str:
     """One event as a single strace-like line, prefix included."""
+    return _prefix(event) + _body(event)
+
+
+def _body(event: Event) -> str:
     match event:
         case SyscallEvent():
-            return f"{_prefix(event)}{event.name}({format_args(event.name, event.args)}){format_result(event)}"
+            return f"{event.name}({format_args(event.name, event.args)}){format_result(event)}"
         case SignalEvent():
             injected = " (INJECTED)" if event.injected else ""
-            return f"{_prefix(event)}--- {event.name} {_siginfo(event.siginfo)}{injected} ---"
+            return f"--- {event.name} {_siginfo(event.siginfo)}{injected} ---"
         case SpawnEvent():
             kind = "thread" if event.thread else "process"
-            return f"{_prefix(event)}+++ spawned {kind} {event.child_role} [pid {event.child_tid}] via {event.via} +++"
+            return f"+++ spawned {kind} {event.child_role} [pid {event.child_tid}] via {event.via} +++"
         case ExecEvent():
-            return f"{_prefix(event)}+++ exec {json.dumps(event.filename)} {json.dumps(list(event.argv))} +++"
+            return f"+++ exec {json.dumps(event.filename)} {json.dumps(list(event.argv))} +++"
         case ExitEvent():
             if event.signal is not None:
                 core = " (core dumped)" if event.core_dumped else ""
-                return f"{_prefix(event)}+++ killed by {event.signal}{core} +++"
-            return f"{_prefix(event)}+++ exited with {event.code} +++"
+                return f"+++ killed by {event.signal}{core} +++"
+            return f"+++ exited with {event.code} +++"
 
 
 def _where(python: Stack | None, *, full: bool) -> str:
@@ -254,13 +297,21 @@ class TextRenderer:
     the whole stack below it.
     """
 
-    def __init__(self, *, full_stacks: bool = False) -> None:
+    def __init__(
+        self, times: TimeColumns = NO_TIMES, *, start_realtime: float | None = None, full_stacks: bool = False
+    ) -> None:
         self._full = full_stacks
         self._open: SyscallEntry | None = None
         self._unfinished: set[int] = set()
+        self._times = times
+        # CLOCK_REALTIME at time 0: given, or from the first point that has it (a live run's first).
+        self._anchor_us = round(start_realtime * 1e6) if start_realtime is not None else None
+        self._last_us: int | None = None  # the previous line's time, for -r
 
     def feed(self, point: Point) -> str:
         """Take the next point; return the text it adds."""
+        if point.start_realtime is not None and self._anchor_us is None:
+            self._anchor_us = round(point.start_realtime * 1e6)
         held, self._open = self._open, None
         if (
             held is not None
@@ -270,18 +321,49 @@ class TextRenderer:
         ):
             rest = format_args(point.name, point.args, part="output")
             separator = ", " if rest and format_args(held.name, held.args, part="input") else ""
-            return f"{separator}{rest}){format_result(point)}{_where(point.python, full=self._full)}\n"
+            return (
+                f"{separator}{rest}){format_result(point)}{self._end(point)}{_where(point.python, full=self._full)}\n"
+            )
         text = self._close_unfinished(held) if held is not None else ""
         if isinstance(point, SyscallEntry):
             self._open = point
-            return text + f"{_prefix(point)}{point.name}({format_args(point.name, point.args, part='input')}"
+            return text + f"{self._start(point)}{point.name}({format_args(point.name, point.args, part='input')}"
         if isinstance(point, SyscallEvent) and point.tid in self._unfinished:
             self._unfinished.discard(point.tid)
             shown = format_args(point.name, point.args, part="output") if point.ret is not None else " <unfinished ...>"
+            resumed = f"<... {point.name} resumed>{shown}){format_result(point)}"
             where = _where(point.python, full=self._full)
-            return text + f"{_prefix(point)}<... {point.name} resumed>{shown}){format_result(point)}{where}\n"
+            return text + self._start(point) + resumed + self._end(point) + where + "\n"
         python = point.python if not isinstance(point, ExecEvent | ExitEvent) else None
-        return text + format_event(point) + _where(python, full=self._full) + "\n"
+        return text + self._start(point) + _body(point) + self._end(point) + _where(python, full=self._full) + "\n"
+
+    def _start(self, point: Point) -> str:
+        """A line's beginning: the task, then the times asked for (strace -f's order)."""
+        times = self._times
+        if not (times.absolute or times.relative) or point.time is None:
+            return _prefix(point)
+        now = round(point.time * 1e6)
+        stamp = ""
+        if times.absolute and self._anchor_us is not None:
+            wall = self._anchor_us + now
+            seconds, fraction = divmod(wall, 1_000_000)
+            if times.absolute == 3:
+                stamp = f"{seconds}.{fraction:06d} "
+            else:
+                clock = time.strftime("%H:%M:%S", time.localtime(seconds))
+                stamp = f"{clock}.{fraction:06d} " if times.absolute == 2 else f"{clock} "
+        if times.relative:
+            delta = _split_us(now - self._last_us if self._last_us is not None else 0).rjust(13)
+            stamp += f"(+{delta}) " if stamp else f"{delta} "
+        self._last_us = now
+        return _prefix(point) + stamp
+
+    def _end(self, point: Point) -> str:
+        """A call's line's end: ``-T``'s time spent in it (none for a call that never returned, as strace)."""
+        shown = self._times.durations and isinstance(point, SyscallEvent) and point.ret is not None
+        if shown and isinstance(point, SyscallEvent) and point.duration is not None:
+            return " " + duration_text(point.duration)
+        return ""
 
     def flush(self) -> str:
         """Text still owed at the end of a stream (a call whose return never came)."""
@@ -301,11 +383,13 @@ def points_of(events: Iterable[Event]) -> Iterator[Point]:
     points: list[tuple[int, Point]] = []
     for event in events:
         if isinstance(event, SyscallEvent):
+            entered = None if event.time is None or event.duration is None else max(event.time - event.duration, 0.0)
             entry = SyscallEntry(
                 seq=event.enter_seq,
                 pid=event.pid,
                 tid=event.tid,
                 role=event.role,
+                time=entered,
                 name=event.name,
                 args=_entry_args(event),
                 python=event.python,
@@ -326,9 +410,11 @@ def escape_controls(text: str) -> str:
     return text.translate(_CONTROLS)
 
 
-def render_trace(events: Iterable[Event], *, full_stacks: bool = False) -> list[str]:
+def render_trace(events: Iterable[Event], times: TimeColumns = NO_TIMES, *, full_stacks: bool = False) -> list[str]:
     """All the lines of a recorded trace, as a live run would have printed them, safe for a terminal."""
-    renderer = TextRenderer(full_stacks=full_stacks)
+    events = list(events)
+    anchor = next((event.start_realtime for event in events if event.start_realtime is not None), None)
+    renderer = TextRenderer(times, start_realtime=anchor, full_stacks=full_stacks)
     text = "".join(renderer.feed(point) for point in points_of(events)) + renderer.flush()
     lines = text.split("\n")
     if lines[-1] == "":

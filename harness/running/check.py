@@ -17,6 +17,7 @@ from pathlib import Path
 from harness.analysis.failure_text import format_failure
 from harness.analysis.match import MatchContext, Mismatch, check_roles, find_events
 from harness.analysis.verdicts import check_assertion
+from harness.model.durations import parse_duration
 from harness.model.errors import HarnessError
 from harness.model.events import Event, Listener
 from harness.model.expectations import (
@@ -31,6 +32,7 @@ from harness.model.expectations import (
     RoleSelector,
     SequenceCheck,
     ServerSpec,
+    Window,
 )
 from harness.model.injection import Injection
 from harness.model.scenario import DEFAULT_TIMEOUT, Scenario
@@ -390,6 +392,17 @@ class CheckSummary:
 # -- for Python tests: the same operations as the YAML ------------------------------
 
 
+def _window(after: str | None, before: str | None, within: float | str | None) -> Window:
+    """The window of ``never`` and ``expect_count``, as a file's ``after``, ``before`` and ``within`` give it."""
+    if within is not None and after is None:
+        raise ValueError("within= counts from the event after= names: give after= too (e.g. after='listen')")
+    return Window(
+        parse_step(after) if after else None,
+        parse_step(before) if before else None,
+        parse_duration(within) if within is not None else None,
+    )
+
+
 #: Where a Python test's matching starts unless told otherwise: after the server's listen, which binds ``$listen``.
 DEFAULT_START_AFTER = "listen($listen)"
 
@@ -423,20 +436,40 @@ class CheckedTrace:
         check = SequenceCheck(tuple(parse_step(step) for step in steps), adjacent)
         self._fail(f"sequence in {role}", roles, check_roles(check, roles, self._context, whole_trace=whole_trace))
 
-    def never(self, step: str, *, role: str = "main", whole_trace: bool = False) -> None:
-        """Assert that no event of the role(s) matches the step."""
+    def never(
+        self,
+        step: str,
+        *,
+        role: str = "main",
+        whole_trace: bool = False,
+        after: str | None = None,
+        before: str | None = None,
+        within: float | str | None = None,
+    ) -> None:
+        """Assert that no event of the role(s) matches the step (within the window, as ``never:`` takes one)."""
         roles = RoleSelector.parse(role)
-        mismatches = check_roles(NeverCheck(parse_step(step)), roles, self._context, whole_trace=whole_trace)
+        check = NeverCheck(parse_step(step), _window(after, before, within))
+        mismatches = check_roles(check, roles, self._context, whole_trace=whole_trace)
         self._fail(f"never {step}", roles, mismatches)
 
     def count(self, step: str, *, role: str = "main", whole_trace: bool = False) -> int:
         """How many events of one role match the step."""
         return len(self.find(step, role=role, whole_trace=whole_trace))
 
-    def expect_count(self, step: str, operator: Operator, value: int | str, *, role: str = "main") -> None:
+    def expect_count(
+        self,
+        step: str,
+        operator: Operator,
+        value: int | str,
+        *,
+        role: str = "main",
+        after: str | None = None,
+        before: str | None = None,
+        within: float | str | None = None,
+    ) -> None:
         """Assert a count, as ``count:`` with ``equals``/``at_least``/``at_most`` does (``==``, ``>=``, ``<=``)."""
         roles = RoleSelector.parse(role)
-        check = CountCheck(parse_step(step), operator, value)
+        check = CountCheck(parse_step(step), operator, value, _window(after, before, within))
         self._fail(f"count {step}", roles, check_roles(check, roles, self._context))
 
     def fact(self, fact: Fact, *, role: str = "main") -> None:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from support.stories import Story
 
 from harness.analysis.explain import Finding, explain, render
 from harness.analysis.facts import TraceIndex, disposition_at, no_zombie_left
 from harness.model import kernel
+from harness.model.events import SyscallEvent
+from harness.model.trace import Trace
 
 
 def _story(*flags: str, handler: bool = True) -> Story:
@@ -122,3 +126,40 @@ def test_a_child_of_a_handler_with_sa_nocldwait_is_reaped_by_the_kernel_as_the_f
     (finding,) = [finding for finding in explain(trace) if finding.roles == ("main", "main.1")]
     assert finding.kind == "auto-reaped"
     assert no_zombie_left(TraceIndex(trace), "main") == []
+
+
+def _timed(trace: Trace, step: float = 0.01) -> Trace:
+    """The same trace as if each seq number took ``step`` seconds: a call lasts from its entry to its exit."""
+    events = []
+    for event in trace:
+        values: dict[str, object] = {"time": event.seq * step}
+        if isinstance(event, SyscallEvent):
+            values["duration"] = (event.seq - event.enter_seq) * step
+        events.append(dataclasses.replace(event, **values))  # type: ignore[arg-type]
+    return Trace(tuple(events))
+
+
+def test_durations_stand_beside_event_numbers_where_the_trace_has_times() -> None:
+    story = _story()
+    blocked = story.enter()
+    story.call("main", "accept4", -512, enter=blocked, fd=3)
+    _sigchld(story)
+    story.call("main", "rt_sigreturn", -4)
+    story.call("main", "wait4", 101, pid=-1, options=["WNOHANG"])
+    untimed = explain(story.trace())
+    timed = explain(_timed(story.trace()))
+    interrupted = next(f for f in timed if f.kind == "interrupted")
+    assert "was blocked in accept4 (entered at #7) for 10.0 ms;" in _text(interrupted)
+    zombie = next(f for f in timed if f.kind == "zombie")
+    assert zombie.title == "#6 main.1 was a zombie until #13 (70.0 ms)"
+    assert "(7 events later, 70.0 ms after its exit)" in _text(zombie)
+    # Without times, the same findings say only what the events say.
+    assert [f.title for f in untimed] == [f.title.split(" (70.0 ms)")[0] for f in timed]
+    assert not any(" ms" in _text(f) for f in untimed)
+
+
+def test_an_unreaped_zombie_says_how_long_it_lived_until_its_parent_exited() -> None:
+    story = _story(handler=False)
+    story.exit("main")
+    (zombie,) = [f for f in explain(_timed(story.trace(), step=1.5)) if f.kind == "zombie"]
+    assert "when main exited at #5, 1.500 s later" in _text(zombie)

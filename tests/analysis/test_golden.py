@@ -138,6 +138,21 @@ def test_the_same_program_with_other_pids_ports_and_addresses_normalizes_the_sam
     assert normalize(first) == normalize(second)
 
 
+def test_times_are_no_part_of_a_story() -> None:
+    def timed(event: Event, scale: float) -> Event:
+        values: dict[str, object] = {"time": event.seq * scale, "start_realtime": 1e9 if event.seq == 1 else None}
+        if isinstance(event, SyscallEvent):
+            values["duration"] = scale / 2
+        return dataclasses.replace(event, **values)  # type: ignore[arg-type]
+
+    untimed = Trace(tuple(server_story(restart=False)))
+    fast = Trace(tuple(timed(event, 0.001) for event in untimed))
+    slow = Trace(tuple(timed(event, 0.250) for event in untimed))
+    assert fast != slow
+    assert normalize(fast) == normalize(slow) == normalize(untimed)
+    assert fast.outline() == slow.outline()
+
+
 def test_a_restarted_call_reads_as_its_name_not_its_number() -> None:
     stories = normalize(Trace(tuple(server_story(restart=True))))
     assert "rt_sigreturn() = (restarts accept4)" in stories["main"]

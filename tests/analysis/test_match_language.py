@@ -9,6 +9,8 @@ failing with a report that names the occurrence and the step.
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from support.stories import Story
 
@@ -16,6 +18,7 @@ from harness.analysis.failure_text import format_failure
 from harness.analysis.match import MatchContext, Mismatch, check_roles, windows
 from harness.analysis.verdicts import check_assertion
 from harness.model.amounts import AmountError, parse_amount
+from harness.model.events import SyscallEvent
 from harness.model.expectations import (
     MAIN,
     Assertion,
@@ -29,6 +32,7 @@ from harness.model.expectations import (
     spawned_capture,
 )
 from harness.model.steps import AnyStep, SimpleStep, any_of, parse_step
+from harness.model.trace import Trace
 
 
 def forking(
@@ -363,3 +367,39 @@ def test_a_capture_binds_the_descriptor_of_the_element_that_matched() -> None:
     promise = SequenceCheck(steps("epoll_wait(events.data=$ready)", "close($ready)"))
     [mismatch] = check(promise, _waiting())
     assert mismatch.bindings["ready"] == 3
+
+
+# -- windows in time -----------------------------------------------------------------------------------------
+
+
+def timed(story: Story, step: float) -> MatchContext:
+    """The story as if each seq took ``step`` seconds (a call: from its entry to its exit)."""
+    events = []
+    for event in story.trace():
+        values: dict[str, object] = {"time": event.seq * step}
+        if isinstance(event, SyscallEvent):
+            values["duration"] = (event.seq - event.enter_seq) * step
+        events.append(dataclasses.replace(event, **values))  # type: ignore[arg-type]
+    return MatchContext(Trace(tuple(events)), start_after=parse_step("listen($listen)"), connections=3)
+
+
+def test_a_window_in_time_counts_only_what_happened_soon_enough_after_each_after() -> None:
+    ctx = timed(forking(), step=0.010)  # main spawns and clones within 30 ms of each accept4, closes 80 ms later
+    after_accept = Window(after=parse_step("accept4 -> $conn"), within=0.035)
+    stretches = windows(ctx.events_of("main"), after_accept, ctx)
+    events = ctx.events_of("main")
+    for stretch, _ in stretches:
+        opened = events[stretch.start - 1].time or 0.0
+        assert all((events[index].time or 0.0) - opened <= 0.035 for index in stretch)
+    assert [[events[i].type for i in stretch] for stretch, _ in stretches] == [["spawn", "syscall"]] * 3
+    assert check(CountCheck(parse_step("clone"), "==", "connections", after_accept), ctx) == []
+    assert check(NeverCheck(parse_step("close($conn)"), after_accept), ctx) == []  # the parent closes later
+    slower = Window(after=parse_step("accept4 -> $conn"), within=0.5)
+    [mismatch] = check(NeverCheck(parse_step("close($conn)"), slower), ctx)
+    assert mismatch.message == ("'close($conn)' happened 3 times in main (within 500 ms after 'accept4 -> $conn')")
+
+
+def test_a_window_in_time_on_a_trace_without_times_fails_saying_why() -> None:
+    ctx = context(forking())
+    [mismatch] = check(NeverCheck(parse_step("close"), Window(after=parse_step("accept4"), within=1.0)), ctx)
+    assert "this trace holds no times" in mismatch.message and "within 1 s after 'accept4'" in mismatch.message

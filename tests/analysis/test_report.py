@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from html.parser import HTMLParser
 
@@ -9,7 +10,7 @@ import pytest
 from support.stories import Story
 
 from harness.analysis.explain import explain
-from harness.analysis.report import STEP, Axis, render_report
+from harness.analysis.report import CHAR_WIDTH, MARKER_HALF, STEP, Axis, render_report, timeline_data
 from harness.model.events import ExitEvent, SignalEvent, SpawnEvent, SyscallEvent
 from harness.model.frames import Frame
 from harness.model.trace import Trace
@@ -280,3 +281,72 @@ def test_a_calls_hover_has_its_python_stack_and_its_span_names_the_users_functio
     )
     assert ">accept4 in serve</text>" in page
     assert ">close</text>" not in page  # no room on a one-column span, and no frames to name
+
+
+# -- the axes and the folded start-up -------------------------------------------------------------------------
+
+
+def timed(trace: Trace, step: float = 0.001) -> Trace:
+    """The trace as if each seq took ``step`` seconds, with the wall-clock anchor on its first event."""
+    events = []
+    for event in trace:
+        values: dict[str, object] = {"time": event.seq * step}
+        if isinstance(event, SyscallEvent):
+            values["duration"] = (event.seq - event.enter_seq) * step
+        events.append(dataclasses.replace(event, **values))  # type: ignore[arg-type]
+    return Trace(tuple(events))
+
+
+def listening_story() -> Story:
+    """A start-up (exec, rt_sigaction), then listen, then a connection's child that exits."""
+    story = Story(100)
+    story.exec("main")
+    story.call("main", "rt_sigaction", 0, signal="SIGCHLD", act={"handler": "0x4011d6", "mask": [], "flags": []})
+    story.call("main", "listen", 0, fd=3, backlog=128)
+    clone = story.enter()
+    story.spawn("main", "main.1")
+    story.call("main", "clone", 101, enter=clone, flags=[], exit_signal="SIGCHLD")
+    story.exit("main.1")
+    story.call("main", "wait4", 101, pid=-1, status={"exited": 0}, options=[])
+    story.exit("main")
+    return story
+
+
+def test_the_layout_gives_the_script_every_seq_with_its_time_and_where_the_story_starts() -> None:
+    trace = timed(listening_story().trace())
+    data = timeline_data(trace)
+    listen = next(e for e in trace if isinstance(e, SyscallEvent) and e.name == "listen")
+    assert data["seqs"] == Axis(trace).seqs
+    assert data["times"] == [pytest.approx(seq * 0.001) for seq in Axis(trace).seqs]  # entries: end - duration
+    assert data["fold"] == {"seq": listen.enter_seq, "events": 2, "seconds": pytest.approx(listen.enter_seq * 0.001)}
+    assert timeline_data(listening_story().trace())["times"] is None  # a trace without times: event order only
+
+
+def test_the_page_says_the_start_up_is_folded_and_how_to_unfold_it() -> None:
+    page = render_report(timed(listening_story().trace()))
+    (note,) = [p for p in elements(page, "p") if p.attrs.get("id") == "fold-note"]
+    assert note["data-folded"] == "1"
+    assert "start-up before <code>listen</code> (#1 to #3: 2 events, 4.0 ms) is folded" in page
+    assert 'id="unfold"' in page and "Show the start-up" in page
+    assert 'id="axis-time">' in page and "disabled" not in page.split('id="axis-time"')[1].split(">")[0]
+    untimed = render_report(listening_story().trace())
+    assert 'id="axis-time" disabled' in untimed  # no times, no time axis
+    no_listen = Story(100)
+    no_listen.call("main", "close", 0, fd=3)
+    assert 'id="fold-note"' not in render_report(no_listen.trace())  # nothing to fold
+
+
+def test_a_label_is_drawn_only_where_it_fits_and_never_under_a_marker(story: Story, page: str) -> None:
+    axis = Axis(story.trace())
+    centres: dict[str, list[float]] = {}
+    for marker in elements(page, "path", "marker"):
+        centres.setdefault(marker["data-role"], []).append(float(marker["d"][1:].split(",")[0]))
+    calls = {rect["data-seq"]: rect for rect in elements(page, "rect", "call")}
+    labels = [label for label in elements(page, "text", "call-label") if "hidden" not in label.classes]
+    assert labels and len(elements(page, "text", "call-label")) == len(calls)  # every call has its name, maybe hidden
+    for label in labels:
+        call = calls[label["data-seq"]]
+        start, end = float(label["x"]) - 2, float(label["x"]) - 2 + len(call["data-name"]) * CHAR_WIDTH + 4
+        assert all(c + MARKER_HALF <= start or c - MARKER_HALF >= end for c in centres.get(call["data-role"], []))
+    clone = next(c for c in calls.values() if c["data-name"] == "clone")
+    assert float(clone["width"]) == axis.x(int(clone["data-end-seq"])) + STEP - 1 - float(clone["x"])

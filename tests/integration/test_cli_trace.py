@@ -59,7 +59,10 @@ def test_trace_prints_strace_text_and_writes_the_documented_jsonl(
     assert seqs == sorted(seqs)
     restart = next(obj for obj in objects if obj.get("errno") == "ERESTARTSYS")
     assert restart["ret"] == -512 and restart["enter_seq"] < restart["seq"]
-    assert set(restart) == {"seq", "pid", "tid", "role", "type", "name", "args", "ret", "errno", "enter_seq"}
+    assert set(restart) == {
+        *("seq", "pid", "tid", "role", "type", "time", "name", "args", "ret", "errno", "enter_seq", "duration")
+    }
+    assert "start_realtime" in objects[0]
     # `harness show` renders the JSON Lines back into the same text.
     shown = subprocess.run([*HARNESS, "show", str(jsonl)], capture_output=True, text=True, check=True)
     assert shown.stdout.splitlines() == lines

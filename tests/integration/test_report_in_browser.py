@@ -15,12 +15,15 @@ never delivered (see test_each_variant_shows_its_lesson.py).
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import shutil
 import subprocess
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
 import pytest
 from support.capability import missing
@@ -187,3 +190,126 @@ def test_a_screenshot_of_the_page_is_kept(browser: str, report: Path, tmp_path: 
     if artifacts != tmp_path:
         shutil.copy(report, artifacts / report.name)
     print(f"screenshot of the report: {screenshot}")
+
+
+# -- the axes, the folded start-up, the labels ----------------------------------------------------------------
+
+#: Where a marker's centre is, from its path ``M<cx>,<cy> ...``.
+MARKER_CENTRE = re.compile(r"^M(-?[\d.]+),")
+
+
+def layout_of(dom: Dom) -> dict[str, Any]:
+    """The seqs, times and fold the page laid itself out from (the timeline's data-layout)."""
+    data: dict[str, Any] = json.loads(dom.select("svg", id="timeline")[0].attrs["data-layout"])
+    return data
+
+
+def shown(elements: list[Element]) -> list[Element]:
+    return [element for element in elements if "folded-away" not in element.classes]
+
+
+def test_the_page_opens_on_a_time_axis_at_the_start_of_the_story_with_the_start_up_folded(
+    browser: str, report: Path, tmp_path: Path
+) -> None:
+    dom = rendered(browser, tmp_path, report.as_uri())
+    svg = dom.select("svg", id="timeline")[0].attrs
+    assert (svg["data-axis"], svg["data-folded"]) == ("time", "1")
+    data = layout_of(dom)
+    fold = data["fold"]["seq"]
+    times = dict(zip(data["seqs"], data["times"], strict=True))
+    assert dom.select("g", id="fold-band")[0].attrs["display"] == "inline"
+    assert dom.select("p", id="fold-note")[0].attrs["data-folded"] == "1"
+    calls = dom.select("rect", "call")
+    # Folded: exactly what ended before listen's entry; the story starts at the left edge, after the band.
+    assert {c.attrs["data-name"] for c in calls if int(c.attrs["data-end-seq"]) < fold} >= {"rt_sigaction"}
+    assert all(("folded-away" in c.classes) == (int(c.attrs["data-end-seq"]) < fold) for c in calls)
+    listen = dom.select("rect", "call", data_name="listen")[0]
+    assert 40 <= float(listen.attrs["x"]) <= 60
+    # To scale: entries further in time are further right, and the longest call is the widest.
+    visible = shown(calls)
+    by_time = sorted(visible, key=lambda c: (times[int(c.attrs["data-enter-seq"])], float(c.attrs["x"])))
+    assert [float(c.attrs["x"]) for c in by_time] == sorted(float(c.attrs["x"]) for c in visible)
+
+    def lasted(c: Element) -> float:
+        return times[int(c.attrs["data-end-seq"])] - times[int(c.attrs["data-enter-seq"])]
+
+    assert max(visible, key=lasted) is max(visible, key=lambda c: float(c.attrs["width"]))
+    assert "time since the command started" in chromium(browser, tmp_path, report.as_uri(), "--dump-dom").stdout
+
+
+def test_the_axis_switches_to_event_order_and_the_start_up_unfolds(browser: str, report: Path, tmp_path: Path) -> None:
+    dom = rendered(browser, tmp_path, report.as_uri() + "?axis=order&startup=shown")
+    svg = dom.select("svg", id="timeline")[0].attrs
+    assert (svg["data-axis"], svg["data-folded"]) == ("order", "0")
+    assert not [e for e in dom.elements if "folded-away" in e.classes]
+    assert dom.select("g", id="fold-band")[0].attrs["display"] == "none"
+    seqs = layout_of(dom)["seqs"]
+    column = {seq: index for index, seq in enumerate(seqs)}
+    step = layout_of(dom)["step"]
+    for call in dom.select("rect", "call"):  # one column per seq, from the entry's to the end's
+        enter, end = column[int(call.attrs["data-enter-seq"])], column[int(call.attrs["data-end-seq"])]
+        assert float(call.attrs["x"]) == pytest.approx(enter * step + 1, abs=0.1)
+        assert float(call.attrs["width"]) == pytest.approx((end - enter + 1) * step - 2, abs=0.2)
+    zoomed = rendered(browser, tmp_path, report.as_uri() + "?axis=order&startup=shown&zoom=4")
+    width = float(svg["width"])
+    assert float(zoomed.select("svg", id="timeline")[0].attrs["width"]) > 3 * width
+
+
+def zoom_to_name_the_longest_call(dom: Dom) -> float:
+    """A zoom at which the story's longest call is wide enough for its name.
+
+    The time axis fits the story to at least 400 px at zoom 1.  Which calls are named depends on the run's
+    timing, but at this zoom the longest one always is.
+    """
+    data = layout_of(dom)
+    times = dict(zip(data["seqs"], data["times"], strict=True))
+    story = shown(dom.select("rect", "call"))
+    lasted = [times[int(c.attrs["data-end-seq"])] - times[int(c.attrs["data-enter-seq"])] for c in story]
+    start = times[data["fold"]["seq"]]
+    span = max(times.values()) - start
+    return min(256.0, 2 * (len("rt_sigaction") * data["charWidth"] + 8) * span / (max(lasted) * 400) + 1)
+
+
+@pytest.mark.parametrize("axis", ["time", "order"])
+def test_a_call_label_never_runs_under_a_marker(browser: str, report: Path, tmp_path: Path, axis: str) -> None:
+    zoom = 3.0 if axis == "order" else zoom_to_name_the_longest_call(rendered(browser, tmp_path, report.as_uri()))
+    dom = rendered(browser, tmp_path, f"{report.as_uri()}?axis={axis}&zoom={zoom:.3f}")
+    char_width = layout_of(dom)["charWidth"]
+    labels = [e for e in dom.elements if e.tag == "text" and "call-label" in e.classes and "hidden" not in e.classes]
+    assert labels, "no call is labelled"
+    calls = {c.attrs["data-seq"]: c for c in dom.select("rect", "call")}
+    widest = max(shown(list(calls.values())), key=lambda c: float(c.attrs["width"]))
+    assert widest.attrs["data-seq"] in {label.attrs["data-seq"] for label in labels}, "the widest call has no name"
+    markers: dict[str, list[float]] = {}
+    for marker in shown(dom.select("path", "marker")):
+        match = MARKER_CENTRE.match(marker.attrs["d"])
+        assert match is not None
+        markers.setdefault(marker.attrs["data-role"], []).append(float(match.group(1)))
+    names = {c.attrs["data-seq"]: c.attrs["data-name"] for c in calls.values()}
+    for label in labels:
+        call = calls[label.attrs["data-seq"]]
+        start = float(label.attrs["x"])
+        end = start + len(names[label.attrs["data-seq"]]) * char_width
+        for centre in markers.get(call.attrs["data-role"], []):
+            assert not (start - 2 < centre + 6 and centre - 6 < end), (names[label.attrs["data-seq"]], centre)
+
+
+def test_a_trace_recorded_without_times_opens_in_event_order(
+    ptrace_permitted: None, browser: str, tmp_path: Path
+) -> None:
+    recorded, old, page = tmp_path / "run.jsonl", tmp_path / "old.jsonl", tmp_path / "old.html"
+    assert main(["run", "fork_sigchld", "--connections", "2", "--jsonl", str(recorded), "-o", os.devnull]) == 0
+    untimed = []
+    for line in recorded.read_text().splitlines():
+        event = json.loads(line)
+        for key in ("time", "duration", "start_realtime"):
+            event.pop(key, None)
+        untimed.append(json.dumps(event))
+    old.write_text("\n".join(untimed) + "\n")
+    assert main(["report", str(old), "-o", str(page)]) == 0
+
+    dom = rendered(browser, tmp_path, page.as_uri())
+    svg = dom.select("svg", id="timeline")[0].attrs
+    assert (svg["data-axis"], svg["data-folded"]) == ("order", "1")
+    assert "disabled" in dom.select("button", id="axis-time")[0].attrs
+    assert layout_of(dom)["times"] is None

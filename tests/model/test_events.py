@@ -82,3 +82,52 @@ def test_json_form_has_the_documented_keys() -> None:
 def test_malformed_objects_are_rejected_with_a_reason(data: object, message: str) -> None:
     with pytest.raises(TraceFormatError, match=message.replace("(", r"\(")):
         event_from_dict(data)
+
+
+TIMED: list[Event] = [
+    ExecEvent(seq=1, pid=10, tid=10, role="main", filename="/bin/true", time=0.001234, start_realtime=1764584244.5),
+    SyscallEvent(
+        seq=3,
+        pid=10,
+        tid=10,
+        role="main",
+        name="wait4",
+        args={"pid": -1},
+        ret=11,
+        errno=None,
+        enter_seq=2,
+        time=0.2105,
+        duration=0.200001,
+    ),
+    ExitEvent(seq=4, pid=10, tid=10, role="main", code=0, time=0.2106),
+]
+
+
+@pytest.mark.parametrize("event", TIMED, ids=lambda event: event.type)
+def test_times_survive_the_json_form(event: Event) -> None:
+    assert event_from_dict(event_to_dict(event)) == event
+
+
+def test_times_are_keys_only_where_they_are_known() -> None:
+    assert event_to_dict(TIMED[0])["start_realtime"] == 1764584244.5
+    assert event_to_dict(TIMED[1])["duration"] == 0.200001
+    assert "start_realtime" not in event_to_dict(TIMED[1])
+    assert not {"time", "duration", "start_realtime"} & set(event_to_dict(EVENTS[0]))  # an old trace's event
+
+
+def test_a_whole_number_of_seconds_is_read_as_seconds() -> None:
+    event = event_from_dict({"type": "exit", "seq": 1, "pid": 1, "tid": 1, "role": "main", "code": 0, "time": 2})
+    assert event.time == 2.0 and isinstance(event.time, float)
+
+
+@pytest.mark.parametrize(
+    ("key", "value"), [("time", -0.5), ("time", float("nan")), ("time", float("inf")), ("time", 10**400), ("time", "1")]
+)
+def test_a_time_that_is_no_number_of_seconds_is_rejected(key: str, value: object) -> None:
+    with pytest.raises(TraceFormatError, match=f"key '{key}' must be"):
+        event_from_dict({"type": "exit", "seq": 1, "pid": 1, "tid": 1, "role": "main", "code": 0, key: value})
+
+
+def test_only_a_call_has_a_duration() -> None:
+    with pytest.raises(TraceFormatError, match="exit event:"):
+        event_from_dict({"type": "exit", "seq": 1, "pid": 1, "tid": 1, "role": "main", "code": 0, "duration": 1.0})

@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+import time
+from dataclasses import replace
+
 from harness.model.events import Event, ExitEvent, SignalEvent, SyscallEntry, SyscallEvent
-from harness.model.strace_format import TextRenderer, format_event, points_of, render_trace
+from harness.model.strace_format import TextRenderer, TimeColumns, format_event, points_of, render_trace
 
 ACCEPT = SyscallEvent(
     seq=6,
@@ -102,3 +105,56 @@ def test_a_call_that_never_returned_ends_with_a_question_mark() -> None:
 
 def test_points_put_each_entry_at_its_enter_seq() -> None:
     assert [point.seq for point in points_of(TRACE)] == [2, 3, 4, 5, 6, 7, 8, 9]
+
+
+# -- times (strace's -t, -tt, -ttt, -r, -T) -----------------------------------------------------
+
+T_ACCEPT = SyscallEvent(
+    seq=4,
+    pid=10,
+    tid=10,
+    role="main",
+    name="close",
+    args={"fd": 4},
+    ret=0,
+    errno=None,
+    enter_seq=3,
+    time=1.000300,
+    duration=0.000100,
+    start_realtime=1000.25,
+)
+T_WAIT = SyscallEvent(
+    seq=7, pid=10, tid=10, role="main", name="wait4", args={"pid": -1}, ret=11, errno=None, enter_seq=5, time=1.5
+)
+T_WAIT = replace(T_WAIT, duration=0.4)  # entered at 1.1, blocked while main.1 exits
+T_CHILD_EXIT = ExitEvent(seq=6, pid=11, tid=11, role="main.1", code=0, time=1.25)
+TIMED_TRACE: list[Event] = [T_ACCEPT, T_CHILD_EXIT, T_WAIT]
+
+
+def test_ttt_and_T_print_seconds_since_the_epoch_and_time_in_each_call() -> None:
+    lines = render_trace(TIMED_TRACE, TimeColumns(absolute=3, durations=True))
+    assert lines == [
+        "[pid 10 main] 1001.250200 close(4) = 0 <0.000100>",
+        "[pid 10 main] 1001.350000 wait4(-1, <unfinished ...>",
+        "[pid 11 main.1] 1001.500000 +++ exited with 0 +++",
+        "[pid 10 main] 1001.750000 <... wait4 resumed>) = 11 <0.400000>",
+    ]
+
+
+def test_r_prints_the_time_since_the_previous_line_and_follows_a_t_time_in_brackets() -> None:
+    lines = render_trace(TIMED_TRACE, TimeColumns(relative=True))
+    assert [line.split("] ", 1)[1][:14] for line in lines] == [
+        "     0.000000 ",
+        "     0.099800 ",
+        "     0.150000 ",
+        "     0.250000 ",
+    ]
+    clock = time.strftime("%H:%M:%S", time.localtime(1001))
+    assert render_trace(TIMED_TRACE, TimeColumns(absolute=2, relative=True))[1] == (
+        f"[pid 10 main] {clock}.350000 (+     0.099800) wait4(-1, <unfinished ...>"
+    )
+    assert render_trace(TIMED_TRACE, TimeColumns(absolute=1))[0].startswith(f"[pid 10 main] {clock} close(4)")
+
+
+def test_a_trace_without_times_prints_as_without_the_options() -> None:
+    assert render_trace(TRACE, TimeColumns(absolute=2, relative=True, durations=True)) == render_trace(TRACE)

@@ -189,6 +189,7 @@ class Tracer:
         return TraceResult(Trace(tuple(self._recorder.events)), code, killed, interrupted, self._stops)
 
     def _run(self) -> int:
+        self._recorder.start_clock()
         root, self._error_pipe = start_stopped(self._argv, self._env, self._stdio, self._install_filter)
         self._root = root
         self._seen.add(root)

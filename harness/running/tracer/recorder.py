@@ -6,11 +6,20 @@ event its place in the order, keeps it, and tells the listener.  Decoding
 goes through :func:`_decode_entry`, :func:`_decode_exit` and
 :func:`_decode_siginfo` only, so that the model's decoder can change behind
 them without the loop knowing.
+
+Every event is stamped here, and only here (:meth:`EventRecorder._now`):
+one ``clock_gettime(CLOCK_MONOTONIC)`` as it is built, in whole
+microseconds since :meth:`EventRecorder.start_clock`, so that times never go
+back (CLOCK_REALTIME may be stepped) and a float of seconds prints exactly.
+The first event, and the first entry the listener sees, also carry
+CLOCK_REALTIME at time 0, the anchor of wall-clock times.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
+import time
 from collections.abc import Callable
 
 from harness.model import kernel
@@ -29,6 +38,9 @@ from harness.model.frames import Stack
 from harness.model.syscalls import syscall_name
 from harness.running.tracer.python_stacks import PythonStacks
 from harness.running.tracer.task import Call, Task
+
+#: The clock of every stamp: CLOCK_MONOTONIC (clock_gettime(2)), never stepped back, unlike CLOCK_REALTIME.
+_monotonic_ns = time.monotonic_ns
 
 #: How many distinct decoded argument sets are kept for reuse (a few per call a server makes).
 _DECODED_CACHE_SIZE = 4096
@@ -75,10 +87,29 @@ class EventRecorder:
         self._harness_pid = harness_pid
         self._decoded: dict[tuple[int, tuple[int, ...]], dict[str, object]] = {}
         self._stacks = stacks
+        self._start_ns = _monotonic_ns()  # until start_clock() sets time 0 where the command starts
+        self._entered_us: dict[int, int] = {}  # enter_seq -> time of the entry, µs
+        self._event_anchor: float | None = round(time.time(), 6)  # CLOCK_REALTIME at time 0, till an event has it
+        self._entry_anchor: float | None = self._event_anchor  # the same, until the first entry carries it
 
     def _python(self, task: Task) -> Stack | None:
         """The task's Python stack now, while it is stopped (``--python-frames``); the one place it is read."""
         return self._stacks.read(task.pid, task.tid) if self._stacks is not None else None
+
+    # -- the clock ----------------------------------------------------------
+
+    def start_clock(self) -> None:
+        """Time 0: the traced command starts now (called once, just before it is forked)."""
+        self._start_ns = _monotonic_ns()
+        self._event_anchor = self._entry_anchor = round(time.time(), 6)
+
+    def _now_us(self) -> int:
+        """Microseconds since time 0: the one place that reads the clock."""
+        return (_monotonic_ns() - self._start_ns) // 1000
+
+    def _now(self) -> float:
+        """Seconds since time 0, to the microsecond."""
+        return self._now_us() / 1e6
 
     def enter(self, task: Task, nr: int, name: str, arg_names: tuple[str, ...], raw: tuple[int, ...]) -> Call:
         """A traced call's entry: decode its inputs, and tell the listener (the trace keeps only finished calls)."""
@@ -94,11 +125,21 @@ class EventRecorder:
         else:
             args = _decode_entry(name, raw, task.tid, arg_names)
         self.seq += 1
+        now = self._entered_us[self.seq] = self._now_us()  # the stop's time, before the stack is read
         call = Call(name, raw, self.seq, args, python=self._python(task))
         if self._listener is not None:
+            anchor, self._entry_anchor = self._entry_anchor, None
             self._listener(
                 SyscallEntry(
-                    seq=self.seq, pid=task.pid, tid=task.tid, role=task.role, name=name, args=args, python=call.python
+                    seq=self.seq,
+                    pid=task.pid,
+                    tid=task.tid,
+                    role=task.role,
+                    time=now / 1e6,
+                    start_realtime=anchor,
+                    name=name,
+                    args=args,
+                    python=call.python,
                 )
             )
         return call
@@ -110,6 +151,8 @@ class EventRecorder:
             outputs = _decode_exit(call.name, call.raw, ret, task.tid)
             if outputs:
                 args = {**args, **outputs}
+        now = self._now_us()
+        entered = self._entered_us.pop(call.enter_seq, now)
         self._record(
             SyscallEvent(
                 seq=self._next_seq(),
@@ -123,6 +166,8 @@ class EventRecorder:
                 enter_seq=call.enter_seq,
                 injected=call.injected,
                 python=call.python,
+                time=now / 1e6,
+                duration=(now - entered) / 1e6,
             )
         )
 
@@ -140,6 +185,7 @@ class EventRecorder:
                 via=via,
                 thread=thread,
                 python=self._python(task),
+                time=self._now(),
             )
         )
 
@@ -148,7 +194,15 @@ class EventRecorder:
         if self._stacks is not None:
             self._stacks.forget(task.pid, exec=True)
         self._record(
-            ExecEvent(seq=self._next_seq(), pid=task.pid, tid=task.tid, role=task.role, filename=filename, argv=argv)
+            ExecEvent(
+                seq=self._next_seq(),
+                pid=task.pid,
+                tid=task.tid,
+                role=task.role,
+                time=self._now(),
+                filename=filename,
+                argv=argv,
+            )
         )
 
     def signal(self, task: Task, signum: int, raw_siginfo: bytes, interrupted: tuple[int, int]) -> None:
@@ -174,6 +228,7 @@ class EventRecorder:
                 syscall=in_call,
                 syscall_errno=kernel.errno_name(value) if in_call else None,
                 python=self._python(task),
+                time=self._now(),
             )
         )
 
@@ -189,10 +244,16 @@ class EventRecorder:
                 role=task.role,
                 signal=kernel.signal_name(os.WTERMSIG(status)),
                 core_dumped=os.WCOREDUMP(status),
+                time=self._now(),
             )
         else:
             event = ExitEvent(
-                seq=self._next_seq(), pid=task.pid, tid=task.tid, role=task.role, code=os.WEXITSTATUS(status)
+                seq=self._next_seq(),
+                pid=task.pid,
+                tid=task.tid,
+                role=task.role,
+                code=os.WEXITSTATUS(status),
+                time=self._now(),
             )
         self._record(event)
 
@@ -201,6 +262,9 @@ class EventRecorder:
         return self.seq
 
     def _record(self, event: Event) -> None:
+        if self._event_anchor is not None:
+            event = dataclasses.replace(event, start_realtime=self._event_anchor)
+            self._event_anchor = None
         self.events.append(event)
         if self._listener is not None:
             self._listener(event)
