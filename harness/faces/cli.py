@@ -553,8 +553,10 @@ def _trace_outputs(args: argparse.Namespace) -> Iterator[Listener]:
             if jsonl is not None and not isinstance(point, SyscallEntry):
                 jsonl.write(event_to_json(point))
 
-        yield listener
-        text.write(renderer.flush())
+        try:
+            yield listener
+        finally:  # a call left open ends its line, so that a harness: line after it starts a line of its own
+            text.write(renderer.flush())
 
 
 def _cmd_trace(args: argparse.Namespace) -> int:

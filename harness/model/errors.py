@@ -32,6 +32,10 @@ class ExecFailed(HarnessError):
     exit_status = 126
 
 
+class UnsupportedArchitecture(ExecFailed):
+    """The program makes 32-bit (i386) or x32 syscalls, whose numbers the harness does not decode: refused."""
+
+
 class PtraceNotPermitted(HarnessError):
     """The kernel refused to let the harness trace (EPERM), e.g. in a container."""
 
