@@ -7,6 +7,8 @@ never with a traceback.  Anything else escaping is a bug in the harness.
 
 from __future__ import annotations
 
+import os
+
 
 class HarnessError(Exception):
     """Base of every error the harness reports to a person."""
@@ -46,6 +48,16 @@ class TraceInputError(HarnessError):
     """A trace file that cannot be read back."""
 
     exit_status = 65
+
+
+class OutputError(HarnessError):
+    """A file the harness was told to write cannot be written: its path and the system's reason."""
+
+    exit_status = 74
+
+    def __init__(self, path: str | os.PathLike[str], error: OSError | str) -> None:
+        reason = error if isinstance(error, str) else error.strerror or str(error)
+        super().__init__(f"cannot write {os.fspath(path)}: {reason}")
 
 
 class RunFailed(HarnessError):
