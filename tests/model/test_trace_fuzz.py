@@ -109,3 +109,21 @@ def test_any_nested_value_changed_is_refused_with_its_line_or_read_and_used(data
         assert "\n" not in str(error)
     else:
         _every_reader(trace)
+
+
+@settings(max_examples=400)
+@given(st.data(), keys, json_values)
+def test_any_key_of_an_event_changed_is_refused_with_its_line_or_read_and_used(
+    data: st.DataObject, key: str, value: object
+) -> None:
+    """Any top-level key set to any value, in a trace of every shape: refused at its line, or every reader takes it."""
+    index = data.draw(st.integers(0, len(NESTED) - 1))
+    lines = [json.dumps(other) for other in NESTED]
+    lines[index] = json.dumps({**NESTED[index], key: value})
+    try:
+        trace = Trace.from_lines(lines, source="fuzz")
+    except TraceFileError as error:
+        assert str(error).startswith(f"fuzz:{index + 1}: ")
+        assert "\n" not in str(error)
+    else:
+        _every_reader(trace)
