@@ -34,7 +34,7 @@ import yaml
 
 from harness.analysis.facts import TraceIndex
 from harness.analysis.interruptions import interruptions
-from harness.model.errors import TraceInputError
+from harness.model.errors import OutputError, TraceInputError
 from harness.model.events import Event, ExecEvent, ExitEvent, SignalEvent, SpawnEvent, SyscallEvent
 from harness.model.strace_format import format_args, format_result, format_siginfo
 from harness.model.syscalls import catalogued
@@ -340,23 +340,41 @@ def write_golden(path: str | Path, golden: GoldenTrace) -> None:
 
     The text goes to a new file beside the target, which then replaces it
     (rename(2)): a symlink planted at the target is replaced, never written
-    through, and a reader never sees half a file.
+    through, and a reader never sees half a file.  Only a regular file (or a
+    symlink) is replaced: a device, a FIFO or a /proc file at the target is
+    refused, since a rename would put a file in its place.  Any failure is one
+    :class:`OutputError` naming the target.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     text = yaml.safe_dump(
         golden_to_dict(golden), sort_keys=False, allow_unicode=True, width=1_000_000, default_flow_style=False
     )
-    fd, partial = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
+        mode = path.lstat().st_mode
+    except FileNotFoundError:
+        mode = None
+    except OSError as error:
+        raise OutputError(path, error) from None
+    if mode is not None and not (stat.S_ISREG(mode) or stat.S_ISLNK(mode)):
+        raise OutputError(path, "not a regular file (a golden file replaces only a regular file)")
+    partial: str | None = None
+    try:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, partial = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+        except OSError as error:
+            raise OutputError(path, f"no new file can be made in {path.parent} ({error.strerror})") from None
         with os.fdopen(fd, "w", encoding="utf-8") as stream:
             stream.write(_HEADER + text)
         os.chmod(partial, 0o644)
         os.replace(partial, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(partial)
-        raise
+        partial = None
+    except OSError as error:
+        raise OutputError(path, error) from None
+    finally:
+        if partial is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(partial)
 
 
 #: The largest golden file read back: a story of thousands of events is a few hundred KiB.

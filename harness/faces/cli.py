@@ -17,11 +17,11 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, suppress
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
-from harness.model.errors import HarnessError, UsageError
+from harness.model.errors import HarnessError, OutputError, UsageError
 from harness.model.events import Event, Listener, SyscallEntry
 from harness.model.injection import Injection
 from harness.model.scenario import (
@@ -586,25 +586,52 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 @contextmanager
+def _output_file(path: str) -> Iterator[TextIO]:
+    """Open a file the command writes; a failure to close it (its last buffer) names its path."""
+    stream = open(path, "w", encoding="utf-8")  # noqa: SIM115 - closed below, its error named
+    try:
+        yield stream
+    finally:
+        try:
+            stream.close()
+        except OSError as error:
+            raise OutputError(path, error) from None
+
+
+@contextmanager
 def _trace_outputs(args: argparse.Namespace) -> Iterator[Listener]:
-    """The listener that writes a live run as text (stderr or -o) and as JSON Lines (--jsonl)."""
+    """The listener that writes a live run as text (stderr or -o) and as JSON Lines (--jsonl).
+
+    A write that fails (a full disk, /dev/full, a /proc file) is one
+    :class:`OutputError` naming the file; raised in the tracer, it ends the
+    run, whose tree is killed.
+    """
     with ExitStack() as stack:
-        text = stack.enter_context(open(args.output, "w", encoding="utf-8")) if args.output else sys.stderr
-        jsonl = stack.enter_context(open(args.jsonl, "w", encoding="utf-8")) if args.jsonl else None
+        text = stack.enter_context(_output_file(args.output)) if args.output else sys.stderr
+        jsonl = stack.enter_context(_output_file(args.jsonl)) if args.jsonl else None
         renderer = TextRenderer(_time_columns(args), full_stacks=args.verbose)
         # A person watching a terminal sees each line at once; a file gets whole buffers,
         # so that tracing does not pay one write(2) per event.
         live = text.isatty()
 
         def listener(point: SyscallEntry | Event) -> None:
-            text.write(renderer.feed(point))
-            if live:
-                text.flush()
+            try:
+                text.write(renderer.feed(point))
+                if live:
+                    text.flush()
+            except OSError as error:
+                raise OutputError(args.output or "stderr", error) from None
             if jsonl is not None and not isinstance(point, SyscallEntry):
-                jsonl.write(event_to_json(point))
+                try:
+                    jsonl.write(event_to_json(point))
+                except OSError as error:
+                    raise OutputError(args.jsonl, error) from None
 
-        yield listener
-        text.write(renderer.flush())
+        try:
+            yield listener
+        finally:  # a call left open ends its line, so that a harness: line after it starts a line of its own
+            with suppress(OSError):  # a failed text output is reported where it failed, or at its close
+                text.write(renderer.flush())
 
 
 def _cmd_trace(args: argparse.Namespace) -> int:
@@ -850,7 +877,12 @@ def _cmd_report(args: argparse.Namespace) -> int:
         title = source
     else:
         title = f"{source.label}, {source.scenario.connections} connections, {source.scenario.mode}"
-    Path(args.output).write_text(render_report(trace, title=title), encoding="utf-8")
+    try:
+        Path(args.output).write_text(render_report(trace, title=title), encoding="utf-8")
+    except OSError as error:
+        if error.filename is not None:  # it could not be opened: said as such by main
+            raise
+        raise OutputError(args.output, error) from None
     print(f"wrote {args.output}: {len(lanes(trace))} lanes, {len(trace)} events")
     return 0
 

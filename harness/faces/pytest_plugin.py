@@ -14,6 +14,7 @@ for each of the others.
 from __future__ import annotations
 
 import os
+import signal
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -71,6 +72,22 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Col
     return None
 
 
+def _end_the_session_if_interrupted(interrupted_by: str | None) -> None:
+    """A Ctrl-C or SIGTERM during a run stopped the run and killed its tree: now it ends pytest too.
+
+    During a run the harness handles both signals itself, to kill the tree in
+    order; pytest never saw them.  SIGINT becomes the KeyboardInterrupt pytest
+    raises for any Ctrl-C (``!!! KeyboardInterrupt !!!``, exit status 2, no
+    further test runs).  SIGTERM is raised again, now that pytest's own
+    disposition is back: by default it ends pytest as it would have without
+    the harness (status 143).
+    """
+    if interrupted_by == "SIGINT":
+        raise KeyboardInterrupt
+    if interrupted_by == "SIGTERM":
+        signal.raise_signal(signal.SIGTERM)
+
+
 class AssertionFailed(Exception):
     """An assertion that the trace does not keep; carries the report."""
 
@@ -122,6 +139,7 @@ class ExpectationFileNode(pytest.File):
         except HarnessError as error:
             skip, problem = False, str(error)
         else:
+            _end_the_session_if_interrupted(self.stash[_CHECKED].checked.run.interrupted_by)
             return
         # Out of the except clauses, so that pytest prints no "during handling of the above exception".
         if skip:
@@ -207,6 +225,7 @@ def harness_run() -> Callable[..., CheckedTrace]:
         scenario = Scenario(connections, messages, concurrency, mode, python_frames)
         injections = [parse_injection(text) for text in inject]
         result = run_spec(spec, scenario, timeout=timeout, syscalls=syscalls, injections=injections)
+        _end_the_session_if_interrupted(result.interrupted_by)
         if not result.ok:
             pytest.fail(f"the server run failed: {result.summary()}\n{result.server_output}", pytrace=False)
         return CheckedTrace(result, scenario, start_after=start_after)

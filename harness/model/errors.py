@@ -7,6 +7,8 @@ never with a traceback.  Anything else escaping is a bug in the harness.
 
 from __future__ import annotations
 
+import os
+
 
 class HarnessError(Exception):
     """Base of every error the harness reports to a person."""
@@ -32,6 +34,10 @@ class ExecFailed(HarnessError):
     exit_status = 126
 
 
+class UnsupportedArchitecture(ExecFailed):
+    """The program makes 32-bit (i386) or x32 syscalls, whose numbers the harness does not decode: refused."""
+
+
 class PtraceNotPermitted(HarnessError):
     """The kernel refused to let the harness trace (EPERM), e.g. in a container."""
 
@@ -42,6 +48,16 @@ class TraceInputError(HarnessError):
     """A trace file that cannot be read back."""
 
     exit_status = 65
+
+
+class OutputError(HarnessError):
+    """A file the harness was told to write cannot be written: its path and the system's reason."""
+
+    exit_status = 74
+
+    def __init__(self, path: str | os.PathLike[str], error: OSError | str) -> None:
+        reason = error if isinstance(error, str) else error.strerror or str(error)
+        super().__init__(f"cannot write {os.fspath(path)}: {reason}")
 
 
 class RunFailed(HarnessError):

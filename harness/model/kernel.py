@@ -284,6 +284,48 @@ WAIT_OPTIONS: Mapping[int, str] = {
     0x80000000: "__WCLONE",
 }
 
+#: The syscall ABIs an x86_64 kernel runs.  PTRACE_GET_SYSCALL_INFO reports a stop's audit
+#: architecture (include/uapi/linux/audit.h: AUDIT_ARCH_X86_64, AUDIT_ARCH_I386 for a 32-bit
+#: program's int 0x80/sysenter calls); an x32 program's calls have the x86_64 architecture and
+#: __X32_SYSCALL_BIT set in their number (arch/x86/include/uapi/asm/unistd.h, and do_syscall_x32 in
+#: arch/x86/entry/common.c).  Without syscall info, a task running 32-bit code has the code segment
+#: __USER32_CS (arch/x86/include/asm/segment.h).  Syscall numbers differ between the three ABIs
+#: (i386's 3 is read, x86_64's is close), so only x86_64 calls can be named.
+AUDIT_ARCH_X86_64 = 0xC000003E
+AUDIT_ARCH_I386 = 0x40000003
+X32_SYSCALL_BIT = 0x40000000
+USER32_CS = 0x23
+
+SyscallAbi = Literal["x86_64", "i386", "x32", "unknown"]
+
+#: How each ABI is named to a person.
+ABI_NAMES: Mapping[SyscallAbi, str] = {
+    "x86_64": "an x86_64 program",
+    "i386": "a 32-bit (i386) program",
+    "x32": "an x32 program (x86_64 with 32-bit pointers)",
+    "unknown": "a program of an unknown architecture",
+}
+
+
+def syscall_abi(arch: int, nr: int) -> SyscallAbi:
+    """The ABI of a syscall entry, from its audit architecture and number (PTRACE_GET_SYSCALL_INFO)."""
+    if arch == AUDIT_ARCH_X86_64:
+        return "x32" if X32_SYSCALL_BIT <= nr < X32_SYSCALL_BIT << 1 else "x86_64"
+    return "i386" if arch == AUDIT_ARCH_I386 else "unknown"
+
+
+def registers_abi(cs: int, nr: int) -> SyscallAbi:
+    """The ABI of a syscall entry, from the registers: the code segment and ``orig_rax``."""
+    if cs == USER32_CS:
+        return "i386"
+    return "x32" if X32_SYSCALL_BIT <= nr < X32_SYSCALL_BIT << 1 else "x86_64"
+
+
+#: waitpid(2) options the tracer waits with (include/uapi/linux/wait.h): __WALL reports threads and
+#: clones too; __WNOTHREAD only the calling thread's own children and tracees, not its process's.
+WAIT_ALL = 0x40000000
+WAIT_NO_THREAD = 0x20000000
+
 #: waitid(2) idtype (include/uapi/linux/wait.h).
 WAITID_IDTYPES: Mapping[int, str] = {0: "P_ALL", 1: "P_PID", 2: "P_PGID", 3: "P_PIDFD"}
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, overload
 
+from harness.model.event_contract import check_event
 from harness.model.events import (
     Event,
     ExecEvent,
@@ -123,9 +124,11 @@ class Trace(Sequence[Event]):
             except (ValueError, RecursionError) as error:  # a 5000-digit number, brackets nested too deep
                 raise TraceFileError(source, number, f"not JSON this reader accepts: {error}") from None
             try:
-                events.append(event_from_dict(data))
+                event = event_from_dict(data)
+                check_event(event)
             except TraceFormatError as error:
                 raise TraceFileError(source, number, str(error)) from None
+            events.append(event)
         return cls(tuple(events))
 
 

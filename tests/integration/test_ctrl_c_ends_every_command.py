@@ -68,3 +68,63 @@ def test_a_signal_during_the_run_ends_the_command_with_the_shells_status(
     assert "Traceback" not in out + err
     assert signum.name in err.strip().splitlines()[-1]  # the last word says what stopped it
     assert server_pids and not any(_alive(pid) for pid in server_pids)
+
+
+#: Listens, notes its pid, then sends SIGINT to its parent, the pytest process that traces it: the
+#: Ctrl-C arrives while the run is under way, at a point the server itself chose.
+_INTERRUPTS_ITS_HARNESS = """\
+import os, signal, socket, sys
+with socket.socket() as server:
+    server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    server.bind(("127.0.0.1", int(sys.argv[1])))
+    server.listen()
+    with open(sys.argv[2], "a") as pids:
+        pids.write(f"{os.getpid()}\\n")
+    os.kill(os.getppid(), signal.Signals[sys.argv[3]])
+    while True:
+        server.accept()[0].close()
+"""
+_INTERRUPTED_FILE = """\
+server:
+  command: ['{python}', interrupts.py, '{port}', pids, SIGNAL]
+scenario: {connections: 2}
+assertions:
+  - name: no zombie is left
+    fact: no zombie left
+"""
+_INTERRUPTED_FIXTURE = """\
+import sys
+
+def test_first(harness_run):
+    harness_run([sys.executable, "interrupts.py", "{port}", "pids", "SIGNAL"], connections=2)
+
+def test_second():
+    pass
+"""
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+@pytest.mark.parametrize("where", ["expectation file", "harness_run fixture"])
+def test_a_signal_during_a_run_under_pytest_ends_the_session(
+    pytester: pytest.Pytester, where: str, signum: signal.Signals
+) -> None:
+    """Ctrl-C: pytest reports a KeyboardInterrupt and stops; SIGTERM ends pytest as it would untraced.
+
+    Either way no further file or test runs, and the server is gone.
+    """
+    pytester.makefile(".py", interrupts=_INTERRUPTS_ITS_HARNESS)
+    if where == "expectation file":
+        text = _INTERRUPTED_FILE.replace("SIGNAL", signum.name)
+        pytester.makefile(".expect.yaml", a_interrupted=text, b_never_run=text)
+    else:
+        pytester.makepyfile(test_interrupted=_INTERRUPTED_FIXTURE.replace("SIGNAL", signum.name))
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    if signum == signal.SIGINT:
+        assert result.ret == pytest.ExitCode.INTERRUPTED, result.stdout.str()
+        result.stdout.fnmatch_lines(["*! KeyboardInterrupt !*"])
+        assert "passed" not in result.stdout.str().splitlines()[-1]
+    else:
+        assert result.ret == -signal.SIGTERM, result.stdout.str()
+    pids = [int(line) for line in (pytester.path / "pids").read_text().split()]
+    assert len(pids) == 1  # the second file, or test, never ran
+    assert not _alive(pids[0])

@@ -70,3 +70,25 @@ def test_signal_names_use_the_kernels_real_time_numbering() -> None:
     assert kernel.signal_name(33) == "SIGRT_1"
     assert kernel.signal_name(99) == "99"
     assert kernel.SIGNAL_NUMBERS["SIGTERM"] == 15
+
+
+@pytest.mark.parametrize(
+    ("arch", "nr", "abi"),
+    [
+        (kernel.AUDIT_ARCH_X86_64, 3, "x86_64"),
+        (kernel.AUDIT_ARCH_X86_64, 2**64 - 1, "x86_64"),  # syscall(-1): not an x32 call
+        (kernel.AUDIT_ARCH_I386, 3, "i386"),
+        (kernel.AUDIT_ARCH_X86_64, kernel.X32_SYSCALL_BIT | 43, "x32"),
+        (0xC00000B7, 63, "unknown"),  # AUDIT_ARCH_AARCH64
+    ],
+)
+def test_a_calls_abi_comes_from_its_audit_architecture_and_number(arch: int, nr: int, abi: str) -> None:
+    assert kernel.syscall_abi(arch, nr) == abi
+
+
+@pytest.mark.parametrize(
+    ("cs", "nr", "abi"),
+    [(0x33, 3, "x86_64"), (0x23, 3, "i386"), (0x33, kernel.X32_SYSCALL_BIT | 43, "x32"), (0x33, 2**64 - 1, "x86_64")],
+)
+def test_without_syscall_info_a_calls_abi_comes_from_the_code_segment(cs: int, nr: int, abi: str) -> None:
+    assert kernel.registers_abi(cs, nr) == abi

@@ -1,12 +1,12 @@
-"""How a run ends: a blocking wait that SIGINT and SIGTERM can interrupt, the kill of every task, the reaping.
+"""How a run ends: SIGINT and SIGTERM kill the traced tree, the tracer reaps it, the trace so far is kept.
 
-SIGINT or SIGTERM to the harness must end the run in order: kill the traced
-tree, reap it, and keep the trace so far.  Python runs a signal handler in
-the main thread between bytecodes, and retries a waitpid that a handled
-signal interrupted (PEP 475) unless the handler raises: so the handler only
-notes the signal, and raises to leave the wait only while the loop is
-blocked in it.  Outside the main thread (a tracer run from a worker thread)
-no handler can be installed, and the caller's own handling applies.
+The tracer waits in a thread of its own (:mod:`.own_thread`), for its own
+tracees only (``__WALL | __WNOTHREAD``).  Python runs a signal handler in the
+main thread, which waits for the tracer's thread: so the handler notes the
+signal and kills every traced task, which ends the tracer's wait with their
+exit reports, and the loop collects them.  Outside the main thread (a run
+started from a worker thread) no handler can be installed, and the caller's
+own handling applies.
 """
 
 from __future__ import annotations
@@ -15,69 +15,61 @@ import contextlib
 import os
 import signal
 import threading
-from collections.abc import Collection, Iterator
+from collections.abc import Callable, Collection, Iterator
 from types import FrameType
 
-from ptrace.binding import func as binding
+from harness.model import kernel
 
-WALL = binding.THREAD_TRACE_FLAGS
-"""__WALL: wait for threads and clones too (waitpid(2))."""
-
-
-class _StopRequested(Exception):
-    """Raised by the signal handler to leave a blocking wait."""
+WALL = kernel.WAIT_ALL | kernel.WAIT_NO_THREAD
+"""__WALL | __WNOTHREAD: threads and clones too, and only the calling thread's children and tracees (waitpid(2))."""
 
 
 class Ending:
     """Whether and why the run is ending, and the wait that notices it."""
 
-    __slots__ = ("killing", "stop_signal", "waiting")
+    __slots__ = ("killing", "stop_signal")
 
     def __init__(self) -> None:
         self.stop_signal: int | None = None
         """SIGINT or SIGTERM, once one of them asked the harness to end the run."""
         self.killing = False
         """Every task has been sent SIGKILL: the run is over, its last reports are being collected."""
-        self.waiting = False
 
     @property
     def must_kill(self) -> bool:
         """A stop was asked for and the tasks are not killed yet."""
         return self.stop_signal is not None and not self.killing
 
-    def wait(self) -> tuple[int, int] | None:
-        """Block for the next report of any task; None when a stop request came first.
+    @staticmethod
+    def wait() -> tuple[int, int]:
+        """Block for the next report of any of this thread's tracees.
 
         Raises ChildProcessError when no child is left to wait for.
         """
-        self.waiting = True
-        try:
-            if self.must_kill:
-                return None
-            return os.waitpid(-1, WALL)
-        except _StopRequested:
-            return None
-        finally:
-            self.waiting = False
+        return os.waitpid(-1, WALL)
 
     def kill(self, tids: Collection[int]) -> None:
-        """SIGKILL every task: nothing of the run may outlive it."""
+        """SIGKILL every task: nothing of the run may outlive it.
+
+        Called from the tracer's thread and from others (a time limit, a
+        signal handler): a task the tracer adds once :attr:`killing` is set
+        is killed by the tracer itself.
+        """
         self.killing = True
         for tid in tids:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(tid, signal.SIGKILL)
 
     @contextlib.contextmanager
-    def on_signals(self) -> Iterator[None]:
-        """Turn SIGINT and SIGTERM into an orderly end: noted here, acted on by the loop."""
+    def on_signals(self, kill: Callable[[], None]) -> Iterator[None]:
+        """Turn SIGINT and SIGTERM into an orderly end: noted, and the traced tree killed (``kill``)."""
         if threading.current_thread() is not threading.main_thread():
             yield
             return
 
         def handler(signum: int, frame: FrameType | None) -> None:
             self.stop_signal = signum
-            if self.waiting:
-                raise _StopRequested
+            kill()
 
         previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
         try:
@@ -88,7 +80,14 @@ class Ending:
 
 
 def reap(pending: Collection[int], seen: Collection[int]) -> None:
-    """Collect what is left of a run: the ``pending`` tasks (killed), and zombies re-parented to us among ``seen``."""
+    """Collect what is left of a run: the ``pending`` tasks (killed), and zombies re-parented to us among ``seen``.
+
+    A tracee whose end the tracer collected while its parent lived is left a
+    zombie for that parent (it was not ours to reap); when that parent dies
+    too, the zombie is re-parented to the harness, as subreaper, to its main
+    thread rather than the tracer's: so these are waited for by pid, from any
+    thread of the harness (no ``__WNOTHREAD``), each pid one of the run's.
+    """
     left = set(pending)
     while left:
         try:
@@ -99,4 +98,4 @@ def reap(pending: Collection[int], seen: Collection[int]) -> None:
             left.discard(tid)
     for tid in seen:
         with contextlib.suppress(ChildProcessError):
-            os.waitpid(tid, os.WNOHANG | WALL)
+            os.waitpid(tid, os.WNOHANG | kernel.WAIT_ALL)

@@ -2,9 +2,12 @@
 
 Facts about ptrace stops that this loop relies on (ptrace(2)):
 
-* ``waitpid(-1, __WALL)`` reports every stop of every tracee, threads
-  included, in the order they happen; there is no need to poll pids (which
-  is what python-ptrace's ``PtraceDebugger`` does, sleeping between rounds).
+* ``waitpid(-1, __WALL | __WNOTHREAD)`` reports every stop of every tracee,
+  threads included, in the order they happen; there is no need to poll pids
+  (which is what python-ptrace's ``PtraceDebugger`` does, sleeping between
+  rounds).  ``__WNOTHREAD`` keeps it to the tracer thread's own children and
+  tracees: the run happens in a thread of its own (:mod:`.own_thread`), so
+  that the host process's other children are never reaped.
 * With PTRACE_O_TRACESYSGOOD a syscall stop reports ``SIGTRAP | 0x80``; it
   is an entry or an exit, which PTRACE_GET_SYSCALL_INFO tells directly.
   Without it, entries and exits alternate per task, starting with an entry.
@@ -36,7 +39,7 @@ from ptrace import PtraceError
 from ptrace.binding import func as binding
 
 from harness.model import kernel
-from harness.model.errors import PtraceNotPermitted
+from harness.model.errors import PtraceNotPermitted, UnsupportedArchitecture
 from harness.model.events import Listener
 from harness.model.injection import Injection
 from harness.model.roles import ROOT_ROLE, RoleBook, process_role
@@ -46,6 +49,7 @@ from harness.running.tracer import ptrace_ext
 from harness.running.tracer.ending import WALL, Ending, reap
 from harness.running.tracer.handshake import Controller, Handshake
 from harness.running.tracer.injection_policy import InjectionPolicy, SkipWithErrno, SpecInjections
+from harness.running.tracer.own_thread import call_in_own_thread
 from harness.running.tracer.python_stacks import PythonStacks
 from harness.running.tracer.recorder import EventRecorder
 from harness.running.tracer.seccomp_filter import filter_installer
@@ -179,9 +183,13 @@ class Tracer:
     # -- the run ------------------------------------------------------------
 
     def run(self) -> TraceResult:
-        """Trace the command until its last task ends; the trace so far survives Ctrl-C."""
-        with ptrace_ext.child_subreaper(), self._ending.on_signals():
-            root_status = self._run()
+        """Trace the command until its last task ends; the trace so far survives Ctrl-C.
+
+        The command is started, traced and waited for in a thread of its own
+        (:mod:`.own_thread`), which waits for nothing else.
+        """
+        with ptrace_ext.child_subreaper(), self._ending.on_signals(self._kill_all):
+            root_status = call_in_own_thread(self._run, self._kill_all)
         stop_signal = self._ending.stop_signal
         interrupted = kernel.signal_name(stop_signal) if stop_signal else None
         code = os.WEXITSTATUS(root_status) if os.WIFEXITED(root_status) else None
@@ -214,6 +222,8 @@ class Tracer:
                 f"(it ended with status {status:#x} before its first stop)"
             )
         task = self._tasks[root] = Task(root, root, ROOT_ROLE, recording=False, new=False)
+        if self._ending.killing:  # the run was ended before it began (Ctrl-C, a time limit)
+            self._kill_all()
         try:
             seccomp = ptrace_ext.PTRACE_O_TRACESECCOMP if self._install_filter else 0
             task.ptrace.set_options(_OPTIONS | seccomp)
@@ -240,9 +250,8 @@ class Tracer:
                 reported = ending.wait()
             except ChildProcessError:  # nothing left to wait for: every task's end was reported
                 break
-            if reported is not None:
-                self._stops += 1
-                self._survive(*reported)
+            self._stops += 1
+            self._survive(*reported)
         return self._root_status
 
     def _survive(self, tid: int, status: int | None) -> None:
@@ -323,6 +332,8 @@ class Tracer:
             stop = task.ptrace.syscall_stop_from_registers(not task.in_syscall)
         entry = task.in_syscall = stop.entry
         if entry:
+            if stop.abi != "x86_64":
+                raise self._refused(task, stop.abi)
             nr = task.nr = stop.nr
             if not task.recording:
                 return True
@@ -343,6 +354,17 @@ class Tracer:
                 self._recorder.finish(task, call, ret)
             self._handshake.left(task)
         return True
+
+    def _refused(self, task: Task, abi: kernel.SyscallAbi) -> UnsupportedArchitecture:
+        """A task makes a call of another ABI: the run ends (the tree is killed), never with a guessed trace."""
+        try:
+            program = os.readlink(f"/proc/{task.tid}/exe")
+        except OSError:
+            program = self._argv[0]
+        return UnsupportedArchitecture(
+            f"{program}: {kernel.ABI_NAMES[abi]}: the harness traces x86_64 programs only (the syscall numbers "
+            "of other ABIs differ, so its trace would be wrong); build it for x86_64"
+        )
 
     def _inject(self, task: Task, nr: int) -> None:
         """Do what the injection policy says for this entry: skip the call for an error, or send a signal now."""

@@ -21,6 +21,8 @@ from ptrace import PtraceError
 from ptrace.binding import func as binding
 from ptrace.syscall import SYSCALL_NAMES
 
+from harness.model import kernel
+
 # include/uapi/linux/ptrace.h
 PTRACE_GET_SYSCALL_INFO = 0x420E
 PTRACE_SYSCALL_INFO_NONE = 0
@@ -31,8 +33,7 @@ PTRACE_O_EXITKILL = 0x00100000
 PTRACE_O_TRACESECCOMP = 0x00000080
 PTRACE_EVENT_SECCOMP = 7
 
-# include/uapi/linux/audit.h: the architecture a syscall-info stop reports.
-AUDIT_ARCH_X86_64 = 0xC000003E
+AUDIT_ARCH_X86_64 = kernel.AUDIT_ARCH_X86_64
 
 # include/uapi/linux/prctl.h
 PR_SET_PDEATHSIG = 1
@@ -77,6 +78,8 @@ class SyscallStop:
     nr: int
     args: tuple[int, ...]
     ret: int
+    abi: kernel.SyscallAbi = "x86_64"
+    """At an entry: the call's ABI; the tracer names x86_64 calls only."""
 
 
 class SyscallInfoReader:
@@ -93,10 +96,13 @@ class SyscallInfoReader:
         info = self._info
         if info.op == PTRACE_SYSCALL_INFO_ENTRY:
             entry = info.data.entry
+            if info.arch != AUDIT_ARCH_X86_64 or entry.nr >= kernel.X32_SYSCALL_BIT:
+                return SyscallStop(True, entry.nr, tuple(entry.args), 0, kernel.syscall_abi(info.arch, entry.nr))
             return SyscallStop(True, entry.nr, tuple(entry.args), 0)
         if info.op == PTRACE_SYSCALL_INFO_SECCOMP:  # an entry, reported by the seccomp filter
             seccomp = info.data.seccomp
-            return SyscallStop(True, seccomp.nr, tuple(seccomp.args), 0)
+            abi = kernel.syscall_abi(info.arch, seccomp.nr)
+            return SyscallStop(True, seccomp.nr, tuple(seccomp.args), 0, abi)
         if info.op == PTRACE_SYSCALL_INFO_EXIT:
             return SyscallStop(False, -1, (), info.data.exit.rval)
         return None
@@ -123,7 +129,8 @@ def read_registers_stop(tid: int, entry: bool) -> SyscallStop:
     """
     regs = binding.ptrace_getregs(tid)
     if entry:
-        return SyscallStop(True, regs.orig_rax, (regs.rdi, regs.rsi, regs.rdx, regs.r10, regs.r8, regs.r9), 0)
+        args = (regs.rdi, regs.rsi, regs.rdx, regs.r10, regs.r8, regs.r9)
+        return SyscallStop(True, regs.orig_rax, args, 0, kernel.registers_abi(regs.cs, regs.orig_rax))
     rax: int = regs.rax
     return SyscallStop(False, regs.orig_rax, (), rax - (1 << 64) if rax >= 1 << 63 else rax)
 

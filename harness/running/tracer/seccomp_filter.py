@@ -37,6 +37,9 @@ def filter_installer(calls: Collection[str]) -> Callable[[], None] | None:
 
     def install() -> None:
         syscall_filter = pyseccomp.SyscallFilter(defaction=pyseccomp.ALLOW)
+        # A call of another ABI (i386, x32) is reported too, where libseccomp would kill the task:
+        # the tracer refuses such a program by name.
+        syscall_filter.set_attr(pyseccomp.Attr.ACT_BADARCH, pyseccomp.TRACE(0))
         for name in calls:
             syscall_filter.add_rule(pyseccomp.TRACE(0), name)
         if os.geteuid() == 0:

@@ -1,0 +1,86 @@
+"""A 32-bit (i386) program is refused by name, its tree killed, and no trace is invented for it.
+
+Its syscall numbers are not x86_64's (its ``read`` is x86_64's ``close``), so
+the tracer reads each call's architecture (PTRACE_GET_SYSCALL_INFO, or the
+code segment without it) and refuses the program at its first call.  The
+program is built with ``cc -m32`` (``gcc-multilib`` on Debian); where no
+compiler can build it, the test skips with the reason (CI installs it).
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from support.capability import missing
+from support.programs import PROGRAMS
+
+#: Each test here runs a program under the tracer.
+pytestmark = pytest.mark.usefixtures("ptrace_permitted")
+
+
+@pytest.fixture(scope="module")
+def i386_program(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    compiler = shutil.which("cc") or shutil.which("gcc")
+    if compiler is None:
+        missing("no C compiler (cc) on this machine")
+    binary = tmp_path_factory.mktemp("i386") / "i386_calls"
+    build = subprocess.run(
+        [compiler, "-m32", "-o", str(binary), str(PROGRAMS / "i386_calls.c")], capture_output=True, text=True
+    )
+    if build.returncode != 0:
+        last = (build.stderr.strip().splitlines() or ["no output"])[-1]
+        missing(f"cc -m32 cannot build a 32-bit program here ({last}): apt-get install gcc-multilib")
+    return binary
+
+
+@pytest.mark.parametrize(
+    "options", [[], ["--no-syscall-info"], ["--seccomp"]], ids=["syscall-info", "registers", "seccomp"]
+)
+def test_a_32_bit_program_is_refused_in_one_line_naming_it(i386_program: Path, options: list[str]) -> None:
+    traced = subprocess.run(
+        [sys.executable, "-m", "harness", "trace", *options, "--", str(i386_program)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    lines = traced.stderr.splitlines()
+    assert traced.returncode == 126, traced.stderr
+    assert lines[-1] == (
+        f"harness: {i386_program}: a 32-bit (i386) program: the harness traces x86_64 programs only "
+        "(the syscall numbers of other ABIs differ, so its trace would be wrong); build it for x86_64"
+    )
+    # The only event before the refusal is the exec (an x86_64 call): no call of the program is named.
+    assert len(lines) == 2 and "+++ exec" in lines[0], traced.stderr
+    assert "Traceback" not in traced.stderr
+
+
+def _running_with(marker: str) -> list[str]:
+    """The processes whose command line holds ``marker``."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            try:
+                if marker.encode() in (proc / "cmdline").read_bytes():
+                    found.append(proc.name)
+            except OSError:
+                continue
+    return found
+
+
+def test_a_32_bit_program_started_by_a_traced_one_ends_the_run_with_nothing_left(
+    i386_program: Path, tmp_path: Path
+) -> None:
+    """The refused program is a child of an x86_64 one, which would wait 600 s: the whole tree is killed."""
+    marker = str(tmp_path / "parent")
+    parent = "import subprocess, sys, time; subprocess.run([sys.argv[1]]); time.sleep(600)"
+    argv = [sys.executable, "-c", parent, str(i386_program), marker]
+    traced = subprocess.run(
+        [sys.executable, "-m", "harness", "trace", "--", *argv], capture_output=True, text=True, timeout=120
+    )
+    assert traced.returncode == 126, traced.stderr
+    assert traced.stderr.splitlines()[-1].startswith(f"harness: {i386_program}: a 32-bit (i386) program")
+    assert _running_with(marker) == []
