@@ -119,8 +119,9 @@ class Tracer:
     ``stdio`` redirects the command's stdin, stdout and stderr to the given
     descriptors (None keeps the harness's own).  ``controller`` may hold
     tasks at chosen syscall entries (see :class:`Controller`).  ``seccomp``
-    asks for the seccomp-BPF prefilter (see :mod:`.seccomp_filter`); where it
-    cannot be used, every call is stepped and :attr:`uses_seccomp` is False.
+    (the default) asks for the seccomp-BPF prefilter (see :mod:`.seccomp_filter`);
+    False, or where it cannot be used, every call is stepped and
+    :attr:`uses_seccomp` is False.
     ``injections`` are ``--inject`` specs; ``injection_policy`` is any other
     :class:`InjectionPolicy` (the specs' policy is used when it is None).
 
@@ -140,7 +141,7 @@ class Tracer:
         use_syscall_info: bool | None = None,
         stdio: Sequence[int | None] = (None, None, None),
         controller: Controller | None = None,
-        seccomp: bool = False,
+        seccomp: bool = True,
         injections: Sequence[Injection] = (),
         injection_policy: InjectionPolicy | None = None,
     ) -> None:
@@ -308,8 +309,9 @@ class Tracer:
     # no memory to read) is restarted as soon as its registers are read, and decoded, numbered and
     # recorded while the task runs on: the task does not wait for the Python side of the work.  The
     # order of the trace is unchanged, since this one thread handles the stops one after another.
-    # Where the task must stay stopped is decided in one place, :meth:`_held_at_entry` and
-    # :meth:`_held_at_exit`; anything that reads the tracee at a recorded stop belongs there.
+    # Where the task must stay stopped is decided in one place, :meth:`_held_at_entry`,
+    # :meth:`_held_at_exit` and :meth:`_held_at_signal`; anything that reads the tracee at a
+    # recorded stop (its memory, more registers) belongs there.
 
     def _held_at_entry(self, task: Task, nr: int, name: str | None) -> bool:
         """Whether a recorded task's entry of call ``nr`` (``name`` when traced) needs the task stopped.
@@ -363,9 +365,9 @@ class Tracer:
                 task.call = self._recorder.enter(task, nr, traced[0], traced[1], args)
                 if self._injection is not None:
                     self._inject(task, nr)
-            if nr in self._handshake.names and not self._interrupting(task):
-                if self._handshake.ask(task, nr, self._recorder.seq):
-                    return
+            offered = nr in self._handshake.names and not self._interrupting(task)
+            if offered and self._handshake.ask(task, nr, self._recorder.seq):
+                return  # the controller holds it: resumed by a release
             self._resume(task, 0)
             return
         task.in_syscall = False
@@ -523,13 +525,25 @@ class Tracer:
             self._resume(task, 0)
             return
         interrupted = task.ptrace.interrupted_call() if task.recording else None
+        if self._held_at_signal(task):
+            self._record_signal(task, stopsig, raw, interrupted)
+            self._resume(task, stopsig)
+            return
         try:
             self._resume(task, stopsig)
         finally:  # what the stop says is read: decode and record it while the task runs on
-            if interrupted is not None:
-                self._recorder.signal(task, stopsig, raw, interrupted)
-            if stopsig == task.injected_signal:  # delivered, even merged with a real one: the controller may ask again
-                task.injected_signal = 0
+            self._record_signal(task, stopsig, raw, interrupted)
+
+    @staticmethod
+    def _held_at_signal(task: Task) -> bool:
+        """Whether a signal-delivery stop needs the task stopped once its siginfo and registers are read: never yet."""
+        return False
+
+    def _record_signal(self, task: Task, stopsig: int, raw: bytes, interrupted: tuple[int, int] | None) -> None:
+        if interrupted is not None:
+            self._recorder.signal(task, stopsig, raw, interrupted)
+        if stopsig == task.injected_signal:  # delivered, even merged with a real one: the controller may ask again
+            task.injected_signal = 0
 
     def _on_exit(self, task: Task, status: int) -> None:
         del self._tasks[task.tid]

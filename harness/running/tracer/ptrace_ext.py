@@ -23,6 +23,7 @@ from ptrace import PtraceError
 from ptrace.binding import func as binding
 
 from harness.model.syscalls import syscall_number
+from harness.running.tracer.libc import LIBC
 
 # include/uapi/linux/ptrace.h
 PTRACE_GET_SYSCALL_INFO = 0x420E
@@ -43,8 +44,7 @@ PR_SET_CHILD_SUBREAPER = 36
 PR_GET_CHILD_SUBREAPER = 37
 
 
-_libc = ctypes.CDLL(None, use_errno=True)
-"""The C library, resolved once (the process's own symbols: no ``find_library``, no ``ldconfig -p``)."""
+_libc = LIBC
 
 # The few requests made at every stop go straight to libc's ptrace(), with argtypes: python-ptrace's
 # ``ptrace()`` wrapper (set_errno, a try, a signed conversion) costs about 0.4 to 1 us more per call
@@ -85,6 +85,7 @@ _INFO_SIZE = 88
 _DATA = 24
 _NUMBER_AND_ARGS = struct.Struct("<7Q").unpack_from
 _RVAL = struct.Struct("<q").unpack_from
+_ENTRY_OPS = (PTRACE_SYSCALL_INFO_ENTRY, PTRACE_SYSCALL_INFO_SECCOMP)  # the filter's stop is an entry too
 
 
 class SyscallInfoReader:
@@ -102,7 +103,7 @@ class SyscallInfoReader:
             raise _failed(PTRACE_GET_SYSCALL_INFO, tid)
         buffer = self._buffer
         op = buffer[0]
-        if op == PTRACE_SYSCALL_INFO_ENTRY or op == PTRACE_SYSCALL_INFO_SECCOMP:  # seccomp: an entry too
+        if op in _ENTRY_OPS:
             values = _NUMBER_AND_ARGS(buffer, _DATA)
             return PTRACE_SYSCALL_INFO_ENTRY, values[0], values[1:], 0
         if op == PTRACE_SYSCALL_INFO_EXIT:
@@ -133,8 +134,6 @@ def read_registers_stop(tid: int, entry: bool) -> SyscallStop:
         return PTRACE_SYSCALL_INFO_ENTRY, regs.orig_rax, args, 0
     rax: int = regs.rax
     return PTRACE_SYSCALL_INFO_EXIT, regs.orig_rax, (), rax - (1 << 64) if rax >= 1 << 63 else rax
-
-
 
 
 def _prctl(option: int, arg: int) -> int:
