@@ -2,19 +2,27 @@
 
 The workload is the C echo server (servers/c/echo_server.c) serving N
 connections, each a client that sends one line and reads the echo, either
-one client at a time or K at a time.  Every tracer records the same calls
-(accept, accept4, clone, close, wait4, rt_sigaction, rt_sigreturn).  The
-commands are run in alternation, round after round, so that a change in the
-machine's load falls on all of them alike; the table gives medians and the
-ratio of each median to the untraced one.
+one client at a time or K at a time.  The client is a small C program
+(bench/c/echo_client.c) by default, so that on a two-CPU machine it does not
+compete with the tracer for a CPU; ``--client python`` uses the harness's own
+Python clients instead.  Every tracer records the same calls (accept,
+accept4, clone, close, wait4, rt_sigaction, rt_sigreturn).  The commands are
+run in alternation, round after round, so that a change in the machine's
+load falls on all of them alike; the table gives medians, the ratio of each
+median to the untraced one, and the median of the per-round ratios to
+``strace -f --seccomp-bpf`` (paired: each round's runs side by side).
 
     python bench/trace_overhead.py                      # 100, 300, 1000 connections; sequential and 20 at a time
-    python bench/trace_overhead.py --sizes 300 --rounds 9 --json bench-300.json
+    python bench/trace_overhead.py --sizes 300,1000 --concurrency 1 --rounds 9 --json bench-seq.json
 
-Also measured, once per size with the harness in this process: ptrace stops
-handled and stops per second.  With --memory-events N, the peak memory of the
-harness while it records N events (a program closing a bad descriptor N
-times).
+Also measured, with the harness in this process (the C client in its own):
+ptrace stops per connection with the seccomp prefilter (the default) and
+with every call stepped (``--no-seccomp``), and the tracer's CPU time per
+stop (user + system time of this process, the tracer alone).  Once per run,
+the start-up pair: ``python -c pass`` against ``harness trace -- true``, both
+with this interpreter (medians of wall time).  With --memory-events N, the
+peak memory of the harness while it records N events (a program closing a
+bad descriptor N times).
 
 Not part of the test suite: timings belong here, never in tests.
 """
@@ -24,6 +32,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -39,38 +48,37 @@ from harness.running.tracer import Tracer
 from harness.running.variants import build_c, find_variant
 
 SYSCALLS = "accept,accept4,clone,close,wait4,rt_sigaction,rt_sigreturn"
+#: The tracer every other is compared with, round by round.
+REFERENCE = "strace -f --seccomp-bpf"
+CLIENT_SOURCE = Path(__file__).resolve().parent / "c" / "echo_client.c"
+
+
+def _harness(*options: str) -> Callable[[list[str]], list[str]]:
+    def command(server: list[str]) -> list[str]:
+        return [
+            sys.executable,
+            "-m",
+            "harness",
+            "trace",
+            *options,
+            "-o",
+            os.devnull,
+            "--syscalls",
+            SYSCALLS,
+            "--",
+            *server,
+        ]
+
+    return command
 
 
 def tracers() -> dict[str, Callable[[list[str]], list[str]]]:
     """Each way of running the server, as a function from the server's command to the full command."""
     found: dict[str, Callable[[list[str]], list[str]]] = {
         "untraced": lambda command: command,
-        "harness trace": lambda command: [
-            sys.executable,
-            "-m",
-            "harness",
-            "trace",
-            "-o",
-            os.devnull,
-            "--syscalls",
-            SYSCALLS,
-            "--",
-            *command,
-        ],
+        "harness trace": _harness(),
+        "harness trace --no-seccomp": _harness("--no-seccomp"),
     }
-    found["harness trace --seccomp"] = lambda command: [
-        sys.executable,
-        "-m",
-        "harness",
-        "trace",
-        "--seccomp",
-        "-o",
-        os.devnull,
-        "--syscalls",
-        SYSCALLS,
-        "--",
-        *command,
-    ]
     strace = shutil.which("strace")
     if strace:
         found["strace -f"] = lambda command: [
@@ -83,7 +91,7 @@ def tracers() -> dict[str, Callable[[list[str]], list[str]]]:
             f"trace={SYSCALLS}",
             *command,
         ]
-        found["strace -f --seccomp-bpf"] = lambda command: [
+        found[REFERENCE] = lambda command: [
             strace,
             "-f",
             "-qq",
@@ -111,7 +119,21 @@ def tracers() -> dict[str, Callable[[list[str]], list[str]]]:
     return found
 
 
-def one_run(command: list[str], port: int, connections: int, concurrency: int) -> float:
+def run_clients(client: Path | None, port: int, connections: int, concurrency: int) -> None:
+    """Make the connections, with the C client (``client``) or the harness's Python clients (None); fails loudly."""
+    if client is not None:
+        done = subprocess.run(
+            [str(client), str(port), str(connections), str(concurrency)], capture_output=True, text=True
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"echo_client: {done.stderr.strip()}")
+        return
+    report = drive(("127.0.0.1", port), echo_client, connections=connections, messages=1, concurrency=concurrency)
+    if not report.ok:
+        raise RuntimeError(f"clients: {report.failures[:3]}")
+
+
+def one_run(command: list[str], port: int, connections: int, concurrency: int, client: Path | None) -> float:
     """Seconds from starting the command until the server exits, clients included; fails loudly."""
     started = time.perf_counter()
     with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True) as server:
@@ -120,46 +142,89 @@ def one_run(command: list[str], port: int, connections: int, concurrency: int) -
         if not line.startswith("listening on"):
             server.kill()
             raise RuntimeError(f"{command[0]}: the server did not start ({line!r})")
-        report = drive(("127.0.0.1", port), echo_client, connections=connections, messages=1, concurrency=concurrency)
+        run_clients(client, port, connections, concurrency)
         status = server.wait(timeout=600)
     elapsed = time.perf_counter() - started
-    if not report.ok or status != 0:
-        raise RuntimeError(f"{command[0]}: clients {report.failures[:3]}, exit status {status}")
+    if status != 0:
+        raise RuntimeError(f"{command[0]}: exit status {status}")
     return elapsed
 
 
-def stops_per_second(server: Path, connections: int, concurrency: int) -> dict[str, float]:
-    """Trace one run in this process to count the stops the harness handles, and their rate."""
+def stops_and_cpu(server: Path, connections: int, concurrency: int, client: Path, *, seccomp: bool) -> dict[str, float]:
+    """Trace one run in this process: the stops the harness handles, and its CPU time per stop.
+
+    The clients run in their own process (the C client), so that this
+    process's user and system time is the tracer's alone.
+    """
     port = free_port()
-    with tempfile.TemporaryFile() as out:
-        read_end, write_end = os.pipe()
+    read_end, write_end = os.pipe()
+    with open(os.devnull, "w") as devnull:
         tracer = Tracer(
             [str(server), str(port), str(connections)],
             syscalls=SYSCALLS.split(","),
-            stdio=(None, write_end, out.fileno()),
+            stdio=(None, write_end, devnull.fileno()),
+            seccomp=seccomp,
         )
-        import threading
+        with os.fdopen(read_end) as lines:
+            clients = None
+            before = resource.getrusage(resource.RUSAGE_SELF)
+            started = time.perf_counter()
+            # The client starts once the server says it listens: its first line, read after a first stop.
+            import threading
 
-        def clients() -> None:
-            with os.fdopen(read_end) as lines:
+            def start_clients() -> None:
+                nonlocal clients
                 lines.readline()
-                drive(("127.0.0.1", port), echo_client, connections=connections, messages=1, concurrency=concurrency)
+                clients = subprocess.Popen([str(client), str(port), str(connections), str(concurrency)])
 
-        thread = threading.Thread(target=clients)
-        thread.start()
-        started = time.perf_counter()
-        result = tracer.run()
-        elapsed = time.perf_counter() - started
-        os.close(write_end)
-        thread.join()
+            waiter = threading.Thread(target=start_clients)
+            waiter.start()
+            result = tracer.run()
+            elapsed = time.perf_counter() - started
+            after = resource.getrusage(resource.RUSAGE_SELF)
+            os.close(write_end)
+            waiter.join()
+            if clients is not None and clients.wait() != 0:
+                raise RuntimeError("echo_client failed under the in-process tracer")
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     return {
+        "seccomp": tracer.uses_seccomp,
         "stops": result.stops,
         "events": len(result.trace),
         "seconds": round(elapsed, 3),
-        "stops_per_second": round(result.stops / elapsed),
-        "stops_per_connection": round(result.stops / connections, 1),
-        "microseconds_per_stop": round(elapsed / result.stops * 1e6, 1),
+        "stops_per_connection": round(result.stops / connections, 2),
+        "tracer_cpu_us_per_stop": round(cpu / result.stops * 1e6, 1),
     }
+
+
+def startup_pair(runs: int) -> dict[str, float]:
+    """``python -c pass`` against ``harness trace -- true``, alternated, same interpreter: medians in ms.
+
+    Both wall time and CPU time (user + system of the command and what it
+    waited for): on a loaded machine the wall time mostly measures the load.
+    """
+    commands = {
+        "python -c pass": [sys.executable, "-c", "pass"],
+        "harness trace -- true": [sys.executable, "-m", "harness", "trace", "-o", os.devnull, "--", "true"],
+    }
+    wall: dict[str, list[float]] = {name: [] for name in commands}
+    cpu: dict[str, list[float]] = {name: [] for name in commands}
+    for _ in range(runs):
+        for name, command in commands.items():
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            started = time.perf_counter()
+            subprocess.run(command, check=True)
+            wall[name].append(time.perf_counter() - started)
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            cpu[name].append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+    result: dict[str, float] = {}
+    for name in commands:
+        result[f"{name} wall (ms)"] = round(statistics.median(wall[name]) * 1000, 1)
+        result[f"{name} cpu (ms)"] = round(statistics.median(cpu[name]) * 1000, 1)
+    for kind in ("wall", "cpu"):
+        difference = result[f"harness trace -- true {kind} (ms)"] - result[f"python -c pass {kind} (ms)"]
+        result[f"difference {kind} (ms)"] = round(difference, 1)
+    return result
 
 
 _CLOSER = r"""
@@ -191,6 +256,34 @@ def peak_memory(events: int) -> dict[str, float]:
     }
 
 
+def _table(workloads: list[dict[str, object]], names: list[str]) -> str:
+    """The results as a Markdown table: medians, ratios to untraced, paired ratios to the reference, stops, CPU."""
+    header = [
+        "connections, clients at a time",
+        *names,
+        "stops per connection (prefilter / stepped)",
+        "tracer µs per stop",
+    ]
+    lines = ["| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
+    for row in workloads:
+        medians: dict[str, float] = row["median_seconds"]  # type: ignore[assignment]
+        untraced: dict[str, float] = row["ratio_to_untraced"]  # type: ignore[assignment]
+        paired: dict[str, float] = row["paired_ratio_to_reference"]  # type: ignore[assignment]
+        cells = [f"{row['connections']}, {row['concurrency']}"]
+        for name in names:
+            cell = f"{medians[name]:.3f} s"
+            if name in untraced and name != "untraced":
+                cell += f" ({untraced[name]:.1f}x"
+                cell += f"; {paired[name]:.2f}x strace)" if name in paired and name != REFERENCE else ")"
+            cells.append(cell)
+        filtered: dict[str, float] = row["harness"]  # type: ignore[assignment]
+        stepped: dict[str, float] = row["harness_stepped"]  # type: ignore[assignment]
+        cells.append(f"{filtered['stops_per_connection']} / {stepped['stops_per_connection']}")
+        cells.append(f"{filtered['tracer_cpu_us_per_stop']} / {stepped['tracer_cpu_us_per_stop']}")
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def main() -> int:
     """Run the workloads, print the table, write the JSON."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -198,15 +291,30 @@ def main() -> int:
     parser.add_argument("--concurrency", default="1,20", help="clients at a time (default 1,20)")
     parser.add_argument("--rounds", type=int, default=7, help="alternating rounds per workload (default 7)")
     parser.add_argument("--only", help="comma-separated tracer names to run (default: all found)")
+    parser.add_argument(
+        "--client", choices=("c", "python"), default="c", help="the clients: the C client (default) or the harness's"
+    )
+    parser.add_argument("--startup-runs", type=int, default=15, help="runs of each start-up command (default 15)")
     parser.add_argument("--memory-events", type=int, default=0, help="also measure peak memory for N events")
     parser.add_argument("--json", default="bench/trace_overhead.json", help="where to write the results")
     args = parser.parse_args()
 
     server = build_c(find_variant("c/echo_server").source)
+    c_client = build_c(CLIENT_SOURCE)
+    client = c_client if args.client == "c" else None
     available = tracers()
     if args.only:
         available = {name: make for name, make in available.items() if name in args.only.split(",")}
-    results: dict[str, object] = {"syscalls": SYSCALLS, "rounds": args.rounds, "workloads": []}
+    names = list(available)
+    results: dict[str, object] = {
+        "syscalls": SYSCALLS,
+        "rounds": args.rounds,
+        "client": args.client,
+        "reference": REFERENCE,
+        "load_average_at_start": os.getloadavg(),
+    }
+    results["startup"] = startup_pair(args.startup_runs)
+    print(f"start-up: {results['startup']}")
     workloads: list[dict[str, object]] = []
     for size in map(int, args.sizes.split(",")):
         for concurrency in map(int, args.concurrency.split(",")):
@@ -214,27 +322,42 @@ def main() -> int:
             for _ in range(args.rounds):
                 for name, make in available.items():
                     port = free_port()
-                    times[name].append(one_run(make([str(server), str(port), str(size)]), port, size, concurrency))
+                    command = make([str(server), str(port), str(size)])
+                    times[name].append(one_run(command, port, size, concurrency, client))
             medians = {name: statistics.median(values) for name, values in times.items()}
             base = medians.get("untraced")
-            row = {
+            reference = times.get(REFERENCE)
+            row: dict[str, object] = {
                 "connections": size,
                 "concurrency": concurrency,
                 "median_seconds": {name: round(value, 3) for name, value in medians.items()},
                 "ratio_to_untraced": {name: round(value / base, 2) for name, value in medians.items()} if base else {},
-                "harness": stops_per_second(server, size, concurrency),
+                "paired_ratio_to_reference": {
+                    name: round(statistics.median(a / b for a, b in zip(values, reference, strict=True)), 3)
+                    for name, values in times.items()
+                }
+                if reference
+                else {},
+                "harness": stops_and_cpu(server, size, concurrency, c_client, seccomp=True),
+                "harness_stepped": stops_and_cpu(server, size, concurrency, c_client, seccomp=False),
             }
             workloads.append(row)
             print(f"\n{size} connections, {concurrency} at a time ({args.rounds} rounds, medians):")
             for name, value in medians.items():
                 ratio = f"{value / base:6.2f}x" if base else ""
-                print(f"  {name:28} {value:8.3f} s  {ratio}")
-            print(f"  harness: {row['harness']}")
+                paired = row["paired_ratio_to_reference"].get(name)  # type: ignore[attr-defined]
+                versus = f"  {paired:5.2f}x {REFERENCE} (paired)" if paired is not None else ""
+                print(f"  {name:28} {value:8.3f} s  {ratio}{versus}")
+            print(f"  harness (prefilter): {row['harness']}")
+            print(f"  harness (stepped):   {row['harness_stepped']}")
             sys.stdout.flush()
     results["workloads"] = workloads
     if args.memory_events:
         results["memory"] = peak_memory(args.memory_events)
         print(f"\npeak memory while recording: {results['memory']}")
+    table = _table(workloads, names)
+    results["table"] = table
+    print("\n" + table)
     Path(args.json).write_text(json.dumps(results, indent=2) + "\n")
     print(f"\nwritten to {args.json}")
     return 0

@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager, suppress
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from harness.model.errors import HarnessError, OutputError, UsageError
 from harness.model.events import Event, Listener, SyscallEntry
@@ -184,7 +184,9 @@ def _add_full_stacks(parser: argparse.ArgumentParser) -> None:
         "-v",
         "--verbose",
         action="store_true",
-        help="print each event's whole Python stack under its line (with --python-frames, or a trace that has them)",
+        help="print each event's whole Python stack under its line (with --python-frames, or a trace that has "
+        "them); trace also says at the end how the calls were stopped (seccomp prefilter or every call stepped) "
+        "and how many ptrace stops the run took",
     )
 
 
@@ -211,7 +213,7 @@ def _time_columns(args: argparse.Namespace) -> TimeColumns:
 
 
 def _add_seccomp(parser: argparse.ArgumentParser, help: str) -> None:
-    parser.add_argument("--seccomp", action="store_true", help=help)
+    parser.add_argument("--seccomp", action=argparse.BooleanOptionalAction, default=True, help=help)
 
 
 def _add_inject(parser: argparse.ArgumentParser) -> None:
@@ -373,10 +375,47 @@ def _one_plan(args: argparse.Namespace, command: str) -> RunPlan:
     return source
 
 
+class _Later:
+    """A constant of a module that is imported only once the value is used: to check, to print, or to run.
+
+    ``harness trace`` must start fast; the parser of every command is built
+    on each start, and the defaults of explain and record live in analysis
+    modules that import the whole expectation model and YAML.
+    """
+
+    def __init__(self, module: str, name: str, index: int | None = None) -> None:
+        self._where = (module, name, index)
+
+    def get(self) -> Any:
+        """The value itself."""
+        import importlib
+
+        module, name, index = self._where
+        value = getattr(importlib.import_module(module), name)
+        return value if index is None else value[index]
+
+    def __str__(self) -> str:
+        return str(self.get())
+
+    def __contains__(self, item: object) -> bool:
+        return item in self.get()
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self.get())
+
+    def __len__(self) -> int:
+        return len(self.get())
+
+
+def _given(value: object) -> Any:
+    """An option's value, with a :class:`_Later` default resolved."""
+    return value.get() if isinstance(value, _Later) else value
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser, with a help text for every command and option."""
-    from harness.analysis.explain import FORMATS
-    from harness.analysis.golden import DEFAULT_START
+    FORMATS = _Later("harness.analysis.explain", "FORMATS")
+    DEFAULT_START = _Later("harness.analysis.golden", "DEFAULT_START")
 
     parser = argparse.ArgumentParser(
         prog="harness",
@@ -386,7 +425,7 @@ def build_parser() -> argparse.ArgumentParser:
         "'harness' alone prints this help on stderr and exits with 2, as for any wrong command line.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    parser.add_argument("--version", action=_VersionAction, nargs=0, help="show program's version number and exit")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     check = commands.add_parser(
@@ -460,8 +499,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_seccomp(
         trace,
-        "stop the tracee only at the recorded calls, with a seccomp-BPF filter (as strace --seccomp-bpf); "
-        "falls back to stepping every call where seccomp cannot be used",
+        "stop the tracee only at the recorded calls, with a seccomp-BPF filter (as strace --seccomp-bpf): "
+        "the default where it works (Linux 5.3, libseccomp.so.2), stepping every call elsewhere; "
+        "--no-seccomp steps every call (-v says which was used)",
     )
     _add_inject(trace)
     _add_python_frames(trace)
@@ -485,7 +525,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_source(run, traces=False)
     _add_live_outputs(run)
     _add_time_columns(run)
-    _add_seccomp(run, "use the seccomp-BPF prefilter (see harness trace --help)")
+    _add_seccomp(run, "the seccomp-BPF prefilter, on by default where it works (see harness trace --help)")
     run.add_argument("--port", type=_port, metavar="PORT", help="the port to serve on (default: a free one)")
     run.set_defaults(run=_cmd_run)
 
@@ -501,7 +541,13 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     _add_source(explain)
-    explain.add_argument("--format", choices=FORMATS, default=FORMATS[0], help="text (default) or markdown")
+    explain.add_argument(
+        "--format",
+        choices=FORMATS,
+        metavar="FORMAT",
+        default=_Later("harness.analysis.explain", "FORMATS", 0),
+        help="text or markdown (default: %(default)s)",
+    )
     explain.set_defaults(run=_cmd_explain)
 
     show = commands.add_parser(
@@ -557,7 +603,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--start-after",
         default=DEFAULT_START,
         metavar="CALL",
-        help=f"start each story at the first CALL of the trace, its own line included (default: {DEFAULT_START}); "
+        help="start each story at the first CALL of the trace, its own line included (default: %(default)s); "
         "when there is none, at the beginning",
     )
     record.set_defaults(run=_cmd_record)
@@ -585,6 +631,14 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _is_null_device(path: str) -> bool:
+    """Whether ``path`` is the null device (/dev/null, or a link to it): what is written there is lost."""
+    try:
+        return os.path.samestat(os.stat(path), os.stat(os.devnull))
+    except OSError:
+        return False
+
+
 @contextmanager
 def _output_file(path: str) -> Iterator[TextIO]:
     """Open a file the command writes; a failure to close it (its last buffer) names its path."""
@@ -599,7 +653,7 @@ def _output_file(path: str) -> Iterator[TextIO]:
 
 
 @contextmanager
-def _trace_outputs(args: argparse.Namespace) -> Iterator[Listener]:
+def _trace_outputs(args: argparse.Namespace) -> Iterator[Listener | None]:
     """The listener that writes a live run as text (stderr or -o) and as JSON Lines (--jsonl).
 
     A write that fails (a full disk, /dev/full, a /proc file) is one
@@ -613,14 +667,17 @@ def _trace_outputs(args: argparse.Namespace) -> Iterator[Listener]:
         # A person watching a terminal sees each line at once; a file gets whole buffers,
         # so that tracing does not pay one write(2) per event.
         live = text.isatty()
+        # Text sent to /dev/null is never rendered: `-o /dev/null --jsonl FILE` pays for JSON only.
+        discarded = args.output is not None and _is_null_device(args.output)
 
         def listener(point: SyscallEntry | Event) -> None:
-            try:
-                text.write(renderer.feed(point))
-                if live:
-                    text.flush()
-            except OSError as error:
-                raise OutputError(args.output or "stderr", error) from None
+            if not discarded:
+                try:
+                    text.write(renderer.feed(point))
+                    if live:
+                        text.flush()
+                except OSError as error:
+                    raise OutputError(args.output or "stderr", error) from None
             if jsonl is not None and not isinstance(point, SyscallEntry):
                 try:
                     jsonl.write(event_to_json(point))
@@ -628,10 +685,11 @@ def _trace_outputs(args: argparse.Namespace) -> Iterator[Listener]:
                     raise OutputError(args.jsonl, error) from None
 
         try:
-            yield listener
+            yield None if discarded and jsonl is None else listener
         finally:  # a call left open ends its line, so that a harness: line after it starts a line of its own
-            with suppress(OSError):  # a failed text output is reported where it failed, or at its close
-                text.write(renderer.flush())
+            if not discarded:
+                with suppress(OSError):  # a failed text output is reported where it failed, or at its close
+                    text.write(renderer.flush())
 
 
 def _cmd_trace(args: argparse.Namespace) -> int:
@@ -652,6 +710,9 @@ def _cmd_trace(args: argparse.Namespace) -> int:
             python_frames=args.python_frames,
         )
         result = tracer.run()
+    if args.verbose:
+        mode = "seccomp prefilter" if tracer.uses_seccomp else "every call stepped"
+        print(f"harness: {mode}, {result.stops} ptrace stops, {len(result.trace)} events", file=sys.stderr)
     if result.interrupted_by:
         print(f"harness: {result.interrupted_by} received: the traced processes were killed", file=sys.stderr)
     return result.shell_status
@@ -697,11 +758,12 @@ def _cmd_record(args: argparse.Namespace) -> int:
     from harness.running.stories import record_golden
 
     plan = _one_plan(args, "record")
-    recorded = record_golden(plan, start_after=args.start_after, path=Path(args.output) if args.output else None)
+    start_after = _given(args.start_after)
+    recorded = record_golden(plan, start_after=start_after, path=Path(args.output) if args.output else None)
     golden = recorded.golden
     if golden.start_after is None:
         print(
-            f"harness: {plan.label}: no {args.start_after} call in the trace: the stories start at the beginning",
+            f"harness: {plan.label}: no {start_after} call in the trace: the stories start at the beginning",
             file=sys.stderr,
         )
     counts = ", ".join(f"{role} {len(lines)}" for role, lines in golden.roles.items())
@@ -863,7 +925,7 @@ def _cmd_explain(args: argparse.Namespace) -> int:
     from harness.analysis.explain import explain, render
     from harness.running.sources import trace_of
 
-    print(render(explain(trace_of(_one_source(args))), format=args.format))
+    print(render(explain(trace_of(_one_source(args))), format=_given(args.format)))
     return 0
 
 
@@ -889,6 +951,16 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 def _open_error(error: OSError) -> str:
     return f"cannot open {error.filename}: {error.strerror}"
+
+
+class _VersionAction(argparse.Action):
+    """``--version``: looks the version up only when asked (importlib.metadata costs every start otherwise)."""
+
+    def __call__(
+        self, parser: argparse.ArgumentParser, namespace: object, values: object, option: object = None
+    ) -> None:
+        print(f"{parser.prog} {_version()}")
+        parser.exit()
 
 
 def _version() -> str:

@@ -18,15 +18,36 @@ from collections.abc import Sequence
 from typing import Any
 
 from harness.model.syscalls import CATALOGUE
+from harness.model.syscalls.entry import no_outputs
 from harness.model.syscalls.structs import MemoryReader, decode_siginfo, s64
 
-__all__ = ["REGISTER_ONLY", "MemoryReader", "decode_entry", "decode_exit", "decode_siginfo"]
+__all__ = [
+    "ENTRY_READS_MEMORY",
+    "EXIT_READS_MEMORY",
+    "REGISTER_ONLY",
+    "MemoryReader",
+    "decode_entry",
+    "decode_exit",
+    "decode_siginfo",
+]
 
 #: The calls whose decoded arguments the tracer may share between events with equal registers:
 #: the entries whose decoder reads registers only (``register_only``) and has something to decode
 #: (a call without arguments gains nothing from a cache but churn).
 REGISTER_ONLY: frozenset[str] = frozenset(
     name for name, entry in CATALOGUE.items() if entry.register_only and entry.args
+)
+
+
+#: The calls whose entry decoder reads the tracee's memory: the tracer decodes them while the task is
+#: still stopped.  Any other entry (a call without a catalogue entry keeps its raw registers) decodes
+#: from the registers alone, so the tracer may restart the task first and decode afterwards.
+ENTRY_READS_MEMORY: frozenset[str] = frozenset(name for name, entry in CATALOGUE.items() if not entry.register_only)
+
+#: The calls whose exit decoder may read the tracee's memory (their output arguments): decoded while
+#: the task is still stopped, for the same reason.
+EXIT_READS_MEMORY: frozenset[str] = frozenset(
+    name for name, entry in CATALOGUE.items() if entry.decode_exit is not no_outputs
 )
 
 

@@ -102,7 +102,7 @@ def run_spec(
     injections: Sequence[Injection] = (),
     port: int | None = None,
     listener: Listener | None = None,
-    seccomp: bool = False,
+    seccomp: bool = True,
 ) -> RunResult:
     """Run a server in a scenario, tracing the default calls and ``syscalls``; its clients and stop are its own.
 

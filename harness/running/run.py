@@ -78,6 +78,8 @@ class RunResult:
     """What the run noticed that is not a failure (a server that listens on every address)."""
     port: int | None = None
     """The port the clients used."""
+    seccomp: bool = False
+    """Whether the seccomp prefilter was in use; False: every call was stepped."""
 
     @property
     def ok(self) -> bool:
@@ -147,7 +149,10 @@ class RunResult:
             outcome = f"{clients.completed} of {clients.connections} connections made"
         else:
             outcome = f"{clients.connections} connections, clients ok"
-        return "; ".join([f"{outcome}, {ending}, {len(self.trace)} events, {self.schedule} schedule", *self.warnings])
+        stops = "seccomp prefilter" if self.seccomp else "every call stepped"
+        return "; ".join(
+            [f"{outcome}, {ending}, {len(self.trace)} events, {self.schedule} schedule, {stops}", *self.warnings]
+        )
 
     def listened(self) -> bool:
         """Whether the server ever waited for a connection (entered an accept-type call)."""
@@ -325,7 +330,7 @@ def run_server(
     port: int,
     timeout: float = DEFAULT_TIMEOUT,
     listener: Listener | None = None,
-    seccomp: bool = False,
+    seccomp: bool = True,
     syscalls: Collection[str] = DEFAULT_SYSCALLS,
     injections: Sequence[Injection] = (),
     stop_spec: Stop = STOP_BY_ITSELF,
@@ -387,9 +392,18 @@ def run_server(
         grace.daemon = True
 
         def send_stop() -> None:
-            """The clients are done: send the stop signal, and from now on give the server its grace."""
+            """The clients are done: send the stop signal, and from now on give the server its grace.
+
+            In deterministic mode the signal waits for the server to be at rest: the last
+            connection's process has exited and the server waits again (the turn a next client
+            would get).  A client is done once it has its answer, which may be before the server
+            has finished with the connection (closing its socket, reaping): a signal sent then
+            would find the server between calls on some runs and in its wait on others.
+            """
             if stop_spec.signal is None:
                 return
+            if schedule is not None and not stop.is_set():
+                schedule.wait_for_turn(scenario.connections)
             with ending:
                 if finished or not main.send(kernel.SIGNAL_NUMBERS[stop_spec.signal]):
                     return
@@ -504,4 +518,5 @@ def run_server(
         listens_elsewhere=elsewhere[0] if elsewhere else None,
         warnings=tuple(warnings),
         port=port,
+        seccomp=tracer.uses_seccomp,
     )

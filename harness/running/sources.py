@@ -215,7 +215,7 @@ def run_plan(
     *,
     port: int | None = None,
     outputs: AbstractContextManager[Listener | None] | None = None,
-    seccomp: bool = False,
+    seccomp: bool = True,
 ) -> PlannedRun:
     """Run a plan's server under the tracer and drive its clients (``harness run``); a failed run is returned.
 
@@ -249,7 +249,7 @@ def run_variant(
     port: int | None = None,
     timeout: float = DEFAULT_TIMEOUT,
     outputs: AbstractContextManager[Listener | None] | None = None,
-    seccomp: bool = False,
+    seccomp: bool = True,
     injections: Sequence[Injection] = (),
 ) -> PlannedRun:
     """Run a bundled variant as :func:`run_plan` does; an unknown name is refused before ``outputs`` is entered."""

@@ -186,3 +186,51 @@ def test_a_run_that_times_out_says_where_each_process_was_blocked(ptrace_permitt
     assert done.returncode == 1
     assert "timed out (the whole tree was killed)" in done.stderr
     assert "  main was blocked in accept4(3, ...)\n" in done.stderr
+
+
+def test_trace_uses_the_prefilter_by_default_and_says_so_with_verbose(ptrace_permitted: None) -> None:
+    from harness.running.tracer import Tracer
+
+    expected = "seccomp prefilter" if Tracer(["true"]).uses_seccomp else "every call stepped"
+    default = subprocess.run(
+        [*HARNESS, "trace", "-v", "-o", os.devnull, "--", "sh", "-c", "exit 3"], capture_output=True, text=True
+    )
+    stepped = subprocess.run(
+        [*HARNESS, "trace", "-v", "--no-seccomp", "-o", os.devnull, "--", "sh", "-c", "exit 3"],
+        capture_output=True,
+        text=True,
+    )
+
+    assert (default.returncode, stepped.returncode) == (3, 3)
+    assert default.stderr.startswith(f"harness: {expected}, ")
+    assert stepped.stderr.startswith("harness: every call stepped, ")
+
+
+def test_text_sent_to_dev_null_is_not_rendered_and_the_jsonl_is_whole(ptrace_permitted: None, tmp_path: Path) -> None:
+    discarded, kept = tmp_path / "discarded.jsonl", tmp_path / "kept.jsonl"
+    command = ["sh", "-c", "(exit 3); exit 4"]
+    for jsonl, text in ((discarded, os.devnull), (kept, str(tmp_path / "run.txt"))):
+        done = subprocess.run(
+            [*HARNESS, "trace", "--jsonl", str(jsonl), "-o", text, "--", *command], capture_output=True, text=True
+        )
+        assert done.returncode == 4, done.stderr
+
+    assert Trace.read_jsonl(discarded).outline() == Trace.read_jsonl(kept).outline()
+    assert (tmp_path / "run.txt").read_text().count("+++ exited with") == 2
+
+
+def test_trace_starts_without_the_expectation_model_yaml_or_a_library_search(ptrace_permitted: None) -> None:
+    """What `harness trace` imports: not the expectation model, YAML, importlib.metadata, nor ctypes.util.
+
+    ctypes.util would run ``ldconfig -p`` to find the C library (python-ptrace) or libseccomp.
+    """
+    probe = (
+        "import os, sys\n"
+        "from harness.faces.cli import main\n"
+        "main(['trace', '-o', os.devnull, '--', 'true'])\n"
+        "heavy = ('yaml', 'subprocess', 'ctypes.util', 'importlib.metadata', 'pyseccomp',\n"
+        "         'harness.analysis', 'harness.model.expectations', 'harness.model.steps')\n"
+        "print(sorted(name for name in heavy if name in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stdout == "[]\n"

@@ -10,9 +10,10 @@ from support.capability import missing
 from support.programs import TEST_PROGRAMS
 from support.runs import Run
 
+from harness.model.events import SpawnEvent, SyscallEvent
 from harness.model.scenario import Scenario
 from harness.running.run import free_port, run_server
-from harness.running.tracer import Tracer
+from harness.running.tracer import Tracer, TraceResult
 from harness.running.variants import find_variant
 
 
@@ -57,3 +58,31 @@ def test_without_syscall_info_the_tracer_falls_back_to_stepping() -> None:
         result = tracer.run()
     assert not tracer.uses_seccomp
     assert result.exit_code == 3
+
+
+def test_the_prefilter_is_the_default() -> None:
+    assert Tracer(["true"]).uses_seccomp
+    assert not Tracer(["true"], seccomp=False).uses_seccomp
+
+
+def _stops(script: str) -> TraceResult:
+    with open(os.devnull, "w") as devnull:
+        return Tracer(["sh", "-c", script], syscalls=["clone"], stdio=(None, devnull.fileno(), None)).run()
+
+
+def test_a_fork_returns_at_its_event_without_an_exit_stop() -> None:
+    """Under the prefilter a fork's result comes from its PTRACE_EVENT_FORK stop: it has no exit stop.
+
+    Each ``(exit N)`` of the shell is one fork the shell waits for.  Its stops:
+    the clone's entry (the filter's), the fork event, the child's first
+    SIGSTOP, the child's exit, and the SIGCHLD's delivery to the shell: five,
+    where six would mean a clone exit stop.  Two forks more, ten stops more;
+    the shell's own start-up stops are the same in both runs.
+    """
+    one = _stops("(exit 1); exit 0")
+    three = _stops("(exit 1); (exit 2); (exit 3); exit 0")
+
+    assert three.stops - one.stops == 2 * 5
+    forks = [event for event in three.trace if isinstance(event, SyscallEvent) and event.name == "clone"]
+    children = [event.child_pid for event in three.trace if isinstance(event, SpawnEvent)]
+    assert [fork.ret for fork in forks] == children and len(children) == 3

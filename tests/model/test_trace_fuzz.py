@@ -86,7 +86,6 @@ def test_the_nested_trace_is_read_and_used_by_every_reader() -> None:
     _every_reader(trace)
 
 
-@settings(max_examples=600)
 @given(st.data(), json_values)
 def test_any_nested_value_changed_is_refused_with_its_line_or_read_and_used(data: st.DataObject, value: object) -> None:
     """Any value of any type at any nested place: a one-line refusal naming the line, or a trace every reader takes."""
@@ -108,7 +107,6 @@ def test_any_nested_value_changed_is_refused_with_its_line_or_read_and_used(data
         _every_reader(trace)
 
 
-@settings(max_examples=400)
 @given(st.data(), keys, json_values)
 def test_any_key_of_an_event_changed_is_refused_with_its_line_or_read_and_used(
     data: st.DataObject, key: str, value: object

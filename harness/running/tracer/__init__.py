@@ -13,6 +13,7 @@ records events; :mod:`.handshake` speaks with a :class:`Controller`;
 :mod:`.seccomp_filter` start the command.
 """
 
+from harness.running.tracer import libc  # noqa: F401, I001 - first: python-ptrace must find the C library resolved
 from harness.model.events import Listener
 from harness.model.syscalls import DEFAULT_SYSCALLS
 from harness.running.tracer.handshake import Controller

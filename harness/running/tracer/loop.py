@@ -39,6 +39,7 @@ from ptrace import PtraceError
 from ptrace.binding import func as binding
 
 from harness.model import kernel
+from harness.model.decode import ENTRY_READS_MEMORY, EXIT_READS_MEMORY
 from harness.model.errors import PtraceNotPermitted, UnsupportedArchitecture
 from harness.model.events import Listener
 from harness.model.injection import Injection
@@ -54,7 +55,7 @@ from harness.running.tracer.python_stacks import PythonStacks
 from harness.running.tracer.recorder import EventRecorder
 from harness.running.tracer.seccomp_filter import filter_installer
 from harness.running.tracer.spawn import exec_error, start_stopped
-from harness.running.tracer.task import Task, TaskGone
+from harness.running.tracer.task import Call, Task, TaskGone
 
 _SYSCALL_TRAP = signal.SIGTRAP | 0x80
 _OPTIONS = (
@@ -105,6 +106,14 @@ def _note(text: str) -> None:
     print(f"harness: python frames: {text}", file=sys.stderr)
 
 
+def _pid_namespace(tid: int | str) -> int | None:
+    """The pid namespace a task is in (the inode of /proc/TID/ns/pid, namespaces(7)); None when unreadable."""
+    try:
+        return os.stat(f"/proc/{tid}/ns/pid").st_ino
+    except OSError:
+        return None
+
+
 def _read_proc(tid: int, name: str) -> bytes:
     try:
         with open(f"/proc/{tid}/{name}", "rb") as stream:
@@ -121,8 +130,9 @@ class Tracer:
     ``stdio`` redirects the command's stdin, stdout and stderr to the given
     descriptors (None keeps the harness's own).  ``controller`` may hold
     tasks at chosen syscall entries (see :class:`Controller`).  ``seccomp``
-    asks for the seccomp-BPF prefilter (see :mod:`.seccomp_filter`); where it
-    cannot be used, every call is stepped and :attr:`uses_seccomp` is False.
+    (the default) asks for the seccomp-BPF prefilter (see :mod:`.seccomp_filter`);
+    False, or where it cannot be used, every call is stepped and
+    :attr:`uses_seccomp` is False.
     ``injections`` are ``--inject`` specs; ``injection_policy`` is any other
     :class:`InjectionPolicy` (the specs' policy is used when it is None).
     ``python_frames`` reads the CPython stack at each syscall entry, signal
@@ -145,7 +155,7 @@ class Tracer:
         use_syscall_info: bool | None = None,
         stdio: Sequence[int | None] = (None, None, None),
         controller: Controller | None = None,
-        seccomp: bool = False,
+        seccomp: bool = True,
         injections: Sequence[Injection] = (),
         injection_policy: InjectionPolicy | None = None,
         python_frames: bool = False,
@@ -173,6 +183,7 @@ class Tracer:
         self._recorder = EventRecorder(listener, os.getpid(), self._stacks)
         self._ending = Ending()
         self._stops = 0
+        self._pid_namespace = _pid_namespace("self")
         self._root = 0
         self._root_status = 0
         self._error_pipe: int | None = None
@@ -235,7 +246,7 @@ class Tracer:
                 ) from None
             raise
         if self._use_syscall_info is None:
-            self._use_syscall_info = ptrace_ext.SyscallInfoReader.available(root)
+            self._use_syscall_info = self._info.available(root)
         self._deferred.append(root)  # resumed by the loop, where a vanished task is handled
 
     def _loop(self) -> int:
@@ -308,52 +319,101 @@ class Tracer:
     def _on_stop(self, task: Task, status: int) -> None:
         stopsig = os.WSTOPSIG(status)
         if stopsig == _SYSCALL_TRAP:
-            if self._on_syscall(task):
-                self._resume(task, 0)
+            self._on_syscall(task)
         elif stopsig == signal.SIGTRAP and status >> 16 == ptrace_ext.PTRACE_EVENT_SECCOMP:
-            if self._on_syscall(task):  # a traced call's entry, reported by the filter
-                self._resume(task, 0)
+            self._on_syscall(task)  # a traced call's entry, reported by the filter
         elif stopsig == signal.SIGTRAP and status >> 16:
             self._on_ptrace_event(task, status >> 16)
-            self._resume(task, 0)
         elif task.new and stopsig == signal.SIGSTOP:
             task.new = False
             self._resume(task, 0)
         else:
             self._on_signal(task, stopsig)
 
-    def _on_syscall(self, task: Task) -> bool:
-        """Record a syscall stop; return False when the controller holds the task here."""
-        if self._use_syscall_info:
-            stop = task.ptrace.syscall_stop(self._info)
-            if stop is None:
-                return True
-        else:
-            stop = task.ptrace.syscall_stop_from_registers(not task.in_syscall)
-        entry = task.in_syscall = stop.entry
-        if entry:
-            if stop.abi != "x86_64":
-                raise self._refused(task, stop.abi)
-            nr = task.nr = stop.nr
+    # Resume first, record after.  A stop the tracer needs nothing more from (no decision to take,
+    # no memory to read) is restarted as soon as its registers are read, and decoded, numbered and
+    # recorded while the task runs on: the task does not wait for the Python side of the work.  The
+    # order of the trace is unchanged, since this one thread handles the stops one after another.
+    # Where the task must stay stopped is decided in one place, :meth:`_held_at_entry`,
+    # :meth:`_held_at_exit` and :meth:`_held_at_signal`; anything that reads the tracee at a
+    # recorded stop (its memory, more registers) belongs there.
+
+    def _held_at_entry(self, task: Task, nr: int, name: str | None) -> bool:
+        """Whether a recorded task's entry of call ``nr`` (``name`` when traced) needs the task stopped.
+
+        It does when the controller may hold it there, when an injection may
+        act on it, or when decoding the traced call's inputs reads its memory.
+        """
+        return (
+            nr in self._handshake.names
+            or self._injection is not None
+            or (name is not None and name in ENTRY_READS_MEMORY)
+        )
+
+    @staticmethod
+    def _held_at_exit(task: Task, call: Call | None) -> bool:
+        """Whether a recorded task's syscall exit needs the task stopped.
+
+        It does when an injected error must be written into its result, when
+        the controller is told the watched call returned (it may act on that
+        before the task goes on), or when decoding the outputs reads memory.
+        """
+        return (
+            task.inject_error != 0 or task.watched is not None or (call is not None and call.name in EXIT_READS_MEMORY)
+        )
+
+    def _on_syscall(self, task: Task) -> None:
+        """Record a syscall stop, and resume the task unless the controller holds it there."""
+        try:
+            if self._use_syscall_info:
+                stop = task.ptrace.syscall_stop(self._info)
+                if stop is None:
+                    self._resume(task, 0)
+                    return
+            else:
+                stop = task.ptrace.syscall_stop_from_registers(not task.in_syscall)
+        except ptrace_ext.ForeignCall as foreign:
+            raise self._refused(task, foreign.abi) from None
+        kind, nr, args, ret = stop
+        if kind == ptrace_ext.PTRACE_SYSCALL_INFO_ENTRY:
+            task.in_syscall = True
+            task.nr = nr
             if not task.recording:
-                return True
-            if nr in self._traced:
-                name, arg_names = self._traced[nr]
-                task.call = self._recorder.enter(task, nr, name, arg_names, stop.args)
+                self._resume(task, 0)
+                return
+            traced = self._traced.get(nr)
+            if not self._held_at_entry(task, nr, traced[0] if traced else None):
+                try:
+                    self._resume(task, 0)
+                finally:  # also when the task is gone: its entry happened, its end is still to come
+                    if traced is not None:
+                        task.call = self._recorder.enter(task, nr, traced[0], traced[1], args)
+                return
+            if traced is not None:
+                task.call = self._recorder.enter(task, nr, traced[0], traced[1], args)
                 if self._injection is not None:
                     self._inject(task, nr)
-            if nr in self._handshake.names and not self._interrupting(task):
-                return not self._handshake.ask(task, nr, self._recorder.seq)
-        else:
-            ret = stop.ret
-            if task.inject_error:
-                ret, task.inject_error = -task.inject_error, 0
-                task.ptrace.set_return(ret)
-            call, task.call = task.call, None
-            if call is not None:
-                self._recorder.finish(task, call, ret)
-            self._handshake.left(task)
-        return True
+            offered = nr in self._handshake.names and not self._interrupting(task)
+            if offered and self._handshake.ask(task, nr, self._recorder.seq):
+                return  # the controller holds it: resumed by a release
+            self._resume(task, 0)
+            return
+        task.in_syscall = False
+        call, task.call = task.call, None
+        if not self._held_at_exit(task, call):
+            try:
+                self._resume(task, 0)
+            finally:
+                if call is not None:
+                    self._recorder.finish(task, call, ret)
+            return
+        if task.inject_error:
+            ret, task.inject_error = -task.inject_error, 0
+            task.ptrace.set_return(ret)
+        if call is not None:
+            self._recorder.finish(task, call, ret)
+        self._handshake.left(task)
+        self._resume(task, 0)
 
     def _refused(self, task: Task, abi: kernel.SyscallAbi) -> UnsupportedArchitecture:
         """A task makes a call of another ABI: the run ends (the tree is killed), never with a guessed trace."""
@@ -421,8 +481,35 @@ class Tracer:
     def _on_ptrace_event(self, task: Task, event: int) -> None:
         if event in (binding.PTRACE_EVENT_FORK, binding.PTRACE_EVENT_VFORK, binding.PTRACE_EVENT_CLONE):
             self._on_spawn(task, task.ptrace.event_message(), event)
-        elif event == binding.PTRACE_EVENT_EXEC:
-            self._on_exec(task, task.ptrace.event_message())
+        else:
+            if event == binding.PTRACE_EVENT_EXEC:
+                self._on_exec(task, task.ptrace.event_message())
+            self._resume(task, 0)
+
+    def _returns_at_event(self, task: Task, event: int) -> bool:
+        """Whether the creator's fork or clone result is known exactly at its event stop, making its exit stop needless.
+
+        At PTRACE_EVENT_FORK and PTRACE_EVENT_CLONE the new task exists and
+        the call can no longer fail: kernel_clone (kernel/fork.c) has written
+        CLONE_PARENT_SETTID's tid and reports the event just before it returns
+        the new task's id.  The event's message is that id in the tracer's pid
+        namespace, the result the caller gets is the id in its own: the same
+        number when both share a namespace.  So when the task is resumed with
+        PTRACE_CONT (the prefilter is in use; without it, every stop is needed)
+        the call is finished at this stop.  Not for a vfork (PTRACE_EVENT_VFORK,
+        clone with CLONE_VFORK): its caller sleeps until the child execs or
+        exits, and the call's end belongs after the child's first events; not
+        for a call the controller watches, told when the call returns; and not
+        for an injected error, which skips the call (no event then anyway).
+        """
+        if event == binding.PTRACE_EVENT_VFORK or self._install_filter is None:
+            return False
+        if task.call is None or task.watched is not None or task.inject_error:
+            return False
+        if task.own_pid_ns is None:
+            namespace = _pid_namespace(task.tid)
+            task.own_pid_ns = namespace is not None and namespace == self._pid_namespace
+        return task.own_pid_ns
 
     def _on_spawn(self, task: Task, child_tid: int, event: int) -> None:
         pid = child_tid
@@ -436,12 +523,20 @@ class Tracer:
         self._seen.add(child_tid)
         early = self._early.pop(child_tid, None)
         child = self._tasks[child_tid] = Task(child_tid, pid, role, recording=True, new=early is None)
-        self._recorder.spawn(task, child, syscall_name(task.nr), thread=thread)
         if self._ending.killing:  # born while the run is being ended: it must not run on
             with contextlib.suppress(ProcessLookupError):
                 os.kill(child_tid, signal.SIGKILL)
         elif early is not None:  # its first SIGSTOP came before this event: let it go once this stop is done
             self._deferred.append(child_tid)
+        finished = None
+        if self._returns_at_event(task, event):
+            finished, task.call, task.in_syscall = task.call, None, False
+        try:
+            self._resume(task, 0)
+        finally:
+            self._recorder.spawn(task, child, syscall_name(task.nr), thread=thread)
+            if finished is not None:
+                self._recorder.finish(task, finished, child_tid)
 
     def _on_exec(self, task: Task, former_tid: int) -> None:
         if former_tid != task.tid and former_tid in self._tasks:
@@ -452,7 +547,10 @@ class Tracer:
             os.close(self._error_pipe)  # exec succeeded: the pipe has nothing to say
             self._error_pipe = None
         task.recording = True
-        task.in_syscall = True  # the exec stop sits inside execve; its exit stop follows
+        # The exec stop sits inside execve; its exit stop follows, and is needed when stepping every
+        # call (entries and exits alternate), or when the call is recorded or watched.  Under the
+        # prefilter an execve outside the set had no entry stop, and its exit stop would show nothing.
+        task.in_syscall = self._install_filter is None or task.call is not None or task.watched is not None
         argv = tuple(arg.decode(errors="replace") for arg in _read_proc(task.tid, "cmdline").split(b"\0")[:-1])
         try:
             filename = os.readlink(f"/proc/{task.tid}/exe")
@@ -465,11 +563,26 @@ class Tracer:
         if raw is None:  # a group-stop: resume it, as strace does without SEIZE
             self._resume(task, 0)
             return
-        if task.recording:
-            self._recorder.signal(task, stopsig, raw, task.ptrace.interrupted_call())
+        interrupted = task.ptrace.interrupted_call() if task.recording else None
+        if self._held_at_signal(task):
+            self._record_signal(task, stopsig, raw, interrupted)
+            self._resume(task, stopsig)
+            return
+        try:
+            self._resume(task, stopsig)
+        finally:  # what the stop says is read: decode and record it while the task runs on
+            self._record_signal(task, stopsig, raw, interrupted)
+
+    @staticmethod
+    def _held_at_signal(task: Task) -> bool:
+        """Whether a signal-delivery stop needs the task stopped once its siginfo and registers are read: never yet."""
+        return False
+
+    def _record_signal(self, task: Task, stopsig: int, raw: bytes, interrupted: tuple[int, int] | None) -> None:
+        if interrupted is not None:
+            self._recorder.signal(task, stopsig, raw, interrupted)
         if stopsig == task.injected_signal:  # delivered, even merged with a real one: the controller may ask again
             task.injected_signal = 0
-        self._resume(task, stopsig)
 
     def _on_exit(self, task: Task, status: int) -> None:
         del self._tasks[task.tid]

@@ -23,7 +23,7 @@ import time
 from collections.abc import Callable
 
 from harness.model import kernel
-from harness.model.decode import REGISTER_ONLY, decode_entry, decode_exit, decode_siginfo
+from harness.model.decode import EXIT_READS_MEMORY, REGISTER_ONLY, decode_entry, decode_exit, decode_siginfo
 from harness.model.events import (
     Event,
     ExecEvent,
@@ -147,7 +147,7 @@ class EventRecorder:
     def finish(self, task: Task, call: Call, ret: int | None) -> None:
         """A traced call's end: its return value and outputs, or ``ret`` None when it never returned."""
         args = call.args
-        if ret is not None:
+        if ret is not None and call.name in EXIT_READS_MEMORY:  # any other call has no outputs to decode
             outputs = _decode_exit(call.name, call.raw, ret, task.tid)
             if outputs:
                 args = {**args, **outputs}
@@ -162,7 +162,7 @@ class EventRecorder:
                 name=call.name,
                 args=args,
                 ret=ret,
-                errno=kernel.errno_name(ret) if ret is not None else None,
+                errno=kernel.errno_name(ret) if ret is not None and ret < 0 else None,
                 enter_seq=call.enter_seq,
                 injected=call.injected,
                 python=call.python,

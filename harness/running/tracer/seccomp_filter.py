@@ -18,32 +18,78 @@ Facts it relies on:
 * Installing a filter needs no_new_privs or CAP_SYS_ADMIN; the latter is
   used when the harness has it, so set-user-ID programs keep working.
 
-The filter is built with libseccomp through its maintained binding,
-pyseccomp; where either is missing, the tracer steps every call instead.
+The filter is built with libseccomp (seccomp_init(3), seccomp_rule_add(3),
+seccomp_load(3)), called through ctypes by its soname: loading it costs no
+``ctypes.util.find_library`` (which runs ``ldconfig -p``; the pyseccomp
+binding runs it twice at import).  Where libseccomp is missing, the tracer
+steps every call instead.
 """
 
 from __future__ import annotations
 
+import ctypes
 import os
 from collections.abc import Callable, Collection
+from functools import cache
+
+from harness.model.syscalls import syscall_number
+
+#: libseccomp's soname (the library's ABI 2, every release since 2.0).
+_LIBSECCOMP = "libseccomp.so.2"
+# include/seccomp.h (libseccomp): the actions, and the filter attribute used here.
+_SCMP_ACT_ALLOW = 0x7FFF0000
+_SCMP_ACT_TRACE = 0x7FF00000  # SCMP_ACT_TRACE(0): a PTRACE_EVENT_SECCOMP stop with message 0
+# enum scmp_filter_attr: the action for a call of another architecture, and whether loading sets no_new_privs
+_SCMP_FLTATR_ACT_BADARCH = 2
+_SCMP_FLTATR_CTL_NNP = 3
+
+
+@cache
+def _libseccomp() -> ctypes.CDLL | None:
+    """libseccomp, loaded once per process; None where it is not installed."""
+    try:
+        library = ctypes.CDLL(_LIBSECCOMP, use_errno=True)
+    except OSError:
+        return None
+    library.seccomp_init.argtypes = (ctypes.c_uint32,)
+    library.seccomp_init.restype = ctypes.c_void_p
+    library.seccomp_rule_add.argtypes = (ctypes.c_void_p, ctypes.c_uint32, ctypes.c_int, ctypes.c_uint)
+    library.seccomp_rule_add.restype = ctypes.c_int
+    library.seccomp_attr_set.argtypes = (ctypes.c_void_p, ctypes.c_int, ctypes.c_uint32)
+    library.seccomp_attr_set.restype = ctypes.c_int
+    library.seccomp_load.argtypes = (ctypes.c_void_p,)
+    library.seccomp_load.restype = ctypes.c_int
+    library.seccomp_release.argtypes = (ctypes.c_void_p,)
+    library.seccomp_release.restype = None
+    return library
+
+
+def _check(result: int, what: str) -> None:
+    if result < 0:  # libseccomp returns -errno
+        raise OSError(-result, f"{what}: {os.strerror(-result)}")
 
 
 def filter_installer(calls: Collection[str]) -> Callable[[], None] | None:
     """A function that installs the filter in the calling process, or None where seccomp cannot be used."""
-    try:
-        import pyseccomp
-    except (ImportError, OSError):  # no binding, or no libseccomp.so.2
+    library = _libseccomp()
+    if library is None:
         return None
+    numbers = sorted({syscall_number(name) for name in calls})
 
     def install() -> None:
-        syscall_filter = pyseccomp.SyscallFilter(defaction=pyseccomp.ALLOW)
-        # A call of another ABI (i386, x32) is reported too, where libseccomp would kill the task:
-        # the tracer refuses such a program by name.
-        syscall_filter.set_attr(pyseccomp.Attr.ACT_BADARCH, pyseccomp.TRACE(0))
-        for name in calls:
-            syscall_filter.add_rule(pyseccomp.TRACE(0), name)
-        if os.geteuid() == 0:
-            syscall_filter.set_attr(pyseccomp.Attr.CTL_NNP, 0)
-        syscall_filter.load()
+        context = library.seccomp_init(_SCMP_ACT_ALLOW)
+        if not context:
+            raise OSError(0, "seccomp_init failed")
+        try:
+            # A call of another ABI (i386, x32) is reported too, where libseccomp would kill the task:
+            # the tracer refuses such a program by name.
+            _check(library.seccomp_attr_set(context, _SCMP_FLTATR_ACT_BADARCH, _SCMP_ACT_TRACE), "seccomp_attr_set")
+            for number in numbers:
+                _check(library.seccomp_rule_add(context, _SCMP_ACT_TRACE, number, 0), "seccomp_rule_add")
+            if os.geteuid() == 0:
+                _check(library.seccomp_attr_set(context, _SCMP_FLTATR_CTL_NNP, 0), "seccomp_attr_set")
+            _check(library.seccomp_load(context), "seccomp_load")
+        finally:
+            library.seccomp_release(context)
 
     return install

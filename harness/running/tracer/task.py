@@ -136,10 +136,7 @@ class TaskHandle:
         the filter reports the next traced call's entry.
         """
         try:
-            if to_next_syscall:
-                binding.ptrace_syscall(self.tid, signum)
-            else:
-                binding.ptrace_cont(self.tid, signum)
+            ptrace_ext.resume(self.tid, signum, to_next_syscall)
         except PtraceError as error:
             raise self._gone(error) from None
 
@@ -172,6 +169,7 @@ class Task:
         "injected_signal",
         "new",
         "nr",
+        "own_pid_ns",
         "pid",
         "ptrace",
         "recording",
@@ -201,6 +199,8 @@ class Task:
         """The errno the current (skipped) call must return."""
         self.injected_signal = 0
         """A signal the harness sent, whose delivery is still to come."""
+        self.own_pid_ns: bool | None = None
+        """Whether it is in the tracer's pid namespace (None: not looked at yet)."""
 
     def __repr__(self) -> str:
         return f"<Task {self.tid} of {self.pid} ({self.role}){' in ' + self.call.name if self.call else ''}>"
