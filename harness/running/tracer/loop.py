@@ -342,12 +342,13 @@ class Tracer:
         """Whether a recorded task's entry of call ``nr`` (``name`` when traced) needs the task stopped.
 
         It does when the controller may hold it there, when an injection may
-        act on it, or when decoding the traced call's inputs reads its memory.
+        act on it, or when recording the traced call reads its memory: to
+        decode its inputs, or for its Python stack (``--python-frames``).
         """
         return (
             nr in self._handshake.names
             or self._injection is not None
-            or (name is not None and name in ENTRY_READS_MEMORY)
+            or (name is not None and (name in ENTRY_READS_MEMORY or self._stacks is not None))
         )
 
     @staticmethod
@@ -531,6 +532,12 @@ class Tracer:
         finished = None
         if self._returns_at_event(task, event):
             finished, task.call, task.in_syscall = task.call, None, False
+        if self._stacks is not None:  # the spawn's Python stack is read from the stopped task
+            self._recorder.spawn(task, child, syscall_name(task.nr), thread=thread)
+            if finished is not None:
+                self._recorder.finish(task, finished, child_tid)
+            self._resume(task, 0)
+            return
         try:
             self._resume(task, 0)
         finally:
@@ -573,10 +580,12 @@ class Tracer:
         finally:  # what the stop says is read: decode and record it while the task runs on
             self._record_signal(task, stopsig, raw, interrupted)
 
-    @staticmethod
-    def _held_at_signal(task: Task) -> bool:
-        """Whether a signal-delivery stop needs the task stopped once its siginfo and registers are read: never yet."""
-        return False
+    def _held_at_signal(self, task: Task) -> bool:
+        """Whether a signal-delivery stop needs the task stopped once its siginfo and registers are read.
+
+        Only to read its Python stack (``--python-frames``), which the delivery's event carries.
+        """
+        return self._stacks is not None and task.recording
 
     def _record_signal(self, task: Task, stopsig: int, raw: bytes, interrupted: tuple[int, int] | None) -> None:
         if interrupted is not None:
