@@ -91,7 +91,7 @@ ARG_SHAPES: Mapping[ArgKind, Shape] = {
     "int": INT,
     "fd": INT,
     "pid": INT,
-    "signal": _OneOf((STR, INT)),
+    "signal": _OneOf((STR, INT, NULL)),  # null: a clone's exit_signal when it has none (a thread's)
     "name": _OneOf((STR, INT)),
     "flags": _NAMES,
     "pointer": _ADDRESS,
