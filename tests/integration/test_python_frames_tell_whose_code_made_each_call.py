@@ -60,9 +60,8 @@ def test_explain_tells_the_programs_own_loop_with_its_line(ptrace_permitted: Non
 def test_explain_names_the_code_path_that_reaped_each_child(ptrace_permitted: None) -> None:
     findings = explain(trace_of("fork_sigchld", Scenario(connections=2, python_frames=True)))
     reaps = [" ".join(f.details) for f in findings if f.kind == "zombie"]
-    assert reaps and all(
-        re.search(r"reaped it with wait4 at #\d+ \(\d+ events? later(, [\d.]+ m?s after its exit)?\), from _common\.py:", r) for r in reaps
-    )
+    reaped = r"reaped it with wait4 at #\d+ \(\d+ events? later(, [\d.]+ m?s after its exit)?\), from _common\.py:"
+    assert reaps and all(re.search(reaped, r) for r in reaps)
     assert any("in reap_exited_children <- _common.py:" in r and "in reap_on_sigchld" in r for r in reaps)
     assert any("in reap_remaining_children" in r for r in reaps)
 
