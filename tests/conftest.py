@@ -10,10 +10,8 @@ where it is a failure: CI must prove the real ptrace tests ran.
 from __future__ import annotations
 
 import compileall
-import os
 import shutil
 import subprocess
-import sys
 import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -57,33 +55,20 @@ PTRACE_FIXTURES = frozenset({"ptrace_permitted", "c_program", "harness_run"})
 STRACE_FIXTURES = frozenset({"strace"})
 
 
-#: Where this session keeps the harness's compiled modules (see pytest_configure).
-_BYTECODE = pytest.StashKey[Path]()
-
-
 def pytest_configure(config: pytest.Config) -> None:
-    """Compile the harness once for the session, into a cache outside the checkout.
+    """Compile the harness's modules once, before the suite starts hundreds of interpreters that import it.
 
-    The suite starts hundreds of interpreters that import the harness (``python -m
-    harness``, pytester's runs, the ptrace-free proof).  Where PYTHONDONTWRITEBYTECODE
-    is set, as on the CI machine, each of them compiled every module again: 0.1 to
-    0.2 s of CPU per start.  PYTHONPYCACHEPREFIX points them all (xdist's workers
-    too, started after this hook) at one cache of this session's, removed at its end.
+    ``python -m harness``, pytester's runs and the ptrace-free proof each
+    import the package; where PYTHONDONTWRITEBYTECODE is set (as on the CI
+    machine), none of them writes the ``.pyc`` files, so each compiled every
+    module again (0.1 to 0.2 s of CPU per start).  compileall writes them
+    anyway, into the checkout's ``__pycache__`` (ignored by git).  Only the
+    harness: the traced servers' own imports stay as a user's would be.
+    (PYTHONPYCACHEPREFIX, tried first, also hides the standard library's
+    ``.pyc`` files, which then compile at every start: twice as slow.)
     """
-    if hasattr(config, "workerinput") or os.environ.get("PYTHONPYCACHEPREFIX"):
-        return  # a worker inherits the controller's cache; a cache the user chose is theirs
-    cache = Path(tempfile.mkdtemp(prefix="harness-bytecode-"))
-    config.stash[_BYTECODE] = cache
-    os.environ["PYTHONPYCACHEPREFIX"] = sys.pycache_prefix = str(cache)
-    compileall.compile_dir(Path(__file__).resolve().parent.parent / "harness", quiet=1)
-
-
-def pytest_unconfigure(config: pytest.Config) -> None:
-    cache = config.stash.get(_BYTECODE, None)
-    if cache is not None:
-        del os.environ["PYTHONPYCACHEPREFIX"]
-        sys.pycache_prefix = None
-        shutil.rmtree(cache, ignore_errors=True)
+    if not hasattr(config, "workerinput"):  # once, in the controller (or the only process)
+        compileall.compile_dir(Path(__file__).resolve().parent.parent / "harness", quiet=1)
 
 
 @pytest.hookimpl(tryfirst=True)  # before pytest's own hook deselects by -m
