@@ -1021,9 +1021,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     options, command = _split_command(words)
     args = parser.parse_args(options)
     args.command_words = command
+    sys.stdout = _StandardOutput(sys.stdout)
     try:
         with _signals_end_the_command():
             status: int = args.run(args)
+            sys.stdout.flush()  # what is still buffered fails here, as this command's error, not at exit
     except KeyboardInterrupt:  # Ctrl-C outside a run (a run stops itself and reports it)
         print("harness: interrupted", file=sys.stderr)
         return 128 + signal.SIGINT
@@ -1042,3 +1044,41 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"harness: {_open_error(error)}", file=sys.stderr)
         return 74
     return status
+
+
+class _StandardOutput:
+    """``sys.stdout``, whose failed writes (a full disk, ``/dev/full``) are one ``harness:`` line naming it.
+
+    After the first failure, descriptor 1 goes to /dev/null, so that what is
+    still buffered does not fail again at the interpreter's exit.  A reader
+    that went away (``| head``) still raises BrokenPipeError, which ends the
+    command quietly.
+    """
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return self._stream.write(text)
+        except BrokenPipeError:
+            raise
+        except OSError as error:
+            raise self._failed(error) from None
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except BrokenPipeError:
+            raise
+        except OSError as error:
+            raise self._failed(error) from None
+
+    def _failed(self, error: OSError) -> OutputError:
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, self._stream.fileno())
+        os.close(null)
+        return OutputError("standard output", error)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)

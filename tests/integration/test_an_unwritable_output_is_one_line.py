@@ -91,3 +91,15 @@ def test_a_golden_file_never_replaces_what_is_not_a_regular_file(tmp_path: Path,
 def test_a_golden_file_in_proc_is_refused(ptrace_permitted: None) -> None:
     done = _harness("record", "fork_sigchld", "--connections", "1", "-o", "/proc/self/stat")
     _one_line(done, "/proc/self/stat", "no new file can be made in /proc/self (No such file or directory)")
+
+
+@pytest.mark.parametrize("command", ["show", "explain"])
+def test_standard_output_that_cannot_be_written(command: str, tmp_path: Path) -> None:
+    trace = tmp_path / "nested.jsonl"
+    trace.write_text("".join(json.dumps(event) + "\n" for event in NESTED))
+    with open("/dev/full", "w") as full:
+        done = subprocess.run(
+            [sys.executable, "-m", "harness", command, str(trace)], stdout=full, stderr=subprocess.PIPE, text=True
+        )
+    assert done.returncode == 74, done.stderr
+    assert done.stderr.splitlines() == [f"harness: cannot write standard output: {FULL}"]
