@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from support.capability import missing
+from support.processes import processes_holding
 from support.programs import PROGRAMS
 
 #: Each test here runs a program under the tracer.
@@ -58,19 +59,6 @@ def test_a_32_bit_program_is_refused_in_one_line_naming_it(i386_program: Path, o
     assert "Traceback" not in traced.stderr
 
 
-def _running_with(marker: str) -> list[str]:
-    """The processes whose command line holds ``marker``."""
-    found = []
-    for proc in Path("/proc").iterdir():
-        if proc.name.isdigit():
-            try:
-                if marker.encode() in (proc / "cmdline").read_bytes():
-                    found.append(proc.name)
-            except OSError:
-                continue
-    return found
-
-
 def test_a_32_bit_program_started_by_a_traced_one_ends_the_run_with_nothing_left(
     i386_program: Path, tmp_path: Path
 ) -> None:
@@ -83,4 +71,4 @@ def test_a_32_bit_program_started_by_a_traced_one_ends_the_run_with_nothing_left
     )
     assert traced.returncode == 126, traced.stderr
     assert traced.stderr.splitlines()[-1].startswith(f"harness: {i386_program}: a 32-bit (i386) program")
-    assert _running_with(marker) == []
+    assert processes_holding(marker, "cmdline") == []

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 from support.nested_trace import NESTED
+from support.processes import processes_holding
 
 FULL = "No space left on device"
 PROC = "Invalid argument"
@@ -33,19 +34,6 @@ def _one_line(done: subprocess.CompletedProcess[str], path: str, reason: str) ->
     assert done.returncode == 74, done.stderr
     assert "Traceback" not in done.stderr
     assert done.stderr.splitlines()[-1] == f"harness: cannot write {path}: {reason}"
-
-
-def _marked(marker: str) -> list[int]:
-    """Live processes whose environment holds the marker (tracees inherit the harness's environment)."""
-    found = []
-    for proc in Path("/proc").iterdir():
-        if proc.name.isdigit():
-            try:
-                if marker.encode() in (proc / "environ").read_bytes():
-                    found.append(int(proc.name))
-            except OSError:
-                continue
-    return found
 
 
 @pytest.mark.parametrize(
@@ -69,7 +57,7 @@ def test_a_run_whose_output_fills_up_ends_with_its_tree(option: str, tmp_path: P
     done = _harness("run", "fork_sigchld", "--connections", "20", option, "/dev/full", env=env)
     _one_line(done, "/dev/full", FULL)
     assert not any(line.startswith("fork_sigchld:") for line in done.stderr.splitlines())  # no run summary: it ended
-    assert _marked(marker) == []
+    assert processes_holding(marker) == []
 
 
 @pytest.mark.parametrize(("path", "reason"), [("/dev/full", FULL), ("/proc/self/stat", PROC)])

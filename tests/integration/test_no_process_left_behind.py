@@ -24,6 +24,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from support.processes import processes_holding
 
 from harness.running.tracer.ptrace_ext import child_subreaper
 
@@ -63,21 +64,6 @@ def _is_our_child(pid: int) -> bool:
         return False
 
 
-def _run_marked(marker: str) -> list[int]:
-    """Live processes whose environment carries the run's marker (tracees inherit the harness's environment)."""
-    found = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/environ", "rb") as environ:
-                if marker.encode() in environ.read():
-                    found.append(int(entry))
-        except OSError:
-            continue
-    return found
-
-
 @pytest.mark.parametrize(("signum", "delay"), KILLS, ids=[f"{signal.Signals(s).name}-{d}s" for s, d in KILLS])
 def test_killing_the_harness_leaves_no_process_of_the_run(
     signum: int, delay: float, adopting: None, ptrace_permitted: None
@@ -98,7 +84,7 @@ def test_killing_the_harness_leaves_no_process_of_the_run(
                 harness.kill()
     survivors = _reap_adopted(time.monotonic() + 10)
     assert survivors == []
-    assert _run_marked(marker) == []
+    assert processes_holding(marker) == []
 
 
 def test_the_check_sees_a_process_left_behind(adopting: None) -> None:
@@ -109,9 +95,9 @@ def test_the_check_sees_a_process_left_behind(adopting: None) -> None:
     try:
         survivors = _reap_adopted(time.monotonic() + 0.5)
         assert len(survivors) == 1
-        assert _run_marked(marker) == survivors
+        assert processes_holding(marker) == survivors
     finally:
-        for pid in _run_marked(marker):
+        for pid in processes_holding(marker):
             os.kill(pid, signal.SIGKILL)
         _reap_adopted(time.monotonic() + 5)
 
@@ -191,7 +177,7 @@ def test_a_signal_ends_harness_run_with_128_plus_it_no_traceback_and_no_process(
         assert status == 128 + signum, f"{name} at line {line}: status {status}\n{output[-3000:]}"
         assert "Traceback" not in output, f"{name} at line {line}:\n{output}"
         assert f"interrupted by {name}" in output
-        assert _run_marked(f"HARNESS_KILL_TEST={marker}") == []
+        assert processes_holding(f"HARNESS_KILL_TEST={marker}") == []
         assert _our_children() == []
 
 
@@ -228,7 +214,7 @@ def test_a_signal_ends_harness_check_with_128_plus_it(tmp_path: Path, adopting: 
     assert harness.returncode == 143, (out, err)
     assert b"Traceback" not in err
     assert b"interrupted by SIGTERM" in err
-    assert _run_marked(f"HARNESS_KILL_TEST={marker}") == []
+    assert processes_holding(f"HARNESS_KILL_TEST={marker}") == []
     assert _our_children() == []
 
 
