@@ -33,7 +33,10 @@ mode the harness orders the run itself:
    accept4:signal=SIGCHLD``) is never offered to :meth:`hold`: the tracer
    offers the call's next entry, after the signal's delivery stop.  A client
    let in at the interrupted entry would race the signal: accept4 returns a
-   queued connection without looking at pending signals.
+   queued connection without looking at pending signals.  Nor is an entry
+   whose call an injected error skips (``--inject accept4:error=EINTR``): it
+   returns at once, so it is no wait, and a child let go then would send its
+   SIGCHLD while the program is between two calls, on some runs only.
 
 4. Servers of other shapes get no false order.  When a connection is
    accepted by a process other than the server (a pre-fork worker), or the

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import pytest
 
 from harness.model.events import SignalEvent, SyscallEvent
 from harness.model.injection import parse_injection
 from harness.model.scenario import Scenario
-from harness.running.check import CheckedTrace, run_spec, server_spec
+from harness.running.check import CheckedTrace, run_spec, server_command, server_spec
+from harness.running.run import free_port, run_server
 
 pytestmark = pytest.mark.ptrace
 
@@ -56,9 +60,6 @@ def test_injection_gives_the_same_trace_with_the_seccomp_prefilter(ptrace_permit
     scenario = Scenario(2)
     outlines = []
     for seccomp in (False, True):
-        from harness.running.check import server_command
-        from harness.running.run import free_port, run_server
-
         port = free_port()
         command = server_command(server_spec("fork_sigchld_raises"), port, 2)
         run = run_server(command, "echo", scenario, port=port, seccomp=seccomp, injections=[spec])
@@ -79,3 +80,29 @@ def test_an_injected_signal_at_a_later_accept_wins_over_the_next_client(ptrace_p
     accepts = [e for e in trace.trace if isinstance(e, SyscallEvent) and e.name == "accept4" and e.role == "main"]
     assert accepts[1].errno == "ERESTARTSYS" and accepts[1].seq < signal.seq
     trace.sequence("accept4 -> $conn", "accept4 -> ERESTARTSYS", "--- SIGCHLD {si_code=SI_TKILL}", "accept4 -> $conn")
+
+
+def test_a_call_an_injected_error_skips_is_no_wait_for_a_held_child(ptrace_permitted: None) -> None:
+    """The child is held at its exit when the parent's accept4 fails with an injected EINTR.
+
+    That accept4 returns at once: were the child let go there, its SIGCHLD would land while the parent
+    runs on (the server polls the child's state after an EINTR, and then sees it end).  It must be the
+    next accept4, which blocks, that the child's SIGCHLD interrupts.
+    """
+    port = free_port()
+    server = Path(__file__).parent / "servers" / "child_ends_before_next_accept.py"
+    run = run_server(
+        [sys.executable, str(server), str(port), "2"],
+        "echo",
+        Scenario(2),
+        port=port,
+        injections=[parse_injection("accept4:error=EINTR:when=2:role=main")],
+    )
+    assert run.ok, run.failure()
+    accepts = [e for e in run.trace if isinstance(e, SyscallEvent) and e.role == "main" and e.name == "accept4"]
+    assert [(e.errno, e.injected) for e in accepts[:4]] == [
+        (None, False),
+        ("EINTR", True),
+        ("ERESTARTSYS", False),
+        (None, False),
+    ]

@@ -394,7 +394,7 @@ class Tracer:
                 task.call = self._recorder.enter(task, nr, traced[0], traced[1], args)
                 if self._injection is not None:
                     self._inject(task, nr)
-            offered = nr in self._handshake.names and not self._interrupting(task)
+            offered = nr in self._handshake.names and not self._interrupting(task) and not task.inject_error
             if offered and self._handshake.ask(task, nr, self._recorder.seq):
                 return  # the controller holds it: resumed by a release
             self._resume(task, 0)
@@ -456,6 +456,11 @@ class Tracer:
         for an ignored signal: a traced task's signals are never dropped as
         ignored (sig_ignored, kernel/signal.c).  A blocked signal interrupts
         nothing, so it does not defer the controller.
+
+        An entry whose call an injected error skips is not offered either
+        (see the caller): the call returns at once and waits for nothing, and
+        a controller that took it for a wait would let a held child exit
+        while the program is elsewhere, on some runs only.
         """
         return task.injected_signal != 0 and not task.ptrace.blocks(task.injected_signal)
 
