@@ -208,6 +208,20 @@ def shown(elements: list[Element]) -> list[Element]:
     return [element for element in elements if "folded-away" not in element.classes]
 
 
+def unmarked(dom: Dom) -> list[Element]:
+    """The shown calls with no marker of their lane between their entry and their end: a name may go there."""
+    marked = [(m.attrs["data-role"], int(m.attrs["data-seq"])) for m in shown(dom.select("path", "marker"))]
+    return [
+        call
+        for call in shown(dom.select("rect", "call"))
+        if not any(
+            role == call.attrs["data-role"]
+            and int(call.attrs["data-enter-seq"]) <= seq <= int(call.attrs["data-end-seq"])
+            for role, seq in marked
+        )
+    ]
+
+
 def test_the_page_opens_on_a_time_axis_at_the_start_of_the_story_with_the_start_up_folded(
     browser: str, report: Path, tmp_path: Path
 ) -> None:
@@ -259,11 +273,12 @@ def zoom_to_name_the_longest_call(dom: Dom) -> float:
     """A zoom at which the story's longest call is wide enough for its name.
 
     The time axis fits the story to at least 400 px at zoom 1.  Which calls are named depends on the run's
-    timing, but at this zoom the longest one always is.
+    timing, but at this zoom the longest one with no marker inside it always is.  (A clone's span holds its
+    spawn marker, and on a loaded machine the clone can be the story's longest call.)
     """
     data = layout_of(dom)
     times = dict(zip(data["seqs"], data["times"], strict=True))
-    story = shown(dom.select("rect", "call"))
+    story = unmarked(dom)
     lasted = [times[int(c.attrs["data-end-seq"])] - times[int(c.attrs["data-enter-seq"])] for c in story]
     start = times[data["fold"]["seq"]]
     span = max(times.values()) - start
@@ -278,7 +293,7 @@ def test_a_call_label_never_runs_under_a_marker(browser: str, report: Path, tmp_
     labels = [e for e in dom.elements if e.tag == "text" and "call-label" in e.classes and "hidden" not in e.classes]
     assert labels, "no call is labelled"
     calls = {c.attrs["data-seq"]: c for c in dom.select("rect", "call")}
-    widest = max(shown(list(calls.values())), key=lambda c: float(c.attrs["width"]))
+    widest = max(unmarked(dom), key=lambda c: float(c.attrs["width"]))
     assert widest.attrs["data-seq"] in {label.attrs["data-seq"] for label in labels}, "the widest call has no name"
     markers: dict[str, list[float]] = {}
     for marker in shown(dom.select("path", "marker")):
@@ -291,7 +306,9 @@ def test_a_call_label_never_runs_under_a_marker(browser: str, report: Path, tmp_
         start = float(label.attrs["x"])
         end = start + len(names[label.attrs["data-seq"]]) * char_width
         for centre in markers.get(call.attrs["data-role"], []):
-            assert not (start - 2 < centre + 6 and centre - 6 < end), (names[label.attrs["data-seq"]], centre)
+            # Positions are written rounded to 0.1 px: a marker that just touches a name may seem to overlap it.
+            overlaps = start - 2 < centre + 6 - 0.1 and centre - 6 + 0.1 < end
+            assert not overlaps, (names[label.attrs["data-seq"]], centre)
 
 
 def test_a_trace_recorded_without_times_opens_in_event_order(
