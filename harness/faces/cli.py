@@ -32,6 +32,7 @@ from harness.model.scenario import (
     MAX_CONCURRENCY,
     MAX_CONNECTIONS,
     MAX_MESSAGES,
+    MAX_READY,
     MAX_SECONDS,
     MODES,
     PROTOCOL_NAMES,
@@ -144,6 +145,17 @@ def _add_concurrency(parser: argparse.ArgumentParser) -> None:
         type=_whole(1, MAX_CONCURRENCY, "clients at a time"),
         metavar="K",
         help=f"clients at a time (free mode; default: an expectation file's, else {default})",
+    )
+
+
+def _add_ready(parser: argparse.ArgumentParser) -> None:
+    default = DEFAULT_SCENARIO.ready
+    parser.add_argument(
+        "--ready",
+        type=_whole(1, MAX_READY, "processes"),
+        metavar="N",
+        help="free mode: start the clients once N processes of the server wait for a connection, as every "
+        f"worker of a pre-fork server does when it is ready (default: an expectation file's, else {default})",
     )
 
 
@@ -272,6 +284,7 @@ def _add_run_options(parser: argparse.ArgumentParser, *, from_golden: bool = Fal
     _add_messages(parser)
     _add_concurrency(parser)
     _add_mode(parser)
+    _add_ready(parser)
     _add_timeout(parser)
     _add_inject(parser)
     _add_python_frames(parser)
@@ -308,6 +321,7 @@ def _run_options(args: argparse.Namespace) -> RunOptions:
         grace=args.grace,
         client=_client_command(args.client_command),
         python_frames=args.python_frames,
+        ready=args.ready,
     )
 
 

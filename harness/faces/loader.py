@@ -813,6 +813,12 @@ def _scenario(source: _Source) -> Scenario:
             f"'concurrency: {concurrency}' needs 'mode: free' in 'scenario:' "
             "(deterministic mode serves one connection at a time)",
         )
+    if scenario.get("ready", 1) != 1 and scenario.get("mode", "deterministic") == "deterministic":
+        raise source.error(
+            ("scenario", "ready"),
+            f"'ready: {scenario['ready']}' needs 'mode: free' in 'scenario:' "
+            "(deterministic mode starts each client by its own holds)",
+        )
     try:
         return Scenario(**scenario)
     except HarnessError as error:

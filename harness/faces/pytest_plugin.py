@@ -215,6 +215,7 @@ def harness_run() -> Callable[..., CheckedTrace]:
         syscalls: Sequence[str] = (),
         inject: Sequence[str] = (),
         python_frames: bool = False,
+        ready: int = DEFAULT_SCENARIO.ready,
     ) -> CheckedTrace:
         from harness.model.expectations import ServerSpec
         from harness.model.injection import parse_injection
@@ -222,7 +223,7 @@ def harness_run() -> Callable[..., CheckedTrace]:
         from harness.running.check import CheckedTrace, run_spec, server_spec
 
         spec = server_spec(server) if isinstance(server, str) else ServerSpec(command=tuple(server), protocol=protocol)
-        scenario = Scenario(connections, messages, concurrency, mode, python_frames)
+        scenario = Scenario(connections, messages, concurrency, mode, python_frames, ready)
         injections = [parse_injection(text) for text in inject]
         result = run_spec(spec, scenario, timeout=timeout, syscalls=syscalls, injections=injections)
         _end_the_session_if_interrupted(result.interrupted_by)

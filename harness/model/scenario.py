@@ -37,6 +37,8 @@ MAX_CONNECTIONS = 100_000
 #: The most messages per connection and clients at a time.
 MAX_MESSAGES = 100_000
 MAX_CONCURRENCY = 1024
+#: The most processes the clients may wait for (``ready``): more workers than any machine runs.
+MAX_READY = 4096
 
 #: Seconds a server has, after its stop signal, to end before the harness kills what is left of it.
 DEFAULT_GRACE = 5.0
@@ -61,6 +63,15 @@ class Scenario:
     mode: Mode = "deterministic"
     python_frames: bool = False
     """Read each Python task's stack at its recorded events (``--python-frames``, ``python_frames: true``)."""
+    ready: int = 1
+    """Free mode: the clients start once this many processes of the server have waited for a connection.
+
+    A pre-fork server (gunicorn's arbiter and its workers) is ready when every
+    worker is: one worker's first ``accept`` says nothing about the others,
+    which may still be starting, without their signal handlers, when the
+    clients are done and the stop signal comes.  Deterministic mode orders the
+    clients by its own holds, so only free mode takes more than 1.
+    """
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:  # a YAML file or a caller without mypy can still give any string
@@ -72,6 +83,10 @@ class Scenario:
                 f"at most {MAX_CONNECTIONS} connections, {MAX_MESSAGES} messages each and {MAX_CONCURRENCY} at a "
                 "time in one run: split a larger scenario into several runs"
             )
+        if not 1 <= self.ready <= MAX_READY:
+            raise UsageError(f"ready must be a number of processes from 1 to {MAX_READY}, got {self.ready}")
+        if self.mode == "deterministic" and self.ready != 1:
+            raise UsageError("deterministic mode starts each client by its own holds; use --mode free for --ready > 1")
         if self.mode == "deterministic" and self.concurrency != 1:
             raise UsageError(
                 "deterministic mode serves one connection at a time; use --mode free for --concurrency > 1"

@@ -80,6 +80,8 @@ class RunResult:
     """The port the clients used."""
     seccomp: bool = False
     """Whether the seccomp prefilter was in use; False: every call was stepped."""
+    not_ready: tuple[int, int] | None = None
+    """The clients never started: (processes that waited for a connection, the scenario's ``ready``)."""
 
     @property
     def ok(self) -> bool:
@@ -178,6 +180,14 @@ class RunResult:
                 f"the server waits for connections, but nothing listens on 127.0.0.1:{self.port}: it listens on "
                 f"{where}; give it the port the harness chose ({{port}} in its command) and bind 127.0.0.1"
             )
+        if self.not_ready is not None and self.listened() and (self.stalled is not None or self.timed_out):
+            waited, needed = self.not_ready
+            ending = "stalled" if self.stalled is not None else "reached the time limit"
+            return RunStalled(
+                f"the run {ending} before the clients started: only {waited} of the {needed} processes the "
+                f"scenario waits for (ready: {needed}) waited for a connection; give ready the number of processes "
+                "that accept connections (a pre-fork server's workers)"
+            )
         if self.stalled is not None:
             hint = (
                 "; a server that needs its children's exits or output to go on may need mode: free"
@@ -253,15 +263,28 @@ def free_port() -> int:
 
 
 class _ReadyWatch:
-    """Free mode's controller: holds nothing, notes when the server first waits for a connection."""
+    """Free mode's controller: holds nothing, notes when enough of the server's processes wait for a connection.
+
+    ``processes`` is the scenario's ``ready``: distinct processes (thread
+    groups: a threaded worker is one), each counted at its first ``accept``.
+    """
 
     watched = ACCEPT_CALLS
 
-    def __init__(self) -> None:
+    def __init__(self, processes: int = 1) -> None:
         self.ready = threading.Event()
+        self._needed = processes
+        self._waiting: set[int] = set()
+
+    @property
+    def waiting(self) -> int:
+        """How many processes have waited for a connection so far."""
+        return len(self._waiting)
 
     def hold(self, entry: SyscallEntry) -> bool:
-        self.ready.set()
+        self._waiting.add(entry.pid)
+        if len(self._waiting) >= self._needed:
+            self.ready.set()
         return False
 
     def left(self, entry: SyscallEntry) -> None:
@@ -344,7 +367,7 @@ def run_server(
     """
     client = client_of(client_spec)
     schedule = DeterministicSchedule() if scenario.mode == "deterministic" else None
-    watch = _ReadyWatch()
+    watch = _ReadyWatch(scenario.ready)
     watch_stall = StallWatch()
     stop = threading.Event()
     main = _MainProcess()
@@ -519,4 +542,5 @@ def run_server(
         warnings=tuple(warnings),
         port=port,
         seccomp=tracer.uses_seccomp,
+        not_ready=(watch.waiting, scenario.ready) if schedule is None and watch.waiting < scenario.ready else None,
     )

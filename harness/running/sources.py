@@ -96,6 +96,8 @@ class RunOptions:
     """A client command (``--client-command``) in place of the plan's clients."""
     python_frames: bool = False
     """``--python-frames``: read the Python stacks even when the plan's scenario does not ask for them."""
+    ready: int | None = None
+    """``--ready N``: the processes the clients wait for, in place of the plan's own."""
 
     def over(self, scenario: Scenario) -> Scenario:
         """``scenario`` with the fields this command line gives replaced (checked again, as any scenario is)."""
@@ -105,6 +107,7 @@ class RunOptions:
             concurrency=self.concurrency if self.concurrency is not None else scenario.concurrency,
             mode=self.mode if self.mode is not None else scenario.mode,
             python_frames=self.python_frames or scenario.python_frames,
+            ready=self.ready if self.ready is not None else scenario.ready,
         )
 
 

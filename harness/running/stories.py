@@ -64,7 +64,12 @@ def record_golden(
         path = default_golden_path(plan.label)
     trace = plan_trace(plan)
     # Stories leave Python frames out, so the file does not say whether they were read.
-    numbers = {key: value for key, value in asdict(plan.scenario).items() if key != "python_frames"}
+    # ``ready`` is written only where it is not 1, so that files recorded before it existed stay as they were.
+    numbers = {
+        key: value
+        for key, value in asdict(plan.scenario).items()
+        if key != "python_frames" and not (key == "ready" and value == DEFAULT_SCENARIO.ready)
+    }
     # The label, as the user wrote it: the anchored command holds this machine's paths (the interpreter's, the
     # project's), which would change the file on every machine that records it again.
     golden = golden_from_trace(trace, server=plan.label, scenario=numbers, start_after=start_after)

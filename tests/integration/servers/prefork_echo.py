@@ -2,21 +2,27 @@
 
 The parent serves nothing; after the connections it stops the workers with
 SIGTERM and reaps them.  Each worker serves connections until told to stop.
+An optional third argument makes the last worker start that many seconds
+late, as a real worker loading its application does.
 """
 
 import os
 import signal
 import socket
 import sys
+import time
 
 port, connections, workers = int(sys.argv[1]), int(sys.argv[2]), 2
+late = float(sys.argv[3]) if len(sys.argv) > 3 else 0.0
 listener = socket.create_server(("127.0.0.1", port))
 served_r, served_w = os.pipe()  # each worker writes a byte per connection served
 pids = []
-for _ in range(workers):
+for worker in range(workers):
     pid = os.fork()
     if pid == 0:
         os.close(served_r)
+        if worker == workers - 1:
+            time.sleep(late)
         while True:
             conn, _peer = listener.accept()
             with conn:
