@@ -112,6 +112,10 @@ def _seconds(text: str) -> float:
 _port = _whole(1, 65535, "a port")
 
 
+#: How an unset scenario option's help ends: the default comes from the source, then from the model.
+_FROM_SOURCE = "default: an expectation file's, else {default}"
+
+
 def _add_connections(
     parser: argparse.ArgumentParser, what: str = "connections to make", *, from_golden: bool = False
 ) -> None:
@@ -124,44 +128,40 @@ def _add_connections(
         help=f"{what} (default: an expectation file's own; for a variant or a command, a golden file's "
         f"scenario, else {default})"
         if from_golden
-        else f"{what} (default: an expectation file's, else {default})",
+        else f"{what} ({_FROM_SOURCE.format(default=default)})",
     )
 
 
-def _add_messages(parser: argparse.ArgumentParser) -> None:
-    default = DEFAULT_SCENARIO.messages
-    parser.add_argument(
-        "--messages",
-        type=_whole(0, MAX_MESSAGES, "messages per connection"),
-        metavar="M",
-        help=f"messages per connection (default: an expectation file's, else {default})",
-    )
+#: The scenario's counts beside --connections: (name, least, most, what one counts, metavar, help).
+_SCENARIO_COUNTS: tuple[tuple[str, int, int, str, str, str], ...] = (
+    ("messages", 0, MAX_MESSAGES, "messages per connection", "M", f"messages per connection ({_FROM_SOURCE})"),
+    ("concurrency", 1, MAX_CONCURRENCY, "clients at a time", "K", f"clients at a time (free mode; {_FROM_SOURCE})"),
+    (
+        "ready",
+        1,
+        MAX_READY,
+        "processes",
+        "N",
+        "free mode: start the clients once N processes of the server wait for a connection, as every worker "
+        f"of a pre-fork server does when it is ready ({_FROM_SOURCE})",
+    ),
+)
 
 
-def _add_concurrency(parser: argparse.ArgumentParser) -> None:
-    default = DEFAULT_SCENARIO.concurrency
-    parser.add_argument(
-        "--concurrency",
-        type=_whole(1, MAX_CONCURRENCY, "clients at a time"),
-        metavar="K",
-        help=f"clients at a time (free mode; default: an expectation file's, else {default})",
-    )
-
-
-def _add_ready(parser: argparse.ArgumentParser) -> None:
-    default = DEFAULT_SCENARIO.ready
-    parser.add_argument(
-        "--ready",
-        type=_whole(1, MAX_READY, "processes"),
-        metavar="N",
-        help="free mode: start the clients once N processes of the server wait for a connection, as every "
-        f"worker of a pre-fork server does when it is ready (default: an expectation file's, else {default})",
-    )
+def _add_scenario_counts(parser: argparse.ArgumentParser) -> None:
+    """``--messages``, ``--concurrency`` and ``--ready``, each range-checked; unset, the source's own holds."""
+    for name, low, high, what, metavar, help in _SCENARIO_COUNTS:
+        parser.add_argument(
+            f"--{name}",
+            type=_whole(low, high, what),
+            metavar=metavar,
+            help=help.format(default=getattr(DEFAULT_SCENARIO, name)),
+        )
 
 
 def _add_mode(
     parser: argparse.ArgumentParser,
-    help: str = f"how the server is run (default: an expectation file's, else {DEFAULT_SCENARIO.mode})",
+    help: str = f"how the server is run ({_FROM_SOURCE.format(default=DEFAULT_SCENARIO.mode)})",
 ) -> None:
     parser.add_argument("--mode", choices=MODES, help=help)
 
@@ -171,7 +171,7 @@ def _add_timeout(parser: argparse.ArgumentParser) -> None:
         "--timeout",
         type=_seconds,
         metavar="SECONDS",
-        help=f"time limit of the run (default: an expectation file's, else {DEFAULT_TIMEOUT:g})",
+        help=f"time limit of the run ({_FROM_SOURCE.format(default=f'{DEFAULT_TIMEOUT:g}')})",
     )
 
 
@@ -265,7 +265,7 @@ def _add_stop(parser: argparse.ArgumentParser) -> None:
         type=_seconds,
         metavar="SECONDS",
         help=f"after the stop signal, the time the server has to end before its tree is killed "
-        f"(default: an expectation file's, else {DEFAULT_GRACE:g})",
+        f"({_FROM_SOURCE.format(default=f'{DEFAULT_GRACE:g}')})",
     )
 
 
@@ -281,10 +281,8 @@ def _add_client_command(parser: argparse.ArgumentParser) -> None:
 def _add_run_options(parser: argparse.ArgumentParser, *, from_golden: bool = False) -> None:
     """The options of a command that runs a source: the scenario, the time limit, injections, stop and clients."""
     _add_connections(parser, "connections to make", from_golden=from_golden)
-    _add_messages(parser)
-    _add_concurrency(parser)
+    _add_scenario_counts(parser)
     _add_mode(parser)
-    _add_ready(parser)
     _add_timeout(parser)
     _add_inject(parser)
     _add_python_frames(parser)
