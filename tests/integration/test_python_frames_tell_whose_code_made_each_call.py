@@ -105,8 +105,16 @@ def test_each_worker_of_a_pre_fork_server_accepts_at_the_servers_line(
 ) -> None:
     server = Path(__file__).parent / "servers" / "prefork_echo.py"
     accept = next(n for n, line in enumerate(server.read_text().splitlines(), 1) if "listener.accept()" in line)
+    # ready=2: the clients start once both workers wait in accept, and the kernel wakes accept's waiters
+    # first come, first served (an exclusive wait queue, inet_csk_wait_for_connect in
+    # net/ipv4/inet_connection_sock.c), so the second connection goes to the worker the first left waiting.
+    # Without it, a worker still starting on a loaded machine served no connection (1 run in 9).
     trace = harness_run(
-        [sys.executable, str(server), "{port}", "{connections}"], connections=3, mode="free", python_frames=True
+        [sys.executable, str(server), "{port}", "{connections}"],
+        connections=3,
+        mode="free",
+        ready=2,
+        python_frames=True,
     )
     trace.sequence(f"accept4 -> $conn @ prefork_echo.py:{accept}", role="every child")
     # Where SIGTERM finds a worker is a race (in accept, or just after serving); in the server's file, always.
