@@ -9,6 +9,7 @@ accept shows exactly two interruptions.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -272,12 +273,14 @@ def test_variant_exits_cleanly_on_sigterm(name: str) -> None:
     with subprocess.Popen(
         variant.command(port, 0), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     ) as server:
+        daemon = None
         try:
             assert server.stdout is not None
             assert server.stdout.readline() == f"listening on 127.0.0.1:{port}\n"
             if name == "daemon_double_fork":  # the launcher has exited: signal the daemon, found by its port
                 assert server.wait(timeout=60) == 0
                 target = _listener_pid(port)
+                daemon = os.pidfd_open(target)  # to kill it in the end, never a process that reused its pid
                 # Only once it has served a connection: a signal that reaches a CPython child between fork()
                 # and the interpreter's after-fork code is lost (PyOS_AfterFork_Child clears the signal flags
                 # it set), and the daemon, just forked, then served on (2 runs in 40 under load).
@@ -293,3 +296,7 @@ def test_variant_exits_cleanly_on_sigterm(name: str) -> None:
                 _wait_gone(target)
         finally:
             server.kill()
+            if daemon is not None:  # not our child, and adopted by whoever reaps orphans: never left running
+                with contextlib.suppress(ProcessLookupError):
+                    signal.pidfd_send_signal(daemon, signal.SIGKILL)
+                os.close(daemon)
