@@ -18,7 +18,7 @@ from harness.analysis.failure_text import format_failure
 from harness.analysis.match import MatchContext, Mismatch, check_roles, find_events
 from harness.analysis.verdicts import check_assertion
 from harness.model.durations import parse_duration
-from harness.model.errors import HarnessError
+from harness.model.errors import HarnessError, PortInUse
 from harness.model.events import Event, Listener
 from harness.model.expectations import (
     FACTS,
@@ -41,6 +41,9 @@ from harness.model.strace_format import render_trace
 from harness.model.syscalls import DEFAULT_SYSCALLS
 from harness.model.trace import Trace
 from harness.running.run import RunResult, free_port, run_server
+
+#: Runs made at most when the port drawn for a run turns out taken at the server's bind (see run_spec).
+PORT_DRAWS = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,22 +111,32 @@ def run_spec(
 
     It serves on ``port``, or else on a free port of its own (so that runs
     can go in parallel).  ``listener`` sees each point of the trace as it happens.
+
+    A port drawn here can still be taken between the draw and the server's
+    bind, by another run that drew it at the same moment (two test suites on
+    one machine did, once in about 40 runs of each).  Then, unless a listener
+    has already seen that run's start, the run is made again on a new port,
+    up to ``PORT_DRAWS`` times.  A port given is never changed.
     """
-    port = port if port is not None else free_port()
-    command = server_command(server, port, scenario.connections)
     traced = tuple(dict.fromkeys([*DEFAULT_SYSCALLS, *syscalls]))
-    return run_server(
-        command,
-        server.client,
-        scenario,
-        port=port,
-        timeout=timeout,
-        listener=listener,
-        seccomp=seccomp,
-        syscalls=traced,
-        injections=injections,
-        stop_spec=server.stop,
-    )
+    redraw = port is None and listener is None
+    for _draw in range(PORT_DRAWS if redraw else 1):
+        here = port if port is not None else free_port()
+        run = run_server(
+            server_command(server, here, scenario.connections),
+            server.client,
+            scenario,
+            port=here,
+            timeout=timeout,
+            listener=listener,
+            seccomp=seccomp,
+            syscalls=traced,
+            injections=injections,
+            stop_spec=server.stop,
+        )
+        if not isinstance(run.failure(), PortInUse):
+            break
+    return run
 
 
 def _run_failure(run: RunResult) -> Mismatch:
