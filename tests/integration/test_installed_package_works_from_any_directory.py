@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import venv
@@ -14,6 +15,8 @@ import pytest
 pytestmark = pytest.mark.usefixtures("ptrace_permitted")
 
 ROOT = Path(__file__).resolve().parents[2]
+#: What a build of the package reads (pyproject.toml lists the package directories and data).
+SOURCE = ("pyproject.toml", "README.md", "LICENSE", "harness", "servers", "expectations")
 
 
 @pytest.fixture(scope="module")
@@ -23,9 +26,18 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     venv.create(home, system_site_packages=True, with_pip=False)
     python = home / "bin" / "python"
     build = tmp_path_factory.mktemp("build")
+    # Built from a copy: pip builds in the source tree (build/, *.egg-info), and two suites running from
+    # one checkout at once (bench/suite_stability.py's load) made each other's build fail.
+    source = build / "source"
+    source.mkdir()
+    for name in SOURCE:
+        if (ROOT / name).is_dir():
+            shutil.copytree(ROOT / name, source / name, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy2(ROOT / name, source / name)
     subprocess.run(
         [sys.executable, "-m", "pip", "install", "-q", "--no-deps",
-         "--target", str(build / "site"), str(ROOT)],
+         "--target", str(build / "site"), str(source)],
         check=True, capture_output=True, text=True,
     )  # fmt: skip
     site = subprocess.run(
