@@ -394,7 +394,7 @@ class Tracer:
                 task.call = self._recorder.enter(task, nr, traced[0], traced[1], args)
                 if self._injection is not None:
                     self._inject(task, nr)
-            offered = nr in self._handshake.names and not self._interrupting(task) and not task.inject_error
+            offered = nr in self._handshake.names and not self._injection_ends_the_call(task)
             if offered and self._handshake.ask(task, nr, self._recorder.seq):
                 return  # the controller holds it: resumed by a release
             self._resume(task, 0)
@@ -443,25 +443,26 @@ class Tracer:
             task.ptrace.send(action.signum)
 
     @staticmethod
-    def _interrupting(task: Task) -> bool:
-        """Whether a signal the harness sent will interrupt the call the task enters.
+    def _injection_ends_the_call(task: Task) -> bool:
+        """Whether an injection ends the call the task enters before it can wait: such an entry is no wait.
 
-        Such an entry is not offered to the controller: a controller that let
-        a client connect now would race the signal, because accept takes a
-        queued connection without waiting, hence without looking at pending
-        signals (inet_csk_accept, net/ipv4/inet_connection_sock.c).  The
-        task is resumed, the call sees the signal and returns ERESTARTSYS,
-        the signal-delivery stop clears ``injected_signal``, and the call's
-        next entry is offered as usual.  The delivery stop always comes, even
-        for an ignored signal: a traced task's signals are never dropped as
-        ignored (sig_ignored, kernel/signal.c).  A blocked signal interrupts
-        nothing, so it does not defer the controller.
-
-        An entry whose call an injected error skips is not offered either
-        (see the caller): the call returns at once and waits for nothing, and
-        a controller that took it for a wait would let a held child exit
-        while the program is elsewhere, on some runs only.
+        It is not offered to the controller, for either of two reasons.  An
+        injected error skips the call, which returns at once: a controller
+        that took it for a wait would let a held child exit while the program
+        is elsewhere, on some runs only.  A signal the harness sent interrupts
+        the call: a controller that let a client connect now would race the
+        signal, because accept takes a queued connection without waiting,
+        hence without looking at pending signals (inet_csk_accept,
+        net/ipv4/inet_connection_sock.c).  The task is resumed, the call sees
+        the signal and returns ERESTARTSYS, the signal-delivery stop clears
+        ``injected_signal``, and the call's next entry is offered as usual.
+        The delivery stop always comes, even for an ignored signal: a traced
+        task's signals are never dropped as ignored (sig_ignored,
+        kernel/signal.c).  A blocked signal interrupts nothing, so it does not
+        defer the controller.
         """
+        if task.inject_error:
+            return True
         return task.injected_signal != 0 and not task.ptrace.blocks(task.injected_signal)
 
     def release(self, tid: int) -> None:
