@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager, suppress
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, NamedTuple, TextIO
 
 from harness.model.errors import HarnessError, OutputError, UsageError
 from harness.model.events import Event, Listener, SyscallEntry
@@ -132,11 +132,24 @@ def _add_connections(
     )
 
 
-#: The scenario's counts beside --connections: (name, least, most, what one counts, metavar, help).
-_SCENARIO_COUNTS: tuple[tuple[str, int, int, str, str, str], ...] = (
-    ("messages", 0, MAX_MESSAGES, "messages per connection", "M", f"messages per connection ({_FROM_SOURCE})"),
-    ("concurrency", 1, MAX_CONCURRENCY, "clients at a time", "K", f"clients at a time (free mode; {_FROM_SOURCE})"),
-    (
+class _Count(NamedTuple):
+    """A whole-number scenario option: its name, its range, what one counts, and its help (ending with the default)."""
+
+    name: str
+    least: int
+    most: int
+    what: str
+    metavar: str
+    help: str
+
+
+#: The scenario's counts beside --connections.
+_SCENARIO_COUNTS = (
+    _Count("messages", 0, MAX_MESSAGES, "messages per connection", "M", f"messages per connection ({_FROM_SOURCE})"),
+    _Count(
+        "concurrency", 1, MAX_CONCURRENCY, "clients at a time", "K", f"clients at a time (free mode; {_FROM_SOURCE})"
+    ),
+    _Count(
         "ready",
         1,
         MAX_READY,
@@ -150,12 +163,12 @@ _SCENARIO_COUNTS: tuple[tuple[str, int, int, str, str, str], ...] = (
 
 def _add_scenario_counts(parser: argparse.ArgumentParser) -> None:
     """``--messages``, ``--concurrency`` and ``--ready``, each range-checked; unset, the source's own holds."""
-    for name, low, high, what, metavar, help in _SCENARIO_COUNTS:
+    for count in _SCENARIO_COUNTS:
         parser.add_argument(
-            f"--{name}",
-            type=_whole(low, high, what),
-            metavar=metavar,
-            help=help.format(default=getattr(DEFAULT_SCENARIO, name)),
+            f"--{count.name}",
+            type=_whole(count.least, count.most, count.what),
+            metavar=count.metavar,
+            help=count.help.format(default=getattr(DEFAULT_SCENARIO, count.name)),
         )
 
 
