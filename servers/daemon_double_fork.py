@@ -31,7 +31,8 @@ command that started it must return at once.  The classic recipe (Stevens,
 
 What the trace shows: ``main`` (the launcher) ``clone``s ``main.1`` and waits
 for it (``wait4(main.1, ..., 0)``), then exits 0; ``main.1`` ``clone``s
-``main.1.1`` and exits 0 (``setsid`` is not in the default set of traced
+``main.1.1``, waits until the launcher sleeps in that ``wait4`` (so the
+launcher's SIGCHLD always follows ``wait4``'s return) and exits 0 (``setsid`` is not in the default set of traced
 calls: add it with ``--syscalls +setsid``); ``main.1.1``, the daemon, installs
 its SIGCHLD handler and runs the usual fork-per-connection trace
 (``accept4``, ``clone`` of ``main.1.1.1``..., ``ERESTARTSYS``, ``--- SIGCHLD ---``,
@@ -72,6 +73,24 @@ def parse_daemon_args() -> argparse.Namespace:
         "in a new private directory under $TMPDIR, with the port really bound)",
     )
     return parser.parse_args()
+
+
+def wait_until_sleeping(pid: int) -> None:
+    """Return once ``pid`` sleeps (state S in /proc/PID/stat, proc(5)): the launcher, inside its waitpid.
+
+    The first child exits only then, so its exit always ends the launcher's
+    wait4, and the launcher's SIGCHLD always comes after wait4 has returned.
+    Exiting at once, it sometimes came before wait4 was entered, and the
+    trace told one of two stories.  One descriptor, read with pread and left
+    open for ``os._exit`` to close: the polling adds no traced call.  A
+    launcher already gone (killed) ends the wait too.
+    """
+    try:
+        stat = os.open(f"/proc/{pid}/stat", os.O_RDONLY)
+        while (shown := os.pread(stat, 512, 0)) and shown.rsplit(b")", 1)[1].split()[0] not in (b"S", b"Z"):
+            os.sched_yield()
+    except OSError:
+        return
 
 
 def redirect_stdio_to_devnull() -> None:
@@ -128,6 +147,7 @@ def main() -> None:
     # The first child: leave the launcher's session and process group.
     os.setsid()
     if os.fork() > 0:
+        wait_until_sleeping(os.getppid())
         os._exit(0)  # the grandchild goes on alone, adopted by init (or a subreaper)
 
     # The grandchild: the daemon.
