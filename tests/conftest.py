@@ -10,8 +10,11 @@ where it is a failure: CI must prove the real ptrace tests ran.
 from __future__ import annotations
 
 import compileall
+import importlib.util
+import py_compile
 import shutil
 import subprocess
+import sys
 import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -56,19 +59,32 @@ STRACE_FIXTURES = frozenset({"strace"})
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Compile the harness's modules once, before the suite starts hundreds of interpreters that import it.
+    """Compile, once, what the suite's hundreds of interpreters import and finds no ``.pyc`` for.
 
     ``python -m harness``, pytester's runs and the ptrace-free proof each
-    import the package; where PYTHONDONTWRITEBYTECODE is set (as on the CI
-    machine), none of them writes the ``.pyc`` files, so each compiled every
-    module again (0.1 to 0.2 s of CPU per start).  compileall writes them
-    anyway, into the checkout's ``__pycache__`` (ignored by git).  Only the
-    harness: the traced servers' own imports stay as a user's would be.
-    (PYTHONPYCACHEPREFIX, tried first, also hides the standard library's
-    ``.pyc`` files, which then compile at every start: twice as slow.)
+    import the harness, and every pytest among them imports hypothesis's
+    plugin.  Where PYTHONDONTWRITEBYTECODE is set (as on the CI machine) and
+    a package was installed without its ``.pyc`` files (hypothesis, here),
+    none of them writes one, so each compiled every such module again: 0.1 to
+    0.2 s of CPU per harness start, about 1 s per pytest start.  So the
+    controller compiles the harness, and every module it has itself imported
+    that lacks a ``.pyc``, before any test runs: nothing is written while a
+    test runs, and the traced servers' start-ups stay the same from run to
+    run.  (PYTHONPYCACHEPREFIX, tried first, also hides the standard
+    library's ``.pyc`` files, which then compile at every start.)
     """
-    if not hasattr(config, "workerinput"):  # once, in the controller (or the only process)
-        compileall.compile_dir(Path(__file__).resolve().parent.parent / "harness", quiet=1)
+    # Each pytest process of the suite also writes the test modules as pytest rewrites them (with
+    # their asserts) to the checkout's __pycache__, for the next to read: the flag is this
+    # process's only, so the environment, and every server the suite traces, keeps
+    # PYTHONDONTWRITEBYTECODE.
+    sys.dont_write_bytecode = False
+    if hasattr(config, "workerinput"):  # once, in the controller (or the only process)
+        return
+    compileall.compile_dir(Path(__file__).resolve().parent.parent / "harness", quiet=1)
+    for module in list(sys.modules.values()):
+        source = getattr(module, "__file__", None)
+        if source and source.endswith(".py") and not Path(importlib.util.cache_from_source(source)).exists():
+            py_compile.compile(source, quiet=2)  # quiet: a read-only site-packages only costs the time
 
 
 @pytest.hookimpl(tryfirst=True)  # before pytest's own hook deselects by -m
