@@ -133,6 +133,19 @@ def restart_outcome(code: str, *, handler: bool, sa_restart: bool) -> RestartOut
     return RESTART_OUTCOMES.get((code, how), "EINTR")
 
 
+#: Where rt_sigreturn's result waits, relative to the stack pointer at its entry (x86_64): the ``ax``
+#: the kernel restores from the signal frame, and returns.  ``SYSCALL_DEFINE0(rt_sigreturn)``
+#: (arch/x86/kernel/signal_64.c) takes the frame at ``sp - 8`` (the handler's ``ret`` popped
+#: ``pretcode``), restores the registers from ``frame->uc.uc_mcontext`` and returns ``regs->ax``.
+#: ``struct rt_sigframe`` (arch/x86/include/asm/sigframe.h) is ``pretcode`` (8 bytes), then
+#: ``struct ucontext``: ``uc_flags`` (8), ``uc_link`` (8), ``uc_stack`` (``stack_t``: 24), then
+#: ``uc_mcontext`` (``struct sigcontext_64``, include/uapi/asm/sigcontext.h: r8 to r15, di, si, bp,
+#: bx, dx, then ax, the 14th 8-byte field, at 104).  So ``ax`` is at
+#: ``sp - 8 + 8 + 8 + 8 + 24 + 104 = sp + 144``.  The value is the interrupted call's result as the
+#: handler's delivery left it (-EINTR, say), or that call's number when it is to be restarted.
+SIGRETURN_RESULT_OFFSET = 144
+
+
 # -- signals a tracer makes visible ------------------------------------------------
 
 #: Signals whose default action is to ignore them: signal(7) ("Ign" for SIGCHLD,

@@ -86,3 +86,29 @@ def test_a_fork_returns_at_its_event_without_an_exit_stop() -> None:
     forks = [event for event in three.trace if isinstance(event, SyscallEvent) and event.name == "clone"]
     children = [event.child_pid for event in three.trace if isinstance(event, SpawnEvent)]
     assert [fork.ret for fork in forks] == children and len(children) == 3
+
+
+def _handled(signals: int, *, seccomp: bool) -> TraceResult:
+    """A shell that sends itself SIGUSR1 ``signals`` times; its handler returns through rt_sigreturn each time."""
+    script = "trap : USR1; " + "kill -USR1 $$; " * signals + "exit 0"
+    with open(os.devnull, "w") as devnull:
+        return Tracer(
+            ["sh", "-c", script], syscalls=["rt_sigreturn"], seccomp=seccomp, stdio=(None, devnull.fileno(), None)
+        ).run()
+
+
+def test_a_handlers_return_has_no_exit_stop_and_returns_what_the_exit_stop_shows() -> None:
+    """Under the prefilter rt_sigreturn's result is read from the signal frame at its entry.
+
+    Each signal costs the delivery stop and rt_sigreturn's entry: two stops,
+    where three would mean an exit stop.  The results are those the exit
+    stops show when every call is stepped: the interrupted ``kill``'s 0.
+    """
+    one, three = _handled(1, seccomp=True), _handled(3, seccomp=True)
+    stepped = _handled(3, seccomp=False)
+
+    def results(run: TraceResult) -> list[int | None]:
+        return [event.ret for event in run.trace if isinstance(event, SyscallEvent) and event.name == "rt_sigreturn"]
+
+    assert three.stops - one.stops == 2 * 2
+    assert results(three) == results(stepped) == [0, 0, 0]

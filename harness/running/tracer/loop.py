@@ -58,6 +58,7 @@ from harness.running.tracer.spawn import exec_error, start_stopped
 from harness.running.tracer.task import Call, Task, TaskGone
 
 _SYSCALL_TRAP = signal.SIGTRAP | 0x80
+_RT_SIGRETURN = syscall_number("rt_sigreturn")
 _OPTIONS = (
     binding.PTRACE_O_TRACESYSGOOD
     | binding.PTRACE_O_TRACEFORK
@@ -384,11 +385,15 @@ class Tracer:
                 return
             traced = self._traced.get(nr)
             if not self._held_at_entry(task, nr, traced[0] if traced else None):
+                result = self._result_at_entry(task, nr) if traced is not None else None
                 try:
                     self._resume(task, 0)
                 finally:  # also when the task is gone: its entry happened, its end is still to come
                     if traced is not None:
                         task.call = self._recorder.enter(task, nr, traced[0], traced[1], args)
+                        if result is not None:
+                            finished, task.call = task.call, None
+                            self._recorder.finish(task, finished, result)
                 return
             if traced is not None:
                 task.call = self._recorder.enter(task, nr, traced[0], traced[1], args)
@@ -415,6 +420,31 @@ class Tracer:
             self._recorder.finish(task, call, ret)
         self._handshake.left(task)
         self._resume(task, 0)
+
+    def _result_at_entry(self, task: Task, nr: int) -> int | None:
+        """The result of a traced call already known at its entry, so that its exit stop can go: rt_sigreturn's.
+
+        rt_sigreturn returns the ``ax`` saved in the signal frame, a word at a
+        fixed distance from the stack pointer at its entry
+        (:data:`kernel.SIGRETURN_RESULT_OFFSET`).  Read while the task is
+        stopped at the entry, it is what the exit stop would show, and the
+        kernel reads it right after: only another thread writing into this
+        thread's signal frame in between could make them differ.  So under the
+        prefilter (the task goes on with PTRACE_CONT; stepping every call, the
+        exit stop comes anyway) the call is finished at its entry: one stop
+        fewer for every handler that returns.  The caller asks only for an
+        entry nothing holds (no controller watching it, no injection), and
+        None (the word unreadable, the task gone) keeps the exit stop.
+        """
+        if nr != _RT_SIGRETURN or self._install_filter is None or not self._use_syscall_info:
+            return None
+        try:
+            result = task.ptrace.sigreturn_result(self._info.stack_pointer())
+        except TaskGone:
+            return None
+        if result is not None:
+            task.in_syscall = False  # resumed with PTRACE_CONT: to the next traced call, past this one's exit
+        return result
 
     def _refused(self, task: Task, abi: kernel.SyscallAbi) -> UnsupportedArchitecture:
         """A task makes a call of another ABI: the run ends (the tree is killed), never with a guessed trace."""

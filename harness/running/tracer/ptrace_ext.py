@@ -87,6 +87,7 @@ _NUMBER_AND_ARGS = struct.Struct("<7Q").unpack_from
 _RVAL = struct.Struct("<q").unpack_from
 _ENTRY_OPS = (PTRACE_SYSCALL_INFO_ENTRY, PTRACE_SYSCALL_INFO_SECCOMP)  # the filter's stop is an entry too
 _ARCH = struct.Struct("<I").unpack_from  # the arch field, at offset 4
+_STACK_POINTER = struct.Struct("<Q").unpack_from  # the stack_pointer field, at offset 16
 
 
 class ForeignCall(Exception):
@@ -124,6 +125,10 @@ class SyscallInfoReader:
         if op == PTRACE_SYSCALL_INFO_EXIT:
             return PTRACE_SYSCALL_INFO_EXIT, -1, (), _RVAL(buffer, _DATA)[0]
         return None
+
+    def stack_pointer(self) -> int:
+        """The stack pointer at the stop :meth:`read` read last (``sp`` as the call was entered)."""
+        return int(_STACK_POINTER(self._buffer, 16)[0])
 
     def available(self, tid: int) -> bool:
         """Whether the running kernel knows the request (Linux 5.3 and later)."""

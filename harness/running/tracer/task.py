@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from ptrace import PtraceError
 from ptrace.binding import func as binding
 
+from harness.model import kernel
 from harness.model.events import SyscallEntry
 from harness.model.frames import Stack
 from harness.running.tracer import ptrace_ext
@@ -97,6 +98,22 @@ class TaskHandle:
             return int(binding.ptrace_geteventmsg(self.tid))
         except PtraceError as error:
             raise self._gone(error) from None
+
+    def sigreturn_result(self, stack_pointer: int) -> int | None:
+        """At rt_sigreturn's entry: the value it will return, read from the signal frame on the stack.
+
+        That is the ``ax`` the kernel restores (:data:`kernel.SIGRETURN_RESULT_OFFSET`).  None where
+        the word cannot be read (an unaligned or unmapped stack: the kernel will fail the same read
+        and raise SIGSEGV, and the call's exit stop tells what it returned).
+        """
+        try:
+            word = int(binding.ptrace_peekdata(self.tid, stack_pointer + kernel.SIGRETURN_RESULT_OFFSET))
+        except PtraceError as error:
+            if error.errno == errno_codes.ESRCH:
+                raise TaskGone(self.tid) from None
+            return None
+        word &= (1 << 64) - 1
+        return word - (1 << 64) if word >= 1 << 63 else word
 
     def interrupted_call(self) -> tuple[int, int]:
         """At a signal-delivery stop: the call the task was in (``orig_rax``, -1 if none) and its return (``rax``).
