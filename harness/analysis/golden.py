@@ -36,6 +36,7 @@ from harness.analysis.facts import TraceIndex
 from harness.analysis.interruptions import interruptions
 from harness.model.errors import OutputError, TraceInputError
 from harness.model.events import Event, ExecEvent, ExitEvent, SignalEvent, SpawnEvent, SyscallEvent
+from harness.model.hints import closest
 from harness.model.strace_format import format_args, format_result, format_siginfo
 from harness.model.syscalls import catalogued
 from harness.model.syscalls.entry import ArgKind
@@ -466,7 +467,7 @@ class _Reader:
             raise self.fail((), f"expected a golden trace (a mapping with {', '.join(_KEYS)}), got {_kind(data)}")
         for key in data:
             if key not in _KEYS:
-                close = difflib.get_close_matches(str(key), _KEYS, n=1)
+                close = closest(str(key), _KEYS)
                 hint = f"; did you mean {close[0]!r}?" if close else f"; expected {', '.join(_KEYS)}"
                 raise self.fail((str(key),), f"unknown key{hint}", at_key=True)
         if data.get("format") != FORMAT:

@@ -9,7 +9,6 @@ JSON path can be traced back to the exact place it was written.
 
 from __future__ import annotations
 
-import difflib
 import functools
 import math
 import os
@@ -52,6 +51,7 @@ from harness.model.expectations import (
     spawned_capture,
     step_syscalls,
 )
+from harness.model.hints import closest
 from harness.model.injection import InjectionError, parse_injection
 from harness.model.scenario import (
     DEFAULT_PROTOCOL,
@@ -284,7 +284,7 @@ def _quoted(node: yaml.Node) -> bool:
 
 
 def _nearest(name: str, choices: list[str]) -> str:
-    close = difflib.get_close_matches(name, choices, n=1)
+    close = closest(name, choices)
     return f"; did you mean {close[0]!r}?" if close else f"; valid keys: {', '.join(choices)}"
 
 
@@ -313,7 +313,7 @@ def _schema_errors(source: _Source) -> Iterator[tuple[Path_, ExpectationError]]:
             allowed = list(error.schema.get("properties", {}))
             for key in error.instance:
                 if key not in allowed:
-                    suggested.update((path, close) for close in difflib.get_close_matches(str(key), allowed, n=1))
+                    suggested.update((path, close) for close in closest(str(key), allowed))
                     yield (
                         (*path, key),
                         source.error((*path, key), f"unknown key {key!r}{_nearest(str(key), allowed)}", key=True),
@@ -329,7 +329,7 @@ def _schema_errors(source: _Source) -> Iterator[tuple[Path_, ExpectationError]]:
             continue
         if error.validator == "enum" and isinstance(error.instance, str):
             choices = [str(choice) for choice in error.validator_value]
-            close = difflib.get_close_matches(error.instance, choices, n=1)
+            close = closest(error.instance, choices)
             hint = f"did you mean {close[0]!r}?" if close else "use one of: " + ", ".join(map(repr, choices))
             yield path, source.error(path, f"{path[-1] if path else 'value'}: unknown value {error.instance!r}; {hint}")
             continue
@@ -418,7 +418,7 @@ class _Reader:
                 continue
             where, text = places[0]
             others = [other for other in [*uses, *self.global_captures] if other != name]
-            close = difflib.get_close_matches(name, others, n=1)
+            close = closest(name, others)
             hint = f": a typo of ${close[0]}?" if close else ""
             message = (
                 f"${name} is used only once in assertion {self._at((*path, 'name'))!r}, so it binds whatever it "
@@ -610,7 +610,7 @@ def _server(source: _Source) -> ServerSpec:
         except HarnessError as error:
             raise source.error(("server",), str(error)) from None
         if server not in variants:
-            close = difflib.get_close_matches(server, list(variants), n=1)
+            close = closest(server, list(variants))
             hint = f"did you mean {close[0]!r}?" if close else f"bundled variants: {', '.join(variants)}"
             raise source.error(("server",), f"unknown server variant {server!r}; {hint}")
         return ServerSpec(variant=server, protocol=variants[server].protocol)

@@ -12,7 +12,6 @@ trace — and the roles it applies to (:class:`RoleSelector`).
 
 from __future__ import annotations
 
-import difflib
 import fnmatch
 import re
 import shlex
@@ -21,6 +20,7 @@ from pathlib import Path
 from typing import Literal
 
 from harness.model.durations import duration_text
+from harness.model.hints import closest
 from harness.model.injection import Injection
 from harness.model.roles import ROOT_ROLE
 from harness.model.scenario import (
@@ -104,11 +104,11 @@ class RoleSelector:
                 "or 'every'/'any' and a role family (child, grandchild, process, thread) or a pattern like main.*"
             )
         if len(words) == 2 and quantifier is None:
-            close = difflib.get_close_matches(words[0], QUANTIFIERS, n=1)
+            close = closest(words[0], QUANTIFIERS)
             hint = f"did you mean {close[0]!r}? " if close else ""
             raise ValueError(f"role {text!r}: {hint}a role family takes 'every' or 'any' before it")
         if not (pattern in ROLE_WORDS or _ROLE.fullmatch(pattern) or ("*" in pattern and quantifier)):
-            close = difflib.get_close_matches(pattern, [*ROLE_WORDS, ROOT_ROLE], n=1)
+            close = closest(pattern, [*ROLE_WORDS, ROOT_ROLE])
             hint = f"did you mean {close[0]!r}? " if close else ""
             raise ValueError(
                 f"role {text!r} names no task: {hint}roles are main, main.1, main.1.2, main/t1; "

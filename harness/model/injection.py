@@ -16,12 +16,12 @@ specs (:mod:`harness.running.tracer`); events it caused are marked ``injected``.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Collection
 from dataclasses import dataclass
 
 from harness.model import kernel
 from harness.model.errors import UsageError
+from harness.model.hints import closest
 
 _KEYS = ("error", "signal", "when", "role")
 
@@ -57,7 +57,7 @@ class Injection:
 
 
 def _nearest(name: str, choices: Collection[str]) -> str:
-    close = difflib.get_close_matches(name, choices, n=1)
+    close = closest(name, choices)
     return f"; did you mean {close[0]!r}?" if close else ""
 
 

@@ -8,7 +8,6 @@ and the runner all read them from this module.
 
 from __future__ import annotations
 
-import difflib
 import math
 import shlex
 from dataclasses import dataclass
@@ -16,6 +15,7 @@ from typing import Literal, get_args
 
 from harness.model import kernel
 from harness.model.errors import UsageError
+from harness.model.hints import closest
 
 #: ``deterministic``: the harness orders connections, exits and SIGCHLD through
 #: ptrace holds; ``free``: natural timing, clients k at a time.
@@ -115,7 +115,7 @@ class Stop:
 
     def __post_init__(self) -> None:
         if self.signal is not None and self.signal not in kernel.SIGNAL_NUMBERS:
-            close = difflib.get_close_matches(self.signal.upper(), list(kernel.SIGNAL_NUMBERS), n=1)
+            close = closest(self.signal.upper(), list(kernel.SIGNAL_NUMBERS))
             close = close or [name for name in kernel.SIGNAL_NUMBERS if name == f"SIG{self.signal.upper()}"]
             hint = f"did you mean {close[0]!r}? " if close else ""
             raise UsageError(f"stop: unknown signal {self.signal!r}; {hint}write {STOP_BY_EXIT!r} or a signal's name")

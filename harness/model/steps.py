@@ -27,13 +27,13 @@ nearest valid name for a misspelt syscall, errno, signal or constant.
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, replace
 from typing import NoReturn
 
 from harness.model import kernel
+from harness.model.hints import closest
 from harness.model.syscalls import argument_order
 from harness.model.syscalls.structs import SIGINFO_FIELDS
 
@@ -262,7 +262,7 @@ def _tokens(text: str) -> Iterator[_Token]:
 
 
 def _hint(name: str, choices: Collection[str]) -> str:
-    close = difflib.get_close_matches(name, choices, n=1)
+    close = closest(name, choices)
     return f"; did you mean {close[0]!r}?" if close else ""
 
 

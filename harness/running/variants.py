@@ -12,7 +12,6 @@ picked up and an unchanged variant is not rebuilt.
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import os
 import shutil
@@ -22,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harness.model.errors import HarnessError, UsageError
+from harness.model.hints import closest
 from harness.model.scenario import DEFAULT_PROTOCOL, Protocol
 
 #: The ``harness`` package directory.
@@ -105,7 +105,7 @@ def find_variant(name: str) -> Variant:
     variants = list_variants()
     if name in variants:
         return variants[name]
-    close = difflib.get_close_matches(name, variants, n=1)
+    close = closest(name, variants)
     hint = f"; did you mean {close[0]!r}?" if close else f"; known variants: {', '.join(variants)}"
     raise UsageError(f"unknown server variant {name!r}{hint}")
 

@@ -17,10 +17,10 @@ registers named after its prototype.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Collection, Mapping
 
 from harness.model.errors import UsageError
+from harness.model.hints import closest
 from harness.model.syscalls import desc, futex, net, process, signal, wait
 from harness.model.syscalls.entry import Arg, Syscall
 from harness.model.syscalls.x86_64 import ARGUMENT_NAMES, NUMBERS
@@ -93,7 +93,7 @@ def check_syscalls(names: Collection[str]) -> None:
     """Reject unknown syscall names with the nearest real one."""
     for name in names:
         if name not in NUMBERS:
-            close = difflib.get_close_matches(name, NUMBERS, n=1)
+            close = closest(name, NUMBERS)
             hint = f"; did you mean {close[0]!r}?" if close else ""
             raise UsageError(f"unknown syscall {name!r}{hint}")
 

@@ -51,7 +51,6 @@ from harness.running.tracer.ending import WALL, Ending, reap
 from harness.running.tracer.handshake import Controller, Handshake
 from harness.running.tracer.injection_policy import InjectionPolicy, SkipWithErrno, SpecInjections
 from harness.running.tracer.own_thread import call_in_own_thread
-from harness.running.tracer.python_stacks import PythonStacks
 from harness.running.tracer.recorder import EventRecorder
 from harness.running.tracer.seccomp_filter import filter_installer
 from harness.running.tracer.spawn import exec_error, start_stopped
@@ -180,7 +179,11 @@ class Tracer:
         self._tasks: dict[int, Task] = {}
         self._early: dict[int, int] = {}  # tid -> status of a new task's stop before its creator's event
         self._seen: set[int] = set()  # every tid traced, for the final reaping
-        self._stacks = PythonStacks(note or _note) if python_frames else None
+        self._stacks = None
+        if python_frames:  # its ELF and CPython readers are imported only for the runs that use them
+            from harness.running.tracer.python_stacks import PythonStacks
+
+            self._stacks = PythonStacks(note or _note)
         self._recorder = EventRecorder(listener, os.getpid(), self._stacks)
         self._ending = Ending()
         self._stops = 0

@@ -21,6 +21,7 @@ import dataclasses
 import os
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from harness.model import kernel
 from harness.model.decode import EXIT_READS_MEMORY, REGISTER_ONLY, decode_entry, decode_exit, decode_siginfo
@@ -36,8 +37,10 @@ from harness.model.events import (
 )
 from harness.model.frames import Stack
 from harness.model.syscalls import syscall_name
-from harness.running.tracer.python_stacks import PythonStacks
 from harness.running.tracer.task import Call, Task
+
+if TYPE_CHECKING:  # read only with --python-frames: imported by the tracer then, not at start-up
+    from harness.running.tracer.python_stacks import PythonStacks
 
 #: The clock of every stamp: CLOCK_MONOTONIC (clock_gettime(2)), never stepped back, unlike CLOCK_REALTIME.
 _monotonic_ns = time.monotonic_ns
