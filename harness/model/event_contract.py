@@ -34,16 +34,22 @@ class _Kind:
 
 @dataclass(frozen=True, slots=True)
 class _OneOf:
+    """Any one of the shapes."""
+
     choices: tuple[Shape, ...]
 
 
 @dataclass(frozen=True, slots=True)
 class _ListOf:
+    """A JSON array whose every item has the shape."""
+
     item: Shape
 
 
 @dataclass(frozen=True, slots=True)
 class _Record:
+    """A JSON object with the required keys, and maybe the optional ones, each value of its shape."""
+
     required: Mapping[str, Shape]
     optional: Mapping[str, Shape]
 

@@ -28,6 +28,12 @@ ArgValue = Any
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class _TaskEvent:
+    """What every event says: where it is in the run's order, which task it is of, and when.
+
+    (Every dataclass of the model has a docstring: for one without, dataclasses
+    computes one at import with ``inspect.signature``, the slowest step of building it.)
+    """
+
     seq: int
     """Place in the global order of the run, counted from 1 across all tasks."""
     pid: int
