@@ -159,14 +159,22 @@ class StallWatch:
         self._thread.join()
 
     def _watch(self) -> None:
+        """Sample until the run has been still and stalled for QUIET_SECONDS.
+
+        The quiet starts at the first sample that finds the run stalled with
+        no event since the sample before: also when that earlier sample found
+        it not yet stalled (a client still busy, a task not yet asleep), which
+        is how a run most often comes to a stall, its last event first.
+        """
         quiet_since: float | None = None
         seen = -1
         while not self._done.wait(_SAMPLE_SECONDS):
             stall = self._look()
             if stall is None or self._events != seen:
                 quiet_since, seen = (time.monotonic() if stall is not None else None), self._events
-                continue
-            if quiet_since is not None and time.monotonic() - quiet_since >= QUIET_SECONDS:
+            elif quiet_since is None:
+                quiet_since = time.monotonic()
+            elif time.monotonic() - quiet_since >= QUIET_SECONDS:
                 self._on_stall(stall)
                 return
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
 
-from harness.running.stall import _blocked_call
+from harness.running.stall import Stall, StallWatch, _blocked_call
 
 #: Each program says "ready" and then blocks in the call named.
 PROGRAMS = {
@@ -54,3 +55,29 @@ def test_a_blocked_call_is_named_and_known_to_end_by_itself_or_not(
 
 def test_a_running_or_vanished_task_is_not_blocked() -> None:
     assert _blocked_call(2**22 + 1) is None  # above pid_max's default: no such task
+
+
+def test_a_run_still_since_before_it_stalled_is_called_stalled() -> None:
+    """The last event came while a client was still busy; then the client waits and nothing happens.
+
+    No event marks the moment the run stalls, so the quiet must start at the
+    first sample that sees the stall.  (Before, it started only at an event:
+    such a run waited for its time limit, 1 in 30 runs of the deterministic
+    test with a parent reading its held child's output, on a loaded machine.)
+    """
+    samples = iter([None])  # the first sample: a client is busy; every later one: the clients wait
+    stalled: list[Stall] = []
+    fired = threading.Event()
+    watch = StallWatch()
+    watch.configure(
+        tasks=lambda: {1},
+        held=lambda: {1},  # init, "held": a task that stays as it is
+        clients=lambda: next(samples, "waiting"),
+        on_stall=lambda stall: (stalled.append(stall), fired.set()),
+    )
+    watch.start()
+    try:
+        assert fired.wait(timeout=60), "the stall was never called"  # a fence against a hang, not an order
+    finally:
+        watch.stop()
+    assert [state.held for state in stalled[0].tasks] == [True]
