@@ -68,12 +68,17 @@ def test_a_run_still_since_before_it_stalled_is_called_stalled() -> None:
     samples = iter([None])  # the first sample: a client is busy; every later one: the clients wait
     stalled: list[Stall] = []
     fired = threading.Event()
+
+    def on_stall(stall: Stall) -> None:
+        stalled.append(stall)
+        fired.set()
+
     watch = StallWatch()
     watch.configure(
         tasks=lambda: {1},
         held=lambda: {1},  # init, "held": a task that stays as it is
         clients=lambda: next(samples, "waiting"),
-        on_stall=lambda stall: (stalled.append(stall), fired.set()),
+        on_stall=on_stall,
     )
     watch.start()
     try:
