@@ -14,6 +14,7 @@ import os
 import signal
 import socket
 import subprocess
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -26,6 +27,8 @@ from harness.model.syscalls import syscall_number
 from harness.model.trace import Trace
 from harness.running.clients import PROTOCOLS, drive
 from harness.running.run import RunResult, free_port, run_server
+from harness.running.schedule import WAITING_CALLS
+from harness.running.stall import _blocked_call
 from harness.running.variants import NoCompiler, Variant, find_variant, list_variants
 
 CONNECTIONS = 3
@@ -92,6 +95,23 @@ def _wait_gone(pid: int) -> None:
         assert select.select([fd], [], [], 60)[0], f"process {pid} still runs 60 s after SIGTERM"
     finally:
         os.close(fd)
+
+
+def _asleep_waiting(pid: int) -> None:
+    """Return once ``pid`` sleeps in a call that waits (accept, poll, wait4...), as /proc says.
+
+    A signal sent while a process runs towards such a call can be lost: a
+    handler that only notes it (CPython's C handler; a C server's flag) has
+    run before the call, and the call, entered after, blocks for ever, since
+    a server with no clients never returns to look.  Sent while the process
+    sleeps in the call, the signal interrupts it.  (1 run in 40 under load
+    sent SIGTERM in that window: ``fork_sigchld_raises`` blocked in its
+    ``accept4`` for the test's 60 s.)
+    """
+    deadline = time.monotonic() + 60  # a fence against a hang, not an ordering
+    while (blocked := _blocked_call(pid)) is None or blocked[0] not in WAITING_CALLS:
+        assert time.monotonic() < deadline, f"process {pid} never waited in a call: {blocked}"
+        time.sleep(0.001)  # polling /proc until the state holds
 
 
 def calls(trace: Trace, role: str, name: str) -> list[SyscallEvent]:
@@ -289,6 +309,7 @@ def test_variant_exits_cleanly_on_sigterm(name: str) -> None:
                     assert client.makefile("rb").readline() == b"ready?\n"
             else:
                 target = server.pid
+            _asleep_waiting(target)
             os.kill(target, signal.SIGTERM)
             if name != "daemon_double_fork":
                 assert server.wait(timeout=60) == 0
