@@ -24,6 +24,7 @@ from ptrace.binding import func as binding
 
 from harness.model import kernel
 from harness.model.syscalls import syscall_number
+from harness.model.syscalls.structs import s64
 from harness.running.tracer.libc import LIBC
 
 # include/uapi/linux/ptrace.h
@@ -155,8 +156,7 @@ def read_registers_stop(tid: int, entry: bool) -> SyscallStop:
         if abi != "x86_64":
             raise ForeignCall(abi)
         return PTRACE_SYSCALL_INFO_ENTRY, regs.orig_rax, args, 0
-    rax: int = regs.rax
-    return PTRACE_SYSCALL_INFO_EXIT, regs.orig_rax, (), rax - (1 << 64) if rax >= 1 << 63 else rax
+    return PTRACE_SYSCALL_INFO_EXIT, regs.orig_rax, (), s64(regs.rax)
 
 
 def _prctl(option: int, arg: int) -> int:

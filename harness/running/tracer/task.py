@@ -23,6 +23,7 @@ from ptrace.binding import func as binding
 from harness.model import kernel
 from harness.model.events import SyscallEntry
 from harness.model.frames import Stack
+from harness.model.syscalls.structs import s64
 from harness.running.tracer import ptrace_ext
 
 
@@ -107,13 +108,11 @@ class TaskHandle:
         and raise SIGSEGV, and the call's exit stop tells what it returned).
         """
         try:
-            word = int(binding.ptrace_peekdata(self.tid, stack_pointer + kernel.SIGRETURN_RESULT_OFFSET))
+            return s64(binding.ptrace_peekdata(self.tid, stack_pointer + kernel.SIGRETURN_RESULT_OFFSET))
         except PtraceError as error:
             if error.errno == errno_codes.ESRCH:
                 raise TaskGone(self.tid) from None
             return None
-        word &= (1 << 64) - 1
-        return word - (1 << 64) if word >= 1 << 63 else word
 
     def interrupted_call(self) -> tuple[int, int]:
         """At a signal-delivery stop: the call the task was in (``orig_rax``, -1 if none) and its return (``rax``).
@@ -126,9 +125,7 @@ class TaskHandle:
             regs = binding.ptrace_getregs(self.tid)
         except PtraceError as error:
             raise self._gone(error) from None
-        number = regs.orig_rax - (1 << 64) if regs.orig_rax >= 1 << 63 else regs.orig_rax
-        value = regs.rax - (1 << 64) if regs.rax >= 1 << 63 else regs.rax
-        return number, value
+        return s64(regs.orig_rax), s64(regs.rax)
 
     def siginfo(self) -> bytes | None:
         """At a signal stop: the raw siginfo; None for a group-stop (PTRACE_GETSIGINFO fails with EINVAL)."""
