@@ -24,9 +24,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from support.processes import processes_holding
-
-from harness.running.tracer.ptrace_ext import child_subreaper
+from support.processes import adopting_orphans, our_children, processes_holding
 
 KILLS = [
     (signum, delay)
@@ -37,7 +35,7 @@ KILLS = [
 
 @pytest.fixture
 def adopting() -> Iterator[None]:
-    with child_subreaper():
+    with adopting_orphans():
         yield
 
 
@@ -53,15 +51,7 @@ def _reap_adopted(deadline: float) -> list[int]:
             reaped.append(pid)
         else:
             time.sleep(0.01)  # polling our own children until the deadline: not part of any verdict's timing
-    return [int(entry) for entry in os.listdir("/proc") if entry.isdigit() and _is_our_child(int(entry))]
-
-
-def _is_our_child(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            return int(stat.read().rsplit(")", 1)[1].split()[1]) == os.getpid()
-    except (OSError, ValueError, IndexError):
-        return False
+    return our_children()
 
 
 @pytest.mark.parametrize(("signum", "delay"), KILLS, ids=[f"{signal.Signals(s).name}-{d}s" for s, d in KILLS])
@@ -110,10 +100,6 @@ LINE_KILLS = [(signal.SIGTERM, line) for line in random.Random(14).sample(range(
     (signal.SIGINT, line) for line in random.Random(143).sample(range(1, 600), 4)
 ]
 _SERVERS = Path(__file__).parent.parent.parent / "servers"
-
-
-def _our_children() -> list[int]:
-    return [int(entry) for entry in os.listdir("/proc") if entry.isdigit() and _is_our_child(int(entry))]
 
 
 def _signal_at_line(args: list[str], env: dict[str, str], signum: int, line: int) -> tuple[int | None, str]:
@@ -178,7 +164,7 @@ def test_a_signal_ends_harness_run_with_128_plus_it_no_traceback_and_no_process(
         assert "Traceback" not in output, f"{name} at line {line}:\n{output}"
         assert f"interrupted by {name}" in output
         assert processes_holding(f"HARNESS_KILL_TEST={marker}") == []
-        assert _our_children() == []
+        assert our_children() == []
 
 
 def test_a_signal_ends_harness_check_with_128_plus_it(tmp_path: Path, adopting: None, ptrace_permitted: None) -> None:
@@ -215,7 +201,7 @@ def test_a_signal_ends_harness_check_with_128_plus_it(tmp_path: Path, adopting: 
     assert b"Traceback" not in err
     assert b"interrupted by SIGTERM" in err
     assert processes_holding(f"HARNESS_KILL_TEST={marker}") == []
-    assert _our_children() == []
+    assert our_children() == []
 
 
 #: Imports the tracer, says "ready", and starts tracing when told: the test's kill then lands in the

@@ -79,8 +79,16 @@ class Ending:
                 signal.signal(sig, old)
 
 
-def reap(pending: Collection[int], seen: Collection[int]) -> None:
-    """Collect what is left of a run: the ``pending`` tasks (killed), and zombies re-parented to us among ``seen``.
+def reap(seen: Collection[int]) -> None:
+    """Collect what is left of a run once its tasks are killed: every tracee, and the zombies of ``seen``.
+
+    The wait goes on until the kernel says this thread has no child and no
+    tracee left (ECHILD), not until the tasks the tracer knows have ended: a
+    task forked while the run was being killed may be traced (auto-attached)
+    with its creator's fork event never reported, because the creator was
+    killed in that stop.  Such a task, stopped at its first SIGSTOP or not yet
+    there, is killed here, or PTRACE_O_EXITKILL would kill it only when the
+    harness exits, leaving its zombie to whoever adopts it then.
 
     A tracee whose end the tracer collected while its parent lived is left a
     zombie for that parent (it was not ours to reap); when that parent dies
@@ -88,14 +96,17 @@ def reap(pending: Collection[int], seen: Collection[int]) -> None:
     thread rather than the tracer's: so these are waited for by pid, from any
     thread of the harness (no ``__WNOTHREAD``), each pid one of the run's.
     """
-    left = set(pending)
-    while left:
+    ended = set(seen)
+    while True:
         try:
             tid, status = os.waitpid(-1, WALL)
         except ChildProcessError:
             break
-        if not os.WIFSTOPPED(status):
-            left.discard(tid)
-    for tid in seen:
+        if os.WIFSTOPPED(status):  # a tracee the tracer never heard of: a SIGKILL ends any ptrace stop
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(tid, signal.SIGKILL)
+        else:
+            ended.add(tid)
+    for tid in ended:
         with contextlib.suppress(ChildProcessError):
             os.waitpid(tid, os.WNOHANG | kernel.WAIT_ALL)

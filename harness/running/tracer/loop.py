@@ -221,7 +221,7 @@ class Tracer:
             return self._loop()
         finally:
             self._kill_all()
-            reap([*self._tasks, *self._early], self._seen)
+            reap(self._seen)
             if self._stacks is not None:
                 self._stacks.close()
             if self._error_pipe is not None:
