@@ -10,7 +10,7 @@ same mix of compiling, tracing and forking, not an artificial spinner).
     python bench/suite_stability.py --runs 5 --no-load -- -n 2 tests/integration
 
 The arguments after ``--`` replace the default pytest arguments, the test
-command of the README and ``.ci/run`` (``-n 3``).  Each run gets its own
+command of the README and ``.ci/run`` (``-n 4``).  Each run gets its own
 ``--basetemp``, so the measured runs and the load never share a temporary
 directory.  Prints one line per run (wall time, failures, the failed tests),
 then a summary; exits 1 if any measured run failed, 0 otherwise.  The load's
@@ -35,7 +35,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 #: The README's test command's arguments (after ``python -m pytest``).
-DEFAULT_ARGS = ("-n", "3")
+DEFAULT_ARGS = ("-n", "4")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -142,7 +142,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=20, help="measured runs of the suite (default 20)")
     parser.add_argument("--no-load", action="store_true", help="run without the second copy of the suite")
-    parser.add_argument("pytest_args", nargs=argparse.REMAINDER, help="-- PYTEST ARGS (default: -n 3)")
+    parser.add_argument("pytest_args", nargs=argparse.REMAINDER, help="-- PYTEST ARGS (default: -n 4)")
     args = parser.parse_args()
     pytest_args = args.pytest_args[1:] if args.pytest_args[:1] == ["--"] else args.pytest_args
     pytest_args = pytest_args or list(DEFAULT_ARGS)

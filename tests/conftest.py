@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import compileall
 import importlib.util
+import os
 import py_compile
 import shutil
 import subprocess
@@ -32,6 +33,7 @@ from harness.running.tracer import Tracer
 pytest_plugins = ["pytester"]
 #: Expectation files that must fail to load: test data for test_loader, not tests to collect.
 collect_ignore = ["faces/bad_expectations"]
+ROOT = Path(__file__).resolve().parent.parent
 
 # Property tests: the same examples on every run, and no timing limits, so
 # that the suite's verdict depends on the code only, not on the machine's
@@ -80,11 +82,43 @@ def pytest_configure(config: pytest.Config) -> None:
     sys.dont_write_bytecode = False
     if hasattr(config, "workerinput"):  # once, in the controller (or the only process)
         return
-    compileall.compile_dir(Path(__file__).resolve().parent.parent / "harness", quiet=1)
+    compileall.compile_dir(ROOT / "harness", quiet=1)
     for module in list(sys.modules.values()):
         source = getattr(module, "__file__", None)
         if source and source.endswith(".py") and not Path(importlib.util.cache_from_source(source)).exists():
             py_compile.compile(source, quiet=2)  # quiet: a read-only site-packages only costs the time
+    _cache_rewritten_plugins()
+
+
+def _cache_rewritten_plugins() -> None:
+    """Have pytest write, once, the ``.pyc`` files of the plugin packages as its assertion rewriting makes them.
+
+    pytest rewrites the asserts of every module of a package that registers
+    a plugin (hypothesis, all of it), at every import, to ``.pyc`` files of
+    their own (``__init__.cpython-311-pytest-9.0.3.pyc``).  With
+    PYTHONDONTWRITEBYTECODE nothing writes them, and every pytest the suite
+    starts (xdist's workers, pytester's runs, the ptrace-free proof) rewrote
+    hypothesis again: 0.65 s of CPU each, half of a pytest start.  One
+    collection of the suite without that variable writes them all, then each
+    pytest reads them.  Where the variable is not set, each run caches its own.
+    """
+    if not os.environ.get("PYTHONDONTWRITEBYTECODE"):
+        return
+    import hypothesis  # the probe: its package is the one rewritten at every pytest start
+
+    tag = f"{sys.implementation.cache_tag}-pytest-{pytest.__version__}"
+    if (Path(hypothesis.__file__).parent / "__pycache__" / f"__init__.{tag}.pyc").exists():
+        return
+    environ = {name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"}
+    environ = {name: value for name, value in environ.items() if not name.startswith("PYTEST_")}
+    subprocess.run(
+        [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider", "-p", "no:xdist", "tests"],
+        cwd=ROOT,
+        env=environ,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        check=False,  # only a cache: a failure here costs time, the suite's own run reports any error
+    )
 
 
 @pytest.hookimpl(tryfirst=True)  # before pytest's own hook deselects by -m
