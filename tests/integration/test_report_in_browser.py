@@ -132,7 +132,18 @@ def chromium(browser: str, tmp_path: Path, url: str, *switches: str) -> subproce
 
 def rendered(browser: str, tmp_path: Path, url: str) -> Dom:
     """The DOM after the page's script ran, checked to have run to its end without a JS error."""
-    dom = Dom(chromium(browser, tmp_path, url, "--dump-dom").stdout)
+    return checked(chromium(browser, tmp_path, url, "--dump-dom").stdout)
+
+
+@pytest.fixture(scope="module")
+def opened(browser: str, report: Path, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The DOM of the report as it opens (no query), dumped once for the tests that read it (a browser run is slow)."""
+    return chromium(browser, tmp_path_factory.mktemp("chromium"), report.as_uri(), "--dump-dom").stdout
+
+
+def checked(html: str) -> Dom:
+    """A dumped DOM, checked to show that the page's script ran to its end without a JS error."""
+    dom = Dom(html)
     body = dom.body.attrs
     assert body.get("data-js-errors") == "0", body.get("data-js-error-message")
     assert body.get("data-rendered") == "1", "the page's script did not run to its end"
@@ -149,8 +160,8 @@ def test_the_command_says_where_it_wrote_the_report(
     assert path.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
 
 
-def test_the_timeline_of_fork_sigchld_renders_in_chromium(browser: str, report: Path, tmp_path: Path) -> None:
-    dom = rendered(browser, tmp_path, report.as_uri())
+def test_the_timeline_of_fork_sigchld_renders_in_chromium(opened: str) -> None:
+    dom = checked(opened)
 
     assert len(dom.select("svg", id="timeline")) == 1
     roles = [lane.attrs["data-role"] for lane in dom.select("g", "lane")]
@@ -223,10 +234,8 @@ def unmarked(dom: Dom) -> list[Element]:
     ]
 
 
-def test_the_page_opens_on_a_time_axis_at_the_start_of_the_story_with_the_start_up_folded(
-    browser: str, report: Path, tmp_path: Path
-) -> None:
-    dom = rendered(browser, tmp_path, report.as_uri())
+def test_the_page_opens_on_a_time_axis_at_the_start_of_the_story_with_the_start_up_folded(opened: str) -> None:
+    dom = checked(opened)
     svg = dom.select("svg", id="timeline")[0].attrs
     assert (svg["data-axis"], svg["data-folded"]) == ("time", "1")
     data = layout_of(dom)
@@ -249,7 +258,7 @@ def test_the_page_opens_on_a_time_axis_at_the_start_of_the_story_with_the_start_
         return times[int(c.attrs["data-end-seq"])] - times[int(c.attrs["data-enter-seq"])]
 
     assert max(visible, key=lasted) is max(visible, key=lambda c: float(c.attrs["width"]))
-    assert "time since the command started" in chromium(browser, tmp_path, report.as_uri(), "--dump-dom").stdout
+    assert "time since the command started" in opened
 
 
 def test_the_axis_switches_to_event_order_and_the_start_up_unfolds(browser: str, report: Path, tmp_path: Path) -> None:
@@ -319,10 +328,10 @@ def room_for_names(dom: Dom) -> dict[str, bool | None]:
 
 @pytest.mark.parametrize("axis", ["time", "order"])
 def test_a_call_is_named_where_its_name_has_room_and_never_under_a_marker(
-    browser: str, report: Path, tmp_path: Path, axis: str
+    browser: str, report: Path, tmp_path: Path, opened: str, axis: str
 ) -> None:
     """Zoomed in until some name has room (on a time axis, a loaded run's timing decides which)."""
-    zoom = 3.0 if axis == "order" else zoom_to_name_the_longest_call(rendered(browser, tmp_path, report.as_uri()))
+    zoom = 3.0 if axis == "order" else zoom_to_name_the_longest_call(checked(opened))
     while True:
         dom = rendered(browser, tmp_path, f"{report.as_uri()}?axis={axis}&zoom={zoom:.3f}")
         room = room_for_names(dom)
