@@ -17,12 +17,13 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
 from support.capability import missing
+from support.processes import adopting_orphans
 from support.programs import PROGRAMS, python_program
 from support.runs import Run
 
@@ -109,8 +110,11 @@ def _cache_rewritten_plugins() -> None:
     tag = f"{sys.implementation.cache_tag}-pytest-{pytest.__version__}"
     if (Path(hypothesis.__file__).parent / "__pycache__" / f"__init__.{tag}.pyc").exists():
         return
-    environ = {name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"}
-    environ = {name: value for name, value in environ.items() if not name.startswith("PYTEST_")}
+    environ = {
+        name: value
+        for name, value in os.environ.items()
+        if name != "PYTHONDONTWRITEBYTECODE" and not name.startswith("PYTEST_")
+    }
     subprocess.run(
         [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider", "-p", "no:xdist", "tests"],
         cwd=ROOT,
@@ -145,6 +149,13 @@ def ptrace_permitted() -> None:
         Tracer(["true"], syscalls=["exit_group"]).run()
     except PtraceNotPermitted as error:
         missing(str(error))
+
+
+@pytest.fixture
+def adopting() -> Iterator[None]:
+    """This process as the child subreaper during the test: the run's orphans are re-parented to it."""
+    with adopting_orphans():
+        yield
 
 
 @pytest.fixture(scope="session")

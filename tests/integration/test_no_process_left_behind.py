@@ -20,23 +20,16 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from support.processes import adopting_orphans, our_children, processes_holding
+from support.processes import our_children, processes_holding
 
 KILLS = [
     (signum, delay)
     for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGKILL)
     for delay in random.Random(475).sample([i / 100 for i in range(5, 120)], 6)
 ]
-
-
-@pytest.fixture
-def adopting() -> Iterator[None]:
-    with adopting_orphans():
-        yield
 
 
 def _reap_adopted(deadline: float) -> list[int]:

@@ -14,11 +14,10 @@ from __future__ import annotations
 import os
 import signal
 import sys
-from collections.abc import Iterator
 
 import pytest
 from ptrace import binding
-from support.processes import adopting_orphans, our_children
+from support.processes import our_children
 
 from harness.running.tracer.ending import WALL, reap
 from harness.running.tracer.loop import _OPTIONS
@@ -34,14 +33,8 @@ pytestmark = pytest.mark.ptrace
 FORKER = "import os, time\nif os.fork() == 0:\n    time.sleep(60)\n    os._exit(0)\nos.wait()\n"
 
 
-@pytest.fixture
-def adopting() -> Iterator[None]:
-    with adopting_orphans():
-        yield
-
-
-def _creator_killed_in_its_fork_event() -> int:
-    """Run in the tracer's place: return the creator's pid, once it is dead and its child traced but unheard of."""
+def _creator_killed_in_its_fork_event() -> None:
+    """In the tracer's place: kill the creator in its fork event stop, then end the run as the tracer does."""
     creator, error_pipe = start_stopped([sys.executable, "-c", FORKER], os.environ)
     os.close(error_pipe)
     handle = TaskHandle(creator, creator)
@@ -60,7 +53,6 @@ def _creator_killed_in_its_fork_event() -> int:
     _, status = os.waitpid(creator, WALL)
     assert os.WIFSIGNALED(status)
     reap({creator})
-    return creator
 
 
 def test_a_tracee_whose_fork_event_was_never_handled_is_killed_and_collected(
