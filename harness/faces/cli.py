@@ -23,7 +23,6 @@ from typing import TYPE_CHECKING, Any, NamedTuple, TextIO
 
 from harness.model.errors import HarnessError, OutputError, UsageError
 from harness.model.events import Event, Listener, SyscallEntry
-from harness.model.injection import Injection
 from harness.model.scenario import (
     DEFAULT_GRACE,
     DEFAULT_PROTOCOL,
@@ -44,6 +43,7 @@ from harness.model.trace import event_to_json
 
 if TYPE_CHECKING:
     from harness.model.expectations import ExpectationFile, ServerSpec
+    from harness.model.injection import Injection
     from harness.running.check import AssertionResult, FileOutcome
     from harness.running.sources import RunOptions, RunPlan
 

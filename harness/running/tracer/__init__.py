@@ -8,7 +8,8 @@ Its parts, one job each: :mod:`.loop` waits for stops and dispatches them;
 :mod:`.task` holds what is known of each task and makes every ptrace request
 on it (a vanished task is one ``TaskGone``); :mod:`.recorder` decodes and
 records events; :mod:`.handshake` speaks with a :class:`Controller`;
-:mod:`.injection_policy` decides injections, which the loop carries out;
+:mod:`.injection_policy` decides injections, which the loop carries out
+(imported by the runs that inject: no other run pays for it at start-up);
 :mod:`.ptrace_ext` has what python-ptrace lacks; :mod:`.spawn` and
 :mod:`.seccomp_filter` start the command.
 """
@@ -17,16 +18,12 @@ from harness.running.tracer import libc  # noqa: F401, I001 - first: python-ptra
 from harness.model.events import Listener
 from harness.model.syscalls import DEFAULT_SYSCALLS
 from harness.running.tracer.handshake import Controller
-from harness.running.tracer.injection_policy import InjectionPolicy, SendSignal, SkipWithErrno
 from harness.running.tracer.loop import Tracer, TraceResult
 
 __all__ = [
     "DEFAULT_SYSCALLS",
     "Controller",
-    "InjectionPolicy",
     "Listener",
-    "SendSignal",
-    "SkipWithErrno",
     "TraceResult",
     "Tracer",
 ]

@@ -34,36 +34,36 @@ import signal
 import sys
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
-
-from ptrace import PtraceError
-from ptrace.binding import func as binding
+from typing import TYPE_CHECKING
 
 from harness.model import kernel
 from harness.model.decode import ENTRY_READS_MEMORY, EXIT_READS_MEMORY
 from harness.model.errors import PtraceNotPermitted, UnsupportedArchitecture
 from harness.model.events import Listener
-from harness.model.injection import Injection
 from harness.model.roles import ROOT_ROLE, RoleBook, process_role
 from harness.model.syscalls import DEFAULT_SYSCALLS, argument_names, check_syscalls, syscall_name, syscall_number
 from harness.model.trace import Trace
 from harness.running.tracer import ptrace_ext
 from harness.running.tracer.ending import WALL, Ending, reap
 from harness.running.tracer.handshake import Controller, Handshake
-from harness.running.tracer.injection_policy import InjectionPolicy, SkipWithErrno, SpecInjections
 from harness.running.tracer.own_thread import call_in_own_thread
 from harness.running.tracer.recorder import EventRecorder
 from harness.running.tracer.seccomp_filter import filter_installer
 from harness.running.tracer.spawn import exec_error, start_stopped
 from harness.running.tracer.task import Call, Task, TaskGone
 
+if TYPE_CHECKING:  # the injection modules are imported by the runs that inject (see Tracer.__init__)
+    from harness.model.injection import Injection
+    from harness.running.tracer.injection_policy import InjectionPolicy
+
 _SYSCALL_TRAP = signal.SIGTRAP | 0x80
 _RT_SIGRETURN = syscall_number("rt_sigreturn")
 _OPTIONS = (
-    binding.PTRACE_O_TRACESYSGOOD
-    | binding.PTRACE_O_TRACEFORK
-    | binding.PTRACE_O_TRACEVFORK
-    | binding.PTRACE_O_TRACECLONE
-    | binding.PTRACE_O_TRACEEXEC
+    ptrace_ext.PTRACE_O_TRACESYSGOOD
+    | ptrace_ext.PTRACE_O_TRACEFORK
+    | ptrace_ext.PTRACE_O_TRACEVFORK
+    | ptrace_ext.PTRACE_O_TRACECLONE
+    | ptrace_ext.PTRACE_O_TRACEEXEC
     | ptrace_ext.PTRACE_O_EXITKILL
 )
 
@@ -191,9 +191,11 @@ class Tracer:
         self._root = 0
         self._root_status = 0
         self._error_pipe: int | None = None
-        self._injection: InjectionPolicy | None = injection_policy or (
-            SpecInjections(injections) if injections else None
-        )
+        self._injection: InjectionPolicy | None = injection_policy
+        if injection_policy is None and injections:
+            from harness.running.tracer.injection_policy import SpecInjections
+
+            self._injection = SpecInjections(injections)
 
     # -- the run ------------------------------------------------------------
 
@@ -242,7 +244,7 @@ class Tracer:
         try:
             seccomp = ptrace_ext.PTRACE_O_TRACESECCOMP if self._install_filter else 0
             task.ptrace.set_options(_OPTIONS | seccomp)
-        except PtraceError as error:
+        except OSError as error:
             if error.errno == errno_codes.EPERM:
                 raise PtraceNotPermitted(
                     "ptrace is not permitted here (EPERM): run as root, grant CAP_SYS_PTRACE "
@@ -466,6 +468,8 @@ class Tracer:
         action = self._injection.at_entry(task.tid, task.role, nr)
         if action is None:
             return
+        from harness.running.tracer.injection_policy import SkipWithErrno  # imported once there is a policy
+
         if isinstance(action, SkipWithErrno):
             task.ptrace.skip_syscall()
             task.inject_error = action.errno
@@ -519,10 +523,10 @@ class Tracer:
         self._kill_all()
 
     def _on_ptrace_event(self, task: Task, event: int) -> None:
-        if event in (binding.PTRACE_EVENT_FORK, binding.PTRACE_EVENT_VFORK, binding.PTRACE_EVENT_CLONE):
+        if event in (ptrace_ext.PTRACE_EVENT_FORK, ptrace_ext.PTRACE_EVENT_VFORK, ptrace_ext.PTRACE_EVENT_CLONE):
             self._on_spawn(task, task.ptrace.event_message(), event)
         else:
-            if event == binding.PTRACE_EVENT_EXEC:
+            if event == ptrace_ext.PTRACE_EVENT_EXEC:
                 self._on_exec(task, task.ptrace.event_message())
             self._resume(task, 0)
 
@@ -542,7 +546,7 @@ class Tracer:
         for a call the controller watches, told when the call returns; and not
         for an injected error, which skips the call (no event then anyway).
         """
-        if event == binding.PTRACE_EVENT_VFORK or self._install_filter is None:
+        if event == ptrace_ext.PTRACE_EVENT_VFORK or self._install_filter is None:
             return False
         if task.call is None or task.watched is not None or task.inject_error:
             return False
@@ -553,7 +557,7 @@ class Tracer:
 
     def _on_spawn(self, task: Task, child_tid: int, event: int) -> None:
         pid = child_tid
-        if event == binding.PTRACE_EVENT_CLONE:
+        if event == ptrace_ext.PTRACE_EVENT_CLONE:
             for line in _read_proc(child_tid, "status").splitlines():
                 if line.startswith(b"Tgid:"):
                     pid = int(line.split()[1])

@@ -1,12 +1,30 @@
-"""The thin pieces python-ptrace lacks, and the two requests of every stop made directly.
+"""The ptrace requests of a run: most made directly through libc, the register structures through python-ptrace.
 
-python-ptrace 0.9.9 binds the classic requests (PTRACE_SYSCALL,
-PTRACE_GETSIGINFO, PTRACE_GETEVENTMSG, PTRACE_GETREGS...) but not
+python-ptrace 0.9.9 binds the classic requests but not
 PTRACE_GET_SYSCALL_INFO (Linux 5.3), nor the PTRACE_O_EXITKILL and
-PTRACE_O_TRACESECCOMP options, nor prctl and tgkill.  They are added here
-and nowhere else, with the two register edits that fault injection needs.
-The requests made at every stop (PTRACE_GET_SYSCALL_INFO and the restart)
-call libc's ptrace() directly: the gain is measured below.
+PTRACE_O_TRACESECCOMP options, nor prctl and tgkill: they are added here and
+nowhere else.  Two more reasons make most requests direct calls of libc's
+``ptrace()`` with argtypes, each a line:
+
+* the hot path: a request made at many stops costs less without
+  python-ptrace's wrapper (set_errno, a try, a signed conversion, a ctypes
+  object per result).  Measured on this project's 2-core machine, best of 5
+  rounds of 100,000 calls on a stopped child, python-ptrace / direct, in µs:
+  PTRACE_GET_SYSCALL_INFO 2.40-3.00 / 1.82-2.04 (its ``SyscallInfoReader``
+  with a dataclass: 2.48-2.90), GETSIGINFO 3.20 / 2.62, GETEVENTMSG 2.70 /
+  2.19, PEEKDATA 3.66 / 2.75; GETREGS gains nothing (3.47 / 3.72 unpacked).
+* the start: importing python-ptrace imports ``logging``, ``traceback`` and
+  ``datetime`` (``ptrace.error``, ``ptrace.tools``), 5 ms of the 60 that
+  ``harness trace`` added to the interpreter's own start (README, *Speed*).
+  A run that injects nothing, on a kernel with PTRACE_GET_SYSCALL_INFO,
+  never imports it.
+
+python-ptrace stays what reads and writes a task's registers as a structure
+(PTRACE_GETREGS and PTRACE_SETREGS with its ``user_regs_struct``): for fault
+injection, which edits them, and for kernels without
+PTRACE_GET_SYSCALL_INFO, where every stop is read from them.  Every request,
+direct or not, fails with one type, :class:`OSError` with the request's
+errno (ESRCH: the task is gone), which :mod:`.task` turns into ``TaskGone``.
 """
 
 from __future__ import annotations
@@ -18,26 +36,51 @@ import signal
 import struct
 from collections.abc import Iterator
 from contextlib import contextmanager
-
-from ptrace import PtraceError
-from ptrace.binding import func as binding
+from typing import TYPE_CHECKING
 
 from harness.model import kernel
 from harness.model.syscalls import syscall_number
 from harness.model.syscalls.structs import s64
 from harness.running.tracer.libc import LIBC
 
-# include/uapi/linux/ptrace.h
+if TYPE_CHECKING:
+    from ptrace.binding.linux_struct import user_regs_struct
+
+# include/uapi/linux/ptrace.h (and sys/ptrace.h): the requests, options and events used here
+PTRACE_TRACEME = 0
+PTRACE_PEEKDATA = 2
+PTRACE_PEEKUSER = 3
+PTRACE_CONT = 7
+PTRACE_SYSCALL = 24
+PTRACE_SETOPTIONS = 0x4200
+PTRACE_GETEVENTMSG = 0x4201
+PTRACE_GETSIGINFO = 0x4202
 PTRACE_GET_SYSCALL_INFO = 0x420E
 PTRACE_SYSCALL_INFO_NONE = 0
 PTRACE_SYSCALL_INFO_ENTRY = 1
 PTRACE_SYSCALL_INFO_EXIT = 2
 PTRACE_SYSCALL_INFO_SECCOMP = 3
-PTRACE_O_EXITKILL = 0x00100000
+PTRACE_O_TRACESYSGOOD = 0x00000001
+PTRACE_O_TRACEFORK = 0x00000002
+PTRACE_O_TRACEVFORK = 0x00000004
+PTRACE_O_TRACECLONE = 0x00000008
+PTRACE_O_TRACEEXEC = 0x00000010
 PTRACE_O_TRACESECCOMP = 0x00000080
+PTRACE_O_EXITKILL = 0x00100000
+PTRACE_EVENT_FORK = 1
+PTRACE_EVENT_VFORK = 2
+PTRACE_EVENT_CLONE = 3
+PTRACE_EVENT_EXEC = 4
 PTRACE_EVENT_SECCOMP = 7
 
 AUDIT_ARCH_X86_64 = kernel.AUDIT_ARCH_X86_64
+
+# struct user_regs_struct (arch/x86/include/asm/user_64.h), the layout PTRACE_PEEKUSER reads at offsets:
+# r15 r14 r13 r12 rbp rbx r11 r10 r9 r8 rax rcx rdx rsi rdi orig_rax ..., eight bytes each.
+_USER_RAX = 10 * 8
+_USER_ORIG_RAX = 15 * 8
+#: The size of siginfo_t (include/uapi/asm-generic/siginfo.h: SI_MAX_SIZE).
+_SIGINFO_SIZE = 128
 
 # include/uapi/linux/prctl.h
 PR_SET_PDEATHSIG = 1
@@ -47,24 +90,85 @@ PR_GET_CHILD_SUBREAPER = 37
 
 _libc = LIBC
 
-# The few requests made at every stop go straight to libc's ptrace(), with argtypes: python-ptrace's
-# ``ptrace()`` wrapper (set_errno, a try, a signed conversion) costs about 0.4 to 1 us more per call
-# (measured on this machine, 200 000 PTRACE_GET_SYSCALL_INFO calls on a stopped child, loaded by other
-# work: 2.40-3.00 us through the wrapper, 1.82-2.04 us direct; its SyscallInfoReader.read with ctypes
-# Structure fields and a dataclass: 2.48-2.90 us; direct with struct.unpack_from: 1.94-1.96 us).
-# Every other request keeps python-ptrace's bindings.
 _ptrace = _libc["ptrace"]  # a function object of our own: python-ptrace's argtypes stay untouched
 _ptrace.argtypes = (ctypes.c_long, ctypes.c_long, ctypes.c_ulong, ctypes.c_ulong)
 _ptrace.restype = ctypes.c_long
 
-# include/uapi/linux/ptrace.h (and sys/ptrace.h)
-PTRACE_CONT = 7
-PTRACE_SYSCALL = 24
 
-
-def _failed(request: int, tid: int) -> PtraceError:
+def _failed(request: int, tid: int) -> OSError:
     code = ctypes.get_errno()
-    return PtraceError(f"ptrace({request:#x}, {tid}): {os.strerror(code)}", errno=code, pid=tid)
+    return OSError(code, f"ptrace({request:#x}, {tid}): {os.strerror(code)}")
+
+
+def _request(request: int, tid: int, address: int = 0, data: int = 0) -> None:
+    """A request whose only result is success: OSError with its errno otherwise."""
+    if _ptrace(request, tid, address, data) < 0:
+        raise _failed(request, tid)
+
+
+def _peek(request: int, tid: int, address: int) -> int:
+    """PTRACE_PEEKDATA or PTRACE_PEEKUSER: the word read; libc says a failure only through errno (ptrace(2))."""
+    ctypes.set_errno(0)
+    word = int(_ptrace(request, tid, address, 0))
+    if word == -1 and ctypes.get_errno():
+        raise _failed(request, tid)
+    return word
+
+
+def traceme() -> None:
+    """PTRACE_TRACEME, in the new child: its parent's thread becomes its tracer."""
+    _request(PTRACE_TRACEME, 0)
+
+
+def set_options(tid: int, options: int) -> None:
+    """PTRACE_SETOPTIONS: which events stop the task (and the tasks it creates)."""
+    _request(PTRACE_SETOPTIONS, tid, 0, options)
+
+
+def event_message(tid: int) -> int:
+    """PTRACE_GETEVENTMSG: the new task's tid at a fork event, the former tid at an exec event."""
+    message = ctypes.c_ulong()
+    _request(PTRACE_GETEVENTMSG, tid, 0, ctypes.addressof(message))
+    return message.value
+
+
+def siginfo(tid: int) -> bytes:
+    """PTRACE_GETSIGINFO: the raw siginfo of a signal stop (EINVAL at a group-stop)."""
+    buffer = ctypes.create_string_buffer(_SIGINFO_SIZE)
+    _request(PTRACE_GETSIGINFO, tid, 0, ctypes.addressof(buffer))
+    return buffer.raw
+
+
+def peek_data(tid: int, address: int) -> int:
+    """PTRACE_PEEKDATA: one word of the task's memory, as a signed long."""
+    return _peek(PTRACE_PEEKDATA, tid, address)
+
+
+def syscall_registers(tid: int) -> tuple[int, int]:
+    """The task's ``orig_rax`` and ``rax`` (PTRACE_PEEKUSER), as signed longs: the call it is in and its return."""
+    return _peek(PTRACE_PEEKUSER, tid, _USER_ORIG_RAX), _peek(PTRACE_PEEKUSER, tid, _USER_RAX)
+
+
+def _registers(tid: int) -> user_regs_struct:
+    """PTRACE_GETREGS through python-ptrace, imported by the first run that needs the whole structure."""
+    from ptrace import PtraceError
+    from ptrace.binding import func as binding
+
+    try:
+        return binding.ptrace_getregs(tid)
+    except PtraceError as error:
+        raise OSError(error.errno or 0, str(error)) from None
+
+
+def _set_registers(tid: int, regs: user_regs_struct) -> None:
+    """PTRACE_SETREGS through python-ptrace."""
+    from ptrace import PtraceError
+    from ptrace.binding import func as binding
+
+    try:
+        binding.ptrace_setregs(tid, regs)
+    except PtraceError as error:
+        raise OSError(error.errno or 0, str(error)) from None
 
 
 def resume(tid: int, signum: int, to_next_syscall: bool) -> None:
@@ -135,7 +239,7 @@ class SyscallInfoReader:
         """Whether the running kernel knows the request (Linux 5.3 and later)."""
         try:
             self.read(tid)
-        except PtraceError as error:
+        except OSError as error:
             if error.errno in (errno.EIO, errno.EINVAL):
                 return False
             raise
@@ -149,7 +253,7 @@ def read_registers_stop(tid: int, entry: bool) -> SyscallStop:
     orig_rax, the arguments in rdi, rsi, rdx, r10, r8, r9, the result in rax.
     Whether the stop is an ``entry`` the caller knows by counting stops.
     """
-    regs = binding.ptrace_getregs(tid)
+    regs = _registers(tid)
     if entry:
         args = (regs.rdi, regs.rsi, regs.rdx, regs.r10, regs.r8, regs.r9)
         abi = kernel.registers_abi(regs.cs, regs.orig_rax)
@@ -211,13 +315,13 @@ def tgkill(pid: int, tid: int, signum: int) -> None:
 
 def skip_syscall(tid: int) -> None:
     """At a syscall entry (or seccomp) stop: make the kernel skip the call, by setting its number to -1."""
-    regs = binding.ptrace_getregs(tid)
+    regs = _registers(tid)
     regs.orig_rax = (1 << 64) - 1
-    binding.ptrace_setregs(tid, regs)
+    _set_registers(tid, regs)
 
 
 def set_return(tid: int, value: int) -> None:
     """At a syscall exit stop: the value the call returns to the program (``-errno`` for an error)."""
-    regs = binding.ptrace_getregs(tid)
+    regs = _registers(tid)
     regs.rax = value & ((1 << 64) - 1)
-    binding.ptrace_setregs(tid, regs)
+    _set_registers(tid, regs)

@@ -27,9 +27,6 @@ import shutil
 import signal
 from collections.abc import Callable, Mapping, Sequence
 
-from ptrace import PtraceError
-from ptrace.binding import func as binding
-
 from harness.model.errors import CommandNotFound, ExecFailed, PtraceNotPermitted
 from harness.running.tracer import ptrace_ext
 
@@ -39,6 +36,10 @@ from harness.running.tracer import ptrace_ext
 #: CPython's rt_sigaction(SIGINT) among them, would differ from run to run of the same test).
 _RESTORED_SIGNALS = (signal.SIGPIPE, signal.SIGXFSZ, signal.SIGINT, signal.SIGTERM)
 _TRACEME_FAILED = "PTRACE_TRACEME failed: "
+
+
+class _TracemeRefused(Exception):
+    """In the child: PTRACE_TRACEME failed, and the parent has been told why."""
 
 
 def resolve_command(argv: Sequence[str], env: Mapping[str, str]) -> str:
@@ -81,15 +82,15 @@ def start_stopped(
             for signum in _RESTORED_SIGNALS:
                 signal.signal(signum, signal.SIG_DFL)
             try:
-                binding.ptrace_traceme()
-            except PtraceError as error:
-                os.write(write_end, f"{error.errno or 0}:{_TRACEME_FAILED}{error}".encode())
-                raise
+                ptrace_ext.traceme()
+            except OSError as error:
+                os.write(write_end, f"{error.errno or 0}:{_TRACEME_FAILED}{error.strerror}".encode())
+                raise _TracemeRefused from None
             os.kill(os.getpid(), signal.SIGSTOP)
             if install_filter is not None:
                 install_filter()
             os.execve(path, list(argv), dict(env))
-        except PtraceError:
+        except _TracemeRefused:
             pass  # reported above
         except BaseException as error:  # noqa: BLE001 - anything must reach the parent
             code = error.errno if isinstance(error, OSError) and error.errno else 0

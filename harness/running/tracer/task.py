@@ -17,13 +17,9 @@ from __future__ import annotations
 import errno as errno_codes
 from dataclasses import dataclass
 
-from ptrace import PtraceError
-from ptrace.binding import func as binding
-
 from harness.model import kernel
 from harness.model.events import SyscallEntry
 from harness.model.frames import Stack
-from harness.model.syscalls.structs import s64
 from harness.running.tracer import ptrace_ext
 
 
@@ -52,8 +48,8 @@ class TaskHandle:
     """Makes every ptrace request on one task; an ESRCH from any of them raises :class:`TaskGone`.
 
     Only ESRCH is turned: any other error is a harness bug or a missing
-    capability, and keeps its own exception.  ``tgkill`` reports ESRCH
-    as ``OSError``, the others as ``PtraceError``: both meet here.
+    capability, and keeps its own exception.  Every request of
+    :mod:`.ptrace_ext` fails with an ``OSError`` carrying its errno.
     """
 
     __slots__ = ("pid", "tid")
@@ -69,35 +65,35 @@ class TaskHandle:
         """At a syscall stop: its kind and data, through PTRACE_GET_SYSCALL_INFO."""
         try:
             return reader.read(self.tid)
-        except PtraceError as error:
+        except OSError as error:
             raise self._gone(error) from None
 
     def syscall_stop_from_registers(self, entry: bool) -> ptrace_ext.SyscallStop:
         """At a syscall stop known to be an ``entry`` or an exit: its data, read from the registers."""
         try:
             return ptrace_ext.read_registers_stop(self.tid, entry)
-        except PtraceError as error:
+        except OSError as error:
             raise self._gone(error) from None
 
     def set_return(self, value: int) -> None:
         """At a syscall exit stop: make the call return ``value`` (``-errno`` for an error)."""
         try:
             ptrace_ext.set_return(self.tid, value)
-        except PtraceError as error:
+        except OSError as error:
             raise self._gone(error) from None
 
     def skip_syscall(self) -> None:
         """At a syscall entry stop: make the kernel skip the call."""
         try:
             ptrace_ext.skip_syscall(self.tid)
-        except PtraceError as error:
+        except OSError as error:
             raise self._gone(error) from None
 
     def event_message(self) -> int:
         """At a PTRACE_EVENT stop: the event's message (the new task's tid, the exec'ing thread's former tid)."""
         try:
-            return int(binding.ptrace_geteventmsg(self.tid))
-        except PtraceError as error:
+            return ptrace_ext.event_message(self.tid)
+        except OSError as error:
             raise self._gone(error) from None
 
     def sigreturn_result(self, stack_pointer: int) -> int | None:
@@ -108,8 +104,8 @@ class TaskHandle:
         and raise SIGSEGV, and the call's exit stop tells what it returned).
         """
         try:
-            return s64(binding.ptrace_peekdata(self.tid, stack_pointer + kernel.SIGRETURN_RESULT_OFFSET))
-        except PtraceError as error:
+            return ptrace_ext.peek_data(self.tid, stack_pointer + kernel.SIGRETURN_RESULT_OFFSET)
+        except OSError as error:
             if error.errno == errno_codes.ESRCH:
                 raise TaskGone(self.tid) from None
             return None
@@ -122,16 +118,15 @@ class TaskHandle:
         (-ERESTARTSYS...), traced call or not.
         """
         try:
-            regs = binding.ptrace_getregs(self.tid)
-        except PtraceError as error:
+            return ptrace_ext.syscall_registers(self.tid)
+        except OSError as error:
             raise self._gone(error) from None
-        return s64(regs.orig_rax), s64(regs.rax)
 
     def siginfo(self) -> bytes | None:
         """At a signal stop: the raw siginfo; None for a group-stop (PTRACE_GETSIGINFO fails with EINVAL)."""
         try:
-            return bytes(binding.ptrace_getsiginfo(self.tid))
-        except PtraceError as error:
+            return ptrace_ext.siginfo(self.tid)
+        except OSError as error:
             if error.errno == errno_codes.EINVAL:
                 return None
             raise self._gone(error) from None
@@ -139,8 +134,8 @@ class TaskHandle:
     def set_options(self, options: int) -> None:
         """PTRACE_SETOPTIONS: which events stop the task (and the tasks it creates)."""
         try:
-            binding.ptrace_setoptions(self.tid, options)
-        except PtraceError as error:
+            ptrace_ext.set_options(self.tid, options)
+        except OSError as error:
             raise self._gone(error) from None
 
     def resume(self, signum: int, *, to_next_syscall: bool) -> None:
@@ -151,7 +146,7 @@ class TaskHandle:
         """
         try:
             ptrace_ext.resume(self.tid, signum, to_next_syscall)
-        except PtraceError as error:
+        except OSError as error:
             raise self._gone(error) from None
 
     def blocks(self, signum: int) -> bool:
