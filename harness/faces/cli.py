@@ -437,22 +437,15 @@ def _given(value: object) -> Any:
     return value.get() if isinstance(value, _Later) else value
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser, with a help text for every command and option."""
-    FORMATS = _Later("harness.analysis.explain", "FORMATS")
-    DEFAULT_START = _Later("harness.analysis.golden", "DEFAULT_START")
+#: Defaults that live in the analysis modules, read once a command uses them.
+_FORMATS = _Later("harness.analysis.explain", "FORMATS")
+_DEFAULT_START = _Later("harness.analysis.golden", "DEFAULT_START")
 
-    parser = argparse.ArgumentParser(
-        prog="harness",
-        description="Observe and assert what multi-process servers do in the kernel.",
-        epilog="run, explain, report, record and diff take a bundled variant, an expectation file (*.expect.yaml) "
-        "or your own server after '--', e.g.\n  harness run -- python3 my_server.py --port {port}\n\n"
-        "'harness' alone prints this help on stderr and exits with 2, as for any wrong command line.",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument("--version", action=_VersionAction, nargs=0, help="show program's version number and exit")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+#: What ``add_subparsers`` returns: the commands' parsers are added to it.
+_Commands = argparse._SubParsersAction  # argparse names it only so
 
+
+def _add_check(commands: _Commands) -> None:
     check = commands.add_parser(
         "check",
         help="run the servers of expectation files and check their assertions (the main job)",
@@ -499,6 +492,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_python_frames(check)
     check.set_defaults(run=_cmd_check)
 
+
+def _add_trace(commands: _Commands) -> None:
     trace = commands.add_parser(
         "trace",
         help="run a command under ptrace and print every process's syscalls, signals and exits",
@@ -533,6 +528,8 @@ def build_parser() -> argparse.ArgumentParser:
     trace.add_argument("cmd", nargs=argparse.REMAINDER, metavar="-- CMD [ARGS...]", help="the command to trace")
     trace.set_defaults(run=_cmd_trace)
 
+
+def _add_run(commands: _Commands) -> None:
     run = commands.add_parser(
         "run",
         help="run a server under the tracer, drive its clients, print the trace",
@@ -554,6 +551,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--port", type=_port, metavar="PORT", help="the port to serve on (default: a free one)")
     run.set_defaults(run=_cmd_run)
 
+
+def _add_explain(commands: _Commands) -> None:
     explain = commands.add_parser(
         "explain",
         help="explain a trace in words: interrupted calls and restarts, zombies, leaked descriptors",
@@ -568,13 +567,15 @@ def build_parser() -> argparse.ArgumentParser:
     _add_source(explain)
     explain.add_argument(
         "--format",
-        choices=FORMATS,
+        choices=_FORMATS,
         metavar="FORMAT",
         default=_Later("harness.analysis.explain", "FORMATS", 0),
         help="text or markdown (default: %(default)s)",
     )
     explain.set_defaults(run=_cmd_explain)
 
+
+def _add_show(commands: _Commands) -> None:
     show = commands.add_parser(
         "show",
         help="print a JSON Lines trace as text",
@@ -585,6 +586,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_time_columns(show)
     show.set_defaults(run=_cmd_show)
 
+
+def _add_report(commands: _Commands) -> None:
     report = commands.add_parser(
         "report",
         help="draw a trace as a self-contained HTML timeline: one lane per task, spawns, SIGCHLD, zombies",
@@ -603,6 +606,8 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("-o", "--output", required=True, metavar="FILE", help="the HTML file to write")
     report.set_defaults(run=_cmd_report)
 
+
+def _add_record(commands: _Commands) -> None:
     record = commands.add_parser(
         "record",
         help="run a server deterministically and write its normalized trace as a golden file",
@@ -626,13 +631,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     record.add_argument(
         "--start-after",
-        default=DEFAULT_START,
+        default=_DEFAULT_START,
         metavar="CALL",
         help="start each story at the first CALL of the trace, its own line included (default: %(default)s); "
         "when there is none, at the beginning",
     )
     record.set_defaults(run=_cmd_record)
 
+
+def _add_diff(commands: _Commands) -> None:
     diff = commands.add_parser(
         "diff",
         help="compare two golden files, JSON Lines traces or server runs, role by role",
@@ -653,6 +660,42 @@ def build_parser() -> argparse.ArgumentParser:
     diff.add_argument("b", nargs="?", metavar="B", help=f"{sides}; or leave it out and give {_COMMAND_SOURCE}")
     _add_run_options(diff, from_golden=True)
     diff.set_defaults(run=_cmd_diff)
+
+
+#: Every command, in the order of the help, with the function that adds its parser.
+_COMMANDS: dict[str, Callable[[_Commands], None]] = {
+    "check": _add_check,
+    "trace": _add_trace,
+    "run": _add_run,
+    "explain": _add_explain,
+    "show": _add_show,
+    "report": _add_report,
+    "record": _add_record,
+    "diff": _add_diff,
+}
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The argument parser, with a help text for every command and option.
+
+    Given the name of a ``command``, only that command's parser is built:
+    a start that reads its command's options (``harness trace ...``) does not
+    build the seven others (3 ms of a start on this project's machine).
+    Anything else (no command, a misspelt one, ``--help``) gets them all.
+    """
+    parser = argparse.ArgumentParser(
+        prog="harness",
+        description="Observe and assert what multi-process servers do in the kernel.",
+        epilog="run, explain, report, record and diff take a bundled variant, an expectation file (*.expect.yaml) "
+        "or your own server after '--', e.g.\n  harness run -- python3 my_server.py --port {port}\n\n"
+        "'harness' alone prints this help on stderr and exits with 2, as for any wrong command line.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action=_VersionAction, nargs=0, help="show program's version number and exit")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name, add in _COMMANDS.items():
+        if command not in _COMMANDS or name == command:
+            add(commands)
     return parser
 
 
@@ -1038,8 +1081,8 @@ def _signals_end_the_command() -> Iterator[None]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status."""
-    parser = build_parser()
     words = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(words[0] if words else None)
     if not words:  # a person asking what there is: the whole help, as a usage error
         parser.print_help(sys.stderr)
         return 2
