@@ -23,27 +23,13 @@ from typing import TYPE_CHECKING, Any, NamedTuple, TextIO
 
 from harness.model.errors import HarnessError, OutputError, UsageError
 from harness.model.events import Event, Listener, SyscallEntry
-from harness.model.scenario import (
-    DEFAULT_GRACE,
-    DEFAULT_PROTOCOL,
-    DEFAULT_SCENARIO,
-    DEFAULT_TIMEOUT,
-    MAX_CONCURRENCY,
-    MAX_CONNECTIONS,
-    MAX_MESSAGES,
-    MAX_READY,
-    MAX_SECONDS,
-    MODES,
-    PROTOCOL_NAMES,
-    STOP_BY_EXIT,
-    ClientCommand,
-)
-from harness.model.strace_format import TextRenderer, TimeColumns, render_trace
 from harness.model.trace import event_to_json
 
 if TYPE_CHECKING:
     from harness.model.expectations import ExpectationFile, ServerSpec
     from harness.model.injection import Injection
+    from harness.model.scenario import ClientCommand
+    from harness.model.strace_format import TextRenderer, TimeColumns
     from harness.running.check import AssertionResult, FileOutcome
     from harness.running.sources import RunOptions, RunPlan
 
@@ -99,6 +85,8 @@ def _whole(low: int, high: int, what: str) -> Callable[[str], int]:
 
 def _seconds(text: str) -> float:
     """An argparse type: a finite time in seconds, more than 0 and at most a day."""
+    from harness.model.scenario import MAX_SECONDS
+
     try:
         value = float(text)
     except ValueError:
@@ -120,6 +108,8 @@ def _add_connections(
     parser: argparse.ArgumentParser, what: str = "connections to make", *, from_golden: bool = False
 ) -> None:
     """``--connections``; unset, the source's own holds (an expectation file's; ``from_golden``: a golden file's)."""
+    from harness.model.scenario import DEFAULT_SCENARIO, MAX_CONNECTIONS
+
     default = DEFAULT_SCENARIO.connections
     parser.add_argument(
         "--connections",
@@ -143,27 +133,39 @@ class _Count(NamedTuple):
     help: str
 
 
-#: The scenario's counts beside --connections.
-_SCENARIO_COUNTS = (
-    _Count("messages", 0, MAX_MESSAGES, "messages per connection", "M", f"messages per connection ({_FROM_SOURCE})"),
-    _Count(
-        "concurrency", 1, MAX_CONCURRENCY, "clients at a time", "K", f"clients at a time (free mode; {_FROM_SOURCE})"
-    ),
-    _Count(
-        "ready",
-        1,
-        MAX_READY,
-        "processes",
-        "N",
-        "free mode: start the clients once N processes of the server wait for a connection, as every worker "
-        f"of a pre-fork server does when it is ready ({_FROM_SOURCE})",
-    ),
-)
+def _scenario_counts() -> tuple[_Count, ...]:
+    """The scenario's counts beside --connections (the scenario model is imported by the commands that run one)."""
+    from harness.model.scenario import MAX_CONCURRENCY, MAX_MESSAGES, MAX_READY
+
+    return (
+        _Count(
+            "messages", 0, MAX_MESSAGES, "messages per connection", "M", f"messages per connection ({_FROM_SOURCE})"
+        ),
+        _Count(
+            "concurrency",
+            1,
+            MAX_CONCURRENCY,
+            "clients at a time",
+            "K",
+            f"clients at a time (free mode; {_FROM_SOURCE})",
+        ),
+        _Count(
+            "ready",
+            1,
+            MAX_READY,
+            "processes",
+            "N",
+            "free mode: start the clients once N processes of the server wait for a connection, as every worker "
+            f"of a pre-fork server does when it is ready ({_FROM_SOURCE})",
+        ),
+    )
 
 
 def _add_scenario_counts(parser: argparse.ArgumentParser) -> None:
     """``--messages``, ``--concurrency`` and ``--ready``, each range-checked; unset, the source's own holds."""
-    for count in _SCENARIO_COUNTS:
+    from harness.model.scenario import DEFAULT_SCENARIO
+
+    for count in _scenario_counts():
         parser.add_argument(
             f"--{count.name}",
             type=_whole(count.least, count.most, count.what),
@@ -172,14 +174,17 @@ def _add_scenario_counts(parser: argparse.ArgumentParser) -> None:
         )
 
 
-def _add_mode(
-    parser: argparse.ArgumentParser,
-    help: str = f"how the server is run ({_FROM_SOURCE.format(default=DEFAULT_SCENARIO.mode)})",
-) -> None:
-    parser.add_argument("--mode", choices=MODES, help=help)
+def _add_mode(parser: argparse.ArgumentParser) -> None:
+    from harness.model.scenario import DEFAULT_SCENARIO, MODES
+
+    parser.add_argument(
+        "--mode", choices=MODES, help=f"how the server is run ({_FROM_SOURCE.format(default=DEFAULT_SCENARIO.mode)})"
+    )
 
 
 def _add_timeout(parser: argparse.ArgumentParser) -> None:
+    from harness.model.scenario import DEFAULT_TIMEOUT
+
     parser.add_argument(
         "--timeout",
         type=_seconds,
@@ -189,6 +194,8 @@ def _add_timeout(parser: argparse.ArgumentParser) -> None:
 
 
 def _add_protocol(parser: argparse.ArgumentParser, what: str = "a command after --") -> None:
+    from harness.model.scenario import DEFAULT_PROTOCOL, PROTOCOL_NAMES
+
     parser.add_argument(
         "--protocol",
         choices=PROTOCOL_NAMES,
@@ -234,6 +241,8 @@ def _add_time_columns(parser: argparse.ArgumentParser) -> None:
 
 
 def _time_columns(args: argparse.Namespace) -> TimeColumns:
+    from harness.model.strace_format import TimeColumns
+
     return TimeColumns(absolute=min(args.timestamps, 3), relative=args.relative, durations=args.durations)
 
 
@@ -267,6 +276,8 @@ def _add_python_frames(parser: argparse.ArgumentParser) -> None:
 
 
 def _add_stop(parser: argparse.ArgumentParser) -> None:
+    from harness.model.scenario import DEFAULT_GRACE, STOP_BY_EXIT
+
     parser.add_argument(
         "--stop",
         metavar="SIGNAL",
@@ -359,6 +370,7 @@ def _sources(args: argparse.Namespace, texts: Sequence[str | None]) -> list[str 
     reads what it can use.  ``--protocol`` belongs to a command only.
     """
     from harness.faces.loader import command_server, load_expectations
+    from harness.model.scenario import DEFAULT_PROTOCOL
     from harness.running.sources import RunPlan, plan_of, source_kind
 
     sources: list[str | RunPlan] = []
@@ -720,6 +732,12 @@ def _output_file(path: str) -> Iterator[TextIO]:
             raise OutputError(path, error) from None
 
 
+def _text_renderer(args: argparse.Namespace) -> TextRenderer:
+    from harness.model.strace_format import TextRenderer
+
+    return TextRenderer(_time_columns(args), full_stacks=args.verbose)
+
+
 @contextmanager
 def _trace_outputs(args: argparse.Namespace) -> Iterator[Listener | None]:
     """The listener that writes a live run as text (stderr or -o) and as JSON Lines (--jsonl).
@@ -731,15 +749,16 @@ def _trace_outputs(args: argparse.Namespace) -> Iterator[Listener | None]:
     with ExitStack() as stack:
         text = stack.enter_context(_output_file(args.output)) if args.output else sys.stderr
         jsonl = stack.enter_context(_output_file(args.jsonl)) if args.jsonl else None
-        renderer = TextRenderer(_time_columns(args), full_stacks=args.verbose)
+        # Text sent to /dev/null is never rendered, nor is its renderer imported:
+        # `-o /dev/null --jsonl FILE` pays for JSON only.
+        discarded = args.output is not None and _is_null_device(args.output)
+        renderer = None if discarded else _text_renderer(args)
         # A person watching a terminal sees each line at once; a file gets whole buffers,
         # so that tracing does not pay one write(2) per event.
         live = text.isatty()
-        # Text sent to /dev/null is never rendered: `-o /dev/null --jsonl FILE` pays for JSON only.
-        discarded = args.output is not None and _is_null_device(args.output)
 
         def listener(point: SyscallEntry | Event) -> None:
-            if not discarded:
+            if renderer is not None:
                 try:
                     text.write(renderer.feed(point))
                     if live:
@@ -753,9 +772,9 @@ def _trace_outputs(args: argparse.Namespace) -> Iterator[Listener | None]:
                     raise OutputError(args.jsonl, error) from None
 
         try:
-            yield None if discarded and jsonl is None else listener
+            yield None if renderer is None and jsonl is None else listener
         finally:  # a call left open ends its line, so that a harness: line after it starts a line of its own
-            if not discarded:
+            if renderer is not None:
                 with suppress(OSError):  # a failed text output is reported where it failed, or at its close
                     text.write(renderer.flush())
 
@@ -807,6 +826,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_show(args: argparse.Namespace) -> int:
+    from harness.model.strace_format import render_trace
     from harness.running.sources import read_trace
 
     trace = read_trace(args.trace_file)
@@ -894,6 +914,7 @@ def _expectation_paths(paths: Sequence[str]) -> list[Path]:
 def _check_server(args: argparse.Namespace) -> ServerSpec | None:
     """The server in place of each file's: ``--server`` (a variant, or an expectation file's), ``--server-command``."""
     from harness.faces.loader import command_server, load_expectations
+    from harness.model.scenario import DEFAULT_PROTOCOL
     from harness.running.sources import plan_of
 
     if args.server_command is not None:
