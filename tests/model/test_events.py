@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Callable
+
 import pytest
 
 from harness.model.events import (
@@ -8,8 +11,11 @@ from harness.model.events import (
     ExitEvent,
     SignalEvent,
     SpawnEvent,
+    SyscallEntry,
     SyscallEvent,
     TraceFormatError,
+    build_syscall_entry,
+    build_syscall_event,
     event_from_dict,
     event_to_dict,
 )
@@ -131,3 +137,46 @@ def test_a_time_that_is_no_number_of_seconds_is_rejected(key: str, value: object
 def test_only_a_call_has_a_duration() -> None:
     with pytest.raises(TraceFormatError, match="exit event:"):
         event_from_dict({"type": "exit", "seq": 1, "pid": 1, "tid": 1, "role": "main", "code": 0, "duration": 1.0})
+
+
+#: The interrupted accept4 of EVENTS, typed as what it is.
+_ACCEPT = SyscallEvent(
+    seq=5, pid=10, tid=10, role="main", name="accept4", args={"fd": 3}, ret=-512, errno="ERESTARTSYS", enter_seq=2
+)
+
+
+def _every_field(event: SyscallEvent | SyscallEntry) -> dict[str, object]:
+    return {item.name: getattr(event, item.name) for item in dataclasses.fields(event)}
+
+
+@pytest.mark.parametrize(
+    ("build", "event"),
+    [
+        (build_syscall_event, _ACCEPT),
+        (build_syscall_event, dataclasses.replace(_ACCEPT, time=1.5, duration=0.25, injected=True)),
+        (
+            build_syscall_entry,
+            SyscallEntry(
+                seq=3, pid=10, tid=11, role="main", time=0.5, start_realtime=1e9, name="close", args={"fd": 4}
+            ),
+        ),
+    ],
+)
+def test_a_built_event_equals_the_one_its_class_builds_and_stays_frozen(
+    build: Callable[..., SyscallEvent | SyscallEntry], event: SyscallEvent | SyscallEntry
+) -> None:
+    built = build(**_every_field(event))
+    assert type(built) is type(event)
+    assert built == event
+    assert repr(built) == repr(event)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        built.seq = 99  # type: ignore[misc]
+
+
+def test_a_builder_takes_every_field_by_keyword_and_names_a_missing_one() -> None:
+    fields = _every_field(_ACCEPT)
+    del fields["duration"]
+    with pytest.raises(TypeError, match=r"build_SyscallEvent.*'duration'"):
+        build_syscall_event(**fields)
+    with pytest.raises(TypeError):
+        build_syscall_event(*_every_field(_ACCEPT).values())

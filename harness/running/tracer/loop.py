@@ -257,18 +257,18 @@ class Tracer:
 
     def _loop(self) -> int:
         """Handle reports until no traced task is left; return the command's wait status."""
-        deferred, ending = self._deferred, self._ending
+        deferred, ending, wait = self._deferred, self._ending, self._ending.wait
         while self._tasks:
             while deferred:
                 self._survive(deferred.pop(0), None)
             if ending.must_kill:
                 self._kill_all()
             try:
-                reported = ending.wait()
+                tid, status = wait()
             except ChildProcessError:  # nothing left to wait for: every task's end was reported
                 break
             self._stops += 1
-            self._survive(*reported)
+            self._survive(tid, status)
         return self._root_status
 
     def _survive(self, tid: int, status: int | None) -> None:

@@ -32,8 +32,8 @@ from harness.model.events import (
     Listener,
     SignalEvent,
     SpawnEvent,
-    SyscallEntry,
-    SyscallEvent,
+    build_syscall_entry,
+    build_syscall_event,
 )
 from harness.model.frames import Stack
 from harness.model.syscalls import syscall_name
@@ -91,7 +91,6 @@ class EventRecorder:
         self._decoded: dict[tuple[int, tuple[int, ...]], dict[str, object]] = {}
         self._stacks = stacks
         self._start_ns = _monotonic_ns()  # until start_clock() sets time 0 where the command starts
-        self._entered_us: dict[int, int] = {}  # enter_seq -> time of the entry, µs
         self._event_anchor: float | None = round(time.time(), 6)  # CLOCK_REALTIME at time 0, till an event has it
         self._entry_anchor: float | None = self._event_anchor  # the same, until the first entry carries it
 
@@ -128,12 +127,12 @@ class EventRecorder:
         else:
             args = _decode_entry(name, raw, task.tid, arg_names)
         self.seq += 1
-        now = self._entered_us[self.seq] = self._now_us()  # the stop's time, before the stack is read
-        call = Call(name, raw, self.seq, args, python=self._python(task))
+        now = self._now_us()  # the stop's time, before the stack is read
+        call = Call(name, raw, self.seq, args, now, python=self._python(task))
         if self._listener is not None:
             anchor, self._entry_anchor = self._entry_anchor, None
             self._listener(
-                SyscallEntry(
+                build_syscall_entry(
                     seq=self.seq,
                     pid=task.pid,
                     tid=task.tid,
@@ -155,9 +154,8 @@ class EventRecorder:
             if outputs:
                 args = {**args, **outputs}
         now = self._now_us()
-        entered = self._entered_us.pop(call.enter_seq, now)
         self._record(
-            SyscallEvent(
+            build_syscall_event(
                 seq=self._next_seq(),
                 pid=task.pid,
                 tid=task.tid,
@@ -170,7 +168,8 @@ class EventRecorder:
                 injected=call.injected,
                 python=call.python,
                 time=now / 1e6,
-                duration=(now - entered) / 1e6,
+                start_realtime=None,  # the run's first event gets it in _record
+                duration=(now - call.entered_us) / 1e6,
             )
         )
 

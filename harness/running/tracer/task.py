@@ -39,6 +39,8 @@ class Call:
     raw: tuple[int, ...]
     enter_seq: int
     args: dict[str, object]
+    entered_us: int
+    """When it was entered, in µs of the run's clock: its event's ``duration`` starts there."""
     injected: bool = False
     python: Stack | None = None
     """The Python stack at entry, when ``--python-frames`` reads it."""
