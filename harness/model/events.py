@@ -197,9 +197,13 @@ def _builder(cls: type[_E]) -> Callable[..., _E]:
     return built
 
 
-#: The events the tracer builds at every traced call, built cheaply (see :func:`_builder`).
+#: How the tracer builds every event it records, cheaply (see :func:`_builder`).
 build_syscall_event = _builder(SyscallEvent)
 build_syscall_entry = _builder(SyscallEntry)
+build_signal_event = _builder(SignalEvent)
+build_spawn_event = _builder(SpawnEvent)
+build_exec_event = _builder(ExecEvent)
+build_exit_event = _builder(ExitEvent)
 
 
 class TraceFormatError(ValueError):

@@ -14,6 +14,10 @@ from harness.model.events import (
     SyscallEntry,
     SyscallEvent,
     TraceFormatError,
+    build_exec_event,
+    build_exit_event,
+    build_signal_event,
+    build_spawn_event,
     build_syscall_entry,
     build_syscall_event,
     event_from_dict,
@@ -145,27 +149,32 @@ _ACCEPT = SyscallEvent(
 )
 
 
-def _every_field(event: SyscallEvent | SyscallEntry) -> dict[str, object]:
+def _every_field(event: Event | SyscallEntry) -> dict[str, object]:
     return {item.name: getattr(event, item.name) for item in dataclasses.fields(event)}
 
 
+#: The tracer's builder of each kind of event.
+_BUILDERS: dict[type, Callable[..., Event | SyscallEntry]] = {
+    SyscallEvent: build_syscall_event,
+    SyscallEntry: build_syscall_entry,
+    SignalEvent: build_signal_event,
+    SpawnEvent: build_spawn_event,
+    ExecEvent: build_exec_event,
+    ExitEvent: build_exit_event,
+}
+
+
 @pytest.mark.parametrize(
-    ("build", "event"),
+    "event",
     [
-        (build_syscall_event, _ACCEPT),
-        (build_syscall_event, dataclasses.replace(_ACCEPT, time=1.5, duration=0.25, injected=True)),
-        (
-            build_syscall_entry,
-            SyscallEntry(
-                seq=3, pid=10, tid=11, role="main", time=0.5, start_realtime=1e9, name="close", args={"fd": 4}
-            ),
-        ),
+        *EVENTS,
+        dataclasses.replace(_ACCEPT, time=1.5, duration=0.25, injected=True, start_realtime=1e9),
+        SyscallEntry(seq=3, pid=10, tid=11, role="main", time=0.5, start_realtime=1e9, name="close", args={"fd": 4}),
     ],
+    ids=lambda event: type(event).__name__,
 )
-def test_a_built_event_equals_the_one_its_class_builds_and_stays_frozen(
-    build: Callable[..., SyscallEvent | SyscallEntry], event: SyscallEvent | SyscallEntry
-) -> None:
-    built = build(**_every_field(event))
+def test_a_built_event_equals_the_one_its_class_builds_and_stays_frozen(event: Event | SyscallEntry) -> None:
+    built = _BUILDERS[type(event)](**_every_field(event))
     assert type(built) is type(event)
     assert built == event
     assert repr(built) == repr(event)

@@ -27,11 +27,11 @@ from harness.model import kernel
 from harness.model.decode import EXIT_READS_MEMORY, REGISTER_ONLY, decode_entry, decode_exit, decode_siginfo
 from harness.model.events import (
     Event,
-    ExecEvent,
-    ExitEvent,
     Listener,
-    SignalEvent,
-    SpawnEvent,
+    build_exec_event,
+    build_exit_event,
+    build_signal_event,
+    build_spawn_event,
     build_syscall_entry,
     build_syscall_event,
 )
@@ -176,7 +176,7 @@ class EventRecorder:
     def spawn(self, task: Task, child: Task, via: str, *, thread: bool) -> None:
         """``task`` created ``child`` (fork, vfork or clone)."""
         self._record(
-            SpawnEvent(
+            build_spawn_event(
                 seq=self._next_seq(),
                 pid=task.pid,
                 tid=task.tid,
@@ -188,6 +188,7 @@ class EventRecorder:
                 thread=thread,
                 python=self._python(task),
                 time=self._now(),
+                start_realtime=None,
             )
         )
 
@@ -196,12 +197,13 @@ class EventRecorder:
         if self._stacks is not None:
             self._stacks.forget(task.pid, exec=True)
         self._record(
-            ExecEvent(
+            build_exec_event(
                 seq=self._next_seq(),
                 pid=task.pid,
                 tid=task.tid,
                 role=task.role,
                 time=self._now(),
+                start_realtime=None,
                 filename=filename,
                 argv=argv,
             )
@@ -219,7 +221,7 @@ class EventRecorder:
         number, value = interrupted
         in_call = syscall_name(number) if number >= 0 else None
         self._record(
-            SignalEvent(
+            build_signal_event(
                 seq=self._next_seq(),
                 pid=task.pid,
                 tid=task.tid,
@@ -231,6 +233,7 @@ class EventRecorder:
                 syscall_errno=kernel.errno_name(value) if in_call else None,
                 python=self._python(task),
                 time=self._now(),
+                start_realtime=None,
             )
         )
 
@@ -238,26 +241,20 @@ class EventRecorder:
         """``task`` ended with the wait ``status``."""
         if self._stacks is not None:
             self._stacks.ended(task.pid, task.tid)
-        if os.WIFSIGNALED(status):
-            event = ExitEvent(
+        killed = os.WIFSIGNALED(status)
+        self._record(
+            build_exit_event(
                 seq=self._next_seq(),
                 pid=task.pid,
                 tid=task.tid,
                 role=task.role,
-                signal=kernel.signal_name(os.WTERMSIG(status)),
-                core_dumped=os.WCOREDUMP(status),
+                code=None if killed else os.WEXITSTATUS(status),
+                signal=kernel.signal_name(os.WTERMSIG(status)) if killed else None,
+                core_dumped=killed and os.WCOREDUMP(status),
                 time=self._now(),
+                start_realtime=None,
             )
-        else:
-            event = ExitEvent(
-                seq=self._next_seq(),
-                pid=task.pid,
-                tid=task.tid,
-                role=task.role,
-                code=os.WEXITSTATUS(status),
-                time=self._now(),
-            )
-        self._record(event)
+        )
 
     def _next_seq(self) -> int:
         self.seq += 1
