@@ -18,9 +18,10 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
-from typing import Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
-from harness.model.frames import Stack, stack_from_json, stack_to_json
+if TYPE_CHECKING:  # frames are read and written by the runs that have them (--python-frames)
+    from harness.model.frames import Stack
 
 #: A decoded argument: JSON-like data (ints, strings, lists, dicts, None).
 ArgValue = Any
@@ -258,6 +259,8 @@ def event_to_dict(event: Event) -> dict[str, Any]:
             else:
                 data.update(signal=event.signal, core_dumped=event.core_dumped)
     if not isinstance(event, ExecEvent | ExitEvent) and event.python is not None:
+        from harness.model.frames import stack_to_json
+
         data["python"] = stack_to_json(event.python)
     return data
 
@@ -342,6 +345,8 @@ def event_from_dict(data: Any) -> Event:
             if kind not in ("syscall", "signal", "spawn"):
                 raise TraceFormatError(f"unknown key 'python' in a {kind} event")
             try:
+                from harness.model.frames import stack_from_json
+
                 value = stack_from_json(value)
             except ValueError as error:
                 raise TraceFormatError(str(error)) from None

@@ -35,11 +35,11 @@ from harness.model.events import (
     build_syscall_entry,
     build_syscall_event,
 )
-from harness.model.frames import Stack
 from harness.model.syscalls import syscall_name
 from harness.running.tracer.task import Call, Task
 
 if TYPE_CHECKING:  # read only with --python-frames: imported by the tracer then, not at start-up
+    from harness.model.frames import Stack
     from harness.running.tracer.python_stacks import PythonStacks
 
 #: The clock of every stamp: CLOCK_MONOTONIC (clock_gettime(2)), never stepped back, unlike CLOCK_REALTIME.

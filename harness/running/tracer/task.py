@@ -16,11 +16,14 @@ from __future__ import annotations
 
 import errno as errno_codes
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from harness.model import kernel
 from harness.model.events import SyscallEntry
-from harness.model.frames import Stack
 from harness.running.tracer import ptrace_ext
+
+if TYPE_CHECKING:
+    from harness.model.frames import Stack
 
 
 class TaskGone(Exception):
