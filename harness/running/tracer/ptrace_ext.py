@@ -14,7 +14,8 @@ nowhere else.  Two more reasons make most requests direct calls of libc's
   with a dataclass: 2.48-2.90), GETSIGINFO 3.20 / 2.62, GETEVENTMSG 2.70 /
   2.19, PEEKDATA 3.66 / 2.75; GETREGS gains nothing (3.47 / 3.72 unpacked).
 * the start: importing python-ptrace imports ``logging``, ``traceback`` and
-  ``datetime`` (``ptrace.error``, ``ptrace.tools``), 5 ms of the 60 that
+  ``datetime`` (``ptrace.error``, ``ptrace.tools``), 9 to 11 ms by
+  ``python -X importtime`` on this project's machine, a sixth of what
   ``harness trace`` added to the interpreter's own start (README, *Speed*).
   A run that injects nothing, on a kernel with PTRACE_GET_SYSCALL_INFO,
   never imports it.
