@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import math
 
 import pytest
@@ -57,3 +58,24 @@ def test_any_value_of_a_numeric_option_parses_in_range_or_is_refused(option: str
               "--messages": (0, 100_000), "--concurrency": (1, 1024)}  # fmt: skip
     low, high = limits[option]
     assert low <= parsed <= high and (parsed > 0 or option in ("--messages",))
+
+
+def _command_parsers(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+    """The parsers of the commands ``parser`` was built with, by name."""
+    (commands,) = (action for action in parser._actions if isinstance(action, argparse._SubParsersAction))
+    return dict(commands.choices)
+
+
+@pytest.mark.parametrize("command", sorted(_command_parsers(build_parser())))
+def test_a_command_alone_is_parsed_and_helped_as_among_all_of_them(command: str) -> None:
+    """A start builds its own command's parser only; the options and help it reads are the same."""
+    alone = _command_parsers(build_parser(command))
+    assert list(alone) == [command]
+    assert alone[command].format_help() == _command_parsers(build_parser())[command].format_help()
+
+
+@pytest.mark.parametrize("first_word", [None, "trac", "--help", "--version"])
+def test_anything_but_a_command_gets_every_command(first_word: str | None) -> None:
+    assert list(_command_parsers(build_parser(first_word))) == [
+        "check", "trace", "run", "explain", "show", "report", "record", "diff"
+    ]  # fmt: skip

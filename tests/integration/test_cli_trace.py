@@ -228,16 +228,23 @@ def test_text_sent_to_dev_null_is_not_rendered_and_the_jsonl_is_whole(
 
 
 def test_trace_starts_without_the_expectation_model_yaml_or_a_library_search(ptrace_permitted: None) -> None:
-    """What `harness trace` imports: not the expectation model, YAML, importlib.metadata, nor ctypes.util.
+    """What `harness trace -o /dev/null` imports: nothing a run that records no text, injects nothing and reads no
+    frames needs.
 
-    ctypes.util would run ``ldconfig -p`` to find the C library (python-ptrace) or libseccomp.
+    Not the expectation model, YAML, importlib.metadata, nor ctypes.util (which would run ``ldconfig -p``
+    to find the C library or libseccomp); not python-ptrace with its logging (a run without --inject on a
+    kernel with PTRACE_GET_SYSCALL_INFO makes every request directly); not JSON, the event contract, the
+    scenario, the injection modules, the text renderer or the frame model.
     """
     probe = (
         "import os, sys\n"
         "from harness.faces.cli import main\n"
         "main(['trace', '-o', os.devnull, '--', 'true'])\n"
         "heavy = ('yaml', 'subprocess', 'ctypes.util', 'importlib.metadata', 'pyseccomp',\n"
-        "         'harness.analysis', 'harness.model.expectations', 'harness.model.steps')\n"
+        "         'harness.analysis', 'harness.model.expectations', 'harness.model.steps',\n"
+        "         'ptrace', 'logging', 'json', 'harness.model.event_contract', 'harness.model.scenario',\n"
+        "         'harness.model.injection', 'harness.running.tracer.injection_policy',\n"
+        "         'harness.model.strace_format', 'harness.model.frames')\n"
         "print(sorted(name for name in heavy if name in sys.modules))\n"
     )
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
