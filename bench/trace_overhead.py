@@ -37,7 +37,6 @@ import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -51,6 +50,7 @@ SYSCALLS = "accept,accept4,clone,close,wait4,rt_sigaction,rt_sigreturn"
 #: The tracer every other is compared with, round by round.
 REFERENCE = "strace -f --seccomp-bpf"
 CLIENT_SOURCE = Path(__file__).resolve().parent / "c" / "echo_client.c"
+CLOSE_LOOP_SOURCE = Path(__file__).resolve().parent / "c" / "close_loop.c"
 
 
 def _harness(*options: str) -> Callable[[list[str]], list[str]]:
@@ -227,28 +227,18 @@ def startup_pair(runs: int) -> dict[str, float]:
     return result
 
 
-_CLOSER = r"""
-#include <stdlib.h>
-#include <unistd.h>
-int main(int argc, char **argv) { long n = atol(argv[1]); for (long i = 0; i < n; i++) close(-1); return 0; }
-"""
-
-
 def peak_memory(events: int) -> dict[str, float]:
     """Peak resident memory of a harness process that records ``events`` close events."""
-    workdir = Path(tempfile.mkdtemp())
-    (workdir / "closer.c").write_text(_CLOSER)
-    subprocess.run(["cc", "-O1", "-o", str(workdir / "closer"), str(workdir / "closer.c")], check=True)
+    closer = build_c(CLOSE_LOOP_SOURCE)
     probe = (
         "import resource, sys\n"
         "from harness.running.tracer import Tracer\n"
-        f"result = Tracer([{str(workdir / 'closer')!r}, '{events}'], syscalls=['close']).run()\n"
+        f"result = Tracer([{str(closer)!r}, '{events}'], syscalls=['close']).run()\n"
         "print(len(result.trace), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
     )
     started = time.perf_counter()
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     recorded, max_rss_kib = map(int, done.stdout.split())
-    shutil.rmtree(workdir)
     return {
         "events": recorded,
         "peak_rss_mib": round(max_rss_kib / 1024, 1),
