@@ -228,8 +228,7 @@ def test_text_sent_to_dev_null_is_not_rendered_and_the_jsonl_is_whole(
 
 
 def test_trace_starts_without_the_expectation_model_yaml_or_a_library_search(ptrace_permitted: None) -> None:
-    """What `harness trace -o /dev/null` imports: nothing a run that records no text, injects nothing and reads no
-    frames needs.
+    """What `harness trace -o /dev/null` does not import: what a run without text, injection or frames never uses.
 
     Not the expectation model, YAML, importlib.metadata, nor ctypes.util (which would run ``ldconfig -p``
     to find the C library or libseccomp); not python-ptrace with its logging (a run without --inject on a
