@@ -49,7 +49,7 @@ CLIENT_SOURCE = BENCH / "c" / "echo_client.c"
 #: The calls trace_overhead.py records.
 SYSCALLS = "accept,accept4,clone,close,wait4,rt_sigaction,rt_sigreturn"
 _INSTRUCTIONS = re.compile(r"I\s+refs:\s+([\d,]+)")
-_STOPS = re.compile(r"harness: .*?, (\d+) ptrace stops")
+_STOPS = re.compile(r"harness: .*?, (\d+) ptrace stops")  # the exits are not stops
 
 
 def _counted(command: list[str], *, before_wait: list[str] | None = None) -> tuple[int, str]:

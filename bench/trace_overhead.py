@@ -15,13 +15,18 @@ median to the untraced one, and the median of the per-round ratios to
     python bench/trace_overhead.py                      # 100, 300, 1000 connections; sequential and 20 at a time
     python bench/trace_overhead.py --sizes 300,1000 --concurrency 1 --rounds 9 --json bench-seq.json
 
-Also measured, with the harness in this process (the C client in its own):
-ptrace stops per connection with the seccomp prefilter (the default) and
-with every call stepped (``--no-seccomp``), and the tracer's CPU time per
-stop (user + system time of this process, the tracer alone).  Once per run,
-the start-up pair: ``python -c pass`` against ``harness trace -- true``, both
-with this interpreter (medians of wall time).  With --memory-events N, the
-peak memory of the harness while it records N events (a program closing a
+Also measured, with the harness in this process (the C client in its own),
+of three runs the one with the median CPU per stop: ptrace stops per
+connection with the seccomp prefilter (the default) and with every call
+stepped (``--no-seccomp``), counted as strace's are (a task's end, which
+``waitpid`` reports too, is no stop: about one a connection, counted
+apart), and the tracer's CPU time per stop (user + system time of this
+process, the tracer alone, its work at the ends included); and the stops of
+``strace -f --seccomp-bpf``, counted by a second strace that watches its
+``wait4``.  Once per run, the start-up pair: ``python -c pass`` against
+``harness trace -- true``, both with this interpreter (medians of wall and
+CPU time).  With --memory-events N, the peak memory of the harness while it
+records N events (a program closing a
 bad descriptor N times).
 
 Not part of the test suite: timings belong here, never in tests.
@@ -32,11 +37,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import resource
 import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -190,11 +197,72 @@ def stops_and_cpu(server: Path, connections: int, concurrency: int, client: Path
     return {
         "seccomp": tracer.uses_seccomp,
         "stops": result.stops,
+        "exits": result.exits,
         "events": len(result.trace),
         "seconds": round(elapsed, 3),
         "stops_per_connection": round(result.stops / connections, 2),
         "tracer_cpu_us_per_stop": round(cpu / result.stops * 1e6, 1),
     }
+
+
+#: A wait4 line of strace that returned a task's id: a report (not a WNOHANG poll that found none).
+_REPORTED = re.compile(r"^wait4\(.*\) = [1-9]\d*$")
+
+
+def _median_run(server: Path, connections: int, concurrency: int, client: Path, *, seccomp: bool) -> dict[str, float]:
+    """Of three in-process runs (:func:`stops_and_cpu`), the one whose CPU per stop is the median: one run varies."""
+    runs = [stops_and_cpu(server, connections, concurrency, client, seccomp=seccomp) for _ in range(3)]
+    return sorted(runs, key=lambda run: run["tracer_cpu_us_per_stop"])[1]
+
+
+def strace_stops(server: Path, connections: int, concurrency: int, client: Path) -> dict[str, float] | None:
+    """The stops ``strace -f --seccomp-bpf`` takes for the same run, counted as the harness counts its own.
+
+    strace is watched by a second strace, attached once the server listens
+    (so the server's few start-up stops are left out), which records each
+    ``wait4`` of the first: a report with a stopped status is a stop, one
+    with an exit status a task's end.  None where strace is missing.
+    """
+    strace = shutil.which("strace")
+    if strace is None:
+        return None
+    port = free_port()
+    with tempfile.TemporaryDirectory() as scratch:
+        record = Path(scratch) / "waits"
+        command = [strace, "-f", "-qq", "--seccomp-bpf", "-o", os.devnull, "-e", f"trace={SYSCALLS}"]
+        with subprocess.Popen(
+            [*command, str(server), str(port), str(connections)], stdout=subprocess.PIPE, text=True
+        ) as traced:
+            assert traced.stdout is not None
+            traced.stdout.readline()  # listening on ...
+            watcher = subprocess.Popen(
+                [strace, "-qq", "-p", str(traced.pid), "-e", "trace=wait4", "-o", str(record)],
+                stderr=subprocess.DEVNULL,
+            )
+            _wait_until_attached(traced.pid)
+            run_clients(client, port, connections, concurrency)
+            traced.stdout.read()
+            traced.wait(timeout=600)
+        watcher.wait(timeout=60)
+        reports = [line for line in record.read_text().splitlines() if _REPORTED.search(line)]
+    stops = sum("WIFSTOPPED" in line for line in reports)
+    exits = sum("WIFEXITED" in line or "WIFSIGNALED" in line for line in reports)
+    return {
+        "stops": stops,
+        "exits": exits,
+        "stops_per_connection": round(stops / connections, 2),
+    }
+
+
+def _wait_until_attached(pid: int) -> None:
+    """Until ``pid`` has a tracer (TracerPid in /proc/PID/status, proc(5)): the watcher sees every wait4 after."""
+    status = Path(f"/proc/{pid}/status")
+    for _ in range(2000):
+        for line in status.read_text().splitlines():
+            if line.startswith("TracerPid:") and int(line.split()[1]) != 0:
+                return
+        time.sleep(0.005)
+    raise RuntimeError(f"strace -p {pid} did not attach")
 
 
 def startup_pair(runs: int) -> dict[str, float]:
@@ -251,7 +319,7 @@ def _table(workloads: list[dict[str, object]], names: list[str]) -> str:
     header = [
         "connections, clients at a time",
         *names,
-        "stops per connection (prefilter / stepped)",
+        "stops per connection (prefilter / stepped / strace --seccomp-bpf)",
         "tracer µs per stop",
     ]
     lines = ["| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
@@ -268,7 +336,9 @@ def _table(workloads: list[dict[str, object]], names: list[str]) -> str:
             cells.append(cell)
         filtered: dict[str, float] = row["harness"]  # type: ignore[assignment]
         stepped: dict[str, float] = row["harness_stepped"]  # type: ignore[assignment]
-        cells.append(f"{filtered['stops_per_connection']} / {stepped['stops_per_connection']}")
+        strace: dict[str, float] | None = row["strace_seccomp_bpf"]  # type: ignore[assignment]
+        strace_stops = strace["stops_per_connection"] if strace else "-"
+        cells.append(f"{filtered['stops_per_connection']} / {stepped['stops_per_connection']} / {strace_stops}")
         cells.append(f"{filtered['tracer_cpu_us_per_stop']} / {stepped['tracer_cpu_us_per_stop']}")
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
@@ -328,8 +398,9 @@ def main() -> int:
                 }
                 if reference
                 else {},
-                "harness": stops_and_cpu(server, size, concurrency, c_client, seccomp=True),
-                "harness_stepped": stops_and_cpu(server, size, concurrency, c_client, seccomp=False),
+                "harness": _median_run(server, size, concurrency, c_client, seccomp=True),
+                "harness_stepped": _median_run(server, size, concurrency, c_client, seccomp=False),
+                "strace_seccomp_bpf": strace_stops(server, size, concurrency, c_client),
             }
             workloads.append(row)
             print(f"\n{size} connections, {concurrency} at a time ({args.rounds} rounds, medians):")
@@ -340,6 +411,7 @@ def main() -> int:
                 print(f"  {name:28} {value:8.3f} s  {ratio}{versus}")
             print(f"  harness (prefilter): {row['harness']}")
             print(f"  harness (stepped):   {row['harness_stepped']}")
+            print(f"  strace -f --seccomp-bpf: {row['strace_seccomp_bpf']}")
             sys.stdout.flush()
     results["workloads"] = workloads
     if args.memory_events:

@@ -218,7 +218,7 @@ def _add_full_stacks(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="print each event's whole Python stack under its line (with --python-frames, or a trace that has "
         "them); trace also says at the end how the calls were stopped (seccomp prefilter or every call stepped) "
-        "and how many ptrace stops the run took",
+        "how many ptrace stops the run took and how many tasks ended",
     )
 
 
@@ -799,7 +799,8 @@ def _cmd_trace(args: argparse.Namespace) -> int:
         result = tracer.run()
     if args.verbose:
         mode = "seccomp prefilter" if tracer.uses_seccomp else "every call stepped"
-        print(f"harness: {mode}, {result.stops} ptrace stops, {len(result.trace)} events", file=sys.stderr)
+        ended = f"{result.exits} task{'' if result.exits == 1 else 's'} ended"
+        print(f"harness: {mode}, {result.stops} ptrace stops, {ended}, {len(result.trace)} events", file=sys.stderr)
     if result.interrupted_by:
         print(f"harness: {result.interrupted_by} received: the traced processes were killed", file=sys.stderr)
     return result.shell_status

@@ -75,14 +75,15 @@ def test_a_fork_returns_at_its_event_without_an_exit_stop() -> None:
 
     Each ``(exit N)`` of the shell is one fork the shell waits for.  Its stops:
     the clone's entry (the filter's), the fork event, the child's first
-    SIGSTOP, the child's exit, and the SIGCHLD's delivery to the shell: five,
-    where six would mean a clone exit stop.  Two forks more, ten stops more;
-    the shell's own start-up stops are the same in both runs.
+    SIGSTOP, and the SIGCHLD's delivery to the shell: four, where five would
+    mean a clone exit stop; and the child's end, which ``waitpid`` reports
+    too, but is no stop.  Two forks more, eight stops and two ends more; the
+    shell's own start-up stops are the same in both runs.
     """
     one = _stops("(exit 1); exit 0")
     three = _stops("(exit 1); (exit 2); (exit 3); exit 0")
 
-    assert three.stops - one.stops == 2 * 5
+    assert (three.stops - one.stops, three.exits - one.exits) == (2 * 4, 2)
     forks = [event for event in three.trace if isinstance(event, SyscallEvent) and event.name == "clone"]
     children = [event.child_pid for event in three.trace if isinstance(event, SpawnEvent)]
     assert [fork.ret for fork in forks] == children and len(children) == 3

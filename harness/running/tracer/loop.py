@@ -89,7 +89,9 @@ class TraceResult:
     interrupted_by: str | None = None
     """The signal that made the harness end the run early (SIGINT, SIGTERM)."""
     stops: int = 0
-    """How many ptrace stops and exits the tracer handled: the cost driver of tracing."""
+    """How many ptrace stops the tracer handled (each a restart of a stopped task): the cost driver of tracing."""
+    exits: int = 0
+    """How many ends of tasks ``waitpid`` reported besides: not stops, but a wake-up of the tracer each."""
 
     @property
     def shell_status(self) -> int:
@@ -187,6 +189,7 @@ class Tracer:
         self._recorder = EventRecorder(listener, os.getpid(), self._stacks)
         self._ending = Ending()
         self._stops = 0
+        self._exits = 0
         self._pid_namespace = _pid_namespace("self")
         self._root = 0
         self._root_status = 0
@@ -211,7 +214,8 @@ class Tracer:
         interrupted = kernel.signal_name(stop_signal) if stop_signal else None
         code = os.WEXITSTATUS(root_status) if os.WIFEXITED(root_status) else None
         killed = kernel.signal_name(os.WTERMSIG(root_status)) if os.WIFSIGNALED(root_status) else None
-        return TraceResult(Trace(tuple(self._recorder.events)), code, killed, interrupted, self._stops)
+        trace = Trace(tuple(self._recorder.events))
+        return TraceResult(trace, code, killed, interrupted, self._stops, self._exits)
 
     def _run(self) -> int:
         self._recorder.start_clock()
@@ -267,7 +271,10 @@ class Tracer:
                 tid, status = wait()
             except ChildProcessError:  # nothing left to wait for: every task's end was reported
                 break
-            self._stops += 1
+            if os.WIFSTOPPED(status):
+                self._stops += 1
+            else:
+                self._exits += 1
             self._survive(tid, status)
         return self._root_status
 
