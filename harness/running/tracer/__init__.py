@@ -1,6 +1,6 @@
 """The only part of the harness that touches ptrace.
 
-It starts a command under python-ptrace, follows every task it creates, and
+It starts a command under ptrace, follows every task it creates, and
 turns what the kernel reports into the plain events of :mod:`harness.model.events`.
 Everything downstream works on those events and never imports ``ptrace``.
 
@@ -10,7 +10,8 @@ on it (a vanished task is one ``TaskGone``); :mod:`.recorder` decodes and
 records events; :mod:`.handshake` speaks with a :class:`Controller`;
 :mod:`.injection_policy` decides injections, which the loop carries out
 (imported by the runs that inject: no other run pays for it at start-up);
-:mod:`.ptrace_ext` has what python-ptrace lacks; :mod:`.spawn` and
+:mod:`.ptrace_ext` makes the requests, most straight through libc and the
+register structures through python-ptrace (its docstring says why); :mod:`.spawn` and
 :mod:`.seccomp_filter` start the command.
 """
 
