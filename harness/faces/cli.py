@@ -454,7 +454,7 @@ _FORMATS = _Later("harness.analysis.explain", "FORMATS")
 _DEFAULT_START = _Later("harness.analysis.golden", "DEFAULT_START")
 
 #: What ``add_subparsers`` returns: the commands' parsers are added to it.
-_Commands = argparse._SubParsersAction  # argparse names it only so
+_Commands = argparse._SubParsersAction  # argparse has no public name for this type
 
 
 def _add_check(commands: _Commands) -> None:
