@@ -4,12 +4,13 @@ python-ptrace 0.9.9 binds the classic requests but not
 PTRACE_GET_SYSCALL_INFO (Linux 5.3), nor the PTRACE_O_EXITKILL and
 PTRACE_O_TRACESECCOMP options, nor prctl and tgkill: they are added here and
 nowhere else.  Two more reasons make most requests direct calls of libc's
-``ptrace()`` with argtypes, each a line:
+``ptrace()``, each a line:
 
 * the hot path: a request made at many stops costs less without
   python-ptrace's wrapper (set_errno, a try, a signed conversion, a ctypes
   object per result).  Measured on this project's 2-core machine, best of 5
-  rounds of 100,000 calls on a stopped child, python-ptrace / direct, in µs:
+  rounds of 100,000 calls on a stopped child, python-ptrace / direct (then
+  still with argtypes, which cost more again: see ``_ptrace``), in µs:
   PTRACE_GET_SYSCALL_INFO 2.40-3.00 / 1.82-2.04 (its ``SyscallInfoReader``
   with a dataclass: 2.48-2.90), GETSIGINFO 3.20 / 2.62, GETEVENTMSG 2.70 /
   2.19, PEEKDATA 3.66 / 2.75; GETREGS gains nothing (3.47 / 3.72 unpacked).
