@@ -217,7 +217,7 @@ def _add_full_stacks(parser: argparse.ArgumentParser) -> None:
         "--verbose",
         action="store_true",
         help="print each event's whole Python stack under its line (with --python-frames, or a trace that has "
-        "them); trace also says at the end how the calls were stopped (seccomp prefilter or every call stepped) "
+        "them); trace also says at the end how the calls were stopped (seccomp prefilter or every call stepped), "
         "how many ptrace stops the run took and how many tasks ended",
     )
 

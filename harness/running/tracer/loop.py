@@ -271,10 +271,6 @@ class Tracer:
                 tid, status = wait()
             except ChildProcessError:  # nothing left to wait for: every task's end was reported
                 break
-            if os.WIFSTOPPED(status):
-                self._stops += 1
-            else:
-                self._exits += 1
             self._survive(tid, status)
         return self._root_status
 
@@ -306,17 +302,20 @@ class Tracer:
     def _on_report(self, tid: int, status: int) -> None:
         task = self._tasks.get(tid)
         if os.WIFSTOPPED(status):
+            self._stops += 1
             if task is None:
                 self._early[tid] = status
             else:
                 self._on_stop(task, status)
-        elif task is None:  # a zombie re-parented to us, whose exit we already saw
+            return
+        self._exits += 1
+        if task is None:  # a zombie re-parented to us, whose exit we already saw
             self._early.pop(tid, None)
-        else:
-            if tid == self._root:
-                self._root_status = status
-                self._raise_exec_error()
-            self._on_exit(task, status)
+            return
+        if tid == self._root:
+            self._root_status = status
+            self._raise_exec_error()
+        self._on_exit(task, status)
 
     def _raise_exec_error(self) -> None:
         """The command ended before its exec: say why, from the child's error pipe."""
