@@ -38,6 +38,7 @@ import signal
 import struct
 from collections.abc import Iterator
 from contextlib import contextmanager
+from types import ModuleType
 from typing import TYPE_CHECKING
 
 from harness.model import kernel
@@ -157,26 +158,29 @@ def syscall_registers(tid: int) -> tuple[int, int]:
     return _peek(PTRACE_PEEKUSER, tid, _USER_ORIG_RAX), _peek(PTRACE_PEEKUSER, tid, _USER_RAX)
 
 
-def _registers(tid: int) -> user_regs_struct:
-    """PTRACE_GETREGS through python-ptrace, imported by the first run that needs the whole structure."""
+@contextmanager
+def _python_ptrace() -> Iterator[ModuleType]:
+    """python-ptrace's bindings, imported by the first run that needs them; its PtraceError becomes an OSError."""
     from ptrace import PtraceError
     from ptrace.binding import func as binding
 
     try:
-        return binding.ptrace_getregs(tid)
+        yield binding
     except PtraceError as error:
         raise OSError(error.errno or 0, str(error)) from None
+
+
+def _registers(tid: int) -> user_regs_struct:
+    """PTRACE_GETREGS through python-ptrace: the whole structure."""
+    with _python_ptrace() as binding:
+        regs: user_regs_struct = binding.ptrace_getregs(tid)
+    return regs
 
 
 def _set_registers(tid: int, regs: user_regs_struct) -> None:
     """PTRACE_SETREGS through python-ptrace."""
-    from ptrace import PtraceError
-    from ptrace.binding import func as binding
-
-    try:
+    with _python_ptrace() as binding:
         binding.ptrace_setregs(tid, regs)
-    except PtraceError as error:
-        raise OSError(error.errno or 0, str(error)) from None
 
 
 def resume(tid: int, signum: int, to_next_syscall: bool) -> None:
