@@ -40,14 +40,11 @@ import tempfile
 import time
 from pathlib import Path
 
+from trace_overhead import CLIENT_SOURCE, CLOSE_LOOP_SOURCE, SYSCALLS  # this script's neighbour in bench/
+
 from harness.running.run import free_port
 from harness.running.variants import build_c, find_variant
 
-BENCH = Path(__file__).resolve().parent
-CLOSE_LOOP_SOURCE = BENCH / "c" / "close_loop.c"
-CLIENT_SOURCE = BENCH / "c" / "echo_client.c"
-#: The calls trace_overhead.py records.
-SYSCALLS = "accept,accept4,clone,close,wait4,rt_sigaction,rt_sigreturn"
 _INSTRUCTIONS = re.compile(r"I\s+refs:\s+([\d,]+)")
 _STOPS = re.compile(r"harness: .*?, (\d+) ptrace stops")  # the exits are not stops
 
