@@ -428,8 +428,8 @@ def read_golden(path: str | Path) -> GoldenTrace:
             data = loader.construct_document(node) if node is not None else None
         finally:
             loader.dispose()
-    except RecursionError:
-        raise GoldenFileError(f"{path}: nests too deep for a golden file") from None
+    except RecursionError:  # not reached past the shape check; one message all the same
+        raise GoldenFileError(f"{path}: nests too deep for a golden file (more than {MAX_NESTING} levels)") from None
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark is not None else str(path)

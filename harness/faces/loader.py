@@ -151,6 +151,13 @@ def schema() -> dict[str, Any]:
 Path_ = tuple[str | int, ...]
 
 
+#: What is said of a file that nests past the shape check's bound, whatever refused it.
+_TOO_DEEP = (
+    f"it nests deeper than {MAX_NESTING} levels here, which no expectation file needs: "
+    "write the assertions as a list of mappings"
+)
+
+
 @dataclass(frozen=True, slots=True)
 class _Mark:
     line: int
@@ -174,8 +181,7 @@ class _Source:
             raise self._at(
                 problem.line,
                 problem.column,
-                f"it nests deeper than {MAX_NESTING} levels here, which no expectation file needs: "
-                "write the assertions as a list of mappings",
+                _TOO_DEEP,
             )
         try:
             loader = yaml.SafeLoader(text)
@@ -187,8 +193,8 @@ class _Source:
                 self.data = loader.construct_document(node)
             finally:
                 loader.dispose()
-        except RecursionError:  # brackets nested thousands deep: PyYAML's composer recurses per level
-            raise self._at(1, 1, "not valid YAML here: it nests too deep for an expectation file") from None
+        except RecursionError:  # not reached past the shape check, which finds the place; one message all the same
+            raise self._at(1, 1, _TOO_DEEP) from None
         except yaml.MarkedYAMLError as error:
             mark = error.problem_mark or error.context_mark
             line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
@@ -273,6 +279,10 @@ def _yaml_problem(error: yaml.MarkedYAMLError, column: int) -> str:
             "a ':' YAML cannot place here: the line is probably indented deeper than the key above it "
             "(indent it like its siblings), or a value holds ': ' (quote the value)"
         )
+    if "'\\t'" in problem:
+        return "a tab character: YAML indents with spaces only, so replace the tab with spaces"
+    if problem == "but found another document":
+        return "a second YAML document starts here ('---'): an expectation file is one document, so remove it"
     return f"not valid YAML: {problem}"
 
 
@@ -353,7 +363,29 @@ def _plain(error: jsonschema.ValidationError) -> str:
         return f"expected {expected}, found {found!r}"
     if error.validator == "pattern" and error.absolute_path and error.absolute_path[-1] == "in":
         return f"expected a capture like $worker, found {found!r}"
-    return f"{error.message}"
+    # The harness's own words for every other rule of the schema: jsonschema's change between its
+    # versions (4.18 says "[] is too short", today's "[] should be non-empty"), and a message is a promise too.
+    bound = error.validator_value
+    if error.validator == "minItems":
+        return f"expected at least {bound} item{'s' if bound != 1 else ''}, found {found!r}"
+    if error.validator == "minLength":
+        return (
+            f"expected a non-empty string, found {found!r}"
+            if bound == 1
+            else f"expected at least {bound} characters, found {found!r}"
+        )
+    if error.validator in _BOUNDS:
+        return f"expected {_BOUNDS[str(error.validator)]} {bound}, found {found!r}"
+    return f"{found!r} breaks the rule {error.validator}: {bound!r}"
+
+
+#: The numeric rules of JSON Schema, in words ("expected at least 1").
+_BOUNDS = {
+    "minimum": "at least",
+    "exclusiveMinimum": "more than",
+    "maximum": "at most",
+    "exclusiveMaximum": "less than",
+}
 
 
 # -- assertions -------------------------------------------------------------------------

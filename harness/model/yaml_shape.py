@@ -6,9 +6,18 @@ work (5000 ``[`` took 4 s to compose, and a golden file that also scanned its
 events twice took 14 s); and its pure-Python scanner slows quadratically on
 nested flow collections.  The event stream shows the depth and every alias as
 they come, so a crafted text is refused at the first event past the bound,
-with its line and column.  libyaml's C parser gives the same events at a small
-fraction of the cost; PyYAML ships with it, and the pure-Python parser stands
-in where it was built without.
+with its line and column.
+
+Why two parsers: libyaml's C parser gives the same events at a small fraction
+of the cost, but what it refuses depends on its version.  libyaml 0.2.6
+(bundled with PyYAML 6.0.4) stops at 1000 levels with its own "exceeded
+maximum nesting depth", and its scanner reads a flow collection's brackets
+ahead of the events, so that error comes before the event that would show
+the 65th level.  So the answer never rests on the C parser alone: where it
+fails, the pure-Python parser (no nesting limit of its own, and a scanner
+that looks at most 1024 characters ahead for a simple key) reads the text
+again and finds the place, or the real syntax error, which the reader that
+follows reports.  Only text the C parser refuses pays for the second reading.
 """
 
 from __future__ import annotations
@@ -23,7 +32,10 @@ import yaml
 #: has to stop a crafted file long before PyYAML's recursion would.
 MAX_NESTING = 64
 
-_Parser = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+#: The parsers tried in turn: libyaml's where PyYAML was built with it, then the pure-Python one.
+PARSERS: tuple[type[yaml.SafeLoader], ...] = tuple(
+    dict.fromkeys((getattr(yaml, "CSafeLoader", yaml.SafeLoader), yaml.SafeLoader))
+)
 _OPENS = (yaml.MappingStartEvent, yaml.SequenceStartEvent)
 _CLOSES = (yaml.MappingEndEvent, yaml.SequenceEndEvent)
 
@@ -44,19 +56,26 @@ def shape_problem(text: str, *, aliases: bool) -> ShapeProblem | None:
 
     None also for text that is not valid YAML: the reader that follows reports that in its own words.
     """
+    for parser in PARSERS:
+        try:
+            return shape_problem_by(parser, text, aliases=aliases)
+        except yaml.YAMLError:
+            continue  # a parser's own limit or a real syntax error: the next parser tells them apart
+    return None
+
+
+def shape_problem_by(parser: type[yaml.SafeLoader], text: str, *, aliases: bool) -> ShapeProblem | None:
+    """:func:`shape_problem` as read by one parser, whose :class:`yaml.YAMLError` is let through."""
     depth = 0
-    try:
-        for event in yaml.parse(text, Loader=_Parser):
-            if isinstance(event, _OPENS):
-                depth += 1
-                if depth > MAX_NESTING:
-                    return _problem("nesting", event)
-            elif isinstance(event, _CLOSES):
-                depth -= 1
-            elif not aliases and isinstance(event, yaml.AliasEvent):
-                return _problem("alias", event)
-    except yaml.YAMLError:
-        return None
+    for event in yaml.parse(text, Loader=parser):
+        if isinstance(event, _OPENS):
+            depth += 1
+            if depth > MAX_NESTING:
+                return _problem("nesting", event)
+        elif isinstance(event, _CLOSES):
+            depth -= 1
+        elif not aliases and isinstance(event, yaml.AliasEvent):
+            return _problem("alias", event)
     return None
 
 
