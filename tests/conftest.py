@@ -31,7 +31,7 @@ from harness.faces.loader import SUFFIX
 from harness.model.errors import PtraceNotPermitted
 from harness.running.tracer import Tracer
 
-pytest_plugins = ["pytester"]
+pytest_plugins = ["pytester", "support.ptrace_free_once"]
 #: Expectation files that must fail to load: test data for test_loader, not tests to collect.
 collect_ignore = ["faces/bad_expectations"]
 ROOT = Path(__file__).resolve().parent.parent
@@ -48,9 +48,6 @@ settings.register_profile(
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
 )
-# For runs that prove something other than the fuzzing (tests/test_markers.py runs the ptrace-free
-# tests again, only to prove that they need no ptrace): the same properties, fewer examples.
-settings.register_profile("quick", parent=settings.get_profile("suite"), max_examples=20)
 settings.register_profile("explore", deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile("suite")
 

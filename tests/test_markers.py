@@ -7,7 +7,8 @@ forbids ptrace (a container without ``CAP_SYS_PTRACE``).  So this test runs
 that subset in a child process whose seccomp filter makes every ``ptrace``
 call fail with EPERM, as a container's default seccomp profile does, and with
 ``HARNESS_REQUIRE_PTRACE=1``, which turns a skip for want of ptrace into a
-failure: the subset must pass with nothing skipped.
+failure: the subset must pass with nothing skipped.  Where all its shards
+run, this is the only run of those tests (``support/ptrace_free_once.py``).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from pathlib import Path
 import pytest
 from support.capability import missing
 from support.programs import PYTHON
+from support.ptrace_free_once import SHARDS, ptrace_can_be_forbidden
 
 ROOT = Path(__file__).resolve().parent.parent
 #: Exit status of the child when ptrace still works under its filter (the run would prove nothing).
@@ -55,27 +57,16 @@ def _without_xdist(environ: Mapping[str, str]) -> dict[str, str]:
     return {name: value for name, value in environ.items() if not name.startswith("PYTEST_XDIST_")}
 
 
-#: The ptrace-free run in three parts, so that pytest-xdist spreads them over its workers (one run
-#: was the suite's longest test by far); the last part is every other test path, so none is left out.
-_SHARDS = {
-    "model and analysis": ["tests/model", "tests/analysis"],
-    "faces and running": ["tests/faces", "tests/running"],
-    "the rest": [f"--ignore={path}" for path in ("tests/model", "tests/analysis", "tests/faces", "tests/running")],
-}
-
-
-@pytest.mark.parametrize("shard", list(_SHARDS))
+@pytest.mark.parametrize("shard", list(SHARDS))
 def test_the_tests_not_marked_ptrace_pass_where_ptrace_is_forbidden(shard: str) -> None:
-    try:
-        import pyseccomp  # noqa: F401  (the child needs it; here only to skip where it cannot load)
-    except (ImportError, OSError):
+    if not ptrace_can_be_forbidden():
         missing("pyseccomp cannot load libseccomp.so.2 here (apt-get install libseccomp2)")
     this_file = str(Path(__file__).relative_to(ROOT))  # its tests run pytest themselves, so not again in there
     done = subprocess.run(
         [
             *[PYTHON, "-c", _WITHOUT_PTRACE, "-m", "not ptrace", "-p", "no:cacheprovider", "-q"],
-            *["--deselect", this_file, "--hypothesis-profile=quick"],  # the fuzzing itself is proved in this run
-            *_SHARDS[shard],
+            *["--deselect", this_file],
+            *SHARDS[shard],
         ],
         cwd=ROOT,
         env={**_without_xdist(os.environ), "HARNESS_REQUIRE_PTRACE": "1"},
