@@ -16,13 +16,13 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import pytest
 from support.capability import missing
 from support.programs import PYTHON
-from support.ptrace_free_once import SHARDS, ptrace_can_be_forbidden
+from support.ptrace_free_once import SHARD_COUNTS, SHARDS, ptrace_can_be_forbidden
 
 ROOT = Path(__file__).resolve().parent.parent
 #: Exit status of the child when ptrace still works under its filter (the run would prove nothing).
@@ -58,7 +58,9 @@ def _without_xdist(environ: Mapping[str, str]) -> dict[str, str]:
 
 
 @pytest.mark.parametrize("shard", list(SHARDS))
-def test_the_tests_not_marked_ptrace_pass_where_ptrace_is_forbidden(shard: str) -> None:
+def test_the_tests_not_marked_ptrace_pass_where_ptrace_is_forbidden(
+    shard: str, record_property: Callable[[str, object], None]
+) -> None:
     if not ptrace_can_be_forbidden():
         missing("pyseccomp cannot load libseccomp.so.2 here (apt-get install libseccomp2)")
     this_file = str(Path(__file__).relative_to(ROOT))  # its tests run pytest themselves, so not again in there
@@ -78,7 +80,9 @@ def test_the_tests_not_marked_ptrace_pass_where_ptrace_is_forbidden(shard: str) 
     assert done.returncode != PTRACE_STILL_WORKS, "ptrace still works under the seccomp filter"
     summary = done.stdout.rstrip().splitlines()[-1] if done.stdout.strip() else ""
     assert done.returncode == 0, done.stdout[-5000:] + done.stderr[-2000:]
-    assert re.fullmatch(r"=* ?\d+ passed(, \d+ deselected)?(, \d+ xfailed)? in .*", summary), summary
+    counts = re.fullmatch(r"=* ?(\d+ passed)(?:, \d+ deselected)?((?:, \d+ xfailed)?) in .*", summary)
+    assert counts, summary
+    record_property(SHARD_COUNTS, f"{shard!r}: {counts[1]}{counts[2]}")
 
 
 def _selected(marker: str, *paths: str) -> set[str]:

@@ -54,9 +54,27 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         config.hook.pytest_deselected(items=covered)
 
 
+#: The user property a shard records: its own pytest's closing counts.
+SHARD_COUNTS = "ptrace-free tests"
+
+
 def pytest_report_header(config: pytest.Config) -> str:
     """Say where the ptrace-free tests went: pytest-xdist's summary counts neither them nor their deselection."""
     return (
-        "ptrace-free tests: run once, inside the seccomp shards of tests/test_markers.py when all three are "
-        "selected (--deselect tests/test_markers.py runs them as items of their own)"
+        f"ptrace-free tests: run once, inside the {len(SHARDS)} seccomp shards of tests/test_markers.py when all "
+        "are selected (--deselect tests/test_markers.py runs them as items of their own)"
     )
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """What each shard's own pytest counted, under the session's summary, which counts each shard as one."""
+    counts = [
+        str(value)
+        for reports in terminalreporter.stats.values()
+        for report in reports
+        if getattr(report, "when", None) == "call"  # the phases' reports all carry the test's properties
+        for name, value in report.user_properties
+        if name == SHARD_COUNTS
+    ]
+    for line in sorted(counts):
+        terminalreporter.write_line(f"{SHARD_COUNTS}, inside the shard {line}")
