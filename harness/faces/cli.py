@@ -291,6 +291,26 @@ def _add_stop(parser: argparse.ArgumentParser) -> None:
         help=f"after the stop signal, the time the server has to end before its tree is killed "
         f"({_FROM_SOURCE.format(default=f'{DEFAULT_GRACE:g}')})",
     )
+    parser.add_argument(
+        "--exit",
+        type=_exit_statuses,
+        metavar="STATUS[,STATUS]",
+        help="the exit statuses of the server's main process that end the run well "
+        f"({_FROM_SOURCE.format(default='0')}); after a stop signal, 128 + its number does too (143 after SIGTERM)",
+    )
+
+
+def _exit_statuses(text: str) -> frozenset[int]:
+    """An argparse type: exit statuses, comma-separated (``0,1``), each as waitpid reports it."""
+    from harness.model.scenario import MAX_EXIT_STATUS
+
+    try:
+        statuses = frozenset(int(word) for word in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: write exit statuses as numbers, like 0 or 0,1") from None
+    if not all(0 <= status <= MAX_EXIT_STATUS for status in statuses):
+        raise argparse.ArgumentTypeError(f"{text}: an exit status is a number from 0 to {MAX_EXIT_STATUS}")
+    return statuses
 
 
 def _add_client_command(parser: argparse.ArgumentParser) -> None:
@@ -341,6 +361,7 @@ def _run_options(args: argparse.Namespace) -> RunOptions:
         injections=tuple(args.inject),
         stop=args.stop,
         grace=args.grace,
+        exits=args.exit,
         client=_client_command(args.client_command),
         python_frames=args.python_frames,
         ready=args.ready,

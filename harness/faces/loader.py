@@ -54,6 +54,7 @@ from harness.model.expectations import (
 from harness.model.hints import closest
 from harness.model.injection import InjectionError, parse_injection
 from harness.model.scenario import (
+    CLEAN_EXITS,
     DEFAULT_PROTOCOL,
     DEFAULT_TIMEOUT,
     MODES,
@@ -651,8 +652,13 @@ def _server(source: _Source) -> ServerSpec:
         spec = command_server(words, protocol=server.get("protocol", DEFAULT_PROTOCOL), here=source.path.parent)
     except UsageError as error:
         raise source.error(("server", "command"), str(error)) from None
+    exits = server.get("exit", sorted(CLEAN_EXITS))
     try:
-        stop = Stop.parse(server.get("stop", STOP_BY_EXIT), server.get("grace"))
+        stop = Stop.parse(
+            server.get("stop", STOP_BY_EXIT),
+            server.get("grace"),
+            frozenset(exits if isinstance(exits, list) else [exits]),
+        )
     except UsageError as error:
         raise source.error(("server", "stop" if "stop" in server else "grace"), str(error)) from None
     if "client" in source.data and "protocol" in server:

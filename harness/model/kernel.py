@@ -196,6 +196,17 @@ SIGNAL_NAMES: Mapping[int, str] = {
 SIGNAL_NUMBERS: Mapping[str, int] = {name: num for num, name in SIGNAL_NAMES.items()}
 
 
+#: A shell's exit status for a command a signal ended: 128 + the signal's number (POSIX, Shell Command
+#: Language 2.8.2 "Exit Status for Commands": greater than 128; bash(1) EXIT STATUS: 128+n).  Many
+#: programs that catch a stop signal exit with it too: socat, the JVM, shells (143 after SIGTERM).
+SIGNALLED_STATUS_BASE = 128
+
+
+def signalled_status(signal: str) -> int:
+    """The status a shell gives a command that ``signal`` ended (143 for SIGTERM)."""
+    return SIGNALLED_STATUS_BASE + SIGNAL_NUMBERS[signal]
+
+
 def signal_name(number: int) -> str:
     """Name a signal number; unknown numbers stay visible as numbers."""
     return SIGNAL_NAMES.get(number, str(number))

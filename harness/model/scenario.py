@@ -43,6 +43,11 @@ MAX_READY = 4096
 #: Seconds a server has, after its stop signal, to end before the harness kills what is left of it.
 DEFAULT_GRACE = 5.0
 
+#: The exit statuses that end a run well unless a file or ``--exit`` says others.
+CLEAN_EXITS = frozenset({0})
+#: The largest exit status: waitpid reports the low 8 bits of what the process passed to exit.
+MAX_EXIT_STATUS = 255
+
 #: The word for "the server exits by itself once it has served its connections" (``server.stop: exit``).
 STOP_BY_EXIT = "exit"
 
@@ -112,6 +117,12 @@ class Stop:
     """None: the server exits by itself (``stop: exit``); else the signal's name, ``SIGTERM``."""
     grace: float = DEFAULT_GRACE
     """Seconds between the signal and the kill of whatever is left of the tree."""
+    exits: frozenset[int] = CLEAN_EXITS
+    """The exit statuses that end a run well (``server.exit``, ``--exit``).
+
+    After the stop signal, 128 + its number ends it well too, as a shell
+    reports a command that signal ended: socat and the JVM exit 143 on SIGTERM.
+    """
 
     def __post_init__(self) -> None:
         if self.signal is not None and self.signal not in kernel.SIGNAL_NUMBERS:
@@ -119,21 +130,38 @@ class Stop:
             close = close or [name for name in kernel.SIGNAL_NUMBERS if name == f"SIG{self.signal.upper()}"]
             hint = f"did you mean {close[0]!r}? " if close else ""
             raise UsageError(f"stop: unknown signal {self.signal!r}; {hint}write {STOP_BY_EXIT!r} or a signal's name")
+        if not self.exits or any(not 0 <= status <= MAX_EXIT_STATUS for status in self.exits):
+            raise UsageError(
+                f"exit statuses are numbers from 0 to {MAX_EXIT_STATUS} (what waitpid reports), got "
+                f"{', '.join(map(str, sorted(self.exits))) or 'none'}"
+            )
         if not (math.isfinite(self.grace) and self.grace > 0):
             raise UsageError(
                 f"the grace must be a positive number of seconds, like {DEFAULT_GRACE:g} (got {self.grace})"
             )
 
     @classmethod
-    def parse(cls, text: str, grace: float | None = None) -> Stop:
-        """``exit`` or a signal's name, with the grace (which only a signal takes)."""
+    def parse(cls, text: str, grace: float | None = None, exits: frozenset[int] = CLEAN_EXITS) -> Stop:
+        """``exit`` or a signal's name, with the grace (which only a signal takes) and the clean exit statuses."""
         if text == STOP_BY_EXIT:
             if grace is not None:
                 raise UsageError(
                     f"a grace only goes with a stop signal: stop: {STOP_BY_EXIT} waits for the server to exit"
                 )
-            return cls()
-        return cls(text, DEFAULT_GRACE if grace is None else grace)
+            return cls(exits=exits)
+        return cls(text, DEFAULT_GRACE if grace is None else grace, exits)
+
+    def ends_well(self, *, code: int | None, signal: str | None, sent: bool) -> bool:
+        """Whether a main process that ended so (exit status, or killing signal) ended as this stop asks.
+
+        A clean status always; after the stop signal was sent, also death by
+        that very signal or the status a shell gives it (128 + its number).
+        """
+        if code is not None and code in self.exits:
+            return True
+        if not sent or self.signal is None:
+            return False
+        return signal == self.signal or code == kernel.signalled_status(self.signal)
 
     def __str__(self) -> str:
         return STOP_BY_EXIT if self.signal is None else self.signal

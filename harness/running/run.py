@@ -18,6 +18,7 @@ import contextlib
 import errno
 import os
 import random
+import shlex
 import signal
 import socket
 import tempfile
@@ -38,7 +39,7 @@ from harness.model.errors import (
 from harness.model.events import Event, ExecEvent, ExitEvent, SyscallEntry, SyscallEvent
 from harness.model.frames import summary
 from harness.model.injection import Injection
-from harness.model.roles import ROOT_ROLE
+from harness.model.roles import ROOT_ROLE, parent_role, process_role
 from harness.model.scenario import DEFAULT_TIMEOUT, STOP_BY_ITSELF, ClientSpec, Scenario, Stop
 from harness.model.strace_format import format_args
 from harness.model.syscalls import DEFAULT_SYSCALLS
@@ -46,7 +47,7 @@ from harness.model.trace import Trace
 from harness.running.clients import PROTOCOLS, Client, ClientError, ClientReport, command_client, drive
 from harness.running.listening import ListeningSocket, listening_sockets
 from harness.running.schedule import ACCEPT_CALLS, DeterministicSchedule
-from harness.running.stall import Stall, StallWatch
+from harness.running.stall import Stall, StallWatch, call_in
 from harness.running.tracer import Listener, Tracer
 
 
@@ -82,6 +83,11 @@ class RunResult:
     """Whether the seccomp prefilter was in use; False: every call was stepped."""
     not_ready: tuple[int, int] | None = None
     """The clients never started: (processes that waited for a connection, the scenario's ``ready``)."""
+    outlived_grace: tuple[tuple[int, str], ...] = ()
+    """The tasks still traced when the grace after the stop signal ran out (so killed by the harness).
+
+    Each as its tid and the call ``/proc`` showed it in then (``?`` when none could be read).
+    """
 
     @property
     def ok(self) -> bool:
@@ -96,25 +102,25 @@ class RunResult:
 
     @property
     def ended_as_asked(self) -> bool:
-        """Whether the server ended as its stop says: exited 0, or killed by the very stop signal it was sent.
+        """Whether the server ended as its stop says: a clean status, or the very stop signal it was sent.
 
-        A server that exits 0 ends well with either stop (a handler of the
-        stop signal that shuts down cleanly, or no stop signal needed).  One
+        A server that exits 0 (or a status ``server.exit`` names) ends well
+        with either stop (a handler of the stop signal that shuts down
+        cleanly, or no stop signal needed); after the stop signal, death by it
+        or the status a shell gives that (143 for SIGTERM) does too.  One
         the harness had to kill after the grace did not end: neither did one
         whose workers outlived it.
         """
         if self.grace_expired:
             return False
-        if self.exit_code == 0:
-            return True
-        return self.stop_sent and self.exit_signal is not None and self.exit_signal == self.stop.signal
+        return self.stop.ends_well(code=self.exit_code, signal=self.exit_signal, sent=self.stop_sent)
 
     @property
     def interrupted_status(self) -> int | None:
         """The exit status of a harness interrupted by a signal, as a shell reports it (128 + the signal)."""
         if self.interrupted_by is None:
             return None
-        return 128 + kernel.SIGNAL_NUMBERS[self.interrupted_by]
+        return kernel.signalled_status(self.interrupted_by)
 
     def blocked(self) -> dict[str, str]:
         """Where each task was when a timed-out run was ended: the call it never returned from."""
@@ -135,26 +141,79 @@ class RunResult:
         elif self.timed_out:
             ending = "timed out (the whole tree was killed)"
         elif self.grace_expired:
-            ending = f"server still running {self.stop.grace:g} s after {self.stop.signal} (the whole tree was killed)"
+            left = "; ".join(self.left_running())
+            ending = (
+                f"server still running {self.stop.grace:g} s after {self.stop.signal} (the whole tree was killed)"
+                f"{': ' if left else ''}{left}"
+            )
         elif self.stop_sent and self.exit_signal:
             ending = f"server killed by {self.exit_signal} after {self.stop.signal}"
         elif self.stop_sent:
-            ending = f"server exited with {self.exit_code} after {self.stop.signal}"
+            ending = f"server exited with {self.exit_status_text()} after {self.stop.signal}"
         elif self.exit_signal:
             ending = f"server killed by {self.exit_signal}"
         else:
             ending = f"server exited with {self.exit_code}"
         clients = self.clients
+        connections = f"{clients.connections} connection{'s' if clients.connections != 1 else ''}"
         if clients.failures:
-            outcome = f"{clients.connections} connections, {len(clients.failures)} client failures"
+            failures = len(clients.failures)
+            outcome = f"{connections}, {failures} client failure{'s' if failures != 1 else ''}"
         elif clients.completed < clients.connections:
-            outcome = f"{clients.completed} of {clients.connections} connections made"
+            outcome = f"{clients.completed} of {connections} made"
         else:
-            outcome = f"{clients.connections} connections, clients ok"
+            outcome = f"{connections}, clients ok"
         stops = "seccomp prefilter" if self.seccomp else "every call stepped"
         return "; ".join(
             [f"{outcome}, {ending}, {len(self.trace)} events, {self.schedule} schedule, {stops}", *self.warnings]
         )
+
+    def left_running(self) -> list[str]:
+        """Each process that outlived the grace: role, pid, command and the call it was in; and why, where it shows.
+
+        A main process that ended on the stop signal while a child it started
+        ran on is the mark of a wrapper (a shell, a launcher) that forked the
+        server instead of ``exec``-ing it: the signal reaches the main process only.
+        """
+        blocked = self.blocked()
+        in_call = dict(self.outlived_grace)
+        roles = {event.tid: (event.pid, event.role) for event in self.trace if event.tid in in_call}
+        processes: dict[tuple[int, str], str] = {}
+        for tid, (pid, role) in sorted(roles.items()):
+            # A thread that outlived the grace is named by its process; the call is the recorded one, with its
+            # arguments, where the trace has it unfinished, else the one /proc showed.
+            call = blocked.get(role) or (in_call[tid] if in_call[tid] != "?" else "")
+            processes.setdefault((pid, process_role(role)), call)
+        left = [
+            f"{role} (pid {pid}, {self._command_of(role)}) was running{f' in {call}' if call else ''}"
+            for (pid, role), call in sorted(processes.items())
+        ]
+        main_end = self.trace.exit_of(ROOT_ROLE)
+        if left and main_end is not None and ROOT_ROLE not in {role for _, role in processes}:
+            how = f"killed by {main_end.signal}" if main_end.signal else f"exited {main_end.code}"
+            left.append(
+                f"{ROOT_ROLE} ({self._command_of(ROOT_ROLE)}) {how}, but what it started ran on: the stop signal "
+                f"reaches the main process only, so a wrapper that forks the server should exec it instead "
+                "(exec CMD in a shell script)"
+            )
+        return left
+
+    def _command_of(self, role: str) -> str:
+        """The command a process runs: its own last exec's argv, or its nearest ancestor's."""
+        at: str | None = role
+        while at is not None:
+            execs = [event for event in self.trace.for_role(at) if isinstance(event, ExecEvent)]
+            if execs:
+                return shlex.join(execs[-1].argv) or execs[-1].filename
+            at = parent_role(at)
+        return "?"
+
+    def exit_status_text(self) -> str:
+        """The main process's exit status, with what a status past 128 says after the stop signal (143: 128+SIGTERM)."""
+        signal_number = (self.exit_code or 0) - kernel.SIGNALLED_STATUS_BASE
+        if self.stop.signal is not None and kernel.SIGNAL_NUMBERS.get(self.stop.signal) == signal_number:
+            return f"{self.exit_code} ({kernel.SIGNALLED_STATUS_BASE}+{self.stop.signal})"
+        return str(self.exit_code)
 
     def listened(self) -> bool:
         """Whether the server ever waited for a connection (entered an accept-type call)."""
@@ -405,9 +464,13 @@ def run_server(
         stopped = threading.Event()
         grace_expired = threading.Event()
 
+        outlived_grace: tuple[tuple[int, str], ...] = ()
+
         def end_of_grace() -> None:
+            nonlocal outlived_grace
             with ending:
                 if not finished:
+                    outlived_grace = tuple((tid, call_in(tid)) for tid in sorted(tracer.tasks()))
                     grace_expired.set()
                     tracer.abort()
 
@@ -538,6 +601,7 @@ def run_server(
         stop=stop_spec,
         stop_sent=stopped.is_set(),
         grace_expired=grace_expired.is_set() and not timed_out,
+        outlived_grace=outlived_grace if grace_expired.is_set() and not timed_out else (),
         listens_elsewhere=elsewhere[0] if elsewhere else None,
         warnings=tuple(warnings),
         port=port,

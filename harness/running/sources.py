@@ -92,6 +92,8 @@ class RunOptions:
     """``exit`` or a signal's name (``--stop``), in place of the plan's own stop."""
     grace: float | None = None
     """Seconds after the stop signal (``--grace``), in place of the plan's own."""
+    exits: frozenset[int] | None = None
+    """The exit statuses that end the run well (``--exit``), in place of the plan's own."""
     client: ClientCommand | None = None
     """A client command (``--client-command``) in place of the plan's clients."""
     python_frames: bool = False
@@ -156,12 +158,12 @@ class RunPlan:
     def with_options(self, options: RunOptions) -> RunPlan:
         """This plan with what a command line says over its own settings."""
         server = self.server
-        if options.stop is not None or options.grace is not None:
+        if options.stop is not None or options.grace is not None or options.exits is not None:
             stop = options.stop or str(server.stop)
             grace = (
                 options.grace if options.grace is not None else (None if stop == STOP_BY_EXIT else server.stop.grace)
             )
-            server = replace(server, stop=Stop.parse(stop, grace))
+            server = replace(server, stop=Stop.parse(stop, grace, options.exits or server.stop.exits))
         if options.client is not None:
             server = replace(server, client_command=options.client)
         return replace(

@@ -75,8 +75,11 @@ class Stall:
         return f"the run stalled: nothing happened for {QUIET_SECONDS:g} s, {who}, and {doing}"
 
 
-def _call_of(tid: int) -> str:
-    """The call a task is in, from ``/proc/TID/syscall`` (``?`` when it cannot be read)."""
+def call_in(tid: int) -> str:
+    """The call a task is in, from ``/proc/TID/syscall`` (``?`` when it cannot be read).
+
+    Also for calls the run does not record (a server's ``poll`` under the seccomp prefilter).
+    """
     try:
         with open(f"/proc/{tid}/syscall", "rb") as syscall:
             first = syscall.read().split()[:1]
@@ -188,7 +191,7 @@ class StallWatch:
         for tid in sorted(self._tasks()):
             role = self._roles.get(tid, f"pid {tid}")
             if tid in held:
-                states.append(TaskState(tid, role, _call_of(tid), True))
+                states.append(TaskState(tid, role, call_in(tid), True))
                 continue
             blocked = _blocked_call(tid)
             if blocked is None or blocked[1]:

@@ -26,6 +26,8 @@ BAD = [
     (["run", "fork_sigchld", "--messages", "-2"], "messages per connection must be from 0 to 100000"),
     (["run", "fork_sigchld", "--concurrency", "many"], "'many' is not a whole number (clients at a time: 1 to 1024)"),
     (["run", "fork_sigchld", "--grace", "nan"], "nan: a time must be more than 0 and at most 86400 seconds"),
+    (["run", "fork_sigchld", "--exit", "0,x"], "'0,x': write exit statuses as numbers, like 0 or 0,1"),
+    (["run", "fork_sigchld", "--exit", "256"], "256: an exit status is a number from 0 to 255"),
 ]
 
 

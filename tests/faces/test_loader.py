@@ -623,6 +623,18 @@ def test_a_server_that_serves_until_stopped_names_its_signal_grace_and_client(tm
     assert server.client == ClientCommand((sys.executable, str(tmp_path / "client.py"), "{host}", "{port}", "{index}"))
 
 
+@pytest.mark.parametrize(("written", "exits"), [("", {0}), ("  exit: 1\n", {1}), ("  exit: [0, 2]\n", {0, 2})])
+def test_the_exit_statuses_that_end_a_run_well_are_zero_unless_the_file_names_others(
+    tmp_path: Path, written: str, exits: set[int]
+) -> None:
+    path = tmp_path / "mine.expect.yaml"
+    path.write_text(
+        f"server:\n  command: [socat, 'TCP-LISTEN:{{port}},fork', 'EXEC:cat']\n  stop: SIGTERM\n{written}"
+        "assertions:\n  - name: it ends\n    fact: no zombie left\n"
+    )
+    assert load_expectations(path).server.stop.exits == exits
+
+
 def test_a_server_exits_by_itself_unless_told_and_a_signal_gets_the_default_grace(tmp_path: Path) -> None:
     from harness.model.scenario import DEFAULT_GRACE, STOP_BY_ITSELF, Stop
 

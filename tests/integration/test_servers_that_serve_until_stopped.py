@@ -72,3 +72,34 @@ def test_without_a_stop_a_server_that_exits_0_is_never_signalled() -> None:
     assert run.stop_sent is False
     signals, _ = _main_ending(run.trace)
     assert "SIGTERM" not in signals
+
+
+def test_a_server_that_exits_128_plus_its_stop_signal_ends_as_asked() -> None:
+    """socat, shells and the JVM exit 143 on SIGTERM: the status a shell gives a command SIGTERM ended."""
+    run = run_spec(ServerSpec(command=(*SERVE, "exit", "143"), stop=Stop("SIGTERM")), Scenario(connections=2))
+    assert run.ok, run.summary()
+    assert (run.stop_sent, run.exit_code, run.exit_signal) == (True, 143, None)
+    assert "server exited with 143 (128+SIGTERM) after SIGTERM" in run.summary()
+
+
+@pytest.mark.parametrize(("exits", "ok"), [(frozenset({0}), False), (frozenset({0, 1}), True)])
+def test_another_exit_status_ends_the_run_well_only_where_it_is_named(exits: frozenset[int], ok: bool) -> None:
+    stop = Stop("SIGTERM", exits=exits)
+    run = run_spec(ServerSpec(command=(*SERVE, "exit", "1"), stop=stop), Scenario(connections=1))
+    assert (run.ok, run.exit_code) == (ok, 1), run.summary()
+    assert "server exited with 1 after SIGTERM" in run.summary()
+
+
+def test_a_wrapper_that_forks_the_server_is_named_with_what_it_left_running() -> None:
+    """Sh runs the server as its child (a command follows it): SIGTERM kills sh, the server runs on."""
+    wrapped = ("sh", "-c", f"{sys.executable} {PROGRAMS / 'serve_until_signalled.py'} {{port}}; true")
+    run = run_spec(ServerSpec(command=wrapped, stop=Stop("SIGTERM", grace=0.5)), Scenario(connections=1))
+    assert run.clients.ok and not run.ok
+    server_pid = next(event.pid for event in run.trace if event.role == "main.1")
+    failure = str(run.failure())
+    assert (
+        f"main.1 (pid {server_pid}, {sys.executable} {PROGRAMS / 'serve_until_signalled.py'} {run.port}) "
+        "was running in poll" in failure
+    ), failure
+    assert "main (sh -c " in failure and ") killed by SIGTERM, but what it started ran on" in failure
+    assert "a wrapper that forks the server should exec it instead" in failure

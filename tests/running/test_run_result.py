@@ -31,6 +31,7 @@ def _ended(
         (None, "SIGTERM", False, False, False),  # killed by SIGTERM, but not the harness's
         (None, "SIGINT", True, False, False),  # killed by another signal
         (1, None, True, False, False),  # exited with an error after the stop
+        (143, None, True, False, True),  # exited 128+SIGTERM after SIGTERM, as socat and shells do
     ],
 )
 def test_a_stopped_server_is_ok_when_it_ends_on_its_stop_signal_or_exits_0(
