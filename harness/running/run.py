@@ -47,7 +47,7 @@ from harness.model.trace import Trace
 from harness.running.clients import PROTOCOLS, Client, ClientError, ClientReport, command_client, drive
 from harness.running.listening import ListeningSocket, listening_sockets
 from harness.running.schedule import ACCEPT_CALLS, DeterministicSchedule
-from harness.running.stall import Stall, StallWatch, call_in
+from harness.running.stall import ServingOn, Stall, StallWatch, call_in
 from harness.running.tracer import Listener, Tracer
 
 
@@ -81,6 +81,8 @@ class RunResult:
     """The port the clients used."""
     seccomp: bool = False
     """Whether the seccomp prefilter was in use; False: every call was stepped."""
+    serving_on: ServingOn | None = None
+    """The server still waited for connections after its clients, with no stop signal to come: ended at once."""
     not_ready: tuple[int, int] | None = None
     """The clients never started: (processes that waited for a connection, the scenario's ``ready``)."""
     outlived_grace: tuple[tuple[int, str], ...] = ()
@@ -95,6 +97,7 @@ class RunResult:
         ended_well = (
             self.interrupted_by is None
             and self.stalled is None
+            and self.serving_on is None
             and self.listens_elsewhere is None
             and self.ended_as_asked
         )
@@ -138,6 +141,8 @@ class RunResult:
             ending = f"interrupted by {self.interrupted_by} (the whole tree was killed)"
         elif self.stalled is not None:
             ending = "stalled (the whole tree was killed at once)"
+        elif self.serving_on is not None:
+            ending = "server still waiting for connections after its clients (the whole tree was killed at once)"
         elif self.timed_out:
             ending = "timed out (the whole tree was killed)"
         elif self.grace_expired:
@@ -247,6 +252,8 @@ class RunResult:
                 f"scenario waits for (ready: {needed}) waited for a connection; give ready the number of processes "
                 "that accept connections (a pre-fork server's workers)"
             )
+        if self.serving_on is not None:
+            return RunFailed(self.serving_on.describe())
         if self.stalled is not None:
             hint = (
                 "; a server that needs its children's exits or output to go on may need mode: free"
@@ -432,6 +439,7 @@ def run_server(
     main = _MainProcess()
 
     stalls: list[Stall] = []
+    serving_on: list[ServingOn] = []
     elsewhere: list[tuple[ListeningSocket, ...]] = []
     warnings: list[str] = []
 
@@ -553,7 +561,13 @@ def run_server(
             stalls.append(stall)
             tracer.abort()
 
-        watch_stall.configure(tasks=tracer.tasks, held=tracer.held, clients=clients_idle, on_stall=stalled)
+        def serves_on(serving: ServingOn) -> None:
+            serving_on.append(serving)
+            tracer.abort()
+
+        watch_stall.configure(
+            tasks=tracer.tasks, held=tracer.held, clients=clients_idle, on_stall=stalled, on_serving_on=serves_on
+        )
 
         def expire() -> None:
             expired.set()
@@ -594,9 +608,10 @@ def run_server(
         server_output,
         result.exit_code,
         result.exit_signal,
-        timed_out and not stalls,
+        timed_out and not stalls and not serving_on,
         result.interrupted_by,
         stalled=stalls[0] if stalls else None,
+        serving_on=serving_on[0] if serving_on else None,
         schedule=how,
         stop=stop_spec,
         stop_sent=stopped.is_set(),

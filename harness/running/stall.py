@@ -9,6 +9,15 @@ pipe whose writer is held, ``wait4`` for a child that is held).  A call that
 ends by itself (``nanosleep``, a ``poll`` or ``select`` with a timeout, a
 timed futex wait) keeps the run alive: the program is only pausing.
 
+A server that serves on is told apart from a stall, and caught even where a
+stall would not be: once the clients are done and no stop signal is to come,
+a process that waits, for about a second, in a call in which servers wait for
+a connection (``accept``, or the ``poll``/``select``/``epoll`` of a server
+whose socket has a timeout) is a server that serves until it is told to stop.
+Without the watch, one that polls with a timeout (socketserver's
+``serve_forever``) would keep the run alive until its time limit.  A lesson's
+server, which exits once it has served its connections, never waits so.
+
 The blocked call is read from ``/proc/TID/syscall`` (proc(5)): its number
 and arguments, for traced and untraced calls alike.  Nothing here decides
 the run's order; it only watches, from its own thread.
@@ -23,9 +32,12 @@ from dataclasses import dataclass
 
 from harness.model.events import Event
 from harness.model.syscalls import NUMBERS, syscall_name
+from harness.running.schedule import ACCEPT_CALLS
 
 #: How long everything must stay still before the run is called stalled.
 QUIET_SECONDS = 1.0
+#: How long a process must wait for a connection, after the clients, to be a server that serves on.
+SERVING_ON_SECONDS = 1.0
 #: How often the watch looks.
 _SAMPLE_SECONDS = 0.2
 
@@ -118,6 +130,22 @@ def _blocked_call(tid: int) -> tuple[str, bool] | None:
     return syscall_name(number), False
 
 
+@dataclass(frozen=True, slots=True)
+class ServingOn:
+    """A server still waiting for connections once its clients were done, with no stop signal to come."""
+
+    waiting: TaskState
+    """The task that waited, and the call it waited in."""
+
+    def describe(self) -> str:
+        """One sentence for the run's failure, with the fix."""
+        return (
+            f"the server serves on: {self.waiting.role} still waited in {self.waiting.call} "
+            f"{SERVING_ON_SECONDS:g} s after the clients were done, as a server waits for its next connection; "
+            "give it a stop signal: --stop SIGTERM (stop: SIGTERM in the file)"
+        )
+
+
 class StallWatch:
     """Watches a run from its own thread and calls ``on_stall`` once if the run stalls.
 
@@ -131,6 +159,7 @@ class StallWatch:
         self._held: Callable[[], Collection[int]] = frozenset
         self._clients: Callable[[], str | None] = lambda: None
         self._on_stall: Callable[[Stall], None] = lambda stall: None
+        self._on_serving_on: Callable[[ServingOn], None] = lambda serving: None
         self._roles: dict[int, str] = {}
         self._events = 0
         self._done = threading.Event()
@@ -143,9 +172,11 @@ class StallWatch:
         held: Callable[[], Collection[int]],
         clients: Callable[[], str | None],
         on_stall: Callable[[Stall], None],
+        on_serving_on: Callable[[ServingOn], None] = lambda serving: None,
     ) -> None:
         """Say what to watch: made before the tracer exists, so that it can take the tracer's events."""
         self._tasks, self._held, self._clients, self._on_stall = tasks, held, clients, on_stall
+        self._on_serving_on = on_serving_on
 
     def note(self, event: Event) -> None:
         """Count an event and learn its task's role (called in the tracer's thread)."""
@@ -170,8 +201,19 @@ class StallWatch:
         is how a run most often comes to a stall, its last event first.
         """
         quiet_since: float | None = None
+        serving_since: float | None = None
         seen = -1
         while not self._done.wait(_SAMPLE_SECONDS):
+            # A server that serves on is that, not a stall, whichever a sample would see first: one reason,
+            # the same on every run.  The wait starts at its first sighting; a later sample must see it again.
+            serving = self._serving_on()
+            if serving is not None:
+                serving_since = serving_since or time.monotonic()
+                if time.monotonic() - serving_since >= SERVING_ON_SECONDS:
+                    self._on_serving_on(serving)
+                    return
+                quiet_since, seen = None, self._events
+                continue
             stall = self._look()
             if stall is None or self._events != seen:
                 quiet_since, seen = (time.monotonic() if stall is not None else None), self._events
@@ -180,6 +222,17 @@ class StallWatch:
             elif time.monotonic() - quiet_since >= QUIET_SECONDS:
                 self._on_stall(stall)
                 return
+
+    def _serving_on(self) -> ServingOn | None:
+        """The first task asleep in a call that waits for a connection, once the clients are done; else None."""
+        if self._clients() != "done":
+            return None
+        held = set(self._held())
+        for tid in sorted(self._tasks()):
+            blocked = None if tid in held else _blocked_call(tid)
+            if blocked is not None and blocked[0] in ACCEPT_CALLS:
+                return ServingOn(TaskState(tid, self._roles.get(tid, f"pid {tid}"), blocked[0], False))
+        return None
 
     def _look(self) -> Stall | None:
         """The stall as it would be reported now, or None when something can still happen."""

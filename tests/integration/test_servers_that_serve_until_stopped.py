@@ -103,3 +103,24 @@ def test_a_wrapper_that_forks_the_server_is_named_with_what_it_left_running() ->
     ), failure
     assert "main (sh -c " in failure and ") killed by SIGTERM, but what it started ran on" in failure
     assert "a wrapper that forks the server should exec it instead" in failure
+
+
+@pytest.mark.parametrize(
+    ("program", "call"),
+    [
+        ((PROGRAMS / "serve_until_signalled.py", "{port}"), "poll"),
+        ((PROGRAMS.parent / "servers" / "iterative_echo.py", "{port}", "1000"), "accept4"),  # 1000 connections
+    ],
+    ids=["poll with a timeout", "blocking accept"],
+)
+def test_a_server_that_serves_on_without_a_stop_signal_ends_at_once_with_the_fix(
+    program: tuple[Path | str, ...], call: str
+) -> None:
+    """Its clients are done, it waits for the next connection: not a stall, nor a wait for the time limit."""
+    command = (sys.executable, *map(str, program))
+    run = run_spec(ServerSpec(command=command), Scenario(connections=2), timeout=600)
+    assert run.clients.ok and not run.ok
+    assert (run.timed_out, run.stalled) == (False, None)
+    assert run.serving_on is not None and (run.serving_on.waiting.role, run.serving_on.waiting.call) == ("main", call)
+    assert f"main still waited in {call} 1 s after the clients were done" in str(run.failure())
+    assert str(run.failure()).endswith("give it a stop signal: --stop SIGTERM (stop: SIGTERM in the file)")
