@@ -40,10 +40,11 @@ mode the harness orders the run itself:
 
 4. Servers of other shapes get no false order.  When a connection is
    accepted by a process other than the server (a pre-fork worker), or the
-   server waits for its next connection without having forked for the last
-   one (an iterative or thread-per-connection server), the schedule steps
-   aside: it lets every held task go, lets the clients come one after the
-   other as they finish, holds nothing more, and says so
+   server waits for its next connection (in ``accept``, or in the ``poll``
+   of a socket with a timeout) without having forked for the last one (an
+   iterative or thread-per-connection server), the schedule steps aside:
+   it lets every held task go, lets the clients come one after the other
+   as they finish, holds nothing more, and says so
    (:attr:`DeterministicSchedule.stepped_aside`).
 
 Nothing here sleeps: every step waits for a stop the tracer reports.  A
@@ -125,6 +126,7 @@ class DeterministicSchedule:
         self._exit_after_children: dict[str, SyscallEntry] = {}  # process role -> its own held exit_group
         self._listened = False  # a process of the tree has called listen
         self._unforked_accept = False  # the server accepted a connection and has not forked since
+        self._threaded_accept = False  # ... and has started a thread since (thread per connection)
         self._clients_waiting = 0  # client threads inside wait_for_turn
         self.stepped_aside: str | None = None
         """Why the schedule stopped ordering the run (a server shape it does not fit), or None."""
@@ -179,8 +181,11 @@ class DeterministicSchedule:
         self._pids.setdefault(entry.role, entry.pid)
         if self._server is None and entry.name in ACCEPT_CALLS and (self._listened or "accept" in entry.name):
             self._server = entry.role
-        if entry.name in ("accept", "accept4") and entry.role == self._server and self._unforked_accept:
-            self._step_aside(f"{self._server} waits for its next connection without forking for the last one")
+        if entry.name in ACCEPT_CALLS and entry.role == self._server and self._unforked_accept:
+            # Its next wait, whether accept or the poll of a socket with a timeout (socketserver, asyncio):
+            # no child will exit for this connection, so no turn would ever come from one.
+            how = "in a thread of its own" if self._threaded_accept else "without forking"
+            self._step_aside(f"{self._server} waits for its next connection, having served the last one {how}")
             return False
         if self._is_wait(entry) and "/" not in entry.role:
             self._waiting.add(entry.role)
@@ -199,8 +204,9 @@ class DeterministicSchedule:
         if isinstance(event, SyscallEvent):
             self._on_call(event)
         elif isinstance(event, SpawnEvent):
-            if not event.thread and process_role(event.role) == self._server:
-                self._unforked_accept = False
+            if process_role(event.role) == self._server:
+                self._unforked_accept = self._unforked_accept and event.thread
+                self._threaded_accept = self._unforked_accept
             if event.thread:
                 self._threads.setdefault(event.child_pid, set()).add(event.child_tid)
             else:
@@ -233,7 +239,7 @@ class DeterministicSchedule:
             accepter = process_role(event.role)
             if self.stepped_aside is None and accepter != self._server:
                 self._step_aside(f"a connection was accepted by {accepter}, not by {self._server} (a pre-fork server)")
-            self._unforked_accept = True
+            self._unforked_accept, self._threaded_accept = True, False
 
     def _of_a_connection(self, role: str) -> bool:
         """Whether a process is the server or descends from it: started to serve, not for start-up."""

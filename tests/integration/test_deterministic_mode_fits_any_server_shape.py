@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from harness.model.errors import RunStalled
 from harness.model.events import SyscallEvent
-from harness.model.scenario import Mode, Scenario
+from harness.model.expectations import ServerSpec
+from harness.model.scenario import Mode, Scenario, Stop
+from harness.running.check import run_spec
 from harness.running.run import RunResult, free_port, run_server
 from harness.running.variants import servers_dir
 
@@ -67,9 +70,9 @@ def test_an_sh_wrapper_with_command_substitution_is_never_held() -> None:
 @pytest.mark.parametrize(
     ("server", "why"),
     [
-        ("iterative_echo.py", ("main waits for its next connection without forking for the last one",)),
+        ("iterative_echo.py", ("main waits for its next connection, having served the last one without forking",)),
         # Which worker takes the first connection is the kernel's choice: either reason is the truth.
-        ("prefork_echo.py", ("(a pre-fork server)", "without forking for the last one")),
+        ("prefork_echo.py", ("(a pre-fork server)", "having served the last one without forking")),
     ],
 )
 def test_a_server_of_another_shape_is_served_with_the_schedule_stepping_aside(
@@ -109,3 +112,26 @@ def test_a_server_that_does_not_exit_after_its_clients_is_ended_with_a_hint_to_s
     assert result.clients.ok and result.stalled is None and result.serving_on is not None
     assert "1 s after the clients were done" in str(result.failure())
     assert "give it a stop signal: --stop SIGTERM" in str(result.failure())
+
+
+def test_a_c_server_with_a_thread_per_connection_is_served_with_the_schedule_stepping_aside(
+    c_program: Callable[[str], Path],
+) -> None:
+    result = run([str(c_program("thread_per_connection")), "{port}", "{connections}"])
+    assert result.ok, result.failure()
+    assert result.schedule == (
+        "deterministic (stepped aside: main waits for its next connection, having served the last one in a thread "
+        "of its own)"
+    )
+
+
+def test_pythons_threading_http_server_is_served_in_the_default_mode_with_the_schedule_stepping_aside() -> None:
+    """``python -m http.server``: a ThreadingHTTPServer whose serve_forever polls every 0.5 s, stopped by SIGTERM."""
+    command = (sys.executable, "-m", "http.server", "--bind", "127.0.0.1", "{port}")
+    result = run_spec(ServerSpec(command=command, protocol="http", stop=Stop("SIGTERM")), Scenario(connections=3))
+    assert result.ok, result.failure()
+    assert result.clients.completed == 3
+    assert result.schedule == (
+        "deterministic (stepped aside: main waits for its next connection, having served the last one in a thread "
+        "of its own)"
+    )

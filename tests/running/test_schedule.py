@@ -223,7 +223,7 @@ def test_a_server_that_accepts_again_without_forking_makes_the_schedule_step_asi
     assert schedule.hold(_entry("main.1", "exit_group", 50)) is True
     _accepted(schedule, "main", SERVER)  # the next connection, served without a fork (in a thread, say)
     assert schedule.hold(_entry("main", "accept4", SERVER)) is False
-    assert schedule.stepped_aside == "main waits for its next connection without forking for the last one"
+    assert schedule.stepped_aside == "main waits for its next connection, having served the last one without forking"
     assert releases.released == [50]
 
 

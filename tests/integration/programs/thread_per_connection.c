@@ -1,0 +1,58 @@
+/* A C echo server with a thread per connection: accept, pthread_create, accept again.
+ *
+ *   thread_per_connection PORT CONNECTIONS
+ *
+ * Serves CONNECTIONS connections, joins its threads and exits 0.  No child
+ * process ever exits for a connection, so the deterministic schedule has
+ * no exit to order: it must step aside at once, not wait for one.
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+static void *echo(void *arg)
+{
+    int conn = (int)(long)arg;
+    char buffer[4096];
+    ssize_t got;
+    while ((got = read(conn, buffer, sizeof buffer)) > 0)
+        if (write(conn, buffer, (size_t)got) != got)
+            break;
+    close(conn);
+    return NULL;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 3) {
+        fprintf(stderr, "usage: thread_per_connection PORT CONNECTIONS\n");
+        return 2;
+    }
+    int connections = atoi(argv[2]);
+    int listener = socket(AF_INET, SOCK_STREAM, 0);
+    int one = 1;
+    setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    struct sockaddr_in address = {.sin_family = AF_INET, .sin_port = htons((unsigned short)atoi(argv[1]))};
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (bind(listener, (struct sockaddr *)&address, sizeof address) != 0 || listen(listener, 16) != 0) {
+        perror("listen");
+        return 1;
+    }
+    pthread_t *threads = calloc((size_t)connections, sizeof *threads);
+    for (int i = 0; i < connections; i++) {
+        int conn = accept(listener, NULL, NULL);
+        if (conn < 0) {
+            perror("accept");
+            return 1;
+        }
+        pthread_create(&threads[i], NULL, echo, (void *)(long)conn);
+    }
+    for (int i = 0; i < connections; i++)
+        pthread_join(threads[i], NULL);
+    close(listener);
+    return 0;
+}
