@@ -47,7 +47,9 @@ from harness.analysis.facts import (
     TraceIndex,
     child_fates,
     closes_the_listening_socket,
+    descriptor_ends,
     disposition_at,
+    inherited_listeners,
     next_accept_after,
     no_accepted_descriptor_left_open,
 )
@@ -75,15 +77,23 @@ LISTENER_LESSON = (
     "even after the parent closes its own copy or dies, so new clients queue on a socket nobody accepts from and "
     "a restarted server cannot bind the port."
 )
+CLOSE_ON_EXEC_LESSON = (
+    "A descriptor marked close-on-exec (SOCK_CLOEXEC or O_CLOEXEC when it is made, FD_CLOEXEC set with fcntl, "
+    "accept4's SOCK_CLOEXEC; CPython marks every descriptor so, PEP 446) is closed by the kernel when the process "
+    "calls execve: the new program never holds it, so it keeps no copy of the port open, without any close of its "
+    "own (execve(2), fs/exec.c do_close_on_exec)."
+)
 UNREAPED_LESSON = (
     "A server that runs for long fills the process table this way; once it exits, its zombies are re-parented "
     "and reaped by the subreaper or init."
 )
-_LESSONS = frozenset({ZOMBIE_LESSON, UNREAPED_LESSON, CONNECTION_LESSON, LISTENER_LESSON})
+_LESSONS = frozenset({ZOMBIE_LESSON, UNREAPED_LESSON, CONNECTION_LESSON, LISTENER_LESSON, CLOSE_ON_EXEC_LESSON})
 
 
 #: What a finding is about: an interrupted call, a child's fate, or a descriptor kept open.
-FindingKind = Literal["interrupted", "zombie", "auto-reaped", "re-parented", "leaked-connection", "kept-listener"]
+FindingKind = Literal[
+    "interrupted", "zombie", "auto-reaped", "re-parented", "leaked-connection", "kept-listener", "closed-on-exec"
+]
 #: How :func:`render` writes findings.
 Format = Literal["text", "markdown"]
 FORMATS: tuple[Format, ...] = get_args(Format)
@@ -505,6 +515,7 @@ def _explain_descriptors(trace: Trace, index: TraceIndex) -> list[Finding]:
                     (process,),
                 )
             )
+        findings.extend(_listeners_closed_by_exec(index, process))  # whatever became of the process after
         if not _did_work(index, process):
             continue  # a process that only forked and exited (a daemon's middle one) holds nothing for long
         ended = index.exits.get(process)
@@ -526,6 +537,31 @@ def _explain_descriptors(trace: Trace, index: TraceIndex) -> list[Finding]:
                     (process,),
                 )
             )
+    return findings
+
+
+def _listeners_closed_by_exec(index: TraceIndex, process: str) -> list[Finding]:
+    """An inherited listening socket that an execve closed (it was close-on-exec): held no longer, no close needed."""
+    inherited = inherited_listeners(index, process)
+    findings = []
+    for fd, end in descriptor_ends(index, process, inherited).items():
+        if not isinstance(end.event, ExecEvent):
+            continue
+        program = escape_controls(end.event.filename)
+        findings.append(
+            Finding(
+                "closed-on-exec",
+                f"#{end.event.seq} {process}'s execve closed the listening socket it inherited",
+                (
+                    f"{process} inherited the listening socket fd {fd} from {inherited[fd]}; its execve of {program} "
+                    f"at #{end.event.seq} closed it: fd {fd} is not among the descriptors the new program holds "
+                    "(read from /proc at the exec), so it was close-on-exec.",
+                    CLOSE_ON_EXEC_LESSON,
+                ),
+                (end.event.seq,),
+                (process,),
+            )
+        )
     return findings
 
 

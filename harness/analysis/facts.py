@@ -17,11 +17,18 @@ close(2)):
   open socket, and a TCP connection is shut down only when its last
   reference is closed.  The parent must close the connection it handed to a
   child; the child must close the listening socket it does not use.
+* ``execve`` closes every descriptor marked close-on-exec (``SOCK_CLOEXEC``,
+  ``O_CLOEXEC``, ``fcntl(F_SETFD, FD_CLOEXEC)``, accept4's ``SOCK_CLOEXEC``;
+  CPython makes every descriptor so, PEP 446): the new program never holds
+  it, so such an exec closes it as surely as ``close``.  Which ones an exec
+  closed is read from its event (:attr:`ExecEvent.fds`, the descriptors left
+  after it).  After that, the number is free: a later ``close`` of the same
+  number (a dynamic loader's own fd 3) is another file's.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -68,6 +75,39 @@ class TraceIndex:
     def events_of(self, process: str) -> list[Event]:
         """Every event of every task of one process, in order."""
         return self.by_process.get(process, [])
+
+
+@dataclass(frozen=True, slots=True)
+class DescriptorEnd:
+    """How a process stopped holding a descriptor: its own ``close``, or an exec that closed it (close-on-exec)."""
+
+    fd: int
+    event: SyscallEvent | ExecEvent
+
+    @property
+    def by_exec(self) -> bool:
+        """The kernel closed it at an execve, the descriptor being close-on-exec."""
+        return isinstance(self.event, ExecEvent)
+
+
+def closed_by_exec(event: ExecEvent, fd: int) -> bool:
+    """Whether the exec closed ``fd``, held before it: it is not among those left after (False where unknown)."""
+    return event.fds is not None and fd not in event.fds
+
+
+def descriptor_ends(index: TraceIndex, process: str, fds: Iterable[int]) -> dict[int, DescriptorEnd]:
+    """For each of ``fds``, held as ``process`` starts, the event that ended it (a close, or an exec), if any."""
+    held = set(fds)
+    ends: dict[int, DescriptorEnd] = {}
+    for event in index.events_of(process):
+        if isinstance(event, SyscallEvent) and event.name == "close" and event.args.get("fd") in held:
+            ends[event.args["fd"]] = DescriptorEnd(event.args["fd"], event)
+            held.discard(event.args["fd"])
+        elif isinstance(event, ExecEvent):
+            for fd in sorted(fd for fd in held if closed_by_exec(event, fd)):
+                ends[fd] = DescriptorEnd(fd, event)
+                held.discard(fd)
+    return ends
 
 
 def _succeeded(event: Event, name: str | frozenset[str]) -> bool:
@@ -316,6 +356,8 @@ def no_accepted_descriptor_left_open(index: TraceIndex, role: str) -> list[Viola
     reported: set[int] = set()
     violations = []
     for event in index.events_of(process):
+        if isinstance(event, ExecEvent):  # an accept4(..., SOCK_CLOEXEC) connection is closed by an exec
+            open_fds = {fd: accepted for fd, accepted in open_fds.items() if not closed_by_exec(event, fd)}
         if not isinstance(event, SyscallEvent):
             continue
         if event.name in ACCEPT_CALLS:
@@ -359,20 +401,23 @@ def _listening_at_spawns(index: TraceIndex, process: str) -> dict[str, dict[int,
     cached = index.cache.get(("listening", process))
     if cached is not None:
         return cached
-    held = dict(_inherited_listeners(index, process))
+    held = dict(inherited_listeners(index, process))
     at_spawn: dict[str, dict[int, str]] = {}
     for event in index.events_of(process):
         if isinstance(event, SyscallEvent) and event.name == "listen" and event.errno is None:
             held[event.args["fd"]] = process
         elif isinstance(event, SyscallEvent) and event.name == "close":
             held.pop(event.args.get("fd", -1), None)
+        elif isinstance(event, ExecEvent):
+            held = {fd: owner for fd, owner in held.items() if not closed_by_exec(event, fd)}
         elif isinstance(event, SpawnEvent) and not event.thread:
             at_spawn[event.child_role] = dict(held)
     index.cache[("listening", process)] = at_spawn
     return at_spawn
 
 
-def _inherited_listeners(index: TraceIndex, process: str) -> dict[int, str]:
+def inherited_listeners(index: TraceIndex, process: str) -> dict[int, str]:
+    """The listening sockets ``process`` held as it started, inherited across fork: fd -> the process that listened."""
     parent = parent_role(process)
     return {} if parent is None else _listening_at_spawns(index, parent).get(process, {})
 
@@ -383,12 +428,8 @@ def closes_the_listening_socket(index: TraceIndex, role: str) -> list[Violation]
     parent = parent_role(process)
     if parent is None:
         return []
-    inherited = _inherited_listeners(index, process)
-    closed = {
-        event.args.get("fd")
-        for event in index.events_of(process)
-        if isinstance(event, SyscallEvent) and event.name == "close"
-    }
+    inherited = inherited_listeners(index, process)
+    closed = descriptor_ends(index, process, inherited)
     ended = index.exits.get(process)
     return [
         Violation(

@@ -122,6 +122,8 @@ def check_event(event: Event) -> None:
         _check("siginfo", event.siginfo, SIGINFO)
     elif isinstance(event, ExecEvent):
         _check("argv", list(event.argv), _ListOf(STR))
+        if event.fds is not None:
+            _check("fds", list(event.fds), _ListOf(INT))
 
 
 def _check_args(name: str, args: Mapping[str, Any]) -> None:

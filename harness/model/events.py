@@ -126,6 +126,11 @@ class ExecEvent(_TaskEvent):
     type: ClassVar[str] = "exec"
     filename: str
     argv: tuple[str, ...] = ()
+    fds: tuple[int, ...] | None = None
+    """The descriptors the process holds once the exec is done: the kernel has closed the close-on-exec
+    ones by then (fs/exec.c: begin_new_exec calls do_close_on_exec before exec_binprm reports
+    PTRACE_EVENT_EXEC), so a descriptor held before and missing here was closed by this exec.
+    None where it could not be read (``/proc`` gone, or a trace recorded before it was kept)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -253,6 +258,8 @@ def event_to_dict(event: Event) -> dict[str, Any]:
             )
         case ExecEvent():
             data.update(filename=event.filename, argv=list(event.argv))
+            if event.fds is not None:
+                data["fds"] = list(event.fds)
         case ExitEvent():
             if event.signal is None:
                 data.update(code=event.code)
@@ -284,6 +291,7 @@ FIELD_TYPES: Mapping[str, tuple[type, ...]] = {
     "thread": (bool,),
     "filename": (str,),
     "argv": (list,),
+    "fds": (list,),
     "code": (int, type(None)),
     "signal": (str, type(None)),
     "core_dumped": (bool,),
@@ -352,7 +360,7 @@ def event_from_dict(data: Any) -> Event:
                 raise TraceFormatError(str(error)) from None
         elif key in _SECONDS:
             value = _seconds(key, value)
-        values[key] = tuple(value) if isinstance(value, list) and key == "argv" else value
+        values[key] = tuple(value) if isinstance(value, list) and key in ("argv", "fds") else value
     cls = EVENT_TYPES[kind]
     try:
         return cls(**values)

@@ -124,6 +124,14 @@ def _read_proc(tid: int, name: str) -> bytes:
         return b""
 
 
+def _open_fds(pid: int) -> tuple[int, ...] | None:
+    """The descriptors a process holds now (``/proc/PID/fd``), None where they cannot be read."""
+    try:
+        return tuple(sorted(int(name) for name in os.listdir(f"/proc/{pid}/fd")))
+    except (OSError, ValueError):
+        return None
+
+
 class Tracer:
     """Runs one command under ptrace and records its trace.
 
@@ -612,7 +620,7 @@ class Tracer:
             filename = os.readlink(f"/proc/{task.tid}/exe")
         except OSError:
             filename = argv[0] if argv else "?"
-        self._recorder.exec(task, filename, argv)
+        self._recorder.exec(task, filename, argv, _open_fds(task.pid))
 
     def _on_signal(self, task: Task, stopsig: int) -> None:
         raw = task.ptrace.siginfo()

@@ -192,8 +192,8 @@ class EventRecorder:
             )
         )
 
-    def exec(self, task: Task, filename: str, argv: tuple[str, ...]) -> None:
-        """``task`` exec'd ``filename``."""
+    def exec(self, task: Task, filename: str, argv: tuple[str, ...], fds: tuple[int, ...] | None) -> None:
+        """``task`` exec'd ``filename``, and holds ``fds`` after it."""
         if self._stacks is not None:
             self._stacks.forget(task.pid, exec=True)
         self._record(
@@ -206,6 +206,7 @@ class EventRecorder:
                 start_realtime=None,
                 filename=filename,
                 argv=argv,
+                fds=fds,
             )
         )
 

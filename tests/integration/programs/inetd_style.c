@@ -1,0 +1,72 @@
+/* An inetd-style server: each connection's child execs a service (cat) with the connection as its stdio.
+ *
+ *   inetd_style PORT CONNECTIONS cloexec|inherit LISTEN_FD
+ *
+ * The listening socket is made at LISTEN_FD (3; or 7, the numbers below it
+ * taken first, as a superserver's other services take them).  With "cloexec" it
+ * is marked FD_CLOEXEC, so the child's execve closes it and no child ever
+ * calls close on it; with "inherit" it is not, and cat holds the port until
+ * it exits.  The parent reaps with WNOHANG before each accept and waits for
+ * the last children before it exits, so no zombie is left.
+ */
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+int main(int argc, char **argv)
+{
+    if (argc != 5 || (strcmp(argv[3], "cloexec") != 0 && strcmp(argv[3], "inherit") != 0)) {
+        fprintf(stderr, "usage: inetd_style PORT CONNECTIONS cloexec|inherit LISTEN_FD\n");
+        return 2;
+    }
+    int connections = atoi(argv[2]), wanted = atoi(argv[4]);
+    /* The descriptors below LISTEN_FD are taken first (as a superserver's other services take them). */
+    for (int fd = 3; fd < wanted; fd++)
+        if (open("/dev/null", O_RDONLY | O_CLOEXEC) < 0) {
+            perror("open");
+            return 1;
+        }
+    int listener = socket(AF_INET, SOCK_STREAM, 0);
+    int one = 1;
+    setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    struct sockaddr_in address = {.sin_family = AF_INET, .sin_port = htons((unsigned short)atoi(argv[1]))};
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (bind(listener, (struct sockaddr *)&address, sizeof address) != 0 || listen(listener, 16) != 0) {
+        perror("listen");
+        return 1;
+    }
+    if (listener != wanted) {
+        fprintf(stderr, "the listening socket is fd %d, not %d\n", listener, wanted);
+        return 1;
+    }
+    if (strcmp(argv[3], "cloexec") == 0)
+        fcntl(listener, F_SETFD, FD_CLOEXEC);
+    for (int served = 0; served < connections; served++) {
+        while (waitpid(-1, NULL, WNOHANG) > 0)
+            ;
+        int conn = accept(listener, NULL, NULL);
+        if (conn < 0) {
+            perror("accept");
+            return 1;
+        }
+        pid_t child = fork();
+        if (child == 0) {
+            dup2(conn, 0);
+            dup2(conn, 1);
+            close(conn);
+            execlp("cat", "cat", (char *)NULL);
+            _exit(127);
+        }
+        close(conn);
+    }
+    close(listener);
+    while (wait(NULL) > 0)
+        ;
+    return 0;
+}
