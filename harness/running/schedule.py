@@ -61,6 +61,7 @@ from collections.abc import Callable
 from harness.model import kernel
 from harness.model.events import Event, ExitEvent, SpawnEvent, SyscallEntry, SyscallEvent
 from harness.model.roles import ROOT_ROLE, parent_role, process_role
+from harness.running.readiness import returns_at_once
 
 #: Calls in which a server waits for a connection or a child: a child's exit
 #: released while the server is in one of them finds it blocked.
@@ -187,7 +188,7 @@ class DeterministicSchedule:
             how = "in a thread of its own" if self._threaded_accept else "without forking"
             self._step_aside(f"{self._server} waits for its next connection, having served the last one {how}")
             return False
-        if self._is_wait(entry) and "/" not in entry.role:
+        if self._is_wait(entry) and "/" not in entry.role and not returns_at_once(entry.pid, entry.name, entry.args):
             self._waiting.add(entry.role)
             released = self._release_next(entry.role)
             if not released and entry.role == self._server and (self._first_turn or self._turn_at_next_wait):

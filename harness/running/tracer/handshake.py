@@ -15,6 +15,7 @@ from typing import Protocol
 
 from harness.model.events import SyscallEntry
 from harness.model.syscalls import syscall_number
+from harness.running.tracer.recorder import decode_inputs
 from harness.running.tracer.task import Task
 
 
@@ -50,17 +51,23 @@ class Handshake:
         """The watched calls, by number."""
         self._held: set[int] = set()
 
-    def ask(self, task: Task, nr: int, seq: int) -> bool:
-        """At a watched call's entry: note that ``task`` is in it, and whether the controller holds it there."""
+    def ask(self, task: Task, nr: int, seq: int, raw: tuple[int, ...]) -> bool:
+        """At a watched call's entry: note that ``task`` is in it, and whether the controller holds it there.
+
+        The controller sees the call's inputs, decoded as a traced call's are, also where the call is watched
+        without being traced (a deterministic run's ``poll``): what it waits on tells rest from a call that
+        returns at once (harness.running.readiness).
+        """
         assert self._controller is not None
         call = task.call
+        name = self.names[nr]
         entry = SyscallEntry(
             seq=call.enter_seq if call else seq,
             pid=task.pid,
             tid=task.tid,
             role=task.role,
-            name=self.names[nr],
-            args=call.args if call else {},
+            name=name,
+            args=call.args if call else decode_inputs(task.tid, name, raw),
         )
         task.watched = entry
         if self._controller.hold(entry):

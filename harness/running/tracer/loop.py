@@ -419,7 +419,7 @@ class Tracer:
                 if self._injection is not None:
                     self._inject(task, nr)
             offered = nr in self._handshake.names and not self._injection_ends_the_call(task)
-            if offered and self._handshake.ask(task, nr, self._recorder.seq):
+            if offered and self._handshake.ask(task, nr, self._recorder.seq, args):
                 return  # the controller holds it: resumed by a release
             self._resume(task, 0)
             return

@@ -35,7 +35,7 @@ from harness.model.events import (
     build_syscall_entry,
     build_syscall_event,
 )
-from harness.model.syscalls import syscall_name
+from harness.model.syscalls import argument_names, syscall_name
 from harness.running.tracer.task import Call, Task
 
 if TYPE_CHECKING:  # read only with --python-frames: imported by the tracer then, not at start-up
@@ -69,6 +69,11 @@ def _read_memory(tid: int) -> Callable[[int, int], bytes | None]:
 
 def _decode_entry(name: str, raw: tuple[int, ...], tid: int, arg_names: tuple[str, ...]) -> dict[str, object]:
     return decode_entry(name, raw, _read_memory(tid), arg_names)
+
+
+def decode_inputs(tid: int, name: str, raw: tuple[int, ...]) -> dict[str, object]:
+    """A call's inputs decoded at its entry, as a recorded call's are: for a watched call the run does not record."""
+    return _decode_entry(name, raw, tid, argument_names(name))
 
 
 def _decode_exit(name: str, raw: tuple[int, ...], ret: int, tid: int) -> dict[str, object]:
