@@ -1,4 +1,4 @@
-"""Whether a waiting call, at its entry, returns at once: what it waits on is ready already.
+"""What a waiting call waits on, read at its entry: whether it returns at once, and whether it waits for a client.
 
 The deterministic schedule lets a child exit, lets the next client in and
 sends the stop signal only while the server is at rest: waiting for
@@ -16,6 +16,14 @@ zero timeout: one ready descriptor, and the call is no rest.  The tracee is
 stopped at the entry meanwhile, so what it watches cannot change under the
 look, except by another process's doing.  Where the copy cannot be made (an
 older kernel, a descriptor gone), the call counts as rest, as it did before.
+
+Free mode's ``ready`` counts the processes that wait for a connection: a
+call waits for one when it watches a listening socket (``SO_ACCEPTCONN``, on
+the same copies).  A pre-fork parent asleep in ``pselect6`` on a status pipe
+(Apache's, gunicorn's arbiter) waits in the same call as its workers, but
+for something else, and is no ready worker.  An epoll wait watches what was
+added to its epoll descriptor, listed in ``/proc/PID/fdinfo/EPFD`` (proc(5),
+``tfd:`` lines).
 """
 
 from __future__ import annotations
@@ -24,6 +32,7 @@ import contextlib
 import ctypes
 import os
 import select
+import socket
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -62,6 +71,62 @@ def returns_at_once(pid: int, name: str, args: Mapping[str, Any]) -> bool:
             return bool(poller.poll(0))
     finally:
         os.close(pidfd)
+
+
+def waits_for_a_client(pid: int, name: str, args: Mapping[str, Any]) -> bool:
+    """Whether the call ``name`` entered by ``pid`` waits on a listening socket (an accept always does).
+
+    Where what it watches cannot be read (a set the decoder could not read, no pidfd), it is taken to wait
+    for one: so it was counted before this look existed, and a server is never kept from being ready by it.
+    """
+    if name in ("accept", "accept4"):
+        return True
+    if not _decoded(name, args):
+        return True
+    fds = [fd for fd, _ in _watched(name, args)]
+    if name in ("epoll_wait", "epoll_pwait"):
+        targets = _epoll_targets(pid, fds[0])
+        if targets is None:
+            return True
+        fds = targets
+    if not fds:
+        return False
+    try:
+        pidfd = os.pidfd_open(pid)
+    except OSError:
+        return True
+    try:
+        with _copies(pidfd, dict.fromkeys(fds, select.POLLIN)) as copies:
+            return any(_listens(copy) for copy in copies)
+    finally:
+        os.close(pidfd)
+
+
+def _decoded(name: str, args: Mapping[str, Any]) -> bool:
+    """Whether the decoder read what the call watches (a set it could not read is left as its pointer)."""
+    if name in ("poll", "ppoll"):
+        return isinstance(args.get("fds"), list)
+    if name in ("select", "pselect6"):
+        return all(isinstance(args.get(key), list | None) for key in ("readfds", "writefds", "exceptfds"))
+    return isinstance(args.get("epfd"), int)
+
+
+def _listens(fd: int) -> bool:
+    """Whether a descriptor of this process is a listening socket (socket(7): SO_ACCEPTCONN)."""
+    try:
+        with socket.socket(fileno=os.dup(fd)) as copy:
+            return bool(copy.getsockopt(socket.SOL_SOCKET, socket.SO_ACCEPTCONN))
+    except OSError:
+        return False  # not a socket
+
+
+def _epoll_targets(pid: int, epfd: int) -> list[int] | None:
+    """The descriptors added to an epoll descriptor (``tfd:`` in its fdinfo, fs/eventpoll.c); None where unread."""
+    try:
+        with open(f"/proc/{pid}/fdinfo/{epfd}", encoding="ascii") as info:
+            return [int(line.split()[1]) for line in info if line.startswith("tfd:")]
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 def _watched(name: str, args: Mapping[str, Any]) -> Iterator[tuple[int, int]]:

@@ -46,6 +46,7 @@ from harness.model.syscalls import DEFAULT_SYSCALLS
 from harness.model.trace import Trace
 from harness.running.clients import PROTOCOLS, Client, ClientError, ClientReport, command_client, drive
 from harness.running.listening import ListeningSocket, listening_sockets
+from harness.running.readiness import waits_for_a_client
 from harness.running.schedule import ACCEPT_CALLS, DeterministicSchedule
 from harness.running.stall import ServingOn, Stall, StallWatch, call_in
 from harness.running.tracer import Listener, Tracer
@@ -332,7 +333,9 @@ class _ReadyWatch:
     """Free mode's controller: holds nothing, notes when enough of the server's processes wait for a connection.
 
     ``processes`` is the scenario's ``ready``: distinct processes (thread
-    groups: a threaded worker is one), each counted at its first ``accept``.
+    groups: a threaded worker is one), each counted at its first ``accept``,
+    or ``poll``/``select``/epoll wait that watches a listening socket (one
+    that waits on a status pipe is no worker: harness.running.readiness).
     """
 
     watched = ACCEPT_CALLS
@@ -348,6 +351,8 @@ class _ReadyWatch:
         return len(self._waiting)
 
     def hold(self, entry: SyscallEntry) -> bool:
+        if entry.pid in self._waiting or not waits_for_a_client(entry.pid, entry.name, entry.args):
+            return False
         self._waiting.add(entry.pid)
         if len(self._waiting) >= self._needed:
             self.ready.set()

@@ -49,3 +49,18 @@ def test_asking_for_more_processes_than_accept_ends_the_run_saying_how_many_did(
     assert run.clients.completed == 0
     assert run.not_ready == (2, 3)
     assert "only 2 of the 3 processes the scenario waits for (ready: 3) waited for a connection" in str(run.failure())
+
+
+def test_a_parent_asleep_in_select_on_its_status_pipe_is_no_worker_waiting_for_a_connection() -> None:
+    """Apache's parent sleeps in pselect6 on a pipe: the same call as a worker's poll, but for no client."""
+    command = (*PREFORK, "0", "select")
+    run = run_spec(
+        ServerSpec(command=command), Scenario(connections=2, mode="free", ready=3), timeout=30, syscalls=("pselect6",)
+    )
+    assert any(
+        isinstance(event, SyscallEvent) and (event.role, event.name) == ("main", "pselect6") for event in run.trace
+    )
+    assert run.clients.completed == 0
+    assert run.not_ready == (2, 3), run.summary()  # the two workers; main's select watches a pipe
+    ready = run_spec(ServerSpec(command=command), Scenario(connections=2, mode="free", ready=2))
+    assert ready.ok, ready.summary()

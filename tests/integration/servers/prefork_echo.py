@@ -3,10 +3,14 @@
 The parent serves nothing; after the connections it stops the workers with
 SIGTERM and reaps them.  Each worker serves connections until told to stop.
 An optional third argument makes the last worker start that many seconds
-late, as a real worker loading its application does.
+late, as a real worker loading its application does; a fourth, ``select``,
+makes the parent sleep in ``select`` on the workers' status pipe before
+each read, as Apache's parent sleeps in ``pselect6``: a waiting call, but
+for no client.
 """
 
 import os
+import select
 import signal
 import socket
 import sys
@@ -14,6 +18,7 @@ import time
 
 port, connections, workers = int(sys.argv[1]), int(sys.argv[2]), 2
 late = float(sys.argv[3]) if len(sys.argv) > 3 else 0.0
+parent_selects = sys.argv[4:] == ["select"]
 listener = socket.create_server(("127.0.0.1", port))
 served_r, served_w = os.pipe()  # each worker writes a byte per connection served
 pids = []
@@ -33,6 +38,8 @@ for worker in range(workers):
 os.close(served_w)
 listener.close()
 for _ in range(connections):
+    if parent_selects:
+        select.select([served_r], [], [])
     os.read(served_r, 1)
 for pid in pids:
     os.kill(pid, signal.SIGTERM)
