@@ -571,7 +571,12 @@ def run_server(
             tracer.abort()
 
         watch_stall.configure(
-            tasks=tracer.tasks, held=tracer.held, clients=clients_idle, on_stall=stalled, on_serving_on=serves_on
+            tasks=tracer.tasks,
+            held=tracer.held,
+            clients=clients_idle,
+            on_stall=stalled,
+            on_serving_on=serves_on,
+            unblock=(lambda: schedule.release_a_held_exit() is not None) if schedule else lambda: False,
         )
 
         def expire() -> None:
@@ -623,7 +628,14 @@ def run_server(
         grace_expired=grace_expired.is_set() and not timed_out,
         outlived_grace=outlived_grace if grace_expired.is_set() and not timed_out else (),
         listens_elsewhere=elsewhere[0] if elsewhere else None,
-        warnings=tuple(warnings),
+        warnings=(
+            *warnings,
+            *(
+                f"note: {role}'s exit, held by the harness, was let go: the run stood still, as if waiting for it"
+                + ("" if ordered else " (its parent was not waiting: where its SIGCHLD lands can vary between runs)")
+                for role, ordered in (schedule.exits_let_go if schedule is not None else ())
+            ),
+        ),
         port=port,
         seccomp=tracer.uses_seccomp,
         not_ready=(watch.waiting, scenario.ready) if schedule is None and watch.waiting < scenario.ready else None,

@@ -49,8 +49,11 @@ mode the harness orders the run itself:
 
 Nothing here sleeps: every step waits for a stop the tracer reports.  A
 parent that blocks in a call not listed below while its child exits (a read
-on a pipe from that child, say) would never let the child go, and the run
-would reach its time limit: such programs need free mode.
+on a pipe from that child, say) would never let the child go: when the run
+stands still so, the stall watch lets the held exit go
+(:meth:`DeterministicSchedule.release_a_held_exit`), and the summary says
+so, and says when the parent was in no waiting call, where the SIGCHLD of
+that exit lands being then the kernel's race.
 """
 
 from __future__ import annotations
@@ -129,6 +132,9 @@ class DeterministicSchedule:
         self._unforked_accept = False  # the server accepted a connection and has not forked since
         self._threaded_accept = False  # ... and has started a thread since (thread per connection)
         self._clients_waiting = 0  # client threads inside wait_for_turn
+        self.exits_let_go: list[tuple[str, bool]] = []
+        """The exits let go so that a run standing still could go on, each with whether its parent was waiting
+        then (else where its SIGCHLD lands among the parent's calls can differ from run to run)."""
         self.stepped_aside: str | None = None
         """Why the schedule stopped ordering the run (a server shape it does not fit), or None."""
 
@@ -150,6 +156,33 @@ class DeterministicSchedule:
     def abort(self) -> None:
         """Unblock every waiting client: the run is ending."""
         self._turns.release(1 << 16)
+
+    def release_a_held_exit(self) -> str | None:
+        """Let go the earliest exit the schedule holds; the role let go, or None when it holds none.
+
+        For the stall watch, when every task is held or blocked for good: the
+        task that waits may be waiting for that very exit, which no order of the
+        schedule's can bring: a parent reading, until EOF, a pipe or socketpair
+        whose last writer is its held child, or a child reading one whose last
+        writer is its parent, held until the child is done (an FTP session's
+        helper, ncat's ``--exec``).
+        """
+        held: list[tuple[int, str | None, SyscallEntry]] = [
+            (entry.seq, parent, entry) for parent, entries in self._held.items() for entry in entries[:1]
+        ]
+        held += [(entry.seq, None, entry) for entry in self._exit_after_children.values()]
+        if not held:
+            return None
+        _, parent, entry = min(held, key=lambda candidate: candidate[0])
+        if parent is None:
+            del self._exit_after_children[entry.role]
+        else:
+            self._held[parent].remove(entry)
+            self._exiting[entry.tid] = parent
+        waiter = parent_role(entry.role)
+        self.exits_let_go.append((entry.role, waiter is not None and waiter in self._waiting))
+        self._release(entry)
+        return entry.role
 
     # -- what the tracer calls ------------------------------------------------
 

@@ -5,7 +5,14 @@ blame the server.  It cannot go on when, for about a second, no event was
 traced, no client can act (each waits for its turn, or all are done), and
 every traced task is either held by the harness or blocked in a call that
 cannot end by itself (an ``accept`` with no client coming, a ``read`` of a
-pipe whose writer is held, ``wait4`` for a child that is held).  A call that
+pipe whose writer is held, ``wait4`` for a child that is held).  Before it
+says so, a hold the run may be waiting on is let go, if there is one: the
+deterministic schedule keeps exits (a child's until its parent waits, a
+process's until its children are done), and a task that reads, until EOF, a
+pipe or socketpair whose last writer is the held one waits for that very
+exit (an FTP session's helper, ncat's ``--exec``).  Everything else is
+blocked or held then, so the state, and what the release does to it, is the
+same on every run.  A call that
 ends by itself (``nanosleep``, a ``poll`` or ``select`` with a timeout, a
 timed futex wait) keeps the run alive: the program is only pausing.
 
@@ -160,6 +167,7 @@ class StallWatch:
         self._clients: Callable[[], str | None] = lambda: None
         self._on_stall: Callable[[Stall], None] = lambda stall: None
         self._on_serving_on: Callable[[ServingOn], None] = lambda serving: None
+        self._unblock: Callable[[], bool] = lambda: False
         self._roles: dict[int, str] = {}
         self._events = 0
         self._done = threading.Event()
@@ -173,10 +181,15 @@ class StallWatch:
         clients: Callable[[], str | None],
         on_stall: Callable[[Stall], None],
         on_serving_on: Callable[[ServingOn], None] = lambda serving: None,
+        unblock: Callable[[], bool] = lambda: False,
     ) -> None:
-        """Say what to watch: made before the tracer exists, so that it can take the tracer's events."""
+        """Say what to watch: made before the tracer exists, so that it can take the tracer's events.
+
+        ``unblock`` is asked, when the run stands still with a task held, to let go a hold that
+        the run may be waiting on (the deterministic schedule's); True: one was let go.
+        """
         self._tasks, self._held, self._clients, self._on_stall = tasks, held, clients, on_stall
-        self._on_serving_on = on_serving_on
+        self._on_serving_on, self._unblock = on_serving_on, unblock
 
     def note(self, event: Event) -> None:
         """Count an event and learn its task's role (called in the tracer's thread)."""
@@ -219,6 +232,8 @@ class StallWatch:
                 quiet_since, seen = (time.monotonic() if stall is not None else None), self._events
             elif quiet_since is None:
                 quiet_since = time.monotonic()
+            elif any(task.held for task in stall.tasks) and self._unblock():
+                quiet_since, seen = None, -1  # a hold the run was waiting on is let go: it goes on
             elif time.monotonic() - quiet_since >= QUIET_SECONDS:
                 self._on_stall(stall)
                 return

@@ -22,6 +22,8 @@ from harness.model import kernel
 
 WALL = kernel.WAIT_ALL | kernel.WAIT_NO_THREAD
 """__WALL | __WNOTHREAD: threads and clones too, and only the calling thread's children and tracees (waitpid(2))."""
+WALL_AND_STOPS = WALL | os.WUNTRACED
+"""The loop's wait: also the stop of its one untraced child, the waker (.waker); tracees' stops come anyway."""
 
 
 class Ending:
@@ -46,7 +48,7 @@ class Ending:
 
         Raises ChildProcessError when no child is left to wait for.
         """
-        return os.waitpid(-1, WALL)
+        return os.waitpid(-1, WALL_AND_STOPS)
 
     def kill(self, tids: Collection[int]) -> None:
         """SIGKILL every task: nothing of the run may outlive it.

@@ -32,6 +32,7 @@ import errno as errno_codes
 import os
 import signal
 import sys
+import threading
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -51,6 +52,7 @@ from harness.running.tracer.recorder import EventRecorder
 from harness.running.tracer.seccomp_filter import filter_installer
 from harness.running.tracer.spawn import exec_error, start_stopped
 from harness.running.tracer.task import Call, Task, TaskGone
+from harness.running.tracer.waker import Waker
 
 if TYPE_CHECKING:  # the injection modules are imported by the runs that inject (see Tracer.__init__)
     from harness.model.injection import Injection
@@ -177,6 +179,8 @@ class Tracer:
         check_syscalls(watched)
         self._handshake = Handshake(controller)
         self._deferred: list[int] = []  # tasks to resume once the current stop is handled
+        self._thread: int | None = None  # the tracer's thread, once the run started
+        self._waker: Waker | None = None  # how another thread wakes the tracer's wait (.waker)
         seccomp_usable = seccomp and use_syscall_info is not False and _has_syscall_info()
         self._install_filter = filter_installer({*syscalls, *watched}) if seccomp_usable else None
         self._stdio = tuple(stdio)
@@ -226,8 +230,14 @@ class Tracer:
         return TraceResult(trace, code, killed, interrupted, self._stops, self._exits)
 
     def _run(self) -> int:
+        self._thread = threading.get_ident()
+        self._waker = Waker()
         self._recorder.start_clock()
-        root, self._error_pipe = start_stopped(self._argv, self._env, self._stdio, self._install_filter)
+        try:
+            root, self._error_pipe = start_stopped(self._argv, self._env, self._stdio, self._install_filter)
+        except BaseException:
+            self._waker.close()
+            raise
         self._root = root
         self._seen.add(root)
         try:
@@ -235,6 +245,7 @@ class Tracer:
             return self._loop()
         finally:
             self._kill_all()
+            self._waker.close()
             reap(self._seen)
             if self._stacks is not None:
                 self._stacks.close()
@@ -270,6 +281,7 @@ class Tracer:
     def _loop(self) -> int:
         """Handle reports until no traced task is left; return the command's wait status."""
         deferred, ending, wait = self._deferred, self._ending, self._ending.wait
+        waker = self._waker.pid if self._waker is not None else None
         while self._tasks:
             while deferred:
                 self._survive(deferred.pop(0), None)
@@ -279,6 +291,9 @@ class Tracer:
                 tid, status = wait()
             except ChildProcessError:  # nothing left to wait for: every task's end was reported
                 break
+            if tid == waker and self._waker is not None:  # another thread queued a resumption: done at the top
+                self._waker.rearm()
+                continue
             self._survive(tid, status)
         return self._root_status
 
@@ -517,12 +532,15 @@ class Tracer:
         return task.injected_signal != 0 and not task.ptrace.blocks(task.injected_signal)
 
     def release(self, tid: int) -> None:
-        """Let a task held by the controller go on; call it from the controller's methods.
+        """Let a task held by the controller go on: from the controller's methods, or from another thread.
 
-        The task is resumed once the stop the tracer is handling is done.
+        The task is resumed once the stop the tracer is handling is done; asked from another thread
+        (the stall watch), once the waker has made the tracer's wait return.
         """
         if self._handshake.release(tid):
             self._deferred.append(tid)
+            if threading.get_ident() != self._thread and self._waker is not None:
+                self._waker.wake()
 
     def tasks(self) -> frozenset[int]:
         """The tasks traced now: for a watch in another thread (a snapshot, built while the GIL is held)."""

@@ -2,7 +2,7 @@
 
 The parent's read ends only when the child exits (its end of the pipe closes
 then): a deterministic schedule that held the child at its exit would wait for
-ever.  Free mode serves it.
+ever, so the stall watch lets that hold go once the run stands still.
 """
 
 import os

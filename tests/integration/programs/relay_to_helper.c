@@ -1,0 +1,75 @@
+/* ncat --exec's shape: each connection's child starts a helper that reads, until EOF, a pipe the child writes.
+ *
+ *   relay_to_helper PORT CONNECTIONS
+ *
+ * The connection's child echoes the connection, copying every byte to the
+ * helper through a pipe, then exits without waiting for the helper (ncat's
+ * child does the same): the helper's read ends only when that exit closes
+ * the pipe's last write end.  A schedule that held the child's exit until
+ * its helper was done would wait for ever.  The parent reaps with WNOHANG
+ * before each accept, and waits for what is left before it exits.
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static void relay(int conn)
+{
+    int pipe_ends[2];
+    if (pipe(pipe_ends) != 0)
+        _exit(1);
+    if (fork() == 0) { /* the helper: counts what it is given, until EOF */
+        close(pipe_ends[1]);
+        close(conn);
+        char buffer[256];
+        while (read(pipe_ends[0], buffer, sizeof buffer) > 0)
+            ;
+        _exit(0);
+    }
+    close(pipe_ends[0]);
+    char buffer[4096];
+    ssize_t got;
+    while ((got = read(conn, buffer, sizeof buffer)) > 0) {
+        if (write(conn, buffer, (size_t)got) != got || write(pipe_ends[1], buffer, (size_t)got) != got)
+            break;
+    }
+    _exit(0);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 3) {
+        fprintf(stderr, "usage: relay_to_helper PORT CONNECTIONS\n");
+        return 2;
+    }
+    int connections = atoi(argv[2]);
+    int listener = socket(AF_INET, SOCK_STREAM, 0);
+    int one = 1;
+    setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    struct sockaddr_in address = {.sin_family = AF_INET, .sin_port = htons((unsigned short)atoi(argv[1]))};
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (bind(listener, (struct sockaddr *)&address, sizeof address) != 0 || listen(listener, 16) != 0) {
+        perror("listen");
+        return 1;
+    }
+    for (int served = 0; served < connections; served++) {
+        while (waitpid(-1, NULL, WNOHANG) > 0)
+            ;
+        int conn = accept(listener, NULL, NULL);
+        if (conn < 0)
+            return 1;
+        if (fork() == 0) {
+            close(listener);
+            relay(conn);
+        }
+        close(conn);
+    }
+    close(listener);
+    while (wait(NULL) > 0)
+        ;
+    return 0;
+}
