@@ -19,31 +19,50 @@ import contextlib
 import os
 import signal
 
-#: The sleeper: coreutils' sleep, which takes "infinity".
-_SLEEP = ("sleep", "infinity")
+#: The sleeper: coreutils' sleep, which takes "infinity", started by util-linux's setpriv with a parent-death
+#: signal (prctl(2) PR_SET_PDEATHSIG, kept across its exec): a harness killed outright (SIGKILL) leaves no
+#: sleeper behind, stopped or not.  Where Debian and others put them: not looked up in $PATH.
+_SLEEPERS = (
+    ("/usr/bin/setpriv", "--pdeathsig", "KILL", "/usr/bin/sleep", "infinity"),
+    ("/bin/setpriv", "--pdeathsig", "KILL", "/bin/sleep", "infinity"),
+)
 
 
 class Waker:
-    """The sleeping child, started by the tracer's thread (so that its wait, with __WNOTHREAD, sees it)."""
+    """The sleeping child, started by the tracer's thread (so that its wait, with __WNOTHREAD, sees it).
+
+    ``pid`` is None where no sleeper could be started (no setpriv): a release from another thread then
+    waits for the tracer's next report, as it did before the waker.
+    """
 
     __slots__ = ("pid",)
 
     def __init__(self) -> None:
-        self.pid = os.posix_spawnp(_SLEEP[0], _SLEEP, dict(os.environ), setsid=False)
+        self.pid: int | None = None
+        for argv in _SLEEPERS:
+            try:
+                self.pid = os.posix_spawn(argv[0], argv, {})
+                return
+            except OSError:
+                continue
 
     def wake(self) -> None:
         """Make the tracer's wait return (from any thread)."""
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(self.pid, signal.SIGSTOP)
+        if self.pid is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.pid, signal.SIGSTOP)
 
     def rearm(self) -> None:
         """Let the sleeper sleep again, once its stop was reported (the tracer's thread)."""
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(self.pid, signal.SIGCONT)
+        if self.pid is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.pid, signal.SIGCONT)
 
     def close(self) -> None:
         """Kill and collect the sleeper (the tracer's thread), before the run's last reaping."""
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(self.pid, signal.SIGKILL)
-        with contextlib.suppress(ChildProcessError):
-            os.waitpid(self.pid, 0)
+        if self.pid is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.pid, signal.SIGKILL)
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(self.pid, 0)
+            self.pid = None
