@@ -51,6 +51,11 @@ class Handshake:
         """The watched calls, by number."""
         self._held: set[int] = set()
 
+    @property
+    def controlled(self) -> bool:
+        """Whether a controller decides at entries (else the run holds nothing)."""
+        return self._controller is not None
+
     def ask(self, task: Task, nr: int, seq: int, raw: tuple[int, ...]) -> bool:
         """At a watched call's entry: note that ``task`` is in it, and whether the controller holds it there.
 

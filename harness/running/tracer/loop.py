@@ -231,12 +231,14 @@ class Tracer:
 
     def _run(self) -> int:
         self._thread = threading.get_ident()
-        self._waker = Waker()
+        # Only a controller lets tasks go from another thread (the stall watch): a plain trace starts no waker.
+        self._waker = Waker() if self._handshake.controlled else None
         self._recorder.start_clock()
         try:
             root, self._error_pipe = start_stopped(self._argv, self._env, self._stdio, self._install_filter)
         except BaseException:
-            self._waker.close()
+            if self._waker is not None:
+                self._waker.close()
             raise
         self._root = root
         self._seen.add(root)
@@ -245,7 +247,8 @@ class Tracer:
             return self._loop()
         finally:
             self._kill_all()
-            self._waker.close()
+            if self._waker is not None:
+                self._waker.close()
             reap(self._seen)
             if self._stacks is not None:
                 self._stacks.close()

@@ -9,15 +9,15 @@
  * it exits.  The parent reaps with WNOHANG before each accept and waits for
  * the last children before it exits, so no zombie is left.
  */
-#include <arpa/inet.h>
 #include <fcntl.h>
-#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include "listen_loopback.h"
 
 int main(int argc, char **argv)
 {
@@ -32,15 +32,7 @@ int main(int argc, char **argv)
             perror("open");
             return 1;
         }
-    int listener = socket(AF_INET, SOCK_STREAM, 0);
-    int one = 1;
-    setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    struct sockaddr_in address = {.sin_family = AF_INET, .sin_port = htons((unsigned short)atoi(argv[1]))};
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (bind(listener, (struct sockaddr *)&address, sizeof address) != 0 || listen(listener, 16) != 0) {
-        perror("listen");
-        return 1;
-    }
+    int listener = listen_loopback(argv[1], 0);
     if (listener != wanted) {
         fprintf(stderr, "the listening socket is fd %d, not %d\n", listener, wanted);
         return 1;

@@ -9,13 +9,13 @@
  * its helper was done would wait for ever.  The parent reaps with WNOHANG
  * before each accept, and waits for what is left before it exits.
  */
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include "listen_loopback.h"
 
 static void relay(int conn)
 {
@@ -47,15 +47,7 @@ int main(int argc, char **argv)
         return 2;
     }
     int connections = atoi(argv[2]);
-    int listener = socket(AF_INET, SOCK_STREAM, 0);
-    int one = 1;
-    setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    struct sockaddr_in address = {.sin_family = AF_INET, .sin_port = htons((unsigned short)atoi(argv[1]))};
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (bind(listener, (struct sockaddr *)&address, sizeof address) != 0 || listen(listener, 16) != 0) {
-        perror("listen");
-        return 1;
-    }
+    int listener = listen_loopback(argv[1], 0);
     for (int served = 0; served < connections; served++) {
         while (waitpid(-1, NULL, WNOHANG) > 0)
             ;

@@ -7,10 +7,8 @@
  * after a handler): poll fails with EINTR, the loop enters it again, finds the pipe readable, and reaps.
  */
 #define _GNU_SOURCE /* pipe2 */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -19,6 +17,8 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include "listen_loopback.h"
 
 static int wake[2];
 static volatile sig_atomic_t stopping;
@@ -58,15 +58,7 @@ int main(int argc, char **argv)
     sigemptyset(&action.sa_mask);
     sigaction(SIGCHLD, &action, NULL);
     sigaction(SIGTERM, &action, NULL);
-    int listener = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    int one = 1;
-    setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    struct sockaddr_in address = {.sin_family = AF_INET, .sin_port = htons((unsigned short)atoi(argv[1]))};
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (bind(listener, (struct sockaddr *)&address, sizeof address) != 0 || listen(listener, 16) != 0) {
-        perror("listen");
-        return 1;
-    }
+    int listener = listen_loopback(argv[1], SOCK_CLOEXEC);
     int children = 0;
     while (!stopping) {
         struct pollfd watched[2] = {{.fd = listener, .events = POLLIN}, {.fd = wake[0], .events = POLLIN}};

@@ -6,13 +6,13 @@
  * process ever exits for a connection, so the deterministic schedule has
  * no exit to order: it must step aside at once, not wait for one.
  */
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+#include "listen_loopback.h"
 
 static void *echo(void *arg)
 {
@@ -33,15 +33,7 @@ int main(int argc, char **argv)
         return 2;
     }
     int connections = atoi(argv[2]);
-    int listener = socket(AF_INET, SOCK_STREAM, 0);
-    int one = 1;
-    setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    struct sockaddr_in address = {.sin_family = AF_INET, .sin_port = htons((unsigned short)atoi(argv[1]))};
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (bind(listener, (struct sockaddr *)&address, sizeof address) != 0 || listen(listener, 16) != 0) {
-        perror("listen");
-        return 1;
-    }
+    int listener = listen_loopback(argv[1], 0);
     pthread_t *threads = calloc((size_t)connections, sizeof *threads);
     for (int i = 0; i < connections; i++) {
         int conn = accept(listener, NULL, NULL);
