@@ -201,16 +201,10 @@ class DeterministicSchedule:
                 ready = self._next_ready(parent)
                 if ready is not entry:
                     if ready is not None:  # an earlier child became free to go
-                        self._release(ready)
+                        self._let_exit(ready)
                     return True
-            # Exiting now: for its own children this counts as waiting (their SIGCHLD finds it gone).
-            # Children already held at their exit go first, one at a time, so that the
-            # parent's exit comes after theirs on every run (orphaned or not is then fixed).
-            # A child still at work goes first too: whether it ends a zombie or an orphan must not be luck.
-            if self._held.get(entry.role) or entry.role in self._exiting.values() or self._running_children(entry.role):
-                self._waiting.add(entry.role)
-                self._exit_after_children[entry.role] = entry
-                self._release_next(entry.role)
+            if self._has_children_to_wait_for(entry.role):
+                self._wait_for_children(entry)
                 return True
         self._pids.setdefault(entry.role, entry.pid)
         if self._server is None and entry.name in ACCEPT_CALLS and (self._listened or "accept" in entry.name):
@@ -254,7 +248,7 @@ class DeterministicSchedule:
         elif isinstance(event, ExitEvent):
             self._alive.discard(event.role)
             for orphan in self._held.pop(event.role, []):  # re-parented: nobody to wait for
-                self._release(orphan)
+                self._let_exit(orphan)
             waiter = self._exiting.pop(event.tid, None)
             if waiter is not None:
                 self._after_child_exit(waiter)
@@ -306,11 +300,39 @@ class DeterministicSchedule:
         return entry
 
     def _release_next(self, parent: str) -> bool:
-        """Let the next held child of ``parent`` exit, if it may."""
+        """Let the next held child of ``parent`` exit, if it may (or wait for its own children, if it has any)."""
         entry = self._next_ready(parent)
         if entry is not None:
-            self._release(entry)
+            self._let_exit(entry)
         return entry is not None
+
+    def _let_exit(self, entry: SyscallEntry) -> None:
+        """Let an exit go whose parent waits now, unless children of its are still to end first.
+
+        Both conditions hold before any exit goes, whichever came true last:
+        a child held until its parent waits may meanwhile have children at work
+        (ncat's ``--exec`` helper), and which of them ends first must not
+        depend on whether its parent was in ``accept`` already when it exited.
+        """
+        if self._has_children_to_wait_for(entry.role):
+            self._wait_for_children(entry)
+        else:
+            self._release(entry)
+
+    def _has_children_to_wait_for(self, role: str) -> bool:
+        """Whether an exiting process has children held at their exit, exiting, or still at work."""
+        return bool(self._held.get(role)) or role in self._exiting.values() or self._running_children(role)
+
+    def _wait_for_children(self, entry: SyscallEntry) -> None:
+        """Hold an exit until the process's children have ended, one at a time.
+
+        Exiting counts as waiting for its children (their SIGCHLD finds it
+        gone), and its own exit comes after theirs on every run: whether a
+        last child ends a zombie or an orphan is decided, not raced.
+        """
+        self._waiting.add(entry.role)
+        self._exit_after_children[entry.role] = entry
+        self._release_next(entry.role)
 
     def _release(self, entry: SyscallEntry) -> None:
         assert self.release_task is not None

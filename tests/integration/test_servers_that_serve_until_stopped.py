@@ -91,16 +91,19 @@ def test_another_exit_status_ends_the_run_well_only_where_it_is_named(exits: fro
 
 
 def test_a_wrapper_that_forks_the_server_is_named_with_what_it_left_running() -> None:
-    """Sh runs the server as its child (a command follows it): SIGTERM kills sh, the server runs on."""
-    wrapped = ("sh", "-c", f"{sys.executable} {PROGRAMS / 'serve_until_signalled.py'} {{port}}; true")
+    """Sh runs the server as its child (a command follows it): SIGTERM kills sh, the server runs on.
+
+    The server blocks in accept for good (a poll with a timeout would be between two calls on some runs).
+    """
+    server = PROGRAMS.parent / "servers" / "iterative_echo.py"
+    wrapped = ("sh", "-c", f"{sys.executable} {server} {{port}} 1000; true")
     run = run_spec(ServerSpec(command=wrapped, stop=Stop("SIGTERM", grace=0.5)), Scenario(connections=1))
     assert run.clients.ok and not run.ok
     server_pid = next(event.pid for event in run.trace if event.role == "main.1")
     failure = str(run.failure())
-    assert (
-        f"main.1 (pid {server_pid}, {sys.executable} {PROGRAMS / 'serve_until_signalled.py'} {run.port}) "
-        "was running in poll" in failure
-    ), failure
+    assert f"main.1 (pid {server_pid}, {sys.executable} {server} {run.port} 1000) was running in accept4" in failure, (
+        failure
+    )
     assert "main (sh -c " in failure and ") killed by SIGTERM, but what it started ran on" in failure
     assert "a wrapper that forks the server should exec it instead" in failure
 

@@ -250,3 +250,18 @@ def test_the_servers_own_exit_waits_for_its_parent_the_daemons_middle_process() 
     assert releases.released == []
     schedule.on_event(ExitEvent(seq=9, pid=50, tid=50, role="main.1", code=0))
     assert releases.released == [51]  # the daemon goes once its parent is gone: an orphan on every run
+
+
+def test_an_exit_held_for_its_parent_still_waits_for_its_own_children_once_the_parent_waits() -> None:
+    """Ncat --exec's shape when the server is slow to reach accept: both conditions hold, whichever comes last."""
+    schedule, releases = _schedule()
+    schedule.hold(_entry("main", "accept4", SERVER))
+    _returned(schedule, "main", "accept4", SERVER)
+    _spawned(schedule, "main", "main.1", 50)
+    _spawned(schedule, "main.1", "main.1.1", 51)  # its helper, still at work
+    assert schedule.hold(_entry("main.1", "exit_group", 50)) is True  # main is not waiting yet
+    schedule.hold(_entry("main", "accept4", SERVER))
+    assert releases.released == []  # main waits now, but main.1.1 has not ended
+    assert schedule.hold(_entry("main.1.1", "exit_group", 51)) is False
+    schedule.on_event(ExitEvent(seq=9, pid=51, tid=51, role="main.1.1", code=0))
+    assert releases.released == [50]
