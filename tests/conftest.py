@@ -27,11 +27,15 @@ from support.processes import adopting_orphans
 from support.programs import PROGRAMS, python_program
 from support.runs import Run
 
+from harness.analysis.explain import STRICT_ENV
 from harness.faces.loader import SUFFIX
 from harness.model.errors import PtraceNotPermitted
 from harness.running.tracer import Tracer
 
 pytest_plugins = ["pytester", "support.ptrace_free_once"]
+# Every explanation the suite makes, in this process or in a harness it starts, has each claim checked against its
+# trace, and a claim the trace does not support fails the test (users get it withheld and named instead).
+os.environ[STRICT_ENV] = "1"
 #: Expectation files that must fail to load: test data for test_loader, not tests to collect.
 collect_ignore = ["faces/bad_expectations"]
 ROOT = Path(__file__).resolve().parent.parent

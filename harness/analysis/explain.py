@@ -1,7 +1,9 @@
 """Explain a trace in words: interrupted calls and restarts, zombies and re-parenting, leaked descriptors.
 
-Every account is tied to the events that show it (their seq numbers and
-roles) and is derived from the trace's own evidence: the disposition in
+Every finding is made of claims (:mod:`harness.analysis.claims`), each
+naming the events it rests on, and its text is rendered from them; every
+claim is checked against the trace again (:mod:`harness.analysis.verify`)
+before it is shown.  The claims are derived from the trace's own evidence: the disposition in
 force comes from the process's ``rt_sigaction`` history, what the kernel did
 from what followed the interrupted call, what the program did from its next
 calls.  The kernel's rules are in :mod:`harness.model.kernel` (``RESTART_OUTCOMES``,
@@ -36,14 +38,17 @@ and which code path reaped each child.
 
 from __future__ import annotations
 
+import json
 import os
 import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Literal, get_args
 
+from harness.analysis import claims as c
 from harness.analysis.facts import (
     ChildFate,
+    Disposition,
     TraceIndex,
     child_fates,
     closes_the_listening_socket,
@@ -54,14 +59,18 @@ from harness.analysis.facts import (
     no_accepted_descriptor_left_open,
 )
 from harness.analysis.interruptions import Interruption, interruptions
+from harness.analysis.verify import ClaimRefuted, Verifier
 from harness.model import kernel
 from harness.model.events import Event, ExecEvent, ExitEvent, SignalEvent, SyscallEvent
 from harness.model.frames import Frame, Stack, summary
 from harness.model.roles import parent_role, process_role
-from harness.model.strace_format import escape_controls, format_args, format_result
+from harness.model.strace_format import escape_controls
 from harness.model.trace import Trace
 
+__all__ = ["FORMATS", "ClaimRefuted", "Finding", "FindingKind", "Format", "explain", "render"]
+
 #: The lessons behind the findings (fork(2), wait(2), signal(7), socket(7)), said once per explanation.
+#: A lesson is general knowledge, no claim about the trace: it is shown only where the finding's claims make it fit.
 ZOMBIE_LESSON = (
     "An exited process does not vanish: the kernel keeps its pid and exit status (a zombie) until its parent "
     "collects them with a wait, and tells the parent with SIGCHLD that there is something to collect."
@@ -69,8 +78,7 @@ ZOMBIE_LESSON = (
 CONNECTION_LESSON = (
     "After fork the connection has two references, the parent's and the child's; the kernel shuts a TCP "
     "connection down (sends FIN) only when the last one is closed. With the parent's copy open, the child's close "
-    "does not end the connection, and the parent's descriptor table grows with every client until it hits the "
-    "limit (EMFILE)."
+    "does not end the connection."
 )
 LISTENER_LESSON = (
     "Each copy is a reference to the same listening socket: while this process lives the port stays in LISTEN, "
@@ -87,7 +95,6 @@ UNREAPED_LESSON = (
     "A server that runs for long fills the process table this way; once it exits, its zombies are re-parented "
     "and reaped by the subreaper or init."
 )
-_LESSONS = frozenset({ZOMBIE_LESSON, UNREAPED_LESSON, CONNECTION_LESSON, LISTENER_LESSON, CLOSE_ON_EXEC_LESSON})
 
 
 #: What a finding is about: an interrupted call, a child's fate, or a descriptor kept open.
@@ -95,29 +102,55 @@ FindingKind = Literal[
     "interrupted", "zombie", "auto-reaped", "re-parented", "leaked-connection", "kept-listener", "closed-on-exec"
 ]
 #: How :func:`render` writes findings.
-Format = Literal["text", "markdown"]
+Format = Literal["text", "markdown", "json"]
 FORMATS: tuple[Format, ...] = get_args(Format)
 
 
 @dataclass(frozen=True, slots=True)
 class Finding:
-    """One account: a title, the sentences that explain it, and the events and roles it is about."""
+    """One account: a title, the claims it makes about the trace, and the lessons they call for.
+
+    ``at`` is the event the finding is about (the interrupted call, the
+    child's exit, the accepted connection): findings are told in its order.
+    """
 
     kind: FindingKind
     title: str
-    details: tuple[str, ...]
-    seqs: tuple[int, ...]
-    roles: tuple[str, ...]
+    at: int
+    claims: tuple[c.Claim, ...]
+    lessons: tuple[str, ...] = ()
+    roles: tuple[str, ...] = ()
+    withheld: tuple[str, ...] = ()
+    """Claims the verifier could not confirm, with why: never shown as true, said as a harness fault."""
+
+    @property
+    def details(self) -> tuple[str, ...]:
+        """The finding's sentences: one for each claim, then the lessons."""
+        faults = tuple(
+            f"(The harness withheld a sentence it could not check against the trace: {why}. Please report it.)"
+            for why in self.withheld
+        )
+        return tuple(claim.render() for claim in self.claims) + faults + self.lessons
+
+    @property
+    def seqs(self) -> tuple[int, ...]:
+        """The seq numbers of every event the finding's claims rest on."""
+        return tuple(sorted({self.at, *(seq for claim in self.claims for seq in claim.evidence)}))
+
+    def to_json(self) -> dict[str, object]:
+        """The finding as JSON: its claims with their evidence, and the lessons as text."""
+        return {
+            "kind": self.kind,
+            "title": self.title,
+            "at": self.at,
+            "roles": list(self.roles),
+            "claims": [claim.to_json() for claim in self.claims],
+            "lessons": list(self.lessons),
+            "withheld": list(self.withheld),
+        }
 
 
 # -- interrupted calls -------------------------------------------------------------
-
-#: The caveat every account of a tracer-only interruption carries, whichever way the call resumed.
-TRACER_ONLY = (
-    "This interruption happens only because the process is traced: {signal} is ignored here ({why}), and the "
-    "kernel discards an ignored signal when it is sent, without waking anyone, unless the task is ptraced "
-    "(kernel/signal.c, sig_ignored). Untraced, the call would have gone on blocking undisturbed."
-)
 
 
 def _is_python(index: TraceIndex, process: str) -> bool:
@@ -134,11 +167,6 @@ def _is_python(index: TraceIndex, process: str) -> bool:
 
 def _place(frame: Frame) -> str:
     return f"{frame.file.rsplit('/', 1)[-1]}:{frame.line}"
-
-
-def _at(stack: Stack | None, before: str = "") -> str:
-    """`` at FILE:LINE in FUNCTION``: the program's frame (after the library's, when that made the call); or ""."""
-    return f"{before} at {summary(stack)}" if stack else ""
 
 
 def _user_path(stack: Stack, limit: int = 4) -> str:
@@ -170,25 +198,52 @@ def _between(earlier: Event, later: Event) -> str | None:
     return duration_words(max(later.time - earlier.time, 0.0))
 
 
-def _call_text(event: SyscallEvent) -> str:
-    return f"{event.name}({format_args(event.name, event.args)}){format_result(event)}"
-
-
-def _sender(trace: Trace, signal: SignalEvent) -> str:
+def signal_delivered(trace: Trace, signal: SignalEvent) -> c.SignalDelivered:
+    """The delivery as a claim, with its sender as the siginfo says (the harness by name, not by pid)."""
     info = signal.siginfo
     pid = info.get("si_pid")
-    role = trace.role_of_pid(pid) if isinstance(pid, int) else None
-    who = f"{role} (pid {pid})" if role else f"pid {pid}" if pid else "the kernel"
+    pid = pid if isinstance(pid, int) and pid else None
+    role = trace.role_of_pid(pid) if pid is not None else None
     code = info.get("si_code")
+    status = info.get("si_status")
+    sender: c.SenderKind
     if signal.injected:
-        return "sent by the harness (--inject)"
-    if code == "CLD_EXITED":
-        return f"sent because {who} exited with status {info.get('si_status')}"
-    if code in kernel.CLD_STATUS_IS_SIGNAL:
-        return f"sent because {who} was {str(code).removeprefix('CLD_').lower()} by {info.get('si_status')}"
-    if code in kernel.SI_CODES_WITH_SENDER:
-        return f"sent by {who} with kill ({code})"
-    return f"si_code {code}"
+        sender = "injection"
+    elif signal.from_harness:
+        sender = "harness"
+    elif code == "CLD_EXITED":
+        sender = "child-exit"
+    elif code in kernel.CLD_STATUS_IS_SIGNAL:
+        sender = "child-signalled"
+    elif code in kernel.SI_CODES_WITH_SENDER:
+        sender = "kill" if role is not None else "untraced"
+    else:
+        sender = "kernel"
+    named = sender not in ("harness", "injection")
+    return c.SignalDelivered(
+        task=signal.role,
+        signal=signal.name,
+        seq=signal.seq,
+        sender=sender,
+        sender_role=role if named else None,
+        sender_pid=pid if named else None,
+        status=status if sender.startswith("child") and isinstance(status, str | int) else None,
+        code=str(code) if code is not None and named else None,
+    )
+
+
+def _disposition_claim(process: str, signal: str, at: int, disposition: Disposition) -> c.DispositionInForce:
+    evidence = disposition.evidence
+    return c.DispositionInForce(
+        process=process,
+        signal=signal,
+        at_seq=at,
+        handler=disposition.handler,
+        sa_restart=disposition.sa_restart,
+        set_seq=evidence.seq if evidence is not None else None,
+        set_by=evidence.role if evidence is not None else None,
+        inherited_from=disposition.inherited_from,
+    )
 
 
 #: An observed outcome in the words of kernel.RESTART_OUTCOMES, to compare the trace with the rule.
@@ -200,140 +255,151 @@ _AS_RULE: dict[str, kernel.RestartOutcome] = {
 
 
 def _explain_interruption(trace: Trace, index: TraceIndex, account: Interruption) -> Finding:
-    """One interruption told from its account: every sentence names the events it rests on, or says it infers."""
+    """One interruption, as claims: what stopped, by which signal from whom, and what became of the call."""
     call, signal, code, outcome = account.call, account.signal, account.code, account.outcome
+    evidence = account.evidence
     name = account.call_name or "a call the tracer could not name"
     process = process_role(account.task)
-    details: list[str] = []
+    python = _is_python(index, process)
+    made: list[c.Claim] = []
     roles = {account.task}
     if call is not None:
-        blocked = f" for {duration_words(call.duration)}" if call.duration is not None else ""
-        details.append(
-            f"{call.role} was blocked in {call.name} (entered at #{call.enter_seq}{_at(call.python, ',')}){blocked}; "
-            f"at #{call.seq} the kernel stopped it with {code}, a code only a tracer sees: "
-            f"{kernel.RESTART_RULES.get(code or '', code)}."
+        made.append(
+            c.CallInterrupted(
+                task=call.role,
+                call=call.name,
+                enter_seq=call.enter_seq,
+                seq=call.seq,
+                code=code or str(call.errno),
+                blocked_for=duration_words(call.duration) if call.duration is not None else None,
+                place=summary(call.python) if call.python else None,
+            )
         )
-    elif account.call_name is not None:
-        rule = f": {kernel.RESTART_RULES[code]}" if code is not None and code in kernel.RESTART_RULES else ""
-        details.append(
-            f"{account.task} was in {account.call_name}, a call this trace does not record; the tracer read it "
-            f"from the registers at the signal's delivery (orig_rax), with {code or 'no restart code'}{rule}."
-        )
-    else:
-        details.append(
-            f"{account.task} was in a call this trace does not record (pause, epoll_wait, futex, a sleep...), "
-            "and the trace does not say which: only rt_sigreturn's -EINTR shows that a signal interrupted it. "
-            "Trace more calls (--syscalls) to see it."
-        )
+    elif account.call_name is not None and signal is not None:
+        made.append(c.UntracedCallInterrupted(account.task, account.call_name, code, signal.seq))
+    elif isinstance(evidence, SyscallEvent):
+        made.append(c.UnnamedCallInterrupted(account.task, evidence.seq))
     if signal is not None:
-        details.append(f"The signal was {signal.name} at #{signal.seq}, {_sender(trace, signal)}.")
-        if account.sender:
+        made.append(signal_delivered(trace, signal))
+        if account.sender and not signal.from_harness:
             roles.add(account.sender)
     elif call is not None:
-        details.append("No signal delivery follows it in the trace (the task ended, or the trace stops).")
+        made.append(c.NoDelivery(account.task, call.seq))
     if account.disposition is not None and signal is not None:
-        details.append(f"At that moment {account.disposition.describe(signal.name)}.")
-    evidence = account.evidence
-    at = f"#{evidence.seq}" if evidence is not None else "?"
-    if outcome == "EINTR":
-        details.append(
-            f"So the program saw {name} fail with EINTR: rt_sigreturn at {at} returned -EINTR"
-            + (f", which the kernel made of {code}." if code else ".")
-        )
+        made.append(_disposition_claim(process, signal.name, (call or signal).seq, account.disposition))
+    verb = "was interrupted"
+    if outcome == "EINTR" and isinstance(evidence, SyscallEvent):
+        made.append(c.ReturnedEintr(account.task, name, evidence.seq, code, "interpreter" if python else "program"))
+        verb = "failed with EINTR"
         if call is not None:
-            details.append(_after_eintr(call, index, account, _is_python(index, process)))
-    elif outcome == "restarted":
-        via = (
-            f"rt_sigreturn at {at} returned the call's own number (the kernel put orig_ax back)"
-            if isinstance(evidence, SyscallEvent) and evidence.name == "rt_sigreturn"
-            else f"no handler ran, and {name} was entered again at #{evidence.enter_seq}"
-            if isinstance(evidence, SyscallEvent)
-            else "no handler ran"
-        )
-        again = _entered_again(index, account)
-        entered = (
-            f" and {name} was entered again at #{again.enter_seq}" if again is not None and again != evidence else ""
-        )
-        details.append(f"So the call was restarted transparently: {via}{entered}; the program never saw it fail.")
-    elif outcome == "restart_syscall":
-        details.append(
-            f"So the call resumed through restart_syscall at {at}, with the time it had left; "
-            "the program never saw it fail."
-        )
-    elif outcome == "died":
-        how = f"was killed by {evidence.signal}" if isinstance(evidence, ExitEvent) and evidence.signal else "ended"
-        details.append(f"The task {how} at {at} before the call's fate was decided: it never returned.")
+            made.extend(_after_eintr(call, index, evidence.seq, python))
+    elif outcome == "restarted" and isinstance(evidence, SyscallEvent):
+        verb = "was restarted"
+        if evidence.name == "rt_sigreturn":
+            again = _next_call(index, evidence)
+            again = again if again is not None and again.name == name else None
+            made.append(
+                c.RestartedBySigreturn(
+                    account.task,
+                    name,
+                    evidence.seq,
+                    again.seq if again else None,
+                    again.enter_seq if again else None,
+                )
+            )
+        else:
+            interrupted = (call or signal or evidence).seq
+            made.append(c.RestartedWithoutHandler(account.task, name, interrupted, evidence.seq, evidence.enter_seq))
+    elif outcome == "restart_syscall" and evidence is not None:
+        verb = "resumed"
+        made.append(c.ResumedByRestartSyscall(account.task, evidence.seq))
+    elif outcome == "died" and isinstance(evidence, ExitEvent):
+        verb = "never returned"
+        made.append(_never_returned(index, account, name, evidence))
+        if isinstance(made[-1], c.ExitedFromHandler):
+            verb = "never returned (its handler exited)"
     else:
-        details.append("What followed is not in the trace: it ends before the call's fate shows.")
+        made.append(c.FateNotShown(account.task))
     if account.tracer_only and signal is not None and account.disposition is not None:
-        why = "SIG_IGN" if account.disposition.handler == "SIG_IGN" else "its default action is to ignore it, signal(7)"
-        details.append(TRACER_ONLY.format(signal=signal.name, why=why))
+        made.append(c.OnlyUnderPtrace(account.task, signal.name, signal.seq, account.disposition.handler))
     expected = account.expected
     seen = _AS_RULE.get(outcome)
     if expected is not None and seen is not None and seen != expected:
-        details.append(
-            f"(The rule predicts {expected} for this disposition; the trace shows {seen}: the disposition may have "
-            "been set before the trace began, or by a call the trace does not record.)"
-        )
-    verb = {
-        "EINTR": "failed with EINTR",
-        "restarted": "was restarted",
-        "restart_syscall": "resumed",
-        "died": "never returned",
-    }.get(outcome, "was interrupted")
+        made.append(c.RuleDisagrees(account.task, expected, seen))
     anchor = call or signal or evidence
-    seq = anchor.seq if anchor is not None else 0
+    at = anchor.seq if anchor is not None else 0
     label = f" ({', '.join(x for x in (code, signal.name if signal else None) if x)})" if code or signal else ""
     artefact = " [tracer artefact]" if account.tracer_only else ""
-    title = f"#{seq} {account.task}: {name} {verb}{label}{artefact}"
-    return Finding("interrupted", title, tuple(details), account.seqs, tuple(sorted(roles)))
+    title = f"#{at} {account.task}: {name} {verb}{label}{artefact}"
+    return Finding("interrupted", title, at, tuple(made), roles=tuple(sorted(roles)))
 
 
-def _entered_again(index: TraceIndex, account: Interruption) -> SyscallEvent | None:
-    """The same call entered again by the task after the outcome's evidence."""
-    evidence = account.evidence
-    if evidence is None:
-        return None
-    for event in index.events_of(process_role(account.task)):
-        if not isinstance(event, SyscallEvent) or event.tid != evidence.tid:
-            continue
-        if event.enter_seq > evidence.seq and event.name == account.call_name:
-            return event
-    return None
+def _next_call(index: TraceIndex, after: SyscallEvent) -> SyscallEvent | None:
+    """The task's next traced call after ``after``."""
+    return next(
+        (
+            e
+            for e in index.events_of(process_role(after.role))
+            if e.tid == after.tid and e.seq > after.seq and isinstance(e, SyscallEvent)
+        ),
+        None,
+    )
 
 
-def _after_eintr(call: SyscallEvent, index: TraceIndex, account: Interruption, python: bool) -> str:
+def _never_returned(index: TraceIndex, account: Interruption, name: str, end: ExitEvent) -> c.Claim:
+    """The task ended before the call returned: killed in it, exited from the handler, or ended by another thread."""
+    if end.signal is not None:
+        return c.KilledInCall(account.task, name, end.seq, end.signal)
+    start = (account.call or account.signal or end).seq
+    made = [
+        e
+        for e in index.events_of(process_role(account.task))
+        if e.tid == end.tid and start < e.seq < end.seq and isinstance(e, SyscallEvent)
+    ]
+    if account.signal is not None:
+        calls = tuple(dict.fromkeys(e.name for e in made if e.name not in ("exit", "exit_group")))
+        return c.ExitedFromHandler(account.task, name, account.signal.seq, end.seq, end.code, calls)
+    if not made:
+        return c.EndedInCall(account.task, name, start, end.seq)
+    return c.FateNotShown(account.task)
+
+
+def _after_eintr(call: SyscallEvent, index: TraceIndex, start: int, python: bool) -> list[c.Claim]:
     """What the program did with the EINTR: called again, or stopped; with the causes that fit, and only those."""
     events = [e for e in index.events_of(process_role(call.role)) if e.tid == call.tid]
-    start = account.evidence.seq if account.evidence is not None else call.seq
     between: list[str] = []
     for event in events:
         if event.seq <= start or not isinstance(event, SyscallEvent | ExitEvent):
             continue
         if isinstance(event, ExitEvent):
             how = f"was killed by {event.signal}" if event.signal else f"exited with {event.code}"
-            return f"The program did not call {call.name} again: the task {how} at #{event.seq}."
-        if event.name == call.name:
-            plural = "s" if len(between) != 1 else ""
-            names = ", ".join(dict.fromkeys(between))
-            other = f" after {len(between)} other traced call{plural} ({names})" if between else ""
-            again = f"The program then called {call.name} again at #{event.enter_seq}{other}."
-            if call.python and event.python:
-                return f"{again} {_retry_by_frames(call, event, events, start)}"
-            if python:
-                return (
-                    f"{again} Two causes fit, and the trace cannot tell them apart: CPython 3.5+ retries a call "
-                    "made through its own wrappers (socket.accept) once the Python signal handlers have run "
-                    "(PEP 475), so the program never sees the EINTR; or the call was made outside them (ctypes, "
-                    "a C extension) and the program's own loop saw EINTR and called again. The program's output "
-                    "(an 'Interrupted system call' message) or its source tells which."
-                )
-            return f"{again} The EINTR reached the program, which called again: it handles EINTR itself."
-        between.append(event.name)
-    return f"The program never called {call.name} again in the trace."
+            return [c.NotCalledAgain(call.role, call.name, start, event.seq, how)]
+        if event.name != call.name:
+            between.append(event.name)
+            continue
+        again = c.CalledAgain(call.role, call.name, start, event.seq, event.enter_seq, tuple(between))
+        if call.python and event.python:
+            return [again, *_retry_by_frames(call, event, events, start)]
+        program = os.path.basename(_program(index, process_role(call.role)))
+        if python:
+            return [again, c.TwoRetryCausesFit(call.role, program, event.seq)]
+        return [again, c.HandlesEintrItself(call.role, program)]
+    return [c.NotCalledAgain(call.role, call.name, start, None, None)]
 
 
-def _retry_by_frames(call: SyscallEvent, again: SyscallEvent, events: Sequence[object], start: int) -> str:
+def _program(index: TraceIndex, process: str) -> str:
+    """The program the process runs, from its (or its ancestors') last exec; "" when the trace shows none."""
+    while True:
+        execs = [e for e in index.events_of(process) if isinstance(e, ExecEvent)]
+        if execs:
+            return execs[-1].filename
+        parent = parent_role(process)
+        if parent is None:
+            return ""
+        process = parent
+
+
+def _retry_by_frames(call: SyscallEvent, again: SyscallEvent, events: Sequence[Event], start: int) -> list[c.Claim]:
     """Who called again, from the two entries' Python stacks; and which handler ran between, from its frames."""
     assert call.python and again.python
     ran = [
@@ -343,45 +409,33 @@ def _retry_by_frames(call: SyscallEvent, again: SyscallEvent, events: Sequence[o
         for frames in [_handler_frames(event.python, call.python)]
         if frames
     ]
-    handler = ""
-    if ran:
-        outermost = ran[0][1][-1]
-        seqs = ", ".join(f"#{event.seq}" for event, _ in ran)
-        names = ", ".join(dict.fromkeys(event.name for event, _ in ran))
-        handler = (
-            f" The Python handler {outermost.function} ({_place(outermost)}) ran in between, on top of the interrupted "
-            f"call's frames: it made {names} at {seqs}."
-        )
+    made: list[c.Claim] = []
     innermost = again.python[0]
     if again.python == call.python and innermost.in_stdlib:
-        return (
-            f"Both entries come from the same place in the standard library, {summary(call.python)}: the "
-            f"library's call retried it itself once the Python handlers had run (PEP 475), and the program never "
-            f"saw the EINTR.{handler}"
+        made.append(c.RetriedByLibrary(call.role, call.seq, again.seq, summary(call.python)))
+    elif not innermost.in_stdlib:
+        caller = str(again.python[1]) if len(again.python) > 1 else None
+        made.append(c.RetriedByOwnCode(call.role, again.seq, str(innermost), caller))
+    else:
+        made.append(c.RetriedFrom(call.role, call.seq, again.seq, summary(call.python), summary(again.python)))
+    if ran:
+        outermost = ran[0][1][-1]
+        made.append(
+            c.PythonHandlerRan(
+                call.role,
+                outermost.function,
+                _place(outermost),
+                tuple(dict.fromkeys(event.name for event, _ in ran)),
+                tuple(event.seq for event, _ in ran),
+            )
         )
-    if not innermost.in_stdlib:
-        return (
-            f"The program's own code made the call again, at {innermost}{_caller(again.python)}: no "
-            "standard-library frame stands between that code and the call, so no library wrapper retried it; "
-            "the program's own loop saw the EINTR and called again, as Python 2's socket.accept made every program "
-            "do (inferred from the frames: a C built-in called there directly, such as os.waitpid, would look the "
-            f"same).{handler}"
-        )
-    return f"It was entered again from {summary(again.python)}, first from {summary(call.python)}.{handler}"
-
-
-def _caller(stack: Stack) -> str:
-    return f", called from {stack[1]}" if len(stack) > 1 else ""
+    return made
 
 
 # -- processes ---------------------------------------------------------------------
 
 
-def _events(count: int) -> str:
-    return f"{count} event{'s' if count != 1 else ''}"
-
-
-def _handler_without_reaping(index: TraceIndex, process: str, fate: ChildFate) -> str | None:
+def _handler_without_reaping(index: TraceIndex, process: str, fate: ChildFate) -> c.HandlerDidNotReap | None:
     """When the child's SIGCHLD reached a handler but the process accepted again before reaping it: say so."""
     accept = next_accept_after(index, process, fate.exit.seq)
     if accept is None or (fate.reap is not None and fate.reap.seq < accept.seq):
@@ -403,92 +457,100 @@ def _handler_without_reaping(index: TraceIndex, process: str, fate: ChildFate) -
     disposition = disposition_at(index, process, "SIGCHLD", signal.seq)
     if disposition.handler != "handler":
         return None
-    return (
-        f"Its SIGCHLD was delivered to {signal.role} at #{signal.seq}, where {disposition.describe('SIGCHLD')}: the "
-        f"handler ran, yet no wait collected {fate.spawn.child_role} before {process} accepted a connection at "
-        f"#{accept.seq}. The handler does not reap (or not this child): the zombie outlives the signal meant to "
-        "announce it ('reaped before the next accept' fails; 'no zombie left' may still hold)."
-    )
+    described = _disposition_claim(process, "SIGCHLD", signal.seq, disposition).describe()
+    return c.HandlerDidNotReap(fate.spawn.child_role, process, signal.seq, accept.seq, described)
+
+
+def _killed_by(index: TraceIndex, fate: ChildFate) -> c.KilledBy | None:
+    """The traced kill that sent the signal the child died of, if the trace holds one."""
+    end = fate.exit
+    if end.signal is None:
+        return None
+    pid = fate.spawn.child_pid
+    for event in reversed(index.trace.events[: index.trace.events.index(end)]):
+        if (
+            isinstance(event, SyscallEvent)
+            and event.name in ("kill", "tkill", "tgkill")
+            and event.errno is None
+            and event.args.get("pid", event.args.get("tgid")) == pid
+            and event.args.get("signal") == end.signal
+        ):
+            return c.KilledBy(fate.spawn.child_role, pid, end.signal, process_role(event.role), event.seq, end.seq)
+    return None
 
 
 def _explain_child(index: TraceIndex, process: str, fate: ChildFate) -> Finding:
     spawn, child_exit, parent_exit, disposition = fate.spawn, fate.exit, fate.parent_exit, fate.disposition
     role = spawn.child_role
-    child = f"{role} (pid {spawn.child_pid})"
-    # A killed process did not exit: say how it ended, "killed by SIGTERM", never "exited with signal SIGTERM".
-    ended = (
-        f"was killed by {child_exit.signal} at #{child_exit.seq}"
-        if child_exit.signal
-        else f"exited at #{child_exit.seq} with status {child_exit.code}"
-    )
-    roles = (process, role)
+    ended = c.ChildEnded(role, spawn.child_pid, child_exit.seq, child_exit.code, child_exit.signal)
+    killed = _killed_by(index, fate)
+    roles = (process, role) + ((killed.sender,) if killed and killed.sender not in (process, role) else ())
+    at = child_exit.seq
     if fate.outcome == "re-parented":
         assert parent_exit is not None
         return Finding(
             "re-parented",
             f"#{child_exit.seq} {role} outlived its parent {process}",
+            at,
+            (c.OutlivedParent(role, spawn.child_pid, process, parent_exit.seq, ended.ended()),),
             (
-                f"{process} exited at #{parent_exit.seq} while {child} still ran; the kernel re-parented "
-                f"{role} to the nearest child subreaper (the harness, during a run) or to "
-                f"init, which reaped it when it ended: it {ended}. A double-fork daemon does this on purpose: its "
-                "grandchild no longer belongs to the process that started it.",
+                "A double-fork daemon does this on purpose: its grandchild no longer belongs to the process that "
+                "started it.",
             ),
-            (spawn.seq, parent_exit.seq, child_exit.seq),
             roles,
         )
-    late = _handler_without_reaping(index, process, fate)
+    the_end: tuple[c.Claim, ...] = (ended,) + ((killed,) if killed else ())
     if fate.outcome == "reaped":
         reap = fate.reap
         assert reap is not None
         lived = _between(child_exit, reap)
+        late = _handler_without_reaping(index, process, fate)
+        reaped = c.ReapedBy(
+            role,
+            spawn.child_pid,
+            process,
+            reap.name,
+            reap.seq,
+            child_exit.seq,
+            lived,
+            _user_path(reap.python) if reap.python else None,
+        )
         return Finding(
             "zombie",
             f"#{child_exit.seq} {role} was a zombie until #{reap.seq}" + (f" ({lived})" if lived else ""),
-            (
-                f"{child} {ended}; {process} reaped it with "
-                f"{reap.name} at #{reap.seq} ({_events(reap.seq - child_exit.seq)} later"
-                + (f", {lived} after its exit" if lived else "")
-                + ")"
-                + (f", from {_user_path(reap.python)}." if reap.python else "."),
-                *((late,) if late else ()),
-                ZOMBIE_LESSON,
-            ),
-            (child_exit.seq, reap.seq),
+            at,
+            (*the_end, reaped) + ((late,) if late else ()),
+            (ZOMBIE_LESSON,),
             roles,
         )
     if fate.outcome == "auto-reaped":
+        described = _disposition_claim(process, "SIGCHLD", child_exit.seq, disposition).describe()
         return Finding(
             "auto-reaped",
             f"#{child_exit.seq} {role} was reaped by the kernel (SIGCHLD ignored)",
-            (
-                f"{child} exited at #{child_exit.seq}; {disposition.describe('SIGCHLD')}, so the "
-                "kernel reaped it at once: no zombie, no SIGCHLD, and a later wait fails with ECHILD.",
-            ),
-            (child_exit.seq,),
+            at,
+            (c.AutoReaped(role, spawn.child_pid, child_exit.seq, described),),
+            (),
             roles,
         )
-    until = f"when {process} exited at #{parent_exit.seq}" if parent_exit else "at the end of the trace"
     lived = _between(child_exit, parent_exit) if parent_exit else None
-    until += f", {lived} later" if lived else ""
-    return Finding(
-        "zombie",
-        f"#{child_exit.seq} {role} was never reaped by {process}",
-        (
-            f"{child} {ended} and stayed a zombie, holding its pid "
-            f"and exit status, {until}: {process} never collected it with a wait. "
-            + (
-                "SIGCHLD kept its default disposition, SIG_DFL, whose action is to ignore the signal "
-                "but which, unlike SIG_IGN, does not ask the kernel to reap children."
-                if disposition.handler == "SIG_DFL"
-                else f"{disposition.describe('SIGCHLD')}."
-            ),
-            *((late,) if late else ()),
-            ZOMBIE_LESSON,
-            UNREAPED_LESSON,
-        ),
-        (child_exit.seq,) + ((parent_exit.seq,) if parent_exit else ()),
-        roles,
-    )
+    until = parent_exit.seq if parent_exit else None
+    never = c.NeverReaped(role, spawn.child_pid, process, child_exit.seq, until, lived)
+    accept = next_accept_after(index, process, child_exit.seq)
+    made: list[c.Claim] = [*the_end, never]
+    lessons = [ZOMBIE_LESSON]
+    if disposition.handler == "SIG_DFL" and disposition.evidence is None:
+        made.append(c.DefaultDoesNotReap(process, child_exit.seq))
+    late = _handler_without_reaping(index, process, fate)
+    if late is not None:
+        made.append(late)
+    if accept is not None:
+        made.append(c.ServedOnWithZombie(process, role, child_exit.seq, accept.seq))
+        lessons.append(UNREAPED_LESSON)
+    if parent_exit is not None:
+        made.append(c.ReapedOnParentExit(role, process, parent_exit.seq))
+    title = f"#{child_exit.seq} {role} was never reaped by {process}"
+    return Finding("zombie", title, at, tuple(made), tuple(lessons), roles)
 
 
 def _explain_children(trace: Trace, index: TraceIndex) -> list[Finding]:
@@ -502,19 +564,7 @@ def _explain_children(trace: Trace, index: TraceIndex) -> list[Finding]:
 def _explain_descriptors(trace: Trace, index: TraceIndex) -> list[Finding]:
     findings = []
     for process in dict.fromkeys(process_role(role) for role in trace.roles()):
-        for violation in no_accepted_descriptor_left_open(index, process):
-            findings.append(
-                Finding(
-                    "leaked-connection",
-                    f"#{violation.events[0].seq} {process} kept an accepted connection open",
-                    (
-                        violation.message + ".",
-                        CONNECTION_LESSON,
-                    ),
-                    tuple(event.seq for event in violation.events),
-                    (process,),
-                )
-            )
+        findings.extend(_kept_connections(index, process))
         findings.extend(_listeners_closed_by_exec(index, process))  # whatever became of the process after
         if not _did_work(index, process):
             continue  # a process that only forked and exited (a daemon's middle one) holds nothing for long
@@ -523,21 +573,95 @@ def _explain_descriptors(trace: Trace, index: TraceIndex) -> list[Finding]:
             continue  # killed: it had no chance to close anything, and its death closed every descriptor it held
         serving = _accepted_on(index, process)
         for violation in closes_the_listening_socket(index, process):
-            if violation.fd in serving:
+            if violation.fd is None or violation.fd in serving:
                 continue  # a pre-fork worker: accepting on the inherited listening socket is its job, not a leak
+            owner = inherited_listeners(index, process)[violation.fd]
+            kept = c.ListenerKept(process, violation.fd, owner, ended.seq if ended is not None else None)
+            at = ended.seq if ended is not None else index.events_of(process)[0].seq
             findings.append(
                 Finding(
                     "kept-listener",
                     f"{process} kept the listening socket it inherited",
-                    (
-                        violation.message + ".",
-                        LISTENER_LESSON,
-                    ),
-                    tuple(event.seq for event in violation.events),
+                    at,
+                    (kept,),
+                    (LISTENER_LESSON,),
                     (process,),
                 )
             )
     return findings
+
+
+def _kept_connections(index: TraceIndex, process: str) -> list[Finding]:
+    """Each accepted connection the process kept open past its next accept (or its end), and what became of it."""
+    python = _is_python(index, process)
+    events = index.events_of(process)
+    findings = []
+    grows = _growing_descriptors(index, process)
+    for violation in no_accepted_descriptor_left_open(index, process):
+        accepted = violation.events[0]
+        assert isinstance(accepted, SyscallEvent) and accepted.ret is not None
+        fd = accepted.ret
+        following = violation.events[1] if len(violation.events) > 1 else None
+        next_accept = following if isinstance(following, SyscallEvent) else None
+        made: list[c.Claim] = [
+            c.ConnectionKept(
+                process,
+                fd,
+                accepted.seq,
+                next_accept.seq if next_accept else None,
+                next_accept.name if next_accept else None,
+            )
+        ]
+        close = next(
+            (
+                e
+                for e in events
+                if e.seq > accepted.seq and isinstance(e, SyscallEvent) and e.name == "close" and e.args.get("fd") == fd
+            ),
+            None,
+        )
+        if close is not None:
+            before = [e for e in events if e.seq < close.seq and e.tid == close.tid and isinstance(e, SyscallEvent)]
+            just_after = before[-1] if before and before[-1].name in ("accept", "accept4") and before[-1].ret else None
+            place = _user_path(close.python, 1) if close.python else None
+            made.append(c.ClosedLater(process, fd, close.seq, just_after.seq if just_after else None, python, place))
+        if grows is not None:
+            made.append(grows)
+            grows = None  # said once, in the first finding of the process
+        findings.append(
+            Finding(
+                "leaked-connection",
+                f"#{accepted.seq} {process} kept an accepted connection open",
+                accepted.seq,
+                tuple(made),
+                (CONNECTION_LESSON,),
+                (process,),
+            )
+        )
+    return findings
+
+
+def _growing_descriptors(index: TraceIndex, process: str) -> c.DescriptorsGrow | None:
+    """Three or more accepts whose numbers grow while none of them is closed: the table really grows."""
+    held: dict[int, int] = {}
+    run: list[tuple[int, int]] = []
+    for event in index.events_of(process):
+        if isinstance(event, SyscallEvent) and event.name == "close" and event.args.get("fd") in held:
+            del held[event.args["fd"]]
+            run = [(seq, fd) for seq, fd in run if fd in held]
+        elif _succeeded(event, ("accept", "accept4")):
+            assert isinstance(event, SyscallEvent) and event.ret is not None
+            if run and event.ret <= run[-1][1]:
+                run = []
+            held[event.ret] = event.seq
+            run.append((event.seq, event.ret))
+    if len(run) < 3:
+        return None
+    return c.DescriptorsGrow(process, tuple(fd for _, fd in run), tuple(seq for seq, _ in run))
+
+
+def _succeeded(event: Event, names: tuple[str, ...]) -> bool:
+    return isinstance(event, SyscallEvent) and event.name in names and event.ret is not None and event.ret >= 0
 
 
 def _listeners_closed_by_exec(index: TraceIndex, process: str) -> list[Finding]:
@@ -552,13 +676,9 @@ def _listeners_closed_by_exec(index: TraceIndex, process: str) -> list[Finding]:
             Finding(
                 "closed-on-exec",
                 f"#{end.event.seq} {process}'s execve closed the listening socket it inherited",
-                (
-                    f"{process} inherited the listening socket fd {fd} from {inherited[fd]}; its execve of {program} "
-                    f"at #{end.event.seq} closed it: fd {fd} is not among the descriptors the new program holds "
-                    "(read from /proc at the exec), so it was close-on-exec.",
-                    CLOSE_ON_EXEC_LESSON,
-                ),
-                (end.event.seq,),
+                end.event.seq,
+                (c.ListenerClosedByExec(process, fd, inherited[fd], end.event.seq, program),),
+                (CLOSE_ON_EXEC_LESSON,),
                 (process,),
             )
         )
@@ -579,15 +699,42 @@ def _did_work(index: TraceIndex, process: str) -> bool:
     return any(isinstance(e, SyscallEvent) and e.name not in quick for e in index.events_of(process))
 
 
-def explain(trace: Trace) -> list[Finding]:
-    """Every account the trace supports, in the order of the events they are about."""
+#: Set (to anything but "" or "0") to make an unverifiable claim an error, not a withheld sentence: the test
+#: suite sets it, so that a claim the trace does not support fails the test that made it.
+STRICT_ENV = "HARNESS_STRICT_CLAIMS"
+
+
+def explain(trace: Trace, *, strict: bool | None = None) -> list[Finding]:
+    """Every account the trace supports, in the order of the events they are about; every claim verified.
+
+    A claim the trace does not support is withheld and said to be (a fault of
+    the harness's, never shown as true); with ``strict`` (default: the
+    ``HARNESS_STRICT_CLAIMS`` environment variable) it raises :class:`ClaimRefuted`.
+    """
     index = TraceIndex(trace)
     findings: list[Finding] = []
     findings.extend(_explain_interruption(trace, index, account) for account in interruptions(index))
     findings.extend(_explain_children(trace, index))
     findings.extend(_explain_descriptors(trace, index))
-    findings.sort(key=lambda finding: min(finding.seqs, default=0))
-    return _teach_once(findings)
+    findings.sort(key=lambda finding: finding.at)
+    if strict is None:
+        strict = os.environ.get(STRICT_ENV, "") not in ("", "0")
+    return _teach_once([_verified(Verifier(trace), finding, strict) for finding in findings])
+
+
+def _verified(verifier: Verifier, finding: Finding, strict: bool) -> Finding:
+    """The finding with each claim the trace does not support taken out, and named as withheld."""
+    kept: list[c.Claim] = []
+    withheld: list[str] = []
+    for claim in finding.claims:
+        problem = verifier.check(claim)
+        if problem is None:
+            kept.append(claim)
+        elif strict:
+            raise ClaimRefuted(f"{finding.title}: {claim.name} {claim.evidence}: {problem}")
+        else:
+            withheld.append(f"{claim.name} {list(claim.evidence)}: {problem}")
+    return replace(finding, claims=tuple(kept), withheld=tuple(withheld))
 
 
 def _teach_once(findings: list[Finding]) -> list[Finding]:
@@ -595,14 +742,16 @@ def _teach_once(findings: list[Finding]) -> list[Finding]:
     taught: set[str] = set()
     result = []
     for finding in findings:
-        details = tuple(d for d in finding.details if d not in _LESSONS or d not in taught)
-        taught.update(d for d in finding.details if d in _LESSONS)
-        result.append(replace(finding, details=details))
+        lessons = tuple(lesson for lesson in finding.lessons if lesson not in taught)
+        taught.update(finding.lessons)
+        result.append(replace(finding, lessons=lessons))
     return result
 
 
 def render(findings: Sequence[Finding], *, format: Format = "text", width: int = 100) -> str:
-    """Findings as plain text for a terminal, or as Markdown for an issue or a lesson."""
+    """Findings as plain text for a terminal, as Markdown for an issue or a lesson, or as JSON with their claims."""
+    if format == "json":
+        return json.dumps([finding.to_json() for finding in findings], indent=2) + "\n"
     if not findings:
         return "Nothing to explain: no interrupted call, no child process and no leaked descriptor in this trace.\n"
     blocks = []

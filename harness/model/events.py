@@ -90,6 +90,9 @@ class SignalEvent(_TaskEvent):
     """Decoded siginfo: ``si_signo``, ``si_code`` (symbolic) and the members that code defines."""
     injected: bool = False
     """The harness sent this signal (``--inject``)."""
+    from_harness: bool = False
+    """The harness's own process sent it (si_pid is the harness's pid): an injected signal, or the stop signal
+    it sends after the clients; so a reader can say "sent by the harness", not a pid nobody knows."""
     syscall: str | None = None
     """The call the task was in, or returning from, when the signal was delivered (``orig_rax`` at the
     signal-delivery-stop), traced or not; None between calls, or when the tracer did not read it."""
@@ -246,6 +249,8 @@ def event_to_dict(event: Event) -> dict[str, Any]:
             data.update(name=event.name, siginfo=dict(event.siginfo))
             if event.injected:
                 data["injected"] = True
+            if event.from_harness:
+                data["from_harness"] = True
             if event.syscall is not None:
                 data.update(syscall=event.syscall, syscall_errno=event.syscall_errno)
         case SpawnEvent():
@@ -296,6 +301,7 @@ FIELD_TYPES: Mapping[str, tuple[type, ...]] = {
     "signal": (str, type(None)),
     "core_dumped": (bool,),
     "injected": (bool,),
+    "from_harness": (bool,),
     "syscall": (str, type(None)),
     "syscall_errno": (str, type(None)),
     "python": (list,),

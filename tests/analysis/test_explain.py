@@ -162,4 +162,4 @@ def test_an_unreaped_zombie_says_how_long_it_lived_until_its_parent_exited() -> 
     story = _story(handler=False)
     story.exit("main")
     (zombie,) = [f for f in explain(_timed(story.trace(), step=1.5)) if f.kind == "zombie"]
-    assert "when main exited at #5, 1.500 s later" in _text(zombie)
+    assert "until main exited at #5, 1.500 s later" in _text(zombie)

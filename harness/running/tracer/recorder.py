@@ -223,7 +223,9 @@ class EventRecorder:
         that call is not traced.
         """
         siginfo = _decode_siginfo(raw_siginfo)
-        injected = signum == task.injected_signal and siginfo.get("si_pid") == self._harness_pid
+        sent_by_kill = siginfo.get("si_code") in kernel.SI_CODES_WITH_SENDER
+        from_harness = sent_by_kill and siginfo.get("si_pid") == self._harness_pid
+        injected = from_harness and signum == task.injected_signal
         number, value = interrupted
         in_call = syscall_name(number) if number >= 0 else None
         self._record(
@@ -235,6 +237,7 @@ class EventRecorder:
                 name=kernel.signal_name(signum),
                 siginfo=siginfo,
                 injected=injected,
+                from_harness=from_harness,
                 syscall=in_call,
                 syscall_errno=kernel.errno_name(value) if in_call else None,
                 python=self._python(task),
