@@ -282,6 +282,26 @@ class RestartedWithoutHandler(Claim):
 
 
 @dataclass(frozen=True, slots=True)
+class RestartedUnseen(Claim):
+    """Inference from the rule: no handler ran, so the kernel entered the untraced call again; the task went on."""
+
+    name: ClassVar[str] = "restarted-unseen"
+    task: str
+    call: str
+    code: str | None
+    signal_seq: int
+    next_seq: int
+    next_event: str
+
+    def render(self) -> str:
+        return (
+            f"No handler ran, so the kernel entered {self.call} again, as it does for {self.code or 'this code'} "
+            f"without one; the trace does not record {self.call}, and the task's next event is {self.next_event} "
+            f"at #{self.next_seq} (inferred from the rule and from the task going on); the program never saw it fail."
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class ResumedByRestartSyscall(Claim):
     """The call resumed through restart_syscall, with the time it had left."""
 

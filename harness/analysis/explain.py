@@ -67,7 +67,7 @@ from harness.model.roles import parent_role, process_role
 from harness.model.strace_format import escape_controls
 from harness.model.trace import Trace
 
-__all__ = ["FORMATS", "ClaimRefuted", "Finding", "FindingKind", "Format", "explain", "render"]
+__all__ = ["FORMATS", "ClaimRefuted", "Finding", "FindingKind", "Format", "explain", "render", "verified"]
 
 #: The lessons behind the findings (fork(2), wait(2), signal(7), socket(7)), said once per explanation.
 #: A lesson is general knowledge, no claim about the trace: it is shown only where the finding's claims make it fit.
@@ -307,9 +307,16 @@ def _explain_interruption(trace: Trace, index: TraceIndex, account: Interruption
                     again.enter_seq if again else None,
                 )
             )
-        else:
+        elif evidence.name == name:
             interrupted = (call or signal or evidence).seq
             made.append(c.RestartedWithoutHandler(account.task, name, interrupted, evidence.seq, evidence.enter_seq))
+        elif signal is not None:
+            made.append(c.RestartedUnseen(account.task, name, code, signal.seq, evidence.seq, evidence.name))
+    elif outcome == "restarted" and isinstance(evidence, SignalEvent) and signal is not None:
+        verb = "was restarted"
+        made.append(
+            c.RestartedUnseen(account.task, name, code, signal.seq, evidence.seq, f"the delivery of {evidence.name}")
+        )
     elif outcome == "restart_syscall" and evidence is not None:
         verb = "resumed"
         made.append(c.ResumedByRestartSyscall(account.task, evidence.seq))
@@ -645,6 +652,7 @@ def _growing_descriptors(index: TraceIndex, process: str) -> c.DescriptorsGrow |
     """Three or more accepts whose numbers grow while none of them is closed: the table really grows."""
     held: dict[int, int] = {}
     run: list[tuple[int, int]] = []
+    longest: list[tuple[int, int]] = []  # at its peak: the closes at the end empty the table again
     for event in index.events_of(process):
         if isinstance(event, SyscallEvent) and event.name == "close" and event.args.get("fd") in held:
             del held[event.args["fd"]]
@@ -655,9 +663,10 @@ def _growing_descriptors(index: TraceIndex, process: str) -> c.DescriptorsGrow |
                 run = []
             held[event.ret] = event.seq
             run.append((event.seq, event.ret))
-    if len(run) < 3:
+            longest = max(longest, run, key=len)
+    if len(longest) < 3:
         return None
-    return c.DescriptorsGrow(process, tuple(fd for _, fd in run), tuple(seq for seq, _ in run))
+    return c.DescriptorsGrow(process, tuple(fd for _, fd in longest), tuple(seq for seq, _ in longest))
 
 
 def _succeeded(event: Event, names: tuple[str, ...]) -> bool:
@@ -719,10 +728,10 @@ def explain(trace: Trace, *, strict: bool | None = None) -> list[Finding]:
     findings.sort(key=lambda finding: finding.at)
     if strict is None:
         strict = os.environ.get(STRICT_ENV, "") not in ("", "0")
-    return _teach_once([_verified(Verifier(trace), finding, strict) for finding in findings])
+    return _teach_once([verified(Verifier(trace), finding, strict) for finding in findings])
 
 
-def _verified(verifier: Verifier, finding: Finding, strict: bool) -> Finding:
+def verified(verifier: Verifier, finding: Finding, strict: bool) -> Finding:
     """The finding with each claim the trace does not support taken out, and named as withheld."""
     kept: list[c.Claim] = []
     withheld: list[str] = []

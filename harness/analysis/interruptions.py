@@ -89,6 +89,9 @@ class _Open:
 
     call: SyscallEvent | None
     signal: SignalEvent | None = None
+    no_handler: bool = False
+    """The signal found no handler (SIG_DFL or SIG_IGN): the kernel enters the call again, with no rt_sigreturn;
+    for an untraced call nothing shows it but the task going on (its next event)."""
 
     @property
     def name(self) -> str | None:
@@ -119,11 +122,18 @@ def _derive(index: TraceIndex) -> Iterator[Interruption]:
     last_signal: dict[int, SignalEvent] = {}
     for event in index.trace:
         pending = open_by_tid.get(event.tid)
+        if pending is not None and _went_on_unseen(pending, event):
+            # An untraced call the kernel entered again for want of a handler: the task's next event shows it went on.
+            del open_by_tid[event.tid]
+            yield _account(index, pending, "restarted", event)
+            pending = None
         if isinstance(event, SignalEvent):
             if pending is not None and pending.signal is None:
                 pending.signal = event
+                pending.no_handler = _finds_no_handler(index, event)
             elif pending is None and kernel.is_restart_code(event.syscall_errno):
-                open_by_tid[event.tid] = _Open(None, event)  # an untraced call, named by the tracer
+                # an untraced call, named by the tracer
+                open_by_tid[event.tid] = _Open(None, event, no_handler=_finds_no_handler(index, event))
             else:
                 last_signal[event.tid] = event
             continue
@@ -148,6 +158,26 @@ def _derive(index: TraceIndex) -> Iterator[Interruption]:
             last_signal.pop(event.tid, None)
     for pending in open_by_tid.values():
         yield _account(index, pending, "unknown", None)
+
+
+def _finds_no_handler(index: TraceIndex, signal: SignalEvent) -> bool:
+    return disposition_at(index, process_role(signal.role), signal.name, signal.seq).handler != "handler"
+
+
+def _went_on_unseen(pending: _Open, event: Event) -> bool:
+    """Whether ``event`` shows that an untraced call, interrupted by a signal with no handler, was entered again.
+
+    The kernel restarts it at once (ERESTARTSYS, ERESTARTNOHAND and ERESTARTNOINTR without a handler; kernel.
+    RESTART_OUTCOMES), unseen: the task's next signal or traced call (but restart_syscall, which is the
+    ERESTART_RESTARTBLOCK path's own evidence, and its end) is the first sign that it went on.
+    """
+    if pending.call is not None or pending.signal is None or not pending.no_handler:
+        return False
+    if pending.code == "ERESTART_RESTARTBLOCK":
+        return False  # it resumes through restart_syscall, which is the evidence when traced
+    if isinstance(event, SyscallEvent):
+        return event.name not in ("restart_syscall", "rt_sigreturn")
+    return isinstance(event, SignalEvent) and event.seq != pending.signal.seq
 
 
 def _closes(index: TraceIndex, pending: _Open, event: SyscallEvent) -> Outcome | None:

@@ -49,6 +49,7 @@ class Verifier:
             c.RestartedBySigreturn: self._restarted_by_sigreturn,
             c.RestartedWithoutHandler: self._restarted_without_handler,
             c.ResumedByRestartSyscall: self._resumed_by_restart_syscall,
+            c.RestartedUnseen: self._restarted_unseen,
             c.KilledInCall: self._killed_in_call,
             c.ExitedFromHandler: self._exited_from_handler,
             c.EndedInCall: self._ended_in_call,
@@ -264,6 +265,19 @@ class Verifier:
         for event in self._of_task(claim.task, claim.interrupted_seq, claim.again_enter_seq):
             if isinstance(event, SyscallEvent):
                 return f"#{event.seq} ({event.name}) came between: something ran before the call was entered again"
+        return None
+
+    def _restarted_unseen(self, claim: c.RestartedUnseen) -> str | None:
+        signal = self._event(claim.signal_seq, SignalEvent)
+        if signal is None or signal.role != claim.task or signal.syscall != claim.call:
+            return f"#{claim.signal_seq} is no delivery to {claim.task} in {claim.call}"
+        if claim.code not in kernel.RESTART_RULES or claim.code == "ERESTART_RESTARTBLOCK":
+            return f"{claim.code} is not restarted by entering the call again"
+        following = next(iter(self._of_task(claim.task, claim.signal_seq)), None)
+        if following is None or following.seq != claim.next_seq:
+            return f"the task's next event is not #{claim.next_seq}"
+        if isinstance(following, SyscallEvent) and following.name in ("rt_sigreturn", "restart_syscall"):
+            return f"its next event is {following.name}: a handler ran, or restart_syscall resumed it"
         return None
 
     def _resumed_by_restart_syscall(self, claim: c.ResumedByRestartSyscall) -> str | None:

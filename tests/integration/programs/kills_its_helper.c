@@ -1,0 +1,62 @@
+/* socat's shape: each connection's child starts a helper, kills it with SIGTERM when the connection ends, and
+ * exits at once without waiting for it.
+ *
+ *   kills_its_helper PORT CONNECTIONS
+ *
+ * The helper is never reaped by the child that killed it: it is a zombie only
+ * until that child exits, a moment later, when the kernel re-parents it to the
+ * subreaper or init, which reaps it.  Nothing fills the process table.  The
+ * server reaps its own children with WNOHANG before each accept, and waits for
+ * the rest before it exits.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "listen_loopback.h"
+
+static void serve(int conn)
+{
+    pid_t helper = fork();
+    if (helper == 0) {
+        close(conn);
+        for (;;)
+            pause();
+    }
+    char buffer[4096];
+    ssize_t got;
+    while ((got = read(conn, buffer, sizeof buffer)) > 0)
+        if (write(conn, buffer, (size_t)got) != got)
+            break;
+    kill(helper, SIGTERM);
+    _exit(0);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 3) {
+        fprintf(stderr, "usage: kills_its_helper PORT CONNECTIONS\n");
+        return 2;
+    }
+    int connections = atoi(argv[2]);
+    int listener = listen_loopback(argv[1], 0);
+    for (int served = 0; served < connections; served++) {
+        while (waitpid(-1, NULL, WNOHANG) > 0)
+            ;
+        int conn = accept(listener, NULL, NULL);
+        if (conn < 0)
+            return 1;
+        if (fork() == 0) {
+            close(listener);
+            serve(conn);
+        }
+        close(conn);
+    }
+    close(listener);
+    while (wait(NULL) > 0)
+        ;
+    return 0;
+}
