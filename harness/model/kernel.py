@@ -354,7 +354,9 @@ WAIT_NO_THREAD = 0x20000000
 WAITID_IDTYPES: Mapping[int, str] = {0: "P_ALL", 1: "P_PID", 2: "P_PGID", 3: "P_PIDFD"}
 
 #: struct sigaction sa_flags (include/uapi/asm-generic/signal-defs.h,
-#: arch/x86/include/uapi/asm/signal.h for SA_RESTORER).
+#: arch/x86/include/uapi/asm/signal.h for SA_RESTORER; SA_INTERRUPT, a historical no-op that
+#: glibc's bits/sigaction.h still defines and strace's xlat/sigact_flags.in names, as glibc's
+#: siginterrupt(3) and some servers still set it).
 SA_FLAGS: Mapping[int, str] = {
     0x00000001: "SA_NOCLDSTOP",
     0x00000002: "SA_NOCLDWAIT",
@@ -364,6 +366,7 @@ SA_FLAGS: Mapping[int, str] = {
     0x04000000: "SA_RESTORER",
     0x08000000: "SA_ONSTACK",
     0x10000000: "SA_RESTART",
+    0x20000000: "SA_INTERRUPT",
     0x40000000: "SA_NODEFER",
     0x80000000: "SA_RESETHAND",
 }

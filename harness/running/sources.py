@@ -33,7 +33,7 @@ from harness.model.scenario import (
     Stop,
 )
 from harness.model.trace import Trace, TraceFileError
-from harness.running.check import Loader, run_spec, server_spec
+from harness.running.check import Loader, run_spec, server_command, server_spec
 from harness.running.run import RunResult, port_in_use
 
 #: ``golden``: a golden file of normalized stories (``*.golden.yaml``); ``trace``: a JSON Lines trace
@@ -130,6 +130,12 @@ class RunPlan:
     syscalls: tuple[str, ...] = field(default=())
     """Traced in addition to the default set (the calls an expectation file's steps name)."""
     injections: tuple[Injection, ...] = ()
+
+    def label_on(self, port: int | None) -> str:
+        """The label once the run has its port: a command line as it ran (placeholders filled, paths resolved)."""
+        if self.origin != "command" or port is None or "{" not in self.label:
+            return self.label  # a name the user gave it, or a command without placeholders
+        return shlex.join(server_command(self.server, port, self.scenario.connections))
 
     @classmethod
     def of_variant(cls, name: str, scenario: Scenario = DEFAULT_SCENARIO) -> RunPlan:
@@ -244,7 +250,7 @@ def run_plan(
             seccomp=seccomp,
             injections=plan.injections,
         )
-    return PlannedRun(plan.label, result)
+    return PlannedRun(plan.label_on(result.port), result)
 
 
 def run_variant(

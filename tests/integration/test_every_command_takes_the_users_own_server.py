@@ -9,6 +9,7 @@ under real ptrace.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import NamedTuple
 
@@ -51,6 +52,10 @@ def test_run_drives_the_clients_of_any_source(ptrace_permitted: None, project: P
     assert done.returncode == 0, done.stderr
     assert "2 connections, clients ok, server exited with 0" in done.stderr
     assert "accept4" in (project / "trace.txt").read_text()
+    if kind == "command":  # the summary names the command as it ran: placeholders filled in, paths resolved
+        summary = done.stderr.splitlines()[-1]
+        assert summary.startswith(f"{sys.executable} {project / 'my_server.py'} --port "), summary
+        assert "{" not in summary and " --connections 2: 2 connections" in summary, summary
 
 
 @pytest.mark.parametrize("kind", KINDS)

@@ -33,6 +33,7 @@ def test_flag_names_keep_unknown_bits_visible() -> None:
     assert kernel.flag_names(0x1 | 0x40000000, kernel.WAIT_OPTIONS) == ["WNOHANG", "__WALL"]
     assert kernel.flag_names(0x10000000 | 0x04000000 | 0x100, kernel.SA_FLAGS) == ["SA_RESTORER", "SA_RESTART", "0x100"]
     assert kernel.flag_names(0, kernel.SA_FLAGS) == []
+    assert kernel.flag_names(0x20000000 | 0x04000000, kernel.SA_FLAGS) == ["SA_RESTORER", "SA_INTERRUPT"]
 
 
 def test_flag_value_inverts_flag_names() -> None:
