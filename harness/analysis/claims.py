@@ -28,6 +28,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields
 from typing import ClassVar, Literal
 
+from harness.analysis.facts import describe_disposition
 from harness.model import kernel
 
 #: Who sent a signal, as its siginfo says: the harness itself (its stop signal, or an injection), a child's
@@ -203,15 +204,8 @@ class DispositionInForce(Claim):
 
     def describe(self) -> str:
         """The disposition in words, with the call that set it."""
-        if self.set_seq is None:
-            return f"{self.signal} had its default disposition (SIG_DFL): no rt_sigaction changed it in the trace"
-        where = f"rt_sigaction at #{self.set_seq} in {self.set_by}"
-        if self.inherited_from:
-            where += f", inherited from {self.inherited_from} across fork"
-        if self.handler == "handler":
-            flags = "with SA_RESTART" if self.sa_restart else "without SA_RESTART"
-            return f"{self.signal} had a handler installed {flags} ({where})"
-        return f"{self.signal} was set to {self.handler} ({where})"
+        set_at = (self.set_seq, self.set_by or "?") if self.set_seq is not None else None
+        return describe_disposition(self.signal, self.handler, self.sa_restart, set_at, self.inherited_from)
 
 
 #: What ``rt_sigreturn``'s -EINTR meant for the program: it saw the failure (C, Python 2), or CPython's own C

@@ -57,13 +57,15 @@ from harness.analysis.facts import (
     inherited_listeners,
     next_accept_after,
     no_accepted_descriptor_left_open,
+    program_of,
+    runs_cpython,
 )
 from harness.analysis.interruptions import Interruption, interruptions
 from harness.analysis.verify import ClaimRefuted, Verifier
 from harness.model import kernel
 from harness.model.events import Event, ExecEvent, ExitEvent, SignalEvent, SyscallEvent
 from harness.model.frames import Frame, Stack, summary
-from harness.model.roles import parent_role, process_role
+from harness.model.roles import process_role
 from harness.model.strace_format import escape_controls
 from harness.model.trace import Trace
 
@@ -151,18 +153,6 @@ class Finding:
 
 
 # -- interrupted calls -------------------------------------------------------------
-
-
-def _is_python(index: TraceIndex, process: str) -> bool:
-    """Whether the process runs CPython, judged by the program its (or its ancestors') exec started."""
-    while True:
-        execs = [e for e in index.events_of(process) if isinstance(e, ExecEvent)]
-        if execs:
-            return os.path.basename(execs[-1].filename).startswith("python")
-        parent = parent_role(process)
-        if parent is None:
-            return False
-        process = parent
 
 
 def _place(frame: Frame) -> str:
@@ -260,7 +250,7 @@ def _explain_interruption(trace: Trace, index: TraceIndex, account: Interruption
     evidence = account.evidence
     name = account.call_name or "a call the tracer could not name"
     process = process_role(account.task)
-    python = _is_python(index, process)
+    python = runs_cpython(index, process)
     made: list[c.Claim] = []
     roles = {account.task}
     if call is not None:
@@ -387,23 +377,11 @@ def _after_eintr(call: SyscallEvent, index: TraceIndex, start: int, python: bool
         again = c.CalledAgain(call.role, call.name, start, event.seq, event.enter_seq, tuple(between))
         if call.python and event.python:
             return [again, *_retry_by_frames(call, event, events, start)]
-        program = os.path.basename(_program(index, process_role(call.role)))
+        program = os.path.basename(program_of(index, process_role(call.role)))
         if python:
             return [again, c.TwoRetryCausesFit(call.role, program, event.seq)]
         return [again, c.HandlesEintrItself(call.role, program)]
     return [c.NotCalledAgain(call.role, call.name, start, None, None)]
-
-
-def _program(index: TraceIndex, process: str) -> str:
-    """The program the process runs, from its (or its ancestors') last exec; "" when the trace shows none."""
-    while True:
-        execs = [e for e in index.events_of(process) if isinstance(e, ExecEvent)]
-        if execs:
-            return execs[-1].filename
-        parent = parent_role(process)
-        if parent is None:
-            return ""
-        process = parent
 
 
 def _retry_by_frames(call: SyscallEvent, again: SyscallEvent, events: Sequence[Event], start: int) -> list[c.Claim]:
@@ -600,7 +578,7 @@ def _explain_descriptors(trace: Trace, index: TraceIndex) -> list[Finding]:
 
 def _kept_connections(index: TraceIndex, process: str) -> list[Finding]:
     """Each accepted connection the process kept open past its next accept (or its end), and what became of it."""
-    python = _is_python(index, process)
+    python = runs_cpython(index, process)
     events = index.events_of(process)
     findings = []
     grows = _growing_descriptors(index, process)

@@ -28,6 +28,7 @@ close(2)):
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -110,6 +111,23 @@ def descriptor_ends(index: TraceIndex, process: str, fds: Iterable[int]) -> dict
     return ends
 
 
+def program_of(index: TraceIndex, process: str) -> str:
+    """The program a process runs: its own last exec's, else its nearest ancestor's; "" when the trace shows none."""
+    while True:
+        execs = [e for e in index.events_of(process) if isinstance(e, ExecEvent)]
+        if execs:
+            return execs[-1].filename
+        parent = parent_role(process)
+        if parent is None:
+            return ""
+        process = parent
+
+
+def runs_cpython(index: TraceIndex, process: str) -> bool:
+    """Whether the process runs CPython, judged by the name of the program it runs (``python3``, ``python3.11``)."""
+    return os.path.basename(program_of(index, process)).startswith("python")
+
+
 def _succeeded(event: Event, name: str | frozenset[str]) -> bool:
     names = {name} if isinstance(name, str) else name
     return isinstance(event, SyscallEvent) and event.name in names and event.errno is None and event.ret is not None
@@ -141,15 +159,24 @@ class Disposition:
 
     def describe(self, signal: str) -> str:
         """The disposition in words, with its evidence."""
-        if self.evidence is None:
-            return f"{signal} had its default disposition (SIG_DFL): no rt_sigaction changed it in the trace"
-        where = f"rt_sigaction at #{self.evidence.seq} in {self.evidence.role}"
-        if self.inherited_from:
-            where += f", inherited from {self.inherited_from} across fork"
-        if self.handler == "handler":
-            flags = "with SA_RESTART" if self.sa_restart else "without SA_RESTART"
-            return f"{signal} had a handler installed {flags} ({where})"
-        return f"{signal} was set to {self.handler} ({where})"
+        evidence = self.evidence
+        set_at = (evidence.seq, evidence.role) if evidence is not None else None
+        return describe_disposition(signal, self.handler, self.sa_restart, set_at, self.inherited_from)
+
+
+def describe_disposition(
+    signal: str, handler: HandlerKind, sa_restart: bool, set_at: tuple[int, str] | None, inherited_from: str | None
+) -> str:
+    """A disposition in words, with the rt_sigaction that set it (its seq and role), or the default's reason."""
+    if set_at is None:
+        return f"{signal} had its default disposition (SIG_DFL): no rt_sigaction changed it in the trace"
+    where = f"rt_sigaction at #{set_at[0]} in {set_at[1]}"
+    if inherited_from:
+        where += f", inherited from {inherited_from} across fork"
+    if handler == "handler":
+        flags = "with SA_RESTART" if sa_restart else "without SA_RESTART"
+        return f"{signal} had a handler installed {flags} ({where})"
+    return f"{signal} was set to {handler} ({where})"
 
 
 def disposition_at(index: TraceIndex, process: str, signal: str, seq: int) -> Disposition:

@@ -11,11 +11,11 @@ and ``explain`` withholds it (the suite makes every such case a failure).
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 from harness.analysis import claims as c
+from harness.analysis.facts import TraceIndex, runs_cpython
 from harness.model import kernel
 from harness.model.events import Event, ExecEvent, ExitEvent, SignalEvent, SpawnEvent, SyscallEvent
 from harness.model.roles import parent_role, process_role
@@ -38,6 +38,7 @@ class Verifier:
     def __init__(self, trace: Trace) -> None:
         self.trace = trace
         self._by_seq = {event.seq: event for event in trace}
+        self._index = TraceIndex(trace)
         self._checks: dict[type[c.Claim], Callable[[Any], str | None]] = {
             c.CallInterrupted: self._call_interrupted,
             c.UntracedCallInterrupted: self._untraced_call_interrupted,
@@ -116,14 +117,7 @@ class Verifier:
         return (event for event in self.trace if process_role(event.role) == process)
 
     def _runs_python(self, process: str) -> bool:
-        while True:
-            execs = [e for e in self._of_process(process) if isinstance(e, ExecEvent)]
-            if execs:
-                return os.path.basename(execs[-1].filename).startswith("python")
-            parent = parent_role(process)
-            if parent is None:
-                return False
-            process = parent
+        return runs_cpython(self._index, process)
 
     def _pid_of(self, role: str) -> int | None:
         return next((e.child_pid for e in self.trace if isinstance(e, SpawnEvent) and e.child_role == role), None)
