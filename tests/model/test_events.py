@@ -53,15 +53,6 @@ EVENTS: list[Event] = [
     ExecEvent(seq=1, pid=10, tid=10, role="main", filename="/usr/bin/python3", argv=("python3", "-c", "pass")),
     ExitEvent(seq=10, pid=11, tid=11, role="main.1", code=0),
     ExitEvent(seq=11, pid=10, tid=10, role="main", signal="SIGKILL"),
-    SignalEvent(  # the harness's stop signal
-        seq=12,
-        pid=10,
-        tid=10,
-        role="main",
-        name="SIGTERM",
-        siginfo={"si_signo": "SIGTERM", "si_code": "SI_USER", "si_pid": 1, "si_uid": 0},
-        from_harness=True,
-    ),
 ]
 
 
@@ -85,7 +76,21 @@ def test_json_form_has_the_documented_keys() -> None:
     ]
     assert event_to_dict(EVENTS[5]) == {"seq": 10, "pid": 11, "tid": 11, "role": "main.1", "type": "exit", "code": 0}
     assert event_to_dict(EVENTS[6])["signal"] == "SIGKILL"
-    assert event_to_dict(EVENTS[7])["from_harness"] is True and "from_harness" not in event_to_dict(EVENTS[2])
+    assert "from_harness" not in event_to_dict(EVENTS[2])
+
+
+def test_a_signal_from_the_harness_says_so_in_its_json_form() -> None:
+    stop = SignalEvent(
+        seq=12,
+        pid=10,
+        tid=10,
+        role="main",
+        name="SIGTERM",
+        siginfo={"si_signo": "SIGTERM", "si_code": "SI_USER", "si_pid": 1, "si_uid": 0},
+        from_harness=True,
+    )
+    assert event_to_dict(stop)["from_harness"] is True
+    assert event_from_dict(event_to_dict(stop)) == stop
 
 
 @pytest.mark.parametrize(
