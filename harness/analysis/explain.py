@@ -93,6 +93,9 @@ CLOSE_ON_EXEC_LESSON = (
     "calls execve: the new program never holds it, so it keeps no copy of the port open, without any close of its "
     "own (execve(2), fs/exec.c do_close_on_exec)."
 )
+DAEMON_LESSON = (
+    "A double-fork daemon does this on purpose: its grandchild no longer belongs to the process that started it."
+)
 UNREAPED_LESSON = (
     "A server that runs for long fills the process table this way; once it exits, its zombies are re-parented "
     "and reaped by the subreaper or init."
@@ -478,10 +481,7 @@ def _explain_child(index: TraceIndex, process: str, fate: ChildFate) -> Finding:
             f"#{child_exit.seq} {role} outlived its parent {process}",
             at,
             (c.OutlivedParent(role, spawn.child_pid, process, parent_exit.seq, ended.ended()),),
-            (
-                "A double-fork daemon does this on purpose: its grandchild no longer belongs to the process that "
-                "started it.",
-            ),
+            () if _did_work(index, process) else (DAEMON_LESSON,),  # a middle process that only forked and exited
             roles,
         )
     the_end: tuple[c.Claim, ...] = (ended,) + ((killed,) if killed else ())
@@ -566,7 +566,7 @@ def _explain_descriptors(trace: Trace, index: TraceIndex) -> list[Finding]:
             findings.append(
                 Finding(
                     "kept-listener",
-                    f"{process} kept the listening socket it inherited",
+                    f"#{at} {process} kept the listening socket it inherited",
                     at,
                     (kept,),
                     (LISTENER_LESSON,),

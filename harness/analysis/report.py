@@ -47,7 +47,8 @@ The DOM contract, relied on by tests and documented in the README:
   ``data-until`` is ``reap``, ``parent-exit`` or ``end``;
 * ``#explanation .finding[data-kind][data-seqs][data-roles]``; clicking one
   (or opening the page at ``#finding-N``) gives its events the class
-  ``highlight``;
+  ``highlight``; inside it, ``p[data-claim][data-seqs]`` per claim (its kind,
+  as ``explain --format json`` names it, and the events that sentence rests on);
 * ``svg#timeline[data-axis][data-folded][data-zoom][data-layout]``: the axis
   shown (``time`` or ``order``), whether the start-up is folded, the zoom, and
   the layout data; ``text.call-label[data-seq]`` per call (``.hidden`` where it
@@ -609,7 +610,14 @@ def _finding_html(number: int, finding: Finding) -> str:
         data_seqs=" ".join(str(seq) for seq in finding.seqs),
         data_roles=" ".join(finding.roles),
     )
-    paragraphs = "".join(f"<p>{escape(detail)}</p>" for detail in finding.details)
+    # One paragraph per claim, carrying the events that sentence rests on (as explain --format json gives them).
+    claims = "".join(
+        f"<p{_attrs(data_claim=claim.name, data_seqs=' '.join(map(str, claim.evidence)))}>{escape(claim.render())}</p>"
+        for claim in finding.claims
+    )
+    told = {claim.render() for claim in finding.claims}
+    rest = "".join(f"<p>{escape(detail)}</p>" for detail in finding.details if detail not in told)
+    paragraphs = claims + rest
     refs_html = f'<p class="refs">{escape(where)}</p>' if where else ""
     return f"<article{attrs}><h3>{escape(finding.title)}</h3>{paragraphs}{refs_html}</article>"
 

@@ -603,8 +603,10 @@ def _add_explain(commands: _Commands) -> None:
         choices=_FORMATS,
         metavar="FORMAT",
         default=_Later("harness.analysis.explain", "FORMATS", 0),
-        help="text or markdown (default: %(default)s)",
+        help="text, markdown, or json: the findings with their claims and the events each rests on "
+        "(default: %(default)s)",
     )
+    explain.add_argument("--jsonl", metavar="FILE", help="also write the trace it explains as JSON Lines to FILE")
     explain.set_defaults(run=_cmd_explain)
 
 
@@ -1036,7 +1038,14 @@ def _cmd_explain(args: argparse.Namespace) -> int:
     from harness.analysis.explain import explain, render
     from harness.running.sources import trace_of
 
-    print(render(explain(trace_of(_one_source(args))), format=_given(args.format)))
+    trace = trace_of(_one_source(args))
+    if args.jsonl:
+        with _output_file(args.jsonl) as stream:
+            try:
+                trace.write_jsonl(stream)
+            except OSError as error:
+                raise OutputError(args.jsonl, error) from None
+    print(render(explain(trace), format=_given(args.format)))
     return 0
 
 

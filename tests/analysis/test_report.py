@@ -244,6 +244,11 @@ def test_the_findings_of_harness_explain_are_listed_with_their_events(story: Sto
         (f"finding-{n}", finding.kind, " ".join(map(str, finding.seqs))) for n, finding in enumerate(findings, 1)
     ]
     assert '<section id="explanation">' in page
+    claims = [claim for finding in findings for claim in finding.claims]
+    paragraphs = [element for element in elements(page, "p") if "data-claim" in element.attrs]
+    assert [(p["data-claim"], p["data-seqs"]) for p in paragraphs] == [
+        (claim.name, " ".join(map(str, claim.evidence))) for claim in claims
+    ]
 
 
 def test_an_empty_trace_still_makes_a_page() -> None:

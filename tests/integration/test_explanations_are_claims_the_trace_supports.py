@@ -141,3 +141,13 @@ def test_explain_writes_its_claims_as_json(capsys: pytest.CaptureFixture[str]) -
             assert claim["claim"] and all(isinstance(seq, int) for seq in claim["evidence"])
     kinds = {claim["claim"] for finding in findings for claim in finding["claims"]}
     assert {"call-interrupted", "signal-delivered", "returned-eintr", "reaped-by"} <= kinds
+
+
+def test_explain_keeps_the_trace_it_explains_and_explains_it_again_the_same(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    kept = tmp_path / "run.jsonl"
+    assert main(["explain", "fork_sigchld", "--jsonl", str(kept), "--format", "json"]) == 0
+    live = json.loads(capsys.readouterr().out)
+    assert main(["explain", str(kept), "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out) == live
