@@ -1015,7 +1015,8 @@ def _print_outcome(outcome: FileOutcome, *, verbose: bool) -> None:
         print(f"{path}: {checked.run.summary()}", file=sys.stderr)
         return
     scenario = checked.expectation.scenario
-    print(f"{path} ({checked.server}, {scenario.connections} connections, {scenario.mode}, {checked.seconds:.1f} s)")
+    header = f"{checked.server_as_run}, {scenario.connections} connections, {scenario.mode}, {checked.seconds:.1f} s"
+    print(f"{path} ({header})")
     for warning in checked.expectation.warnings:  # valid, but most likely a typo: shown, not failed
         print(str(warning), file=sys.stderr)
     _print_results(checked.results, path, verbose=verbose)

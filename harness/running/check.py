@@ -9,6 +9,7 @@ of its file with the run's own story, not with misleading step mismatches.
 from __future__ import annotations
 
 import hashlib
+import shlex
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -77,6 +78,13 @@ class CheckedRun:
     def passed(self) -> bool:
         """Whether every assertion holds."""
         return all(result.passed for result in self.results)
+
+    @property
+    def server_as_run(self) -> str:
+        """The server as it ran: a variant's name, or its command line with ``{port}`` and the rest filled in."""
+        if self.server.variant is not None or self.run.port is None:
+            return str(self.server)
+        return shlex.join(server_command(self.server, self.run.port, self.expectation.scenario.connections))
 
 
 def server_spec(name: str) -> ServerSpec:
