@@ -270,6 +270,8 @@ class Tracer:
         try:
             seccomp = ptrace_ext.PTRACE_O_TRACESECCOMP if self._install_filter else 0
             task.ptrace.set_options(_OPTIONS | seccomp)
+        except TaskGone:
+            return  # killed before its first resumption (the run ended at once): the loop collects its end
         except OSError as error:
             if error.errno == errno_codes.EPERM:
                 raise PtraceNotPermitted(
