@@ -14,16 +14,21 @@ list, never a sibling's caller (a test checks it):
 What users import is re-exported here.
 """
 
-from harness.model.events import (
-    Event,
-    ExecEvent,
-    ExitEvent,
-    SignalEvent,
-    SpawnEvent,
-    SyscallEntry,
-    SyscallEvent,
-)
-from harness.model.trace import Trace
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from harness.model.events import (
+        Event,
+        ExecEvent,
+        ExitEvent,
+        SignalEvent,
+        SpawnEvent,
+        SyscallEntry,
+        SyscallEvent,
+    )
+    from harness.model.trace import Trace
 
 __all__ = [
     "Event",
@@ -35,3 +40,21 @@ __all__ = [
     "SyscallEvent",
     "Trace",
 ]
+
+
+def __getattr__(name: str) -> object:
+    """The re-exports, imported when first used (PEP 562): ``import harness`` itself costs nothing.
+
+    So the ``harness`` command's first line (:mod:`harness._start`) runs before
+    any of the package's modules is imported, and can make Ctrl-C at any moment
+    of start-up a clean exit.
+    """
+    if name == "Trace":
+        from harness.model.trace import Trace
+
+        return Trace
+    if name in __all__:
+        from harness.model import events
+
+        return getattr(events, name)
+    raise AttributeError(f"module 'harness' has no attribute {name!r}")

@@ -1,5 +1,5 @@
 """Allow ``python -m harness``."""
 
-from harness.faces.cli import main
+from harness._start import main
 
-raise SystemExit(main())
+main()

@@ -1117,7 +1117,11 @@ class _Terminated(Exception):
 
 @contextmanager
 def _signals_end_the_command() -> Iterator[None]:
-    """SIGTERM ends the command like Ctrl-C: no traceback, status 143; a run in progress handles both itself."""
+    """SIGTERM ends the command like Ctrl-C: no traceback, status 143; a run in progress handles both itself.
+
+    Ctrl-C raises KeyboardInterrupt again from here on (:mod:`harness._start`
+    ended the process at once while nothing had started), inside main's ``try``.
+    """
     if threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -1126,10 +1130,12 @@ def _signals_end_the_command() -> Iterator[None]:
         raise _Terminated
 
     previous = signal.signal(signal.SIGTERM, terminate)
+    previous_int = signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         yield
     finally:
         signal.signal(signal.SIGTERM, previous)
+        signal.signal(signal.SIGINT, previous_int)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

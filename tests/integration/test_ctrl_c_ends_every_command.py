@@ -128,3 +128,18 @@ def test_a_signal_during_a_run_under_pytest_ends_the_session(
     pids = [int(line) for line in (pytester.path / "pids").read_text().split()]
     assert len(pids) == 1  # the second file, or test, never ran
     assert not _alive(pids[0])
+
+
+@pytest.mark.parametrize(("signum", "said"), [(signal.SIGINT, "interrupted"), (signal.SIGTERM, "terminated")])
+def test_a_signal_while_the_command_line_is_imported_ends_it_cleanly(signum: int, said: str) -> None:
+    """The console script's first lines hold: a real signal, sent while harness.faces.cli is being imported."""
+    program = (
+        "import os, signal\n"
+        "import harness._start as start\n"
+        "start.install()\n"
+        f"os.kill(os.getpid(), {int(signum)})  # handled at once, before the command line is imported\n"
+        "import harness.faces.cli\n"
+        "print('imported')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, timeout=60)
+    assert (done.returncode, done.stdout, done.stderr) == (128 + signum, "", f"harness: {said}\n")
