@@ -743,18 +743,16 @@ def render(findings: Sequence[Finding], *, format: Format = "text", width: int =
         return "Nothing to explain: no interrupted call, no child process and no leaked descriptor in this trace.\n"
     blocks = []
     for finding in findings:
+        # Each sentence escaped before it is wrapped: a name from the tracee's memory (a frame, a path) can
+        # hold a newline, which must not become a line of its own, nor an escape sequence reach a terminal.
+        details = [escape_controls(detail) for detail in finding.details]
         if format == "markdown":
-            body = "\n".join(f"- {detail}" for detail in finding.details)
-            blocks.append(f"### {finding.title}\n\n{body}\n")
+            body = "\n".join(f"- {detail}" for detail in details)
+            blocks.append(f"### {escape_controls(finding.title)}\n\n{body}\n")
         else:
             body = "\n".join(
                 textwrap.fill(detail, width=width, initial_indent="  ", subsequent_indent="  ", break_on_hyphens=False)
-                for detail in finding.details
+                for detail in details
             )
-            blocks.append(f"{escape_controls(finding.title)}\n{escape_controls_but_newlines(body)}\n")
+            blocks.append(f"{escape_controls(finding.title)}\n{body}\n")
     return "\n".join(blocks)
-
-
-def escape_controls_but_newlines(text: str) -> str:
-    """Wrapped text for a terminal: its own line breaks kept, every other control character escaped."""
-    return "\n".join(escape_controls(line) for line in text.split("\n"))

@@ -277,9 +277,14 @@ def _where(python: Stack | None, *, full: bool) -> str:
     """
     if not python:
         return ""
-    text = f" <- {summary(python)}"
+    # Names and paths come from the tracee's memory: a newline or an escape sequence in them must not forge a
+    # line or reach the terminal, in live output as in `harness show`.
+    text = f" <- {escape_controls(summary(python))}"
     if full:
-        text += "".join(f"\n    at {frame.file}:{frame.line} in {frame.function}" for frame in python)
+        text += "".join(
+            f"\n    at {escape_controls(frame.file)}:{frame.line} in {escape_controls(frame.function)}"
+            for frame in python
+        )
     return text
 
 

@@ -9,7 +9,7 @@ import pytest
 from support.stories import Story
 
 from harness.analysis import claims as c
-from harness.analysis.explain import ClaimRefuted, explain, render, verified
+from harness.analysis.explain import ClaimRefuted, Format, explain, render, verified
 from harness.analysis.verify import Verifier
 from harness.model.trace import Trace
 
@@ -67,3 +67,14 @@ def test_a_refuted_claim_fails_a_strict_explanation_and_is_withheld_from_a_users
     assert not any(isinstance(claim, c.NeverReaped) for claim in shown.claims)
     text = render([shown])
     assert "stayed a zombie" not in text and "withheld a sentence" in text
+
+
+@pytest.mark.parametrize("format", ["text", "markdown"])
+def test_a_forged_name_in_a_claim_cannot_forge_a_line_of_the_explanation(format: Format) -> None:
+    trace, seqs = _reaped_story()
+    (finding,) = [f for f in explain(trace) if f.kind == "zombie"]
+    forged = "serve\n[pid 1 main] forged() = 0\x1b]0;title\x07"
+    reaped = c.ReapedBy("main.1", 101, "main", "wait4", seqs["wait"], seqs["exit"], None, forged)
+    text = render([dataclasses.replace(finding, claims=(reaped,))], format=format, width=1000)
+    assert "forged() = 0" in text and "\x1b" not in text and "\x07" not in text
+    assert not any(line.lstrip("- ").startswith("[pid 1 main] forged") for line in text.splitlines())
