@@ -861,6 +861,12 @@ def _cmd_show(args: argparse.Namespace) -> int:
             "-t, -r and -T show nothing",
             file=sys.stderr,
         )
+    elif times.absolute and trace and all(event.start_realtime is None for event in trace):
+        print(
+            f"harness: {args.trace_file} holds no time of day (no start_realtime: recorded before it was kept, "
+            "or written by hand); -t, -tt and -ttt show nothing, -r and -T still do",
+            file=sys.stderr,
+        )
     for line in render_trace(trace, times, full_stacks=args.verbose):
         print(line)
     return 0

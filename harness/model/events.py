@@ -322,14 +322,21 @@ _REQUIRED: Mapping[str, tuple[str, ...]] = {
 }
 
 
+#: The largest value each time key may hold: a time of day up to the end of year 9999 (what a calendar, and
+#: ``time.localtime``, can show: -t and -tt print it), a run's times and durations up to about 31.7 years.
+_MAX_SECONDS: Mapping[str, float] = {"start_realtime": 253402300799.0, "time": 1e9, "duration": 1e9}
+
+
 def _seconds(key: str, value: Any) -> float:
-    """A time or a duration read from JSON: a finite number >= 0, as a float."""
+    """A time or a duration read from JSON: a finite number of seconds in [0, the key's bound], as a float."""
     try:
         seconds = float(value)
     except OverflowError:
         seconds = math.inf
-    if not (math.isfinite(seconds) and seconds >= 0):
-        raise TraceFormatError(f"key {key!r} must be a number of seconds >= 0, got {value!r}")
+    if not (math.isfinite(seconds) and 0 <= seconds <= _MAX_SECONDS[key]):
+        raise TraceFormatError(
+            f"key {key!r} must be a number of seconds from 0 to {_MAX_SECONDS[key]:.0f}, got {value!r}"
+        )
     return seconds
 
 

@@ -43,3 +43,13 @@ def test_a_trace_without_times_prints_without_them_and_says_so(
     out, err = capsys.readouterr()
     assert out == "[pid 7 main] close(3) = 0\n"
     assert err == f"harness: {old} holds no times (recorded before the tracer kept them); -t, -r and -T show nothing\n"
+
+
+def test_a_trace_without_a_time_of_day_says_that_t_shows_none(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    timed = write(tmp_path / "by-hand.jsonl", replace(CLOSE, time=0.5, duration=0.25))
+    assert main(["show", "-tt", "-T", str(timed)]) == 0
+    out, err = capsys.readouterr()
+    assert out == "[pid 7 main] close(3) = 0 <0.250000>\n"
+    assert "holds no time of day (no start_realtime" in err and "-r and -T still do" in err

@@ -102,6 +102,15 @@ def test_a_signal_from_the_harness_says_so_in_its_json_form() -> None:
         ({"type": "exit", "seq": True, "pid": 1, "tid": 1, "role": "main"}, "key 'seq' must be int, got True"),
         ({"type": "exit", "seq": 1, "pid": 1, "tid": 1, "role": "main", "colour": 1}, "unknown key 'colour'"),
         ({"type": "exit", "seq": 1, "pid": 1, "tid": 1, "role": "main", "name": "x"}, "exit event:"),
+        # Times a renderer cannot show (-t: time.localtime fails past year 9999) are refused when read, not later.
+        (
+            {"type": "exit", "seq": 1, "pid": 1, "tid": 1, "role": "main", "code": 0, "start_realtime": 1e17},
+            r"key 'start_realtime' must be a number of seconds from 0 to 253402300799, got 1e\+17",
+        ),
+        (
+            {"type": "exit", "seq": 1, "pid": 1, "tid": 1, "role": "main", "code": 0, "time": 1e300},
+            "key 'time' must be a number of seconds from 0 to 1000000000",
+        ),
     ],
 )
 def test_malformed_objects_are_rejected_with_a_reason(data: object, message: str) -> None:
