@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import stat
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -111,8 +112,34 @@ def find_variant(name: str) -> Variant:
 
 
 def _cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "syscall-harness" / "c"
+    """The build cache, made private: the harness runs what it finds there, often as root.
+
+    Both of its own levels (``syscall-harness/c``) must be real directories of
+    this user that nobody else can write (made so: created 0700, or narrowed to
+    it); one that belongs to someone else, or is a link, is refused with the fix.
+    """
+    base = Path(os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache"))
+    cache = base / "syscall-harness" / "c"
+    cache.mkdir(mode=0o700, parents=True, exist_ok=True)
+    for level in (cache.parent, cache):
+        info = os.lstat(level)
+        if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.geteuid():
+            raise UsageError(
+                f"the build cache {level} is not a directory of yours (a link, or another user's): "
+                "the harness will not run what it holds; remove it, or set XDG_CACHE_HOME elsewhere"
+            )
+        if info.st_mode & 0o077:
+            os.chmod(level, 0o700)
+    return cache
+
+
+def _trusted(binary: Path) -> bool:
+    """Whether a cached binary may be run: a regular file of this user's that nobody else can write."""
+    try:
+        info = os.lstat(binary)
+    except FileNotFoundError:
+        return False
+    return stat.S_ISREG(info.st_mode) and info.st_uid == os.geteuid() and not info.st_mode & 0o022
 
 
 def _remove_abandoned_builds(cache: Path) -> None:
@@ -142,10 +169,9 @@ def build_c(source: Path) -> Path:
     for path in sorted(source.parent.glob("*.[ch]")):
         digest.update(path.name.encode() + b"\0" + path.read_bytes())
     binary = _cache_dir() / f"{source.stem}-{digest.hexdigest()[:16]}"
-    if binary.exists():
+    if _trusted(binary):
         return binary
-    binary.parent.mkdir(parents=True, exist_ok=True)
-    _remove_abandoned_builds(binary.parent)
+    _remove_abandoned_builds(binary.parent)  # and an untrusted binary is built again, in its place
     partial = binary.with_suffix(f".{os.getpid()}.tmp")
     done = subprocess.run(
         [compiler, "-Wall", "-Wextra", "-O1", "-o", str(partial), str(source)], capture_output=True, text=True

@@ -59,3 +59,52 @@ def test_a_killed_builds_partial_binary_is_removed_by_the_next_build(
     alive.write_bytes(b"in progress")
     build_c(source)
     assert not abandoned.exists() and alive.exists()
+
+
+NOBODY = 65534
+
+
+def test_the_build_cache_is_made_private(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    (tmp_path / "syscall-harness" / "c").mkdir(parents=True, mode=0o777)
+    os.chmod(tmp_path / "syscall-harness", 0o777)
+    os.chmod(tmp_path / "syscall-harness" / "c", 0o777)
+    build_c(find_variant("c/echo_server").source)
+    for level in (tmp_path / "syscall-harness", tmp_path / "syscall-harness" / "c"):
+        assert level.stat().st_mode & 0o777 == 0o700
+
+
+@pytest.mark.parametrize("planted", ["writable by others", "another user's", "a link"])
+def test_a_cached_binary_that_is_not_trusted_is_built_again(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, planted: str
+) -> None:
+    """A binary at the predictable name is run only if it is a regular file of ours that nobody else can write."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    source = find_variant("c/echo_server").source
+    binary = build_c(source)
+    if planted == "writable by others":
+        os.chmod(binary, 0o777)
+    elif planted == "another user's":
+        if os.geteuid() != 0:
+            pytest.skip("only root can give a file to another user")
+        os.chown(binary, NOBODY, NOBODY)
+    else:
+        evil = tmp_path / "evil"
+        evil.write_bytes(b"#!/bin/sh\necho planted\n")
+        binary.unlink()
+        binary.symlink_to(evil)
+    assert build_c(source) == binary
+    info = os.lstat(binary)
+    assert info.st_uid == os.geteuid() and not info.st_mode & 0o022 and binary.is_file() and not binary.is_symlink()
+
+
+def test_a_cache_directory_of_another_user_is_refused_with_the_fix(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    if os.geteuid() != 0:
+        pytest.skip("only root can give a directory to another user")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    (tmp_path / "syscall-harness" / "c").mkdir(parents=True)
+    os.chown(tmp_path / "syscall-harness" / "c", NOBODY, NOBODY)
+    with pytest.raises(UsageError, match="is not a directory of yours .* remove it, or set XDG_CACHE_HOME elsewhere"):
+        build_c(find_variant("c/echo_server").source)
