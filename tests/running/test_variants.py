@@ -106,5 +106,5 @@ def test_a_cache_directory_of_another_user_is_refused_with_the_fix(
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     (tmp_path / "syscall-harness" / "c").mkdir(parents=True)
     os.chown(tmp_path / "syscall-harness" / "c", NOBODY, NOBODY)
-    with pytest.raises(UsageError, match="is not a directory of yours .* remove it, or set XDG_CACHE_HOME elsewhere"):
+    with pytest.raises(UsageError, match=r"is not a directory of yours .* remove it, or set XDG_CACHE_HOME elsewhere"):
         build_c(find_variant("c/echo_server").source)
