@@ -744,8 +744,13 @@ def _is_null_device(path: str) -> bool:
 
 @contextmanager
 def _output_file(path: str) -> Iterator[TextIO]:
-    """Open a file the command writes; a failure to close it (its last buffer) names its path."""
-    stream = open(path, "w", encoding="utf-8")  # noqa: SIM115 - closed below, its error named
+    """Open a file the user named for the command to write; a failure to close it (its last buffer) names its path.
+
+    A directory, or a FIFO nobody reads, is refused at once (:func:`harness.model.files.open_given`).
+    """
+    from harness.model.files import open_given
+
+    stream = open_given(Path(path))
     try:
         yield stream
     finally:
@@ -925,7 +930,11 @@ def _expectation_paths(paths: Sequence[str]) -> list[Path]:
 
     if not paths and not Path("expectations").is_dir():
         bundled = expectations_dir()
-        print(f"harness: no expectations/ here: checking the bundled expectations in {bundled}", file=sys.stderr)
+        print(
+            f"harness: no expectations/ here: checking the bundled expectations in {bundled} "
+            "(the traces of failing runs go here, not into the installed package)",
+            file=sys.stderr,
+        )
         paths = [str(bundled)]
     found: list[Path] = []
     for name in paths or ["expectations"]:
@@ -967,6 +976,8 @@ def _check_outcomes(args: argparse.Namespace) -> Iterator[FileOutcome]:
     if args.trace is None:
         server = _check_server(args)
         traces = Path(args.traces) if args.traces else None
+        if traces is None and not args.paths and not Path("expectations").is_dir():
+            traces = Path.cwd()  # the bundled expectations: their directory is the installed package's
         load = _with_python_frames(load_expectations) if args.python_frames else load_expectations
         return check_files(_expectation_paths(args.paths), load=load, server=server, traces=traces)
     if args.server or args.server_command or args.traces or args.protocol:
@@ -1029,6 +1040,8 @@ def _print_outcome(outcome: FileOutcome, *, verbose: bool) -> None:
     if outcome.failure_trace is not None:
         written = outcome.failure_trace
         print(f"  trace of the failing run: {written} (and .txt; 'harness show {written}' prints it)")
+    if outcome.trace_not_kept is not None:
+        print(f"harness: {outcome.trace_not_kept}", file=sys.stderr)
 
 
 def _print_results(results: Sequence[AssertionResult], path: Path, *, verbose: bool) -> None:
@@ -1067,7 +1080,8 @@ def _cmd_report(args: argparse.Namespace) -> int:
     else:
         title = f"{source.label}, {source.scenario.connections} connections, {source.scenario.mode}"
     try:
-        Path(args.output).write_text(render_report(trace, title=title), encoding="utf-8")
+        with _output_file(args.output) as stream:
+            stream.write(render_report(trace, title=title))
     except OSError as error:
         if error.filename is not None:  # it could not be opened: said as such by main
             raise

@@ -60,6 +60,12 @@ class OutputError(HarnessError):
         super().__init__(f"cannot write {os.fspath(path)}: {reason}")
 
 
+class UnsafeOutput(HarnessError):
+    """A file the harness will not write: a link at a name it chose, a FIFO nobody reads, a directory."""
+
+    exit_status = 73  # EX_CANTCREAT
+
+
 class RunFailed(HarnessError):
     """The server ran but did not serve the scenario: a client failed, or it exited with an error."""
 

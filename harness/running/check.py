@@ -19,7 +19,7 @@ from harness.analysis.failure_text import format_failure
 from harness.analysis.match import MatchContext, Mismatch, check_roles, find_events
 from harness.analysis.verdicts import check_assertion
 from harness.model.durations import parse_duration
-from harness.model.errors import HarnessError, PortInUse
+from harness.model.errors import HarnessError, PortInUse, UnsafeOutput
 from harness.model.events import Event, Listener
 from harness.model.expectations import (
     FACTS,
@@ -35,6 +35,7 @@ from harness.model.expectations import (
     ServerSpec,
     Window,
 )
+from harness.model.files import open_chosen
 from harness.model.injection import Injection
 from harness.model.scenario import DEFAULT_TIMEOUT, Scenario
 from harness.model.steps import Step, parse_step
@@ -219,9 +220,11 @@ def write_failure_trace(checked: CheckedRun, directory: Path | None = None) -> P
     folder = directory or source.parent
     folder.mkdir(parents=True, exist_ok=True)
     jsonl = folder / f"{stem}.failed.jsonl"
-    with jsonl.open("w", encoding="utf-8") as stream:
+    # Names the harness chose, in a directory others may write: no link, FIFO or device is written through.
+    with open_chosen(jsonl) as stream:
         checked.run.trace.write_jsonl(stream)
-    jsonl.with_suffix(".txt").write_text("\n".join(render_trace(checked.run.trace)) + "\n", encoding="utf-8")
+    with open_chosen(jsonl.with_suffix(".txt")) as stream:
+        stream.write("\n".join(render_trace(checked.run.trace)) + "\n")
     return jsonl
 
 
@@ -250,6 +253,8 @@ class FileChecked:
     checked: CheckedRun
     failure_trace: Path | None
     """The JSON Lines trace of a failing run (a ``.txt`` beside it); ``None`` when every assertion held."""
+    trace_not_kept: UnsafeOutput | None = None
+    """Why a failing run's trace could not be written where it goes (a planted link, a FIFO): said, not fatal."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -301,7 +306,10 @@ def check_and_keep(
     if checked.run.interrupted_by is not None:
         return FileChecked(expectation.path, checked, None)  # stopped by the user: no verdict, nothing kept
     if not checked.passed:
-        return FileChecked(expectation.path, checked, write_failure_trace(checked, traces))
+        try:
+            return FileChecked(expectation.path, checked, write_failure_trace(checked, traces))
+        except UnsafeOutput as refused:  # the verdicts stand; the next file is checked all the same
+            return FileChecked(expectation.path, checked, None, refused)
     if server is None and traces is None:
         stale = _stale_trace(expectation.path)
         stale.unlink(missing_ok=True)

@@ -76,6 +76,9 @@ def test_a_saved_trace_runs_no_server(project: Path) -> None:
 def test_without_an_expectations_directory_the_bundled_ones_are_checked(ptrace_permitted: None, tmp_path: Path) -> None:
     done = harness_cli("check", cwd=tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr
-    assert done.stderr == f"harness: no expectations/ here: checking the bundled expectations in {expectations_dir()}\n"
+    assert done.stderr == (
+        f"harness: no expectations/ here: checking the bundled expectations in {expectations_dir()} "
+        "(the traces of failing runs go here, not into the installed package)\n"
+    )
     checked = {line.split(" (")[0] for line in done.stdout.splitlines() if not line.startswith(" ")}
     assert str(expectations_dir() / "fork_sigchld.expect.yaml") in checked

@@ -1,0 +1,86 @@
+"""The one way the harness opens the files it writes: never through a planted link, never into a FIFO that hangs.
+
+The harness often runs as root (ptrace needs it), and it writes files at
+names it chooses itself: a failing run's ``NAME.failed.jsonl`` beside an
+expectation file, a golden file.  Whoever can write that directory could
+plant a symbolic link there (to ``/etc/shadow``), a FIFO (the write would
+block for ever), or a directory.  So a name the harness chose is opened
+relative to its directory's descriptor with ``O_NOFOLLOW`` (open(2): a link
+as the last component fails with ELOOP, and no check-then-open race is
+left), and must turn out a regular file, new or old.
+
+A name the user typed (``-o``, ``--jsonl``, ``report -o``) is the user's
+to choose: links are followed and ``/dev/null`` or ``/dev/stdout`` are
+fine, but a directory is refused, and a FIFO or socket is opened without
+blocking (``O_NONBLOCK``: ENXIO when nobody reads it, fifo(7)), so that it
+is refused at once instead of hanging the run.
+
+Every refusal is one :class:`UnsafeOutput`, whose message names the file and
+the fix.
+"""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import os
+import stat
+from pathlib import Path
+from typing import TextIO
+
+from harness.model.errors import UnsafeOutput
+
+#: Created files: readable by all, as any file a command writes (the umask applies).
+_MODE = 0o644
+
+
+def _refusal(path: Path, error: OSError, chosen: bool) -> UnsafeOutput:
+    if error.errno == errno.ELOOP and chosen:
+        why = "it is a symbolic link, and the harness does not write through a link at a name it chose"
+    elif error.errno == errno.ENXIO:
+        why = "it is a FIFO or socket that nobody reads (the write would wait for ever)"
+    elif error.errno == errno.EISDIR:
+        why = "it is a directory"
+    else:
+        why = error.strerror or str(error)
+    fix = "remove it, or give another place" + (" (--traces DIR)" if chosen else "")
+    return UnsafeOutput(f"will not write {path}: {why}; {fix}")
+
+
+def open_chosen(path: Path) -> TextIO:
+    """Open for writing a file at a name the harness chose: a new or regular file, no link, no FIFO, no device."""
+    directory = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        flags = os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+        fd = os.open(path.name, flags, _MODE, dir_fd=directory)
+    except OSError as error:
+        raise _refusal(path, error, chosen=True) from None
+    finally:
+        os.close(directory)
+    return _as_text(fd, path, chosen=True)
+
+
+def open_given(path: Path) -> TextIO:
+    """Open for writing a file the user named: links followed, devices allowed, a FIFO only if something reads it."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_NONBLOCK | os.O_CLOEXEC, _MODE)
+    except OSError as error:
+        if error.errno in (errno.ENXIO, errno.EISDIR):
+            raise _refusal(path, error, chosen=False) from None
+        raise  # no such directory, permission denied...: said as "cannot open" by the command, with its path
+    return _as_text(fd, path, chosen=False)
+
+
+def _as_text(fd: int, path: Path, *, chosen: bool) -> TextIO:
+    """The open descriptor as a text stream, emptied if it is a regular file, blocking again."""
+    try:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISREG(mode):
+            os.ftruncate(fd, 0)
+        elif chosen:
+            raise UnsafeOutput(f"will not write {path}: it is not a regular file; remove it, or give another place")
+        fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) & ~os.O_NONBLOCK)
+        return os.fdopen(fd, "w", encoding="utf-8")
+    except BaseException:
+        os.close(fd)
+        raise
