@@ -41,7 +41,7 @@ from harness.model.strace_format import format_args, format_result, format_sigin
 from harness.model.syscalls import catalogued
 from harness.model.syscalls.entry import ArgKind
 from harness.model.trace import Trace
-from harness.model.yaml_shape import MAX_NESTING, shape_problem
+from harness.model.yaml_shape import MAX_NESTING, DataLoader, shape_problem
 
 #: The version of the golden file format this module writes and reads.
 FORMAT = 1
@@ -422,7 +422,7 @@ def read_golden(path: str | Path) -> GoldenTrace:
             raise GoldenFileError(f"{where}: a golden file has no aliases (*name): re-record it")
         raise GoldenFileError(f"{where}: nests too deep for a golden file (more than {MAX_NESTING} levels)")
     try:
-        loader = yaml.SafeLoader(text)
+        loader = DataLoader(text)
         try:
             node = loader.get_single_node()
             data = loader.construct_document(node) if node is not None else None

@@ -76,7 +76,7 @@ from harness.model.steps import (
     parse_step,
     where_of,
 )
-from harness.model.yaml_shape import MAX_NESTING, shape_problem
+from harness.model.yaml_shape import MAX_NESTING, DataLoader, shape_problem
 
 #: The largest expectation file read: the bundled ones are a few KiB; a limit keeps a
 #: mistaken or hostile path (a device, a huge file) from exhausting memory.
@@ -185,7 +185,7 @@ class _Source:
                 _TOO_DEEP,
             )
         try:
-            loader = yaml.SafeLoader(text)
+            loader = DataLoader(text)
             try:
                 node = loader.get_single_node()
                 if node is None:
@@ -203,7 +203,7 @@ class _Source:
         except yaml.YAMLError as error:
             raise self._at(1, 1, f"not valid YAML: {error}") from None
 
-    def _walk(self, node: yaml.Node, path: Path_, loader: yaml.SafeLoader, inside: set[int]) -> None:
+    def _walk(self, node: yaml.Node, path: Path_, loader: DataLoader, inside: set[int]) -> None:
         """Note the marks under ``path``; ``inside`` holds the nodes being walked, to refuse an alias loop."""
         if id(node) in inside:
             raise self._at(
@@ -240,7 +240,7 @@ class _Source:
                     self.values[(*path, index)] = replace(mark, in_flow_list=True)
             inside.discard(id(node))
 
-    def _key(self, node: yaml.Node, loader: yaml.SafeLoader) -> Any:
+    def _key(self, node: yaml.Node, loader: DataLoader) -> Any:
         """A mapping key as the schema will see it (``1`` is an int), so that its mark can be found again."""
         if not isinstance(node, yaml.ScalarNode):
             raise self._at(node.start_mark.line + 1, node.start_mark.column + 1, "a key must be a plain name")

@@ -125,8 +125,17 @@ class _Parser:
         raise self.fail("expected a number or connections")
 
 
-def parse_amount(text: str | int) -> Amount:
-    """Read an amount (a number as YAML gives it, or text), raising AmountError with the column of a mistake."""
+def parse_amount(text: str | int | float | bool) -> Amount:
+    """Read an amount (a number as YAML gives it, or text), raising AmountError with the column of a mistake.
+
+    JSON Schema's ``integer`` lets ``2.0`` through (a float with no fraction, and ``true`` is an int in
+    Python): both are refused here, where the amount is read.
+    """
+    if isinstance(text, bool):
+        raise AmountError(f"{str(text).lower()} is no amount: write a number, or connections", 0)
+    if isinstance(text, float):
+        whole = f"write {int(text)}, not {text!r}" if text.is_integer() else "a count has no fraction"
+        raise AmountError(f"an amount is a whole number: {whole}", 0)
     if isinstance(text, int):
         if text < 0:
             raise AmountError("an amount is not negative", 0)

@@ -1,4 +1,6 @@
-"""The shape of a YAML text (nesting depth, aliases), checked on its parse events before anything is built.
+"""The YAML the harness reads: its shape checked before anything is built, and only JSON's types built from it.
+
+The shape (nesting depth, aliases) is checked on the parse events, before anything is built.
 
 Why before: PyYAML's composer and constructor recurse once per nesting level, so
 brackets nested thousands deep end in ``RecursionError`` only after seconds of
@@ -82,3 +84,56 @@ def shape_problem_by(parser: type[yaml.SafeLoader], text: str, *, aliases: bool)
 def _problem(kind: Literal["nesting", "alias"], event: yaml.Event) -> ShapeProblem:
     mark = event.start_mark
     return ShapeProblem(kind, mark.line + 1, mark.column + 1) if mark is not None else ShapeProblem(kind, 1, 1)
+
+
+#: The tags a file the harness reads may hold: JSON's types.  YAML's others (timestamps, binary, sets,
+#: Python objects) are read by no field, and an explicit tag (``!!int abc``) is a place for a typo to hide.
+_DATA_TAGS = frozenset(
+    f"tag:yaml.org,2002:{name}" for name in ("str", "int", "float", "bool", "null", "seq", "map", "merge")
+)
+#: The most digits an integer may have (a 64-bit value has at most 20): CPython refuses to read more than
+#: 4300 as a str-to-int safeguard, with an error that names no place.
+MAX_INT_DIGITS = 20
+
+
+class DataLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, building JSON's types only, and saying where a value cannot be read.
+
+    ``2024-02-30`` stays the string it looks like (YAML 1.1 would make it a
+    date, and fail on the 30th of February); ``!!timestamp``, ``!!binary`` or
+    any other tag but JSON's is refused; a value its own tag cannot read
+    (``!!int abc``, ``!!bool maybe``) or an integer of more than
+    :data:`MAX_INT_DIGITS` digits is a :class:`yaml.constructor.ConstructorError`
+    at its line and column, never a Python exception from inside PyYAML.
+    """
+
+    yaml_implicit_resolvers = {  # noqa: RUF012 - PyYAML's own class attribute, replaced whole, never mutated
+        first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> object:
+        """Build one value, refusing tags outside JSON's and values their tag cannot read, at their place."""
+        if node.tag not in _DATA_TAGS:
+            raise yaml.constructor.ConstructorError(
+                None,
+                None,
+                f"the tag {node.tag.replace('tag:yaml.org,2002:', '!!')} is not read here: write the value without it",
+                node.start_mark,
+            )
+        if node.tag == "tag:yaml.org,2002:int" and isinstance(node.value, str):
+            digits = sum(character.isdigit() for character in node.value)
+            if digits > MAX_INT_DIGITS:
+                raise yaml.constructor.ConstructorError(
+                    None,
+                    None,
+                    f"a number of {digits} digits is read by no field (at most {MAX_INT_DIGITS})",
+                    node.start_mark,
+                )
+        try:
+            return super().construct_object(node, deep=deep)
+        except (ValueError, KeyError, TypeError, OverflowError):
+            kind = node.tag.rsplit(":", 1)[-1]
+            raise yaml.constructor.ConstructorError(
+                None, None, f"{node.value!r} is not a valid {kind}", node.start_mark
+            ) from None

@@ -7,6 +7,10 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from support.programs import EXPECTATIONS
+from support.yaml_values import YAML_VALUES, scalar_places, with_value
 
 from harness.analysis.golden import (
     MAX_GOLDEN_BYTES,
@@ -397,3 +401,33 @@ def test_a_role_on_one_side_only_is_named() -> None:
         "== main.1: only in old (2 events)",
         "== main.2: only in new (1 event)",
     ]
+
+
+def test_every_kind_of_yaml_value_at_every_place_of_a_golden_file_is_read_or_refused(tmp_path: Path) -> None:
+    text = (EXPECTATIONS / "golden" / "fork_sigchld.golden.yaml").read_text()
+    path = tmp_path / "fuzz.golden.yaml"
+    places = scalar_places(text)
+    assert len(places) > 10
+    for place in places[:: max(1, len(places) // 40)]:  # about 40 places: each kind of line, of every role
+        for value in YAML_VALUES:
+            path.write_text(with_value(text, place, value))
+            try:
+                read_golden(path)
+            except GoldenFileError as error:
+                assert str(error).startswith(f"{path}")
+
+
+@given(data=st.data())
+def test_any_yaml_value_at_any_place_of_any_bundled_golden_file_is_read_or_refused(
+    tmp_path_factory: pytest.TempPathFactory, data: st.DataObject
+) -> None:
+    source = data.draw(st.sampled_from(sorted((EXPECTATIONS / "golden").glob("*.golden.yaml"))))
+    text = source.read_text()
+    place = data.draw(st.sampled_from(scalar_places(text)))
+    value = data.draw(st.sampled_from(YAML_VALUES) | st.text(max_size=20).map(repr))
+    path = tmp_path_factory.mktemp("any") / "fuzz.golden.yaml"
+    path.write_text(with_value(text, place, value))
+    try:
+        read_golden(path)
+    except GoldenFileError as error:
+        assert str(error).startswith(f"{path}")

@@ -12,6 +12,8 @@ import pytest
 import yaml
 from hypothesis import given
 from hypothesis import strategies as st
+from support.programs import EXPECTATIONS
+from support.yaml_values import YAML_VALUES, scalar_places, with_value
 
 from harness.faces.loader import ExpectationError, load_expectations
 from harness.model.errors import HarnessError
@@ -648,3 +650,27 @@ def test_a_server_exits_by_itself_unless_told_and_a_signal_gets_the_default_grac
     assert load_expectations(path).server.client == "echo"
     path.write_text(base.replace("STOP", "  stop: SIGTERM\n"))
     assert load_expectations(path).server.stop == Stop("SIGTERM", DEFAULT_GRACE)
+
+
+def test_every_kind_of_yaml_value_at_every_place_of_a_real_file_is_loaded_or_refused(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """Exhaustive, so that each crash the loader ever had (a date, 2.0 as a count, !!int abc, 4400 digits) is found."""
+    text = (EXPECTATIONS / "c_echo_server.expect.yaml").read_text()
+    path = tmp_path_factory.mktemp("every") / "fuzz.expect.yaml"
+    places = scalar_places(text)
+    assert len(places) > 10
+    for place in places:
+        for value in YAML_VALUES:
+            _load_or_refuse(path, with_value(text, place, value))
+
+
+@given(data=st.data())
+def test_any_yaml_value_at_any_place_of_any_bundled_file_is_loaded_or_refused(
+    tmp_path_factory: pytest.TempPathFactory, data: st.DataObject
+) -> None:
+    source = data.draw(st.sampled_from(sorted(EXPECTATIONS.glob("*.expect.yaml"))))
+    text = source.read_text()
+    place = data.draw(st.sampled_from(scalar_places(text)))
+    value = data.draw(st.sampled_from(YAML_VALUES) | st.text(max_size=20).map(repr))
+    _load_or_refuse(tmp_path_factory.mktemp("any") / "fuzz.expect.yaml", with_value(text, place, value))
