@@ -36,6 +36,7 @@ from harness.analysis.facts import TraceIndex
 from harness.analysis.interruptions import interruptions
 from harness.model.errors import OutputError, TraceInputError
 from harness.model.events import Event, ExecEvent, ExitEvent, SignalEvent, SpawnEvent, SyscallEvent
+from harness.model.files import Unreadable, read_bounded
 from harness.model.hints import closest
 from harness.model.strace_format import format_args, format_result, format_siginfo
 from harness.model.syscalls import catalogued
@@ -385,24 +386,13 @@ MAX_GOLDEN_BYTES = 16 << 20
 def _read_bounded(path: Path) -> str:
     """A golden file's text, read only from a regular file of bounded size (never a device or a FIFO)."""
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)  # a FIFO must not block the open
-    except FileNotFoundError:
-        raise GoldenFileError(
-            f"{path}: no such golden file (write one with: harness record SERVER -o {path})"
-        ) from None
-    except OSError as error:
-        raise GoldenFileError(f"{path}: cannot read the golden file: {error.strerror}") from None
-    try:
-        mode = os.fstat(fd).st_mode
-        if stat.S_ISDIR(mode):
-            raise GoldenFileError(f"{path}: is a directory, not a golden file")
-        if not stat.S_ISREG(mode):
-            raise GoldenFileError(f"{path}: not a regular file, so not a golden file")
-        data = os.read(fd, MAX_GOLDEN_BYTES + 1)
-    finally:
-        os.close(fd)
-    if len(data) > MAX_GOLDEN_BYTES:
-        raise GoldenFileError(f"{path}: larger than {MAX_GOLDEN_BYTES >> 20} MiB, so not a golden file")
+        data = read_bounded(path, MAX_GOLDEN_BYTES)
+    except Unreadable as refused:
+        if refused.missing:
+            raise GoldenFileError(
+                f"{path}: no such golden file (write one with: harness record SERVER -o {path})"
+            ) from None
+        raise GoldenFileError(f"{path}: {refused.reason}, so not a golden file") from None
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:

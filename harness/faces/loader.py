@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import functools
 import math
-import os
 import shlex
-import stat
 import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
@@ -51,6 +49,7 @@ from harness.model.expectations import (
     spawned_capture,
     step_syscalls,
 )
+from harness.model.files import Unreadable, read_bounded
 from harness.model.hints import closest
 from harness.model.injection import InjectionError, parse_injection
 from harness.model.scenario import (
@@ -731,20 +730,16 @@ def _read_text(path: Path) -> str:
     """The file's text, read only from a regular file of bounded size (never a device or a FIFO)."""
     where = Location(str(path), 0)
     try:
-        # O_NONBLOCK: opening a FIFO must not wait for a writer; the check below refuses it.
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
-    except OSError as error:
-        raise ExpectationError(where, f"cannot read the file: {error.strerror}") from None
-    try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise ExpectationError(where, "not a regular file: an expectation file is a YAML text file")
-        data = os.read(fd, MAX_FILE_BYTES + 1)
-    finally:
-        os.close(fd)
-    if len(data) > MAX_FILE_BYTES:
+        data = read_bounded(path, MAX_FILE_BYTES)
+    except Unreadable as refused:
+        reason = refused.reason
+        if reason.startswith("larger than"):
+            reason += ": an expectation file is a few KiB; split it"
+        elif not refused.missing and not reason.startswith("cannot"):
+            reason += ": an expectation file is a YAML text file"
         raise ExpectationError(
-            where, f"larger than {MAX_FILE_BYTES // 1024} KiB: an expectation file is a few KiB; split it"
-        )
+            where, reason if not refused.missing else "cannot read the file: No such file or directory"
+        ) from None
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:

@@ -1,4 +1,7 @@
-"""The one way the harness opens the files it writes: never through a planted link, never into a FIFO that hangs.
+"""The one way the harness opens its files: written never through a planted link, read only when bounded.
+
+Reads (expectation files, golden files, traces) take regular files of a
+bounded size only: ``/dev/zero`` or a FIFO is refused, not read for ever.
 
 The harness often runs as root (ptrace needs it), and it writes files at
 names it chooses itself: a failing run's ``NAME.failed.jsonl`` beside an
@@ -84,3 +87,46 @@ def _as_text(fd: int, path: Path, *, chosen: bool) -> TextIO:
     except BaseException:
         os.close(fd)
         raise
+
+
+class Unreadable(Exception):
+    """Why a file the harness reads was refused: its reader says it in its own words, with its own error type."""
+
+    def __init__(self, reason: str, *, missing: bool = False) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.missing = missing
+        """The file does not exist (a reader may suggest how to make it)."""
+
+
+def read_bounded(path: Path, limit: int) -> bytes:
+    """A file's bytes, read only from a regular file of at most ``limit`` bytes: never a device or a FIFO.
+
+    ``/dev/zero`` would be read until memory runs out, a FIFO with no writer
+    would block the open for ever (``O_NONBLOCK`` makes the open return, and
+    the check refuses it).
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except FileNotFoundError as error:
+        raise Unreadable(error.strerror or "No such file or directory", missing=True) from None
+    except OSError as error:
+        raise Unreadable(f"cannot read it: {error.strerror}") from None
+    try:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            raise Unreadable("it is a directory")
+        if not stat.S_ISREG(mode):
+            raise Unreadable("not a regular file (a device, a FIFO or a socket)")
+        chunks, size = [], 0
+        while size <= limit:
+            chunk = os.read(fd, limit + 1 - size)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    finally:
+        os.close(fd)
+    if size > limit:
+        raise Unreadable(f"larger than {limit >> 20} MiB" if limit >= 1 << 20 else f"larger than {limit >> 10} KiB")
+    return b"".join(chunks)

@@ -19,6 +19,9 @@ from harness.model.events import (
     event_to_dict,
 )
 
+#: The largest JSON Lines trace read: a run of thousands of connections writes tens of MiB.
+MAX_TRACE_BYTES = 1 << 30
+
 
 class TraceFileError(ValueError):
     """A JSON Lines trace that cannot be read, with the file and line at fault."""
@@ -99,11 +102,13 @@ class Trace(Sequence[Event]):
     @classmethod
     def read_jsonl(cls, path: str | Path) -> Trace:
         """Read a JSON Lines trace, naming the line of any malformed event."""
+        from harness.model.files import Unreadable, read_bounded
+
         path = Path(path)
         try:
-            text = path.read_text(encoding="utf-8")
-        except OSError as error:
-            raise TraceFileError(str(path), 0, f"cannot read the trace: {error.strerror}") from None
+            text = read_bounded(path, MAX_TRACE_BYTES).decode("utf-8")
+        except Unreadable as refused:
+            raise TraceFileError(str(path), 0, f"cannot read the trace: {refused.reason}") from None
         except UnicodeDecodeError:
             raise TraceFileError(str(path), 0, "not a text file (expected UTF-8 JSON Lines)") from None
         return cls.from_lines(text.splitlines(), source=str(path))

@@ -353,7 +353,7 @@ def test_a_file_larger_than_a_mebibyte_is_refused_without_reading_it_all(tmp_pat
     path.write_text("server: fork_sigchld\n" + "#" * (1 << 21) + "\n")
     with pytest.raises(ExpectationError) as caught:
         load_expectations(path)
-    assert caught.value.message == "larger than 1024 KiB: an expectation file is a few KiB; split it"
+    assert caught.value.message == "larger than 1 MiB: an expectation file is a few KiB; split it"
 
 
 @pytest.mark.parametrize("kind", ["device", "fifo", "directory"])
@@ -368,7 +368,8 @@ def test_only_a_regular_file_is_read(tmp_path: Path, kind: str) -> None:
         path.mkdir()
     with pytest.raises(ExpectationError) as caught:
         load_expectations(path)
-    assert caught.value.message == "not a regular file: an expectation file is a YAML text file"
+    why = "it is a directory" if kind == "directory" else "not a regular file (a device, a FIFO or a socket)"
+    assert caught.value.message == f"{why}: an expectation file is a YAML text file"
 
 
 def test_a_huge_timeout_is_refused(tmp_path: Path) -> None:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import io
+import os
 from pathlib import Path
 
 import pytest
@@ -67,4 +68,18 @@ def test_deeply_nested_or_huge_json_is_refused_not_crashed(tmp_path: Path) -> No
         Trace.read_jsonl(path)
     path.write_text('{"seq": ' + "9" * 5000 + "}\n")
     with pytest.raises(TraceFileError, match=r"t\.jsonl:1: not JSON this reader accepts"):
+        Trace.read_jsonl(path)
+
+
+@pytest.mark.parametrize("kind", ["a device that never ends", "a FIFO nobody writes", "a directory"])
+def test_a_trace_that_is_no_regular_file_is_refused_at_once(tmp_path: Path, kind: str) -> None:
+    """``/dev/zero`` was read until memory ran out, and a FIFO blocked for ever."""
+    if kind == "a device that never ends":
+        path = Path("/dev/zero")
+    elif kind == "a FIFO nobody writes":
+        path = tmp_path / "fifo"
+        os.mkfifo(path)
+    else:
+        path = tmp_path
+    with pytest.raises(TraceFileError, match=r"cannot read the trace: (not a regular file|it is a directory)"):
         Trace.read_jsonl(path)

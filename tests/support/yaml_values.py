@@ -57,6 +57,7 @@ def scalar_places(text: str) -> list[tuple[int, int]]:
             yield node
 
     root = yaml.compose(text, Loader=yaml.SafeLoader)
+    assert root is not None, "a real file, not an empty one"
     for node in walk(root):
         if node.start_mark.line == node.end_mark.line:  # a one-line scalar: replaceable as it stands
             places.append((node.start_mark.index, node.end_mark.index))
