@@ -457,12 +457,15 @@ def run_server(
         if listener is not None:
             listener(point)
 
-    with tempfile.TemporaryFile() as output:
+    # The server reads nothing from the user's terminal, and leads a process group of its own: a server that
+    # signals its group (Apache's parent, kill(0, ...)) must not reach the harness or the user's shell.
+    with tempfile.TemporaryFile() as output, open(os.devnull, "rb") as nothing:
         tracer = Tracer(
             list(command),
+            own_process_group=True,
             listener=on_point,
             controller=schedule or watch,
-            stdio=(None, output.fileno(), output.fileno()),
+            stdio=(nothing.fileno(), output.fileno(), output.fileno()),
             seccomp=seccomp,
             syscalls=syscalls,
             injections=injections,

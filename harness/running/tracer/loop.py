@@ -172,6 +172,7 @@ class Tracer:
         injection_policy: InjectionPolicy | None = None,
         python_frames: bool = False,
         note: Callable[[str], None] | None = None,
+        own_process_group: bool = False,
     ) -> None:
         watched = tuple(controller.watched) if controller else ()
         syscalls = tuple(dict.fromkeys([*syscalls, *(injection.call for injection in injections)]))
@@ -184,6 +185,7 @@ class Tracer:
         seccomp_usable = seccomp and use_syscall_info is not False and _has_syscall_info()
         self._install_filter = filter_installer({*syscalls, *watched}) if seccomp_usable else None
         self._stdio = tuple(stdio)
+        self._own_process_group = own_process_group
         self._argv = list(argv)
         self._env = dict(os.environ if env is None else env)
         self._traced = {syscall_number(name): (name, argument_names(name)) for name in syscalls}
@@ -235,7 +237,9 @@ class Tracer:
         self._waker = Waker() if self._handshake.controlled else None
         self._recorder.start_clock()
         try:
-            root, self._error_pipe = start_stopped(self._argv, self._env, self._stdio, self._install_filter)
+            root, self._error_pipe = start_stopped(
+                self._argv, self._env, self._stdio, self._install_filter, own_process_group=self._own_process_group
+            )
         except BaseException:
             if self._waker is not None:
                 self._waker.close()

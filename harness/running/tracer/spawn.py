@@ -60,13 +60,18 @@ def start_stopped(
     env: Mapping[str, str],
     stdio: Sequence[int | None] = (None, None, None),
     install_filter: Callable[[], None] | None = None,
+    *,
+    own_process_group: bool = False,
 ) -> tuple[int, int]:
     """Fork a tracee that is stopped by SIGSTOP and will exec ``argv``.
 
     ``stdio`` gives descriptors for the command's stdin, stdout and stderr;
     None keeps the harness's own.  ``install_filter`` runs in the child after
-    its stop, before exec (the seccomp prefilter).  Returns the pid and the
-    read end of the exec-error pipe.
+    its stop, before exec (the seccomp prefilter).  With ``own_process_group``
+    the tracee leads a process group of its own (setpgid(2)), so that a server
+    signalling its whole group (Apache's ``kill(-getpgrp(), SIGTERM)``, a
+    ``kill(0, ...)``) reaches its own processes, not the harness and the
+    user's shell.  Returns the pid and the read end of the exec-error pipe.
     """
     path = resolve_command(argv, env)
     read_end, write_end = os.pipe2(os.O_CLOEXEC)
@@ -81,6 +86,8 @@ def start_stopped(
                     os.dup2(source, target)
             for signum in _RESTORED_SIGNALS:
                 signal.signal(signum, signal.SIG_DFL)
+            if own_process_group:
+                os.setpgid(0, 0)
             try:
                 ptrace_ext.traceme()
             except OSError as error:
