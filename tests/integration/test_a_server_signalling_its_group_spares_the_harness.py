@@ -14,9 +14,9 @@ pytestmark = pytest.mark.usefixtures("ptrace_permitted")
 
 def test_kill_0_from_the_server_does_not_end_the_harness(c_program: Callable[[str], Path], tmp_path: Path) -> None:
     jsonl = tmp_path / "run.jsonl"
+    server = [str(c_program("signals_its_group")), "{port}", "{connections}"]
     done = subprocess.run(
-        [sys.executable, "-m", "harness", "run", "--connections", "2", "--jsonl", str(jsonl), "--"]
-        + [str(c_program("signals_its_group")), "{port}", "{connections}"],
+        [sys.executable, "-m", "harness", "run", "--connections", "2", "--jsonl", str(jsonl), "--", *server],
         capture_output=True,
         text=True,
         timeout=120,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -106,3 +108,25 @@ def test_a_call_an_injected_error_skips_is_no_wait_for_a_held_child(ptrace_permi
         ("ERESTARTSYS", False),
         (None, False),
     ]
+
+
+HARNESS = (sys.executable, "-m", "harness")
+EVERY_ENTRY = "accept4:signal=SIGCHLD:when=1+"
+
+
+def test_an_injected_signal_that_interrupts_every_re_entry_is_named_and_stopped(tmp_path: Path) -> None:
+    """fork_sigchld retries accept4 after EINTR (PEP 475): a signal at every entry would spin until the time limit."""
+    jsonl = tmp_path / "run.jsonl"
+    done = subprocess.run(
+        [*HARNESS, "run", "fork_sigchld", "--inject", EVERY_ENTRY, "--jsonl", str(jsonl), "-o", os.devnull],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 1
+    assert done.stderr.splitlines()[-1].startswith(
+        "harness: --inject accept4:signal=SIGCHLD: main entered accept4 1001 times in a row and the signal "
+        "interrupted it each time"
+    )
+    text = jsonl.read_text()
+    assert text.endswith("\n") and text.count("ERESTARTSYS") >= 1000  # every line whole, up to the stop

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from harness.model import kernel
+from harness.model.errors import HarnessError
 from harness.model.injection import Injection
 from harness.model.syscalls import syscall_number
 
@@ -37,11 +38,26 @@ InjectionAction = SkipWithErrno | SendSignal
 
 
 class InjectionPolicy(Protocol):
-    """What the tracer asks at a traced call's entry; None lets the call be."""
+    """What the tracer asks at a traced call's entry; None lets the call be.  It is told each traced call's end."""
 
     def at_entry(self, tid: int, role: str, nr: int) -> InjectionAction | None:
         """The action for this entry of call ``nr`` by task ``tid`` in ``role``."""
         ...
+
+    def at_exit(self, tid: int, nr: int, ret: int) -> None:
+        """Call ``nr`` of task ``tid`` returned ``ret`` (a restart code when a signal interrupted it)."""
+        ...
+
+
+#: How many times in a row an injected signal may interrupt the same call of the same task, each re-entry
+#: again, before the run is stopped: a program that retries (PEP 475, an EINTR loop) never gets past it.
+MAX_INTERRUPTIONS_IN_A_ROW = 1000
+
+
+class InjectionLivelock(HarnessError):
+    """An injected signal interrupts every re-entry of a call: the run would spin until its time limit."""
+
+    exit_status = 1
 
 
 class SpecInjections:
@@ -52,7 +68,7 @@ class SpecInjections:
     cannot be interrupted).
     """
 
-    __slots__ = ("_by_number", "_counts")
+    __slots__ = ("_by_number", "_counts", "_in_a_row")
 
     def __init__(self, injections: Sequence[Injection]) -> None:
         self._by_number: dict[int, list[tuple[int, Injection, InjectionAction]]] = {}
@@ -65,6 +81,7 @@ class SpecInjections:
                 action = SendSignal(kernel.SIGNAL_NUMBERS[injection.signal])
             self._by_number.setdefault(syscall_number(injection.call), []).append((index, injection, action))
         self._counts: dict[tuple[int, int], int] = {}  # (tid, spec index) -> calls of its name seen
+        self._in_a_row: dict[tuple[int, int], int] = {}  # (tid, nr) -> signals sent into it since it last ended
 
     def at_entry(self, tid: int, role: str, nr: int) -> InjectionAction | None:
         """Count this entry for each spec of its call and role; the action of the spec it hits, if any."""
@@ -79,4 +96,20 @@ class SpecInjections:
             self._counts[(tid, index)] = count
             if injection.hits(count):
                 chosen = action
+                if isinstance(action, SendSignal):
+                    self._count_in_a_row(tid, role, nr, injection)
         return chosen
+
+    def at_exit(self, tid: int, nr: int, ret: int) -> None:
+        """A call that ended other than by a restart code got past the signals: its count starts again."""
+        if (tid, nr) in self._in_a_row and not kernel.is_restart_code(kernel.errno_name(ret)):
+            del self._in_a_row[(tid, nr)]
+
+    def _count_in_a_row(self, tid: int, role: str, nr: int, injection: Injection) -> None:
+        times = self._in_a_row[(tid, nr)] = self._in_a_row.get((tid, nr), 0) + 1
+        if times > MAX_INTERRUPTIONS_IN_A_ROW:
+            raise InjectionLivelock(
+                f"--inject {injection}: {role} entered {injection.call} {times} times in a row and the signal "
+                "interrupted it each time, so the program never gets past it (it retries after EINTR); "
+                f"hit fewer entries (when=N, or when=N+ on a call the program does not retry)"
+            )

@@ -449,6 +449,8 @@ class Tracer:
             return
         task.in_syscall = False
         call, task.call = task.call, None
+        if self._injection is not None and call is not None:
+            self._injection.at_exit(task.tid, task.nr, ret)
         if not self._held_at_exit(task, call):
             try:
                 self._resume(task, 0)
