@@ -1147,15 +1147,24 @@ def _signals_end_the_command() -> Iterator[None]:
         return
 
     def terminate(signum: int, frame: object) -> None:
-        raise _Terminated
+        raise _Terminated(signum)
 
-    previous = signal.signal(signal.SIGTERM, terminate)
-    previous_int = signal.signal(signal.SIGINT, signal.default_int_handler)
+    # SIGHUP (the terminal went away) ends the command as SIGTERM does, with its line; the signals the harness
+    # never uses are ignored, so that a tracee's kill(getppid(), SIGUSR1) cannot end it without a word.
+    handlers: dict[signal.Signals, Any] = {
+        signal.SIGTERM: terminate,
+        signal.SIGHUP: terminate,
+        signal.SIGINT: signal.default_int_handler,
+        signal.SIGUSR1: signal.SIG_IGN,
+        signal.SIGUSR2: signal.SIG_IGN,
+        signal.SIGALRM: signal.SIG_IGN,
+    }
+    previous = {signum: signal.signal(signum, handler) for signum, handler in handlers.items()}
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
-        signal.signal(signal.SIGINT, previous_int)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -1176,9 +1185,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:  # Ctrl-C outside a run (a run stops itself and reports it)
         print("harness: interrupted", file=sys.stderr)
         return 128 + signal.SIGINT
-    except _Terminated:
-        print("harness: terminated", file=sys.stderr)
-        return 128 + signal.SIGTERM
+    except _Terminated as ended:
+        signum = ended.args[0]
+        print(f"harness: {'hung up' if signum == signal.SIGHUP else 'terminated'}", file=sys.stderr)
+        return 128 + signum
     except HarnessError as error:
         print(f"harness: {error}", file=sys.stderr)
         return error.exit_status

@@ -64,7 +64,7 @@ class Ending:
 
     @contextlib.contextmanager
     def on_signals(self, kill: Callable[[], None]) -> Iterator[None]:
-        """Turn SIGINT and SIGTERM into an orderly end: noted, and the traced tree killed (``kill``)."""
+        """Turn SIGINT, SIGTERM and SIGHUP into an orderly end: noted, and the traced tree killed (``kill``)."""
         if threading.current_thread() is not threading.main_thread():
             yield
             return
@@ -73,7 +73,7 @@ class Ending:
             self.stop_signal = signum
             kill()
 
-        previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+        previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
         try:
             yield
         finally:
