@@ -12,6 +12,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -72,3 +73,23 @@ def test_a_32_bit_program_started_by_a_traced_one_ends_the_run_with_nothing_left
     assert traced.returncode == 126, traced.stderr
     assert traced.stderr.splitlines()[-1].startswith(f"harness: {i386_program}: a 32-bit (i386) program")
     assert processes_holding(marker, "cmdline") == []
+
+
+@pytest.mark.parametrize(
+    "options", [[], ["--no-syscall-info"], ["--seccomp"]], ids=["syscall-info", "registers", "seccomp"]
+)
+def test_a_64_bit_program_with_a_stray_foreign_call_is_traced_not_refused(
+    c_program: Callable[[str], Path], options: list[str]
+) -> None:
+    """One int $0x80 or one x32 call in a 64-bit program (strace traces it): said once, the rest traced."""
+    traced = subprocess.run(
+        [sys.executable, "-m", "harness", "trace", *options, "--", str(c_program("stray_foreign_calls"))],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert traced.returncode == 0, traced.stderr
+    lines = traced.stderr.splitlines()
+    notes = [line for line in lines if line.startswith("harness: main (pid ")]
+    assert len(notes) == 1 and "from a 64-bit program" in notes[0] and "ran unrecorded" in notes[0], lines
+    assert any(line.endswith("close(3) = 0") for line in lines) and lines[-1].endswith("+++ exited with 0 +++")

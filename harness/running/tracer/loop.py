@@ -110,6 +110,28 @@ def _note(text: str) -> None:
     print(f"harness: python frames: {text}", file=sys.stderr)
 
 
+def _say(text: str) -> None:
+    print(f"harness: {text}", file=sys.stderr)
+
+
+#: ELF: the class byte (2: 64-bit) and e_machine (62: EM_X86_64), elf(5).
+_ELF64, _EM_X86_64 = 2, 62
+
+
+def _is_x86_64_program(tid: int) -> bool:
+    """Whether the task runs a 64-bit x86_64 ELF program: one whose foreign calls are strays, not its ABI.
+
+    An i386 program is ELFCLASS32 with EM_386; an x32 one ELFCLASS32 with
+    EM_X86_64; both are refused, their every call meaning another one.
+    """
+    try:
+        with open(f"/proc/{tid}/exe", "rb") as program:
+            header = program.read(20)
+    except OSError:
+        return False
+    return len(header) == 20 and header[:4] == b"\x7fELF" and header[4] == _ELF64 and header[18] == _EM_X86_64
+
+
 def _pid_namespace(tid: int | str) -> int | None:
     """The pid namespace a task is in (the inode of /proc/TID/ns/pid, namespaces(7)); None when unreadable."""
     try:
@@ -185,6 +207,8 @@ class Tracer:
         seccomp_usable = seccomp and use_syscall_info is not False and _has_syscall_info()
         self._install_filter = filter_installer({*syscalls, *watched}) if seccomp_usable else None
         self._stdio = tuple(stdio)
+        self._note = note
+        self._foreign_noted: set[int] = set()  # tasks whose stray foreign call was said
         self._own_process_group = own_process_group
         self._argv = list(argv)
         self._env = dict(os.environ if env is None else env)
@@ -418,7 +442,10 @@ class Tracer:
             else:
                 stop = task.ptrace.syscall_stop_from_registers(not task.in_syscall)
         except ptrace_ext.ForeignCall as foreign:
-            raise self._refused(task, foreign.abi) from None
+            if not _is_x86_64_program(task.tid):
+                raise self._refused(task, foreign.abi) from None
+            self._pass_foreign_call(task, foreign.abi)
+            return
         kind, nr, args, ret = stop
         if kind == ptrace_ext.PTRACE_SYSCALL_INFO_ENTRY:
             task.in_syscall = True
@@ -490,6 +517,23 @@ class Tracer:
         if result is not None:
             task.in_syscall = False  # resumed with PTRACE_CONT: to the next traced call, past this one's exit
         return result
+
+    def _pass_foreign_call(self, task: Task, abi: kernel.SyscallAbi) -> None:
+        """A 64-bit program's call through another ABI (one ``int $0x80``): let it run, unrecorded, and say so once.
+
+        Its number means another call there, which the x86_64 catalogue cannot
+        name; the kernel runs it (or fails an x32 one with ENOSYS) all the same.
+        Its exit stop then finds no recorded call, as for an untraced one.
+        """
+        task.in_syscall, task.nr, task.call = True, -1, None
+        if task.tid not in self._foreign_noted:
+            self._foreign_noted.add(task.tid)
+            how = "int $0x80" if abi == "i386" else "the x32 bit, 0x40000000" if abi == "x32" else "another ABI"
+            (self._note or _say)(
+                f"{task.role} (pid {task.pid}) made an {abi} call from a 64-bit program ({how}): it ran "
+                "unrecorded, as every such call of this task will; the trace holds x86_64 calls only"
+            )
+        self._resume(task, 0)
 
     def _refused(self, task: Task, abi: kernel.SyscallAbi) -> UnsupportedArchitecture:
         """A task makes a call of another ABI: the run ends (the tree is killed), never with a guessed trace."""
