@@ -19,6 +19,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "echo_until_eof.h"
 #include "listen_loopback.h"
 
 static int listener;
@@ -57,11 +58,7 @@ int main(int argc, char **argv)
             continue;
         if (fork() == 0) {
             close(listener);
-            char buffer[4096];
-            ssize_t got;
-            while ((got = read(conn, buffer, sizeof buffer)) > 0)
-                if (write(conn, buffer, (size_t)got) != got)
-                    break;
+            echo_until_eof(conn);
             _exit(0);
         }
         close(conn);

@@ -16,6 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "echo_until_eof.h"
 #include "listen_loopback.h"
 
 static void serve(int conn)
@@ -26,11 +27,7 @@ static void serve(int conn)
         for (;;)
             pause();
     }
-    char buffer[4096];
-    ssize_t got;
-    while ((got = read(conn, buffer, sizeof buffer)) > 0)
-        if (write(conn, buffer, (size_t)got) != got)
-            break;
+    echo_until_eof(conn);
     kill(helper, SIGTERM);
     _exit(0);
 }

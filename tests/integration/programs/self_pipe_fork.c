@@ -18,6 +18,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "echo_until_eof.h"
 #include "listen_loopback.h"
 
 static int wake[2];
@@ -33,15 +34,6 @@ static void on_signal(int signum)
         /* the pipe is full: a wake-up is pending already */
     }
     errno = saved;
-}
-
-static void echo(int conn)
-{
-    char buffer[4096];
-    ssize_t got;
-    while ((got = read(conn, buffer, sizeof buffer)) > 0)
-        if (write(conn, buffer, (size_t)got) != got)
-            break;
 }
 
 int main(int argc, char **argv)
@@ -81,7 +73,7 @@ int main(int argc, char **argv)
                 continue;
             pid_t child = fork();
             if (child == 0) {
-                echo(conn);
+                echo_until_eof(conn);
                 _exit(0);
             }
             close(conn);

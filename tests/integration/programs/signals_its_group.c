@@ -16,6 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "echo_until_eof.h"
 #include "listen_loopback.h"
 
 static volatile sig_atomic_t told;
@@ -45,11 +46,7 @@ int main(int argc, char **argv)
             return 1;
         if (fork() == 0) {
             close(listener);
-            char buffer[4096];
-            ssize_t got;
-            while ((got = read(conn, buffer, sizeof buffer)) > 0)
-                if (write(conn, buffer, (size_t)got) != got)
-                    break;
+            echo_until_eof(conn);
             _exit(0);
         }
         close(conn);

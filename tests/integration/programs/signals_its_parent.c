@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "echo_until_eof.h"
 #include "listen_loopback.h"
 
 int main(int argc, char **argv)
@@ -34,11 +35,7 @@ int main(int argc, char **argv)
         int conn = accept(listener, NULL, NULL);
         if (conn < 0)
             return 1;
-        char buffer[4096];
-        ssize_t got;
-        while ((got = read(conn, buffer, sizeof buffer)) > 0)
-            if (write(conn, buffer, (size_t)got) != got)
-                break;
+        echo_until_eof(conn);
         close(conn);
     }
     return 0;

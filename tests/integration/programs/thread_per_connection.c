@@ -12,16 +12,13 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "echo_until_eof.h"
 #include "listen_loopback.h"
 
 static void *echo(void *arg)
 {
     int conn = (int)(long)arg;
-    char buffer[4096];
-    ssize_t got;
-    while ((got = read(conn, buffer, sizeof buffer)) > 0)
-        if (write(conn, buffer, (size_t)got) != got)
-            break;
+    echo_until_eof(conn);
     close(conn);
     return NULL;
 }
