@@ -47,6 +47,7 @@ from typing import Literal, get_args
 
 from harness.analysis import claims as c
 from harness.analysis.facts import (
+    ACCEPT_CALLS,
     ChildFate,
     Disposition,
     TraceIndex,
@@ -59,6 +60,7 @@ from harness.analysis.facts import (
     no_accepted_descriptor_left_open,
     program_of,
     runs_cpython,
+    succeeded,
 )
 from harness.analysis.interruptions import Interruption, interruptions
 from harness.analysis.verify import ClaimRefuted, Verifier
@@ -635,7 +637,7 @@ def _growing_descriptors(index: TraceIndex, process: str) -> c.DescriptorsGrow |
         if isinstance(event, SyscallEvent) and event.name == "close" and event.args.get("fd") in held:
             del held[event.args["fd"]]
             run = [(seq, fd) for seq, fd in run if fd in held]
-        elif _succeeded(event, ("accept", "accept4")):
+        elif succeeded(event, ACCEPT_CALLS):
             assert isinstance(event, SyscallEvent) and event.ret is not None
             if run and event.ret <= run[-1][1]:
                 run = []
@@ -645,10 +647,6 @@ def _growing_descriptors(index: TraceIndex, process: str) -> c.DescriptorsGrow |
     if len(longest) < 3:
         return None
     return c.DescriptorsGrow(process, tuple(fd for _, fd in longest), tuple(seq for seq, _ in longest))
-
-
-def _succeeded(event: Event, names: tuple[str, ...]) -> bool:
-    return isinstance(event, SyscallEvent) and event.name in names and event.ret is not None and event.ret >= 0
 
 
 def _listeners_closed_by_exec(index: TraceIndex, process: str) -> list[Finding]:
@@ -706,7 +704,8 @@ def explain(trace: Trace, *, strict: bool | None = None) -> list[Finding]:
     findings.sort(key=lambda finding: finding.at)
     if strict is None:
         strict = os.environ.get(STRICT_ENV, "") not in ("", "0")
-    return _teach_once([verified(Verifier(trace), finding, strict) for finding in findings])
+    verifier = Verifier(trace, index)
+    return _teach_once([verified(verifier, finding, strict) for finding in findings])
 
 
 def verified(verifier: Verifier, finding: Finding, strict: bool) -> Finding:

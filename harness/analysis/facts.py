@@ -128,7 +128,8 @@ def runs_cpython(index: TraceIndex, process: str) -> bool:
     return os.path.basename(program_of(index, process)).startswith("python")
 
 
-def _succeeded(event: Event, name: str | frozenset[str]) -> bool:
+def succeeded(event: Event, name: str | frozenset[str]) -> bool:
+    """Whether ``event`` is a call of that name (or one of those) that returned without an error."""
     names = {name} if isinstance(name, str) else name
     return isinstance(event, SyscallEvent) and event.name in names and event.errno is None and event.ret is not None
 
@@ -259,7 +260,8 @@ class ChildFate:
     """The parent's SIGCHLD disposition when the child exited."""
 
 
-def _reaped_pid(event: SyscallEvent) -> int | None:
+def reaped_pid(event: SyscallEvent) -> int | None:
+    """The pid a successful wait4 or waitid collected (waitid says it in its siginfo); None when it collected none."""
     if event.errno is not None or event.ret is None:
         return None
     if event.name == "wait4":
@@ -274,7 +276,7 @@ def _waits(index: TraceIndex, process: str) -> dict[int, list[SyscallEvent]]:
     found: dict[int, list[SyscallEvent]] = {}
     for event in index.events_of(process):
         if isinstance(event, SyscallEvent) and event.name in WAIT_CALLS:
-            pid = _reaped_pid(event)
+            pid = reaped_pid(event)
             if pid is not None:
                 found.setdefault(pid, []).append(event)
     return found
@@ -335,7 +337,7 @@ def no_zombie_left(index: TraceIndex, role: str) -> list[Violation]:
 
 def _accepted(index: TraceIndex, process: str) -> list[SyscallEvent]:
     """The process's accepts that returned a connection, in order."""
-    return [e for e in index.events_of(process) if isinstance(e, SyscallEvent) and _succeeded(e, ACCEPT_CALLS)]
+    return [e for e in index.events_of(process) if isinstance(e, SyscallEvent) and succeeded(e, ACCEPT_CALLS)]
 
 
 def next_accept_after(index: TraceIndex, process: str, seq: int) -> SyscallEvent | None:
@@ -399,7 +401,7 @@ def no_accepted_descriptor_left_open(index: TraceIndex, role: str) -> list[Viola
                             (accepted, event),
                         )
                     )
-            if _succeeded(event, ACCEPT_CALLS) and event.ret is not None:
+            if succeeded(event, ACCEPT_CALLS) and event.ret is not None:
                 open_fds[event.ret] = event
         elif event.name == "close" and event.args.get("fd") in open_fds:
             del open_fds[event.args["fd"]]

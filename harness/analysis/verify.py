@@ -15,9 +15,9 @@ from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 from harness.analysis import claims as c
-from harness.analysis.facts import TraceIndex, runs_cpython
+from harness.analysis.facts import TraceIndex, reaped_pid, runs_cpython
 from harness.model import kernel
-from harness.model.events import Event, ExecEvent, ExitEvent, SignalEvent, SpawnEvent, SyscallEvent
+from harness.model.events import Event, ExecEvent, ExitEvent, SignalEvent, SyscallEvent
 from harness.model.roles import parent_role, process_role
 from harness.model.syscalls import syscall_number
 from harness.model.trace import Trace
@@ -35,10 +35,11 @@ class ClaimRefuted(AssertionError):
 class Verifier:
     """Checks claims against one trace; each check returns None, or why the claim does not hold."""
 
-    def __init__(self, trace: Trace) -> None:
+    def __init__(self, trace: Trace, index: TraceIndex | None = None) -> None:
+        """``index``: the trace's events grouped by process, when the caller has them (explain has)."""
         self.trace = trace
         self._by_seq = {event.seq: event for event in trace}
-        self._index = TraceIndex(trace)
+        self._index = index if index is not None else TraceIndex(trace)
         self._checks: dict[type[c.Claim], Callable[[Any], str | None]] = {
             c.CallInterrupted: self._call_interrupted,
             c.UntracedCallInterrupted: self._untraced_call_interrupted,
@@ -109,29 +110,27 @@ class Verifier:
 
     def _of_task(self, task: str, after: int, before: int | None = None) -> Iterator[Event]:
         """The task's events with ``after`` < seq (< ``before``)."""
-        for event in self.trace:
+        for event in self._index.events_of(process_role(task)):
             if event.role == task and event.seq > after and (before is None or event.seq < before):
                 yield event
 
-    def _of_process(self, process: str) -> Iterator[Event]:
-        return (event for event in self.trace if process_role(event.role) == process)
+    def _of_process(self, process: str) -> list[Event]:
+        return self._index.events_of(process)
 
     def _runs_python(self, process: str) -> bool:
         return runs_cpython(self._index, process)
 
     def _pid_of(self, role: str) -> int | None:
-        return next((e.child_pid for e in self.trace if isinstance(e, SpawnEvent) and e.child_role == role), None)
+        spawn = self._index.spawns.get(role)
+        return spawn.child_pid if spawn is not None else None
 
     def _reaps(self, parent: str, pid: int) -> list[SyscallEvent]:
-        found = []
-        for event in self._of_process(parent):
-            if not isinstance(event, SyscallEvent) or event.name not in _WAITS or event.errno is not None:
-                continue
-            infop = event.args.get("infop")
-            got = event.ret if event.name == "wait4" else infop.get("si_pid") if isinstance(infop, dict) else None
-            if got == pid:
-                found.append(event)
-        return found
+        """The waits of ``parent`` that returned ``pid`` (what a wait returns is read as the facts read it)."""
+        return [
+            event
+            for event in self._of_process(parent)
+            if isinstance(event, SyscallEvent) and event.name in _WAITS and reaped_pid(event) == pid
+        ]
 
     # -- an interrupted call ----------------------------------------------------------
 
@@ -217,7 +216,7 @@ class Verifier:
                 ):
                     last = event
             parent = parent_role(process)
-            spawn = next((e for e in self.trace if isinstance(e, SpawnEvent) and e.child_role == process), None)
+            spawn = self._index.spawns.get(process)
             if last is not None or parent is None or spawn is None:
                 break
             process, before = parent, spawn.seq
@@ -311,8 +310,8 @@ class Verifier:
         return next(
             (
                 e
-                for e in self.trace
-                if isinstance(e, SyscallEvent) and e.role == task and e.name == call and e.enter_seq > after
+                for e in self._of_task(task, 0)
+                if isinstance(e, SyscallEvent) and e.name == call and e.enter_seq > after
             ),
             None,
         )
@@ -451,7 +450,7 @@ class Verifier:
 
     def _outlived_parent(self, claim: c.OutlivedParent) -> str | None:
         end = self._event(claim.parent_exit_seq, ExitEvent)
-        child_end = next((e for e in self.trace if isinstance(e, ExitEvent) and e.role == claim.child), None)
+        child_end = self._index.exits.get(claim.child)
         if end is None or end.role != claim.parent:
             return f"#{claim.parent_exit_seq} is no exit of {claim.parent}"
         return None if child_end is None or child_end.seq > end.seq else "the child ended first"
