@@ -388,10 +388,12 @@ def _read_bounded(path: Path) -> str:
     try:
         data = read_bounded(path, MAX_GOLDEN_BYTES)
     except Unreadable as refused:
-        if refused.missing:
+        if refused.kind == "missing":
             raise GoldenFileError(
                 f"{path}: no such golden file (write one with: harness record SERVER -o {path})"
             ) from None
+        if refused.kind == "refused":
+            raise GoldenFileError(f"{path}: cannot read the golden file: {refused.reason}") from None
         raise GoldenFileError(f"{path}: {refused.reason}, so not a golden file") from None
     try:
         return data.decode("utf-8")

@@ -732,14 +732,14 @@ def _read_text(path: Path) -> str:
     try:
         data = read_bounded(path, MAX_FILE_BYTES)
     except Unreadable as refused:
-        reason = refused.reason
-        if reason.startswith("larger than"):
-            reason += ": an expectation file is a few KiB; split it"
-        elif not refused.missing and not reason.startswith("cannot"):
-            reason += ": an expectation file is a YAML text file"
-        raise ExpectationError(
-            where, reason if not refused.missing else "cannot read the file: No such file or directory"
-        ) from None
+        if refused.kind in ("missing", "refused"):
+            raise ExpectationError(where, f"cannot read the file: {refused.reason}") from None
+        what = (
+            "an expectation file is a few KiB; split it"
+            if refused.kind == "too-large"
+            else "an expectation file is a YAML text file"
+        )
+        raise ExpectationError(where, f"{refused.reason}: {what}") from None
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:

@@ -29,7 +29,7 @@ import fcntl
 import os
 import stat
 from pathlib import Path
-from typing import TextIO
+from typing import Literal, TextIO
 
 from harness.model.errors import UnsafeOutput
 
@@ -89,14 +89,19 @@ def _as_text(fd: int, path: Path, *, chosen: bool) -> TextIO:
         raise
 
 
+#: Why a file was not read: it does not exist, the system refused it (permission...), it is a directory, it is
+#: not a regular file (a device, a FIFO, a socket), or it is larger than its reader's bound.
+UnreadableKind = Literal["missing", "refused", "directory", "not-regular", "too-large"]
+
+
 class Unreadable(Exception):
     """Why a file the harness reads was refused: its reader says it in its own words, with its own error type."""
 
-    def __init__(self, reason: str, *, missing: bool = False) -> None:
+    def __init__(self, kind: UnreadableKind, reason: str) -> None:
         super().__init__(reason)
+        self.kind = kind
         self.reason = reason
-        self.missing = missing
-        """The file does not exist (a reader may suggest how to make it)."""
+        """The reason in a few words (the system's for ``missing`` and ``refused``)."""
 
 
 def read_bounded(path: Path, limit: int) -> bytes:
@@ -109,15 +114,15 @@ def read_bounded(path: Path, limit: int) -> bytes:
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     except FileNotFoundError as error:
-        raise Unreadable(error.strerror or "No such file or directory", missing=True) from None
+        raise Unreadable("missing", error.strerror or "No such file or directory") from None
     except OSError as error:
-        raise Unreadable(f"cannot read it: {error.strerror}") from None
+        raise Unreadable("refused", error.strerror or str(error)) from None
     try:
         mode = os.fstat(fd).st_mode
         if stat.S_ISDIR(mode):
-            raise Unreadable("it is a directory")
+            raise Unreadable("directory", "it is a directory")
         if not stat.S_ISREG(mode):
-            raise Unreadable("not a regular file (a device, a FIFO or a socket)")
+            raise Unreadable("not-regular", "not a regular file (a device, a FIFO or a socket)")
         chunks, size = [], 0
         while size <= limit:
             chunk = os.read(fd, limit + 1 - size)
@@ -128,5 +133,6 @@ def read_bounded(path: Path, limit: int) -> bytes:
     finally:
         os.close(fd)
     if size > limit:
-        raise Unreadable(f"larger than {limit >> 20} MiB" if limit >= 1 << 20 else f"larger than {limit >> 10} KiB")
+        size_words = f"{limit >> 20} MiB" if limit >= 1 << 20 else f"{limit >> 10} KiB"
+        raise Unreadable("too-large", f"larger than {size_words}")
     return b"".join(chunks)
