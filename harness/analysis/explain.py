@@ -132,12 +132,17 @@ class Finding:
 
     @property
     def details(self) -> tuple[str, ...]:
-        """The finding's sentences: one for each claim, then the lessons."""
+        """The finding's sentences: one for each claim, then :attr:`remarks`."""
+        return tuple(claim.render() for claim in self.claims) + self.remarks
+
+    @property
+    def remarks(self) -> tuple[str, ...]:
+        """What follows the claims: a note for each withheld one, then the lessons (no claim about the trace)."""
         faults = tuple(
             f"(The harness withheld a sentence it could not check against the trace: {why}. Please report it.)"
             for why in self.withheld
         )
-        return tuple(claim.render() for claim in self.claims) + faults + self.lessons
+        return faults + self.lessons
 
     @property
     def seqs(self) -> tuple[int, ...]:

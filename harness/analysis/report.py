@@ -615,9 +615,7 @@ def _finding_html(number: int, finding: Finding) -> str:
         f"<p{_attrs(data_claim=claim.name, data_seqs=' '.join(map(str, claim.evidence)))}>{escape(claim.render())}</p>"
         for claim in finding.claims
     )
-    told = {claim.render() for claim in finding.claims}
-    rest = "".join(f"<p>{escape(detail)}</p>" for detail in finding.details if detail not in told)
-    paragraphs = claims + rest
+    paragraphs = claims + "".join(f"<p>{escape(remark)}</p>" for remark in finding.remarks)
     refs_html = f'<p class="refs">{escape(where)}</p>' if where else ""
     return f"<article{attrs}><h3>{escape(finding.title)}</h3>{paragraphs}{refs_html}</article>"
 

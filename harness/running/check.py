@@ -85,7 +85,7 @@ class CheckedRun:
         """The server as it ran: a variant's name, or its command line with ``{port}`` and the rest filled in."""
         if self.server.variant is not None or self.run.port is None:
             return str(self.server)
-        return shlex.join(server_command(self.server, self.run.port, self.expectation.scenario.connections))
+        return command_line(self.server, self.run.port, self.expectation.scenario.connections)
 
 
 def server_spec(name: str) -> ServerSpec:
@@ -103,6 +103,11 @@ def server_command(server: ServerSpec, port: int, connections: int) -> list[str]
 
         return find_variant(server.variant).command(port, connections)
     return [word.replace("{port}", str(port)).replace("{connections}", str(connections)) for word in server.command]
+
+
+def command_line(server: ServerSpec, port: int, connections: int) -> str:
+    """The server's command line as it runs on ``port``, quoted as a shell would take it (for summaries)."""
+    return shlex.join(server_command(server, port, connections))
 
 
 def run_spec(

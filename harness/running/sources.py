@@ -33,7 +33,7 @@ from harness.model.scenario import (
     Stop,
 )
 from harness.model.trace import Trace, TraceFileError
-from harness.running.check import Loader, run_spec, server_command, server_spec
+from harness.running.check import Loader, command_line, run_spec, server_spec
 from harness.running.run import RunResult, port_in_use
 
 #: ``golden``: a golden file of normalized stories (``*.golden.yaml``); ``trace``: a JSON Lines trace
@@ -135,7 +135,7 @@ class RunPlan:
         """The label once the run has its port: a command line as it ran (placeholders filled, paths resolved)."""
         if self.origin != "command" or port is None or "{" not in self.label:
             return self.label  # a name the user gave it, or a command without placeholders
-        return shlex.join(server_command(self.server, port, self.scenario.connections))
+        return command_line(self.server, port, self.scenario.connections)
 
     @classmethod
     def of_variant(cls, name: str, scenario: Scenario = DEFAULT_SCENARIO) -> RunPlan:
