@@ -1,4 +1,4 @@
-"""The few ELF facts the Python stack reader needs: a file's symbols, its type and its first load address.
+"""The few ELF facts the tracer needs: whether a program is x86_64; a file's symbols, type and first load address.
 
 Read with ``struct`` from the file itself (ELF64 little-endian, the only
 tracee this harness runs; see elf(5)): the section headers give the symbol
@@ -16,6 +16,7 @@ from dataclasses import dataclass
 _ELF_MAGIC = b"\x7fELF"
 _ELFCLASS64 = 2
 _ELFDATA2LSB = 1
+_EM_X86_64 = 62
 ET_DYN = 3
 _PT_LOAD = 1
 _SHT_SYMTAB = 2
@@ -33,6 +34,20 @@ class ElfSymbols:
     """``p_vaddr`` of the first PT_LOAD segment, page-aligned down."""
     symbols: dict[str, int]
     """``st_value`` of each wanted symbol found."""
+
+
+def is_x86_64_program(path: str) -> bool:
+    """Whether the file is a 64-bit x86_64 ELF program (e_ident's class, e_machine at offset 18).
+
+    An i386 program is ELFCLASS32 with EM_386, an x32 one ELFCLASS32 with EM_X86_64: every call of theirs is
+    of another ABI.  A 64-bit one that makes a foreign call (one ``int $0x80``) makes a stray one.
+    """
+    try:
+        with open(path, "rb") as program:
+            header = program.read(20)
+    except OSError:
+        return False
+    return len(header) == 20 and header[:4] == _ELF_MAGIC and header[4] == _ELFCLASS64 and header[18] == _EM_X86_64
 
 
 def read_symbols(path: str, wanted: frozenset[str]) -> ElfSymbols | None:

@@ -114,24 +114,6 @@ def _say(text: str) -> None:
     print(f"harness: {text}", file=sys.stderr)
 
 
-#: ELF: the class byte (2: 64-bit) and e_machine (62: EM_X86_64), elf(5).
-_ELF64, _EM_X86_64 = 2, 62
-
-
-def _is_x86_64_program(tid: int) -> bool:
-    """Whether the task runs a 64-bit x86_64 ELF program: one whose foreign calls are strays, not its ABI.
-
-    An i386 program is ELFCLASS32 with EM_386; an x32 one ELFCLASS32 with
-    EM_X86_64; both are refused, their every call meaning another one.
-    """
-    try:
-        with open(f"/proc/{tid}/exe", "rb") as program:
-            header = program.read(20)
-    except OSError:
-        return False
-    return len(header) == 20 and header[:4] == b"\x7fELF" and header[4] == _ELF64 and header[18] == _EM_X86_64
-
-
 def _pid_namespace(tid: int | str) -> int | None:
     """The pid namespace a task is in (the inode of /proc/TID/ns/pid, namespaces(7)); None when unreadable."""
     try:
@@ -442,7 +424,9 @@ class Tracer:
             else:
                 stop = task.ptrace.syscall_stop_from_registers(not task.in_syscall)
         except ptrace_ext.ForeignCall as foreign:
-            if not _is_x86_64_program(task.tid):
+            from harness.running.tracer.elf_symbols import is_x86_64_program  # only when a foreign call comes
+
+            if not is_x86_64_program(f"/proc/{task.tid}/exe"):
                 raise self._refused(task, foreign.abi) from None
             self._pass_foreign_call(task, foreign.abi)
             return
