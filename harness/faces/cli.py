@@ -928,7 +928,7 @@ def _expectation_paths(paths: Sequence[str]) -> list[Path]:
     from harness.faces import SUFFIX
     from harness.running.variants import expectations_dir
 
-    if not paths and not Path("expectations").is_dir():
+    if _checks_the_bundled_files(paths):
         bundled = expectations_dir()
         print(
             f"harness: no expectations/ here: checking the bundled expectations in {bundled} "
@@ -948,6 +948,11 @@ def _expectation_paths(paths: Sequence[str]) -> list[Path]:
     if not found:
         raise UsageError(f"no expectation files (*{SUFFIX}) in {', '.join(paths or ['expectations'])}")
     return found
+
+
+def _checks_the_bundled_files(paths: Sequence[str]) -> bool:
+    """Whether ``harness check`` falls back to the bundled expectations: no PATHs, and no ``expectations/`` here."""
+    return not paths and not Path("expectations").is_dir()
 
 
 def _check_server(args: argparse.Namespace) -> ServerSpec | None:
@@ -976,7 +981,7 @@ def _check_outcomes(args: argparse.Namespace) -> Iterator[FileOutcome]:
     if args.trace is None:
         server = _check_server(args)
         traces = Path(args.traces) if args.traces else None
-        if traces is None and not args.paths and not Path("expectations").is_dir():
+        if traces is None and _checks_the_bundled_files(args.paths):
             traces = Path.cwd()  # the bundled expectations: their directory is the installed package's
         load = _with_python_frames(load_expectations) if args.python_frames else load_expectations
         return check_files(_expectation_paths(args.paths), load=load, server=server, traces=traces)
