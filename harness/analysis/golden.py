@@ -18,13 +18,10 @@ recorded :class:`~harness.model.trace.Trace` values and on text.
 
 from __future__ import annotations
 
-import contextlib
 import difflib
 import itertools
 import os
 import re
-import stat
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,9 +31,9 @@ import yaml
 
 from harness.analysis.facts import TraceIndex
 from harness.analysis.interruptions import interruptions
-from harness.model.errors import OutputError, TraceInputError
+from harness.model.errors import TraceInputError
 from harness.model.events import Event, ExecEvent, ExitEvent, SignalEvent, SpawnEvent, SyscallEvent
-from harness.model.files import Unreadable, read_bounded
+from harness.model.files import Unreadable, read_bounded, replace_file
 from harness.model.hints import closest
 from harness.model.strace_format import format_args, format_result, format_siginfo
 from harness.model.syscalls import catalogued
@@ -337,46 +334,18 @@ def golden_to_dict(golden: GoldenTrace) -> dict[str, Any]:
     }
 
 
-def write_golden(path: str | Path, golden: GoldenTrace) -> None:
+def write_golden(path: str | Path, golden: GoldenTrace, *, within: Path | None = None) -> None:
     """Write a golden file, one line of YAML per event so that git diffs read like trace diffs.
 
-    The text goes to a new file beside the target, which then replaces it
-    (rename(2)): a symlink planted at the target is replaced, never written
-    through, and a reader never sees half a file.  Only a regular file (or a
-    symlink) is replaced: a device, a FIFO or a /proc file at the target is
-    refused, since a rename would put a file in its place.  Any failure is one
-    :class:`OutputError` naming the target.
+    It replaces the file whole (:func:`harness.model.files.replace_file`): a
+    link planted at the target is replaced, never written through, and a
+    reader never sees half a file.  ``within``: a directory tree the file must
+    stay in, reached without following a link inside it.
     """
-    path = Path(path)
     text = yaml.safe_dump(
         golden_to_dict(golden), sort_keys=False, allow_unicode=True, width=1_000_000, default_flow_style=False
     )
-    try:
-        mode = path.lstat().st_mode
-    except FileNotFoundError:
-        mode = None
-    except OSError as error:
-        raise OutputError(path, error) from None
-    if mode is not None and not (stat.S_ISREG(mode) or stat.S_ISLNK(mode)):
-        raise OutputError(path, "not a regular file (a golden file replaces only a regular file)")
-    partial: str | None = None
-    try:
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, partial = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-        except OSError as error:
-            raise OutputError(path, f"no new file can be made in {path.parent} ({error.strerror})") from None
-        with os.fdopen(fd, "w", encoding="utf-8") as stream:
-            stream.write(_HEADER + text)
-        os.chmod(partial, 0o644)
-        os.replace(partial, path)
-        partial = None
-    except OSError as error:
-        raise OutputError(path, error) from None
-    finally:
-        if partial is not None:
-            with contextlib.suppress(OSError):
-                os.unlink(partial)
+    replace_file(Path(path), _HEADER + text, within=within)
 
 
 #: The largest golden file read back: a story of thousands of events is a few hundred KiB.

@@ -21,6 +21,7 @@ from harness.analysis.golden import (
 )
 from harness.analysis.match import MatchContext, Mismatch
 from harness.model.expectations import ExpectationFile, GoldenCheck, ServerSpec
+from harness.model.files import inside
 from harness.model.trace import Trace
 
 #: How many diff lines a failure shows; the whole diff is one ``harness diff`` away.
@@ -76,18 +77,21 @@ def record_goldens(expectation: ExpectationFile, server: ServerSpec, trace: Trac
 
     Only files inside the expectation file's directory tree are rewritten: an
     expectation file from elsewhere must not be able to make a recording run
-    overwrite any file its user may write.  ``harness record -o PATH`` writes
-    anywhere, because there the user names the path.
+    overwrite any file its user may write.  Every path is checked before any
+    is written, and each write walks from that directory without following a
+    link (:func:`harness.model.files.replace_file`), so a link flipped
+    between the check and the write cannot carry it outside.  ``harness
+    record -o PATH`` writes anywhere, because there the user names the path.
     """
     checks = [assertion.check for assertion in expectation.assertions if isinstance(assertion.check, GoldenCheck)]
-    home = expectation.path.parent.resolve()
+    home = expectation.path.parent
     for check in checks:
-        if not check.path.resolve().is_relative_to(home):
+        if inside(check.path, home) is None:
             raise GoldenFileError(
                 f"{check.path}: outside {home}, so not rewritten from {expectation.path.name}; "
                 f"record it with: {record_command(check.path, expectation.path)}"
             )
     for check in checks:
         golden = golden_from_trace(trace, server=str(server), scenario=asdict(expectation.scenario))
-        write_golden(check.path, golden)
+        write_golden(check.path, golden, within=home)
     return checks

@@ -18,20 +18,28 @@ fine, but a directory is refused, and a FIFO or socket is opened without
 blocking (``O_NONBLOCK``: ENXIO when nobody reads it, fifo(7)), so that it
 is refused at once instead of hanging the run.
 
+A file written whole (a golden file) replaces the old one by rename, and a
+file that must stay inside a directory tree is reached from that directory
+one ``O_NOFOLLOW`` step at a time (:func:`replace_file`): the check that it
+is inside and the write are one walk, which no link flipped meanwhile can
+redirect.
+
 Every refusal is one :class:`UnsafeOutput`, whose message names the file and
 the fix.
 """
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import fcntl
 import os
+import secrets
 import stat
 from pathlib import Path
 from typing import Literal, TextIO
 
-from harness.model.errors import UnsafeOutput
+from harness.model.errors import OutputError, UnsafeOutput
 
 #: Created files: readable by all, as any file a command writes (the umask applies).
 _MODE = 0o644
@@ -87,6 +95,104 @@ def _as_text(fd: int, path: Path, *, chosen: bool) -> TextIO:
     except BaseException:
         os.close(fd)
         raise
+
+
+def inside(path: Path, within: Path) -> Path | None:
+    """``path`` relative to ``within``, read from the names alone (``..`` folded); None when it is outside.
+
+    A write that must stay inside a tree checks with this and then walks
+    the same names with :func:`replace_file`, which follows no link below
+    ``within``: names and places then agree.
+    """
+    try:
+        return Path(os.path.normpath(path.absolute())).relative_to(os.path.normpath(within.absolute()))
+    except ValueError:
+        return None
+
+
+def replace_file(path: Path, text: str, *, within: Path | None = None) -> None:
+    """Write a whole file by replacing it: a new file beside it, renamed over it, so a reader never sees half.
+
+    ``within`` is a directory the file must stay inside.  The directories
+    from it down to ``path`` are opened one at a time, each relative to the
+    one above with ``O_NOFOLLOW`` (made when missing): a link planted there,
+    or flipped while this runs, fails the walk instead of carrying the write
+    outside, since the check and the write are one walk (openat(2)).  Without
+    ``within``, ``path``'s directory is the user's choice, links and all.
+
+    A link at ``path`` itself is replaced, never written through
+    (renameat(2)); anything but a regular file or a link there (a FIFO, a
+    device, a directory) is refused, since the rename would put a file in
+    its place.  Refusals are :class:`UnsafeOutput`; the system's errors are
+    :class:`OutputError`.
+    """
+    parts: tuple[str, ...] = ()
+    if within is None:
+        within = path.parent
+        try:
+            within.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise OutputError(path, f"no new file can be made in {within} ({error.strerror})") from None
+    else:
+        relative = inside(path, within)
+        if relative is None or not relative.parts:
+            raise UnsafeOutput(f"will not write {path}: it is outside {within}; give a place inside it")
+        parts = relative.parts[:-1]
+    directory = _walk(path, within, parts)
+    try:
+        _replace_in(directory, path, text)
+    finally:
+        os.close(directory)
+
+
+def _walk(path: Path, within: Path, parts: tuple[str, ...]) -> int:
+    """A descriptor of the directory ``within/parts...``, reached without following a link below ``within``."""
+    try:
+        directory = os.open(within, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    except OSError as error:
+        raise OutputError(path, error) from None
+    try:
+        for part in parts:
+            with contextlib.suppress(FileExistsError):
+                os.mkdir(part, 0o755, dir_fd=directory)
+            below = os.open(part, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=directory)
+            os.close(directory)
+            directory = below
+    except OSError as error:
+        os.close(directory)
+        if error.errno in (errno.ELOOP, errno.ENOTDIR):
+            raise UnsafeOutput(
+                f"will not write {path}: {part!r} on the way from {within} is a link or not a directory, "
+                "and the harness follows no link inside the tree it writes; remove it, or give another place"
+            ) from None
+        raise OutputError(path, error) from None
+    return directory
+
+
+def _replace_in(directory: int, path: Path, text: str) -> None:
+    name = path.name
+    try:
+        mode = os.stat(name, dir_fd=directory, follow_symlinks=False).st_mode
+    except FileNotFoundError:
+        mode = None
+    except OSError as error:
+        raise OutputError(path, error) from None
+    if mode is not None and not (stat.S_ISREG(mode) or stat.S_ISLNK(mode)):
+        raise UnsafeOutput(f"will not write {path}: it is not a regular file; remove it, or give another place")
+    partial = f".{name}.{secrets.token_hex(6)}"
+    try:
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+        fd = os.open(partial, flags, _MODE, dir_fd=directory)
+    except OSError as error:
+        raise OutputError(path, f"no new file can be made beside it ({error.strerror})") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as stream:
+            stream.write(text)
+        os.replace(partial, name, src_dir_fd=directory, dst_dir_fd=directory)
+    except OSError as error:
+        with contextlib.suppress(OSError):
+            os.unlink(partial, dir_fd=directory)
+        raise OutputError(path, error) from None
 
 
 #: Why a file was not read: it does not exist, the system refused it (permission...), it is a directory, it is

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
+import stat
 from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
@@ -10,7 +13,7 @@ from typing import TextIO
 import pytest
 
 from harness.model.errors import UnsafeOutput
-from harness.model.files import open_chosen, open_given
+from harness.model.files import open_chosen, open_given, replace_file
 
 
 def test_a_chosen_name_is_written_as_a_new_or_emptied_regular_file(tmp_path: Path) -> None:
@@ -64,3 +67,66 @@ def test_a_name_the_user_gave_may_be_a_device_a_link_or_a_fifo_that_is_read(tmp_
         assert os.read(reader, 100) == b"piped\n"
     finally:
         os.close(reader)
+
+
+def test_a_replaced_file_is_new_whole_and_a_link_at_its_name_is_replaced_not_followed(tmp_path: Path) -> None:
+    victim = tmp_path / "victim"
+    victim.write_text("mine\n")
+    (tmp_path / "tree").mkdir()
+    target = tmp_path / "tree" / "sub" / "g.golden.yaml"
+
+    replace_file(target, "one\n", within=tmp_path / "tree")  # the directories below the tree are made
+    assert target.read_text() == "one\n"
+    target.unlink()
+    target.symlink_to(victim)
+    replace_file(target, "two\n", within=tmp_path / "tree")
+
+    assert victim.read_text() == "mine\n" and not target.is_symlink() and target.read_text() == "two\n"
+    assert sorted(path.name for path in target.parent.iterdir()) == ["g.golden.yaml"]  # no partial file left
+
+
+def test_a_link_on_the_way_down_a_tree_is_never_followed_so_no_flip_can_carry_the_write_out(tmp_path: Path) -> None:
+    """The check and the write are one walk: a directory swapped for a link at any moment fails it (ELOOP)."""
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    (tree / "sub").symlink_to(outside)  # a link planted, or flipped in after a check of the names
+
+    with pytest.raises(UnsafeOutput, match=r"'sub' on the way from .*tree is a link or not a directory"):
+        replace_file(tree / "sub" / "g.golden.yaml", "text\n", within=tree)
+    assert list(outside.iterdir()) == []
+    with pytest.raises(UnsafeOutput, match="is outside"):
+        replace_file(tree / ".." / "outside" / "g.golden.yaml", "text\n", within=tree)
+
+
+def test_only_a_regular_file_or_a_link_is_replaced(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "fifo")
+    with pytest.raises(UnsafeOutput, match="fifo: it is not a regular file"):
+        replace_file(tmp_path / "fifo", "text\n")
+    assert stat.S_ISFIFO((tmp_path / "fifo").lstat().st_mode)
+
+
+def test_a_link_flipped_in_and_out_of_the_tree_while_files_are_written_never_takes_a_write_outside(
+    tmp_path: Path,
+) -> None:
+    """The issue's attack: a directory link flipped between inside and outside; a check then a write lost 27%."""
+    tree, outside = tmp_path / "tree", tmp_path / "outside"
+    (tree / "real").mkdir(parents=True)
+    outside.mkdir()
+    (tree / "sub").symlink_to(tree / "real")
+    flipper = os.fork()
+    if flipper == 0:  # pragma: no cover - the child flips until killed
+        while True:
+            for target in (outside, tree / "real"):
+                with contextlib.suppress(OSError):
+                    os.symlink(target, tree / "next")
+                    os.replace(tree / "next", tree / "sub")
+    try:
+        for attempt in range(300):
+            with contextlib.suppress(UnsafeOutput):
+                replace_file(tree / "sub" / f"{attempt}.golden.yaml", "text\n", within=tree)
+    finally:
+        os.kill(flipper, signal.SIGKILL)
+        os.waitpid(flipper, 0)
+    assert list(outside.iterdir()) == [] and list((tree / "real").iterdir()) == []
