@@ -182,9 +182,22 @@ def _exits(trace: Trace) -> dict[str, ExitEvent]:
     return {event.role: event for event in trace if isinstance(event, ExitEvent)}
 
 
+def _thread_ends(trace: Trace) -> dict[int, list[int]]:
+    """Where each thread id's task ended, in order: its exit, or the exec that superseded a leader's thread.
+
+    A thread other than the leader that calls execve takes the leader's id
+    (execve(2)): the leader's own thread ends at that exec, and the id goes on.
+    """
+    ends: dict[int, list[int]] = {}
+    for event in trace:
+        if isinstance(event, ExitEvent) or (isinstance(event, ExecEvent) and event.former_tid is not None):
+            ends.setdefault(event.tid, []).append(event.seq)
+    return ends
+
+
 def spans(trace: Trace, axis: Axis) -> list[Span]:
     """Every call as a span, with the classes that tell interrupted, failed and unreturned calls apart."""
-    exits = _exits(trace)
+    ends = _thread_ends(trace)
     interrupted = by_call(TraceIndex(trace))
     result = []
     for event in trace:
@@ -194,8 +207,8 @@ def spans(trace: Trace, axis: Axis) -> list[Span]:
         end = event.seq
         if event.ret is None:
             kinds.append("no-return")
-            task_exit = exits.get(event.role)
-            end = max(end, task_exit.seq if task_exit else axis.last_seq)
+            later = [seq for seq in ends.get(event.tid, ()) if seq > event.seq]
+            end = later[0] if later else axis.last_seq
         if event.seq in interrupted or event.errno == "EINTR":
             kinds.append("interrupted")
             if event.seq in interrupted and interrupted[event.seq].tracer_only:

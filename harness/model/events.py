@@ -134,6 +134,13 @@ class ExecEvent(_TaskEvent):
     ones by then (fs/exec.c: begin_new_exec calls do_close_on_exec before exec_binprm reports
     PTRACE_EVENT_EXEC), so a descriptor held before and missing here was closed by this exec.
     None where it could not be read (``/proc`` gone, or a trace recorded before it was kept)."""
+    former_tid: int | None = None
+    """The thread that called execve, when it was not the process's leader; None when it was.
+
+    execve(2), "All threads other than the thread group leader are destroyed" and the caller
+    takes the leader's thread id: the event is the leader's (``tid`` is the pid), the former
+    thread's tid ends here, and so does the leader's own thread, "superseded by execve" in strace's
+    words.  The process, its role and its descriptors go on with the new program."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -265,6 +272,8 @@ def event_to_dict(event: Event) -> dict[str, Any]:
             data.update(filename=event.filename, argv=list(event.argv))
             if event.fds is not None:
                 data["fds"] = list(event.fds)
+            if event.former_tid is not None:
+                data["former_tid"] = event.former_tid
         case ExitEvent():
             if event.signal is None:
                 data.update(code=event.code)
@@ -297,6 +306,7 @@ FIELD_TYPES: Mapping[str, tuple[type, ...]] = {
     "filename": (str,),
     "argv": (list,),
     "fds": (list,),
+    "former_tid": (int,),
     "code": (int, type(None)),
     "signal": (str, type(None)),
     "core_dumped": (bool,),

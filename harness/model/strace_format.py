@@ -339,6 +339,8 @@ class TextRenderer:
             resumed = f"<... {point.name} resumed>{shown}){format_result(point)}"
             where = _where(point.python, full=self._full)
             return text + self._start(point) + resumed + self._end(point) + where + "\n"
+        if isinstance(point, ExecEvent) and point.former_tid is not None:  # strace's line for the leader, first
+            text += f"{self._start(point)}+++ superseded by execve in pid {point.former_tid} +++\n"
         python = point.python if not isinstance(point, ExecEvent | ExitEvent) else None
         return text + self._start(point) + _body(point) + self._end(point) + _where(python, full=self._full) + "\n"
 

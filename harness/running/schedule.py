@@ -62,7 +62,7 @@ import threading
 from collections.abc import Callable
 
 from harness.model import kernel
-from harness.model.events import Event, ExitEvent, SpawnEvent, SyscallEntry, SyscallEvent
+from harness.model.events import Event, ExecEvent, ExitEvent, SpawnEvent, SyscallEntry, SyscallEvent
 from harness.model.roles import ROOT_ROLE, parent_role, process_role
 from harness.running.readiness import returns_at_once
 
@@ -241,10 +241,9 @@ class DeterministicSchedule:
                 self._alive.add(event.child_role)
                 self._pids[event.child_role] = event.child_pid
         elif isinstance(event, ExitEvent) and event.tid != event.pid:
-            self._threads.get(event.pid, set()).discard(event.tid)
-            for parent, held in list(self._held.items()):
-                if held and held[0].pid == event.pid:
-                    self._release_next(parent)
+            self._thread_ended(event.pid, event.tid)
+        elif isinstance(event, ExecEvent) and event.former_tid is not None:  # that thread goes on as the leader
+            self._thread_ended(event.pid, event.former_tid)
         elif isinstance(event, ExitEvent):
             self._alive.discard(event.role)
             for orphan in self._held.pop(event.role, []):  # re-parented: nobody to wait for
@@ -258,6 +257,13 @@ class DeterministicSchedule:
                 self._after_child_exit(exiting_parent)  # it ended without a held exit (killed): its parent may go now
 
     # -- helpers -------------------------------------------------------------
+
+    def _thread_ended(self, pid: int, tid: int) -> None:
+        """A thread of process ``pid`` is gone: a child held until that process's threads were done may go."""
+        self._threads.get(pid, set()).discard(tid)
+        for parent, held in list(self._held.items()):
+            if held and held[0].pid == pid:
+                self._release_next(parent)
 
     def _on_call(self, event: SyscallEvent) -> None:
         """Note the tree's listen, and each accepted connection: who accepted it tells the server's shape."""

@@ -113,3 +113,14 @@ def test_a_handlers_return_has_no_exit_stop_and_returns_what_the_exit_stop_shows
 
     assert three.stops - one.stops == 2 * 2
     assert results(three) == results(stepped) == [0, 0, 0]
+
+
+def test_a_spawn_names_its_call_when_that_call_is_not_traced() -> None:
+    """Under the filter an untraced fork has no entry stop: its name is read at the fork event, not the last call's."""
+    with open(os.devnull, "w") as devnull:
+        result = Tracer(
+            ["sh", "-c", "(exit 1); exit 0"], syscalls=["close"], seccomp=True, stdio=(None, devnull.fileno(), None)
+        ).run()
+
+    spawn = next(event for event in result.trace if isinstance(event, SpawnEvent))
+    assert spawn.via == "clone"  # the last traced call's name ("close"), before

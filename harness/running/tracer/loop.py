@@ -643,11 +643,14 @@ class Tracer:
                 os.kill(child_tid, signal.SIGKILL)
         elif early is not None:  # its first SIGSTOP came before this event: let it go once this stop is done
             self._deferred.append(child_tid)
+        # The call that made it: the one whose entry was seen, or, under the prefilter when that call is
+        # not traced (no entry stop), the number the kernel keeps in orig_rax at this event stop.
+        via = syscall_name(task.nr if task.in_syscall else task.ptrace.interrupted_call()[0])
         finished = None
         if self._returns_at_event(task, event):
             finished, task.call, task.in_syscall = task.call, None, False
         if self._stacks is not None:  # the spawn's Python stack is read from the stopped task
-            self._recorder.spawn(task, child, syscall_name(task.nr), thread=thread)
+            self._recorder.spawn(task, child, via, thread=thread)
             if finished is not None:
                 self._recorder.finish(task, finished, child_tid)
             self._resume(task, 0)
@@ -655,15 +658,14 @@ class Tracer:
         try:
             self._resume(task, 0)
         finally:
-            self._recorder.spawn(task, child, syscall_name(task.nr), thread=thread)
+            self._recorder.spawn(task, child, via, thread=thread)
             if finished is not None:
                 self._recorder.finish(task, finished, child_tid)
 
     def _on_exec(self, task: Task, former_tid: int) -> None:
-        if former_tid != task.tid and former_tid in self._tasks:
-            # A non-leader thread exec'd: it now has the leader's tid (execve(2)).
-            old = self._tasks.pop(former_tid)
-            task.role, task.call = old.role, None
+        superseded = former_tid != task.tid and former_tid in self._tasks
+        if superseded:
+            self._supersede(task, self._tasks.pop(former_tid))
         if task.tid == self._root and self._error_pipe is not None:
             os.close(self._error_pipe)  # exec succeeded: the pipe has nothing to say
             self._error_pipe = None
@@ -677,7 +679,32 @@ class Tracer:
             filename = os.readlink(f"/proc/{task.tid}/exe")
         except OSError:
             filename = argv[0] if argv else "?"
-        self._recorder.exec(task, filename, argv, _open_fds(task.pid))
+        self._recorder.exec(task, filename, argv, _open_fds(task.pid), former_tid if superseded else None)
+
+    def _supersede(self, leader: Task, caller: Task) -> None:
+        """A thread other than the leader exec'd: the leader's task goes on as that thread.
+
+        execve(2), "execve(2) under ptrace" in ptrace(2): the kernel ends
+        every other thread, gives the caller the leader's tid and reports
+        PTRACE_EVENT_EXEC on that tid, with the caller's former tid as the
+        event's message (Linux 3.0).  Neither the leader's thread nor the
+        caller's former tid ever reports an exit, so both end here: the
+        leader's call, if it was in one, never returns (strace: ``= ?``, then
+        ``+++ superseded by execve +++``), and the caller's execve returns 0,
+        which a PTRACE_EVENT_EXEC means.  The leader's Task keeps its role and
+        the process goes on under it with the caller's state.
+        """
+        if leader.call is not None:
+            self._recorder.finish(leader, leader.call, None)
+        if caller.call is not None:
+            self._recorder.finish(caller, caller.call, 0)
+        for gone in (leader, caller):
+            self._handshake.left(gone)
+            self._handshake.forget(gone.tid)
+        if caller.tid in self._deferred:
+            self._deferred.remove(caller.tid)
+        leader.call, leader.nr = None, caller.nr
+        leader.inject_error, leader.injected_signal = 0, caller.injected_signal
 
     def _on_signal(self, task: Task, stopsig: int) -> None:
         raw = task.ptrace.siginfo()

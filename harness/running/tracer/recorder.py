@@ -197,8 +197,10 @@ class EventRecorder:
             )
         )
 
-    def exec(self, task: Task, filename: str, argv: tuple[str, ...], fds: tuple[int, ...] | None) -> None:
-        """``task`` exec'd ``filename``, and holds ``fds`` after it."""
+    def exec(
+        self, task: Task, filename: str, argv: tuple[str, ...], fds: tuple[int, ...] | None, former_tid: int | None
+    ) -> None:
+        """``task`` exec'd ``filename`` and holds ``fds`` after it; ``former_tid`` called it, when not the leader."""
         if self._stacks is not None:
             self._stacks.forget(task.pid, exec=True)
         self._record(
@@ -212,6 +214,7 @@ class EventRecorder:
                 filename=filename,
                 argv=argv,
                 fds=fds,
+                former_tid=former_tid,
             )
         )
 
