@@ -123,8 +123,8 @@ def replace_file(path: Path, text: str, *, within: Path | None = None) -> None:
     A link at ``path`` itself is replaced, never written through
     (renameat(2)); anything but a regular file or a link there (a FIFO, a
     device, a directory) is refused, since the rename would put a file in
-    its place.  Refusals are :class:`UnsafeOutput`; the system's errors are
-    :class:`OutputError`.
+    its place (:class:`OutputError`, as the system's errors are); a link or a
+    place outside ``within`` is an :class:`UnsafeOutput`.
     """
     parts: tuple[str, ...] = ()
     if within is None:
@@ -178,13 +178,13 @@ def _replace_in(directory: int, path: Path, text: str) -> None:
     except OSError as error:
         raise OutputError(path, error) from None
     if mode is not None and not (stat.S_ISREG(mode) or stat.S_ISLNK(mode)):
-        raise UnsafeOutput(f"will not write {path}: it is not a regular file; remove it, or give another place")
+        raise OutputError(path, "not a regular file (a file written whole replaces only a regular file)")
     partial = f".{name}.{secrets.token_hex(6)}"
     try:
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
         fd = os.open(partial, flags, _MODE, dir_fd=directory)
     except OSError as error:
-        raise OutputError(path, f"no new file can be made beside it ({error.strerror})") from None
+        raise OutputError(path, f"no new file can be made in {path.parent} ({error.strerror})") from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as stream:
             stream.write(text)

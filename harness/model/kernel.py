@@ -212,6 +212,32 @@ def signal_name(number: int) -> str:
     return SIGNAL_NAMES.get(number, str(number))
 
 
+# -- calls that reach another process by its number ----------------------------
+
+#: The calls by which a process acts on another one it names by number: the argument (by index) that holds
+#: the number, and the one that holds the signal for the calls that send one.  Signals: kill(2), tkill(2),
+#: tgkill(2), rt_sigqueueinfo(2), rt_tgsigqueueinfo(2) (the first argument is the thread group); tracing:
+#: ptrace(2) (PTRACE_ATTACH and PTRACE_SEIZE stop the target); a process descriptor, to signal it later with
+#: pidfd_send_signal(2): pidfd_open(2); writing its memory: process_vm_writev(2); its limits: prlimit(2).
+#: Each number is an ``int``/``pid_t``: the kernel reads the low 32 bits of the register only.
+CALLS_NAMING_A_PROCESS: Mapping[str, tuple[int, int | None]] = {
+    "kill": (0, 1),
+    "tkill": (0, 1),
+    "tgkill": (0, 2),
+    "rt_sigqueueinfo": (0, 1),
+    "rt_tgsigqueueinfo": (0, 2),
+    "ptrace": (1, None),
+    "pidfd_open": (0, None),
+    "process_vm_writev": (0, None),
+    "prlimit64": (0, None),
+}
+
+#: kill(2)'s targets besides one process: ``0`` is the caller's process group, ``-1`` every process the
+#: caller may signal (all but init and itself, for root), ``-PGID`` the group PGID.
+KILL_OWN_GROUP = 0
+KILL_EVERY_PROCESS = -1
+
+
 # -- si_code (include/uapi/asm-generic/siginfo.h) ----------------------------
 
 #: Codes that any signal can carry: who sent it.

@@ -71,7 +71,7 @@ def test_a_golden_file_never_replaces_what_is_not_a_regular_file(tmp_path: Path,
     fifo = tmp_path / "story.golden.yaml"
     os.mkfifo(fifo)
     done = _harness("record", "fork_sigchld", "--connections", "1", "-o", str(fifo))
-    _one_line(done, str(fifo), "not a regular file (a golden file replaces only a regular file)")
+    _one_line(done, str(fifo), "not a regular file (a file written whole replaces only a regular file)")
     assert stat.S_ISFIFO(fifo.lstat().st_mode)
     assert [entry.name for entry in tmp_path.iterdir()] == [fifo.name]  # no temporary file left
 

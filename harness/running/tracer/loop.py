@@ -46,6 +46,8 @@ from harness.model.syscalls import DEFAULT_SYSCALLS, argument_names, check_sysca
 from harness.model.trace import Trace
 from harness.running.tracer import ptrace_ext
 from harness.running.tracer.ending import WALL, Ending, reap
+from harness.running.tracer.guard import NUMBERS as GUARDED_CALLS
+from harness.running.tracer.guard import Guard
 from harness.running.tracer.handshake import Controller, Handshake
 from harness.running.tracer.own_thread import call_in_own_thread
 from harness.running.tracer.recorder import EventRecorder
@@ -187,10 +189,13 @@ class Tracer:
         self._thread: int | None = None  # the tracer's thread, once the run started
         self._waker: Waker | None = None  # how another thread wakes the tracer's wait (.waker)
         seccomp_usable = seccomp and use_syscall_info is not False and _has_syscall_info()
-        self._install_filter = filter_installer({*syscalls, *watched}) if seccomp_usable else None
+        self._guard = Guard.here()
+        guarded = self._guard.filter_rules()
+        self._install_filter = filter_installer({*syscalls, *watched}, guarded) if seccomp_usable else None
         self._stdio = tuple(stdio)
         self._note = note
         self._foreign_noted: set[int] = set()  # tasks whose stray foreign call was said
+        self._guard_noted: set[int] = set()  # tasks told their call on the harness failed
         self._own_process_group = own_process_group
         self._argv = list(argv)
         self._env = dict(os.environ if env is None else env)
@@ -437,6 +442,8 @@ class Tracer:
             if not task.recording:
                 self._resume(task, 0)
                 return
+            if nr in GUARDED_CALLS and self._refuse_if_harmful(task, nr, args):
+                return
             traced = self._traced.get(nr)
             if not self._held_at_entry(task, nr, traced[0] if traced else None):
                 result = self._result_at_entry(task, nr) if traced is not None else None
@@ -518,6 +525,31 @@ class Tracer:
                 "unrecorded, as every such call of this task will; the trace holds x86_64 calls only"
             )
         self._resume(task, 0)
+
+    def _refuse_if_harmful(self, task: Task, nr: int, args: tuple[int, ...]) -> bool:
+        """Fail with EPERM, at its entry, a call that would signal, trace or change the harness (:mod:`.guard`).
+
+        Whether it did.  The call is skipped as an injected error is; traced,
+        it is recorded as failed and injected.  The user is told once per
+        task, before the call's line.
+        """
+        harm = self._guard.refusal(task.pid, nr, args)
+        if harm is None:
+            return False
+        if task.tid not in self._guard_noted:
+            self._guard_noted.add(task.tid)
+            (self._note or _say)(
+                f"{task.role} (pid {task.pid}) called {syscall_name(nr)} to {harm}: it fails with EPERM, as every "
+                "call of a traced process on the harness does, so that nothing traced can stop or end the run"
+            )
+        traced = self._traced.get(nr)
+        if traced is not None:
+            task.call = self._recorder.enter(task, nr, traced[0], traced[1], args)
+            task.call.injected = True
+        task.ptrace.skip_syscall()
+        task.inject_error = errno_codes.EPERM
+        self._resume(task, 0)
+        return True
 
     def _refused(self, task: Task, abi: kernel.SyscallAbi) -> UnsupportedArchitecture:
         """A task makes a call of another ABI: the run ends (the tree is killed), never with a guessed trace."""

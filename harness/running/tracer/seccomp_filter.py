@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import ctypes
 import os
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from functools import cache
 
 from harness.model.syscalls import syscall_number
@@ -42,6 +42,23 @@ _SCMP_ACT_TRACE = 0x7FF00000  # SCMP_ACT_TRACE(0): a PTRACE_EVENT_SECCOMP stop w
 # enum scmp_filter_attr: the action for a call of another architecture, and whether loading sets no_new_privs
 _SCMP_FLTATR_ACT_BADARCH = 2
 _SCMP_FLTATR_CTL_NNP = 3
+_SCMP_CMP_MASKED_EQ = 7  # enum scmp_compare: (argument & datum_a) == datum_b
+_LOW_32_BITS = 0xFFFF_FFFF
+
+
+class _ArgumentCompare(ctypes.Structure):
+    """``struct scmp_arg_cmp`` (include/seccomp.h): which argument, how to compare, and the two data."""
+
+    _fields_ = (
+        ("arg", ctypes.c_uint),
+        ("op", ctypes.c_int),
+        ("datum_a", ctypes.c_uint64),
+        ("datum_b", ctypes.c_uint64),
+    )
+
+
+#: Calls traced only when one argument holds one of some values: call number to (argument index, values).
+ArgumentRules = Mapping[int, tuple[int, frozenset[int]] | None]
 
 
 @cache
@@ -55,6 +72,14 @@ def _libseccomp() -> ctypes.CDLL | None:
     library.seccomp_init.restype = ctypes.c_void_p
     library.seccomp_rule_add.argtypes = (ctypes.c_void_p, ctypes.c_uint32, ctypes.c_int, ctypes.c_uint)
     library.seccomp_rule_add.restype = ctypes.c_int
+    library.seccomp_rule_add_array.argtypes = (
+        ctypes.c_void_p,
+        ctypes.c_uint32,
+        ctypes.c_int,
+        ctypes.c_uint,
+        ctypes.POINTER(_ArgumentCompare),
+    )
+    library.seccomp_rule_add_array.restype = ctypes.c_int
     library.seccomp_attr_set.argtypes = (ctypes.c_void_p, ctypes.c_int, ctypes.c_uint32)
     library.seccomp_attr_set.restype = ctypes.c_int
     library.seccomp_load.argtypes = (ctypes.c_void_p,)
@@ -69,12 +94,18 @@ def _check(result: int, what: str) -> None:
         raise OSError(-result, f"{what}: {os.strerror(-result)}")
 
 
-def filter_installer(calls: Collection[str]) -> Callable[[], None] | None:
-    """A function that installs the filter in the calling process, or None where seccomp cannot be used."""
+def filter_installer(calls: Collection[str], when: ArgumentRules | None = None) -> Callable[[], None] | None:
+    """A function that installs the filter in the calling process, or None where seccomp cannot be used.
+
+    ``calls`` stop at every entry; the calls of ``when`` only where their
+    argument's low 32 bits (a ``pid_t``, as the kernel reads it) equal one of
+    the values, or always for None.
+    """
     library = _libseccomp()
     if library is None:
         return None
     numbers = sorted({syscall_number(name) for name in calls})
+    conditional = {number: rule for number, rule in (when or {}).items() if number not in numbers}
 
     def install() -> None:
         context = library.seccomp_init(_SCMP_ACT_ALLOW)
@@ -86,6 +117,15 @@ def filter_installer(calls: Collection[str]) -> Callable[[], None] | None:
             _check(library.seccomp_attr_set(context, _SCMP_FLTATR_ACT_BADARCH, _SCMP_ACT_TRACE), "seccomp_attr_set")
             for number in numbers:
                 _check(library.seccomp_rule_add(context, _SCMP_ACT_TRACE, number, 0), "seccomp_rule_add")
+            for number, rule in conditional.items():
+                if rule is None:
+                    _check(library.seccomp_rule_add(context, _SCMP_ACT_TRACE, number, 0), "seccomp_rule_add")
+                    continue
+                argument, values = rule
+                for value in sorted(values):  # one rule per value: the filter stops when any holds
+                    compare = _ArgumentCompare(argument, _SCMP_CMP_MASKED_EQ, _LOW_32_BITS, value & _LOW_32_BITS)
+                    added = library.seccomp_rule_add_array(context, _SCMP_ACT_TRACE, number, 1, ctypes.byref(compare))
+                    _check(added, "seccomp_rule_add_array")
             if os.geteuid() == 0:
                 _check(library.seccomp_attr_set(context, _SCMP_FLTATR_CTL_NNP, 0), "seccomp_attr_set")
             _check(library.seccomp_load(context), "seccomp_load")
