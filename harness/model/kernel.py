@@ -364,9 +364,20 @@ def syscall_abi(arch: int, nr: int) -> SyscallAbi:
     return "i386" if arch == AUDIT_ARCH_I386 else "unknown"
 
 
-def registers_abi(cs: int, nr: int) -> SyscallAbi:
-    """The ABI of a syscall entry, from the registers: the code segment and ``orig_rax``."""
-    if cs == USER32_CS:
+#: The two bytes of ``int $0x80`` (CD 80), as a little-endian word: the i386 entry a 64-bit program may
+#: still use.  ``syscall`` is two bytes too (0F 05), so at a syscall entry the instruction that entered
+#: is the two bytes before the instruction pointer (the kernel's own test for it, in the 64-bit code
+#: segment, is which entry point ran: arch/x86/entry/entry_64_compat.S).
+INT_0X80 = 0x80CD
+
+
+def registers_abi(cs: int, nr: int, entry_instruction: int | None = None) -> SyscallAbi:
+    """The ABI of a syscall entry, from the registers: the code segment, ``orig_rax``, and the instruction.
+
+    ``entry_instruction`` is the two bytes before the instruction pointer,
+    where they could be read: ``int $0x80`` in 64-bit code is an i386 call.
+    """
+    if cs == USER32_CS or entry_instruction == INT_0X80:
         return "i386"
     return "x32" if X32_SYSCALL_BIT <= nr < X32_SYSCALL_BIT << 1 else "x86_64"
 

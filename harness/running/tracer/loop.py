@@ -433,7 +433,7 @@ class Tracer:
 
             if not is_x86_64_program(f"/proc/{task.tid}/exe"):
                 raise self._refused(task, foreign.abi) from None
-            self._pass_foreign_call(task, foreign.abi)
+            self._pass_foreign_call(task, foreign.abi, foreign.nr)
             return
         kind, nr, args, ret = stop
         if kind == ptrace_ext.PTRACE_SYSCALL_INFO_ENTRY:
@@ -509,20 +509,26 @@ class Tracer:
             task.in_syscall = False  # resumed with PTRACE_CONT: to the next traced call, past this one's exit
         return result
 
-    def _pass_foreign_call(self, task: Task, abi: kernel.SyscallAbi) -> None:
+    def _pass_foreign_call(self, task: Task, abi: kernel.SyscallAbi, nr: int) -> None:
         """A 64-bit program's call through another ABI (one ``int $0x80``): let it run, unrecorded, and say so once.
 
-        Its number means another call there, which the x86_64 catalogue cannot
-        name; the kernel runs it (or fails an x32 one with ENOSYS) all the same.
-        Its exit stop then finds no recorded call, as for an untraced one.
+        Its number means another call there, which the user is told by its
+        own ABI's name (as strace prints it); the catalogue decodes x86_64
+        calls only, since the other ABIs' structures have other layouts, so
+        it is not recorded.  The kernel runs it (or fails an x32 one with
+        ENOSYS) all the same.  Its exit stop then finds no recorded call, as
+        for an untraced one.
         """
         task.in_syscall, task.nr, task.call = True, -1, None
         if task.tid not in self._foreign_noted:
+            from harness.model.syscalls.i386 import foreign_call_name  # only when a foreign call comes
+
             self._foreign_noted.add(task.tid)
             how = "int $0x80" if abi == "i386" else "the x32 bit, 0x40000000" if abi == "x32" else "another ABI"
             (self._note or _say)(
-                f"{task.role} (pid {task.pid}) made an {abi} call from a 64-bit program ({how}): it ran "
-                "unrecorded, as every such call of this task will; the trace holds x86_64 calls only"
+                f"{task.role} (pid {task.pid}) made an {abi} call, {foreign_call_name(abi, nr)}, from a 64-bit "
+                f"program ({how}): it ran unrecorded, as every such call of this task will; the trace holds "
+                "x86_64 calls only"
             )
         self._resume(task, 0)
 

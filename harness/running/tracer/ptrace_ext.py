@@ -213,9 +213,11 @@ class ForeignCall(Exception):
     Raised rather than returned, so that the x86_64 stops pay nothing for the check but one comparison.
     """
 
-    def __init__(self, abi: kernel.SyscallAbi) -> None:
-        super().__init__(abi)
+    def __init__(self, abi: kernel.SyscallAbi, nr: int) -> None:
+        super().__init__(abi, nr)
         self.abi = abi
+        self.nr = nr
+        """The call's number in its own ABI's table."""
 
 
 class SyscallInfoReader:
@@ -237,7 +239,7 @@ class SyscallInfoReader:
             values = _NUMBER_AND_ARGS(buffer, _DATA)
             nr = values[0]
             if nr >= kernel.X32_SYSCALL_BIT or _ARCH(buffer, 4)[0] != AUDIT_ARCH_X86_64:
-                raise ForeignCall(kernel.syscall_abi(_ARCH(buffer, 4)[0], nr))
+                raise ForeignCall(kernel.syscall_abi(_ARCH(buffer, 4)[0], nr), nr)
             return PTRACE_SYSCALL_INFO_ENTRY, nr, values[1:], 0
         if op == PTRACE_SYSCALL_INFO_EXIT:
             return PTRACE_SYSCALL_INFO_EXIT, -1, (), _RVAL(buffer, _DATA)[0]
@@ -268,11 +270,24 @@ def read_registers_stop(tid: int, entry: bool) -> SyscallStop:
     regs = _registers(tid)
     if entry:
         args = (regs.rdi, regs.rsi, regs.rdx, regs.r10, regs.r8, regs.r9)
-        abi = kernel.registers_abi(regs.cs, regs.orig_rax)
+        abi = kernel.registers_abi(regs.cs, regs.orig_rax, _entry_instruction(tid, regs.rip))
         if abi != "x86_64":
-            raise ForeignCall(abi)
+            raise ForeignCall(abi, regs.orig_rax)
         return PTRACE_SYSCALL_INFO_ENTRY, regs.orig_rax, args, 0
     return PTRACE_SYSCALL_INFO_EXIT, regs.orig_rax, (), s64(regs.rax)
+
+
+def _entry_instruction(tid: int, rip: int) -> int | None:
+    """The two bytes before the instruction pointer at a syscall entry: the instruction that entered.
+
+    One PTRACE_PEEKDATA a stop, in this fallback for kernels without
+    PTRACE_GET_SYSCALL_INFO only (which reports the ABI itself).  None
+    where they cannot be read (an unmapped page, a task gone).
+    """
+    try:
+        return _peek(PTRACE_PEEKDATA, tid, rip - 2) & 0xFFFF
+    except OSError:
+        return None
 
 
 def _prctl(option: int, arg: int) -> int:
