@@ -52,6 +52,17 @@ class Trace(Sequence[Event]):
     def __iter__(self) -> Iterator[Event]:
         return iter(self.events)
 
+    @classmethod
+    def recorded(cls, events: Sequence[Event]) -> Trace:
+        """The trace of a run, its roles tied to the program that serves (:mod:`harness.model.launcher`).
+
+        Both a run's end and a JSON Lines file read back go through here, so
+        that a launcher's processes are named alike in both.
+        """
+        from harness.model.launcher import name_the_launcher
+
+        return cls(tuple(name_the_launcher(events)))
+
     def roles(self) -> list[str]:
         """Every role in the order it first appears."""
         return list(dict.fromkeys(event.role for event in self.events))
@@ -136,7 +147,7 @@ class Trace(Sequence[Event]):
             except TraceFormatError as error:
                 raise TraceFileError(source, number, str(error)) from None
             events.append(event)
-        return cls(tuple(events))
+        return cls.recorded(events)
 
 
 def outline_token(event: Event) -> str:

@@ -239,7 +239,7 @@ class Tracer:
         interrupted = kernel.signal_name(stop_signal) if stop_signal else None
         code = os.WEXITSTATUS(root_status) if os.WIFEXITED(root_status) else None
         killed = kernel.signal_name(os.WTERMSIG(root_status)) if os.WIFSIGNALED(root_status) else None
-        trace = Trace(tuple(self._recorder.events))
+        trace = Trace.recorded(self._recorder.events)
         return TraceResult(trace, code, killed, interrupted, self._stops, self._exits)
 
     def _run(self) -> int:
