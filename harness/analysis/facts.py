@@ -29,10 +29,11 @@ close(2)):
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from harness.analysis.descriptors import follow
 from harness.model import kernel
 from harness.model.events import Event, ExecEvent, ExitEvent, SpawnEvent, SyscallEvent
 from harness.model.expectations import Fact
@@ -91,23 +92,20 @@ class DescriptorEnd:
         return isinstance(self.event, ExecEvent)
 
 
-def closed_by_exec(event: ExecEvent, fd: int) -> bool:
-    """Whether the exec closed ``fd``, held before it: it is not among those left after (False where unknown)."""
-    return event.fds is not None and fd not in event.fds
-
-
 def descriptor_ends(index: TraceIndex, process: str, fds: Iterable[int]) -> dict[int, DescriptorEnd]:
-    """For each of ``fds``, held as ``process`` starts, the event that ended it (a close, or an exec), if any."""
-    held = set(fds)
+    """For each of ``fds``, held as ``process`` starts, the event that freed its last number, if it was freed.
+
+    Numbers are followed as the kernel keeps them (:func:`descriptors.follow`):
+    a descriptor dup'd to another number is held until both are freed, by a
+    ``close``, a ``dup2`` onto it, a ``close_range``, or an exec that closed
+    it (close-on-exec).
+    """
+    table = {fd: fd for fd in fds}
     ends: dict[int, DescriptorEnd] = {}
     for event in index.events_of(process):
-        if isinstance(event, SyscallEvent) and event.name == "close" and event.args.get("fd") in held:
-            ends[event.args["fd"]] = DescriptorEnd(event.args["fd"], event)
-            held.discard(event.args["fd"])
-        elif isinstance(event, ExecEvent):
-            for fd in sorted(fd for fd in held if closed_by_exec(event, fd)):
-                ends[fd] = DescriptorEnd(fd, event)
-                held.discard(fd)
+        for _, first in follow(table, event):
+            if first not in table.values() and isinstance(event, SyscallEvent | ExecEvent):
+                ends[first] = DescriptorEnd(first, event)
     return ends
 
 
@@ -379,43 +377,49 @@ def reaped_before_the_next_accept(index: TraceIndex, role: str) -> list[Violatio
 
 
 def no_accepted_descriptor_left_open(index: TraceIndex, role: str) -> list[Violation]:
-    """Each descriptor the role's process accepted is closed before its next accept and before it exits."""
+    """Each descriptor the role's process accepted is closed before its next accept and before it exits.
+
+    A connection is open while any number refers to it (a ``dup`` of it
+    too); an exec closes it when it was close-on-exec (``accept4(...,
+    SOCK_CLOEXEC)``).
+    """
     process = process_role(role)
     open_fds: dict[int, SyscallEvent] = {}
     reported: set[int] = set()
     violations = []
     for event in index.events_of(process):
-        if isinstance(event, ExecEvent):  # an accept4(..., SOCK_CLOEXEC) connection is closed by an exec
-            open_fds = {fd: accepted for fd, accepted in open_fds.items() if not closed_by_exec(event, fd)}
-        if not isinstance(event, SyscallEvent):
+        follow(open_fds, event)
+        if not isinstance(event, SyscallEvent) or event.name not in ACCEPT_CALLS:
             continue
-        if event.name in ACCEPT_CALLS:
-            for fd, accepted in open_fds.items():
-                if accepted.seq < event.enter_seq and accepted.seq not in reported:
-                    reported.add(accepted.seq)
-                    violations.append(
-                        Violation(
-                            role,
-                            f"{process} accepted fd {fd} at #{accepted.seq} and had not closed it "
-                            f"when it entered {event.name} again at #{event.enter_seq}",
-                            (accepted, event),
-                        )
+        for accepted in _distinct(open_fds.values()):
+            if accepted.seq < event.enter_seq and accepted.seq not in reported:
+                reported.add(accepted.seq)
+                violations.append(
+                    Violation(
+                        role,
+                        f"{process} accepted fd {accepted.ret} at #{accepted.seq} and had not closed it "
+                        f"when it entered {event.name} again at #{event.enter_seq}",
+                        (accepted, event),
                     )
-            if succeeded(event, ACCEPT_CALLS) and event.ret is not None:
-                open_fds[event.ret] = event
-        elif event.name == "close" and event.args.get("fd") in open_fds:
-            del open_fds[event.args["fd"]]
+                )
+        if succeeded(event, ACCEPT_CALLS) and event.ret is not None:
+            open_fds[event.ret] = event
     ended = index.exits.get(process)
-    for fd, accepted in open_fds.items():
+    for accepted in _distinct(open_fds.values()):
         if accepted.seq not in reported:
             violations.append(
                 Violation(
                     role,
-                    f"{process} accepted fd {fd} at #{accepted.seq} and never closed it",
+                    f"{process} accepted fd {accepted.ret} at #{accepted.seq} and never closed it",
                     (accepted,) + ((ended,) if ended else ()),
                 )
             )
     return violations
+
+
+def _distinct(accepts: Iterable[SyscallEvent]) -> list[SyscallEvent]:
+    """Each accepted connection once, however many numbers refer to it (a dup), in the order of their accepts."""
+    return sorted({accepted.seq: accepted for accepted in accepts}.values(), key=lambda accepted: accepted.seq)
 
 
 # -- closes the listening socket ---------------------------------------------------
@@ -433,12 +437,9 @@ def _listening_at_spawns(index: TraceIndex, process: str) -> dict[str, dict[int,
     held = dict(inherited_listeners(index, process))
     at_spawn: dict[str, dict[int, str]] = {}
     for event in index.events_of(process):
+        follow(held, event)
         if isinstance(event, SyscallEvent) and event.name == "listen" and event.errno is None:
             held[event.args["fd"]] = process
-        elif isinstance(event, SyscallEvent) and event.name == "close":
-            held.pop(event.args.get("fd", -1), None)
-        elif isinstance(event, ExecEvent):
-            held = {fd: owner for fd, owner in held.items() if not closed_by_exec(event, fd)}
         elif isinstance(event, SpawnEvent) and not event.thread:
             at_spawn[event.child_role] = dict(held)
     index.cache[("listening", process)] = at_spawn
@@ -464,13 +465,23 @@ def closes_the_listening_socket(index: TraceIndex, role: str) -> list[Violation]
         Violation(
             role,
             f"{process} never closed the listening socket fd {fd} it inherited from {owner}"
-            + (f"; it exited at #{ended.seq} still holding it" if ended else ""),
+            + (f"; it exited at #{ended.seq} still holding it" if ended else "")
+            + (f" (as fd {', '.join(map(str, held_as))})" if held_as != [fd] else ""),
             tuple(e for e in (ended,) if e is not None),
             fd,
         )
         for fd, owner in inherited.items()
         if fd not in closed
+        for held_as in [_numbers_of(index, process, inherited, fd)]
     ]
+
+
+def _numbers_of(index: TraceIndex, process: str, held: Mapping[int, str], fd: int) -> list[int]:
+    """The numbers that still refer to what ``process`` held at ``fd`` as it started, once its events are done."""
+    table = {number: number for number in held}
+    for event in index.events_of(process):
+        follow(table, event)
+    return sorted(number for number, first in table.items() if first == fd)
 
 
 FACT_CHECKS: dict[Fact, Callable[[TraceIndex, str], list[Violation]]] = {

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 from harness.analysis import claims as c
+from harness.analysis.descriptors import follow
 from harness.analysis.facts import TraceIndex, reaped_pid, runs_cpython
 from harness.model import kernel
 from harness.model.events import Event, ExecEvent, ExitEvent, SignalEvent, SyscallEvent
@@ -464,15 +465,14 @@ class Verifier:
         return None
 
     def _closes(self, process: str, fd: int, after: int, before: int | None) -> list[Event]:
-        """Every close of ``fd``, or exec that closed it, in the process within the span."""
-        found: list[Event] = []
+        """The event that freed the last number referring to what ``fd`` held, within the span (a close, an exec)."""
+        table = {fd: fd}
         for event in self._of_process(process):
             if event.seq <= after or (before is not None and event.seq >= before):
                 continue
-            closed = isinstance(event, SyscallEvent) and event.name == "close" and event.args.get("fd") == fd
-            if closed or (isinstance(event, ExecEvent) and event.fds is not None and fd not in event.fds):
-                found.append(event)
-        return found
+            if follow(table, event) and not table:
+                return [event]
+        return []
 
     def _connection_kept(self, claim: c.ConnectionKept) -> str | None:
         problem = self._accepted(claim.accepted_seq, claim.process, claim.fd)

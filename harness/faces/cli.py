@@ -527,6 +527,8 @@ def _add_check(commands: _Commands) -> None:
 
 
 def _add_trace(commands: _Commands) -> None:
+    from harness.model.syscalls import DEFAULT_SYSCALLS  # the trace command records them: imported by its run too
+
     trace = commands.add_parser(
         "trace",
         help="run a command under ptrace and print every process's syscalls, signals and exits",
@@ -540,8 +542,7 @@ def _add_trace(commands: _Commands) -> None:
         "--syscalls",
         metavar="LIST",
         type=_syscall_list,
-        help="comma-separated syscalls to record (default: listen,accept,accept4,clone,clone3,fork,vfork,"
-        "close,wait4,waitid,kill,rt_sigaction,rt_sigreturn,restart_syscall,exit,exit_group); "
+        help=f"comma-separated syscalls to record (default: {','.join(DEFAULT_SYSCALLS)}); "
         "a leading + adds to the default set",
     )
     trace.add_argument(

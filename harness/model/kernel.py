@@ -414,6 +414,41 @@ SPECIAL_HANDLERS: Mapping[int, str] = {0: "SIG_DFL", 1: "SIG_IGN"}
 #: accept4(2) flags (include/linux/net.h, x86_64 values).
 SOCK_FLAGS: Mapping[int, str] = {0o2000000: "SOCK_CLOEXEC", 0o4000: "SOCK_NONBLOCK"}
 
+#: fcntl(2) commands (include/uapi/asm-generic/fcntl.h; F_DUPFD_CLOEXEC is F_LINUX_SPECIFIC_BASE + 6,
+#: include/uapi/linux/fcntl.h).  F_DUPFD and F_DUPFD_CLOEXEC make a descriptor, like dup(2).
+FCNTL_COMMANDS: Mapping[int, str] = {
+    0: "F_DUPFD",
+    1: "F_GETFD",
+    2: "F_SETFD",
+    3: "F_GETFL",
+    4: "F_SETFL",
+    5: "F_GETLK",
+    6: "F_SETLK",
+    7: "F_SETLKW",
+    8: "F_SETOWN",
+    9: "F_GETOWN",
+    1024: "F_SETLEASE",
+    1025: "F_GETLEASE",
+    1030: "F_DUPFD_CLOEXEC",
+}
+#: The commands of FCNTL_COMMANDS that make a new descriptor, as dup(2) does.
+FCNTL_DUPLICATES = frozenset({"F_DUPFD", "F_DUPFD_CLOEXEC"})
+#: A descriptor's own flags (F_GETFD, F_SETFD): close-on-exec only.
+FD_FLAGS: Mapping[int, str] = {1: "FD_CLOEXEC"}
+#: An open file's status flags that F_SETFL can change (include/uapi/asm-generic/fcntl.h, x86_64), and
+#: dup3(2)'s one flag: O_CLOEXEC.
+OPEN_FILE_FLAGS: Mapping[int, str] = {
+    0o2000: "O_APPEND",
+    0o4000: "O_NONBLOCK",
+    0o20000: "O_ASYNC",
+    0o40000: "O_DIRECT",
+    0o1000000: "O_NOATIME",
+    0o2000000: "O_CLOEXEC",
+}
+#: close_range(2) flags (include/uapi/linux/close_range.h): unshare the table first, or mark close-on-exec
+#: instead of closing.
+CLOSE_RANGE_FLAGS: Mapping[int, str] = {2: "CLOSE_RANGE_UNSHARE", 4: "CLOSE_RANGE_CLOEXEC"}
+
 #: Socket address families the decoder knows (include/linux/socket.h).
 ADDRESS_FAMILIES: Mapping[int, str] = {1: "AF_UNIX", 2: "AF_INET", 10: "AF_INET6", 16: "AF_NETLINK"}
 
@@ -537,6 +572,10 @@ SYMBOLIC_VALUES: frozenset[str] = frozenset(
         *SA_FLAGS.values(),
         *SPECIAL_HANDLERS.values(),
         *SOCK_FLAGS.values(),
+        *FCNTL_COMMANDS.values(),
+        *FD_FLAGS.values(),
+        *OPEN_FILE_FLAGS.values(),
+        *CLOSE_RANGE_FLAGS.values(),
         *ADDRESS_FAMILIES.values(),
         *POLL_EVENTS.values(),
         *EPOLL_EVENTS.values(),

@@ -77,3 +77,25 @@ def test_a_listener_without_close_on_exec_is_kept_by_the_exec_d_program(
     findings = explain(run.trace)
     assert not [finding for finding in findings if finding.kind == "closed-on-exec"]
     assert [finding.roles for finding in findings if finding.kind == "kept-listener"] == [("main.1",), ("main.2",)]
+
+
+def test_a_listener_moved_by_dup2_is_still_held_and_dup2_cleared_its_close_on_exec_flag(
+    c_program: Callable[[str], Path],
+) -> None:
+    """Each child dup2s the close-on-exec listener to fd 20 and closes the first number: cat holds fd 20.
+
+    The close of the first number was taken for the listener's end before;
+    and dup2 makes the new number without close-on-exec, which the exec
+    event's descriptors (read from /proc once the kernel has closed the
+    close-on-exec ones) show.
+    """
+    command = (str(c_program("inetd_style")), "{port}", "2", "cloexec", "7", "moved")
+    run = run_spec(ServerSpec(command=command), Scenario(connections=2))
+    assert run.ok, run.failure()
+    index = TraceIndex(run.trace)
+    for child in ("main.1", "main.2"):
+        [exec_event] = [e for e in run.trace.for_role(child) if isinstance(e, ExecEvent)]
+        assert exec_event.fds is not None and 20 in exec_event.fds and 7 not in exec_event.fds
+        [violation] = closes_the_listening_socket(index, child)
+        assert violation.message.startswith(f"{child} never closed the listening socket fd 7 it inherited from main")
+        assert violation.message.endswith("still holding it (as fd 20)")

@@ -1,4 +1,8 @@
-"""Descriptor calls: close (strace's ``src/close.c``), and the calls that wait on descriptors.
+"""Descriptor calls: close, the dup family, fcntl, close_range, and the calls that wait on descriptors.
+
+close, dup, dup2, dup3, fcntl and close_range follow strace's ``src/close.c``,
+``src/dup.c`` and ``src/fcntl.c``: they say which numbers refer to which open
+file (:mod:`harness.analysis.descriptors`).
 
 poll, ppoll, select, pselect6, epoll_wait and epoll_pwait (strace's
 ``src/poll.c``, ``src/select.c``... all of its ``%desc`` class) are decoded
@@ -15,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from harness.model import kernel
 from harness.model.syscalls.entry import Arg, Syscall
 from harness.model.syscalls.structs import (
     EPOLL_EVENT,
@@ -42,6 +47,99 @@ CLOSE = Syscall(
     decode_entry=_close,
     register_only=True,
     source="close(2); fs/open.c",
+)
+
+
+def _dup(raw: Sequence[int], read: MemoryReader) -> dict[str, Any]:
+    return {"oldfd": s32(raw[0])}
+
+
+def _dup2(raw: Sequence[int], read: MemoryReader) -> dict[str, Any]:
+    return {"oldfd": s32(raw[0]), "newfd": s32(raw[1])}
+
+
+def _dup3(raw: Sequence[int], read: MemoryReader) -> dict[str, Any]:
+    return {"oldfd": s32(raw[0]), "newfd": s32(raw[1]), "flags": kernel.flag_names(raw[2], kernel.OPEN_FILE_FLAGS)}
+
+
+def _close_range(raw: Sequence[int], read: MemoryReader) -> dict[str, Any]:
+    return {
+        "fd": raw[0] & 0xFFFF_FFFF,  # unsigned int: ~0U, the last descriptor there can be, prints as 4294967295
+        "max_fd": raw[1] & 0xFFFF_FFFF,
+        "flags": kernel.flag_names(raw[2] & 0xFFFF_FFFF, kernel.CLOSE_RANGE_FLAGS),
+    }
+
+
+def _fcntl(raw: Sequence[int], read: MemoryReader) -> dict[str, Any]:
+    number = raw[1] & 0xFFFF_FFFF
+    cmd = kernel.FCNTL_COMMANDS.get(number, number)
+    args: dict[str, Any] = {"fd": s32(raw[0]), "cmd": cmd}
+    if cmd in kernel.FCNTL_DUPLICATES:
+        args["arg"] = s32(raw[2])  # the lowest number the new descriptor may have
+    elif cmd == "F_SETFD":
+        args["arg"] = kernel.flag_names(raw[2] & 0xFFFF_FFFF, kernel.FD_FLAGS)
+    elif cmd == "F_SETFL":
+        args["arg"] = kernel.flag_names(raw[2] & 0xFFFF_FFFF, kernel.OPEN_FILE_FLAGS)
+    elif cmd not in ("F_GETFD", "F_GETFL"):  # strace prints no third argument for those two
+        args["arg"] = raw[2]
+    return args
+
+
+DUP = Syscall(
+    name="dup",
+    family="desc",
+    args=(Arg(name="oldfd", kind="fd"),),
+    decode_entry=_dup,
+    register_only=True,
+    result="fd",
+    source="dup(2); fs/file.c",
+)
+
+DUP2 = Syscall(
+    name="dup2",
+    family="desc",
+    args=(Arg(name="oldfd", kind="fd"), Arg(name="newfd", kind="fd")),
+    decode_entry=_dup2,
+    register_only=True,
+    result="fd",
+    source="dup2(2); fs/file.c",
+)
+
+DUP3 = Syscall(
+    name="dup3",
+    family="desc",
+    args=(Arg(name="oldfd", kind="fd"), Arg(name="newfd", kind="fd"), Arg(name="flags", kind="flags")),
+    decode_entry=_dup3,
+    register_only=True,
+    result="fd",
+    source="dup3(2); fs/file.c",
+)
+
+CLOSE_RANGE = Syscall(
+    name="close_range",
+    family="desc",
+    args=(Arg(name="fd", kind="int"), Arg(name="max_fd", kind="int"), Arg(name="flags", kind="flags")),
+    decode_entry=_close_range,
+    register_only=True,
+    source="close_range(2); fs/file.c",
+)
+
+FCNTL = Syscall(
+    name="fcntl",
+    family="desc",
+    args=(
+        Arg(name="fd", kind="fd"),
+        Arg(name="cmd", kind="name"),
+        Arg(
+            name="arg",
+            kind="int",
+            optional=True,
+            kind_by=("cmd", (("F_DUPFD", "fd"), ("F_DUPFD_CLOEXEC", "fd"), ("F_SETFD", "flags"), ("F_SETFL", "flags"))),
+        ),
+    ),
+    decode_entry=_fcntl,
+    register_only=True,
+    source="fcntl(2); fs/fcntl.c",
 )
 
 
@@ -175,4 +273,4 @@ EPOLL_PWAIT = Syscall(
     source="epoll_pwait(2) (epoll_wait(2)); fs/eventpoll.c",
 )
 
-CALLS = (CLOSE, POLL, PPOLL, SELECT, PSELECT6, EPOLL_WAIT, EPOLL_PWAIT)
+CALLS = (CLOSE, DUP, DUP2, DUP3, CLOSE_RANGE, FCNTL, POLL, PPOLL, SELECT, PSELECT6, EPOLL_WAIT, EPOLL_PWAIT)

@@ -95,6 +95,8 @@ class Arg:
     """Written by the kernel: decoded at exit, and only when the call succeeded."""
     shown_in: str | None = None
     """The argument whose text shows this one too (clone's exit signal, printed in its flags); None: its own."""
+    optional: bool = False
+    """Absent where the call takes none, as strace prints it: fcntl's third argument for F_GETFD and F_GETFL."""
     kind_by: tuple[str, tuple[tuple[str, ArgKind], ...]] | None = None
     """(another argument, its value → this one's kind): waitid's id is a pid or a descriptor by its idtype."""
 

@@ -1,6 +1,6 @@
 /* An inetd-style server: each connection's child execs a service (cat) with the connection as its stdio.
  *
- *   inetd_style PORT CONNECTIONS cloexec|inherit LISTEN_FD
+ *   inetd_style PORT CONNECTIONS cloexec|inherit LISTEN_FD [moved]
  *
  * The listening socket is made at LISTEN_FD (3; or 7, the numbers below it
  * taken first, as a superserver's other services take them).  With "cloexec" it
@@ -8,6 +8,11 @@
  * calls close on it; with "inherit" it is not, and cat holds the port until
  * it exits.  The parent reaps with WNOHANG before each accept and waits for
  * the last children before it exits, so no zombie is left.
+ *
+ * With "moved", each child first moves the listener out of the way as some
+ * daemons do, dup2(listener, 20) then close(listener): dup2 clears the
+ * close-on-exec flag on the new number (dup2(2)), so cat holds the listener
+ * at fd 20 whatever the first number's flag was.
  */
 #include <fcntl.h>
 #include <stdio.h>
@@ -21,8 +26,8 @@
 
 int main(int argc, char **argv)
 {
-    if (argc != 5 || (strcmp(argv[3], "cloexec") != 0 && strcmp(argv[3], "inherit") != 0)) {
-        fprintf(stderr, "usage: inetd_style PORT CONNECTIONS cloexec|inherit LISTEN_FD\n");
+    if (argc < 5 || argc > 6 || (strcmp(argv[3], "cloexec") != 0 && strcmp(argv[3], "inherit") != 0)) {
+        fprintf(stderr, "usage: inetd_style PORT CONNECTIONS cloexec|inherit LISTEN_FD [moved]\n");
         return 2;
     }
     int connections = atoi(argv[2]), wanted = atoi(argv[4]);
@@ -49,6 +54,10 @@ int main(int argc, char **argv)
         }
         pid_t child = fork();
         if (child == 0) {
+            if (argc == 6 && strcmp(argv[5], "moved") == 0) {
+                dup2(listener, 20);
+                close(listener);
+            }
             dup2(conn, 0);
             dup2(conn, 1);
             close(conn);
