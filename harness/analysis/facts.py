@@ -109,6 +109,34 @@ def descriptor_ends(index: TraceIndex, process: str, fds: Iterable[int]) -> dict
     return ends
 
 
+def freed_between(index: TraceIndex, fd: int, origin: str, since: int, process: str, at: int) -> Event | None:
+    """The event that freed number ``fd`` on its way from ``origin`` at seq ``since`` to ``process`` at seq ``at``.
+
+    ``fd`` referred to an open file in ``origin`` at ``since``; it refers to
+    the same file in ``process`` at ``at`` when no event freed it in between:
+    in ``origin`` until it created the next process down to ``process`` (the
+    number copied with its table at the fork), and so on down, then in
+    ``process`` until ``at``.  None when it still refers to it, or when
+    ``process`` does not descend from ``origin`` (no path to follow).
+    """
+    chain = [process]
+    while chain[-1] != origin:
+        parent = parent_role(chain[-1])
+        if parent is None:
+            return None
+        chain.append(parent)
+    chain.reverse()
+    start = since
+    for hop, holder in enumerate(chain):
+        end = index.spawns[chain[hop + 1]].seq if hop + 1 < len(chain) else at
+        table = {fd: fd}
+        for event in index.events_of(holder):
+            if start < event.seq < end and follow(table, event) and fd not in table:
+                return event
+        start = 0
+    return None
+
+
 def program_of(index: TraceIndex, process: str) -> str:
     """The program a process runs: its own last exec's, else its nearest ancestor's; "" when the trace shows none."""
     while True:

@@ -34,7 +34,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from harness.analysis.facts import FACT_CHECKS, TraceIndex, disposition_at
+from harness.analysis.facts import FACT_CHECKS, TraceIndex, disposition_at, freed_between
 from harness.analysis.interruptions import by_call, interruptions
 from harness.model import frames, kernel
 from harness.model.amounts import parse_amount
@@ -72,6 +72,7 @@ from harness.model.steps import (
     Value,
     Wildcard,
 )
+from harness.model.syscalls import catalogued
 from harness.model.trace import Trace
 
 Bindings = Mapping[str, Any]
@@ -261,7 +262,40 @@ def _descriptor_list(value: Any) -> bool:
     return isinstance(value, list) and bool(value) and all(type(item) is int for item in value)
 
 
-def _match_value(pattern: Value, actual: Any, bindings: Bindings, event: Event, ctx: MatchContext) -> Bindings | str:
+class BoundDescriptor(int):
+    """A captured descriptor number, with where it was captured: it stands for the open file, not the number.
+
+    It equals the number (an ``int`` to everything else), and a later use
+    of the capture at a descriptor holds only while the number still refers
+    to that file (:func:`harness.analysis.facts.freed_between`): after an
+    exec or a close freed it, the same number is some other file.
+    """
+
+    process: str
+    seq: int
+
+    def __new__(cls, fd: int, process: str, seq: int) -> BoundDescriptor:
+        """The number ``fd``, captured in ``process`` at event ``seq``."""
+        bound = super().__new__(cls, fd)
+        bound.process, bound.seq = process, seq
+        return bound
+
+
+#: Where a value stands in an event, for a capture of a descriptor: an argument the call uses (the capture
+#: must still refer to the same file), a result that is a new descriptor (the capture names the new file from
+#: then on: a number handed out again is the same number, which is what the step says), or anything else.
+DescriptorUse = typing.Literal["argument", "result", None]
+
+
+def _match_value(
+    pattern: Value,
+    actual: Any,
+    bindings: Bindings,
+    event: Event,
+    ctx: MatchContext,
+    *,
+    descriptor: DescriptorUse = None,
+) -> Bindings | str:
     match pattern:
         case Wildcard():
             return bindings
@@ -285,10 +319,23 @@ def _match_value(pattern: Value, actual: Any, bindings: Bindings, event: Event, 
                 return "has " + ", ".join(extra) if extra else "lacks " + ", ".join(missing)
         case Capture(name=name):
             if name not in bindings:
+                if descriptor and type(actual) is int:
+                    return {**bindings, name: BoundDescriptor(actual, process_role(event.role), event.seq)}
                 return {**bindings, name: actual}
-            if bindings[name] == actual:
-                return bindings
-            return f"${name} is {bindings[name]!r}"
+            bound = bindings[name]
+            if bound != actual:
+                return f"${name} is {bound!r}"
+            if descriptor == "result" and type(actual) is int:
+                return {**bindings, name: BoundDescriptor(actual, process_role(event.role), event.seq)}
+            if descriptor == "argument" and isinstance(bound, BoundDescriptor):
+                freed = freed_between(ctx.index, bound, bound.process, bound.seq, process_role(event.role), event.seq)
+                if freed is not None:
+                    how = f"its {freed.name}" if isinstance(freed, SyscallEvent) else "its execve"
+                    return (
+                        f"${name} is {bound.process}'s fd {bound} of #{bound.seq}, which {how} at #{freed.seq} "
+                        f"freed: this fd {actual} is another file"
+                    )
+            return bindings
         case ChildPid():
             if isinstance(actual, int) and actual in ctx.children.get(event.pid, ()):
                 return bindings
@@ -312,7 +359,22 @@ def _match_result(pattern: Result, event: SyscallEvent, bindings: Bindings, ctx:
         case Literal() | Capture() | ChildPid():
             if not ok:
                 return f"expected -> {pattern}"
-            return _match_value(pattern, event.ret, bindings, event, ctx)
+            use: DescriptorUse = "result" if _returns_descriptor(event) else None
+            return _match_value(pattern, event.ret, bindings, event, ctx, descriptor=use)
+
+
+def _is_descriptor(event: SyscallEvent, path: str) -> bool:
+    """Whether the argument at ``path`` is a file descriptor, by the catalogue's kind."""
+    entry = catalogued(event.name)
+    return entry is not None and path in entry.fd_args(event.args)
+
+
+def _returns_descriptor(event: SyscallEvent) -> bool:
+    """Whether the call's result is a new file descriptor (accept, dup, fcntl's F_DUPFD)."""
+    entry = catalogued(event.name)
+    if entry is None:
+        return False
+    return entry.result == "fd" or (event.name == "fcntl" and event.args.get("cmd") in kernel.FCNTL_DUPLICATES)
 
 
 def _result_text(event: SyscallEvent, ctx: MatchContext) -> str:
@@ -375,7 +437,8 @@ def _try_step(step: Step, event: Event, bindings: Bindings, ctx: MatchContext) -
                     if root in event.args and not isinstance(event.args[root], dict | list):
                         return f"{root} is {event.args[root] or 'NULL'}, so it has no {path}"
                     return f"{path} was not recorded"
-                got = _match_value(pattern, actual, bindings, event, ctx)
+                use: DescriptorUse = "argument" if _is_descriptor(event, path) else None
+                got = _match_value(pattern, actual, bindings, event, ctx, descriptor=use)
                 if isinstance(got, str):
                     return f"{path} is {actual!r}, expected {pattern}" + (
                         "" if got.startswith("expected") else f" ({got})"

@@ -14,7 +14,7 @@ from harness.model.events import SyscallEvent
 from harness.model.expectations import ServerSpec
 from harness.model.scenario import Mode, Scenario, Stop
 from harness.running.check import run_spec
-from harness.running.run import RunResult, free_port, run_server
+from harness.running.run import RunResult
 from harness.running.variants import servers_dir
 
 #: Each test here runs a server under the tracer.
@@ -25,9 +25,8 @@ LAUNCHER = HERE / "launcher.sh"
 
 
 def run(argv: list[str], mode: Mode = "deterministic", connections: int = 3) -> RunResult:
-    port = free_port()
-    command = [word.replace("{port}", str(port)).replace("{connections}", str(connections)) for word in argv]
-    return run_server(command, "echo", Scenario(connections=connections, mode=mode), port=port, timeout=60)
+    """A run on a port the harness draws, and draws again if another run takes it first (run_spec)."""
+    return run_spec(ServerSpec(command=tuple(argv)), Scenario(connections=connections, mode=mode), timeout=60)
 
 
 def fork_sigchld(*launcher: str) -> list[str]:

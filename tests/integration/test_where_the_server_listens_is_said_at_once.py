@@ -7,8 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from harness.model.expectations import ServerSpec
 from harness.model.scenario import Mode, Scenario
-from harness.running.run import RunResult, free_port, run_server
+from harness.running.check import run_spec
+from harness.running.run import RunResult
 
 SERVER = Path(__file__).parent / "servers" / "listens_where_told_not.py"
 
@@ -17,9 +19,8 @@ pytestmark = pytest.mark.usefixtures("ptrace_permitted")
 
 
 def run(where: str, mode: Mode) -> RunResult:
-    port = free_port()
-    command = [sys.executable, str(SERVER), str(port), where]
-    return run_server(command, "echo", Scenario(connections=1, mode=mode), port=port, timeout=60)
+    command = (sys.executable, str(SERVER), "{port}", where)
+    return run_spec(ServerSpec(command=command), Scenario(connections=1, mode=mode), timeout=60)
 
 
 @pytest.mark.parametrize("mode", ["deterministic", "free"])
