@@ -457,14 +457,20 @@ def _handler_without_reaping(index: TraceIndex, process: str, fate: ChildFate) -
 
 
 def _killed_by(index: TraceIndex, fate: ChildFate) -> c.KilledBy | None:
-    """The traced kill that sent the signal the child died of, if the trace holds one."""
+    """The traced kill that sent the signal the child died of, if the trace holds one.
+
+    The kill was entered before the death; it may be seen to return after it
+    (the tracer handles the killer's exit stop and the target's end in
+    either order), so its entry is what is compared.
+    """
     end = fate.exit
     if end.signal is None:
         return None
     pid = fate.spawn.child_pid
-    for event in reversed(index.trace.events[: index.trace.events.index(end)]):
+    for event in reversed(index.trace.events):
         if (
             isinstance(event, SyscallEvent)
+            and event.enter_seq < end.seq
             and event.name in ("kill", "tkill", "tgkill")
             and event.errno is None
             and event.args.get("pid", event.args.get("tgid")) == pid

@@ -396,7 +396,7 @@ class Verifier:
         if target != claim.pid or kill.args.get("signal") != claim.signal:
             return f"#{claim.kill_seq} sent {kill.args.get('signal')} to {target}, not {claim.signal} to {claim.pid}"
         end = self._event(claim.exit_seq, ExitEvent)
-        return None if end is not None and end.signal == claim.signal and claim.kill_seq < end.seq else "no such death"
+        return None if end is not None and end.signal == claim.signal and kill.enter_seq < end.seq else "no such death"
 
     def _reaped_by(self, claim: c.ReapedBy) -> str | None:
         wait = self._call(claim.seq, None, _WAITS)
