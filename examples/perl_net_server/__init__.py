@@ -1,0 +1,1 @@
+"""socat as a fork-per-connection echo server (a Debian package, C)."""
