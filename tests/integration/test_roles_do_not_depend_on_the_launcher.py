@@ -11,12 +11,15 @@ recorded from a direct start, so a pass is a byte-identical story.
 from __future__ import annotations
 
 import shlex
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+import yaml
+from support.capability import missing
 from support.programs import EXPECTATIONS
 
 from harness.model.events import ExecEvent
@@ -24,6 +27,8 @@ from harness.model.trace import Trace
 from harness.running.variants import build_c, find_variant
 
 pytestmark = [pytest.mark.ptrace, pytest.mark.usefixtures("ptrace_permitted")]
+
+EXAMPLES = Path(__file__).parents[2] / "examples"
 
 #: A pyenv shim's shape: helpers for $(...), then exec of the interpreter named in a file beside it.
 _SHIM = """\
@@ -124,3 +129,38 @@ def test_the_launchers_processes_are_named_for_what_they_are(shim: Path, tmp_pat
     first = next(event for event in trace if event.role == "main")
     assert isinstance(first, ExecEvent)  # main begins at its exec, into the interpreter
     assert first.filename == str(Path(sys.executable).resolve())
+
+
+#: Examples whose servers are real programs written elsewhere, with the launchers that can start them.
+EXAMPLE_CASES = [
+    ("forking_tcp_server", "pyenv-style shim"),
+    ("forking_tcp_server", "sh -c"),
+    ("xinetd", "sh -c"),  # a launcher before a launcher: sh -c, then xinetd.sh's own shell
+]
+
+
+@pytest.mark.parametrize(("example", "launcher"), EXAMPLE_CASES)
+def test_an_example_passes_whole_behind_a_launcher(example: str, launcher: str, shim: Path, tmp_path: Path) -> None:
+    """The example's own file, its server command put behind the launcher: every assertion holds as before."""
+    if example == "xinetd" and shutil.which("xinetd") is None:
+        missing("xinetd is not installed: apt-get install xinetd")
+    folder = tmp_path / example
+    shutil.copytree(EXAMPLES / example, folder)
+    path = folder / f"{example}.expect.yaml"
+    data = yaml.safe_load(path.read_text())
+    command = [word.replace("{here}", str(folder)) for word in data["server"]["command"]]
+    if launcher == "pyenv-style shim":
+        data["server"]["command"] = [str(shim), *command[1:]]  # "{python}" is the interpreter the shim runs
+    else:
+        data["server"]["command"] = [*_SH_C, *command]
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+
+    done = subprocess.run(
+        [sys.executable, "-m", "harness", "check", str(path), "--traces", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=folder,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert " 0 failed" in done.stdout.splitlines()[-1]
