@@ -16,11 +16,13 @@ iterative, so no nesting depth can exhaust the stack.
 
 from __future__ import annotations
 
+import typing
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from harness.model.events import Event, ExecEvent, SignalEvent, SyscallEvent, TraceFormatError
+from harness.model.kernel import ForeignAbi
 from harness.model.syscalls import catalogued
 from harness.model.syscalls.entry import ArgKind
 
@@ -116,7 +118,12 @@ ARG_SHAPES: Mapping[ArgKind, Shape] = {
 
 def check_event(event: Event) -> None:
     """Raise TraceFormatError, naming the key at fault, for a nested value outside the contract."""
-    if isinstance(event, SyscallEvent):
+    if isinstance(event, SyscallEvent) and event.abi is not None:  # another ABI's call: its raw registers
+        if event.abi not in typing.get_args(ForeignAbi):
+            raise TraceFormatError(f"key 'abi' must be one of {', '.join(typing.get_args(ForeignAbi))}")
+        for key, value in event.args.items():
+            _check(f"args.{key}", value, INT)
+    elif isinstance(event, SyscallEvent):
         _check_args(event.name, event.args)
     elif isinstance(event, SignalEvent) and event.siginfo is not None:
         _check("siginfo", event.siginfo, SIGINFO)

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 if TYPE_CHECKING:  # frames are read and written by the runs that have them (--python-frames)
     from harness.model.frames import Stack
+    from harness.model.kernel import ForeignAbi
 
 #: A decoded argument: JSON-like data (ints, strings, lists, dicts, None).
 ArgValue = Any
@@ -77,6 +78,12 @@ class SyscallEvent(_TaskEvent):
     duration: float | None = None
     """Seconds from the call's entry to its exit (``time`` is the exit's); for a call that never
     returned, to the task's end.  None in a trace recorded before times were kept."""
+    abi: ForeignAbi | None = None
+    """The other ABI a 64-bit program made this call through: ``i386`` (``int $0x80``) or ``x32``; None
+    for an x86_64 call.  Its name is that ABI's, as strace prints it; its arguments are the raw
+    registers, under the names of the call's prototype (``arg1`` to ``arg6`` for a call the x86_64
+    table lacks): the catalogue decodes x86_64 calls only, the other ABIs' structures having other
+    layouts."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -174,6 +181,8 @@ class SyscallEntry(_TaskEvent):
     """The arguments known at entry: the input ones."""
     python: Stack | None = None
     """The Python stack at entry (``--python-frames``), as the finished call will have it."""
+    abi: ForeignAbi | None = None
+    """The other ABI of a 64-bit program's call through ``int $0x80`` or the x32 bit (see SyscallEvent)."""
 
 
 #: Receives each entry and each completed event of a live run, as it happens.
@@ -252,6 +261,8 @@ def event_to_dict(event: Event) -> dict[str, Any]:
                 data["injected"] = True
             if event.duration is not None:
                 data["duration"] = event.duration
+            if event.abi is not None:
+                data["abi"] = event.abi
         case SignalEvent():
             data.update(name=event.name, siginfo=dict(event.siginfo))
             if event.injected:
@@ -318,6 +329,7 @@ FIELD_TYPES: Mapping[str, tuple[type, ...]] = {
     "time": (float, int),
     "start_realtime": (float, int),
     "duration": (float, int),
+    "abi": (str,),
 }
 
 #: The keys that hold seconds (times are optional: a trace from before they were kept has none).

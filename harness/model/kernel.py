@@ -347,6 +347,11 @@ X32_SYSCALL_BIT = 0x40000000
 USER32_CS = 0x23
 
 SyscallAbi = Literal["x86_64", "i386", "x32", "unknown"]
+#: The other ABIs a 64-bit program can reach: ``int $0x80`` (i386) and the x32 bit; their calls are recorded
+#: by their own names, with raw arguments (ForeignCall in the tracer).
+ForeignAbi = Literal["i386", "x32"]
+#: How strace names each ABI when a process switches to it: ``[ Process PID=N runs in 32 bit mode. ]``.
+ABI_MODES: Mapping[str, str] = {"x86_64": "64 bit", "i386": "32 bit", "x32": "x32"}
 
 #: How each ABI is named to a person.
 ABI_NAMES: Mapping[SyscallAbi, str] = {

@@ -254,7 +254,7 @@ def format_event(event: Event) -> str:
 def _body(event: Event) -> str:
     match event:
         case SyscallEvent():
-            return f"{event.name}({format_args(event.name, event.args)}){format_result(event)}"
+            return f"{event.name}({_call_args(event)}){format_result(event)}"
         case SignalEvent():
             injected = " (INJECTED)" if event.injected else ""
             return f"--- {event.name} {_siginfo(event.siginfo)}{injected} ---"
@@ -268,6 +268,19 @@ def _body(event: Event) -> str:
                 core = " (core dumped)" if event.core_dumped else ""
                 return f"+++ killed by {event.signal}{core} +++"
             return f"+++ exited with {event.code} +++"
+
+
+def _call_args(point: SyscallEvent | SyscallEntry, part: str = "all") -> str:
+    """A call's arguments as text: decoded by the catalogue, or another ABI's raw registers.
+
+    The raw ones print as strace prints a call it has no decoder for:
+    numbers, and addresses in hex.
+    """
+    if point.abi is None:
+        return format_args(point.name, point.args, part=part)
+    if part == "output":
+        return ""
+    return ", ".join(hex(v) if isinstance(v, int) and abs(v) > 0xFFFF else str(v) for v in point.args.values())
 
 
 def _where(python: Stack | None, *, full: bool) -> str:
@@ -312,6 +325,7 @@ class TextRenderer:
         # CLOCK_REALTIME at time 0: given, or from the first point that has it (a live run's first).
         self._anchor_us = round(start_realtime * 1e6) if start_realtime is not None else None
         self._last_us: int | None = None  # the previous line's time, for -r
+        self._modes: dict[int, str] = {}  # each process's ABI at its last call shown, x86_64 until told
 
     def feed(self, point: Point) -> str:
         """Take the next point; return the text it adds."""
@@ -324,18 +338,20 @@ class TextRenderer:
             and point.tid == held.tid
             and point.enter_seq == held.seq
         ):
-            rest = format_args(point.name, point.args, part="output")
-            separator = ", " if rest and format_args(held.name, held.args, part="input") else ""
+            rest = _call_args(point, part="output")
+            separator = ", " if rest and _call_args(held, part="input") else ""
             return (
                 f"{separator}{rest}){format_result(point)}{self._end(point)}{_where(point.python, full=self._full)}\n"
             )
         text = self._close_unfinished(held) if held is not None else ""
+        if isinstance(point, SyscallEntry | SyscallEvent) and point.tid not in self._unfinished:
+            text += self._mode(point)
         if isinstance(point, SyscallEntry):
             self._open = point
-            return text + f"{self._start(point)}{point.name}({format_args(point.name, point.args, part='input')}"
+            return text + f"{self._start(point)}{point.name}({_call_args(point, part='input')}"
         if isinstance(point, SyscallEvent) and point.tid in self._unfinished:
             self._unfinished.discard(point.tid)
-            shown = format_args(point.name, point.args, part="output") if point.ret is not None else " <unfinished ...>"
+            shown = _call_args(point, part="output") if point.ret is not None else " <unfinished ...>"
             resumed = f"<... {point.name} resumed>{shown}){format_result(point)}"
             where = _where(point.python, full=self._full)
             return text + self._start(point) + resumed + self._end(point) + where + "\n"
@@ -343,6 +359,14 @@ class TextRenderer:
             text += f"{self._start(point)}+++ superseded by execve in pid {point.former_tid} +++\n"
         python = point.python if not isinstance(point, ExecEvent | ExitEvent) else None
         return text + self._start(point) + _body(point) + self._end(point) + _where(python, full=self._full) + "\n"
+
+    def _mode(self, point: SyscallEntry | SyscallEvent) -> str:
+        """The line strace prints when a process makes a call of another ABI than its last one shown."""
+        abi = point.abi or "x86_64"
+        if self._modes.get(point.pid, "x86_64") == abi:
+            return ""
+        self._modes[point.pid] = abi
+        return f"[ Process PID={point.pid} runs in {kernel.ABI_MODES[abi]} mode. ]\n"
 
     def _start(self, point: Point) -> str:
         """A line's beginning: the task, then the times asked for (strace -f's order)."""

@@ -20,6 +20,9 @@ from support.capability import missing
 from support.processes import processes_holding
 from support.programs import PROGRAMS
 
+from harness.model.events import SyscallEvent
+from harness.model.trace import Trace
+
 #: Each test here runs a program under the tracer.
 pytestmark = pytest.mark.usefixtures("ptrace_permitted")
 
@@ -91,6 +94,36 @@ def test_a_64_bit_program_with_a_stray_foreign_call_is_traced_not_refused(
     assert traced.returncode == 0, traced.stderr
     lines = traced.stderr.splitlines()
     notes = [line for line in lines if line.startswith("harness: main (pid ")]
-    assert len(notes) == 1 and "ran unrecorded" in notes[0], lines
-    assert "made an i386 call, getpid, from a 64-bit program (int $0x80)" in notes[0]  # its i386 name, as strace
+    assert len(notes) == 1 and "made an i386 call, getpid, from a 64-bit program (int $0x80)" in notes[0], lines
     assert any(line.endswith("close(3) = 0") for line in lines) and lines[-1].endswith("+++ exited with 0 +++")
+
+
+@pytest.mark.parametrize(
+    "options", [[], ["--no-syscall-info"], ["--seccomp"]], ids=["syscall-info", "registers", "seccomp"]
+)
+def test_a_stray_foreign_call_that_is_traced_is_recorded_by_its_own_abis_name_as_strace_shows_it(
+    c_program: Callable[[str], Path], options: list[str], tmp_path: Path
+) -> None:
+    jsonl = tmp_path / "run.jsonl"
+    program = str(c_program("stray_foreign_calls"))
+    outputs = ["--syscalls", "+getpid", "--jsonl", str(jsonl)]
+    traced = subprocess.run(
+        [sys.executable, "-m", "harness", "trace", *options, *outputs, "--", program],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert traced.returncode == 0, traced.stderr
+    lines = [line for line in traced.stderr.splitlines() if not line.startswith("harness:")]
+    pid = Trace.read_jsonl(jsonl)[0].pid
+    shown = lines[lines.index(f"[ Process PID={pid} runs in 32 bit mode. ]") :][:6]
+    assert shown == [
+        f"[ Process PID={pid} runs in 32 bit mode. ]",
+        f"[pid {pid} main] getpid() = {pid}",  # i386's 20, not x86_64's 20 (writev)
+        f"[ Process PID={pid} runs in x32 mode. ]",
+        f"[pid {pid} main] getpid() = -1 ENOSYS (Function not implemented)",
+        f"[ Process PID={pid} runs in 64 bit mode. ]",
+        f"[pid {pid} main] close(3) = 0",
+    ]
+    calls = [e for e in Trace.read_jsonl(jsonl) if isinstance(e, SyscallEvent) and e.name == "getpid"]
+    assert [(e.abi, e.args) for e in calls] == [("i386", {}), ("x32", {})]

@@ -200,6 +200,7 @@ class Tracer:
         self._argv = list(argv)
         self._env = dict(os.environ if env is None else env)
         self._traced = {syscall_number(name): (name, argument_names(name)) for name in syscalls}
+        self._traced_names = frozenset(syscalls)  # a foreign call is recorded by its own ABI's name
         self._use_syscall_info = use_syscall_info
         self._info = ptrace_ext.SyscallInfoReader()
         self._roles = RoleBook()
@@ -433,7 +434,7 @@ class Tracer:
 
             if not is_x86_64_program(f"/proc/{task.tid}/exe"):
                 raise self._refused(task, foreign.abi) from None
-            self._pass_foreign_call(task, foreign.abi, foreign.nr)
+            self._pass_foreign_call(task, foreign)
             return
         kind, nr, args, ret = stop
         if kind == ptrace_ext.PTRACE_SYSCALL_INFO_ENTRY:
@@ -509,27 +510,31 @@ class Tracer:
             task.in_syscall = False  # resumed with PTRACE_CONT: to the next traced call, past this one's exit
         return result
 
-    def _pass_foreign_call(self, task: Task, abi: kernel.SyscallAbi, nr: int) -> None:
-        """A 64-bit program's call through another ABI (one ``int $0x80``): let it run, unrecorded, and say so once.
+    def _pass_foreign_call(self, task: Task, foreign: ptrace_ext.ForeignCall) -> None:
+        """A 64-bit program's call through another ABI (one ``int $0x80``): recorded by that ABI's name, kept raw.
 
-        Its number means another call there, which the user is told by its
-        own ABI's name (as strace prints it); the catalogue decodes x86_64
-        calls only, since the other ABIs' structures have other layouts, so
-        it is not recorded.  The kernel runs it (or fails an x32 one with
-        ENOSYS) all the same.  Its exit stop then finds no recorded call, as
-        for an untraced one.
+        Its number means another call there, named as strace names it, and
+        recorded when that name is traced; its arguments stay the raw
+        registers, since the catalogue decodes x86_64 calls only (the other
+        ABIs' structures have other layouts).  The kernel runs it (or fails
+        an x32 one with ENOSYS) all the same, and its exit stop finishes it.
+        The user is told once per task that its program changed ABI.
         """
-        task.in_syscall, task.nr, task.call = True, -1, None
-        if task.tid not in self._foreign_noted:
-            from harness.model.syscalls.i386 import foreign_call_name  # only when a foreign call comes
+        from harness.model.syscalls.i386 import foreign_call_name  # only when a foreign call comes
 
+        abi, name = foreign.abi, foreign_call_name(foreign.abi, foreign.nr)
+        task.in_syscall, task.nr, task.call = True, -1, None
+        recorded = task.recording and name in self._traced_names
+        if task.tid not in self._foreign_noted:  # said before the call's line
             self._foreign_noted.add(task.tid)
             how = "int $0x80" if abi == "i386" else "the x32 bit, 0x40000000" if abi == "x32" else "another ABI"
+            kept = "recorded by that ABI's name, its arguments raw" if recorded else "not traced"
             (self._note or _say)(
-                f"{task.role} (pid {task.pid}) made an {abi} call, {foreign_call_name(abi, nr)}, from a 64-bit "
-                f"program ({how}): it ran unrecorded, as every such call of this task will; the trace holds "
-                "x86_64 calls only"
+                f"{task.role} (pid {task.pid}) made an {abi} call, {name}, from a 64-bit program ({how}): {kept}, "
+                "as strace does; the catalogue decodes x86_64 calls only"
             )
+        if recorded and abi in ("i386", "x32"):
+            task.call = self._recorder.enter_foreign(task, name, abi, foreign.args)
         self._resume(task, 0)
 
     def _refuse_if_harmful(self, task: Task, nr: int, args: tuple[int, ...]) -> bool:

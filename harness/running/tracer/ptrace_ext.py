@@ -213,11 +213,13 @@ class ForeignCall(Exception):
     Raised rather than returned, so that the x86_64 stops pay nothing for the check but one comparison.
     """
 
-    def __init__(self, abi: kernel.SyscallAbi, nr: int) -> None:
+    def __init__(self, abi: kernel.SyscallAbi, nr: int, args: tuple[int, ...]) -> None:
         super().__init__(abi, nr)
         self.abi = abi
         self.nr = nr
         """The call's number in its own ABI's table."""
+        self.args = args
+        """Its six argument registers, in that ABI's order (i386: ebx, ecx, edx, esi, edi, ebp)."""
 
 
 class SyscallInfoReader:
@@ -239,7 +241,9 @@ class SyscallInfoReader:
             values = _NUMBER_AND_ARGS(buffer, _DATA)
             nr = values[0]
             if nr >= kernel.X32_SYSCALL_BIT or _ARCH(buffer, 4)[0] != AUDIT_ARCH_X86_64:
-                raise ForeignCall(kernel.syscall_abi(_ARCH(buffer, 4)[0], nr), nr)
+                abi = kernel.syscall_abi(_ARCH(buffer, 4)[0], nr)
+                args = tuple(value & 0xFFFF_FFFF if abi == "i386" else value for value in values[1:])  # 32-bit regs
+                raise ForeignCall(abi, nr, args)
             return PTRACE_SYSCALL_INFO_ENTRY, nr, values[1:], 0
         if op == PTRACE_SYSCALL_INFO_EXIT:
             return PTRACE_SYSCALL_INFO_EXIT, -1, (), _RVAL(buffer, _DATA)[0]
@@ -271,8 +275,14 @@ def read_registers_stop(tid: int, entry: bool) -> SyscallStop:
     if entry:
         args = (regs.rdi, regs.rsi, regs.rdx, regs.r10, regs.r8, regs.r9)
         abi = kernel.registers_abi(regs.cs, regs.orig_rax, _entry_instruction(tid, regs.rip))
+        if abi == "i386":  # int $0x80's registers (arch/x86/entry/entry_64_compat.S), 32 bits each
+            raise ForeignCall(
+                abi,
+                regs.orig_rax,
+                tuple(r & 0xFFFF_FFFF for r in (regs.rbx, regs.rcx, regs.rdx, regs.rsi, regs.rdi, regs.rbp)),
+            )
         if abi != "x86_64":
-            raise ForeignCall(abi, regs.orig_rax)
+            raise ForeignCall(abi, regs.orig_rax, args)
         return PTRACE_SYSCALL_INFO_ENTRY, regs.orig_rax, args, 0
     return PTRACE_SYSCALL_INFO_EXIT, regs.orig_rax, (), s64(regs.rax)
 

@@ -35,11 +35,12 @@ from harness.model.events import (
     build_syscall_entry,
     build_syscall_event,
 )
-from harness.model.syscalls import argument_names, syscall_name
+from harness.model.syscalls import argument_names, known_syscalls, syscall_name
 from harness.running.tracer.task import Call, Task
 
 if TYPE_CHECKING:  # read only with --python-frames: imported by the tracer then, not at start-up
     from harness.model.frames import Stack
+    from harness.model.kernel import ForeignAbi
     from harness.running.tracer.python_stacks import PythonStacks
 
 #: The clock of every stamp: CLOCK_MONOTONIC (clock_gettime(2)), never stepped back, unlike CLOCK_REALTIME.
@@ -147,6 +148,37 @@ class EventRecorder:
                     name=name,
                     args=args,
                     python=call.python,
+                    abi=None,
+                )
+            )
+        return call
+
+    def enter_foreign(self, task: Task, name: str, abi: ForeignAbi, raw: tuple[int, ...]) -> Call:
+        """A traced call of another ABI (a 64-bit program's ``int $0x80``): named by that ABI, its registers raw.
+
+        As many registers as the call's prototype has arguments, under their
+        names (``close``'s ``fd``), where the x86_64 table knows the call;
+        all six, ``arg1`` to ``arg6``, where it does not (i386's socketcall).
+        """
+        names = argument_names(name) if name in known_syscalls() else tuple(f"arg{i}" for i in range(1, len(raw) + 1))
+        args: dict[str, object] = dict(zip(names, raw, strict=False))
+        self.seq += 1
+        now = self._now_us()
+        call = Call(name, raw, self.seq, args, now, abi=abi)
+        if self._listener is not None:
+            anchor, self._entry_anchor = self._entry_anchor, None
+            self._listener(
+                build_syscall_entry(
+                    seq=self.seq,
+                    pid=task.pid,
+                    tid=task.tid,
+                    role=task.role,
+                    time=now / 1e6,
+                    start_realtime=anchor,
+                    name=name,
+                    args=args,
+                    python=None,
+                    abi=abi,
                 )
             )
         return call
@@ -154,7 +186,7 @@ class EventRecorder:
     def finish(self, task: Task, call: Call, ret: int | None) -> None:
         """A traced call's end: its return value and outputs, or ``ret`` None when it never returned."""
         args = call.args
-        if ret is not None and call.name in EXIT_READS_MEMORY:  # any other call has no outputs to decode
+        if ret is not None and call.abi is None and call.name in EXIT_READS_MEMORY:  # no other call has outputs
             outputs = _decode_exit(call.name, call.raw, ret, task.tid)
             if outputs:
                 args = {**args, **outputs}
@@ -175,6 +207,7 @@ class EventRecorder:
                 time=now / 1e6,
                 start_realtime=None,  # the run's first event gets it in _record
                 duration=(now - call.entered_us) / 1e6,
+                abi=call.abi,
             )
         )
 

@@ -24,6 +24,7 @@ from harness.running.tracer import ptrace_ext
 
 if TYPE_CHECKING:
     from harness.model.frames import Stack
+    from harness.model.kernel import ForeignAbi
 
 
 class TaskGone(Exception):
@@ -47,6 +48,8 @@ class Call:
     injected: bool = False
     python: Stack | None = None
     """The Python stack at entry, when ``--python-frames`` reads it."""
+    abi: ForeignAbi | None = None
+    """Another ABI's call (``int $0x80``, the x32 bit), named by that ABI and kept raw."""
 
 
 class TaskHandle:
