@@ -686,9 +686,7 @@ class Tracer:
                 os.kill(child_tid, signal.SIGKILL)
         elif early is not None:  # its first SIGSTOP came before this event: let it go once this stop is done
             self._deferred.append(child_tid)
-        # The call that made it: the one whose entry was seen, or, under the prefilter when that call is
-        # not traced (no entry stop), the number the kernel keeps in orig_rax at this event stop.
-        via = syscall_name(task.nr if task.in_syscall else task.ptrace.interrupted_call()[0])
+        via = self._spawning_call(task)
         finished = None
         if self._returns_at_event(task, event):
             finished, task.call, task.in_syscall = task.call, None, False
@@ -704,6 +702,22 @@ class Tracer:
             self._recorder.spawn(task, child, via, thread=thread)
             if finished is not None:
                 self._recorder.finish(task, finished, child_tid)
+
+    @staticmethod
+    def _spawning_call(task: Task) -> str:
+        """The call that made a new task: the one whose entry was seen, or else the one in ``orig_rax``.
+
+        Under the prefilter a fork that is not traced has no entry stop, so
+        ``task.nr`` is the last traced call's; the kernel keeps the number in
+        ``orig_rax`` at the event stop.  A creator gone meanwhile (SIGKILL)
+        leaves the last call seen, rather than no spawn event at all.
+        """
+        if task.in_syscall:
+            return syscall_name(task.nr)
+        try:
+            return syscall_name(task.ptrace.interrupted_call()[0])
+        except TaskGone:
+            return syscall_name(task.nr)
 
     def _on_exec(self, task: Task, former_tid: int) -> None:
         superseded = former_tid != task.tid and former_tid in self._tasks

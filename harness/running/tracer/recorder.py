@@ -135,23 +135,28 @@ class EventRecorder:
         self.seq += 1
         now = self._now_us()  # the stop's time, before the stack is read
         call = Call(name, raw, self.seq, args, now, python=self._python(task))
-        if self._listener is not None:
-            anchor, self._entry_anchor = self._entry_anchor, None
-            self._listener(
-                build_syscall_entry(
-                    seq=self.seq,
-                    pid=task.pid,
-                    tid=task.tid,
-                    role=task.role,
-                    time=now / 1e6,
-                    start_realtime=anchor,
-                    name=name,
-                    args=args,
-                    python=call.python,
-                    abi=None,
-                )
-            )
+        self._entered(task, call)
         return call
+
+    def _entered(self, task: Task, call: Call) -> None:
+        """Tell the listener a traced call was entered: the trace keeps only finished calls."""
+        if self._listener is None:
+            return
+        anchor, self._entry_anchor = self._entry_anchor, None
+        self._listener(
+            build_syscall_entry(
+                seq=call.enter_seq,
+                pid=task.pid,
+                tid=task.tid,
+                role=task.role,
+                time=call.entered_us / 1e6,
+                start_realtime=anchor,
+                name=call.name,
+                args=call.args,
+                python=call.python,
+                abi=call.abi,
+            )
+        )
 
     def enter_foreign(self, task: Task, name: str, abi: ForeignAbi, raw: tuple[int, ...]) -> Call:
         """A traced call of another ABI (a 64-bit program's ``int $0x80``): named by that ABI, its registers raw.
@@ -163,24 +168,8 @@ class EventRecorder:
         names = argument_names(name) if name in known_syscalls() else tuple(f"arg{i}" for i in range(1, len(raw) + 1))
         args: dict[str, object] = dict(zip(names, raw, strict=False))
         self.seq += 1
-        now = self._now_us()
-        call = Call(name, raw, self.seq, args, now, abi=abi)
-        if self._listener is not None:
-            anchor, self._entry_anchor = self._entry_anchor, None
-            self._listener(
-                build_syscall_entry(
-                    seq=self.seq,
-                    pid=task.pid,
-                    tid=task.tid,
-                    role=task.role,
-                    time=now / 1e6,
-                    start_realtime=anchor,
-                    name=name,
-                    args=args,
-                    python=None,
-                    abi=abi,
-                )
-            )
+        call = Call(name, raw, self.seq, args, self._now_us(), abi=abi)
+        self._entered(task, call)
         return call
 
     def finish(self, task: Task, call: Call, ret: int | None) -> None:
