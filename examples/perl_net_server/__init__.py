@@ -1,1 +1,0 @@
-"""socat as a fork-per-connection echo server (a Debian package, C)."""
