@@ -15,7 +15,10 @@ command of the README and ``.ci/run`` (``-n 4``).  Each run gets its own
 directory.  Prints one line per run (wall time, failures, the failed tests),
 then a summary; exits 1 if any measured run failed, 0 otherwise.  The load's
 own results do not decide the exit status (it is there to make the machine
-busy), but its failed runs and tests are printed too, for what they are worth.
+busy), but its failed runs and tests are printed too, for what they are worth,
+and every failed run's directory (its output, JUnit report, the traces of its
+failing expectation files, its temporary files) is kept (``--keep DIR``) to
+find out why.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -70,13 +74,35 @@ def _failed_tests(junit: Path) -> tuple[str, ...]:
     )
 
 
+def _pytest_command(workdir: Path) -> list[str]:
+    """A run's pytest command: its temporary files, its JUnit report and its failing traces all in ``workdir``."""
+    return [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        f"--basetemp={workdir / 'tmp'}",
+        f"--junitxml={workdir / 'junit.xml'}",
+        f"--harness-traces={workdir / 'traces'}",  # an expectation file's failing run: its trace, kept here
+    ]
+
+
+def keep(workdir: Path, kept: Path) -> Path:
+    """Copy a failed run's directory (output, JUnit report, traces, temporary files) where it outlives the bench."""
+    kept.mkdir(parents=True, exist_ok=True)
+    target = kept / workdir.name
+    shutil.copytree(workdir, target, symlinks=True, ignore_dangling_symlinks=True, dirs_exist_ok=True)
+    return target
+
+
 def run_suite(number: int, pytest_args: list[str], scratch: Path) -> SuiteRun:
     """Run the suite once, from the repository's root, into a temporary directory of its own."""
     workdir = scratch / f"run-{number}"
-    workdir.mkdir()
+    (workdir / "traces").mkdir(parents=True)
     junit = workdir / "junit.xml"
-    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--basetemp={workdir / 'tmp'}"]
-    command += [f"--junitxml={junit}", *pytest_args]
+    command = [*_pytest_command(workdir), *pytest_args]
     started = time.perf_counter()
     with open(workdir / "output.txt", "w") as output:
         status = subprocess.run(command, cwd=ROOT, stdout=output, stderr=subprocess.STDOUT, check=False).returncode
@@ -86,9 +112,10 @@ def run_suite(number: int, pytest_args: list[str], scratch: Path) -> SuiteRun:
 class Load:
     """The suite in a loop, in a process group of its own, until stopped."""
 
-    def __init__(self, pytest_args: list[str], scratch: Path) -> None:
+    def __init__(self, pytest_args: list[str], scratch: Path, kept: Path) -> None:
         self._args = pytest_args
         self._scratch = scratch
+        self._kept = kept
         self._stopping = threading.Event()
         self._current: subprocess.Popen[bytes] | None = None
         self._lock = threading.Lock()
@@ -100,24 +127,25 @@ class Load:
     def _loop(self) -> None:
         while not self._stopping.is_set():
             workdir = self._scratch / f"load-{self.runs}"
-            workdir.mkdir()
-            command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--basetemp={workdir / 'tmp'}"]
-            command.append(f"--junitxml={workdir / 'junit.xml'}")
+            (workdir / "traces").mkdir(parents=True, exist_ok=True)
             with self._lock:
                 if self._stopping.is_set():
                     return
-                self._current = subprocess.Popen(
-                    [*command, *self._args],
-                    cwd=ROOT,
-                    stdout=subprocess.DEVNULL,
-                    stderr=subprocess.DEVNULL,
-                    start_new_session=True,  # its own group: __exit__ ends the run and all it started
-                )
+                with open(workdir / "output.txt", "w") as output:
+                    self._current = subprocess.Popen(
+                        [*_pytest_command(workdir), *self._args],
+                        cwd=ROOT,
+                        stdout=output,
+                        stderr=subprocess.STDOUT,
+                        start_new_session=True,  # its own group: __exit__ ends the run and all it started
+                    )
             status = self._current.wait()
             if not self._stopping.is_set():
                 self.runs += 1
                 if status != 0:
                     self.failed.append(_failed_tests(workdir / "junit.xml"))
+                    keep(workdir, self._kept)
+                shutil.rmtree(workdir, ignore_errors=True)  # the next run starts clean, at the same name
 
     def __enter__(self) -> Load:
         self._thread.start()
@@ -142,20 +170,29 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=20, help="measured runs of the suite (default 20)")
     parser.add_argument("--no-load", action="store_true", help="run without the second copy of the suite")
+    parser.add_argument(
+        "--keep",
+        metavar="DIR",
+        help="where the failed runs' output, JUnit reports and traces are kept "
+        "(default: a suite-stability-failures-PID directory in the system's temporary directory)",
+    )
     parser.add_argument("pytest_args", nargs=argparse.REMAINDER, help="-- PYTEST ARGS (default: -n 4)")
     args = parser.parse_args()
     pytest_args = args.pytest_args[1:] if args.pytest_args[:1] == ["--"] else args.pytest_args
     pytest_args = pytest_args or list(DEFAULT_ARGS)
 
     runs: list[SuiteRun] = []
+    kept = Path(args.keep) if args.keep else Path(tempfile.gettempdir()) / f"suite-stability-failures-{os.getpid()}"
     with tempfile.TemporaryDirectory(prefix="suite-stability-") as scratch_name:
         scratch = Path(scratch_name)
-        load = None if args.no_load else Load(pytest_args, scratch)
+        load = None if args.no_load else Load(pytest_args, scratch, kept)
         with load if load is not None else contextlib.nullcontext():
             for number in range(1, args.runs + 1):
                 run = run_suite(number, pytest_args, scratch)
                 runs.append(run)
                 print(run, flush=True)
+                if run.status != 0:
+                    print(f"           kept in {keep(scratch / f'run-{number}', kept)}", flush=True)
 
     failed = [run for run in runs if run.status != 0]
     walls = sorted(run.wall for run in runs)
@@ -174,6 +211,8 @@ def main() -> int:
         print(f"load: {load.runs} complete runs of the suite beside them, {len(load.failed)} failed")
         for node in sorted({node for failed_tests in load.failed for node in failed_tests}):
             print(f"  {sum(node in failed_tests for failed_tests in load.failed):3d}x {node}")
+    if kept.is_dir():
+        print(f"the failed runs' output, JUnit reports and traces are kept in {kept}")
     return 1 if failed else 0
 
 
