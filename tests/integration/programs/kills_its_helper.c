@@ -12,11 +12,10 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "echo_until_eof.h"
+#include "fork_per_connection.h"
 #include "listen_loopback.h"
 
 static void serve(int conn)
@@ -38,22 +37,5 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: kills_its_helper PORT CONNECTIONS\n");
         return 2;
     }
-    int connections = atoi(argv[2]);
-    int listener = listen_loopback(argv[1], 0);
-    for (int served = 0; served < connections; served++) {
-        while (waitpid(-1, NULL, WNOHANG) > 0)
-            ;
-        int conn = accept(listener, NULL, NULL);
-        if (conn < 0)
-            return 1;
-        if (fork() == 0) {
-            close(listener);
-            serve(conn);
-        }
-        close(conn);
-    }
-    close(listener);
-    while (wait(NULL) > 0)
-        ;
-    return 0;
+    return fork_per_connection(listen_loopback(argv[1], 0), atoi(argv[2]), serve);
 }
