@@ -28,6 +28,7 @@ close(2)):
 
 from __future__ import annotations
 
+import bisect
 import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -130,11 +131,19 @@ def freed_between(index: TraceIndex, fd: int, origin: str, since: int, process: 
     for hop, holder in enumerate(chain):
         end = index.spawns[chain[hop + 1]].seq if hop + 1 < len(chain) else at
         table = {fd: fd}
-        for event in index.events_of(holder):
-            if start < event.seq < end and follow(table, event) and fd not in table:
+        events = index.events_of(holder)  # in seq order: only the span is walked, not the whole process
+        for position in range(bisect.bisect_right(events, start, key=_seq), len(events)):
+            event = events[position]
+            if event.seq >= end:
+                break
+            if follow(table, event) and fd not in table:
                 return event
         start = 0
     return None
+
+
+def _seq(event: Event) -> int:
+    return event.seq
 
 
 def program_of(index: TraceIndex, process: str) -> str:
