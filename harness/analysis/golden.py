@@ -18,6 +18,7 @@ recorded :class:`~harness.model.trace.Trace` values and on text.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import itertools
 import os
@@ -56,6 +57,12 @@ ADDRESS = "0x…"
 
 #: What a client's port becomes: the kernel picks a new ephemeral one each time.
 PORT = "PORT"
+#: What a number the kernel wrote back into shared memory becomes (clone's parent_tid: the new thread's
+#: tid, which the thread clears as it ends, CLONE_CHILD_CLEARTID, maybe before the tracer reads it).  The
+#: call's result says who the child is.
+RACED = "…"
+#: What a time the run measured (a child's CPU time, the time a call had left) becomes in a golden trace.
+TIME = "…"
 
 #: What a pid outside the traced tree becomes (the harness's own, a stranger's).
 UNTRACED = "<untraced>"
@@ -239,7 +246,7 @@ def _result(event: SyscallEvent, pids: _PidNames, restarts: _Restored) -> str:
             return restored
     if entry is not None and entry.result == "pid" and event.errno is None and event.ret is not None and event.ret > 0:
         return f" = {pids.name(event.ret)}"
-    return format_result(event)
+    return format_result(dataclasses.replace(event, args=_stable_args(event.name, event.args, pids)))
 
 
 def _stable_args(name: str, args: Mapping[str, Any], pids: _PidNames) -> dict[str, Any]:
@@ -255,8 +262,15 @@ def _stable_args(name: str, args: Mapping[str, Any], pids: _PidNames) -> dict[st
             key: ADDRESS if isinstance(value, int) and abs(value) > _SMALL else value for key, value in stable.items()
         }
     for arg in entry.args:
-        if arg.name in stable:
-            stable[arg.name] = _stable_arg(arg.kind_in(stable), stable[arg.name], pids)
+        if arg.name not in stable:
+            continue
+        kind, value = arg.kind_in(stable), stable[arg.name]
+        if (arg.result_note or arg.output) and kind in ("timespec", "timeval") and isinstance(value, dict):
+            stable[arg.name] = TIME  # the time a call had left: the run's own
+        elif arg.indirect and isinstance(value, int):
+            stable[arg.name] = RACED
+        else:
+            stable[arg.name] = _stable_arg(kind, value, pids)
     return stable
 
 
@@ -274,6 +288,10 @@ def _stable_arg(kind: ArgKind, value: Any, pids: _PidNames) -> Any:
             return _stable_sigaction(value)
         case "siginfo" if isinstance(value, dict):
             return _stable_siginfo(value, pids)
+        case "clone_args_written" if isinstance(value, dict):
+            return dict.fromkeys(value, RACED)
+        case "rusage" if isinstance(value, dict):
+            return {key: TIME for key in value}  # the CPU times a child used: the run's own
         case "epoll_events" if isinstance(value, list):
             return [
                 {
@@ -288,9 +306,14 @@ def _stable_arg(kind: ArgKind, value: Any, pids: _PidNames) -> Any:
 
 
 def _stable_value(value: Any) -> Any:
-    """A pointer (a hex string) becomes ``0x…``; flag lists keep their unknown bits, which do not move."""
+    """A pointer (a hex string) becomes ``0x…``, inside structs too.
+
+    Flag lists keep their unknown bits, which do not move.
+    """
     if isinstance(value, str) and value.startswith("0x"):
         return ADDRESS
+    if isinstance(value, dict):
+        return {key: _stable_value(item) for key, item in value.items()}
     return value
 
 
@@ -308,7 +331,7 @@ def _stable_siginfo(info: Mapping[str, Any], pids: _PidNames) -> dict[str, Any]:
     """The signal name is on the line already; the sender is a role; uid and addresses go."""
     stable: dict[str, Any] = {}
     for key, value in info.items():
-        if key in ("si_signo", "si_uid"):
+        if key in ("si_signo", "si_uid", "si_utime", "si_stime"):  # on the line already, or the run's own
             continue
         if key == "si_pid" and isinstance(value, int) and value > 0:
             stable[key] = pids.name(value)

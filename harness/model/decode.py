@@ -14,7 +14,7 @@ the kernel did not write is shown as its pointer, never invented.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from harness.model.syscalls import CATALOGUE
@@ -69,7 +69,12 @@ def decode_entry(
     return {arg: s64(value) for arg, value in zip(arg_names, raw, strict=False)}
 
 
-def decode_exit(name: str, raw: Sequence[int], ret: int, read: MemoryReader) -> dict[str, Any]:
-    """Decode the output arguments of a call at its exit, given its return value (negative: an errno)."""
+def decode_exit(
+    name: str, raw: Sequence[int], ret: int, read: MemoryReader, entered: Mapping[str, Any]
+) -> dict[str, Any]:
+    """Decode the output arguments of a call at its exit.
+
+    Given its return value (negative: an errno) and the arguments decoded at its entry.
+    """
     entry = CATALOGUE.get(name)
-    return entry.decode_exit(raw, ret, read) if entry is not None else {}
+    return entry.decode_exit(raw, ret, read, entered) if entry is not None else {}

@@ -76,7 +76,7 @@ def _or_pointer(shape: Shape) -> Shape:
 _SOCKADDRS: Mapping[str, _Record] = {
     "AF_INET": _record({"family": STR, "port": INT, "address": STR}),
     "AF_INET6": _record({"family": STR, "port": INT, "address": STR}, {"flowinfo": INT, "scope_id": INT}),
-    "AF_UNIX": _record({"family": STR, "path": STR}),
+    "AF_UNIX": _record({"family": STR}, {"path": STR}),  # no path: a buffer of the family alone
 }
 _OTHER_SOCKADDR = _record({"family": _OneOf((STR, INT, NULL))})
 
@@ -91,7 +91,35 @@ _WAIT_STATUS = _OneOf(
 )
 SIGINFO = _record(
     {"si_signo": STR, "si_code": STR},
-    {"si_pid": INT, "si_uid": INT, "si_status": _OneOf((INT, STR)), "si_addr": STR},
+    {"si_pid": INT, "si_uid": INT, "si_status": _OneOf((INT, STR)), "si_utime": INT, "si_stime": INT, "si_addr": STR},
+)
+#: A siginfo the kernel left empty (waitid with WNOHANG and no child ready): ``{}``.
+_EMPTY = _record({})
+_SIGSET = _ListOf(STR)  # the signals in a set, by name
+_TIMESPEC = _record({"tv_sec": INT, "tv_nsec": INT})
+_TIMEVAL = _record({"tv_sec": INT, "tv_usec": INT})
+#: clone3's struct members other than its flags and exit signal (structs.decode_clone3_args).
+_CLONE_ARGS_FIELDS = _record(
+    {},
+    {
+        "pidfd": _ADDRESS,
+        "child_tid": _ADDRESS,
+        "parent_tid": _ADDRESS,
+        "stack": _ADDRESS,
+        "stack_size": INT,
+        "tls": _ADDRESS,
+        "set_tid": _OneOf((_ListOf(INT), STR, NULL)),
+        "set_tid_size": INT,
+        "cgroup": INT,
+        "tail": _OneOf((_record({"from": INT, "to": INT, "bytes": STR}), NULL)),
+    },
+)
+#: fcntl's structs (fcntl.py): a lock, an owner, a delegation, a write-life hint.
+_FCNTL_STRUCTS = (
+    _record({"l_type": STR, "l_whence": STR, "l_start": INT, "l_len": INT}, {"l_pid": INT}),
+    _record({"type": STR, "pid": INT}),
+    _record({"d_flags": _OneOf((STR, INT)), "d_type": STR, "__pad": _OneOf((STR, INT))}),
+    _record({"hint": STR}),
 )
 
 #: The shape of an argument of each kind (harness.model.syscalls.entry.ArgKind).
@@ -107,12 +135,27 @@ ARG_SHAPES: Mapping[ArgKind, Shape] = {
     "socklen": _OneOf((INT, STR, NULL)),
     "sigaction": _or_pointer(_SIGACTION),
     "wait_status": _or_pointer(_WAIT_STATUS),
-    "siginfo": _or_pointer(SIGINFO),
+    "siginfo": _or_pointer(_OneOf((SIGINFO, _EMPTY))),
     "clone_flags": _NAMES,
     "clone_args": _or_pointer(_NAMES),
-    "pollfds": _or_pointer(_ListOf(_record({"fd": INT, "events": _NAMES}))),
+    # {fd=-1} has no events; an element past the readable memory is its address.
+    "pollfds": _or_pointer(_ListOf(_record({}, {"fd": INT, "events": _NAMES, "unreadable": STR}))),
     "fd_set": _or_pointer(_ListOf(INT)),
     "epoll_events": _or_pointer(_ListOf(_record({"events": _NAMES, "data": INT}))),
+    "sigset": _or_pointer(_SIGSET),
+    "timespec": _or_pointer(_TIMESPEC),
+    "timeval": _or_pointer(_TIMEVAL),
+    "rusage": _or_pointer(_record({"ru_utime": _TIMEVAL, "ru_stime": _TIMEVAL})),
+    "resuming": _OneOf((STR, NULL)),
+    "clone_args_fields": _CLONE_ARGS_FIELDS,
+    "clone_args_written": _record({}, {"pidfd": _OneOf((INT, STR, NULL)), "parent_tid": _OneOf((INT, STR, NULL))}),
+    "ready_pollfds": _ListOf(_record({"fd": INT, "revents": _NAMES})),
+    "ready_fd_sets": _record({}, {"in": _ListOf(INT), "out": _ListOf(INT), "except": _ListOf(INT)}),
+    "pselect_sigmask": _or_pointer(_record({"sigmask": _or_pointer(_SIGSET), "sigsetsize": INT})),
+    "fds": _or_pointer(_ListOf(INT)),
+    "futex_val3": _OneOf((INT, STR, _NAMES)),
+    "fcntl_arg": _or_pointer(_OneOf((INT, _NAMES, *_FCNTL_STRUCTS))),
+    "returned": _record({"hex": BOOL}, {"note": _OneOf((STR, NULL))}),
 }
 
 

@@ -38,6 +38,8 @@ from typing import Literal
 
 #: Kernel-internal restart codes (include/linux/errno.h).  "Only a tracer
 #: sees them": they are rewritten before the syscall returns to user space.
+#: The restart code of a call the kernel resumes through restart_syscall(2) (a nanosleep, a poll with a timeout).
+ERESTART_RESTARTBLOCK = 516
 RESTART_CODES: Mapping[int, str] = {
     512: "ERESTARTSYS",
     513: "ERESTARTNOINTR",
@@ -144,6 +146,9 @@ def restart_outcome(code: str, *, handler: bool, sa_restart: bool) -> RestartOut
 #: ``sp - 8 + 8 + 8 + 8 + 24 + 104 = sp + 144``.  The value is the interrupted call's result as the
 #: handler's delivery left it (-EINTR, say), or that call's number when it is to be restarted.
 SIGRETURN_RESULT_OFFSET = 144
+#: And the signal mask the return restores, ``frame->uc.uc_sigmask``, after ``uc_mcontext`` (32 words,
+#: 256 bytes): ``sp - 8 + 8 + 8 + 8 + 24 + 256 = sp + 296``.  strace shows it: ``rt_sigreturn({mask=[]})``.
+SIGRETURN_MASK_OFFSET = 296
 
 
 # -- signals a tracer makes visible ------------------------------------------------
@@ -271,8 +276,10 @@ SI_CODES_BY_SIGNAL: Mapping[str, Mapping[int, str]] = {
     "SIGIO": {1: "POLL_IN", 2: "POLL_OUT", 3: "POLL_MSG", 4: "POLL_ERR"},
 }
 
-#: SIGCHLD codes whose si_status is a signal number rather than an exit code.
-CLD_STATUS_IS_SIGNAL = frozenset({"CLD_KILLED", "CLD_DUMPED", "CLD_TRAPPED", "CLD_STOPPED"})
+#: SIGCHLD codes whose si_status is a signal number rather than an exit code: every one but CLD_EXITED
+#: (the kernel puts SIGCONT in a CLD_CONTINUED's, kernel/signal.c do_notify_parent_cldstop; strace's
+#: printsiginfo names them all, src/printsiginfo.c).
+CLD_STATUS_IS_SIGNAL = frozenset({"CLD_KILLED", "CLD_DUMPED", "CLD_TRAPPED", "CLD_STOPPED", "CLD_CONTINUED"})
 
 #: Codes that carry the sender's pid and uid (the ``_kill`` member).
 SI_CODES_WITH_SENDER = frozenset({"SI_USER", "SI_TKILL", "SI_QUEUE"})
@@ -287,10 +294,11 @@ def si_code_name(signal: str, code: int) -> str:
 
 # -- flag tables -------------------------------------------------------------
 
-#: clone(2) flags (include/uapi/linux/sched.h).  The low byte of clone()'s
-#: flags is the exit signal, decoded separately.  python-ptrace's own table
-#: (ptrace/syscall/posix_arg.py) predates CLONE_PIDFD and the namespace flags,
-#: so the complete table is kept here.
+#: clone(2) flags (include/uapi/linux/sched.h), in strace's order (src/xlat/clone_flags.in, then
+#: clone3_flags.in for the bits only clone3 can carry).  The low byte of clone()'s flags is the exit
+#: signal, decoded separately.  CLONE_DETACHED (0x400000) is left out as strace leaves it out: the
+#: kernel ignores it, so it prints as a number.  python-ptrace's own table (ptrace/syscall/posix_arg.py)
+#: predates CLONE_PIDFD and the namespace flags, so the complete table is kept here.
 CLONE_FLAGS: Mapping[int, str] = {
     0x00000100: "CLONE_VM",
     0x00000200: "CLONE_FS",
@@ -306,7 +314,6 @@ CLONE_FLAGS: Mapping[int, str] = {
     0x00080000: "CLONE_SETTLS",
     0x00100000: "CLONE_PARENT_SETTID",
     0x00200000: "CLONE_CHILD_CLEARTID",
-    0x00400000: "CLONE_DETACHED",
     0x00800000: "CLONE_UNTRACED",
     0x01000000: "CLONE_CHILD_SETTID",
     0x02000000: "CLONE_NEWCGROUP",
@@ -316,22 +323,27 @@ CLONE_FLAGS: Mapping[int, str] = {
     0x20000000: "CLONE_NEWPID",
     0x40000000: "CLONE_NEWNET",
     0x80000000: "CLONE_IO",
-    0x100000000: "CLONE_CLEAR_SIGHAND",  # clone3 only
-    0x200000000: "CLONE_INTO_CGROUP",  # clone3 only
     0x00000080: "CLONE_NEWTIME",  # clone3 only: in clone() this bit is the exit signal's
+    1 << 32: "CLONE_CLEAR_SIGHAND",  # clone3 only, as are the bits above
+    1 << 33: "CLONE_INTO_CGROUP",
+    1 << 34: "CLONE_AUTOREAP",
+    1 << 35: "CLONE_NNP",
+    1 << 36: "CLONE_PIDFD_AUTOKILL",
+    1 << 37: "CLONE_EMPTY_MNTNS",
 }
 CLONE_EXIT_SIGNAL_MASK = 0xFF  # CSIGNAL
 
-#: wait4(2)/waitid(2) options (include/uapi/linux/wait.h).
+#: wait4(2)/waitid(2) options (include/uapi/linux/wait.h), in strace's order (src/xlat/wait4_options.in).
+#: WUNTRACED and WSTOPPED are one bit; strace names it WSTOPPED for both calls.
 WAIT_OPTIONS: Mapping[int, str] = {
     0x00000001: "WNOHANG",
-    0x00000002: "WUNTRACED",  # WSTOPPED for waitid
     0x00000004: "WEXITED",
+    0x00000002: "WSTOPPED",
     0x00000008: "WCONTINUED",
     0x01000000: "WNOWAIT",
-    0x20000000: "__WNOTHREAD",
-    0x40000000: "__WALL",
     0x80000000: "__WCLONE",
+    0x40000000: "__WALL",
+    0x20000000: "__WNOTHREAD",
 }
 
 #: The syscall ABIs an x86_64 kernel runs.  PTRACE_GET_SYSCALL_INFO reports a stop's audit
@@ -395,22 +407,20 @@ WAIT_NO_THREAD = 0x20000000
 #: waitid(2) idtype (include/uapi/linux/wait.h).
 WAITID_IDTYPES: Mapping[int, str] = {0: "P_ALL", 1: "P_PID", 2: "P_PGID", 3: "P_PIDFD"}
 
-#: struct sigaction sa_flags (include/uapi/asm-generic/signal-defs.h,
-#: arch/x86/include/uapi/asm/signal.h for SA_RESTORER; SA_INTERRUPT, a historical no-op that
-#: glibc's bits/sigaction.h still defines and strace's xlat/sigact_flags.in names, as glibc's
-#: siginterrupt(3) and some servers still set it).
+#: struct sigaction sa_flags (include/uapi/asm-generic/signal-defs.h, arch/x86/include/uapi/asm/signal.h
+#: for SA_RESTORER), in strace's order and with its names (src/xlat/sigact_flags.in): SA_INTERRUPT, a
+#: historical no-op that glibc's bits/sigaction.h still defines, as glibc's siginterrupt(3) and some
+#: servers still set it; SA_UNSUPPORTED and SA_EXPOSE_TAGBITS are not in strace's table and print as numbers.
 SA_FLAGS: Mapping[int, str] = {
-    0x00000001: "SA_NOCLDSTOP",
-    0x00000002: "SA_NOCLDWAIT",
-    0x00000004: "SA_SIGINFO",
-    0x00000400: "SA_UNSUPPORTED",
-    0x00000800: "SA_EXPOSE_TAGBITS",
     0x04000000: "SA_RESTORER",
     0x08000000: "SA_ONSTACK",
     0x10000000: "SA_RESTART",
     0x20000000: "SA_INTERRUPT",
     0x40000000: "SA_NODEFER",
     0x80000000: "SA_RESETHAND",
+    0x00000004: "SA_SIGINFO",
+    0x00000001: "SA_NOCLDSTOP",
+    0x00000002: "SA_NOCLDWAIT",
 }
 
 #: The two handler values that are not addresses (signal(2)).
@@ -419,8 +429,9 @@ SPECIAL_HANDLERS: Mapping[int, str] = {0: "SIG_DFL", 1: "SIG_IGN"}
 #: accept4(2) flags (include/linux/net.h, x86_64 values).
 SOCK_FLAGS: Mapping[int, str] = {0o2000000: "SOCK_CLOEXEC", 0o4000: "SOCK_NONBLOCK"}
 
-#: fcntl(2) commands (include/uapi/asm-generic/fcntl.h; F_DUPFD_CLOEXEC is F_LINUX_SPECIFIC_BASE + 6,
-#: include/uapi/linux/fcntl.h).  F_DUPFD and F_DUPFD_CLOEXEC make a descriptor, like dup(2).
+#: fcntl(2) commands (include/uapi/asm-generic/fcntl.h, include/uapi/linux/fcntl.h: F_LINUX_SPECIFIC_BASE
+#: 1024), in strace's order (src/xlat/fcntlcmds.in).  F_GETLK64..F_SETLKW64 are the 32-bit ABI's, which a
+#: 64-bit kernel still names.  F_DUPFD and F_DUPFD_CLOEXEC make a descriptor, like dup(2).
 FCNTL_COMMANDS: Mapping[int, str] = {
     0: "F_DUPFD",
     1: "F_GETFD",
@@ -432,27 +443,121 @@ FCNTL_COMMANDS: Mapping[int, str] = {
     7: "F_SETLKW",
     8: "F_SETOWN",
     9: "F_GETOWN",
+    10: "F_SETSIG",
+    11: "F_GETSIG",
+    12: "F_GETLK64",
+    13: "F_SETLK64",
+    14: "F_SETLKW64",
+    15: "F_SETOWN_EX",
+    16: "F_GETOWN_EX",
+    17: "F_GETOWNER_UIDS",
+    36: "F_OFD_GETLK",
+    37: "F_OFD_SETLK",
+    38: "F_OFD_SETLKW",
     1024: "F_SETLEASE",
     1025: "F_GETLEASE",
+    1026: "F_NOTIFY",
+    1027: "F_DUPFD_QUERY",
+    1028: "F_CREATED_QUERY",
+    1029: "F_CANCELLK",
     1030: "F_DUPFD_CLOEXEC",
+    1031: "F_SETPIPE_SZ",
+    1032: "F_GETPIPE_SZ",
+    1033: "F_ADD_SEALS",
+    1034: "F_GET_SEALS",
+    1035: "F_GET_RW_HINT",
+    1036: "F_SET_RW_HINT",
+    1037: "F_GET_FILE_RW_HINT",
+    1038: "F_SET_FILE_RW_HINT",
+    1039: "F_GETDELEG",
+    1040: "F_SETDELEG",
+}
+#: Lock and lease types (struct flock's l_type, F_SETLEASE's argument).
+LOCK_TYPES: Mapping[int, str] = {0: "F_RDLCK", 1: "F_WRLCK", 2: "F_UNLCK", 4: "F_EXLCK", 8: "F_SHLCK"}
+#: lseek(2) whence, struct flock's l_whence (include/uapi/linux/fs.h).
+WHENCE: Mapping[int, str] = {0: "SEEK_SET", 1: "SEEK_CUR", 2: "SEEK_END", 3: "SEEK_DATA", 4: "SEEK_HOLE"}
+#: struct f_owner_ex's type (F_SETOWN_EX).
+OWNER_TYPES: Mapping[int, str] = {0: "F_OWNER_TID", 1: "F_OWNER_PID", 2: "F_OWNER_PGRP"}
+#: F_NOTIFY's events.
+NOTIFY_FLAGS: Mapping[int, str] = {
+    0x1: "DN_ACCESS",
+    0x2: "DN_MODIFY",
+    0x4: "DN_CREATE",
+    0x8: "DN_DELETE",
+    0x10: "DN_RENAME",
+    0x20: "DN_ATTRIB",
+    0x80000000: "DN_MULTISHOT",
+}
+#: F_ADD_SEALS's seals.
+SEALS: Mapping[int, str] = {
+    0x1: "F_SEAL_SEAL",
+    0x2: "F_SEAL_SHRINK",
+    0x4: "F_SEAL_GROW",
+    0x8: "F_SEAL_WRITE",
+    0x10: "F_SEAL_FUTURE_WRITE",
+    0x20: "F_SEAL_EXEC",
+}
+#: The write-life hints of F_SET_RW_HINT.
+RW_HINTS: Mapping[int, str] = {
+    0: "RWH_WRITE_LIFE_NOT_SET",
+    1: "RWH_WRITE_LIFE_NONE",
+    2: "RWH_WRITE_LIFE_SHORT",
+    3: "RWH_WRITE_LIFE_MEDIUM",
+    4: "RWH_WRITE_LIFE_LONG",
+    5: "RWH_WRITE_LIFE_EXTREME",
 }
 #: The commands of FCNTL_COMMANDS that make a new descriptor, as dup(2) does.
 FCNTL_DUPLICATES = frozenset({"F_DUPFD", "F_DUPFD_CLOEXEC"})
 #: A descriptor's own flags (F_GETFD, F_SETFD): close-on-exec only.
 FD_FLAGS: Mapping[int, str] = {1: "FD_CLOEXEC"}
-#: An open file's status flags that F_SETFL can change (include/uapi/asm-generic/fcntl.h, x86_64), and
-#: dup3(2)'s one flag: O_CLOEXEC.
+#: An open file's flags (include/uapi/asm-generic/fcntl.h, x86_64 values), in strace's order
+#: (src/xlat/open_mode_flags.in): what F_SETFL sets (with the access mode, OPEN_ACCESS_MODES), and
+#: what dup3(2) and pipe2(2) take (O_CLOEXEC, O_NONBLOCK, O_DIRECT; the others fail with EINVAL but
+#: print by name).  O_SYNC and O_TMPFILE are two bits each, named before their parts.
 OPEN_FILE_FLAGS: Mapping[int, str] = {
+    0o100: "O_CREAT",
+    0o200: "O_EXCL",
+    0o400: "O_NOCTTY",
+    0o1000: "O_TRUNC",
     0o2000: "O_APPEND",
     0o4000: "O_NONBLOCK",
-    0o20000: "O_ASYNC",
+    0o4010000: "O_SYNC",
+    0o4000000: "__O_SYNC",
+    0o10000: "O_DSYNC",
     0o40000: "O_DIRECT",
+    0o100000: "O_LARGEFILE",
+    0o400000: "O_NOFOLLOW",
     0o1000000: "O_NOATIME",
     0o2000000: "O_CLOEXEC",
+    0o10000000: "O_PATH",
+    0o20200000: "O_TMPFILE",
+    0o20000000: "__O_TMPFILE",
+    0o200000: "O_DIRECTORY",
+    0o20000: "O_ASYNC",  # strace's FASYNC, printed by its kernel name
 }
+#: The access mode, the low two bits of an open file's flags (O_ACCMODE).
+OPEN_ACCESS_MODES: Mapping[int, str] = {0: "O_RDONLY", 1: "O_WRONLY", 2: "O_RDWR", 3: "O_ACCMODE"}
 #: close_range(2) flags (include/uapi/linux/close_range.h): unshare the table first, or mark close-on-exec
 #: instead of closing.
 CLOSE_RANGE_FLAGS: Mapping[int, str] = {2: "CLOSE_RANGE_UNSHARE", 4: "CLOSE_RANGE_CLOEXEC"}
+
+#: clock ids (include/uapi/linux/time.h), as strace's src/xlat/clocknames.in names them.
+CLOCK_NAMES: Mapping[int, str] = {
+    0: "CLOCK_REALTIME",
+    1: "CLOCK_MONOTONIC",
+    2: "CLOCK_PROCESS_CPUTIME_ID",
+    3: "CLOCK_THREAD_CPUTIME_ID",
+    4: "CLOCK_MONOTONIC_RAW",
+    5: "CLOCK_REALTIME_COARSE",
+    6: "CLOCK_MONOTONIC_COARSE",
+    7: "CLOCK_BOOTTIME",
+    8: "CLOCK_REALTIME_ALARM",
+    9: "CLOCK_BOOTTIME_ALARM",
+    10: "CLOCK_SGI_CYCLE",
+    11: "CLOCK_TAI",
+}
+#: clock_nanosleep(2) flags (include/uapi/linux/time.h).
+TIMER_FLAGS: Mapping[int, str] = {1: "TIMER_ABSTIME"}
 
 #: Socket address families the decoder knows (include/linux/socket.h).
 ADDRESS_FAMILIES: Mapping[int, str] = {1: "AF_UNIX", 2: "AF_INET", 10: "AF_INET6", 16: "AF_NETLINK"}
@@ -513,26 +618,76 @@ FUTEX_COMMANDS: Mapping[int, str] = {
 }
 FUTEX_PRIVATE_FLAG = 128
 FUTEX_CLOCK_REALTIME = 256
+#: The bits past the command and the private flag that strace names with it (include/uapi/linux/futex.h).
+_FUTEX_ROBUST_UNLOCK = 512
+_FUTEX_ROBUST_LIST32 = 1024
+#: The commands that take FUTEX_CLOCK_REALTIME (futex(2)): any other with it fails with ENOSYS.
+_FUTEX_TIMED = ("FUTEX_WAIT", "FUTEX_WAIT_BITSET", "FUTEX_WAIT_REQUEUE_PI")
+_ROBUST_LISTS = {"FUTEX_UNLOCK_PI": "PI", "FUTEX_WAKE": "WAKE", "FUTEX_WAKE_BITSET": "BITSET"}
+
+
+def _futex_ops() -> dict[int, str]:
+    """Every valid futex ``op`` by its value, named as strace names it (src/xlat/futexops.in)."""
+    ops: dict[int, str] = {}
+    for private in (0, FUTEX_PRIVATE_FLAG):
+        for number, name in FUTEX_COMMANDS.items():
+            ops[number | private] = name + ("_PRIVATE" if private and name != "FUTEX_FD" else "")
+        ops[2 | FUTEX_PRIVATE_FLAG] = "FUTEX_FD|FUTEX_PRIVATE_FLAG"
+        for name in _FUTEX_TIMED:
+            number = next(number for number, known in FUTEX_COMMANDS.items() if known == name)
+            ops[number | private | FUTEX_CLOCK_REALTIME] = ops[number | private] + "|FUTEX_CLOCK_REALTIME"
+        for name, kind in _ROBUST_LISTS.items():
+            number = next(number for number, known in FUTEX_COMMANDS.items() if known == name)
+            suffix = "_PRIVATE" if private else ""
+            ops[number | _FUTEX_ROBUST_UNLOCK | private] = f"FUTEX_UNLOCK_{kind}_LIST64{suffix}"
+            ops[number | _FUTEX_ROBUST_UNLOCK | _FUTEX_ROBUST_LIST32 | private] = f"FUTEX_UNLOCK_{kind}_LIST32{suffix}"
+    return ops
+
+
+#: futex ``op`` values by name, as strace prints them.
+FUTEX_OPS: Mapping[int, str] = _futex_ops()
+#: The bitset that matches any waiter (FUTEX_BITSET_MATCH_ANY).
+FUTEX_BITSET_MATCH_ANY = 0xFFFFFFFF
+#: FUTEX_WAKE_OP's encoded operation (include/uapi/linux/futex.h): op << 28, cmp << 24, oparg, cmparg.
+FUTEX_WAKE_OPS: Mapping[int, str] = {
+    0: "FUTEX_OP_SET",
+    1: "FUTEX_OP_ADD",
+    2: "FUTEX_OP_OR",
+    3: "FUTEX_OP_ANDN",
+    4: "FUTEX_OP_XOR",
+}
+FUTEX_WAKE_CMPS: Mapping[int, str] = {
+    0: "FUTEX_OP_CMP_EQ",
+    1: "FUTEX_OP_CMP_NE",
+    2: "FUTEX_OP_CMP_LT",
+    3: "FUTEX_OP_CMP_LE",
+    4: "FUTEX_OP_CMP_GT",
+    5: "FUTEX_OP_CMP_GE",
+}
+FUTEX_OP_OPARG_SHIFT = 8
 
 
 def futex_op(op: int) -> list[str]:
     """A futex ``op`` as strace prints it: the command, ``_PRIVATE`` when private, then FUTEX_CLOCK_REALTIME."""
-    command = op & ~(FUTEX_PRIVATE_FLAG | FUTEX_CLOCK_REALTIME)
-    name = FUTEX_COMMANDS.get(command, hex(command))
-    names = [name + "_PRIVATE" if op & FUTEX_PRIVATE_FLAG else name]
-    return names + (["FUTEX_CLOCK_REALTIME"] if op & FUTEX_CLOCK_REALTIME else [])
+    name = FUTEX_OPS.get(op & 0xFFFF_FFFF)
+    return name.split("|") if name is not None else [f"{hex(op & 0xFFFF_FFFF)} /* FUTEX_??? */"]
 
 
-def flag_names(value: int, table: Mapping[int, str]) -> list[str]:
-    """Split a bit mask into flag names; leftover bits stay visible in hex."""
+def flag_names(value: int, table: Mapping[int, str], unknown: str | None = None) -> list[str]:
+    """Split a bit mask into flag names, in the table's order; leftover bits stay visible in hex.
+
+    As strace prints them (``printflags_ex``, src/xlat.c): where no bit has a
+    name, the number carries a comment naming the family, ``0x1 /* O_??? */``
+    (``unknown`` is that family's prefix, ``O_``).
+    """
     names = []
     rest = value
     for bit, name in table.items():
-        if rest & bit:
+        if bit and rest & bit == bit:  # every bit of a flag made of several (O_SYNC)
             names.append(name)
             rest &= ~bit
     if rest:
-        names.append(hex(rest))
+        names.append(hex(rest) if names or unknown is None else f"{hex(rest)} /* {unknown}??? */")
     return names
 
 
@@ -541,7 +696,7 @@ def flag_value(names: Iterable[str], table: Mapping[int, str]) -> int:
     by_name = {name: bit for bit, name in table.items()}
     value = 0
     for name in names:
-        value |= by_name[name] if name in by_name else int(name, 16)
+        value |= by_name[name] if name in by_name else int(name.split(" ", 1)[0], 16)
     return value
 
 

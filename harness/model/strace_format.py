@@ -30,8 +30,8 @@ from harness.model.events import (
     SyscallEvent,
 )
 from harness.model.frames import Stack, summary
-from harness.model.syscalls import catalogued, output_args
-from harness.model.syscalls.entry import ArgKind
+from harness.model.syscalls import catalogued
+from harness.model.syscalls.entry import Arg, ArgKind
 
 Point = SyscallEntry | Event
 
@@ -102,9 +102,37 @@ def _sockaddr(addr: Any) -> str:
             f'sin6_flowinfo=htonl({addr["flowinfo"]}), inet_pton(AF_INET6, "{addr["address"]}"), '
             f"sin6_scope_id={addr['scope_id']}}}"
         )
-    if family == "AF_UNIX":
+    if family == "AF_UNIX" and "path" in addr:
         return f"{{sa_family=AF_UNIX, sun_path={json.dumps(addr['path'])}}}"
     return f"{{sa_family={family}}}"
+
+
+#: Every signal a sigset can hold on x86_64, in order (_NSIG 64): what a set shown by its complement lacks.
+_ALL_SIGNALS = tuple(kernel.signal_name(number) for number in range(1, 65))
+
+
+def sigset_text(names: Any) -> str:
+    """A signal set as strace prints it (``sprintsigmask_n``, src/signal.c).
+
+    ``[HUP CHLD]``, or, when it holds two thirds of the signals or more, by those it lacks: ``~[KILL STOP]``.
+    """
+    if not isinstance(names, list):
+        return _value(names)
+    held = set(names)
+    if len(held) >= len(_ALL_SIGNALS) * 2 // 3:
+        return "~[" + " ".join(name.removeprefix("SIG") for name in _ALL_SIGNALS if name not in held) + "]"
+    return "[" + " ".join(name.removeprefix("SIG") for name in names) + "]"
+
+
+def _fields(value: Any) -> str:
+    """A decoded struct of plain members, ``{tv_sec=1, tv_nsec=0}`` (its pointer where it was not read)."""
+    if not isinstance(value, dict):
+        return _value(value)
+    return (
+        "{"
+        + ", ".join(f"{key}={_fields(item) if isinstance(item, dict) else _value(item)}" for key, item in value.items())
+        + "}"
+    )
 
 
 def _sigaction(act: Any) -> str:
@@ -112,7 +140,7 @@ def _sigaction(act: Any) -> str:
         return _value(act)
     parts = [
         f"sa_handler={act['handler']}",
-        f"sa_mask=[{' '.join(name.removeprefix('SIG') for name in act['mask'])}]",
+        f"sa_mask={sigset_text(act['mask'])}",
         f"sa_flags={_flags(act['flags'])}",
     ]
     if act.get("restorer"):
@@ -144,21 +172,78 @@ def _siginfo(info: Any) -> str:
     return "{" + ", ".join(f"{key}={_value(value)}" for key, value in info.items()) + "}"
 
 
+def _socklen(value: Any, args: Mapping[str, Any]) -> str:
+    """A value-result length as strace prints it.
+
+    ``[16]``, or ``[110 => 16]`` where the caller's buffer size differs from what the kernel wrote back, or the
+    caller's size alone where the call failed.
+    """
+    given = args.get("addrlen_in")
+    if isinstance(value, int):
+        return f"[{given} => {value}]" if isinstance(given, int) and given != value else f"[{value}]"
+    return f"[{given}]" if isinstance(given, int) else _value(value)
+
+
+def _pollfd(item: dict[str, Any]) -> str:
+    if "unreadable" in item:  # where the array stopped being readable
+        return f"... /* {item['unreadable']} */"
+    if "events" not in item:
+        return f"{{fd={item.get('fd')}}}"
+    return f"{{fd={item.get('fd')}, events={_flags(item.get('events'))}}}"
+
+
+def _ready_sets(value: Any) -> str:
+    if not isinstance(value, dict):
+        return _value(value)
+    return ", ".join(f"{name} [{' '.join(map(str, fds))}]" for name, fds in value.items())
+
+
 def format_siginfo(info: Mapping[str, Any]) -> str:
     """A decoded siginfo as strace prints it, ``{si_code=CLD_EXITED, ...}``: for other renderers (golden traces)."""
     return _siginfo(dict(info))
 
 
 def _clone3_args(value: Any, args: Mapping[str, Any]) -> str:
+    """clone3's struct in strace's member order.
+
+    The flags, the members their flags use, the exit signal after the tids, then the stack.
+    """
+    if not isinstance(value, list):
+        return _value(value)  # the struct could not be read (or was too small): its pointer
+    fields = args.get("cl_args") or {}
     signal = args.get("exit_signal") or 0
-    return f"{{flags={_flags(value)}, exit_signal={signal}}}"
+    parts = [f"flags={_flags(value)}"]
+    for key, item in fields.items():
+        if key == "stack":
+            parts.append(f"exit_signal={signal}")
+        if key == "set_tid" and isinstance(item, list):
+            parts.append(f"set_tid=[{', '.join(map(str, item))}]")
+        elif key == "stack_size" and isinstance(item, int):
+            parts.append(f"stack_size={hex(item) if item else 0}")
+        elif key == "tail":  # nonzero bytes past the struct the kernel knows, or ??? where unreadable
+            parts.append(_struct_tail(item))
+        else:
+            parts.append(f"{key}={_value(item)}")
+    if "stack" not in fields:
+        parts.append(f"exit_signal={signal}")
+    return "{" + ", ".join(parts) + "}"
+
+
+def _struct_tail(tail: Any) -> str:
+    """What strace shows of a struct's bytes past the members it knows, in hex after their offsets."""
+    if not isinstance(tail, dict):
+        return "???"
+    data = bytes.fromhex(tail["bytes"])
+    quoted = "".join(f"\\x{byte:02x}" for byte in data)
+    more = "..." if tail["to"] - tail["from"] + 1 > len(data) else ""
+    return f'/* bytes {tail["from"]}..{tail["to"]} */ "{quoted}"{more}'
 
 
 def _clone_flags(value: Any, args: Mapping[str, Any]) -> str:
     names = list(value or [])
     if args.get("exit_signal"):
-        names.append(args["exit_signal"])
-    return "flags=" + ("|".join(names) if names else "0")
+        names.append(str(args["exit_signal"]))
+    return "|".join(names) if names else "0"
 
 
 def _arg_text(kind: ArgKind, value: Any, args: Mapping[str, Any]) -> str:
@@ -174,7 +259,7 @@ def _arg_text(kind: ArgKind, value: Any, args: Mapping[str, Any]) -> str:
         case "sockaddr":
             return _sockaddr(value)
         case "socklen":
-            return f"[{value}]" if isinstance(value, int) else _value(value)
+            return _socklen(value, args)
         case "sigaction":
             return _sigaction(value)
         case "wait_status":
@@ -186,12 +271,53 @@ def _arg_text(kind: ArgKind, value: Any, args: Mapping[str, Any]) -> str:
         case "clone_args":
             return _clone3_args(value, args)
         case "pollfds":
-            return _items(value, lambda item: f"{{fd={item.get('fd')}, events={_flags(item.get('events'))}}}")
+            return _items(value, _pollfd)
         case "fd_set":  # strace: [3 4]
             return "[" + " ".join(map(str, value)) + "]" if isinstance(value, list) else _value(value)
         case "epoll_events":
             return _items(value, lambda item: f"{{events={_flags(item.get('events'))}, data={item.get('data')}}}")
+        case "sigset":
+            return sigset_text(value)
+        case "timespec" | "timeval" | "rusage":
+            return _fields(value) if not isinstance(value, dict) or kind != "rusage" else _fields(value)[:-1] + ", ...}"
+        case "resuming":
+            return f"<... resuming interrupted {value or 'call'} ...>"
+        case "clone_args_fields":
+            return _fields(value)
+        case "clone_args_written":
+            if not isinstance(value, dict):
+                return _value(value)  # the struct could not be read again: its pointer
+            return _fields({key: f"[{item}]" if _is_number(item) else item for key, item in value.items()})
+        case "ready_pollfds":
+            return _items(value, lambda item: f"{{fd={item.get('fd')}, revents={_flags(item.get('revents'))}}}")
+        case "ready_fd_sets":
+            return _ready_sets(value)
+        case "fcntl_arg":
+            if isinstance(value, dict) and set(value) == {"hint"}:
+                return f"[{value['hint']}]"
+            return (
+                _fields(value)
+                if isinstance(value, dict)
+                else _flags(value)
+                if isinstance(value, list)
+                else _value(value)
+            )
+        case "returned":
+            return _value(value.get("note")) if isinstance(value, dict) and value.get("note") else ""
+        case "futex_val3":
+            return _flags(value) if isinstance(value, list) else _value(value)
+        case "fds":
+            return "[" + ", ".join(map(str, value)) + "]" if isinstance(value, list) else _value(value)
+        case "pselect_sigmask":
+            if not isinstance(value, dict):
+                return _value(value)
+            return f"{{sigmask={sigset_text(value.get('sigmask'))}, sigsetsize={value.get('sigsetsize')}}}"
     assert_never(kind)
+
+
+def _is_number(value: Any) -> bool:
+    """A number the kernel wrote (or a golden story's role for one), not a pointer or NULL."""
+    return isinstance(value, int) or (isinstance(value, str) and not value.startswith("0x"))
 
 
 def _items(value: Any, show: Callable[[dict[str, Any]], str]) -> str:
@@ -207,22 +333,65 @@ def format_args(name: str, args: Mapping[str, Any], *, part: str = "all") -> str
     ``part`` is ``"input"`` for an ``<unfinished ...>`` line (the arguments
     before the first output one), ``"output"`` for a ``<... resumed>`` line
     (the rest), or ``"all"``.  A call without a catalogue entry shows its raw
-    arguments, big ones (addresses, in practice) in hex.
+    arguments as strace shows a call it does not decode (:func:`raw_args_text`).
     """
     if not args:
         return ""
     entry = catalogued(name)
     if entry is None:
-        if part == "output":
-            return ""
-        return ", ".join(hex(v) if isinstance(v, int) and abs(v) > 0xFFFF else _value(v) for v in args.values())
-    shown = [arg for arg in entry.args if arg.shown_in is None]
-    first_output = next((i for i, arg in enumerate(shown) if arg.output), len(shown))
+        return "" if part == "output" else raw_args_text(args.values())
+    shown = [arg for arg in entry.args if arg.shown_in is None and not arg.result_note]
+    at_entry = entry.printed_at_entry(args)
+    first_output = next((i for i, arg in enumerate(shown) if arg.name not in at_entry), len(shown))
     if part == "input":
         shown = shown[:first_output]
     elif part == "output":
         shown = shown[first_output:]
-    return ", ".join(_arg_text(arg.kind, args[arg.name], args) for arg in shown if arg.name in args)
+    text = ""
+    for arg in shown:
+        if arg.name not in args:
+            continue
+        value = _arg_text(arg.kind_in(args), args[arg.name], args)
+        if arg.indirect and isinstance(args[arg.name], int):
+            value = f"[{value}]"
+        if arg.named:
+            value = f"{arg.name}={value}"
+        if arg.braced:
+            value = f"{{{value}}}"
+        if arg.kind == "clone_args_written":  # what the kernel wrote into a struct, after it: {...} => {...}
+            text += f" => {value}"
+        else:
+            text += f", {value}" if text else value
+    return text
+
+
+def raw_args_text(values: Iterable[Any]) -> str:
+    """The registers of a call without a decoder, as strace prints them (``printargs``, src/syscall.c).
+
+    Each in hex, as the unsigned register it is (``%#lx``), 0 as ``0``.
+    """
+    return ", ".join(hex(v & 0xFFFF_FFFF_FFFF_FFFF) if isinstance(v, int) else _value(v) for v in values)
+
+
+def _result_notes(event: SyscallEvent) -> str:
+    """What strace adds after a result: `` (Timeout)``, or what came back, `` ([{fd=3, revents=POLLIN}])``."""
+    entry = catalogued(event.name)
+    if entry is None or event.errno is not None or event.ret is None or event.abi is not None:
+        return ""
+    if entry.timeout_note and event.ret == 0:
+        return " (Timeout)"
+    notes, shown = [], False
+    for arg in entry.args:
+        if arg.result_note and arg.name in event.args:
+            text = _arg_text(arg.kind, event.args[arg.name], event.args)
+            if arg.name == "left":
+                text = f"left {text}"
+            # select notes what it found even when its sets say nothing: "= 1 ()" (strace's decode_select);
+            # poll notes only the descriptors with events.
+            shown = shown or arg.kind == "ready_fd_sets"
+            if text and text != "[]":
+                notes.append(text)
+    return f" ({', '.join(notes)})" if notes or shown else ""
 
 
 def format_result(event: SyscallEvent) -> str:
@@ -231,7 +400,9 @@ def format_result(event: SyscallEvent) -> str:
         return " = ?"
     injected = " (INJECTED)" if event.injected else ""  # strace's own mark for an injected fault
     if event.errno is None:
-        return f" = {event.ret}{injected}"
+        returned = event.args.get("returned")
+        value = hex(event.ret) if isinstance(returned, dict) and returned.get("hex") else event.ret
+        return f" = {value}{_result_notes(event)}{injected}"
     text = kernel.errno_text(event.errno)
     value = "?" if kernel.is_restart_code(event.errno) else "-1"
     return f" = {value} {event.errno} ({text}){injected}"
@@ -242,8 +413,43 @@ def _prefix(point: Point) -> str:
 
 
 def _entry_args(event: SyscallEvent) -> dict[str, Any]:
-    outputs = output_args(event.name)
-    return {key: value for key, value in event.args.items() if key not in outputs}
+    """What the call's entry decoded: its inputs, and the outputs its entry gave (a peer's NULL pointers)."""
+    entry = catalogued(event.name)
+    if entry is None:
+        return dict(event.args)
+    at_entry = entry.printed_at_entry(event.args)
+    return {key: value for key, value in event.args.items() if key in at_entry}
+
+
+def _pending(name: str, args: Mapping[str, Any]) -> list[Arg]:
+    """The arguments a call entered with ``args`` still has to show at its exit, in print order."""
+    entry = catalogued(name)
+    if entry is None:
+        return []
+    at_entry = entry.printed_at_entry(args)
+    return [
+        arg
+        for arg in entry.args
+        if arg.output and arg.name not in at_entry and arg.shown_in is None and not arg.result_note
+    ]
+
+
+def _separator_at_exit(name: str, args: Mapping[str, Any]) -> bool:
+    """Whether the exit prints the separator before its first argument: a named one's (``, child_tidptr=``).
+
+    strace prints a named argument's separator with its name, at the exit; an
+    unnamed one's at the entry (``wait4(-1,  <unfinished ...>``).
+    """
+    pending = _pending(name, args)
+    return bool(pending) and pending[0].named
+
+
+def _outputs_pending(name: str, args: Mapping[str, Any]) -> bool:
+    """Whether a call entered with ``args`` has arguments still to show at its exit.
+
+    strace marks it with the next argument's separator: ``accept4(3,  <unfinished ...>``.
+    """
+    return bool(_pending(name, args))
 
 
 def format_event(event: Event) -> str:
@@ -280,7 +486,7 @@ def _call_args(point: SyscallEvent | SyscallEntry, part: str = "all") -> str:
         return format_args(point.name, point.args, part=part)
     if part == "output":
         return ""
-    return ", ".join(hex(v) if isinstance(v, int) and abs(v) > 0xFFFF else str(v) for v in point.args.values())
+    return raw_args_text(point.args.values())
 
 
 def _where(python: Stack | None, *, full: bool) -> str:
@@ -339,7 +545,7 @@ class TextRenderer:
             and point.enter_seq == held.seq
         ):
             rest = _call_args(point, part="output")
-            separator = ", " if rest and _call_args(held, part="input") else ""
+            separator = ", " if rest and not rest.startswith(" => ") and _call_args(held, part="input") else ""
             return (
                 f"{separator}{rest}){format_result(point)}{self._end(point)}{_where(point.python, full=self._full)}\n"
             )
@@ -351,7 +557,14 @@ class TextRenderer:
             return text + f"{self._start(point)}{point.name}({_call_args(point, part='input')}"
         if isinstance(point, SyscallEvent) and point.tid in self._unfinished:
             self._unfinished.discard(point.tid)
-            shown = _call_args(point, part="output") if point.ret is not None else " <unfinished ...>"
+            # A call that never returned: strace says its outputs never came (" <unfinished ...>"), and says
+            # nothing more for a call without any, as exit_group (print_event_exit, src/strace.c).
+            if point.ret is not None:
+                shown = _call_args(point, part="output")
+                if shown and point.abi is None and _separator_at_exit(point.name, _entry_args(point)):
+                    shown = ", " + shown
+            else:
+                shown = " <unfinished ...>" if _outputs_pending(point.name, point.args) else ""
             resumed = f"<... {point.name} resumed>{shown}){format_result(point)}"
             where = _where(point.python, full=self._full)
             return text + self._start(point) + resumed + self._end(point) + where + "\n"
@@ -406,7 +619,10 @@ class TextRenderer:
         where = _where(entry.python, full=self._full)
         if not entry.args:
             return f"<unfinished ...>{where}\n"
-        return (", " if output_args(entry.name) else " ") + f"<unfinished ...>{where}\n"
+        # strace ends an entry whose outputs are still to come with the next argument's separator, then the mark.
+        pending = entry.abi is None and _outputs_pending(entry.name, entry.args)
+        separator = ",  " if pending and not _separator_at_exit(entry.name, entry.args) else " "
+        return separator + f"<unfinished ...>{where}\n"
 
 
 def points_of(events: Iterable[Event]) -> Iterator[Point]:

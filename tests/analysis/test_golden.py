@@ -175,11 +175,17 @@ def test_a_signal_return_without_an_interrupted_call_says_it_restored_a_value_no
 
 def test_a_restart_through_restart_syscall_names_both() -> None:
     events = (
-        call(2, "nanosleep", {"rqtp": 0x7FFC0000, "rmtp": 0}, -516, "ERESTART_RESTARTBLOCK"),
+        call(
+            2,
+            "nanosleep",
+            {"req": {"tv_sec": 1, "tv_nsec": 0}, "rem": {"tv_sec": 0, "tv_nsec": 5}},
+            -516,
+            "ERESTART_RESTARTBLOCK",
+        ),
         call(4, "rt_sigreturn", {}, syscall_number("restart_syscall")),
     )
-    assert normalize(Trace(events))["main"] == (
-        "nanosleep(0x…, 0) = ? ERESTART_RESTARTBLOCK (Interrupted by signal)",
+    assert normalize(Trace(events))["main"] == (  # the time left is the run's own
+        "nanosleep({tv_sec=1, tv_nsec=0}, …) = ? ERESTART_RESTARTBLOCK (Interrupted by signal)",
         "rt_sigreturn() = (restarts nanosleep via restart_syscall)",
     )
 

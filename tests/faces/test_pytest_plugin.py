@@ -165,7 +165,7 @@ def test_golden_traces_are_recorded_on_purpose_then_compared(project: pytest.Pyt
     recorded = project.runpytest_subprocess("reaping.expect.yaml", "--harness-record-golden")
     recorded.assert_outcomes(passed=1)
     golden = project.path / "golden" / "reaping.golden.yaml"
-    assert "rt_sigreturn() = -1 EINTR (Interrupted system call)" in golden.read_text()
+    assert "rt_sigreturn({mask=[]}) = -1 EINTR (Interrupted system call)" in golden.read_text()
 
     project.runpytest_subprocess("reaping.expect.yaml").assert_outcomes(passed=1)
     changed = project.runpytest_subprocess("reaping.expect.yaml", "--harness-server", "fork_sigchld_restart")
@@ -173,8 +173,8 @@ def test_golden_traces_are_recorded_on_purpose_then_compared(project: pytest.Pyt
     changed.stdout.fnmatch_lines(
         [
             "*the run's story differs from the golden trace*reaping.golden.yaml",
-            "*-rt_sigreturn() = -1 EINTR (Interrupted system call)",
-            "*+rt_sigreturn() = (restarts accept4)",
+            "*-rt_sigreturn({mask=[]}) = -1 EINTR (Interrupted system call)",
+            "*+rt_sigreturn({mask=[]}) = (restarts accept4)",
         ]
     )
 

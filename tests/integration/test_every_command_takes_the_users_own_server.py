@@ -90,11 +90,11 @@ def test_record_writes_the_golden_file_of_any_source_and_diff_finds_it_the_same(
         assert same.returncode == 0, same.stdout + same.stderr
         assert "the same (3 roles" in same.stdout
     differs = harness_cli("diff", "g/mine.golden.yaml", "fork_sigchld_restart", cwd=project)
-    assert differs.returncode == 1 and "+rt_sigreturn() = (restarts accept4)" in differs.stdout
+    assert differs.returncode == 1 and "+rt_sigreturn({mask=[]}) = (restarts accept4)" in differs.stdout
 
 
 def test_diff_compares_a_variant_with_the_users_command_as_b(ptrace_permitted: None, project: Path) -> None:
     done = harness_cli("diff", "fork_sigchld_restart", "--", *COMMAND, cwd=project)
     assert done.returncode == 1, done.stderr
     assert done.stdout.startswith("--- fork_sigchld_restart\n+++ '{python}' my_server.py --port '{port}'")
-    assert "+rt_sigreturn() = -1 EINTR (Interrupted system call)" in done.stdout
+    assert "+rt_sigreturn({mask=[]}) = -1 EINTR (Interrupted system call)" in done.stdout

@@ -52,7 +52,11 @@ def test_handler_without_sa_restart_turns_erestartsys_into_eintr(
         "si_pid": child.child_pid,
         "si_uid": sigchld.siginfo["si_uid"],
         "si_status": 0,
+        # The child's CPU times, in clock ticks: the run's own, of the types the kernel gives them.
+        "si_utime": sigchld.siginfo["si_utime"],
+        "si_stime": sigchld.siginfo["si_stime"],
     }
+    assert isinstance(sigchld.siginfo["si_utime"], int) and isinstance(sigchld.siginfo["si_stime"], int)
     reaped = next(e for e in run.trace if isinstance(e, SyscallEvent) and e.name == "wait4")
     assert reaped.args["options"] == ["WNOHANG"] and reaped.ret == child.child_pid
     assert run.stderr == "accept: Interrupted system call\n"

@@ -62,12 +62,15 @@ def test_sigaction_names_the_handler_kind_flags_and_mask() -> None:
     assert decode_sigaction(ignored) == {"handler": "SIG_IGN", "flags": [], "mask": [], "restorer": None}
 
 
-def test_clone3_args_name_flags_and_exit_signal() -> None:
-    data = struct.pack("<QQQQQQQQ", 0x10000 | 0x100 | 0x800, 0, 0, 0, 17, 0, 0, 0)
-    assert decode_clone3_args(data) == {
+def test_clone3_args_name_flags_and_exit_signal_and_keep_the_members_their_flags_use() -> None:
+    data = struct.pack("<QQQQQQQQ", 0x10000 | 0x100 | 0x800, 0, 0, 0, 17, 0x7F00, 0x1000, 0)
+    assert decode_clone3_args(data, Memory()) == {
         "flags": ["CLONE_VM", "CLONE_SIGHAND", "CLONE_THREAD"],
         "exit_signal": "SIGCHLD",
+        "cl_args": {"stack": "0x7f00", "stack_size": 0x1000},
     }
+    settid = struct.pack("<QQQQQQQQ", 0x00100000, 0, 0, 0x2000, 0, 0, 0, 0)  # CLONE_PARENT_SETTID
+    assert decode_clone3_args(settid, Memory())["cl_args"] == {"parent_tid": "0x2000", "stack": None, "stack_size": 0}
 
 
 def _siginfo(signo: int, code: int, *fields: int) -> bytes:
@@ -75,15 +78,20 @@ def _siginfo(signo: int, code: int, *fields: int) -> bytes:
 
 
 def test_siginfo_of_sigchld_tells_who_exited_and_how() -> None:
-    assert decode_siginfo(_siginfo(17, 1, 4242, 0, 3)) == {
+    assert decode_siginfo(_siginfo(17, 1, 4242, 0, 3, 0, 25, 0, 7, 0)) == {
         "si_signo": "SIGCHLD",
         "si_code": "CLD_EXITED",
         "si_pid": 4242,
         "si_uid": 0,
         "si_status": 3,
+        "si_utime": 25,
+        "si_stime": 7,
     }
     killed = decode_siginfo(_siginfo(17, 2, 4242, 0, 15))
     assert killed["si_code"] == "CLD_KILLED" and killed["si_status"] == "SIGTERM"
+    continued = decode_siginfo(_siginfo(17, 6, 4242, 0, 18))  # the kernel's CLD_CONTINUED holds SIGCONT
+    assert continued["si_code"] == "CLD_CONTINUED" and continued["si_status"] == "SIGCONT"
+    assert decode_siginfo(bytes(128)) == {}  # waitid's WNOHANG with no child ready writes nothing
 
 
 def test_siginfo_of_kill_names_the_sender() -> None:
@@ -99,14 +107,35 @@ def test_accept4_decodes_inputs_at_entry_and_the_peer_only_after_success() -> No
     memory = Memory(at_1000=_sockaddr_in(5555, "127.0.0.1"), at_2000=struct.pack("<i", 16))
     raw = (3, 0x1000, 0x2000, 0o2000000, 0, 0)
 
-    assert decode_entry("accept4", raw, memory) == {"fd": 3, "flags": ["SOCK_CLOEXEC"]}
-    assert decode_exit("accept4", raw, 4, memory) == {
+    entered = decode_entry("accept4", raw, memory)
+    assert entered == {"fd": 3, "addrlen_in": 16, "flags": ["SOCK_CLOEXEC"]}  # the caller's buffer size
+    assert decode_exit("accept4", raw, 4, memory, entered) == {
         "addr": {"family": "AF_INET", "port": 5555, "address": "127.0.0.1"},
         "addrlen": 16,
     }
     # Interrupted: the kernel wrote nothing, so nothing is decoded from memory.
-    assert decode_exit("accept4", raw, -512, memory) == {"addr": "0x1000", "addrlen": "0x2000"}
-    assert decode_exit("accept", (3, 0, 0, 0, 0, 0), 4, memory) == {"addr": None, "addrlen": None}
+    assert decode_exit("accept4", raw, -512, memory, entered) == {"addr": "0x1000", "addrlen": "0x2000"}
+    # No buffer: nothing to fill, and the entry shows the two pointers at once, as strace does.
+    assert decode_entry("accept", (3, 0, 0, 0, 0, 0), memory) == {"fd": 3, "addr": None, "addrlen": None}
+    assert decode_exit("accept", (3, 0, 0, 0, 0, 0), 4, memory, {"fd": 3, "addr": None, "addrlen": None}) == {}
+
+
+def test_accept_reads_no_more_of_the_peer_than_the_callers_buffer_holds() -> None:
+    # The kernel writes back the address's whole length (16) but only the buffer's worth of address (2 bytes):
+    # what lies past the buffer is not the peer's, and is never read.
+    memory = Memory(at_1000=_sockaddr_in(5555, "127.0.0.1"), at_2000=struct.pack("<i", 2))
+    raw = (3, 0x1000, 0x2000, 0, 0, 0)
+    entered = decode_entry("accept", raw, memory)
+    assert entered == {"fd": 3, "addrlen_in": 2}
+    written = Memory(at_1000=_sockaddr_in(5555, "127.0.0.1"), at_2000=struct.pack("<i", 16))
+    reads: list[tuple[int, int]] = []
+
+    def read(address: int, size: int) -> bytes | None:
+        reads.append((address, size))
+        return written(address, size)
+
+    assert decode_exit("accept", raw, 4, read, entered) == {"addr": {"family": "AF_INET"}, "addrlen": 16}
+    assert (0x1000, 2) in reads and not any(address == 0x1000 and size > 2 for address, size in reads)
 
 
 def test_wait4_decodes_pid_options_and_the_status_it_wrote() -> None:
@@ -114,9 +143,12 @@ def test_wait4_decodes_pid_options_and_the_status_it_wrote() -> None:
     raw = ((-1) & 0xFFFFFFFFFFFFFFFF, 0x3000, 1, 0, 0, 0)
 
     assert decode_entry("wait4", raw, memory) == {"pid": -1, "options": ["WNOHANG"]}
-    assert decode_exit("wait4", raw, 4242, memory) == {"status": {"signaled": "SIGTERM", "core_dumped": False}}
-    assert decode_exit("wait4", raw, 0, memory) == {"status": "0x3000"}  # WNOHANG, nobody ready
-    assert decode_exit("wait4", raw, -10, memory) == {"status": "0x3000"}
+    assert decode_exit("wait4", raw, 4242, memory, {}) == {
+        "status": {"signaled": "SIGTERM", "core_dumped": False},
+        "rusage": None,
+    }
+    assert decode_exit("wait4", raw, 0, memory, {}) == {"status": "0x3000", "rusage": None}  # WNOHANG, nobody ready
+    assert decode_exit("wait4", raw, -10, memory, {}) == {"status": "0x3000", "rusage": None}
 
 
 def test_rt_sigaction_reads_the_new_action_at_entry_and_the_old_at_exit() -> None:
@@ -128,13 +160,17 @@ def test_rt_sigaction_reads_the_new_action_at_entry_and_the_old_at_exit() -> Non
     entry = decode_entry("rt_sigaction", raw, memory)
     assert entry["signal"] == "SIGCHLD" and entry["act"]["handler"] == "0x401136"
     assert entry["act"]["flags"] == ["SA_RESTORER"] and entry["sigsetsize"] == 8
-    assert decode_exit("rt_sigaction", raw, 0, memory)["oldact"]["handler"] == "SIG_DFL"
+    assert decode_exit("rt_sigaction", raw, 0, memory, entry)["oldact"]["handler"] == "SIG_DFL"
     assert decode_entry("rt_sigaction", (17, 0, 0, 8, 0, 0), memory)["act"] is None
 
 
 def test_clone_keeps_the_exit_signal_apart_from_the_flags() -> None:
     args = decode_entry("clone", (0x01200000 | 17, 0, 0, 0, 0, 0), Memory())
-    assert args == {"flags": ["CLONE_CHILD_CLEARTID", "CLONE_CHILD_SETTID"], "exit_signal": "SIGCHLD"}
+    assert args == {
+        "child_stack": None,
+        "flags": ["CLONE_CHILD_CLEARTID", "CLONE_CHILD_SETTID"],
+        "exit_signal": "SIGCHLD",
+    }
 
 
 def test_unknown_calls_keep_their_raw_arguments_by_prototype_name() -> None:

@@ -206,7 +206,7 @@ MISTAKES: list[tuple[str, str, str | None]] = [
     ("wait4(-1) -> -10", "a failed call is matched by its errno, not -10: write e.g. '-> EINTR'", "-10"),
     # too many arguments, counted against the call's own
     ("close(3, 4)", "close has 1 argument (fd), found '4'", "4"),
-    ("wait4(-1, _, WNOHANG, 0)", "wait4 has 3 arguments (pid, status, options), found '0'", "0"),
+    ("wait4(-1, _, WNOHANG, _, 0)", "wait4 has 4 arguments (pid, status, options, rusage), found '0'", "0"),
     # structure
     ("close(3", "expected ',' or ')' at the end of the step", None),
     ("accept4 -> 4 5", "expected the end of the step, found '5'", "5"),

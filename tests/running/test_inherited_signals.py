@@ -40,3 +40,16 @@ def test_a_signal_the_harness_handles_is_at_its_default_in_the_command() -> None
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.split() == ["False", "False"]
+
+
+def test_the_signals_the_harness_command_ignores_in_itself_are_at_their_defaults_in_the_traced_command() -> None:
+    """An ignored disposition survives execve: what the command line ignores in itself must not reach the command.
+
+    ``harness trace`` ignores SIGUSR1, SIGUSR2 and SIGALRM (a tracee's kill(getppid()) must not end it); the
+    command would have them ignored, and a child's raise(SIGUSR1) would leave it alive where untraced it dies.
+    """
+    # grep reads its own status (CPython would ignore SIGPIPE and SIGXFSZ in itself as it starts).
+    show_ignored = ["grep", "SigIgn", "/proc/self/status"]
+    command = [sys.executable, "-m", "harness", "trace", "--syscalls", "exit_group", "-o", "/dev/null", "--"]
+    done = subprocess.run([*command, *show_ignored], capture_output=True, text=True, check=True)
+    assert int(done.stdout.split()[1], 16) == 0, f"ignored in the traced command: {done.stdout.strip()}"

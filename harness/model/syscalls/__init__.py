@@ -4,7 +4,7 @@
 names) of every call.  The calls a server's story is told with have an
 entry (:class:`.entry.Syscall`) each, in one module per family as strace
 has them: :mod:`.net`, :mod:`.process`, :mod:`.wait`, :mod:`.signal`,
-:mod:`.desc`, :mod:`.futex`.  An entry holds the call's decoded arguments (names, print
+:mod:`.desc`, :mod:`.fcntl`, :mod:`.futex`, :mod:`.time`.  An entry holds the call's decoded arguments (names, print
 order, kinds), its decoders, its output arguments and its result kind;
 the decoders of kernel structs are in :mod:`.structs`, and
 :mod:`harness.model.decode` applies an entry to a call's registers.
@@ -21,7 +21,7 @@ from collections.abc import Collection, Mapping
 
 from harness.model.errors import UsageError
 from harness.model.hints import closest
-from harness.model.syscalls import desc, futex, net, process, signal, wait
+from harness.model.syscalls import desc, fcntl, futex, net, process, signal, time, wait
 from harness.model.syscalls.entry import Arg, Syscall
 from harness.model.syscalls.x86_64 import ARGUMENT_NAMES, NUMBERS
 
@@ -42,7 +42,7 @@ __all__ = [
 
 #: Every catalogued call by name.
 CATALOGUE: Mapping[str, Syscall] = {
-    entry.name: entry for family in (net, process, wait, signal, desc, futex) for entry in family.CALLS
+    entry.name: entry for family in (net, process, wait, signal, desc, fcntl, futex, time) for entry in family.CALLS
 }
 
 #: The calls a fork-per-connection server's story is told with.

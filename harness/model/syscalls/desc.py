@@ -1,4 +1,4 @@
-"""Descriptor calls: close, the dup family, fcntl, close_range, and the calls that wait on descriptors.
+"""Descriptor calls: close, the dup family, close_range, pipe2, and the calls that wait on descriptors.
 
 close, dup, dup2, dup3, fcntl and close_range follow strace's ``src/close.c``,
 ``src/dup.c`` and ``src/fcntl.c``: they say which numbers refer to which open
@@ -16,7 +16,8 @@ decoded: the result says how many.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import struct
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from harness.model import kernel
@@ -25,14 +26,19 @@ from harness.model.syscalls.structs import (
     EPOLL_EVENT,
     MAX_WATCHED,
     POLLFD,
+    TIMESPEC_SIZE,
     MemoryReader,
     decode_epoll_events,
     decode_fd_set,
     decode_pollfds,
+    decode_timeval,
     fd_set_size,
     pointer,
+    read_sigset,
     read_struct,
+    read_timespec,
     s32,
+    u32,
 )
 
 
@@ -59,30 +65,19 @@ def _dup2(raw: Sequence[int], read: MemoryReader) -> dict[str, Any]:
 
 
 def _dup3(raw: Sequence[int], read: MemoryReader) -> dict[str, Any]:
-    return {"oldfd": s32(raw[0]), "newfd": s32(raw[1]), "flags": kernel.flag_names(raw[2], kernel.OPEN_FILE_FLAGS)}
+    return {
+        "oldfd": s32(raw[0]),
+        "newfd": s32(raw[1]),
+        "flags": kernel.flag_names(u32(raw[2]), kernel.OPEN_FILE_FLAGS, "O_"),
+    }
 
 
 def _close_range(raw: Sequence[int], read: MemoryReader) -> dict[str, Any]:
     return {
         "fd": raw[0] & 0xFFFF_FFFF,  # unsigned int: ~0U, the last descriptor there can be, prints as 4294967295
         "max_fd": raw[1] & 0xFFFF_FFFF,
-        "flags": kernel.flag_names(raw[2] & 0xFFFF_FFFF, kernel.CLOSE_RANGE_FLAGS),
+        "flags": kernel.flag_names(u32(raw[2]), kernel.CLOSE_RANGE_FLAGS, "CLOSE_RANGE_"),
     }
-
-
-def _fcntl(raw: Sequence[int], read: MemoryReader) -> dict[str, Any]:
-    number = raw[1] & 0xFFFF_FFFF
-    cmd = kernel.FCNTL_COMMANDS.get(number, number)
-    args: dict[str, Any] = {"fd": s32(raw[0]), "cmd": cmd}
-    if cmd in kernel.FCNTL_DUPLICATES:
-        args["arg"] = s32(raw[2])  # the lowest number the new descriptor may have
-    elif cmd == "F_SETFD":
-        args["arg"] = kernel.flag_names(raw[2] & 0xFFFF_FFFF, kernel.FD_FLAGS)
-    elif cmd == "F_SETFL":
-        args["arg"] = kernel.flag_names(raw[2] & 0xFFFF_FFFF, kernel.OPEN_FILE_FLAGS)
-    elif cmd not in ("F_GETFD", "F_GETFL"):  # strace prints no third argument for those two
-        args["arg"] = raw[2]
-    return args
 
 
 DUP = Syscall(
@@ -124,47 +119,106 @@ CLOSE_RANGE = Syscall(
     source="close_range(2); fs/file.c",
 )
 
-FCNTL = Syscall(
-    name="fcntl",
+
+def _pipe2(raw: Sequence[int], read: MemoryReader) -> dict[str, Any]:
+    return {"flags": kernel.flag_names(u32(raw[1]), kernel.OPEN_FILE_FLAGS, "O_")}
+
+
+def _pipe2_exit(raw: Sequence[int], ret: int, read: MemoryReader, entered: Mapping[str, Any]) -> dict[str, Any]:
+    """The two new descriptors, read end first, written only where the call succeeded."""
+    data = read_struct(read, raw[0], 8) if ret >= 0 else None
+    return {"pipefd": list(struct.unpack("<ii", data)) if data is not None else pointer(raw[0])}
+
+
+PIPE2 = Syscall(
+    name="pipe2",
     family="desc",
-    args=(
-        Arg(name="fd", kind="fd"),
-        Arg(name="cmd", kind="name"),
-        Arg(
-            name="arg",
-            kind="int",
-            optional=True,
-            kind_by=("cmd", (("F_DUPFD", "fd"), ("F_DUPFD_CLOEXEC", "fd"), ("F_SETFD", "flags"), ("F_SETFL", "flags"))),
-        ),
-    ),
-    decode_entry=_fcntl,
+    args=(Arg(name="pipefd", kind="fds", output=True), Arg(name="flags", kind="flags")),
+    decode_entry=_pipe2,
+    decode_exit=_pipe2_exit,
     register_only=True,
-    source="fcntl(2); fs/fcntl.c",
+    source="pipe2(2); fs/pipe.c",
 )
 
 
 def _pollfds(address: int, nfds: int, read: MemoryReader) -> list[dict[str, Any]] | str | None:
+    """The watched array as strace prints it.
+
+    Each element, up to the first that cannot be read (then its address, ``... /* 0x7f... */``), or the
+    pointer when none can.
+    """
     count = min(max(nfds, 0), MAX_WATCHED)
-    data = read_struct(read, address, count * POLLFD.size) if count else None
-    return decode_pollfds(data) if data is not None else pointer(address)
+    if count == 0:
+        return [] if address else None
+    items: list[dict[str, Any]] = []
+    data = read_struct(read, address, count * POLLFD.size)
+    if data is None:  # read element by element, as far as the memory goes
+        for index in range(count):
+            element = read_struct(read, address + index * POLLFD.size, POLLFD.size)
+            if element is None:
+                if not items:
+                    return pointer(address)
+                return [*items, {"unreadable": hex(address + index * POLLFD.size)}]
+            items.extend(decode_pollfds(element))
+        return items
+    return decode_pollfds(data)
 
 
 def _poll(raw: Sequence[int], read: MemoryReader) -> dict[str, Any]:
-    nfds = raw[1] & 0xFFFFFFFF
+    nfds = u32(raw[1])
     return {"fds": _pollfds(raw[0], nfds, read), "nfds": nfds, "timeout": s32(raw[2])}
 
 
-def _ppoll(raw: Sequence[int], read: MemoryReader) -> dict[str, Any]:
-    nfds = raw[1] & 0xFFFFFFFF
-    return {"fds": _pollfds(raw[0], nfds, read), "nfds": nfds, "tsp": pointer(raw[2]), "sigmask": pointer(raw[3])}
+def _ready_pollfds(raw: Sequence[int], ret: int, read: MemoryReader) -> list[dict[str, Any]] | None:
+    """The descriptors poll found ready, with what happened to each (their revents), read at exit."""
+    nfds = min(u32(raw[1]), MAX_WATCHED)
+    if ret <= 0 or not raw[0] or not nfds:
+        return None
+    ready = []
+    for index in range(nfds):
+        element = read_struct(read, raw[0] + index * POLLFD.size, POLLFD.size)
+        if element is None:
+            break
+        fd, _events, revents = POLLFD.unpack(element)
+        if revents:
+            ready.append({"fd": fd, "revents": kernel.flag_names(revents & 0xFFFF, kernel.POLL_EVENTS, "POLL")})
+    return ready
 
+
+def _poll_exit(raw: Sequence[int], ret: int, read: MemoryReader, entered: Mapping[str, Any]) -> dict[str, Any]:
+    ready = _ready_pollfds(raw, ret, read)
+    return {"ready": ready} if ready is not None else {}
+
+
+def _ppoll(raw: Sequence[int], read: MemoryReader) -> dict[str, Any]:
+    nfds = u32(raw[1])
+    return {
+        "fds": _pollfds(raw[0], nfds, read),
+        "nfds": nfds,
+        "tsp": read_timespec(read, raw[2]),
+        "sigmask": read_sigset(read, raw[3], raw[4]),
+        "sigsetsize": raw[4],
+    }
+
+
+def _ppoll_exit(raw: Sequence[int], ret: int, read: MemoryReader, entered: Mapping[str, Any]) -> dict[str, Any]:
+    outputs = _poll_exit(raw, ret, read, entered)
+    if ret > 0 and raw[2]:  # the time left, which the kernel writes back into tsp
+        outputs["left"] = read_timespec(read, raw[2])
+    return outputs
+
+
+#: What poll and ppoll found, shown after the result as strace shows it: ``= 1 ([{fd=3, revents=POLLIN}])``.
+_READY = Arg(name="ready", kind="ready_pollfds", output=True, result_note=True, optional=True)
 
 POLL = Syscall(
     name="poll",
     family="desc",
-    args=(Arg(name="fds", kind="pollfds"), Arg(name="nfds", kind="int"), Arg(name="timeout", kind="int")),
+    args=(Arg(name="fds", kind="pollfds"), Arg(name="nfds", kind="int"), Arg(name="timeout", kind="int"), _READY),
     decode_entry=_poll,
+    decode_exit=_poll_exit,
     register_only=False,  # reads the pollfd array
+    timeout_note=True,
     source="poll(2); fs/select.c",
 )
 
@@ -174,11 +228,16 @@ PPOLL = Syscall(
     args=(
         Arg(name="fds", kind="pollfds"),
         Arg(name="nfds", kind="int"),
-        Arg(name="tsp", kind="pointer"),
-        Arg(name="sigmask", kind="pointer"),
+        Arg(name="tsp", kind="timespec"),
+        Arg(name="sigmask", kind="sigset"),
+        Arg(name="sigsetsize", kind="int"),
+        _READY,
+        Arg(name="left", kind="timespec", output=True, result_note=True, optional=True),
     ),
     decode_entry=_ppoll,
+    decode_exit=_ppoll_exit,
     register_only=False,
+    timeout_note=True,
     source="ppoll(2); fs/select.c",
 )
 
@@ -191,17 +250,60 @@ def _fd_set(address: int, nfds: int, read: MemoryReader) -> list[int] | str | No
 
 def _select(raw: Sequence[int], read: MemoryReader) -> dict[str, Any]:
     nfds = s32(raw[0])
+    data = read_struct(read, raw[4], TIMESPEC_SIZE)
     return {
         "nfds": nfds,
         "readfds": _fd_set(raw[1], nfds, read),
         "writefds": _fd_set(raw[2], nfds, read),
         "exceptfds": _fd_set(raw[3], nfds, read),
-        "timeout": pointer(raw[4]),
+        "timeout": decode_timeval(data) if data is not None else pointer(raw[4]),
     }
 
 
+def _ready_sets(raw: Sequence[int], ret: int, read: MemoryReader) -> dict[str, Any]:
+    """The sets as the kernel left them (the ready descriptors), at most ``ret`` of them in all (strace's order)."""
+    nfds, left, ready = s32(raw[0]), ret, {}
+    for name, address in (("in", raw[1]), ("out", raw[2]), ("except", raw[3])):
+        size = fd_set_size(nfds)
+        data = read_struct(read, address, size) if size and left > 0 else None
+        if data is not None:
+            fds = decode_fd_set(data, nfds)[:left]
+            left -= len(fds)
+            if fds:
+                ready[name] = fds
+    return ready
+
+
+def _select_exit(raw: Sequence[int], ret: int, read: MemoryReader, entered: Mapping[str, Any]) -> dict[str, Any]:
+    if ret <= 0:
+        return {}
+    outputs: dict[str, Any] = {"ready": _ready_sets(raw, ret, read)}
+    if raw[4]:
+        data = read_struct(read, raw[4], TIMESPEC_SIZE)
+        outputs["left"] = decode_timeval(data) if data is not None else pointer(raw[4])
+    return outputs
+
+
 def _pselect6(raw: Sequence[int], read: MemoryReader) -> dict[str, Any]:
-    return {**_select(raw, read), "sigmask": pointer(raw[5])}
+    args = _select(raw, read)
+    args["timeout"] = read_timespec(read, raw[4])
+    # The sixth argument points to {const sigset_t *ss; size_t ss_len} (fs/select.c, do_pselect's caller).
+    data = read_struct(read, raw[5], 16)
+    if data is None:
+        args["sigmask"] = pointer(raw[5])
+    else:
+        address, size = struct.unpack("<QQ", data)
+        args["sigmask"] = {"sigmask": read_sigset(read, address, size), "sigsetsize": size}
+    return args
+
+
+def _pselect6_exit(raw: Sequence[int], ret: int, read: MemoryReader, entered: Mapping[str, Any]) -> dict[str, Any]:
+    if ret <= 0:
+        return {}
+    outputs: dict[str, Any] = {"ready": _ready_sets(raw, ret, read)}
+    if raw[4]:
+        outputs["left"] = read_timespec(read, raw[4])
+    return outputs
 
 
 _SELECT_ARGS = (
@@ -209,24 +311,40 @@ _SELECT_ARGS = (
     Arg(name="readfds", kind="fd_set"),
     Arg(name="writefds", kind="fd_set"),
     Arg(name="exceptfds", kind="fd_set"),
-    Arg(name="timeout", kind="pointer"),
 )
+#: What select found, after the result: ``= 1 (in [3], left {tv_sec=4, tv_usec=999000})``.
+_READY_SETS = Arg(name="ready", kind="ready_fd_sets", output=True, result_note=True, optional=True)
 
 SELECT = Syscall(
     name="select",
     family="desc",
-    args=_SELECT_ARGS,
+    args=(
+        *_SELECT_ARGS,
+        Arg(name="timeout", kind="timeval"),
+        _READY_SETS,
+        Arg(name="left", kind="timeval", output=True, result_note=True, optional=True),
+    ),
     decode_entry=_select,
+    decode_exit=_select_exit,
     register_only=False,  # reads the three sets
+    timeout_note=True,
     source="select(2); fs/select.c",
 )
 
 PSELECT6 = Syscall(
     name="pselect6",
     family="desc",
-    args=(*_SELECT_ARGS, Arg(name="sigmask", kind="pointer")),
+    args=(
+        *_SELECT_ARGS,
+        Arg(name="timeout", kind="timespec"),
+        Arg(name="sigmask", kind="pselect_sigmask"),
+        _READY_SETS,
+        Arg(name="left", kind="timespec", output=True, result_note=True, optional=True),
+    ),
     decode_entry=_pselect6,
+    decode_exit=_pselect6_exit,
     register_only=False,
+    timeout_note=True,
     source="pselect6(2) (select(2)); fs/select.c",
 )
 
@@ -236,10 +354,10 @@ def _epoll_wait(raw: Sequence[int], read: MemoryReader) -> dict[str, Any]:
 
 
 def _epoll_pwait(raw: Sequence[int], read: MemoryReader) -> dict[str, Any]:
-    return {**_epoll_wait(raw, read), "sigmask": pointer(raw[4])}
+    return {**_epoll_wait(raw, read), "sigmask": read_sigset(read, raw[4], raw[5]), "sigsetsize": raw[5]}
 
 
-def _epoll_wait_exit(raw: Sequence[int], ret: int, read: MemoryReader) -> dict[str, Any]:
+def _epoll_wait_exit(raw: Sequence[int], ret: int, read: MemoryReader, entered: Mapping[str, Any]) -> dict[str, Any]:
     """The ready events, which the kernel writes only on success (ret > 0 of them)."""
     count = min(ret, MAX_WATCHED) if ret > 0 else 0
     data = read_struct(read, raw[1], count * EPOLL_EVENT.size) if count else None
@@ -266,11 +384,11 @@ EPOLL_WAIT = Syscall(
 EPOLL_PWAIT = Syscall(
     name="epoll_pwait",
     family="desc",
-    args=(*_EPOLL_ARGS, Arg(name="sigmask", kind="pointer")),
+    args=(*_EPOLL_ARGS, Arg(name="sigmask", kind="sigset"), Arg(name="sigsetsize", kind="int")),
     decode_entry=_epoll_pwait,
     decode_exit=_epoll_wait_exit,
-    register_only=True,
+    register_only=False,  # reads the sigmask
     source="epoll_pwait(2) (epoll_wait(2)); fs/eventpoll.c",
 )
 
-CALLS = (CLOSE, DUP, DUP2, DUP3, CLOSE_RANGE, FCNTL, POLL, PPOLL, SELECT, PSELECT6, EPOLL_WAIT, EPOLL_PWAIT)
+CALLS = (CLOSE, DUP, DUP2, DUP3, CLOSE_RANGE, PIPE2, POLL, PPOLL, SELECT, PSELECT6, EPOLL_WAIT, EPOLL_PWAIT)

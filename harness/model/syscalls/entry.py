@@ -42,7 +42,22 @@ from harness.model.syscalls.structs import MemoryReader
 #:   (``{flags=..., exit_signal=...}``);
 #: * ``pollfds``: poll's array of ``struct pollfd``, ``[{fd=3, events=POLLIN}]`` (or its pointer);
 #: * ``fd_set``: a select set, the descriptors in it, ``[3 4]`` (NULL as None);
-#: * ``epoll_events``: the ``struct epoll_event`` array epoll_wait fills, ``[{events=EPOLLIN, data=3}]``.
+#: * ``epoll_events``: the ``struct epoll_event`` array epoll_wait fills, ``[{events=EPOLLIN, data=3}]``;
+#: * ``sigset``: a signal set, the signals in it, ``[HUP CHLD]`` (strace shows a set of most signals by
+#:   those it lacks, ``~[KILL STOP]``), or its pointer;
+#: * ``timespec``, ``timeval``: a time, ``{tv_sec=1, tv_nsec=0}`` (or its pointer);
+#: * ``rusage``: a resource usage, its two times, ``{ru_utime={...}, ru_stime={...}, ...}`` (or its pointer);
+#: * ``resuming``: the call restart_syscall resumes, ``<... resuming interrupted nanosleep ...>``;
+#: * ``clone_args_fields``: the members of clone3's struct other than its flags and exit signal;
+#: * ``clone_args_written``: what the kernel wrote into it, `` => {parent_tid=[42]}``;
+#: * ``ready_pollfds``: the descriptors poll found ready, ``[{fd=3, revents=POLLIN}]``;
+#: * ``ready_fd_sets``: the descriptors select found ready, ``in [3], out [4]``;
+#: * ``pselect_sigmask``: pselect6's sixth argument, ``{sigmask=[HUP], sigsetsize=8}`` (or its pointer);
+#: * ``fds``: an array of descriptors the kernel wrote, pipe2's ``[3, 4]`` (or its pointer);
+#: * ``futex_val3``: futex's last argument, a number, a bitset or FUTEX_WAKE_OP's encoded operation;
+#: * ``fcntl_arg``: fcntl's third argument, by its command: a number, flags, a struct (a lock, an owner), a
+#:   write-life hint ``[RWH_WRITE_LIFE_SHORT]``, or its pointer;
+#: * ``returned``: how strace shows a result: in hex or not, with a note (``= 0x1 (flags FD_CLOEXEC)``).
 ArgKind = Literal[
     "int",
     "fd",
@@ -61,6 +76,20 @@ ArgKind = Literal[
     "pollfds",
     "fd_set",
     "epoll_events",
+    "sigset",
+    "timespec",
+    "timeval",
+    "rusage",
+    "resuming",
+    "clone_args_fields",
+    "clone_args_written",
+    "ready_pollfds",
+    "ready_fd_sets",
+    "pselect_sigmask",
+    "fds",
+    "futex_val3",
+    "fcntl_arg",
+    "returned",
 ]
 
 #: What a successful result is: a number, a new descriptor, a pid (a child, a
@@ -70,17 +99,23 @@ ArgKind = Literal[
 ResultKind = Literal["int", "fd", "pid", "noreturn", "restored"]
 
 #: The families of strace's source files (``src/net.c``, ``src/clone.c``...), one module each here.
-Family = Literal["net", "process", "wait", "signal", "desc", "futex"]
+Family = Literal["net", "process", "wait", "signal", "desc", "futex", "time"]
 
 #: Decodes the input arguments at entry from the six argument registers and the tracee's memory.
 EntryDecoder = Callable[[Sequence[int], MemoryReader], dict[str, Any]]
-#: Decodes the output arguments at exit, given the return value (negative: an errno).
-ExitDecoder = Callable[[Sequence[int], int, MemoryReader], dict[str, Any]]
+#: Decodes the output arguments at exit, given the return value (negative: an errno) and what the entry
+#: decoded (as strace keeps a value between a call's two stops: the caller's buffer size, say).
+ExitDecoder = Callable[[Sequence[int], int, MemoryReader, Mapping[str, Any]], dict[str, Any]]
 
 
-def no_outputs(raw: Sequence[int], ret: int, read: MemoryReader) -> dict[str, Any]:
+def no_outputs(raw: Sequence[int], ret: int, read: MemoryReader, entered: Mapping[str, Any]) -> dict[str, Any]:
     """The exit decoder of a call that writes nothing back."""
     return {}
+
+
+def no_entry_outputs(args: Mapping[str, Any]) -> tuple[str, ...]:
+    """A call whose outputs are all decoded at its exit."""
+    return ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -97,6 +132,14 @@ class Arg:
     """The argument whose text shows this one too (clone's exit signal, printed in its flags); None: its own."""
     optional: bool = False
     """Absent where the call takes none, as strace prints it: fcntl's third argument for F_GETFD and F_GETFL."""
+    named: bool = False
+    """Printed with its name, as strace prints clone's: ``child_stack=NULL``."""
+    braced: bool = False
+    """Printed as a one-member struct, as strace prints rt_sigreturn's restored mask: ``{mask=[]}``."""
+    indirect: bool = False
+    """A number the kernel wrote at an address, printed in brackets as strace prints it: ``parent_tid=[42]``."""
+    result_note: bool = False
+    """Shown after the result, in parentheses, as strace notes what came back: ``= 1 ([{fd=3, revents=POLLIN}])``."""
     kind_by: tuple[str, tuple[tuple[str, ArgKind], ...]] | None = None
     """(another argument, its value → this one's kind): waitid's id is a pid or a descriptor by its idtype."""
 
@@ -124,18 +167,38 @@ class Syscall:
     """The entry decoder reads registers only, never memory: the same registers give the same
     arguments, so the tracer decodes them once and shares the value between events."""
     result: ResultKind = "int"
+    entry_outputs: Callable[[Mapping[str, Any]], tuple[str, ...]] = no_entry_outputs
+    """The output arguments the entry decoder gave already, given what it decoded: strace prints them at
+    once, ``accept(3, NULL, NULL <unfinished ...>``, where there is no buffer for the kernel to fill."""
+    timeout_note: bool = False
+    """A result of 0 means the call's time ran out, which strace notes: ``= 0 (Timeout)``."""
     source: str
     """Where the kernel's side of the call is documented (man page, kernel file)."""
 
     @property
     def order(self) -> tuple[str, ...]:
-        """The argument names in print order."""
+        """The names of the arguments the text trace prints in their own places, in print order.
+
+        What a step's positional arguments mean: ``accept4(3, _, _, SOCK_CLOEXEC)``
+        reads as the line does.  An argument shown inside another's text (clone's
+        exit signal, accept's buffer size) or after the result is named, never
+        placed.
+        """
+        return tuple(arg.name for arg in self.args if arg.shown_in is None and not arg.result_note)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Every argument's name, the ones shown inside another's text too."""
         return tuple(arg.name for arg in self.args)
 
     @property
     def outputs(self) -> tuple[str, ...]:
         """The arguments the kernel writes at exit: what an ``<unfinished ...>`` line leaves out."""
         return tuple(arg.name for arg in self.args if arg.output)
+
+    def printed_at_entry(self, args: Mapping[str, Any]) -> frozenset[str]:
+        """The arguments a call's entry shows: its inputs, and the outputs its entry decoder gave."""
+        return frozenset(arg.name for arg in self.args if not arg.output) | frozenset(self.entry_outputs(args))
 
     def pid_args(self, args: Mapping[str, Any]) -> tuple[str, ...]:
         """The arguments among ``args`` that hold pids (what a golden story replaces by roles)."""

@@ -5,12 +5,14 @@ strace's ``src/clone.c``, ``src/exit.c`` and ``src/getpid.c``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import struct
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from harness.model import kernel
 from harness.model.syscalls.entry import Arg, Syscall
 from harness.model.syscalls.structs import (
+    CLONE_ARGS_MIN_SIZE,
     CLONE_ARGS_SIZE,
     MemoryReader,
     decode_clone3_args,
@@ -25,15 +27,70 @@ def _clone(raw: Sequence[int], read: MemoryReader) -> dict[str, Any]:
     # clone's low byte of flags is the signal sent to the parent when the child exits (clone(2), CSIGNAL).
     exit_signal = raw[0] & kernel.CLONE_EXIT_SIGNAL_MASK
     return {
+        "child_stack": pointer(raw[1]),
         "flags": decode_clone_flags(raw[0]),
-        "exit_signal": kernel.signal_name(exit_signal) if exit_signal else None,
+        "exit_signal": kernel.SIGNAL_NAMES.get(exit_signal, exit_signal) if exit_signal else None,
     }
 
 
+def _clone_exit(raw: Sequence[int], ret: int, read: MemoryReader, entered: Mapping[str, Any]) -> dict[str, Any]:
+    """The pointers strace shows after the flags, at the call's exit, each only with the flag that uses it.
+
+    x86_64's clone takes flags, stack, parent_tid, child_tid, tls (kernel/fork.c, the
+    CONFIG_CLONE_BACKWARDS-less order); the parent's tid is read back where the kernel wrote it.
+    """
+    flags = raw[0]
+    outputs: dict[str, Any] = {}
+    if flags & (_BIT["CLONE_PARENT_SETTID"] | _BIT["CLONE_PIDFD"]):
+        written = read_struct(read, raw[2], 4) if ret >= 0 else None
+        outputs["parent_tid"] = struct.unpack("<i", written)[0] if written is not None else pointer(raw[2])
+    if flags & _BIT["CLONE_SETTLS"]:
+        outputs["tls"] = pointer(raw[4])
+    if flags & (_BIT["CLONE_CHILD_SETTID"] | _BIT["CLONE_CHILD_CLEARTID"]):
+        outputs["child_tidptr"] = pointer(raw[3])
+    return outputs
+
+
+#: The most of a larger struct's tail strace reads (a page) and shows (its default string limit, -s 32).
+_TAIL_READ = 4096
+_TAIL_SHOWN = 32
+
+
 def _clone3(raw: Sequence[int], read: MemoryReader) -> dict[str, Any]:
-    data = read_struct(read, raw[0], CLONE_ARGS_SIZE)
-    args = decode_clone3_args(data) if data else {"flags": pointer(raw[0]), "exit_signal": None}
-    return {**args, "size": raw[1]}
+    size = raw[1]
+    fetched = min(size, CLONE_ARGS_SIZE)
+    data = read_struct(read, raw[0], fetched) if size >= CLONE_ARGS_MIN_SIZE else None
+    if not data:
+        return {"flags": pointer(raw[0]), "exit_signal": None, "size": size}
+    args = decode_clone3_args(data, read)
+    end = min(size, _TAIL_READ)
+    if end > fetched:  # a newer caller's larger struct: what the kernel does not know must be zero (E2BIG)
+        tail = read_struct(read, raw[0] + fetched, end - fetched)
+        if tail is None:
+            args["cl_args"]["tail"] = None  # strace: ???
+        elif any(tail):
+            args["cl_args"]["tail"] = {"from": fetched, "to": end - 1, "bytes": tail[:_TAIL_SHOWN].hex()}
+    return {**args, "size": size}
+
+
+def _clone3_exit(raw: Sequence[int], ret: int, read: MemoryReader, entered: Mapping[str, Any]) -> dict[str, Any]:
+    """What the kernel wrote into the struct: the pidfd and the parent's copy of the child's tid."""
+    fields = entered.get("cl_args")
+    if ret < 0 or not isinstance(fields, dict):
+        return {}
+    written: dict[str, Any] = {}
+    for name, offset in (("pidfd", 8), ("parent_tid", 24)):
+        if name in fields:
+            data = read_struct(read, raw[0] + offset, 8)
+            if data is None:  # the struct cannot be read again: strace shows its pointer
+                return {"cl_args_written": pointer(raw[0])}
+            (address,) = struct.unpack("<Q", data)
+            value = read_struct(read, address, 4)
+            written[name] = struct.unpack("<i", value)[0] if value is not None else pointer(address)
+    return {"cl_args_written": written} if written else {}
+
+
+_BIT = {name: bit for bit, name in kernel.CLONE_FLAGS.items()}
 
 
 def _status(raw: Sequence[int], read: MemoryReader) -> dict[str, Any]:
@@ -51,11 +108,21 @@ def _nothing(raw: Sequence[int], read: MemoryReader) -> dict[str, Any]:
 #: The exit signal prints inside the flags, as strace prints it (``flags=CLONE_VM|SIGCHLD``).
 _EXIT_SIGNAL = Arg(name="exit_signal", kind="signal", shown_in="flags")
 
+# strace names clone's arguments: clone(child_stack=NULL, flags=...|SIGCHLD, child_tidptr=0x...).
 CLONE = Syscall(
     name="clone",
     family="process",
-    args=(Arg(name="flags", kind="clone_flags"), _EXIT_SIGNAL),
+    args=(
+        Arg(name="child_stack", kind="pointer", named=True),
+        Arg(name="flags", kind="clone_flags", named=True),
+        _EXIT_SIGNAL,
+        # Each only with the flag that uses it.
+        Arg(name="parent_tid", kind="pid", output=True, named=True, indirect=True, optional=True),
+        Arg(name="tls", kind="pointer", output=True, named=True, optional=True),
+        Arg(name="child_tidptr", kind="pointer", output=True, named=True, optional=True),
+    ),
     decode_entry=_clone,
+    decode_exit=_clone_exit,
     register_only=True,
     result="pid",
     source="clone(2); kernel/fork.c",
@@ -64,8 +131,16 @@ CLONE = Syscall(
 CLONE3 = Syscall(
     name="clone3",
     family="process",
-    args=(Arg(name="flags", kind="clone_args"), _EXIT_SIGNAL, Arg(name="size", kind="int")),
+    args=(
+        Arg(name="flags", kind="clone_args"),
+        _EXIT_SIGNAL,
+        # The struct's other members, each where its flag gives it meaning, shown in the struct's text.
+        Arg(name="cl_args", kind="clone_args_fields", shown_in="flags", optional=True),
+        Arg(name="cl_args_written", kind="clone_args_written", output=True, optional=True),
+        Arg(name="size", kind="int"),
+    ),
     decode_entry=_clone3,
+    decode_exit=_clone3_exit,
     register_only=False,
     result="pid",
     source="clone3(2); kernel/fork.c",
@@ -136,4 +211,19 @@ GETTERS = (
     _getter("getsid", of_pid=True, source="getsid(2); kernel/sys.c"),
 )
 
-CALLS = (CLONE, CLONE3, FORK, VFORK, EXIT, EXIT_GROUP, *GETTERS)
+
+def _setpgid(raw: Sequence[int], read: MemoryReader) -> dict[str, Any]:
+    return {"pid": s32(raw[0]), "pgid": s32(raw[1])}
+
+
+# What a daemon or a shell-like supervisor calls to put a child in its own process group (setpgid(2)).
+SETPGID = Syscall(
+    name="setpgid",
+    family="process",
+    args=(Arg(name="pid", kind="pid"), Arg(name="pgid", kind="pid")),
+    decode_entry=_setpgid,
+    register_only=True,
+    source="setpgid(2); kernel/sys.c",
+)
+
+CALLS = (CLONE, CLONE3, FORK, VFORK, EXIT, EXIT_GROUP, SETPGID, *GETTERS)

@@ -28,10 +28,21 @@ def s32(value: int) -> int:
     return value - (1 << 32) if value & 0x80000000 else value
 
 
+def u32(value: int) -> int:
+    """The low 32 bits of a register, as the kernel reads an ``unsigned int`` (or flags) argument."""
+    return value & 0xFFFFFFFF
+
+
 def s64(value: int) -> int:
     """Reinterpret a 64-bit register as a C ``long``."""
     value &= 0xFFFFFFFFFFFFFFFF
     return value - (1 << 64) if value & (1 << 63) else value
+
+
+def signal_arg(value: int) -> str | int:
+    """A signal argument (an ``int``): its name, or the number for 0 and for a number that is no signal."""
+    number = s32(value)
+    return kernel.SIGNAL_NAMES.get(number, number)
 
 
 def pointer(value: int) -> str | None:
@@ -48,6 +59,55 @@ def read_struct(read: MemoryReader, address: int, size: int) -> bytes | None:
 
 
 # -- structs -----------------------------------------------------------------
+
+#: struct __kernel_timespec / timeval on x86_64 (include/uapi/linux/time_types.h): a signed 64-bit
+#: seconds field, then nanoseconds or microseconds, which strace prints as unsigned (src/print_timespec.h).
+_TIME_PAIR = struct.Struct("<qQ")
+TIMESPEC_SIZE = _TIME_PAIR.size
+
+
+def decode_timespec(data: bytes) -> dict[str, int]:
+    """A ``struct timespec``: ``{tv_sec=1, tv_nsec=500}``."""
+    seconds, nanoseconds = _TIME_PAIR.unpack_from(data)
+    return {"tv_sec": seconds, "tv_nsec": nanoseconds}
+
+
+def decode_timeval(data: bytes) -> dict[str, int]:
+    """A ``struct timeval``: ``{tv_sec=1, tv_usec=500}``."""
+    seconds, microseconds = _TIME_PAIR.unpack_from(data)
+    return {"tv_sec": seconds, "tv_usec": microseconds}
+
+
+def read_timespec(read: MemoryReader, address: int) -> dict[str, int] | str | None:
+    """A timespec argument: decoded, or its pointer (NULL as None) where it cannot be read, as strace shows it."""
+    data = read_struct(read, address, TIMESPEC_SIZE)
+    return decode_timespec(data) if data is not None else pointer(address)
+
+
+#: The bytes of a kernel sigset on x86_64 (_NSIG / 8): what the rt_* calls take as sigsetsize.
+SIGSET_SIZE = 8
+
+
+def read_sigset(read: MemoryReader, address: int, size: int = SIGSET_SIZE) -> list[str] | str | None:
+    """A sigset argument of ``size`` bytes: the signals in it, or its pointer where it cannot be read.
+
+    strace reads no set of another size than the kernel's (it prints the pointer), nor does this.
+    """
+    data = read_struct(read, address, size) if size == SIGSET_SIZE else None
+    return decode_sigset(int.from_bytes(data, "little")) if data is not None else pointer(address)
+
+
+#: struct rusage (include/uapi/linux/resource.h): two timevals, then fourteen longs; strace prints the
+#: times only, ``{ru_utime={...}, ru_stime={...}, ...}``, unless -v.
+RUSAGE_SIZE = 144
+
+
+def read_rusage(read: MemoryReader, address: int) -> dict[str, Any] | str | None:
+    """wait4's and waitid's resource usage: the user and system times, or the pointer."""
+    data = read_struct(read, address, RUSAGE_SIZE)
+    if data is None:
+        return pointer(address)
+    return {"ru_utime": decode_timeval(data[:16]), "ru_stime": decode_timeval(data[16:32])}
 
 
 def decode_sockaddr(data: bytes) -> dict[str, Any]:
@@ -72,6 +132,8 @@ def decode_sockaddr(data: bytes) -> dict[str, Any]:
             "scope_id": scope_id,
         }
     if family == "AF_UNIX":
+        if len(data) == 2:  # a buffer of the family alone: no path to show (strace: {sa_family=AF_UNIX})
+            return {"family": family}
         path = data[2:]
         if path[:1] == b"\0":  # abstract socket: the name is the whole rest
             return {"family": family, "path": "@" + path[1:].decode("utf-8", "backslashreplace")}
@@ -97,31 +159,83 @@ def decode_sigaction(data: bytes) -> dict[str, Any]:
     handler, flags, restorer, mask = _KERNEL_SIGACTION.unpack_from(data)
     return {
         "handler": kernel.SPECIAL_HANDLERS.get(handler, hex(handler)),
-        "flags": kernel.flag_names(flags, kernel.SA_FLAGS),
+        "flags": kernel.flag_names(flags, kernel.SA_FLAGS, "SA_"),
         "mask": decode_sigset(mask),
         "restorer": pointer(restorer) if flags & 0x04000000 else None,
     }
 
 
-#: struct clone_args (include/uapi/linux/sched.h): the members up to tls.
-_CLONE_ARGS = struct.Struct("<QQQQQQQQ")
+#: struct clone_args (include/uapi/linux/sched.h, CLONE_ARGS_SIZE_VER2): flags, pidfd, child_tid,
+#: parent_tid, exit_signal, stack, stack_size, tls, set_tid, set_tid_size, cgroup; 64 bytes up to tls
+#: (VER0, the least clone3 takes), 88 in all.
+_CLONE_ARGS = struct.Struct("<11Q")
+_CLONE_ARGS_FIELDS = (
+    "flags",
+    "pidfd",
+    "child_tid",
+    "parent_tid",
+    "exit_signal",
+    "stack",
+    "stack_size",
+    "tls",
+    "set_tid",
+    "set_tid_size",
+    "cgroup",
+)
 
-#: The bytes of ``struct clone_args`` the decoder reads (clone3's ``size`` may be larger).
+#: The bytes of ``struct clone_args`` the decoder reads (clone3's ``size`` may be larger), and the least.
 CLONE_ARGS_SIZE = _CLONE_ARGS.size
+CLONE_ARGS_MIN_SIZE = 64
+#: Where clone_args.cgroup starts: a shorter struct has none.
+_CGROUP_OFFSET = 80
+_CLONE_BITS = {name: bit for bit, name in kernel.CLONE_FLAGS.items()}
+#: The most set_tid entries the kernel takes (MAX_PID_NS_LEVEL, include/linux/pid_namespace.h).
+MAX_SET_TID = 32
 
 
 def decode_clone_flags(flags: int) -> list[str]:
     """Name clone flags without the exit-signal byte clone() keeps in them."""
-    return kernel.flag_names(flags & ~kernel.CLONE_EXIT_SIGNAL_MASK, kernel.CLONE_FLAGS)
+    return kernel.flag_names(flags & ~kernel.CLONE_EXIT_SIGNAL_MASK, kernel.CLONE_FLAGS, "CLONE_")
 
 
-def decode_clone3_args(data: bytes) -> dict[str, Any]:
-    """Decode the ``struct clone_args`` that clone3 takes."""
-    flags, _pidfd, _child_tid, _parent_tid, exit_signal, *_rest = _CLONE_ARGS.unpack_from(data)
-    return {
-        "flags": kernel.flag_names(flags, kernel.CLONE_FLAGS),
-        "exit_signal": kernel.signal_name(exit_signal) if exit_signal else None,
+def decode_clone3_args(data: bytes, read: MemoryReader) -> dict[str, Any]:
+    """Decode the ``struct clone_args`` that clone3 takes, as strace prints it (``SYS_FUNC(clone3)``, src/clone.c).
+
+    The members a flag gives meaning to are kept only with that flag
+    (``pidfd`` with CLONE_PIDFD...); ``set_tid`` is read as its array of pids
+    where it can be; ``cgroup`` where it was given.  Members past ``data``
+    (a caller's older, shorter struct) are zero, as the kernel takes them.
+    """
+    values = dict(zip(_CLONE_ARGS_FIELDS, _CLONE_ARGS.unpack(data.ljust(CLONE_ARGS_SIZE, b"\0")), strict=True))
+    flags = values["flags"]
+    exit_signal = values["exit_signal"]
+    bit = _CLONE_BITS
+    args: dict[str, Any] = {
+        "flags": kernel.flag_names(flags, kernel.CLONE_FLAGS, "CLONE_"),
+        # strace names any exit signal below INT_MAX as a signal (printsignal: a number where it is no signal).
+        "exit_signal": (kernel.SIGNAL_NAMES.get(exit_signal, exit_signal) if exit_signal else None)
+        if exit_signal < 0x7FFFFFFF
+        else exit_signal,
     }
+    fields: dict[str, Any] = {}
+    if flags & bit["CLONE_PIDFD"]:
+        fields["pidfd"] = pointer(values["pidfd"])
+    if flags & (bit["CLONE_CHILD_SETTID"] | bit["CLONE_CHILD_CLEARTID"]):
+        fields["child_tid"] = pointer(values["child_tid"])
+    if flags & bit["CLONE_PARENT_SETTID"]:
+        fields["parent_tid"] = pointer(values["parent_tid"])
+    fields["stack"] = pointer(values["stack"])
+    fields["stack_size"] = values["stack_size"]
+    if flags & bit["CLONE_SETTLS"]:
+        fields["tls"] = pointer(values["tls"])
+    set_tid, count = values["set_tid"], values["set_tid_size"]
+    if set_tid or count:
+        listed = read_struct(read, set_tid, 4 * count) if set_tid and 0 < count <= MAX_SET_TID else None
+        fields["set_tid"] = list(struct.unpack(f"<{count}i", listed)) if listed is not None else pointer(set_tid)
+        fields["set_tid_size"] = count
+    if len(data) > _CGROUP_OFFSET and (values["cgroup"] or flags & bit["CLONE_INTO_CGROUP"]):
+        fields["cgroup"] = values["cgroup"]
+    return {**args, "cl_args": fields}
 
 
 #: siginfo_t on 64-bit (include/uapi/asm-generic/siginfo.h): three ints, then
@@ -135,7 +249,10 @@ _UnionPart = tuple[struct.Struct, tuple[str, ...]]
 
 #: The parts of the union the decoder reads; the si_code selects one.
 _SIGINFO_KILL: _UnionPart = (struct.Struct("<iI"), ("si_pid", "si_uid"))  # _kill, _rt: the sender
-_SIGINFO_CHLD: _UnionPart = (struct.Struct("<iIi"), ("si_pid", "si_uid", "si_status"))  # _sigchld
+_SIGINFO_CHLD: _UnionPart = (  # _sigchld: then the child's user and system times (clock_t, 8-aligned)
+    struct.Struct("<iIixxxxqq"),
+    ("si_pid", "si_uid", "si_status", "si_utime", "si_stime"),
+)
 _SIGINFO_FAULT: _UnionPart = (struct.Struct("<Q"), ("si_addr",))  # _sigfault
 
 #: Every siginfo member the decoder records, in the order it records them: the
@@ -153,6 +270,8 @@ _FAULT_SIGNALS = frozenset({"SIGSEGV", "SIGBUS", "SIGILL", "SIGFPE", "SIGTRAP"})
 def decode_siginfo(data: bytes) -> dict[str, Any]:
     """Decode the siginfo of a signal: who sent it and why, by its si_code."""
     signo, _errno, code = _SIGINFO_HEAD.unpack_from(data)
+    if signo == 0:  # nothing was written: waitid with WNOHANG and no child ready (waitid(2)); strace prints {}
+        return {}
     name = kernel.signal_name(signo)
     code_name = kernel.si_code_name(name, code)
     info: dict[str, Any] = {"si_signo": name, "si_code": code_name}
@@ -190,7 +309,12 @@ def decode_pollfds(data: bytes) -> list[dict[str, Any]]:
     fds = []
     for offset in range(0, len(data) - POLLFD.size + 1, POLLFD.size):
         fd, events, _revents = POLLFD.unpack_from(data, offset)
-        fds.append({"fd": fd, "events": kernel.flag_names(events & 0xFFFF, kernel.POLL_EVENTS)})
+        # The kernel ignores a negative fd's events (poll(2)), and strace prints none: {fd=-1}.
+        fds.append(
+            {"fd": fd}
+            if fd < 0
+            else {"fd": fd, "events": kernel.flag_names(events & 0xFFFF, kernel.POLL_EVENTS, "POLL")}
+        )
     return fds
 
 
@@ -211,5 +335,5 @@ def decode_epoll_events(data: bytes) -> list[dict[str, Any]]:
     events = []
     for offset in range(0, len(data) - EPOLL_EVENT.size + 1, EPOLL_EVENT.size):
         bits, value = EPOLL_EVENT.unpack_from(data, offset)
-        events.append({"events": kernel.flag_names(bits, kernel.EPOLL_EVENTS), "data": value})
+        events.append({"events": kernel.flag_names(bits, kernel.EPOLL_EVENTS, "EPOLL"), "data": value})
     return events

@@ -3,37 +3,62 @@
 from __future__ import annotations
 
 import struct
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from harness.model import kernel
 from harness.model.syscalls.entry import Arg, Syscall
-from harness.model.syscalls.structs import SIGINFO_SIZE, MemoryReader, decode_siginfo, pointer, read_struct, s32
+from harness.model.syscalls.structs import (
+    SIGINFO_SIZE,
+    MemoryReader,
+    decode_siginfo,
+    pointer,
+    read_rusage,
+    read_struct,
+    s32,
+    u32,
+)
+
+
+def _options(value: int) -> list[str]:
+    return kernel.flag_names(u32(value), kernel.WAIT_OPTIONS, "W")
 
 
 def _wait4(raw: Sequence[int], read: MemoryReader) -> dict[str, Any]:
-    return {"pid": s32(raw[0]), "options": kernel.flag_names(raw[2], kernel.WAIT_OPTIONS)}
+    return {"pid": s32(raw[0]), "options": _options(raw[2])}
 
 
-def _wait4_exit(raw: Sequence[int], ret: int, read: MemoryReader) -> dict[str, Any]:
+def _rusage(address: int, written: bool, read: MemoryReader) -> dict[str, Any] | str | None:
+    """The resource usage the kernel wrote, read only where it wrote one, else its pointer."""
+    return read_rusage(read, address) if written else pointer(address)
+
+
+def _wait4_exit(raw: Sequence[int], ret: int, read: MemoryReader, entered: Mapping[str, Any]) -> dict[str, Any]:
     """The status, which the kernel writes only when it reports a child (ret > 0; 0 is WNOHANG's nobody)."""
     data = read_struct(read, raw[1], 4) if ret > 0 else None
-    return {"status": kernel.decode_wait_status(struct.unpack("<i", data)[0]) if data else pointer(raw[1])}
-
-
-def _waitid(raw: Sequence[int], read: MemoryReader) -> dict[str, Any]:
     return {
-        "idtype": kernel.WAITID_IDTYPES.get(raw[0], raw[0]),
-        "id": s32(raw[1]),
-        "options": kernel.flag_names(raw[3], kernel.WAIT_OPTIONS),
+        "status": kernel.decode_wait_status(struct.unpack("<i", data)[0]) if data else pointer(raw[1]),
+        "rusage": _rusage(raw[3], ret > 0, read),  # as the status: only for a child reported
     }
 
 
-def _waitid_exit(raw: Sequence[int], ret: int, read: MemoryReader) -> dict[str, Any]:
-    data = read_struct(read, raw[2], SIGINFO_SIZE) if ret >= 0 else None
-    # waitid with WNOHANG and no child ready leaves si_pid == 0 (waitid(2)); si_signo 0 says the same.
-    return {"infop": decode_siginfo(data) if data and any(data[:4]) else pointer(raw[2])}
+def _waitid(raw: Sequence[int], read: MemoryReader) -> dict[str, Any]:
+    idtype = u32(raw[0])
+    return {
+        "idtype": kernel.WAITID_IDTYPES.get(idtype, idtype),
+        "id": s32(raw[1]),
+        "options": _options(raw[3]),
+    }
 
+
+def _waitid_exit(raw: Sequence[int], ret: int, read: MemoryReader, entered: Mapping[str, Any]) -> dict[str, Any]:
+    data = read_struct(read, raw[2], SIGINFO_SIZE) if ret >= 0 else None
+    # waitid with WNOHANG and no child ready leaves the siginfo zeroed (waitid(2)): strace prints it {}.
+    return {"infop": decode_siginfo(data) if data else pointer(raw[2]), "rusage": _rusage(raw[4], ret >= 0, read)}
+
+
+#: The resource usage of the reaped child, read at exit (``NULL`` when the caller asked for none).
+_RUSAGE = Arg(name="rusage", kind="rusage", output=True)
 
 WAIT4 = Syscall(
     name="wait4",
@@ -42,6 +67,7 @@ WAIT4 = Syscall(
         Arg(name="pid", kind="pid"),
         Arg(name="status", kind="wait_status", output=True),
         Arg(name="options", kind="flags"),
+        _RUSAGE,
     ),
     decode_entry=_wait4,
     decode_exit=_wait4_exit,
@@ -59,6 +85,7 @@ WAITID = Syscall(
         Arg(name="id", kind="int", kind_by=("idtype", (("P_PID", "pid"), ("P_PGID", "pid"), ("P_PIDFD", "fd")))),
         Arg(name="infop", kind="siginfo", output=True),
         Arg(name="options", kind="flags"),
+        _RUSAGE,
     ),
     decode_entry=_waitid,
     decode_exit=_waitid_exit,

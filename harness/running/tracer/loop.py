@@ -443,6 +443,8 @@ class Tracer:
             if not task.recording:
                 self._resume(task, 0)
                 return
+            if nr == _RT_SIGRETURN and nr in self._traced:
+                args = self._sigreturn_args(task)
             if nr in GUARDED_CALLS and self._refuse_if_harmful(task, nr, args):
                 return
             traced = self._traced.get(nr)
@@ -484,6 +486,15 @@ class Tracer:
             self._recorder.finish(task, call, ret)
         self._handshake.left(task)
         self._resume(task, 0)
+
+    def _sigreturn_args(self, task: Task) -> tuple[int, ...]:
+        """rt_sigreturn's "arguments": the signal mask its frame restores, which strace shows (it takes none)."""
+        if self._use_syscall_info:
+            return task.ptrace.sigreturn_mask(self._info.stack_pointer())
+        try:
+            return task.ptrace.sigreturn_mask(ptrace_ext.stack_pointer(task.tid))
+        except OSError:
+            return ()
 
     def _result_at_entry(self, task: Task, nr: int) -> int | None:
         """The result of a traced call already known at its entry, so that its exit stop can go: rt_sigreturn's.

@@ -79,9 +79,10 @@ PTRACE_EVENT_SECCOMP = 7
 AUDIT_ARCH_X86_64 = kernel.AUDIT_ARCH_X86_64
 
 # struct user_regs_struct (arch/x86/include/asm/user_64.h), the layout PTRACE_PEEKUSER reads at offsets:
-# r15 r14 r13 r12 rbp rbx r11 r10 r9 r8 rax rcx rdx rsi rdi orig_rax ..., eight bytes each.
+# r15 r14 r13 r12 rbp rbx r11 r10 r9 r8 rax rcx rdx rsi rdi orig_rax rip cs eflags rsp ..., eight bytes each.
 _USER_RAX = 10 * 8
 _USER_ORIG_RAX = 15 * 8
+_USER_RSP = 19 * 8
 #: The size of siginfo_t (include/uapi/asm-generic/siginfo.h: SI_MAX_SIZE).
 _SIGINFO_SIZE = 128
 
@@ -151,6 +152,11 @@ def siginfo(tid: int) -> bytes:
 def peek_data(tid: int, address: int) -> int:
     """PTRACE_PEEKDATA: one word of the task's memory, as a signed long."""
     return _peek(PTRACE_PEEKDATA, tid, address)
+
+
+def stack_pointer(tid: int) -> int:
+    """The task's ``rsp`` (PTRACE_PEEKUSER): where PTRACE_GET_SYSCALL_INFO, which reports it, is missing."""
+    return _peek(PTRACE_PEEKUSER, tid, _USER_RSP) & 0xFFFF_FFFF_FFFF_FFFF
 
 
 def syscall_registers(tid: int) -> tuple[int, int]:

@@ -20,8 +20,8 @@ from __future__ import annotations
 import dataclasses
 import os
 import time
-from collections.abc import Callable
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
 from harness.model import kernel
 from harness.model.decode import EXIT_READS_MEMORY, REGISTER_ONLY, decode_entry, decode_exit, decode_siginfo
@@ -35,7 +35,7 @@ from harness.model.events import (
     build_syscall_entry,
     build_syscall_event,
 )
-from harness.model.syscalls import argument_names, known_syscalls, syscall_name
+from harness.model.syscalls import argument_names, known_syscalls, syscall_name, syscall_number
 from harness.running.tracer.task import Call, Task
 
 if TYPE_CHECKING:  # read only with --python-frames: imported by the tracer then, not at start-up
@@ -48,6 +48,7 @@ _monotonic_ns = time.monotonic_ns
 
 #: How many distinct decoded argument sets are kept for reuse (a few per call a server makes).
 _DECODED_CACHE_SIZE = 4096
+_RESTART_SYSCALL = syscall_number("restart_syscall")
 
 
 def _read_memory(tid: int) -> Callable[[int, int], bytes | None]:
@@ -77,8 +78,8 @@ def decode_inputs(tid: int, name: str, raw: tuple[int, ...]) -> dict[str, object
     return _decode_entry(name, raw, tid, argument_names(name))
 
 
-def _decode_exit(name: str, raw: tuple[int, ...], ret: int, tid: int) -> dict[str, object]:
-    return decode_exit(name, raw, ret, _read_memory(tid))
+def _decode_exit(name: str, raw: tuple[int, ...], ret: int, tid: int, entered: Mapping[str, Any]) -> dict[str, object]:
+    return decode_exit(name, raw, ret, _read_memory(tid), entered)
 
 
 def _decode_siginfo(raw: bytes) -> dict[str, object]:
@@ -132,6 +133,8 @@ class EventRecorder:
                 args = self._decoded[key] = _decode_entry(name, raw, task.tid, arg_names)
         else:
             args = _decode_entry(name, raw, task.tid, arg_names)
+        if nr == _RESTART_SYSCALL:  # it resumes what ERESTART_RESTARTBLOCK interrupted, which strace names
+            args = {**args, "resuming": task.restart_block_call}
         self.seq += 1
         now = self._now_us()  # the stop's time, before the stack is read
         call = Call(name, raw, self.seq, args, now, python=self._python(task))
@@ -174,9 +177,11 @@ class EventRecorder:
 
     def finish(self, task: Task, call: Call, ret: int | None) -> None:
         """A traced call's end: its return value and outputs, or ``ret`` None when it never returned."""
+        if ret == -kernel.ERESTART_RESTARTBLOCK and call.name != "restart_syscall":
+            task.restart_block_call = call.name  # a restart of a restart still resumes the first call
         args = call.args
         if ret is not None and call.abi is None and call.name in EXIT_READS_MEMORY:  # no other call has outputs
-            outputs = _decode_exit(call.name, call.raw, ret, task.tid)
+            outputs = _decode_exit(call.name, call.raw, ret, task.tid, call.args)
             if outputs:
                 args = {**args, **outputs}
         now = self._now_us()

@@ -30,11 +30,23 @@ from collections.abc import Callable, Mapping, Sequence
 from harness.model.errors import CommandNotFound, ExecFailed, PtraceNotPermitted
 from harness.running.tracer import ptrace_ext
 
-#: Signals the command starts with at their defaults, whatever the harness inherited: CPython
-#: ignores SIGPIPE and SIGXFSZ, and a harness started as a shell's background job has SIGINT
-#: ignored.  A trace must not depend on how the harness was started (a server's start-up calls,
-#: CPython's rt_sigaction(SIGINT) among them, would differ from run to run of the same test).
-_RESTORED_SIGNALS = (signal.SIGPIPE, signal.SIGXFSZ, signal.SIGINT, signal.SIGTERM)
+#: Signals the command starts with at their defaults, whatever the harness inherited or set: CPython
+#: ignores SIGPIPE and SIGXFSZ, a harness started as a shell's background job has SIGINT ignored
+#: (by nohup, SIGHUP), and the command line ignores SIGUSR1, SIGUSR2 and SIGALRM in itself
+#: (faces/cli.py).  An ignored signal stays ignored across execve (execve(2)).  A trace must not
+#: depend on how the harness was started (a server's start-up calls, CPython's rt_sigaction(SIGINT)
+#: among them, would differ from run to run of the same test), and a traced child's raise(SIGUSR1)
+#: must end it as it does untraced.
+_RESTORED_SIGNALS = (
+    signal.SIGPIPE,
+    signal.SIGXFSZ,
+    signal.SIGINT,
+    signal.SIGTERM,
+    signal.SIGHUP,
+    signal.SIGUSR1,
+    signal.SIGUSR2,
+    signal.SIGALRM,
+)
 _TRACEME_FAILED = "PTRACE_TRACEME failed: "
 
 

@@ -104,6 +104,20 @@ class TaskHandle:
         except OSError as error:
             raise self._gone(error) from None
 
+    def sigreturn_mask(self, stack_pointer: int) -> tuple[int, ...]:
+        """At rt_sigreturn's entry: the signal mask it will restore, read from the frame on the stack.
+
+        (:data:`kernel.SIGRETURN_MASK_OFFSET`).  Handed to the catalogue's decoder as the call's one
+        register, so that it decodes from registers alone; none where the word cannot be read (the
+        kernel's own read will fail too).
+        """
+        try:
+            return (ptrace_ext.peek_data(self.tid, stack_pointer + kernel.SIGRETURN_MASK_OFFSET),)
+        except OSError as error:
+            if error.errno == errno_codes.ESRCH:
+                raise TaskGone(self.tid) from None
+            return ()
+
     def sigreturn_result(self, stack_pointer: int) -> int | None:
         """At rt_sigreturn's entry: the value it will return, read from the signal frame on the stack.
 
@@ -190,6 +204,7 @@ class Task:
         "pid",
         "ptrace",
         "recording",
+        "restart_block_call",
         "role",
         "tid",
         "watched",
@@ -218,6 +233,8 @@ class Task:
         """A signal the harness sent, whose delivery is still to come."""
         self.own_pid_ns: bool | None = None
         """Whether it is in the tracer's pid namespace (None: not looked at yet)."""
+        self.restart_block_call: str | None = None
+        """Its last traced call that ERESTART_RESTARTBLOCK interrupted: the call a restart_syscall resumes."""
 
     def __repr__(self) -> str:
         return f"<Task {self.tid} of {self.pid} ({self.role}){' in ' + self.call.name if self.call else ''}>"
