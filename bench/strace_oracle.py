@@ -188,9 +188,11 @@ def harness_lines(tree: Path, test: str, options: Options) -> tuple[list[str], l
             continue
         if kept and kept[-1].endswith(" <unfinished ...>") and body.startswith("<... "):
             # strace without -f follows no other task, so nothing splits a call it shows: join the halves
-            head = kept.pop().removesuffix(" <unfinished ...>").removesuffix(",")
+            # strace's rule: an entry ends with the next argument's separator ("wait4(-1,  <unfinished ...>")
+            # or with nothing ("accept(3, NULL, NULL <unfinished ...>"), and the exit goes on from there.
+            head = kept.pop().removesuffix("<unfinished ...>").rstrip()
             rest = body.split(" resumed>", 1)[1]
-            body = head + ("" if head.endswith("(") or rest.startswith((" =>", ")")) else ", ") + rest
+            body = head + (" " if head.endswith(",") else "") + rest
         kept.append(body)
     return expected, kept
 

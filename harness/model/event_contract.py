@@ -73,9 +73,15 @@ def _or_pointer(shape: Shape) -> Shape:
 
 
 #: The peer address of accept: its fields by family (structs.decode_sockaddr).
-_SOCKADDRS: Mapping[str, _Record] = {
-    "AF_INET": _record({"family": STR, "port": INT, "address": STR}),
-    "AF_INET6": _record({"family": STR, "port": INT, "address": STR}, {"flowinfo": INT, "scope_id": INT}),
+_SOCKADDRS: Mapping[str, Shape] = {
+    # A buffer too short for more than the family has the family alone (accept's [2 => 16]).
+    "AF_INET": _OneOf((_record({"family": STR, "port": INT, "address": STR}), _record({"family": STR}))),
+    "AF_INET6": _OneOf(
+        (
+            _record({"family": STR, "port": INT, "address": STR}, {"flowinfo": INT, "scope_id": INT}),
+            _record({"family": STR}),
+        )
+    ),
     "AF_UNIX": _record({"family": STR}, {"path": STR}),  # no path: a buffer of the family alone
 }
 _OTHER_SOCKADDR = _record({"family": _OneOf((STR, INT, NULL))})
@@ -139,7 +145,7 @@ ARG_SHAPES: Mapping[ArgKind, Shape] = {
     "clone_flags": _NAMES,
     "clone_args": _or_pointer(_NAMES),
     # {fd=-1} has no events; an element past the readable memory is its address.
-    "pollfds": _or_pointer(_ListOf(_record({}, {"fd": INT, "events": _NAMES, "unreadable": STR}))),
+    "pollfds": _or_pointer(_ListOf(_record({}, {"fd": INT, "events": _NAMES, "unreadable": STR, "more": BOOL}))),
     "fd_set": _or_pointer(_ListOf(INT)),
     "epoll_events": _or_pointer(_ListOf(_record({"events": _NAMES, "data": INT}))),
     "sigset": _or_pointer(_SIGSET),

@@ -59,8 +59,9 @@ RESTART_CODE_TEXT: Mapping[str, str] = {
 }
 
 #: errno numbers and names as the C library defines them (asm-generic/errno.h),
-#: plus the restart codes above.
-ERRNO_NAMES: Mapping[int, str] = {**_errno.errorcode, **RESTART_CODES}
+#: plus the restart codes above.  Where two names share a number, the kernel's own, as strace prints it
+#: (src/linux/generic/errnoent.h): Python's table keeps the alias EDEADLOCK for 35 and ENOTSUP for 95.
+ERRNO_NAMES: Mapping[int, str] = {**_errno.errorcode, 35: "EDEADLK", 95: "EOPNOTSUPP", **RESTART_CODES}
 ERRNO_NUMBERS: Mapping[str, int] = {name: num for num, name in ERRNO_NAMES.items()}
 
 #: A raw return value in [-4095, -1] is an error (include/linux/err.h,
@@ -294,12 +295,13 @@ def si_code_name(signal: str, code: int) -> str:
 
 # -- flag tables -------------------------------------------------------------
 
-#: clone(2) flags (include/uapi/linux/sched.h), in strace's order (src/xlat/clone_flags.in, then
-#: clone3_flags.in for the bits only clone3 can carry).  The low byte of clone()'s flags is the exit
-#: signal, decoded separately.  CLONE_DETACHED (0x400000) is left out as strace leaves it out: the
-#: kernel ignores it, so it prints as a number.  python-ptrace's own table (ptrace/syscall/posix_arg.py)
-#: predates CLONE_PIDFD and the namespace flags, so the complete table is kept here.
-CLONE_FLAGS: Mapping[int, str] = {
+#: clone3(2) flags (include/uapi/linux/sched.h), in strace's order (src/xlat/clone_flags.in, then
+#: clone3_flags.in for the bits only clone3 can carry; clone() names those of CLONE_FLAGS below).
+#: The low byte of clone()'s flags is the exit signal, decoded separately.  CLONE_DETACHED (0x400000)
+#: is left out as strace leaves it out: the kernel ignores it, so it prints as a number.  python-ptrace's
+#: own table (ptrace/syscall/posix_arg.py) predates CLONE_PIDFD and the namespace flags, so the complete
+#: table is kept here.
+CLONE3_FLAGS: Mapping[int, str] = {
     0x00000100: "CLONE_VM",
     0x00000200: "CLONE_FS",
     0x00000400: "CLONE_FILES",
@@ -331,6 +333,9 @@ CLONE_FLAGS: Mapping[int, str] = {
     1 << 36: "CLONE_PIDFD_AUTOKILL",
     1 << 37: "CLONE_EMPTY_MNTNS",
 }
+#: clone()'s: the same without the bits only clone3 carries, which clone() reads as unknown (strace's
+#: printflags64_in(clone_flags, ...)).
+CLONE_FLAGS: Mapping[int, str] = {bit: name for bit, name in CLONE3_FLAGS.items() if bit < 1 << 32 and bit != 0x80}
 CLONE_EXIT_SIGNAL_MASK = 0xFF  # CSIGNAL
 
 #: wait4(2)/waitid(2) options (include/uapi/linux/wait.h), in strace's order (src/xlat/wait4_options.in).

@@ -94,6 +94,8 @@ def _sockaddr(addr: Any) -> str:
     if not isinstance(addr, dict):
         return _value(addr)
     family = addr.get("family")
+    if family in ("AF_INET", "AF_INET6") and "port" not in addr:  # a buffer too short for more than the family
+        return f"{{sa_family={family}}}"
     if family == "AF_INET":
         return f'{{sa_family=AF_INET, sin_port=htons({addr["port"]}), sin_addr=inet_addr("{addr["address"]}")}}'
     if family == "AF_INET6":
@@ -103,7 +105,10 @@ def _sockaddr(addr: Any) -> str:
             f"sin6_scope_id={addr['scope_id']}}}"
         )
     if family == "AF_UNIX" and "path" in addr:
-        return f"{{sa_family=AF_UNIX, sun_path={json.dumps(addr['path'])}}}"
+        path = addr["path"]
+        if path.startswith("@"):  # an abstract name (unix(7)): strace marks it outside the quotes
+            return f"{{sa_family=AF_UNIX, sun_path=@{json.dumps(path[1:])}}}"
+        return f"{{sa_family=AF_UNIX, sun_path={json.dumps(path)}}}"
     return f"{{sa_family={family}}}"
 
 
@@ -187,9 +192,18 @@ def _socklen(value: Any, args: Mapping[str, Any]) -> str:
 def _pollfd(item: dict[str, Any]) -> str:
     if "unreadable" in item:  # where the array stopped being readable
         return f"... /* {item['unreadable']} */"
+    if item.get("more"):  # more elements than strace shows (its -s, 32)
+        return "..."
     if "events" not in item:
         return f"{{fd={item.get('fd')}}}"
     return f"{{fd={item.get('fd')}, events={_flags(item.get('events'))}}}"
+
+
+def _epoll_event(item: dict[str, Any]) -> str:
+    """An epoll_event as strace shows its data union: both readings, ``data={u32=3, u64=3}``."""
+    data = item.get("data")
+    shown = f"{{u32={data & 0xFFFF_FFFF}, u64={data}}}" if isinstance(data, int) else _value(data)
+    return f"{{events={_flags(item.get('events'))}, data={shown}}}"
 
 
 def _ready_sets(value: Any) -> str:
@@ -275,7 +289,7 @@ def _arg_text(kind: ArgKind, value: Any, args: Mapping[str, Any]) -> str:
         case "fd_set":  # strace: [3 4]
             return "[" + " ".join(map(str, value)) + "]" if isinstance(value, list) else _value(value)
         case "epoll_events":
-            return _items(value, lambda item: f"{{events={_flags(item.get('events'))}, data={item.get('data')}}}")
+            return _items(value, _epoll_event)
         case "sigset":
             return sigset_text(value)
         case "timespec" | "timeval" | "rusage":
@@ -442,6 +456,12 @@ def _separator_at_exit(name: str, args: Mapping[str, Any]) -> bool:
     """
     pending = _pending(name, args)
     return bool(pending) and pending[0].named
+
+
+def _written_back(name: str, args: Mapping[str, Any]) -> bool:
+    """Whether the exit starts with what the kernel wrote into a struct the entry showed (`` => {...}``)."""
+    pending = _pending(name, args)
+    return bool(pending) and pending[0].kind == "clone_args_written"
 
 
 def _outputs_pending(name: str, args: Mapping[str, Any]) -> bool:
@@ -622,6 +642,8 @@ class TextRenderer:
         # strace ends an entry whose outputs are still to come with the next argument's separator, then the mark.
         pending = entry.abi is None and _outputs_pending(entry.name, entry.args)
         separator = ",  " if pending and not _separator_at_exit(entry.name, entry.args) else " "
+        if pending and _written_back(entry.name, entry.args):  # clone3({...} <unfinished ...>, then " => {...}"
+            separator = " "
         return separator + f"<unfinished ...>{where}\n"
 
 

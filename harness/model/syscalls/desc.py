@@ -150,6 +150,7 @@ def _pollfds(address: int, nfds: int, read: MemoryReader) -> list[dict[str, Any]
     count = min(max(nfds, 0), MAX_WATCHED)
     if count == 0:
         return [] if address else None
+    more = [{"more": True}] if nfds > count else []  # strace's "...": elements past its limit
     items: list[dict[str, Any]] = []
     data = read_struct(read, address, count * POLLFD.size)
     if data is None:  # read element by element, as far as the memory goes
@@ -160,8 +161,8 @@ def _pollfds(address: int, nfds: int, read: MemoryReader) -> list[dict[str, Any]
                     return pointer(address)
                 return [*items, {"unreadable": hex(address + index * POLLFD.size)}]
             items.extend(decode_pollfds(element))
-        return items
-    return decode_pollfds(data)
+        return items + more
+    return decode_pollfds(data) + more
 
 
 def _poll(raw: Sequence[int], read: MemoryReader) -> dict[str, Any]:
@@ -354,7 +355,13 @@ def _epoll_wait(raw: Sequence[int], read: MemoryReader) -> dict[str, Any]:
 
 
 def _epoll_pwait(raw: Sequence[int], read: MemoryReader) -> dict[str, Any]:
-    return {**_epoll_wait(raw, read), "sigmask": read_sigset(read, raw[4], raw[5]), "sigsetsize": raw[5]}
+    return {**_epoll_wait(raw, read), "sigsetsize": raw[5]}
+
+
+def _epoll_pwait_exit(raw: Sequence[int], ret: int, read: MemoryReader, entered: Mapping[str, Any]) -> dict[str, Any]:
+    """The mask, which strace shows at exit with the arguments after the events: read where the call succeeded."""
+    mask = read_sigset(read, raw[4], raw[5]) if ret >= 0 else pointer(raw[4])
+    return {**_epoll_wait_exit(raw, ret, read, entered), "sigmask": mask}
 
 
 def _epoll_wait_exit(raw: Sequence[int], ret: int, read: MemoryReader, entered: Mapping[str, Any]) -> dict[str, Any]:
@@ -384,10 +391,10 @@ EPOLL_WAIT = Syscall(
 EPOLL_PWAIT = Syscall(
     name="epoll_pwait",
     family="desc",
-    args=(*_EPOLL_ARGS, Arg(name="sigmask", kind="sigset"), Arg(name="sigsetsize", kind="int")),
+    args=(*_EPOLL_ARGS, Arg(name="sigmask", kind="sigset", output=True), Arg(name="sigsetsize", kind="int")),
     decode_entry=_epoll_pwait,
-    decode_exit=_epoll_wait_exit,
-    register_only=False,  # reads the sigmask
+    decode_exit=_epoll_pwait_exit,
+    register_only=True,
     source="epoll_pwait(2) (epoll_wait(2)); fs/eventpoll.c",
 )
 

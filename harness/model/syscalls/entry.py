@@ -168,8 +168,9 @@ class Syscall:
     arguments, so the tracer decodes them once and shares the value between events."""
     result: ResultKind = "int"
     entry_outputs: Callable[[Mapping[str, Any]], tuple[str, ...]] = no_entry_outputs
-    """The output arguments the entry decoder gave already, given what it decoded: strace prints them at
-    once, ``accept(3, NULL, NULL <unfinished ...>``, where there is no buffer for the kernel to fill."""
+    """The output arguments the entry settles, given what it decoded: given at once (strace prints them at
+    once, ``accept(3, NULL, NULL <unfinished ...>``, where there is no buffer for the kernel to fill), or
+    known never to come (what clone3 writes back, without the flags that ask for it)."""
     timeout_note: bool = False
     """A result of 0 means the call's time ran out, which strace notes: ``= 0 (Timeout)``."""
     source: str

@@ -73,6 +73,13 @@ def _clone3(raw: Sequence[int], read: MemoryReader) -> dict[str, Any]:
     return {**args, "size": size}
 
 
+def _nothing_written_back(args: Mapping[str, Any]) -> tuple[str, ...]:
+    """Without CLONE_PIDFD or CLONE_PARENT_SETTID the kernel writes nothing into the struct: the entry says all."""
+    fields = args.get("cl_args")
+    asked = isinstance(fields, dict) and ("pidfd" in fields or "parent_tid" in fields)
+    return () if asked else ("cl_args_written",)
+
+
 def _clone3_exit(raw: Sequence[int], ret: int, read: MemoryReader, entered: Mapping[str, Any]) -> dict[str, Any]:
     """What the kernel wrote into the struct: the pidfd and the parent's copy of the child's tid."""
     fields = entered.get("cl_args")
@@ -141,6 +148,7 @@ CLONE3 = Syscall(
     ),
     decode_entry=_clone3,
     decode_exit=_clone3_exit,
+    entry_outputs=_nothing_written_back,
     register_only=False,
     result="pid",
     source="clone3(2); kernel/fork.c",

@@ -8,7 +8,6 @@ from typing import Any
 from harness.model.syscalls.entry import Arg, Syscall
 from harness.model.syscalls.structs import (
     SIGACTION_SIZE,
-    SIGSET_SIZE,
     MemoryReader,
     decode_sigaction,
     decode_sigset,
@@ -29,7 +28,7 @@ def _tgkill(raw: Sequence[int], read: MemoryReader) -> dict[str, Any]:
 
 
 def _rt_sigaction(raw: Sequence[int], read: MemoryReader) -> dict[str, Any]:
-    act = read_struct(read, raw[1], SIGACTION_SIZE) if raw[3] == SIGSET_SIZE else None
+    act = read_struct(read, raw[1], SIGACTION_SIZE)
     return {
         "signal": signal_arg(raw[0]),
         "act": decode_sigaction(act) if act else pointer(raw[1]),

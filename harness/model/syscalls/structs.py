@@ -188,7 +188,7 @@ CLONE_ARGS_SIZE = _CLONE_ARGS.size
 CLONE_ARGS_MIN_SIZE = 64
 #: Where clone_args.cgroup starts: a shorter struct has none.
 _CGROUP_OFFSET = 80
-_CLONE_BITS = {name: bit for bit, name in kernel.CLONE_FLAGS.items()}
+_CLONE_BITS = {name: bit for bit, name in kernel.CLONE3_FLAGS.items()}
 #: The most set_tid entries the kernel takes (MAX_PID_NS_LEVEL, include/linux/pid_namespace.h).
 MAX_SET_TID = 32
 
@@ -211,7 +211,7 @@ def decode_clone3_args(data: bytes, read: MemoryReader) -> dict[str, Any]:
     exit_signal = values["exit_signal"]
     bit = _CLONE_BITS
     args: dict[str, Any] = {
-        "flags": kernel.flag_names(flags, kernel.CLONE_FLAGS, "CLONE_"),
+        "flags": kernel.flag_names(flags, kernel.CLONE3_FLAGS, "CLONE_"),
         # strace names any exit signal below INT_MAX as a signal (printsignal: a number where it is no signal).
         "exit_signal": (kernel.SIGNAL_NAMES.get(exit_signal, exit_signal) if exit_signal else None)
         if exit_signal < 0x7FFFFFFF
@@ -293,9 +293,9 @@ def decode_siginfo(data: bytes) -> dict[str, Any]:
 
 # -- descriptor sets and arrays of the waiting calls ------------------------------
 
-#: The most array elements or set bits decoded (strace stops at its string limit too): a call
-#: watching more still decodes, with the rest left out.
-MAX_WATCHED = 64
+#: The most array elements or set bits decoded, strace's default string limit (-s 32): a call
+#: watching more still decodes, with the rest left out (an array ends with strace's ``...``).
+MAX_WATCHED = 32
 #: struct pollfd: int fd; short events; short revents (include/uapi/asm-generic/poll.h).
 POLLFD = struct.Struct("<ihh")
 #: struct epoll_event: __u32 events; __u64 data, packed on x86_64 (include/uapi/linux/eventpoll.h, EPOLL_PACKED).

@@ -344,16 +344,17 @@ CASES: Mapping[str, Case] = {
     "epoll_wait": Case(
         (5, 0x1000, 8, _MINUS_ONE, 0, 0),
         1,
-        "epoll_wait(5, [{events=EPOLLIN, data=3}], 8, -1) = 1",
-        "epoll_wait(5, [{events=EPOLLIN, data=3}], 8, -1) = 1",
+        "epoll_wait(5, [{events=EPOLLIN, data={u32=3, u64=3}}], 8, -1) = 1",
+        "epoll_wait(5, [{events=EPOLLIN, data={u32=3, u64=3}}], 8, -1) = 1",
         {0x1000: struct.pack("<IQ", 1, 3)},
     ),
     "epoll_pwait": Case(
         (5, 0x1000, 8, 1000, 0, 8),
         2,
-        f"epoll_pwait(5, [{{events=EPOLLIN, data=4}}, {{events=EPOLLIN|EPOLLHUP, data={0x7FFFFFFFE000}}}], 8, 1000, "
-        "NULL, 8) = 2",
-        "epoll_pwait(5, [{events=EPOLLIN, data=4}, {events=EPOLLIN|EPOLLHUP, data=0x…}], 8, 1000, NULL, 8) = 2",
+        "epoll_pwait(5, [{events=EPOLLIN, data={u32=4, u64=4}}, {events=EPOLLIN|EPOLLHUP, data={u32=4294959104, "
+        f"u64={0x7FFFFFFFE000}}}}}], 8, 1000, NULL, 8) = 2",
+        "epoll_pwait(5, [{events=EPOLLIN, data={u32=4, u64=4}}, {events=EPOLLIN|EPOLLHUP, data=0x…}], 8, 1000, NULL, "
+        "8) = 2",
         {0x1000: struct.pack("<IQIQ", 1, 4, 0x11, 0x7FFFFFFFE000)},  # a descriptor, and a pointer as data
     ),
     "futex": Case(
