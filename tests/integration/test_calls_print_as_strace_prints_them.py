@@ -33,7 +33,7 @@ import pytest
 from support.capability import missing
 from support.programs import PROGRAMS, PYTHON
 
-#: The programs' sources, one per call, and the header they share (oracle.h).
+#: The programs' sources, one per call, and the headers they share (oracle.h; released_child.h, loopback_peer.h).
 SOURCES = PROGRAMS / "decoding"
 #: A fence against a hang only: every program runs in well under a second.
 TIMEOUT = 120

@@ -13,39 +13,7 @@
 #include <sys/resource.h>
 #include <sys/wait.h>
 
-static int pipefd[2];
-
-/* A child that reads one byte, then _exit(CODE) or, with SIG, raises it first. */
-static pid_t child(int code, int sig)
-{
-    if (pipe(pipefd))
-        fail("pipe");
-    fflush(stdout);
-    long rc = syscall(SYS_clone, SIGCHLD, NULL, NULL, NULL, 0);
-    if (rc < 0)
-        fail("clone");
-    if (rc == 0) {
-        char c;
-        if (sig == SIGSTOP)
-            raise(SIGSTOP);
-        if (read(pipefd[0], &c, 1) != 1)
-            _exit(99);
-        if (sig && sig != SIGSTOP)
-            raise(sig);
-        _exit(code);
-    }
-    printf("clone(child_stack=NULL, flags=SIGCHLD) = %ld\n", rc);
-    return (pid_t) rc;
-}
-
-/* Let the child go on past its read. */
-static void release(void)
-{
-    if (write(pipefd[1], "", 1) != 1)
-        fail("write");
-    close(pipefd[0]);
-    close(pipefd[1]);
-}
+#include "released_child.h"
 
 static long k_wait4(pid_t pid, int *status, int options, struct rusage *usage)
 {
