@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from harness.model.expectations import ExpectationFile, ServerSpec
     from harness.model.injection import Injection
     from harness.model.scenario import ClientCommand
-    from harness.model.strace_format import TextRenderer, TimeColumns
+    from harness.model.strace_format import Notation, TextRenderer, TimeColumns
     from harness.running.check import AssertionResult, FileOutcome
     from harness.running.sources import RunOptions, RunPlan
 
@@ -240,6 +240,45 @@ def _add_time_columns(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _positive_count(text: str) -> int:
+    """An argparse type: a whole number of 1 or more, refused in one line otherwise."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected 1 or more, got {value}")
+    return value
+
+
+def _add_notation(parser: argparse.ArgumentParser) -> None:
+    """How much of the decoded structs the text shows, as strace's -v and -s (see :class:`Notation`)."""
+    notation = parser.add_argument_group("structs in the text trace (as strace's)")
+    notation.add_argument(
+        "--no-abbrev",
+        action="store_false",
+        dest="abbrev",
+        help="show every member of the structs strace abbreviates (wait4's and waitid's whole struct rusage), "
+        "as strace's -v, --no-abbrev",
+    )
+    notation.add_argument(
+        "-s",
+        "--string-limit",
+        type=_positive_count,
+        default=32,
+        metavar="N",
+        dest="elements",
+        help="show at most N elements of an array (poll's pollfds, epoll's events), then ..., as strace's -s "
+        "(default 32, the most the tracer reads; --no-abbrev shows them all)",
+    )
+
+
+def _notation(args: argparse.Namespace) -> Notation:
+    from harness.model.strace_format import Notation
+
+    return Notation(abbrev=args.abbrev, elements=args.elements)
+
+
 def _time_columns(args: argparse.Namespace) -> TimeColumns:
     from harness.model.strace_format import TimeColumns
 
@@ -257,7 +296,8 @@ def _add_inject(parser: argparse.ArgumentParser) -> None:
         default=[],
         type=_injection,
         metavar="SPEC",
-        help="make a call fail or a signal arrive: CALL:error=ERRNO|signal=SIG[:when=N|N+][:role=ROLE], "
+        help="make a call fail, return a value or meet a signal: "
+        "CALL:error=ERRNO|retval=N|signal=SIG[:when=N|N+][:role=ROLE], "
         "e.g. accept4:error=EINTR:when=2 (repeatable; injected events are marked INJECTED)",
     )
 
@@ -538,6 +578,7 @@ def _add_trace(commands: _Commands) -> None:
     )
     _add_live_outputs(trace)
     _add_time_columns(trace)
+    _add_notation(trace)
     trace.add_argument(
         "--syscalls",
         metavar="LIST",
@@ -581,6 +622,7 @@ def _add_run(commands: _Commands) -> None:
     _add_source(run, traces=False)
     _add_live_outputs(run)
     _add_time_columns(run)
+    _add_notation(run)
     _add_seccomp(run, "the seccomp-BPF prefilter, on by default where it works (see harness trace --help)")
     run.add_argument("--port", type=_port, metavar="PORT", help="the port to serve on (default: a free one)")
     run.set_defaults(run=_cmd_run)
@@ -620,6 +662,7 @@ def _add_show(commands: _Commands) -> None:
     show.add_argument("trace_file", metavar="TRACE.jsonl")
     _add_full_stacks(show)
     _add_time_columns(show)
+    _add_notation(show)
     show.set_defaults(run=_cmd_show)
 
 
@@ -764,7 +807,7 @@ def _output_file(path: str) -> Iterator[TextIO]:
 def _text_renderer(args: argparse.Namespace) -> TextRenderer:
     from harness.model.strace_format import TextRenderer
 
-    return TextRenderer(_time_columns(args), full_stacks=args.verbose)
+    return TextRenderer(_time_columns(args), full_stacks=args.verbose, notation=_notation(args))
 
 
 @contextmanager
@@ -873,7 +916,7 @@ def _cmd_show(args: argparse.Namespace) -> int:
             "or written by hand); -t, -tt and -ttt show nothing, -r and -T still do",
             file=sys.stderr,
         )
-    for line in render_trace(trace, times, full_stacks=args.verbose):
+    for line in render_trace(trace, times, full_stacks=args.verbose, notation=_notation(args)):
         print(line)
     return 0
 

@@ -25,6 +25,7 @@ from harness.model.events import Event, ExecEvent, SignalEvent, SyscallEvent, Tr
 from harness.model.kernel import ForeignAbi
 from harness.model.syscalls import catalogued
 from harness.model.syscalls.entry import ArgKind
+from harness.model.syscalls.structs import RUSAGE_COUNTERS
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,10 +152,19 @@ ARG_SHAPES: Mapping[ArgKind, Shape] = {
     "sigset": _or_pointer(_SIGSET),
     "timespec": _or_pointer(_TIMESPEC),
     "timeval": _or_pointer(_TIMEVAL),
-    "rusage": _or_pointer(_record({"ru_utime": _TIMEVAL, "ru_stime": _TIMEVAL})),
+    "rusage": _or_pointer(_record({"ru_utime": _TIMEVAL, "ru_stime": _TIMEVAL}, dict.fromkeys(RUSAGE_COUNTERS, INT))),
     "resuming": _OneOf((STR, NULL)),
     "clone_args_fields": _CLONE_ARGS_FIELDS,
-    "clone_args_written": _record({}, {"pidfd": _OneOf((INT, STR, NULL)), "parent_tid": _OneOf((INT, STR, NULL))}),
+    "clone_args_written": _or_pointer(
+        _record(
+            {},
+            {
+                "pidfd": _OneOf((INT, STR, NULL)),
+                "parent_tid": _OneOf((INT, STR, NULL)),
+                "tail": _OneOf((_record({"from": INT, "to": INT, "bytes": STR}), NULL)),
+            },
+        )
+    ),
     "ready_pollfds": _ListOf(_record({"fd": INT, "revents": _NAMES})),
     "ready_fd_sets": _record({}, {"in": _ListOf(INT), "out": _ListOf(INT), "except": _ListOf(INT)}),
     "pselect_sigmask": _or_pointer(_record({"sigmask": _or_pointer(_SIGSET), "sigsetsize": INT})),

@@ -5,9 +5,11 @@ A spec reads like strace's ``-e inject=``, with a role added::
     accept4:error=EINTR:when=2            the 2nd accept4 of any task fails with EINTR
     accept:error=EINTR:when=2+:role=main  main's accept, from the 2nd on
     accept4:signal=SIGUSR1:role=main      SIGUSR1 sent to main each time it enters accept4
+    clone3:retval=42:when=1               the first clone3 succeeds with 42, and makes no child
 
 ``error=`` skips the call (the kernel never runs it) and makes it return the
-error; ``signal=`` sends the signal to the task as it enters the call, so a
+error; ``retval=`` skips it and makes it return that value, a success the
+kernel never made (strace's ``retval=``); ``signal=`` sends the signal to the task as it enters the call, so a
 blocking call is interrupted the way a real signal would interrupt it.
 ``when=N`` counts the task role's calls of that name from 1; ``N+`` means
 from the Nth on; without ``when`` every call is hit.  The tracer applies
@@ -23,7 +25,10 @@ from harness.model import kernel
 from harness.model.errors import UsageError
 from harness.model.hints import closest
 
-_KEYS = ("error", "signal", "when", "role")
+_KEYS = ("error", "retval", "signal", "when", "role")
+#: The largest value retval= may give: a result is a long, and one above -4096 cast to unsigned would
+#: read as an error (strace's limit too, src/filter_qualify.c).
+_MAX_RETVAL = (1 << 63) - 1
 
 
 class InjectionError(UsageError):
@@ -37,6 +42,8 @@ class Injection:
     call: str
     error: str | None = None
     signal: str | None = None
+    retval: int | None = None
+    """The value a skipped call returns (strace's ``retval=``): a success the kernel never made."""
     first: int = 1
     """The first occurrence hit (counted from 1 per role)."""
     every_after: bool = False
@@ -48,7 +55,14 @@ class Injection:
         return occurrence >= self.first if self.every_after else occurrence == self.first
 
     def __str__(self) -> str:
-        parts = [self.call, f"error={self.error}" if self.error else f"signal={self.signal}"]
+        what = (
+            f"error={self.error}"
+            if self.error
+            else f"retval={self.retval}"
+            if self.retval is not None
+            else f"signal={self.signal}"
+        )
+        parts = [self.call, what]
         if (self.first, self.every_after) != (1, True):
             parts.append(f"when={self.first}{'+' if self.every_after else ''}")
         if self.role:
@@ -80,9 +94,21 @@ def parse_injection(spec: str, *, syscalls: Collection[str] | None = None) -> In
         if key in values:
             raise InjectionError(f"inject {spec!r}: {key} is given twice")
         values[key] = value
-    error, signal = values.get("error"), values.get("signal")
-    if (error is None) == (signal is None):
-        raise InjectionError(f"inject {spec!r}: say what happens with exactly one of error=ERRNO or signal=SIGNAL")
+    error, signal, retval_text = values.get("error"), values.get("signal"), values.get("retval")
+    if sum(value is not None for value in (error, signal, retval_text)) != 1:
+        raise InjectionError(
+            f"inject {spec!r}: say what happens with exactly one of error=ERRNO, retval=N or signal=SIGNAL"
+        )
+    retval = None
+    if retval_text is not None:
+        try:
+            retval = int(retval_text)
+        except ValueError:
+            retval = -1
+        if not 0 <= retval <= _MAX_RETVAL:
+            raise InjectionError(
+                f"inject {spec!r}: retval={retval_text} must be a whole number from 0 (to fail, say error=ERRNO)"
+            )
     if error is not None and (error not in kernel.ERRNO_NUMBERS or kernel.is_restart_code(error)):
         known = [name for name in kernel.ERRNO_NUMBERS if not kernel.is_restart_code(name)]
         raise InjectionError(f"inject {spec!r}: unknown errno {error!r}{_nearest(error, known)}")
@@ -98,4 +124,4 @@ def parse_injection(spec: str, *, syscalls: Collection[str] | None = None) -> In
             first = 0
         if first < 1:
             raise InjectionError(f"inject {spec!r}: when={when} must be N or N+ with N >= 1 (e.g. when=2, when=3+)")
-    return Injection(call, error, signal, first, every_after, values.get("role"))
+    return Injection(call, error, signal, retval, first, every_after, values.get("role"))

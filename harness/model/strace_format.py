@@ -62,6 +62,23 @@ class TimeColumns:
 NO_TIMES = TimeColumns()
 
 
+@dataclass(frozen=True, slots=True)
+class Notation:
+    """How much of a call's structs the text shows, as strace's ``-v`` and ``-s`` say (strace(1), 6.1).
+
+    The JSON Lines always hold what was decoded; these only change the text.
+    """
+
+    abbrev: bool = True
+    """strace's default: a struct of many members shows its first ones then ``...`` (``--no-abbrev``, ``-v``,
+    shows them all: the whole ``struct rusage``)."""
+    elements: int = 32
+    """``-s``: the most elements of an array shown before ``...``, when abbreviating; the tracer reads 32 at most."""
+
+
+DEFAULT_NOTATION = Notation()
+
+
 def _split_us(microseconds: int) -> str:
     sign = "-" if microseconds < 0 else ""  # only a crafted trace goes back in time
     seconds, fraction = divmod(abs(microseconds), 1_000_000)
@@ -260,11 +277,12 @@ def _clone_flags(value: Any, args: Mapping[str, Any]) -> str:
     return "|".join(names) if names else "0"
 
 
-def _arg_text(kind: ArgKind, value: Any, args: Mapping[str, Any]) -> str:
+def _arg_text(kind: ArgKind, value: Any, args: Mapping[str, Any], notation: Notation = DEFAULT_NOTATION) -> str:
     """How an argument of each kind prints, given its value and the call's other arguments.
 
     Every kind has its case (mypy checks it): clone's flags show its exit signal too.
     """
+    limit = notation.elements if notation.abbrev else 1 << 30  # strace: -v prints arrays whole, whatever -s
     match kind:
         case "int" | "fd" | "pid" | "signal" | "name" | "pointer":
             return _value(value)
@@ -285,15 +303,19 @@ def _arg_text(kind: ArgKind, value: Any, args: Mapping[str, Any]) -> str:
         case "clone_args":
             return _clone3_args(value, args)
         case "pollfds":
-            return _items(value, _pollfd)
+            return _items(value, _pollfd, limit)
         case "fd_set":  # strace: [3 4]
             return "[" + " ".join(map(str, value)) + "]" if isinstance(value, list) else _value(value)
         case "epoll_events":
-            return _items(value, _epoll_event)
+            return _items(value, _epoll_event, limit)
         case "sigset":
             return sigset_text(value)
-        case "timespec" | "timeval" | "rusage":
-            return _fields(value) if not isinstance(value, dict) or kind != "rusage" else _fields(value)[:-1] + ", ...}"
+        case "timespec" | "timeval":
+            return _fields(value)
+        case "rusage":  # abbreviated as strace abbreviates it: the two times, then ...
+            if not isinstance(value, dict) or not notation.abbrev:
+                return _fields(value)
+            return _fields({key: value[key] for key in ("ru_utime", "ru_stime") if key in value})[:-1] + ", ...}"
         case "resuming":
             return f"<... resuming interrupted {value or 'call'} ...>"
         case "clone_args_fields":
@@ -301,9 +323,20 @@ def _arg_text(kind: ArgKind, value: Any, args: Mapping[str, Any]) -> str:
         case "clone_args_written":
             if not isinstance(value, dict):
                 return _value(value)  # the struct could not be read again: its pointer
-            return _fields({key: f"[{item}]" if _is_number(item) else item for key, item in value.items()})
+            return (
+                "{"
+                + ", ".join(
+                    _struct_tail(item)
+                    if key == "tail"
+                    else f"{key}=[{item}]"
+                    if _is_number(item)
+                    else f"{key}={_value(item)}"
+                    for key, item in value.items()
+                )
+                + "}"
+            )
         case "ready_pollfds":
-            return _items(value, lambda item: f"{{fd={item.get('fd')}, revents={_flags(item.get('revents'))}}}")
+            return _items(value, lambda item: f"{{fd={item.get('fd')}, revents={_flags(item.get('revents'))}}}", limit)
         case "ready_fd_sets":
             return _ready_sets(value)
         case "fcntl_arg":
@@ -334,14 +367,17 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, int) or (isinstance(value, str) and not value.startswith("0x"))
 
 
-def _items(value: Any, show: Callable[[dict[str, Any]], str]) -> str:
-    """An array of decoded structs, ``[{...}, {...}]``; its pointer when it was not read."""
+def _items(value: Any, show: Callable[[dict[str, Any]], str], limit: int) -> str:
+    """An array of decoded structs, ``[{...}, {...}]``, ``...`` past ``limit`` of them; its pointer when not read."""
     if not isinstance(value, list):
         return _value(value)
-    return "[" + ", ".join(show(item) if isinstance(item, dict) else _value(item) for item in value) + "]"
+    shown = [show(item) if isinstance(item, dict) else _value(item) for item in value[:limit]]
+    if len(value) > limit and shown[-1:] != ["..."]:
+        shown.append("...")
+    return "[" + ", ".join(shown) + "]"
 
 
-def format_args(name: str, args: Mapping[str, Any], *, part: str = "all") -> str:
+def format_args(name: str, args: Mapping[str, Any], *, part: str = "all", notation: Notation = DEFAULT_NOTATION) -> str:
     """The argument list of a call, from the arguments present in ``args``.
 
     ``part`` is ``"input"`` for an ``<unfinished ...>`` line (the arguments
@@ -365,7 +401,7 @@ def format_args(name: str, args: Mapping[str, Any], *, part: str = "all") -> str
     for arg in shown:
         if arg.name not in args:
             continue
-        value = _arg_text(arg.kind_in(args), args[arg.name], args)
+        value = _arg_text(arg.kind_in(args), args[arg.name], args, notation)
         if arg.indirect and isinstance(args[arg.name], int):
             value = f"[{value}]"
         if arg.named:
@@ -387,7 +423,7 @@ def raw_args_text(values: Iterable[Any]) -> str:
     return ", ".join(hex(v & 0xFFFF_FFFF_FFFF_FFFF) if isinstance(v, int) else _value(v) for v in values)
 
 
-def _result_notes(event: SyscallEvent) -> str:
+def _result_notes(event: SyscallEvent, notation: Notation) -> str:
     """What strace adds after a result: `` (Timeout)``, or what came back, `` ([{fd=3, revents=POLLIN}])``."""
     entry = catalogued(event.name)
     if entry is None or event.errno is not None or event.ret is None or event.abi is not None:
@@ -397,7 +433,7 @@ def _result_notes(event: SyscallEvent) -> str:
     notes, shown = [], False
     for arg in entry.args:
         if arg.result_note and arg.name in event.args:
-            text = _arg_text(arg.kind, event.args[arg.name], event.args)
+            text = _arg_text(arg.kind, event.args[arg.name], event.args, notation)
             if arg.name == "left":
                 text = f"left {text}"
             # select notes what it found even when its sets say nothing: "= 1 ()" (strace's decode_select);
@@ -408,7 +444,7 @@ def _result_notes(event: SyscallEvent) -> str:
     return f" ({', '.join(notes)})" if notes or shown else ""
 
 
-def format_result(event: SyscallEvent) -> str:
+def format_result(event: SyscallEvent, notation: Notation = DEFAULT_NOTATION) -> str:
     """The `` = ...`` part of a call's line, with strace's ``?`` for values user space never sees."""
     if event.ret is None:
         return " = ?"
@@ -416,7 +452,7 @@ def format_result(event: SyscallEvent) -> str:
     if event.errno is None:
         returned = event.args.get("returned")
         value = hex(event.ret) if isinstance(returned, dict) and returned.get("hex") else event.ret
-        return f" = {value}{_result_notes(event)}{injected}"
+        return f" = {value}{_result_notes(event, notation)}{injected}"
     text = kernel.errno_text(event.errno)
     value = "?" if kernel.is_restart_code(event.errno) else "-1"
     return f" = {value} {event.errno} ({text}){injected}"
@@ -472,15 +508,15 @@ def _outputs_pending(name: str, args: Mapping[str, Any]) -> bool:
     return bool(_pending(name, args))
 
 
-def format_event(event: Event) -> str:
+def format_event(event: Event, notation: Notation = DEFAULT_NOTATION) -> str:
     """One event as a single strace-like line, prefix included."""
-    return _prefix(event) + _body(event)
+    return _prefix(event) + _body(event, notation)
 
 
-def _body(event: Event) -> str:
+def _body(event: Event, notation: Notation) -> str:
     match event:
         case SyscallEvent():
-            return f"{event.name}({_call_args(event)}){format_result(event)}"
+            return f"{event.name}({_call_args(event, notation=notation)}){format_result(event, notation)}"
         case SignalEvent():
             injected = " (INJECTED)" if event.injected else ""
             return f"--- {event.name} {_siginfo(event.siginfo)}{injected} ---"
@@ -496,14 +532,14 @@ def _body(event: Event) -> str:
             return f"+++ exited with {event.code} +++"
 
 
-def _call_args(point: SyscallEvent | SyscallEntry, part: str = "all") -> str:
+def _call_args(point: SyscallEvent | SyscallEntry, part: str = "all", notation: Notation = DEFAULT_NOTATION) -> str:
     """A call's arguments as text: decoded by the catalogue, or another ABI's raw registers.
 
     The raw ones print as strace prints a call it has no decoder for:
     numbers, and addresses in hex.
     """
     if point.abi is None:
-        return format_args(point.name, point.args, part=part)
+        return format_args(point.name, point.args, part=part, notation=notation)
     if part == "output":
         return ""
     return raw_args_text(point.args.values())
@@ -538,13 +574,19 @@ class TextRenderer:
 
     An event read with its Python stack ends with `` <- FILE:LINE in FUNCTION``
     (see :func:`harness.model.frames.summary`); ``full_stacks`` (``-v``) adds
-    the whole stack below it.
+    the whole stack below it.  ``notation`` says how much of the structs to show.
     """
 
     def __init__(
-        self, times: TimeColumns = NO_TIMES, *, start_realtime: float | None = None, full_stacks: bool = False
+        self,
+        times: TimeColumns = NO_TIMES,
+        *,
+        start_realtime: float | None = None,
+        full_stacks: bool = False,
+        notation: Notation = DEFAULT_NOTATION,
     ) -> None:
         self._full = full_stacks
+        self._notation = notation
         self._open: SyscallEntry | None = None
         self._unfinished: set[int] = set()
         self._times = times
@@ -564,34 +606,36 @@ class TextRenderer:
             and point.tid == held.tid
             and point.enter_seq == held.seq
         ):
-            rest = _call_args(point, part="output")
-            separator = ", " if rest and not rest.startswith(" => ") and _call_args(held, part="input") else ""
-            return (
-                f"{separator}{rest}){format_result(point)}{self._end(point)}{_where(point.python, full=self._full)}\n"
-            )
+            notation = self._notation
+            rest = _call_args(point, part="output", notation=notation)
+            shown = _call_args(held, part="input", notation=notation)
+            separator = ", " if rest and not rest.startswith(" => ") and shown else ""
+            where = _where(point.python, full=self._full)
+            return f"{separator}{rest}){format_result(point, notation)}{self._end(point)}{where}\n"
         text = self._close_unfinished(held) if held is not None else ""
         if isinstance(point, SyscallEntry | SyscallEvent) and point.tid not in self._unfinished:
             text += self._mode(point)
         if isinstance(point, SyscallEntry):
             self._open = point
-            return text + f"{self._start(point)}{point.name}({_call_args(point, part='input')}"
+            return text + f"{self._start(point)}{point.name}({_call_args(point, 'input', self._notation)}"
         if isinstance(point, SyscallEvent) and point.tid in self._unfinished:
             self._unfinished.discard(point.tid)
             # A call that never returned: strace says its outputs never came (" <unfinished ...>"), and says
             # nothing more for a call without any, as exit_group (print_event_exit, src/strace.c).
             if point.ret is not None:
-                shown = _call_args(point, part="output")
+                shown = _call_args(point, "output", self._notation)
                 if shown and point.abi is None and _separator_at_exit(point.name, _entry_args(point)):
                     shown = ", " + shown
             else:
                 shown = " <unfinished ...>" if _outputs_pending(point.name, point.args) else ""
-            resumed = f"<... {point.name} resumed>{shown}){format_result(point)}"
+            resumed = f"<... {point.name} resumed>{shown}){format_result(point, self._notation)}"
             where = _where(point.python, full=self._full)
             return text + self._start(point) + resumed + self._end(point) + where + "\n"
         if isinstance(point, ExecEvent) and point.former_tid is not None:  # strace's line for the leader, first
             text += f"{self._start(point)}+++ superseded by execve in pid {point.former_tid} +++\n"
         python = point.python if not isinstance(point, ExecEvent | ExitEvent) else None
-        return text + self._start(point) + _body(point) + self._end(point) + _where(python, full=self._full) + "\n"
+        body = _body(point, self._notation)
+        return text + self._start(point) + body + self._end(point) + _where(python, full=self._full) + "\n"
 
     def _mode(self, point: SyscallEntry | SyscallEvent) -> str:
         """The line strace prints when a process makes a call of another ABI than its last one shown."""
@@ -679,11 +723,17 @@ def escape_controls(text: str) -> str:
     return text.translate(_CONTROLS)
 
 
-def render_trace(events: Iterable[Event], times: TimeColumns = NO_TIMES, *, full_stacks: bool = False) -> list[str]:
+def render_trace(
+    events: Iterable[Event],
+    times: TimeColumns = NO_TIMES,
+    *,
+    full_stacks: bool = False,
+    notation: Notation = DEFAULT_NOTATION,
+) -> list[str]:
     """All the lines of a recorded trace, as a live run would have printed them, safe for a terminal."""
     events = list(events)
     anchor = next((event.start_realtime for event in events if event.start_realtime is not None), None)
-    renderer = TextRenderer(times, start_realtime=anchor, full_stacks=full_stacks)
+    renderer = TextRenderer(times, start_realtime=anchor, full_stacks=full_stacks, notation=notation)
     text = "".join(renderer.feed(point) for point in points_of(events)) + renderer.flush()
     lines = text.split("\n")
     if lines[-1] == "":

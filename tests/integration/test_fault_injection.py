@@ -130,3 +130,25 @@ def test_an_injected_signal_that_interrupts_every_re_entry_is_named_and_stopped(
     )
     text = jsonl.read_text()
     assert text.endswith("\n") and text.count("ERESTARTSYS") >= 1000  # every line whole, up to the stop
+
+
+def test_an_injected_value_is_what_the_program_gets_and_the_kernel_never_ran_the_call(
+    ptrace_permitted: None, tmp_path: Path
+) -> None:
+    """As strace's retval=: the program reads the value given, the trace marks it, the next call is the kernel's."""
+    jsonl = tmp_path / "run.jsonl"
+    program = [sys.executable, "-I", "-S", "-c", "import os; print(os.getpid(), os.getpid() == os.getppid())"]
+    harness = [sys.executable, "-m", "harness"]
+    inject = ["--syscalls", "getpid", "--inject", "getpid:retval=42:when=1"]
+    done = subprocess.run(
+        [*harness, "trace", *inject, "--jsonl", str(jsonl), "-o", os.devnull, "--", *program],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split()[0] == "42"  # the first getpid never reached the kernel
+    shown = subprocess.run([*harness, "show", str(jsonl)], capture_output=True, text=True, check=True)
+    calls = [line.split("] ", 1)[1] for line in shown.stdout.splitlines() if "] getpid()" in line]
+    assert calls[0] == "getpid() = 42 (INJECTED)"
+    assert calls[1].startswith("getpid() = ") and "INJECTED" not in calls[1] and calls[1] != calls[0]

@@ -23,6 +23,13 @@ def test_a_signal_from_the_nth_call_on() -> None:
     assert [injection.hits(n) for n in (2, 3, 9)] == [False, True, True]
 
 
+def test_a_value_for_the_first_call_as_straces_retval() -> None:
+    injection = parse_injection("accept4:retval=42:when=1", syscalls=SYSCALLS)
+    assert injection == Injection("accept4", retval=42, first=1, every_after=False)
+    assert str(injection) == "accept4:retval=42:when=1"
+    assert parse_injection("close:retval=0", syscalls=SYSCALLS).retval == 0  # a success is a value like any
+
+
 def test_without_when_every_call_is_hit() -> None:
     injection = parse_injection("close:error=EBADF", syscalls=SYSCALLS)
     assert all(injection.hits(n) for n in (1, 2, 50))
@@ -33,9 +40,12 @@ def test_without_when_every_call_is_hit() -> None:
     ("spec", "message"),
     [
         ("acept4:error=EINTR", "unknown syscall 'acept4'; did you mean 'accept4'?"),
-        ("accept4:eror=EINTR", "'eror=EINTR' is not KEY=VALUE with KEY one of error, signal, when, role"),
-        ("accept4", "exactly one of error=ERRNO or signal=SIGNAL"),
-        ("accept4:error=EINTR:signal=SIGCHLD", "exactly one of error=ERRNO or signal=SIGNAL"),
+        ("accept4:eror=EINTR", "'eror=EINTR' is not KEY=VALUE with KEY one of error, retval, signal, when, role"),
+        ("accept4", "exactly one of error=ERRNO, retval=N or signal=SIGNAL"),
+        ("accept4:error=EINTR:signal=SIGCHLD", "exactly one of error=ERRNO, retval=N or signal=SIGNAL"),
+        ("accept4:error=EINTR:retval=3", "exactly one of error=ERRNO, retval=N or signal=SIGNAL"),
+        ("accept4:retval=-4", "retval=-4 must be a whole number from 0 (to fail, say error=ERRNO)"),
+        ("accept4:retval=x", "retval=x must be a whole number from 0"),
         ("accept4:error=EINTRR", "unknown errno 'EINTRR'; did you mean 'EINTR'?"),
         ("accept4:error=ERESTARTSYS", "unknown errno 'ERESTARTSYS'"),  # only the kernel returns those
         ("accept4:signal=SIGCHILD", "unknown signal 'SIGCHILD'; did you mean 'SIGCHLD'?"),

@@ -4,7 +4,7 @@ import time
 from dataclasses import replace
 
 from harness.model.events import Event, ExitEvent, SignalEvent, SyscallEntry, SyscallEvent
-from harness.model.strace_format import TextRenderer, TimeColumns, format_event, points_of, render_trace
+from harness.model.strace_format import Notation, TextRenderer, TimeColumns, format_event, points_of, render_trace
 
 ACCEPT = SyscallEvent(
     seq=6,
@@ -232,3 +232,35 @@ def test_a_split_call_puts_each_separator_where_strace_does() -> None:
         "[pid 11 main.1] +++ exited with 0 +++",
         "[pid 10 main] <... wait4 resumed>NULL, 0, NULL) = 11",
     ]
+
+
+def test_notation_abbreviates_structs_and_arrays_as_strace_does_unless_asked_not_to() -> None:
+    """As strace's -s bounds an array, and -v (--no-abbrev) shows a struct rusage whole, and arrays whole too."""
+    fds = [{"fd": fd, "events": ["POLLIN"]} for fd in (3, 4, 5)]
+    poll = SyscallEvent(
+        seq=2,
+        pid=1,
+        tid=1,
+        role="main",
+        name="poll",
+        args={"fds": fds, "nfds": 3, "timeout": 0},
+        ret=0,
+        errno=None,
+        enter_seq=1,
+    )
+    usage = {
+        "ru_utime": {"tv_sec": 0, "tv_usec": 5},
+        "ru_stime": {"tv_sec": 0, "tv_usec": 0},
+        "ru_maxrss": 640,
+    }
+    wait = replace(poll, name="wait4", args={"pid": 7, "status": None, "options": [], "rusage": usage}, ret=7)
+    two = Notation(elements=2)
+    whole = Notation(abbrev=False, elements=2)
+    assert format_event(poll, two).endswith(
+        "poll([{fd=3, events=POLLIN}, {fd=4, events=POLLIN}, ...], 3, 0) = 0 (Timeout)"
+    )
+    assert "{fd=5, events=POLLIN}], 3, 0)" in format_event(poll, whole)
+    assert format_event(wait).endswith(
+        "wait4(7, NULL, 0, {ru_utime={tv_sec=0, tv_usec=5}, ru_stime={tv_sec=0, tv_usec=0}, ...}) = 7"
+    )
+    assert format_event(wait, whole).endswith(", ru_maxrss=640}) = 7")

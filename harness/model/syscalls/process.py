@@ -63,20 +63,29 @@ def _clone3(raw: Sequence[int], read: MemoryReader) -> dict[str, Any]:
     if not data:
         return {"flags": pointer(raw[0]), "exit_signal": None, "size": size}
     args = decode_clone3_args(data, read)
-    end = min(size, _TAIL_READ)
-    if end > fetched:  # a newer caller's larger struct: what the kernel does not know must be zero (E2BIG)
-        tail = read_struct(read, raw[0] + fetched, end - fetched)
-        if tail is None:
-            args["cl_args"]["tail"] = None  # strace: ???
-        elif any(tail):
-            args["cl_args"]["tail"] = {"from": fetched, "to": end - 1, "bytes": tail[:_TAIL_SHOWN].hex()}
+    if size > fetched:  # a newer caller's larger struct: what the kernel does not know must be zero (E2BIG)
+        tail = _tail(raw[0], size, read)
+        if tail != {}:
+            args["cl_args"]["tail"] = tail
     return {**args, "size": size}
 
 
+def _tail(address: int, size: int, read: MemoryReader) -> dict[str, Any] | None:
+    """The bytes of a struct past the members the kernel knows: None where unreadable (strace: ???), {} where zero."""
+    end = min(size, _TAIL_READ)
+    tail = read_struct(read, address + CLONE_ARGS_SIZE, end - CLONE_ARGS_SIZE)
+    if tail is None:
+        return None
+    return {"from": CLONE_ARGS_SIZE, "to": end - 1, "bytes": tail[:_TAIL_SHOWN].hex()} if any(tail) else {}
+
+
 def _nothing_written_back(args: Mapping[str, Any]) -> tuple[str, ...]:
-    """Without CLONE_PIDFD or CLONE_PARENT_SETTID the kernel writes nothing into the struct: the entry says all."""
+    """Without CLONE_PIDFD or CLONE_PARENT_SETTID the kernel writes nothing into the struct: the entry says all.
+
+    strace shows a larger struct's nonzero tail again at exit, as it may have changed.
+    """
     fields = args.get("cl_args")
-    asked = isinstance(fields, dict) and ("pidfd" in fields or "parent_tid" in fields)
+    asked = isinstance(fields, dict) and ("pidfd" in fields or "parent_tid" in fields or "tail" in fields)
     return () if asked else ("cl_args_written",)
 
 
@@ -94,6 +103,10 @@ def _clone3_exit(raw: Sequence[int], ret: int, read: MemoryReader, entered: Mapp
             (address,) = struct.unpack("<Q", data)
             value = read_struct(read, address, 4)
             written[name] = struct.unpack("<i", value)[0] if value is not None else pointer(address)
+    if raw[1] > CLONE_ARGS_SIZE:
+        tail = _tail(raw[0], raw[1], read)
+        if tail != {}:
+            written["tail"] = tail
     return {"cl_args_written": written} if written else {}
 
 

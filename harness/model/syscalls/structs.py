@@ -102,12 +102,33 @@ def read_sigset(read: MemoryReader, address: int, size: int = SIGSET_SIZE) -> li
 RUSAGE_SIZE = 144
 
 
+#: The longs after the two times, in order (include/uapi/linux/resource.h), unsigned as strace prints them.
+RUSAGE_COUNTERS = (
+    "ru_maxrss",
+    "ru_ixrss",
+    "ru_idrss",
+    "ru_isrss",
+    "ru_minflt",
+    "ru_majflt",
+    "ru_nswap",
+    "ru_inblock",
+    "ru_oublock",
+    "ru_msgsnd",
+    "ru_msgrcv",
+    "ru_nsignals",
+    "ru_nvcsw",
+    "ru_nivcsw",
+)
+_RUSAGE_COUNTERS = struct.Struct(f"<{len(RUSAGE_COUNTERS)}Q")
+
+
 def read_rusage(read: MemoryReader, address: int) -> dict[str, Any] | str | None:
-    """wait4's and waitid's resource usage: the user and system times, or the pointer."""
+    """wait4's and waitid's resource usage, whole (the text abbreviates it to its times), or the pointer."""
     data = read_struct(read, address, RUSAGE_SIZE)
     if data is None:
         return pointer(address)
-    return {"ru_utime": decode_timeval(data[:16]), "ru_stime": decode_timeval(data[16:32])}
+    counters = dict(zip(RUSAGE_COUNTERS, _RUSAGE_COUNTERS.unpack_from(data, 32), strict=True))
+    return {"ru_utime": decode_timeval(data[:16]), "ru_stime": decode_timeval(data[16:32]), **counters}
 
 
 def decode_sockaddr(data: bytes) -> dict[str, Any]:

@@ -21,10 +21,10 @@ from harness.model.syscalls import syscall_number
 
 
 @dataclass(frozen=True, slots=True)
-class SkipWithErrno:
-    """Skip the call (the kernel never runs it) and make it return ``-errno``."""
+class SkipAndReturn:
+    """Skip the call (the kernel never runs it) and make it return ``ret``: ``-errno`` for an error, or a value."""
 
-    errno: int
+    ret: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,7 +34,7 @@ class SendSignal:
     signum: int
 
 
-InjectionAction = SkipWithErrno | SendSignal
+InjectionAction = SkipAndReturn | SendSignal
 
 
 class InjectionPolicy(Protocol):
@@ -75,7 +75,9 @@ class SpecInjections:
         for index, injection in enumerate(injections):
             action: InjectionAction
             if injection.error is not None:
-                action = SkipWithErrno(kernel.ERRNO_NUMBERS[injection.error])
+                action = SkipAndReturn(-kernel.ERRNO_NUMBERS[injection.error])
+            elif injection.retval is not None:
+                action = SkipAndReturn(injection.retval)
             else:
                 assert injection.signal is not None
                 action = SendSignal(kernel.SIGNAL_NUMBERS[injection.signal])

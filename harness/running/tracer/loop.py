@@ -416,7 +416,9 @@ class Tracer:
         before the task goes on), or when decoding the outputs reads memory.
         """
         return (
-            task.inject_error != 0 or task.watched is not None or (call is not None and call.name in EXIT_READS_MEMORY)
+            task.inject_return is not None
+            or task.watched is not None
+            or (call is not None and call.name in EXIT_READS_MEMORY)
         )
 
     def _on_syscall(self, task: Task) -> None:
@@ -479,8 +481,8 @@ class Tracer:
                 if call is not None:
                     self._recorder.finish(task, call, ret)
             return
-        if task.inject_error:
-            ret, task.inject_error = -task.inject_error, 0
+        if task.inject_return is not None:
+            ret, task.inject_return = task.inject_return, None
             task.ptrace.set_return(ret)
         if call is not None:
             self._recorder.finish(task, call, ret)
@@ -569,7 +571,7 @@ class Tracer:
             task.call = self._recorder.enter(task, nr, traced[0], traced[1], args)
             task.call.injected = True
         task.ptrace.skip_syscall()
-        task.inject_error = errno_codes.EPERM
+        task.inject_return = -errno_codes.EPERM
         self._resume(task, 0)
         return True
 
@@ -590,11 +592,11 @@ class Tracer:
         action = self._injection.at_entry(task.tid, task.role, nr)
         if action is None:
             return
-        from harness.running.tracer.injection_policy import SkipWithErrno  # imported once there is a policy
+        from harness.running.tracer.injection_policy import SkipAndReturn  # imported once there is a policy
 
-        if isinstance(action, SkipWithErrno):
+        if isinstance(action, SkipAndReturn):
             task.ptrace.skip_syscall()
-            task.inject_error = action.errno
+            task.inject_return = action.ret
             if task.call is not None:
                 task.call.injected = True
         else:
@@ -620,7 +622,7 @@ class Tracer:
         kernel/signal.c).  A blocked signal interrupts nothing, so it does not
         defer the controller.
         """
-        if task.inject_error:
+        if task.inject_return is not None:
             return True
         return task.injected_signal != 0 and not task.ptrace.blocks(task.injected_signal)
 
@@ -673,7 +675,7 @@ class Tracer:
         """
         if event == ptrace_ext.PTRACE_EVENT_VFORK or self._install_filter is None:
             return False
-        if task.call is None or task.watched is not None or task.inject_error:
+        if task.call is None or task.watched is not None or task.inject_return is not None:
             return False
         if task.own_pid_ns is None:
             namespace = _pid_namespace(task.tid)
@@ -772,7 +774,7 @@ class Tracer:
         if caller.tid in self._deferred:
             self._deferred.remove(caller.tid)
         leader.call, leader.nr = None, caller.nr
-        leader.inject_error, leader.injected_signal = 0, caller.injected_signal
+        leader.inject_return, leader.injected_signal = None, caller.injected_signal
 
     def _on_signal(self, task: Task, stopsig: int) -> None:
         raw = task.ptrace.siginfo()

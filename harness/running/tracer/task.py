@@ -196,7 +196,7 @@ class Task:
     __slots__ = (
         "call",
         "in_syscall",
-        "inject_error",
+        "inject_return",
         "injected_signal",
         "new",
         "nr",
@@ -227,8 +227,8 @@ class Task:
         """Its first stop (the SIGSTOP of a new tracee) is still to come."""
         self.watched: SyscallEntry | None = None
         """The controller's entry it is in, to report when it is left."""
-        self.inject_error = 0
-        """The errno the current (skipped) call must return."""
+        self.inject_return: int | None = None
+        """What the current (skipped) call must return: -errno for an injected error, or an injected value."""
         self.injected_signal = 0
         """A signal the harness sent, whose delivery is still to come."""
         self.own_pid_ns: bool | None = None
