@@ -28,6 +28,7 @@ import contextlib
 import os
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import tempfile
@@ -89,11 +90,24 @@ def _pytest_command(workdir: Path) -> list[str]:
     ]
 
 
+def _special_files(directory: str, names: list[str]) -> set[str]:
+    """The names copytree cannot copy: the FIFOs, sockets and devices tests leave (a planted FIFO, a ready pipe)."""
+    special = set()
+    for name in names:
+        with contextlib.suppress(OSError):
+            mode = os.lstat(os.path.join(directory, name)).st_mode
+            if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode) or stat.S_ISLNK(mode)):
+                special.add(name)
+    return special
+
+
 def keep(workdir: Path, kept: Path) -> Path:
     """Copy a failed run's directory (output, JUnit report, traces, temporary files) where it outlives the bench."""
     kept.mkdir(parents=True, exist_ok=True)
     target = kept / workdir.name
-    shutil.copytree(workdir, target, symlinks=True, ignore_dangling_symlinks=True, dirs_exist_ok=True)
+    shutil.copytree(
+        workdir, target, symlinks=True, ignore=_special_files, ignore_dangling_symlinks=True, dirs_exist_ok=True
+    )
     return target
 
 
