@@ -98,3 +98,34 @@ def test_the_analysis_loads_without_ptrace(module: str) -> None:
     code = f"import sys, {module}; print(sorted(m for m in sys.modules if m.split('.')[0] == 'ptrace'))"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def _call_lists(path: Path, names: frozenset[str]) -> list[str]:
+    """The literal collections of a module that list calls by name (every string in them a syscall's name).
+
+    A type's ``Literal[...]`` is no list of calls; nor is a tuple that mixes a
+    call's name with other words (an outcome ``("restarted", "restart_syscall")``).
+    """
+    tree = ast.parse(path.read_text(), str(path))
+    annotations = {id(node) for sub in ast.walk(tree) if isinstance(sub, ast.Subscript) for node in ast.walk(sub.slice)}
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Tuple | ast.List | ast.Set) and id(node) not in annotations and node.elts:
+            words = [elt.value for elt in node.elts if isinstance(elt, ast.Constant) and isinstance(elt.value, str)]
+            if len(words) == len(node.elts) and all(word in names for word in words):
+                found.append(f"{path.relative_to(PACKAGE.parent)}:{node.lineno}: {', '.join(words)}")
+    return found
+
+
+def test_what_a_call_is_is_written_in_the_catalogue_only() -> None:
+    """No module above the model lists calls by name: it asks the catalogue by trait (strace's TRACE_* classes)."""
+    from harness.model.syscalls import known_syscalls
+
+    names = known_syscalls()
+    lists = [
+        found
+        for layer in ("analysis", "running", "faces")
+        for path in sorted((PACKAGE / layer).rglob("*.py"))
+        for found in _call_lists(path, names)
+    ]
+    assert lists == []

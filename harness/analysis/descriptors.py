@@ -20,14 +20,13 @@ from __future__ import annotations
 from collections.abc import MutableMapping
 from typing import TypeVar
 
-from harness.model import kernel
 from harness.model.events import Event, ExecEvent, SyscallEvent
-from harness.model.syscalls import catalogued
+from harness.model.syscalls import calls_that, catalogued
 
 T = TypeVar("T")
 
-#: The calls that give an open file one more number: the number they return refers to the same file as the first.
-_DUPLICATES = frozenset({"dup", "dup2", "dup3"})
+#: The calls that free one number, and those that free a range of them (the catalogue's traits).
+_CLOSES, _CLOSES_RANGE = calls_that("closes"), calls_that("closes_range")
 
 
 def follow(table: MutableMapping[int, T], event: Event) -> list[tuple[int, T]]:
@@ -47,34 +46,30 @@ def follow(table: MutableMapping[int, T], event: Event) -> list[tuple[int, T]]:
         return []
     args, name = event.args, event.name
     freed: list[tuple[int, T]] = []
-    if name == "close":
+    if name in _CLOSES:
         if event.errno != "EBADF":  # Linux frees the number even when close fails otherwise (close(2), EINTR)
             _free(table, args.get("fd"), freed)
         return freed
     if event.errno is not None or event.ret is None:
         return freed
-    if name == "close_range" and "CLOSE_RANGE_CLOEXEC" not in (args.get("flags") or ()):
+    if name in _CLOSES_RANGE and "CLOSE_RANGE_CLOEXEC" not in (args.get("flags") or ()):
         low, high = args.get("fd"), args.get("max_fd")
         if isinstance(low, int) and isinstance(high, int):
             for fd in [fd for fd in table if low <= fd <= high]:
                 _free(table, fd, freed)
         return freed
     entry = catalogued(name)
-    if entry is None or (entry.result != "fd" and not _duplicates(event)):
+    duplicated = entry.duplicated(args) if entry is not None else None  # the argument it gives a second number
+    if entry is None or (entry.result != "fd" and duplicated is None):
         return freed
     new = event.ret
-    if name in ("dup2", "dup3") and args.get("oldfd") == new:
+    source = args.get(duplicated) if duplicated is not None else None
+    if source == new:
         return freed  # dup2(fd, fd): nothing changes
     _free(table, new, freed)  # handed out again: whatever it was, it is free no more (or was freed unseen)
-    source = args.get("fd") if name == "fcntl" else args.get("oldfd")
-    if (name in _DUPLICATES or name == "fcntl") and isinstance(source, int) and source in table:
+    if isinstance(source, int) and source in table:
         table[new] = table[source]
     return freed
-
-
-def _duplicates(event: SyscallEvent) -> bool:
-    """An ``fcntl`` that made a new number (F_DUPFD, F_DUPFD_CLOEXEC)."""
-    return event.name == "fcntl" and event.args.get("cmd") in kernel.FCNTL_DUPLICATES
 
 
 def _free(table: MutableMapping[int, T], fd: object, freed: list[tuple[int, T]]) -> None:

@@ -69,6 +69,7 @@ from harness.model.events import Event, ExecEvent, ExitEvent, SignalEvent, Sysca
 from harness.model.frames import Frame, Stack, summary
 from harness.model.roles import process_role
 from harness.model.strace_format import escape_controls
+from harness.model.syscalls import calls_that
 from harness.model.trace import Trace
 
 __all__ = ["FORMATS", "ClaimRefuted", "Finding", "FindingKind", "Format", "explain", "render", "verified"]
@@ -102,6 +103,11 @@ UNREAPED_LESSON = (
     "A server that runs for long fills the process table this way; once it exits, its zombies are re-parented "
     "and reaped by the subreaper or init."
 )
+
+#: The calls that end their task, that send a signal, that make a task (the catalogue's traits).
+_ENDS = calls_that("ends_task") | calls_that("ends_process")
+_SIGNALS = calls_that("signals")
+_SPAWNS = calls_that("spawns")
 
 
 #: What a finding is about: an interrupted call, a child's fate, or a descriptor kept open.
@@ -364,7 +370,7 @@ def _never_returned(index: TraceIndex, account: Interruption, name: str, end: Ex
         if e.tid == end.tid and start < e.seq < end.seq and isinstance(e, SyscallEvent)
     ]
     if account.signal is not None:
-        calls = tuple(dict.fromkeys(e.name for e in made if e.name not in ("exit", "exit_group")))
+        calls = tuple(dict.fromkeys(e.name for e in made if e.name not in _ENDS))
         return c.ExitedFromHandler(account.task, name, account.signal.seq, end.seq, end.code, calls)
     if not made:
         return c.EndedInCall(account.task, name, start, end.seq)
@@ -471,7 +477,7 @@ def _killed_by(index: TraceIndex, fate: ChildFate) -> c.KilledBy | None:
         if (
             isinstance(event, SyscallEvent)
             and event.enter_seq < end.seq
-            and event.name in ("kill", "tkill", "tgkill")
+            and event.name in _SIGNALS
             and event.errno is None
             and event.args.get("pid", event.args.get("tgid")) == pid
             and event.args.get("signal") == end.signal
@@ -620,7 +626,7 @@ def _kept_connections(index: TraceIndex, process: str) -> list[Finding]:
         )
         if close is not None:
             before = [e for e in events if e.seq < close.seq and e.tid == close.tid and isinstance(e, SyscallEvent)]
-            just_after = before[-1] if before and before[-1].name in ("accept", "accept4") and before[-1].ret else None
+            just_after = before[-1] if before and before[-1].name in ACCEPT_CALLS and before[-1].ret else None
             place = _user_path(close.python, 1) if close.python else None
             made.append(c.ClosedLater(process, fd, close.seq, just_after.seq if just_after else None, python, place))
         if grows is not None:
@@ -686,13 +692,12 @@ def _accepted_on(index: TraceIndex, process: str) -> set[int]:
     return {
         e.args["fd"]
         for e in index.events_of(process)
-        if isinstance(e, SyscallEvent) and e.name in ("accept", "accept4") and isinstance(e.args.get("fd"), int)
+        if isinstance(e, SyscallEvent) and e.name in ACCEPT_CALLS and isinstance(e.args.get("fd"), int)
     }
 
 
 def _did_work(index: TraceIndex, process: str) -> bool:
-    quick = {"clone", "clone3", "fork", "vfork", "exit", "exit_group"}
-    return any(isinstance(e, SyscallEvent) and e.name not in quick for e in index.events_of(process))
+    return any(isinstance(e, SyscallEvent) and e.name not in _SPAWNS | _ENDS for e in index.events_of(process))
 
 
 #: Set (to anything but "" or "0") to make an unverifiable claim an error, not a withheld sentence: the test

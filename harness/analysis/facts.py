@@ -39,10 +39,12 @@ from harness.model import kernel
 from harness.model.events import Event, ExecEvent, ExitEvent, SpawnEvent, SyscallEvent
 from harness.model.expectations import Fact
 from harness.model.roles import parent_role, process_role
+from harness.model.syscalls import calls_that
 from harness.model.trace import Trace
 
-ACCEPT_CALLS = frozenset({"accept", "accept4"})
-WAIT_CALLS = frozenset({"wait4", "waitid"})
+#: The calls that take a connection, and those that reap a child (the catalogue's traits).
+ACCEPT_CALLS = calls_that("accepts")
+WAIT_CALLS = calls_that("reaps")
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,7 +24,10 @@ from harness.analysis.facts import Disposition, TraceIndex, disposition_at
 from harness.model import kernel
 from harness.model.events import Event, ExitEvent, SignalEvent, SyscallEvent
 from harness.model.roles import process_role
-from harness.model.syscalls import syscall_number
+from harness.model.syscalls import calls_that, syscall_number
+
+#: A handler's return (rt_sigreturn) and the resumption of an interrupted call (restart_syscall).
+_HANDLER_RETURNS, _RESUMES = calls_that("returns_from_handler"), calls_that("resumes")
 
 #: What became of an interrupted call: the program saw EINTR; the kernel entered it again; it resumed
 #: through ``restart_syscall``; the task died first; or the trace ends before anything shows.
@@ -149,12 +152,12 @@ def _derive(index: TraceIndex) -> Iterator[Interruption]:
             if outcome is not None:
                 del open_by_tid[event.tid]
                 yield _account(index, pending, outcome, event)
-        elif event.name == "rt_sigreturn" and event.errno == "EINTR":
+        elif event.name in _HANDLER_RETURNS and event.errno == "EINTR":
             # An untraced call the signal event does not name (a trace from an older tracer): say what shows.
             yield _account(index, _Open(None, last_signal.get(event.tid)), "EINTR", event)
         if kernel.is_restart_code(event.errno):
             open_by_tid[event.tid] = _Open(event)
-        if event.name == "rt_sigreturn":
+        if event.name in _HANDLER_RETURNS:
             last_signal.pop(event.tid, None)
     for pending in open_by_tid.values():
         yield _account(index, pending, "unknown", None)
@@ -176,21 +179,21 @@ def _went_on_unseen(pending: _Open, event: Event) -> bool:
     if pending.code == "ERESTART_RESTARTBLOCK":
         return False  # it resumes through restart_syscall, which is the evidence when traced
     if isinstance(event, SyscallEvent):
-        return event.name not in ("restart_syscall", "rt_sigreturn")
+        return event.name not in _RESUMES | _HANDLER_RETURNS
     return isinstance(event, SignalEvent) and event.seq != pending.signal.seq
 
 
 def _closes(index: TraceIndex, pending: _Open, event: SyscallEvent) -> Outcome | None:
     """The outcome an event of the interrupted task shows, or None when it shows none."""
-    if event.name == "rt_sigreturn":
+    if event.name in _HANDLER_RETURNS:
         if event.errno == "EINTR":
             return "EINTR"
-        if event.ret == _number("restart_syscall"):
+        if any(event.ret == _number(name) for name in _RESUMES):
             return "restart_syscall"
         if event.ret == _number(pending.name) or pending.code == "ERESTARTNOINTR":
             return "restarted"
         return None  # a nested handler's return: not this call's
-    if event.name == "restart_syscall":
+    if event.name in _RESUMES:
         return "restart_syscall"
     if event.name == pending.name and (pending.call is None or event.enter_seq > pending.call.seq):
         # Entered again with no rt_sigreturn between: no handler ran, unless this is the handler's own call.

@@ -374,7 +374,7 @@ def _returns_descriptor(event: SyscallEvent) -> bool:
     entry = catalogued(event.name)
     if entry is None:
         return False
-    return entry.result == "fd" or (event.name == "fcntl" and event.args.get("cmd") in kernel.FCNTL_DUPLICATES)
+    return entry.result == "fd" or entry.duplicated(event.args) is not None
 
 
 def _result_text(event: SyscallEvent, ctx: MatchContext) -> str:

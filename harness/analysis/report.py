@@ -74,6 +74,7 @@ from harness.analysis.interruptions import by_call
 from harness.model.events import Event, ExecEvent, ExitEvent, SignalEvent, SpawnEvent, SyscallEvent
 from harness.model.frames import user_frame
 from harness.model.strace_format import format_event
+from harness.model.syscalls import calls_that
 from harness.model.trace import Trace
 
 if TYPE_CHECKING:  # harness.analysis.explain is imported when a page is drawn, not when this module is
@@ -280,7 +281,8 @@ class Fold:
 
 def startup_fold(trace: Trace) -> Fold | None:
     """Where the story starts (the first ``listen``), or None when the trace has none or nothing before it."""
-    listen = next((e for e in trace if isinstance(e, SyscallEvent) and e.name == "listen"), None)
+    listens = calls_that("listens")
+    listen = next((e for e in trace if isinstance(e, SyscallEvent) and e.name in listens), None)
     if listen is None:
         return None
     before = sum(1 for event in trace if event.seq < listen.enter_seq)

@@ -11,7 +11,7 @@ and ``explain`` withholds it (the suite makes every such case a failure).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from typing import Any, TypeVar
 
 from harness.analysis import claims as c
@@ -20,13 +20,19 @@ from harness.analysis.facts import TraceIndex, reaped_pid, runs_cpython
 from harness.model import kernel
 from harness.model.events import Event, ExecEvent, ExitEvent, SignalEvent, SyscallEvent
 from harness.model.roles import parent_role, process_role
-from harness.model.syscalls import syscall_number
+from harness.model.syscalls import calls_that, syscall_number
 from harness.model.trace import Trace
 
 _E = TypeVar("_E", bound=Event)
-_WAITS = ("wait4", "waitid")
-_KILLS = ("kill", "tkill", "tgkill")
-_ACCEPTS = ("accept", "accept4")
+_WAITS = calls_that("reaps")
+_KILLS = calls_that("signals")
+_ACCEPTS = calls_that("accepts")
+_CLOSES = calls_that("closes")
+_INSTALLS = calls_that("installs_handler")
+_HANDLER_RETURNS = calls_that("returns_from_handler")
+_RESUMES = calls_that("resumes")
+_ENDS = calls_that("ends_task") | calls_that("ends_process")
+_LISTENS = calls_that("listens")
 
 
 class ClaimRefuted(AssertionError):
@@ -103,7 +109,7 @@ class Verifier:
         event = self._by_seq.get(seq) if seq is not None else None
         return event if isinstance(event, kind) else None
 
-    def _call(self, seq: int | None, role: str | None = None, names: tuple[str, ...] = ()) -> SyscallEvent | None:
+    def _call(self, seq: int | None, role: str | None = None, names: Collection[str] = ()) -> SyscallEvent | None:
         event = self._event(seq, SyscallEvent)
         if event is None or (role is not None and event.role != role) or (names and event.name not in names):
             return None
@@ -150,7 +156,7 @@ class Verifier:
         return None if signal.syscall_errno == claim.code else f"its code was {signal.syscall_errno}"
 
     def _unnamed_call_interrupted(self, claim: c.UnnamedCallInterrupted) -> str | None:
-        sigreturn = self._call(claim.sigreturn_seq, claim.task, ("rt_sigreturn",))
+        sigreturn = self._call(claim.sigreturn_seq, claim.task, _HANDLER_RETURNS)
         return None if sigreturn is not None and sigreturn.errno == "EINTR" else "no rt_sigreturn returning -EINTR"
 
     def _signal_delivered(self, claim: c.SignalDelivered) -> str | None:
@@ -210,7 +216,7 @@ class Verifier:
                     break
                 if (
                     isinstance(event, SyscallEvent)
-                    and event.name == "rt_sigaction"
+                    and event.name in _INSTALLS
                     and event.errno is None
                     and event.args.get("signal") == claim.signal
                     and isinstance(event.args.get("act"), dict)
@@ -231,14 +237,14 @@ class Verifier:
         return None if (kind, restart) == (claim.handler, claim.sa_restart) else f"#{last.seq} set {kind}, {restart}"
 
     def _returned_eintr(self, claim: c.ReturnedEintr) -> str | None:
-        sigreturn = self._call(claim.sigreturn_seq, claim.task, ("rt_sigreturn",))
+        sigreturn = self._call(claim.sigreturn_seq, claim.task, _HANDLER_RETURNS)
         if sigreturn is None or sigreturn.errno != "EINTR":
             return f"#{claim.sigreturn_seq} is no rt_sigreturn of {claim.task} returning -EINTR"
         python = self._runs_python(process_role(claim.task))
         return None if (claim.reader == "interpreter") == python else f"reader {claim.reader}, CPython: {python}"
 
     def _restarted_by_sigreturn(self, claim: c.RestartedBySigreturn) -> str | None:
-        sigreturn = self._call(claim.sigreturn_seq, claim.task, ("rt_sigreturn",))
+        sigreturn = self._call(claim.sigreturn_seq, claim.task, _HANDLER_RETURNS)
         if sigreturn is None:
             return f"#{claim.sigreturn_seq} is no rt_sigreturn of {claim.task}"
         if sigreturn.ret != syscall_number(claim.call):
@@ -270,7 +276,7 @@ class Verifier:
         following = next(iter(self._of_task(claim.task, claim.signal_seq)), None)
         if following is None or following.seq != claim.next_seq:
             return f"the task's next event is not #{claim.next_seq}"
-        if isinstance(following, SyscallEvent) and following.name in ("rt_sigreturn", "restart_syscall"):
+        if isinstance(following, SyscallEvent) and following.name in _HANDLER_RETURNS | _RESUMES:
             return f"its next event is {following.name}: a handler ran, or restart_syscall resumed it"
         return None
 
@@ -278,8 +284,9 @@ class Verifier:
         event = self._call(claim.seq, claim.task)
         if event is None:
             return f"#{claim.seq} is no call of {claim.task}"
-        restart = event.name == "restart_syscall" or (
-            event.name == "rt_sigreturn" and event.ret == syscall_number("restart_syscall")
+        # rt_sigreturn returns restart_syscall's number where the kernel resumes the call through it.
+        restart = event.name in _RESUMES or (
+            event.name in _HANDLER_RETURNS and any(event.ret == syscall_number(name) for name in _RESUMES)
         )
         return None if restart else f"#{claim.seq} is {event.name}"
 
@@ -302,9 +309,9 @@ class Verifier:
             return f"#{claim.exit_seq} is no exit of {claim.task} with status {claim.code}"
         span = self._of_task(claim.task, claim.signal_seq, claim.exit_seq)
         between = [e for e in span if isinstance(e, SyscallEvent)]
-        if any(e.name == "rt_sigreturn" for e in between):
+        if any(e.name in _HANDLER_RETURNS for e in between):
             return "an rt_sigreturn came between the signal and the exit: the handler returned"
-        made = tuple(dict.fromkeys(e.name for e in between if e.name not in ("exit", "exit_group")))
+        made = tuple(dict.fromkeys(e.name for e in between if e.name not in _ENDS))
         return None if made == claim.calls else f"the calls between were {made}"
 
     def _next_entry(self, task: str, call: str, after: int) -> SyscallEvent | None:
@@ -430,7 +437,7 @@ class Verifier:
 
     def _default_does_not_reap(self, claim: c.DefaultDoesNotReap) -> str | None:
         for event in self._of_process(claim.parent):
-            sets = isinstance(event, SyscallEvent) and event.name == "rt_sigaction" and event.seq < claim.exit_seq
+            sets = isinstance(event, SyscallEvent) and event.name in _INSTALLS and event.seq < claim.exit_seq
             if sets and event.args.get("signal") == "SIGCHLD" and isinstance(event.args.get("act"), dict):  # type: ignore[union-attr]
                 return f"#{event.seq} set SIGCHLD's disposition"
         return None
@@ -488,7 +495,7 @@ class Verifier:
         return f"#{closes[0].seq} closed it" if closes else None
 
     def _closed_later(self, claim: c.ClosedLater) -> str | None:
-        close = self._call(claim.close_seq, None, ("close",))
+        close = self._call(claim.close_seq, None, _CLOSES)
         if close is None or process_role(close.role) != claim.process or close.args.get("fd") != claim.fd:
             return f"#{claim.close_seq} is no close of fd {claim.fd} by {claim.process}"
         if claim.accept_seq is not None:
@@ -523,7 +530,7 @@ class Verifier:
         listens = [
             e
             for e in self._of_process(claim.owner)
-            if isinstance(e, SyscallEvent) and e.name == "listen" and e.args.get("fd") == claim.fd
+            if isinstance(e, SyscallEvent) and e.name in _LISTENS and e.args.get("fd") == claim.fd
         ]
         if not listens:
             return f"{claim.owner} never listened on fd {claim.fd}"

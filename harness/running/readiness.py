@@ -36,7 +36,7 @@ import socket
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from harness.model.syscalls import syscall_number
+from harness.model.syscalls import calls_that, catalogued, syscall_number
 
 #: poll(2) event names as the catalogue decodes them, and their bits.
 _POLL_BITS: Mapping[str, int] = {
@@ -49,6 +49,7 @@ _POLL_BITS: Mapping[str, int] = {
     "POLLWRBAND": select.POLLWRBAND,
 }
 _PIDFD_GETFD = syscall_number("pidfd_getfd")
+_ACCEPTS, _WAITS_ON_DESCRIPTORS = calls_that("accepts"), calls_that("waits_on_descriptors")
 _libc = ctypes.CDLL(None, use_errno=True)
 
 
@@ -79,12 +80,12 @@ def waits_for_a_client(pid: int, name: str, args: Mapping[str, Any]) -> bool:
     Where what it watches cannot be read (a set the decoder could not read, no pidfd), it is taken to wait
     for one: so it was counted before this look existed, and a server is never kept from being ready by it.
     """
-    if name in ("accept", "accept4"):
+    if name in _ACCEPTS:
         return True
     if not _decoded(name, args):
         return True
     fds = [fd for fd, _ in _watched(name, args)]
-    if name in ("epoll_wait", "epoll_pwait"):
+    if isinstance(args.get("epfd"), int):  # epoll: what it watches was added to it with epoll_ctl
         targets = _epoll_targets(pid, fds[0])
         if targets is None:
             return True
@@ -104,11 +105,22 @@ def waits_for_a_client(pid: int, name: str, args: Mapping[str, Any]) -> bool:
 
 def _decoded(name: str, args: Mapping[str, Any]) -> bool:
     """Whether the decoder read what the call watches (a set it could not read is left as its pointer)."""
-    if name in ("poll", "ppoll"):
-        return isinstance(args.get("fds"), list)
-    if name in ("select", "pselect6"):
-        return all(isinstance(args.get(key), list | None) for key in ("readfds", "writefds", "exceptfds"))
+    kinds = _watching_kinds(name)
+    if "pollfds" in kinds:
+        return isinstance(args.get(kinds["pollfds"][0]), list)
+    if "fd_set" in kinds:
+        return all(isinstance(args.get(key), list | None) for key in kinds["fd_set"])
     return isinstance(args.get("epfd"), int)
+
+
+def _watching_kinds(name: str) -> dict[str, list[str]]:
+    """The arguments of a call that say what it watches, by their kind in the catalogue (kind -> names)."""
+    entry = catalogued(name)
+    kinds: dict[str, list[str]] = {}
+    for arg in entry.args if entry is not None else ():
+        if not arg.output:
+            kinds.setdefault(arg.kind, []).append(arg.name)
+    return kinds
 
 
 def _listens(fd: int) -> bool:
@@ -129,21 +141,30 @@ def _epoll_targets(pid: int, epfd: int) -> list[int] | None:
         return None
 
 
+#: What ends a select(2) for a descriptor in each of its sets (its arguments' names in the catalogue).
+_SET_EVENTS: Mapping[str, int] = {"readfds": select.POLLIN, "writefds": select.POLLOUT, "exceptfds": select.POLLPRI}
+
+
 def _watched(name: str, args: Mapping[str, Any]) -> Iterator[tuple[int, int]]:
     """The descriptors a waiting call watches, with the poll events that would end it."""
-    if name in ("poll", "ppoll") and isinstance(args.get("fds"), list):
-        for pollfd in args["fds"]:
+    if name in _ACCEPTS:
+        if isinstance(args.get("fd"), int):
+            yield args["fd"], select.POLLIN  # a listening socket is readable when a connection waits
+        return
+    if name not in _WAITS_ON_DESCRIPTORS:
+        return
+    kinds = _watching_kinds(name)
+    for key in kinds.get("pollfds", ()):
+        pollfds = args.get(key)
+        for pollfd in pollfds if isinstance(pollfds, list) else ():
             events = sum(_POLL_BITS.get(flag, 0) for flag in pollfd.get("events", ()))
             if pollfd.get("fd", -1) >= 0 and events:
                 yield pollfd["fd"], events
-    elif name in ("select", "pselect6"):
-        for key, events in (("readfds", select.POLLIN), ("writefds", select.POLLOUT), ("exceptfds", select.POLLPRI)):
-            if isinstance(args.get(key), list):
-                yield from ((fd, events) for fd in args[key])
-    elif name in ("epoll_wait", "epoll_pwait") and isinstance(args.get("epfd"), int):
+    for key in kinds.get("fd_set", ()):
+        if isinstance(args.get(key), list):
+            yield from ((fd, _SET_EVENTS[key]) for fd in args[key])
+    if isinstance(args.get("epfd"), int):
         yield args["epfd"], select.POLLIN  # an epoll descriptor is readable when an event is ready
-    elif name in ("accept", "accept4") and isinstance(args.get("fd"), int):
-        yield args["fd"], select.POLLIN  # a listening socket is readable when a connection waits
 
 
 @contextlib.contextmanager

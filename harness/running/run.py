@@ -42,7 +42,7 @@ from harness.model.injection import Injection
 from harness.model.roles import ROOT_ROLE, parent_role, process_role
 from harness.model.scenario import DEFAULT_TIMEOUT, STOP_BY_ITSELF, ClientSpec, Scenario, Stop
 from harness.model.strace_format import format_args
-from harness.model.syscalls import DEFAULT_SYSCALLS
+from harness.model.syscalls import DEFAULT_SYSCALLS, calls_that
 from harness.model.trace import Trace
 from harness.running.clients import PROTOCOLS, Client, ClientError, ClientReport, command_client, drive
 from harness.running.listening import ListeningSocket, listening_sockets
@@ -50,6 +50,9 @@ from harness.running.readiness import waits_for_a_client
 from harness.running.schedule import ACCEPT_CALLS, DeterministicSchedule
 from harness.running.stall import ServingOn, Stall, StallWatch, call_in
 from harness.running.tracer import Listener, Tracer
+
+#: The calls that end their task, which never return by nature: no task is stuck in one.
+_ENDS = calls_that("ends_task") | calls_that("ends_process")
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,7 +133,7 @@ class RunResult:
         """Where each task was when a timed-out run was ended: the call it never returned from."""
         stuck = {}
         for event in self.trace:
-            if isinstance(event, SyscallEvent) and event.ret is None and event.name not in ("exit", "exit_group"):
+            if isinstance(event, SyscallEvent) and event.ret is None and event.name not in _ENDS:
                 inputs = format_args(event.name, event.args, part="input")
                 where = f" at {summary(event.python)}" if event.python else ""  # with --python-frames
                 stuck[event.role] = f"{event.name}({inputs}{', ' if inputs else ''}...){where}"

@@ -64,31 +64,20 @@ from collections.abc import Callable
 from harness.model import kernel
 from harness.model.events import Event, ExecEvent, ExitEvent, SpawnEvent, SyscallEntry, SyscallEvent
 from harness.model.roles import ROOT_ROLE, parent_role, process_role
+from harness.model.syscalls import calls_that
 from harness.running.readiness import returns_at_once
 
-#: Calls in which a server waits for a connection or a child: a child's exit
-#: released while the server is in one of them finds it blocked.
-WAITING_CALLS = frozenset(
-    {
-        "accept",
-        "accept4",
-        "poll",
-        "ppoll",
-        "select",
-        "pselect6",
-        "epoll_wait",
-        "epoll_pwait",
-        "restart_syscall",
-        "wait4",
-        "waitid",
-        "pause",
-        "rt_sigsuspend",
-        "exit_group",
-    }
-)
 #: Calls in which a server waits for its next connection: the first process
 #: to enter one is the server (a Python socket with a timeout polls first).
-ACCEPT_CALLS = frozenset({"accept", "accept4", "poll", "ppoll", "select", "pselect6", "epoll_wait", "epoll_pwait"})
+ACCEPT_CALLS = calls_that("accepts") | calls_that("waits_on_descriptors")
+#: Calls in which a server waits for a connection or a child: a child's exit
+#: released while the server is in one of them finds it blocked.  A process's
+#: exit counts: a parent that ends is done with waiting.
+WAITING_CALLS = (
+    ACCEPT_CALLS | calls_that("reaps") | calls_that("suspends") | calls_that("resumes") | calls_that("ends_process")
+)
+_ACCEPTS, _REAPS, _ENDS_PROCESS = calls_that("accepts"), calls_that("reaps"), calls_that("ends_process")
+_LISTENS = calls_that("listens")
 _SIGCHLD_BIT = 1 << (kernel.SIGNAL_NUMBERS["SIGCHLD"] - 1)
 
 
@@ -190,7 +179,7 @@ class DeterministicSchedule:
         """Hold an exiting process of a connection until its parent waits; note every process's waits."""
         if self.stepped_aside is not None:
             return False
-        if entry.name == "exit_group" and entry.tid == entry.pid:
+        if entry.name in _ENDS_PROCESS and entry.tid == entry.pid:
             if not self._of_a_connection(entry.role):
                 # Start-up processes, launchers, a daemon's middle process: never held, and their exit does not
                 # count as waiting: a child of theirs held at its exit goes once they are gone (an orphan then).
@@ -207,7 +196,7 @@ class DeterministicSchedule:
                 self._wait_for_children(entry)
                 return True
         self._pids.setdefault(entry.role, entry.pid)
-        if self._server is None and entry.name in ACCEPT_CALLS and (self._listened or "accept" in entry.name):
+        if self._server is None and entry.name in ACCEPT_CALLS and (self._listened or entry.name in _ACCEPTS):
             self._server = entry.role
         if entry.name in ACCEPT_CALLS and entry.role == self._server and self._unforked_accept:
             # Its next wait, whether accept or the poll of a socket with a timeout (socketserver, asyncio):
@@ -267,9 +256,9 @@ class DeterministicSchedule:
 
     def _on_call(self, event: SyscallEvent) -> None:
         """Note the tree's listen, and each accepted connection: who accepted it tells the server's shape."""
-        if event.name == "listen" and event.errno is None:
+        if event.name in _LISTENS and event.errno is None:
             self._listened = True
-        elif event.name in ("accept", "accept4") and event.ret is not None and event.ret >= 0:
+        elif event.name in _ACCEPTS and event.ret is not None and event.ret >= 0:
             accepter = process_role(event.role)
             if self.stepped_aside is None and accepter != self._server:
                 self._step_aside(f"a connection was accepted by {accepter}, not by {self._server} (a pre-fork server)")
@@ -370,6 +359,6 @@ class DeterministicSchedule:
 
     @staticmethod
     def _is_wait(entry: SyscallEntry) -> bool:
-        if entry.name in ("wait4", "waitid"):
+        if entry.name in _REAPS:
             return "WNOHANG" not in entry.args.get("options", [])
         return entry.name in WAITING_CALLS

@@ -38,7 +38,7 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
 from harness.model.events import Event
-from harness.model.syscalls import NUMBERS, syscall_name
+from harness.model.syscalls import NUMBERS, calls_that, syscall_name, timeout_of
 from harness.running.schedule import ACCEPT_CALLS
 
 #: How long everything must stay still before the run is called stalled.
@@ -48,20 +48,8 @@ SERVING_ON_SECONDS = 1.0
 #: How often the watch looks.
 _SAMPLE_SECONDS = 0.2
 
-#: Calls that end by themselves when their timeout argument says so (syscall(2) prototypes):
-#: the argument index of the timeout, and whether "no timeout" is a negative int (else NULL).
-_TIMED: dict[int, tuple[int, bool]] = {
-    NUMBERS["poll"]: (2, True),  # poll(fds, nfds, int timeout): -1 waits for ever
-    NUMBERS["epoll_wait"]: (3, True),
-    NUMBERS["epoll_pwait"]: (3, True),
-    NUMBERS["ppoll"]: (2, False),  # ppoll(fds, nfds, const struct timespec *tsp, ...): NULL for ever
-    NUMBERS["select"]: (4, False),
-    NUMBERS["pselect6"]: (4, False),
-    NUMBERS["rt_sigtimedwait"]: (2, False),
-    NUMBERS["futex"]: (3, False),  # FUTEX_WAIT's timeout (kernel/futex/syscalls.c)
-}
 #: Calls that always end by themselves.
-_SLEEPS = frozenset({NUMBERS["nanosleep"], NUMBERS["clock_nanosleep"]})
+_SLEEPS = frozenset(NUMBERS[name] for name in calls_that("sleeps"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,11 +114,11 @@ def _blocked_call(tid: int) -> tuple[str, bool] | None:
     number = int(fields[0])
     if number in _SLEEPS:
         return syscall_name(number), True
-    timed = _TIMED.get(number)
-    if timed is not None and len(fields) > timed[0] + 1:
-        index, negative_is_forever = timed
-        value = int(fields[index + 1], 16)
-        if negative_is_forever:
+    name = syscall_name(number)
+    timed = timeout_of(name)  # a call that ends by itself when its timeout argument says so
+    if timed is not None and len(fields) > timed.index + 1:
+        value = int(fields[timed.index + 1], 16)
+        if timed.forever_is_negative:
             value = value - (1 << 32) if value & 0x80000000 else value
             return syscall_name(number), value >= 0
         return syscall_name(number), value != 0

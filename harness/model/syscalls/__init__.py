@@ -17,12 +17,13 @@ registers named after its prototype.
 
 from __future__ import annotations
 
+import typing
 from collections.abc import Collection, Mapping
 
 from harness.model.errors import UsageError
 from harness.model.hints import closest
 from harness.model.syscalls import desc, fcntl, futex, net, process, signal, time, wait
-from harness.model.syscalls.entry import Arg, Syscall
+from harness.model.syscalls.entry import Arg, Syscall, Timeout, Trait
 from harness.model.syscalls.x86_64 import ARGUMENT_NAMES, NUMBERS
 
 __all__ = [
@@ -32,12 +33,14 @@ __all__ = [
     "Syscall",
     "argument_names",
     "argument_order",
+    "calls_that",
     "catalogued",
     "check_syscalls",
     "known_syscalls",
     "output_args",
     "syscall_name",
     "syscall_number",
+    "timeout_of",
 ]
 
 #: Every catalogued call by name.
@@ -68,6 +71,11 @@ DEFAULT_SYSCALLS: tuple[str, ...] = (
     "exit",
     "exit_group",
 )
+
+_BY_TRAIT: Mapping[Trait, frozenset[str]] = {
+    trait: frozenset(name for name, entry in CATALOGUE.items() if trait in entry.traits)
+    for trait in typing.get_args(Trait)
+}
 
 #: Name by native number.
 NAMES: Mapping[int, str] = {number: name for name, number in NUMBERS.items()}
@@ -111,6 +119,17 @@ def argument_order(name: str) -> tuple[str, ...]:
     """What a call's positional arguments mean: its entry's print order, or else the prototype's names."""
     entry = CATALOGUE.get(name)
     return entry.order if entry is not None else argument_names(name)
+
+
+def calls_that(trait: Trait) -> frozenset[str]:
+    """The catalogued calls with a trait: what the schedule, the stall watch and the analysis ask by."""
+    return _BY_TRAIT[trait]
+
+
+def timeout_of(name: str) -> Timeout | None:
+    """Where a call takes the time it may wait at most; None for a call that waits for ever or never."""
+    entry = CATALOGUE.get(name)
+    return entry.timeout if entry is not None else None
 
 
 def output_args(name: str) -> tuple[str, ...]:

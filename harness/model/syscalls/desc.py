@@ -21,7 +21,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from harness.model import kernel
-from harness.model.syscalls.entry import Arg, Syscall
+from harness.model.syscalls.entry import Arg, Syscall, Timeout
 from harness.model.syscalls.structs import (
     EPOLL_EVENT,
     MAX_WATCHED,
@@ -52,6 +52,7 @@ CLOSE = Syscall(
     args=(Arg(name="fd", kind="fd"),),
     decode_entry=_close,
     register_only=True,
+    traits=frozenset({"closes"}),
     source="close(2); fs/open.c",
 )
 
@@ -80,6 +81,11 @@ def _close_range(raw: Sequence[int], read: MemoryReader) -> dict[str, Any]:
     }
 
 
+def _oldfd(args: Mapping[str, Any]) -> str | None:
+    """The dup family's result is another number for ``oldfd``'s open file."""
+    return "oldfd"
+
+
 DUP = Syscall(
     name="dup",
     family="desc",
@@ -87,6 +93,7 @@ DUP = Syscall(
     decode_entry=_dup,
     register_only=True,
     result="fd",
+    duplicated=_oldfd,
     source="dup(2); fs/file.c",
 )
 
@@ -97,6 +104,7 @@ DUP2 = Syscall(
     decode_entry=_dup2,
     register_only=True,
     result="fd",
+    duplicated=_oldfd,
     source="dup2(2); fs/file.c",
 )
 
@@ -107,6 +115,7 @@ DUP3 = Syscall(
     decode_entry=_dup3,
     register_only=True,
     result="fd",
+    duplicated=_oldfd,
     source="dup3(2); fs/file.c",
 )
 
@@ -116,6 +125,7 @@ CLOSE_RANGE = Syscall(
     args=(Arg(name="fd", kind="int"), Arg(name="max_fd", kind="int"), Arg(name="flags", kind="flags")),
     decode_entry=_close_range,
     register_only=True,
+    traits=frozenset({"closes_range"}),
     source="close_range(2); fs/file.c",
 )
 
@@ -220,6 +230,8 @@ POLL = Syscall(
     decode_exit=_poll_exit,
     register_only=False,  # reads the pollfd array
     timeout_note=True,
+    traits=frozenset({"waits_on_descriptors"}),
+    timeout=Timeout(2, forever_is_negative=True),
     source="poll(2); fs/select.c",
 )
 
@@ -239,6 +251,8 @@ PPOLL = Syscall(
     decode_exit=_ppoll_exit,
     register_only=False,
     timeout_note=True,
+    traits=frozenset({"waits_on_descriptors"}),
+    timeout=Timeout(2, forever_is_negative=False),
     source="ppoll(2); fs/select.c",
 )
 
@@ -329,6 +343,8 @@ SELECT = Syscall(
     decode_exit=_select_exit,
     register_only=False,  # reads the three sets
     timeout_note=True,
+    traits=frozenset({"waits_on_descriptors"}),
+    timeout=Timeout(4, forever_is_negative=False),
     source="select(2); fs/select.c",
 )
 
@@ -346,6 +362,8 @@ PSELECT6 = Syscall(
     decode_exit=_pselect6_exit,
     register_only=False,
     timeout_note=True,
+    traits=frozenset({"waits_on_descriptors"}),
+    timeout=Timeout(4, forever_is_negative=False),
     source="pselect6(2) (select(2)); fs/select.c",
 )
 
@@ -385,6 +403,8 @@ EPOLL_WAIT = Syscall(
     decode_entry=_epoll_wait,
     decode_exit=_epoll_wait_exit,
     register_only=True,
+    traits=frozenset({"waits_on_descriptors"}),
+    timeout=Timeout(3, forever_is_negative=True),
     source="epoll_wait(2); fs/eventpoll.c",
 )
 
@@ -395,6 +415,8 @@ EPOLL_PWAIT = Syscall(
     decode_entry=_epoll_pwait,
     decode_exit=_epoll_pwait_exit,
     register_only=True,
+    traits=frozenset({"waits_on_descriptors"}),
+    timeout=Timeout(3, forever_is_negative=True),
     source="epoll_pwait(2) (epoll_wait(2)); fs/eventpoll.c",
 )
 

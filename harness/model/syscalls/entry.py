@@ -98,6 +98,53 @@ ArgKind = Literal[
 #: the call is restarted).
 ResultKind = Literal["int", "fd", "pid", "noreturn", "restored"]
 
+#: What a call does in a server's life, as the parts of the harness that reason about one ask it: the
+#: deterministic schedule (where a task waits), the stall watch (whether it can wake by itself), the facts
+#: and explanations (who accepts, reaps, signals).  Like strace's ``TRACE_*`` classes, they are the
+#: call's entry's, and no other module lists calls by name.
+#:
+#: * ``accepts``: takes a connection from a listening socket (accept, accept4);
+#: * ``waits_on_descriptors``: waits until a descriptor is ready (poll, select, epoll_wait...);
+#: * ``reaps``: waits for a child's change and collects it (wait4, waitid);
+#: * ``sleeps``: ends by itself once its time is up (nanosleep, clock_nanosleep);
+#: * ``suspends``: waits for a signal (pause, rt_sigsuspend, rt_sigtimedwait);
+#: * ``resumes``: goes on with a call a signal interrupted (restart_syscall);
+#: * ``listens``: makes a socket a listening one (listen);
+#: * ``spawns``: makes a process or a thread (fork, vfork, clone, clone3);
+#: * ``signals``: sends a signal to a task it names (kill, tkill, tgkill);
+#: * ``installs_handler``: sets a signal's disposition (rt_sigaction);
+#: * ``returns_from_handler``: ends a handler, restoring what the signal interrupted (rt_sigreturn);
+#: * ``closes``, ``closes_range``: frees a descriptor number (close), or every one in a range (close_range);
+#: * ``ends_task``, ``ends_process``: the caller's thread ends (exit), or its whole process (exit_group).
+Trait = Literal[
+    "accepts",
+    "waits_on_descriptors",
+    "reaps",
+    "sleeps",
+    "suspends",
+    "resumes",
+    "listens",
+    "spawns",
+    "signals",
+    "installs_handler",
+    "returns_from_handler",
+    "closes",
+    "closes_range",
+    "ends_task",
+    "ends_process",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Timeout:
+    """Where a call that may wait for ever takes the time it waits at most (syscall(2) prototypes)."""
+
+    index: int
+    """The argument register that holds it."""
+    forever_is_negative: bool
+    """True: an ``int`` of milliseconds, negative for ever (poll); False: a pointer, NULL for ever (ppoll)."""
+
+
 #: The families of strace's source files (``src/net.c``, ``src/clone.c``...), one module each here.
 Family = Literal["net", "process", "wait", "signal", "desc", "futex", "time"]
 
@@ -116,6 +163,11 @@ def no_outputs(raw: Sequence[int], ret: int, read: MemoryReader, entered: Mappin
 def no_entry_outputs(args: Mapping[str, Any]) -> tuple[str, ...]:
     """A call whose outputs are all decoded at its exit."""
     return ()
+
+
+def duplicates_nothing(args: Mapping[str, Any]) -> str | None:
+    """A call whose result is no second number for an open file."""
+    return None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -173,6 +225,13 @@ class Syscall:
     known never to come (what clone3 writes back, without the flags that ask for it)."""
     timeout_note: bool = False
     """A result of 0 means the call's time ran out, which strace notes: ``= 0 (Timeout)``."""
+    traits: frozenset[Trait] = frozenset()
+    """What the call does in a server's life (:data:`Trait`)."""
+    timeout: Timeout | None = None
+    """Where it takes the time it may wait, for a call that may wait for ever."""
+    duplicated: Callable[[Mapping[str, Any]], str | None] = duplicates_nothing
+    """The argument holding the descriptor whose open file the call's result refers to as well, given the
+    call's arguments (dup's ``oldfd``; fcntl's ``fd`` for F_DUPFD only), or None."""
     source: str
     """Where the kernel's side of the call is documented (man page, kernel file)."""
 
@@ -200,10 +259,6 @@ class Syscall:
     def printed_at_entry(self, args: Mapping[str, Any]) -> frozenset[str]:
         """The arguments a call's entry shows: its inputs, and the outputs its entry decoder gave."""
         return frozenset(arg.name for arg in self.args if not arg.output) | frozenset(self.entry_outputs(args))
-
-    def pid_args(self, args: Mapping[str, Any]) -> tuple[str, ...]:
-        """The arguments among ``args`` that hold pids (what a golden story replaces by roles)."""
-        return tuple(arg.name for arg in self.args if arg.name in args and arg.kind_in(args) == "pid")
 
     def fd_args(self, args: Mapping[str, Any]) -> tuple[str, ...]:
         """The arguments among ``args`` that hold file descriptors."""

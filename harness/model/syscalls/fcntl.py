@@ -159,6 +159,11 @@ def _fcntl_exit(raw: Sequence[int], ret: int, read: MemoryReader, entered: Mappi
     return outputs
 
 
+def _duplicated(args: Mapping[str, Any]) -> str | None:
+    """F_DUPFD and F_DUPFD_CLOEXEC make another number for ``fd``'s open file, as dup(2) does."""
+    return "fd" if args.get("cmd") in kernel.FCNTL_DUPLICATES else None
+
+
 FCNTL = Syscall(
     name="fcntl",
     family="desc",
@@ -178,6 +183,7 @@ FCNTL = Syscall(
     decode_entry=_fcntl,
     decode_exit=_fcntl_exit,
     register_only=False,  # reads the struct some commands take
+    duplicated=_duplicated,
     source="fcntl(2); fs/fcntl.c",
 )
 

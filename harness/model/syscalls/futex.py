@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from harness.model import kernel
-from harness.model.syscalls.entry import Arg, Syscall
+from harness.model.syscalls.entry import Arg, Syscall, Timeout
 from harness.model.syscalls.structs import MemoryReader, pointer, read_timespec, u32
 
 #: Which arguments each command shows, after uaddr and op (strace's do_futex).
@@ -103,6 +103,7 @@ FUTEX = Syscall(
     ),
     decode_entry=_futex,
     register_only=False,  # reads the timeout
+    timeout=Timeout(3, forever_is_negative=False),  # FUTEX_WAIT's (kernel/futex/syscalls.c)
     source="futex(2); kernel/futex/syscalls.c",
 )
 

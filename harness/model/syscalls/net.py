@@ -79,6 +79,7 @@ LISTEN = Syscall(
     args=(Arg(name="fd", kind="fd"), Arg(name="backlog", kind="int")),
     decode_entry=_listen,
     register_only=True,
+    traits=frozenset({"listens"}),
     source="listen(2); net/socket.c",
 )
 
@@ -91,6 +92,7 @@ ACCEPT = Syscall(
     register_only=False,  # reads the caller's buffer size
     entry_outputs=_pointers_at_entry,
     result="fd",
+    traits=frozenset({"accepts"}),
     source="accept(2); net/socket.c",
 )
 
@@ -103,6 +105,7 @@ ACCEPT4 = Syscall(
     register_only=False,  # reads the caller's buffer size
     entry_outputs=_pointers_at_entry,
     result="fd",
+    traits=frozenset({"accepts"}),
     source="accept4(2); net/socket.c",
 )
 

@@ -145,6 +145,7 @@ CLONE = Syscall(
     decode_exit=_clone_exit,
     register_only=True,
     result="pid",
+    traits=frozenset({"spawns"}),
     source="clone(2); kernel/fork.c",
 )
 
@@ -164,6 +165,7 @@ CLONE3 = Syscall(
     entry_outputs=_nothing_written_back,
     register_only=False,
     result="pid",
+    traits=frozenset({"spawns"}),
     source="clone3(2); kernel/fork.c",
 )
 
@@ -175,6 +177,7 @@ FORK = Syscall(
     decode_entry=_nothing,
     register_only=True,
     result="pid",
+    traits=frozenset({"spawns"}),
     source="fork(2); kernel/fork.c",
 )
 
@@ -185,6 +188,7 @@ VFORK = Syscall(
     decode_entry=_nothing,
     register_only=True,
     result="pid",
+    traits=frozenset({"spawns"}),
     source="vfork(2); kernel/fork.c",
 )
 
@@ -195,6 +199,7 @@ EXIT = Syscall(
     decode_entry=_status,
     register_only=True,
     result="noreturn",
+    traits=frozenset({"ends_task"}),
     source="_exit(2); kernel/exit.c",
 )
 
@@ -205,6 +210,7 @@ EXIT_GROUP = Syscall(
     decode_entry=_status,
     register_only=True,
     result="noreturn",
+    traits=frozenset({"ends_process"}),
     source="exit_group(2); kernel/exit.c",
 )
 

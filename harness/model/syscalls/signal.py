@@ -1,18 +1,27 @@
-"""Signals: kill, tkill, tgkill, rt_sigaction, rt_sigreturn, restart_syscall (strace's ``src/signal.c``)."""
+"""Signals (strace's ``src/signal.c``).
+
+kill, tkill, tgkill, rt_sigaction, rt_sigreturn, restart_syscall, and the
+waits for one: pause, rt_sigsuspend, rt_sigtimedwait.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from harness.model.syscalls.entry import Arg, Syscall
+from harness.model import kernel
+from harness.model.syscalls.entry import Arg, Syscall, Timeout
 from harness.model.syscalls.structs import (
     SIGACTION_SIZE,
+    SIGINFO_SIZE,
     MemoryReader,
     decode_sigaction,
+    decode_siginfo,
     decode_sigset,
     pointer,
+    read_sigset,
     read_struct,
+    read_timespec,
     s32,
     signal_arg,
 )
@@ -58,6 +67,7 @@ KILL = Syscall(
     args=_TARGET,
     decode_entry=_kill,
     register_only=True,
+    traits=frozenset({"signals"}),
     source="kill(2); kernel/signal.c",
 )
 
@@ -67,6 +77,7 @@ TKILL = Syscall(
     args=_TARGET,
     decode_entry=_kill,
     register_only=True,
+    traits=frozenset({"signals"}),
     source="tkill(2); kernel/signal.c",
 )
 
@@ -77,6 +88,7 @@ TGKILL = Syscall(
     args=(Arg(name="tgid", kind="pid"), Arg(name="tid", kind="pid"), Arg(name="signal", kind="signal")),
     decode_entry=_tgkill,
     register_only=True,
+    traits=frozenset({"signals"}),
     source="tgkill(2); kernel/signal.c",
 )
 
@@ -92,6 +104,7 @@ RT_SIGACTION = Syscall(
     decode_entry=_rt_sigaction,
     decode_exit=_rt_sigaction_exit,
     register_only=False,
+    traits=frozenset({"installs_handler"}),
     source="rt_sigaction(2); kernel/signal.c",
 )
 
@@ -106,6 +119,7 @@ RT_SIGRETURN = Syscall(
     decode_entry=_rt_sigreturn,
     register_only=True,
     result="restored",
+    traits=frozenset({"returns_from_handler"}),
     source="sigreturn(2); arch/x86/kernel/signal.c",
 )
 
@@ -117,7 +131,67 @@ RESTART_SYSCALL = Syscall(
     args=(Arg(name="resuming", kind="resuming", optional=True),),
     decode_entry=_nothing,
     register_only=True,
+    traits=frozenset({"resumes"}),
     source="restart_syscall(2); kernel/signal.c",
 )
 
-CALLS = (KILL, TKILL, TGKILL, RT_SIGACTION, RT_SIGRETURN, RESTART_SYSCALL)
+
+def _rt_sigsuspend(raw: Sequence[int], read: MemoryReader) -> dict[str, Any]:
+    return {"mask": read_sigset(read, raw[0], raw[1]), "sigsetsize": raw[1]}
+
+
+def _rt_sigtimedwait(raw: Sequence[int], read: MemoryReader) -> dict[str, Any]:
+    return {"set": read_sigset(read, raw[0], raw[3]), "timeout": read_timespec(read, raw[2]), "sigsetsize": raw[3]}
+
+
+def _rt_sigtimedwait_exit(
+    raw: Sequence[int], ret: int, read: MemoryReader, entered: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The signal taken: its siginfo where the call succeeded, and its name after the result (strace's note)."""
+    data = read_struct(read, raw[1], SIGINFO_SIZE) if ret > 0 else None
+    outputs: dict[str, Any] = {"info": decode_siginfo(data) if data else pointer(raw[1])}
+    if ret > 0:
+        outputs["returned"] = {"hex": False, "note": kernel.signal_name(ret)}
+    return outputs
+
+
+# A process that waits for a signal and nothing else: an event loop's idle, a supervisor's main loop.
+PAUSE = Syscall(
+    name="pause",
+    family="signal",
+    args=(),
+    decode_entry=_nothing,
+    register_only=True,
+    traits=frozenset({"suspends"}),
+    source="pause(2); kernel/signal.c",
+)
+
+RT_SIGSUSPEND = Syscall(
+    name="rt_sigsuspend",
+    family="signal",
+    args=(Arg(name="mask", kind="sigset"), Arg(name="sigsetsize", kind="int")),
+    decode_entry=_rt_sigsuspend,
+    register_only=False,  # reads the mask
+    traits=frozenset({"suspends"}),
+    source="sigsuspend(2); kernel/signal.c",
+)
+
+RT_SIGTIMEDWAIT = Syscall(
+    name="rt_sigtimedwait",
+    family="signal",
+    args=(
+        Arg(name="set", kind="sigset"),
+        Arg(name="info", kind="siginfo", output=True),
+        Arg(name="timeout", kind="timespec"),
+        Arg(name="sigsetsize", kind="int"),
+        Arg(name="returned", kind="returned", output=True, result_note=True, optional=True),
+    ),
+    decode_entry=_rt_sigtimedwait,
+    decode_exit=_rt_sigtimedwait_exit,
+    register_only=False,  # reads the set and the timeout
+    traits=frozenset({"suspends"}),
+    timeout=Timeout(2, forever_is_negative=False),
+    source="sigtimedwait(2); kernel/signal.c",
+)
+
+CALLS = (KILL, TKILL, TGKILL, RT_SIGACTION, RT_SIGRETURN, RESTART_SYSCALL, PAUSE, RT_SIGSUSPEND, RT_SIGTIMEDWAIT)

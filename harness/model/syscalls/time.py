@@ -54,6 +54,7 @@ NANOSLEEP = Syscall(
     decode_entry=_nanosleep,
     decode_exit=_nanosleep_exit,
     register_only=False,  # reads the requested time
+    traits=frozenset({"sleeps"}),
     source="nanosleep(2); kernel/time/hrtimer.c",
 )
 
@@ -69,6 +70,7 @@ CLOCK_NANOSLEEP = Syscall(
     decode_entry=_clock_nanosleep,
     decode_exit=_clock_nanosleep_exit,
     register_only=False,
+    traits=frozenset({"sleeps"}),
     source="clock_nanosleep(2); kernel/time/posix-timers.c",
 )
 

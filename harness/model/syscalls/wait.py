@@ -73,6 +73,7 @@ WAIT4 = Syscall(
     decode_exit=_wait4_exit,
     register_only=True,
     result="pid",
+    traits=frozenset({"reaps"}),
     source="wait4(2); kernel/exit.c",
 )
 
@@ -90,6 +91,7 @@ WAITID = Syscall(
     decode_entry=_waitid,
     decode_exit=_waitid_exit,
     register_only=True,
+    traits=frozenset({"reaps"}),
     source="waitid(2); kernel/exit.c",
 )
 

@@ -116,7 +116,7 @@ def test_an_entry_declares_exactly_what_its_decoders_produce(entry: Syscall) -> 
 
 #: Registers that make every memory-reading decoder read: addresses, and 6 (fcntl's F_SETLK, whose lock
 #: is read) and 8 (the sigset size the rt_* calls' sets are read with) where those calls take them.
-_PROBES = (*REGISTERS, (0x1000, 6, 0x3000, 8, 0x5000, 8))
+_PROBES = (*REGISTERS, (0x1000, 6, 0x3000, 8, 0x5000, 8), (0x1000, 8, 0x3000, 8, 0x5000, 8))
 
 
 @pytest.mark.parametrize("entry", CATALOGUE.values(), ids=list(CATALOGUE))
@@ -233,6 +233,31 @@ CASES: Mapping[str, Case] = {
         },
     ),
     "setpgid": Case((0,) * 6, 0, "setpgid(0, 0) = 0", "setpgid(0, 0) = 0"),
+    "pause": Case(
+        (0,) * 6,
+        -514,
+        "pause() = ? ERESTARTNOHAND (To be restarted if no handler)",
+        "pause() = ? ERESTARTNOHAND (To be restarted if no handler)",
+    ),
+    "rt_sigsuspend": Case(
+        (0x1000, 8, 0, 0, 0, 0),
+        -514,
+        "rt_sigsuspend([], 8) = ? ERESTARTNOHAND (To be restarted if no handler)",
+        "rt_sigsuspend([], 8) = ? ERESTARTNOHAND (To be restarted if no handler)",
+        {0x1000: bytes(8)},
+    ),
+    "rt_sigtimedwait": Case(
+        (0x1000, 0x2000, 0x3000, 8, 0, 0),
+        10,
+        f"rt_sigtimedwait([USR1], {{si_signo=SIGUSR1, si_code=SI_USER, si_pid={CHILD}, si_uid=0}}, "
+        "{tv_sec=1, tv_nsec=0}, 8) = 10 (SIGUSR1)",
+        "rt_sigtimedwait([USR1], {si_code=SI_USER, si_pid=<main.1>}, {tv_sec=1, tv_nsec=0}, 8) = 10 (SIGUSR1)",
+        {
+            0x1000: (1 << 9).to_bytes(8, "little"),
+            0x2000: struct.pack("<iiixxxxiI", 10, 0, 0, CHILD, 0).ljust(128, b"\0"),
+            0x3000: struct.pack("<qQ", 1, 0),
+        },
+    ),
     "pipe2": Case(
         (0x1000, 0o4000, 0, 0, 0, 0),
         0,
@@ -389,3 +414,30 @@ def test_an_entry_decodes_prints_and_normalises_as_strace_and_golden_files_read_
     events: list[Event] = [call, ExitEvent(seq=3, pid=CHILD, tid=CHILD, role="main.1", code=0)]
     assert format_event(call) == f"[pid {SERVER} main] {case.text}"
     assert normalize(Trace(tuple(events)))["main"] == (case.golden,)
+
+
+@pytest.mark.parametrize("kind", typing.get_args(ArgKind))
+def test_every_argument_kind_is_decoded_printed_and_held_to_a_shape(kind: str) -> None:
+    """A kind no entry uses, or that the JSON contract has no shape for, is a kind half added."""
+    from harness.model.event_contract import ARG_SHAPES
+
+    used = {
+        kind
+        for entry in CATALOGUE.values()
+        for arg in entry.args
+        for kind in (arg.kind, *(dict(arg.kind_by[1]).values() if arg.kind_by else ()))
+    }
+    assert kind in used, f"no catalogue entry decodes an argument of kind {kind!r}"
+    assert kind in ARG_SHAPES, f"the JSON Lines contract has no shape for {kind!r}"
+
+
+def test_every_trait_names_the_calls_that_have_it_and_no_other_module_lists_them() -> None:
+    """What each trait stands for, as the schedule, the stall watch and the analysis read it."""
+    from harness.model.syscalls import calls_that
+
+    assert calls_that("accepts") == {"accept", "accept4"}
+    assert calls_that("reaps") == {"wait4", "waitid"}
+    assert calls_that("waits_on_descriptors") == {"poll", "ppoll", "select", "pselect6", "epoll_wait", "epoll_pwait"}
+    assert calls_that("spawns") == {"fork", "vfork", "clone", "clone3"}
+    assert calls_that("returns_from_handler") == {"rt_sigreturn"} and calls_that("resumes") == {"restart_syscall"}
+    assert all(entry.timeout is None or entry.timeout.index < 6 for entry in CATALOGUE.values())
