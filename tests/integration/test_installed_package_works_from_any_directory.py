@@ -91,3 +91,14 @@ def test_a_servers_folder_in_the_current_directory_does_not_stand_in(installed: 
     done = _run(installed, tmp_path, "run", "fork_sigchld", "--connections", "1")
     assert done.returncode == 0, done.stderr
     assert "impostor" not in done.stdout + done.stderr
+
+
+def test_the_report_page_carries_its_style_and_script_from_the_installed_package(
+    installed: Path, tmp_path: Path
+) -> None:
+    """The page's CSS and JavaScript are package data files: a wheel without them would make a bare page."""
+    page = tmp_path / "report.html"
+    done = _run(installed, tmp_path, "report", "fork_sigchld", "--connections", "1", "-o", str(page))
+    assert done.returncode == 0, done.stderr
+    html = page.read_text()
+    assert "#legend{" in html and 'document.body.setAttribute("data-rendered", "1")' in html
