@@ -129,3 +129,15 @@ def test_what_a_call_is_is_written_in_the_catalogue_only() -> None:
         for found in _call_lists(path, names)
     ]
     assert lists == []
+
+
+def test_no_module_imports_by_a_string_the_layer_test_cannot_see() -> None:
+    """An import by name (importlib.import_module, __import__) would hide an arrow from the graph above."""
+    hidden = [
+        f"{path.relative_to(PACKAGE.parent)}:{node.lineno}"
+        for path in sorted(PACKAGE.rglob("*.py"))
+        for node in ast.walk(ast.parse(path.read_text(), str(path)))
+        if isinstance(node, ast.Attribute | ast.Name)
+        and (node.attr if isinstance(node, ast.Attribute) else node.id) in ("import_module", "__import__")
+    ]
+    assert hidden == []

@@ -43,9 +43,10 @@ import os
 import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Literal, get_args
+from typing import Literal
 
 from harness.analysis import claims as c
+from harness.analysis.defaults import FORMATS, Format
 from harness.analysis.facts import (
     ACCEPT_CALLS,
     ChildFate,
@@ -115,8 +116,6 @@ FindingKind = Literal[
     "interrupted", "zombie", "auto-reaped", "re-parented", "leaked-connection", "kept-listener", "closed-on-exec"
 ]
 #: How :func:`render` writes findings.
-Format = Literal["text", "markdown", "json"]
-FORMATS: tuple[Format, ...] = get_args(Format)
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,6 +30,7 @@ from typing import Any
 
 import yaml
 
+from harness.analysis.defaults import DEFAULT_START
 from harness.analysis.facts import TraceIndex
 from harness.analysis.interruptions import interruptions
 from harness.model.errors import TraceInputError
@@ -47,10 +48,6 @@ FORMAT = 1
 
 #: How a golden file's name ends: what ``golden:`` keys and ``harness diff`` recognise.
 GOLDEN_SUFFIX = ".golden.yaml"
-
-#: The call whose first occurrence starts a golden story by default: before
-#: it, a server is only its interpreter starting up.
-DEFAULT_START = "listen"
 
 #: What an address becomes: its value changes with every run (ASLR).
 ADDRESS = "0x…"

@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from harness.analysis.golden import DEFAULT_START, GoldenTrace, diff_stories, golden_from_trace
+from harness.analysis.defaults import DEFAULT_START
+from harness.analysis.golden import GoldenTrace, diff_stories, golden_from_trace
 from harness.model.trace import Trace
 
 

@@ -21,6 +21,7 @@ from contextlib import ExitStack, contextmanager, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple, TextIO
 
+from harness.analysis.defaults import DEFAULT_START, FORMATS
 from harness.model.errors import HarnessError, OutputError, UsageError
 from harness.model.events import Event, Listener, SyscallEntry
 from harness.model.trace import event_to_json
@@ -473,47 +474,6 @@ def _one_plan(args: argparse.Namespace, command: str) -> RunPlan:
     return source
 
 
-class _Later:
-    """A constant of a module that is imported only once the value is used: to check, to print, or to run.
-
-    ``harness trace`` must start fast; the parser of every command is built
-    on each start, and the defaults of explain and record live in analysis
-    modules that import the whole expectation model and YAML.
-    """
-
-    def __init__(self, module: str, name: str, index: int | None = None) -> None:
-        self._where = (module, name, index)
-
-    def get(self) -> Any:
-        """The value itself."""
-        import importlib
-
-        module, name, index = self._where
-        value = getattr(importlib.import_module(module), name)
-        return value if index is None else value[index]
-
-    def __str__(self) -> str:
-        return str(self.get())
-
-    def __contains__(self, item: object) -> bool:
-        return item in self.get()
-
-    def __iter__(self) -> Iterator[Any]:
-        return iter(self.get())
-
-    def __len__(self) -> int:
-        return len(self.get())
-
-
-def _given(value: object) -> Any:
-    """An option's value, with a :class:`_Later` default resolved."""
-    return value.get() if isinstance(value, _Later) else value
-
-
-#: Defaults that live in the analysis modules, read once a command uses them.
-_FORMATS = _Later("harness.analysis.explain", "FORMATS")
-_DEFAULT_START = _Later("harness.analysis.golden", "DEFAULT_START")
-
 #: What ``add_subparsers`` returns: the commands' parsers are added to it.
 _Commands = argparse._SubParsersAction  # argparse has no public name for this type
 
@@ -643,9 +603,9 @@ def _add_explain(commands: _Commands) -> None:
     _add_source(explain)
     explain.add_argument(
         "--format",
-        choices=_FORMATS,
+        choices=FORMATS,
         metavar="FORMAT",
-        default=_Later("harness.analysis.explain", "FORMATS", 0),
+        default=FORMATS[0],
         help="text, markdown, or json: the findings with their claims and the events each rests on "
         "(default: %(default)s)",
     )
@@ -710,7 +670,7 @@ def _add_record(commands: _Commands) -> None:
     )
     record.add_argument(
         "--start-after",
-        default=_DEFAULT_START,
+        default=DEFAULT_START,
         metavar="CALL",
         help="start each story at the first CALL of the trace, its own line included (default: %(default)s); "
         "when there is none, at the beginning",
@@ -925,7 +885,7 @@ def _cmd_record(args: argparse.Namespace) -> int:
     from harness.running.stories import record_golden
 
     plan = _one_plan(args, "record")
-    start_after = _given(args.start_after)
+    start_after = args.start_after
     recorded = record_golden(plan, start_after=start_after, path=Path(args.output) if args.output else None)
     golden = recorded.golden
     if golden.start_after is None:
@@ -1114,7 +1074,7 @@ def _cmd_explain(args: argparse.Namespace) -> int:
                 trace.write_jsonl(stream)
             except OSError as error:
                 raise OutputError(args.jsonl, error) from None
-    print(render(explain(trace), format=_given(args.format)))
+    print(render(explain(trace), format=args.format))
     return 0
 
 

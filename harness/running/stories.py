@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
+from harness.analysis.defaults import DEFAULT_START
 from harness.analysis.golden import (
-    DEFAULT_START,
     GOLDEN_SUFFIX,
     GoldenTrace,
     golden_from_trace,
