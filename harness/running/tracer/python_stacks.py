@@ -102,7 +102,7 @@ _COMMON = {
     "bytes_data": 32,
 }
 
-#: Per minor version; each value is offsetof() on that version's headers (tests/running/tracer/test_python_stacks.py).
+#: Per minor version; each value is offsetof() on that version's headers (tests/running/test_python_stacks.py).
 OFFSETS: dict[tuple[int, int], _Offsets] = {
     (3, 11): _Offsets(
         **_COMMON,
