@@ -25,6 +25,7 @@ import tempfile
 import threading
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 from harness.model import kernel
 from harness.model.errors import (
@@ -49,10 +50,30 @@ from harness.running.listening import ListeningSocket, listening_sockets
 from harness.running.readiness import waits_for_a_client
 from harness.running.schedule import ACCEPT_CALLS, DeterministicSchedule
 from harness.running.stall import ServingOn, Stall, StallWatch, call_in
-from harness.running.tracer import Listener, Tracer
+from harness.running.tracer import Listener, Tracer, TraceResult
 
 #: The calls that end their task, which never return by nature: no task is stuck in one.
 _ENDS = calls_that("ends_task") | calls_that("ends_process")
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduleUsed:
+    """How a run was ordered: freely, or by the deterministic schedule, which may have stepped aside."""
+
+    mode: Literal["free", "deterministic"]
+    stepped_aside: str | None = None
+    """Why the deterministic schedule stepped aside (a pre-fork server...), when it did."""
+
+    @property
+    def deterministic(self) -> bool:
+        """Whether the deterministic schedule ordered the run (from its start, at least)."""
+        return self.mode == "deterministic"
+
+    def __str__(self) -> str:
+        return f"{self.mode} (stepped aside: {self.stepped_aside})" if self.stepped_aside else self.mode
+
+
+FREE = ScheduleUsed("free")
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,8 +96,8 @@ class RunResult:
     """Whether the server outlived its grace after the stop signal, so that the harness killed the tree."""
     stalled: Stall | None = None
     """The run could not go on and was ended at once (harness.running.stall)."""
-    schedule: str = "free"
-    """How the run was ordered: ``free``, ``deterministic``, or why the deterministic schedule stepped aside."""
+    schedule: ScheduleUsed = FREE
+    """How the run was ordered: freely, or deterministically (and why that schedule stepped aside, if it did)."""
     listens_elsewhere: tuple[ListeningSocket, ...] | None = None
     """The server waited for connections but nothing listened on its port: where it listened instead."""
     warnings: tuple[str, ...] = ()
@@ -261,7 +282,7 @@ class RunResult:
         if self.stalled is not None:
             hint = (
                 "; a server that needs its children's exits or output to go on may need mode: free"
-                if self.schedule.startswith("deterministic")
+                if self.schedule.deterministic
                 else "; a server that does not exit by itself needs server.stop"
             )
             return RunStalled(f"{self.stalled.describe()}{hint}")
@@ -439,210 +460,277 @@ def run_server(
     end, or the grace runs out first and the tree is killed.  Nothing waits
     by the clock for the server: the grace is a time limit, not a pause.
     """
-    client = client_of(client_spec)
-    schedule = DeterministicSchedule() if scenario.mode == "deterministic" else None
-    watch = _ReadyWatch(scenario.ready)
-    watch_stall = StallWatch()
-    stop = threading.Event()
-    main = _MainProcess()
+    run = _ServerRun(
+        command,
+        client_of(client_spec),
+        scenario,
+        port=port,
+        timeout=timeout,
+        listener=listener,
+        stop_spec=stop_spec,
+    )
+    return run.run(seccomp=seccomp, syscalls=syscalls, injections=injections)
 
-    stalls: list[Stall] = []
-    serving_on: list[ServingOn] = []
-    elsewhere: list[tuple[ListeningSocket, ...]] = []
-    warnings: list[str] = []
 
-    def on_point(point: SyscallEntry | Event) -> None:
+class _ServerRun:
+    """One run of a traced server with its clients: :func:`run_server`'s steps, their shared state as attributes.
+
+    Four threads meet here: the tracer's (:meth:`run`), the clients'
+    (:meth:`_drive_clients`), the stall watch's and two timers' (the run's
+    time limit, the grace after the stop signal).  What they decide about the
+    run's end goes through ``_ending``: once the tracer has returned
+    (``_finished``), no stop signal is sent and no grace starts.
+    """
+
+    def __init__(
+        self,
+        command: Sequence[str],
+        client: Client,
+        scenario: Scenario,
+        *,
+        port: int,
+        timeout: float,
+        listener: Listener | None,
+        stop_spec: Stop,
+    ) -> None:
+        self._command = list(command)
+        self._client = client
+        self._scenario = scenario
+        self._port = port
+        self._timeout = timeout
+        self._listener = listener
+        self._stop_spec = stop_spec
+        self._schedule = DeterministicSchedule() if scenario.mode == "deterministic" else None
+        self._ready = _ReadyWatch(scenario.ready)
+        self._stall_watch = StallWatch()
+        self._main = _MainProcess()
+        self._stop = threading.Event()
+        """The clients must stop (the run ends, or the server listens elsewhere)."""
+        self._ending = threading.Lock()
+        self._finished = False
+        self._stopped = threading.Event()
+        self._grace_expired = threading.Event()
+        self._expired = threading.Event()
+        self._grace = threading.Timer(stop_spec.grace, self._end_of_grace)
+        self._grace.daemon = True
+        self._driver = threading.Thread(target=self._drive_clients, name="clients", daemon=True)
+        self._stalls: list[Stall] = []
+        self._serving_on: list[ServingOn] = []
+        self._elsewhere: list[tuple[ListeningSocket, ...]] = []
+        self._warnings: list[str] = []
+        self._reports: list[ClientReport] = []
+        self._outlived_grace: tuple[tuple[int, str], ...] = ()
+        self._tracer: Tracer | None = None
+
+    # -- the run, step by step ----------------------------------------------------
+
+    def run(self, *, seccomp: bool, syscalls: Collection[str], injections: Sequence[Injection]) -> RunResult:
+        """Start the server under the tracer, drive its clients, end it, and say how it went."""
+        # The server reads nothing from the user's terminal, and leads a process group of its own: a server that
+        # signals its group (Apache's parent, kill(0, ...)) must not reach the harness or the user's shell.
+        with tempfile.TemporaryFile() as output, open(os.devnull, "rb") as nothing:
+            tracer = self._tracer = Tracer(
+                self._command,
+                own_process_group=True,
+                listener=self._on_point,
+                controller=self._schedule or self._ready,
+                stdio=(nothing.fileno(), output.fileno(), output.fileno()),
+                seccomp=seccomp,
+                syscalls=syscalls,
+                injections=injections,
+                python_frames=self._scenario.python_frames,
+            )
+            if self._schedule is not None:
+                self._schedule.release_task = tracer.release
+            self._watch_for_stalls(tracer)
+            limit = threading.Timer(self._timeout, self._expire)
+            limit.daemon = True
+            self._driver.start()
+            limit.start()
+            self._stall_watch.start()
+            try:
+                result = tracer.run()
+            finally:
+                self._wind_down(limit)
+            self._driver.join(timeout=self._timeout)
+            output.seek(0)
+            server_output = output.read().decode(errors="replace")
+        return self._collect(result, server_output, tracer)
+
+    def _on_point(self, point: SyscallEntry | Event) -> None:
+        """Every entry and event of the run, as it happens: for the watches, the schedule and the listener."""
         if not isinstance(point, SyscallEntry):
-            watch_stall.note(point)
-            main.on_event(point)
-            if schedule is not None:
-                schedule.on_event(point)
-        if listener is not None:
-            listener(point)
+            self._stall_watch.note(point)
+            self._main.on_event(point)
+            if self._schedule is not None:
+                self._schedule.on_event(point)
+        if self._listener is not None:
+            self._listener(point)
 
-    # The server reads nothing from the user's terminal, and leads a process group of its own: a server that
-    # signals its group (Apache's parent, kill(0, ...)) must not reach the harness or the user's shell.
-    with tempfile.TemporaryFile() as output, open(os.devnull, "rb") as nothing:
-        tracer = Tracer(
-            list(command),
-            own_process_group=True,
-            listener=on_point,
-            controller=schedule or watch,
-            stdio=(nothing.fileno(), output.fileno(), output.fileno()),
-            seccomp=seccomp,
-            syscalls=syscalls,
-            injections=injections,
-            python_frames=scenario.python_frames,
-        )
-        if schedule is not None:
-            schedule.release_task = tracer.release
-        reports: list[ClientReport] = []
-        # The run's end, seen from the other threads: the tracer has returned (no more stop, no more grace).
-        ending = threading.Lock()
-        finished = False
-        stopped = threading.Event()
-        grace_expired = threading.Event()
-
-        outlived_grace: tuple[tuple[int, str], ...] = ()
-
-        def end_of_grace() -> None:
-            nonlocal outlived_grace
-            with ending:
-                if not finished:
-                    outlived_grace = tuple((tid, call_in(tid)) for tid in sorted(tracer.tasks()))
-                    grace_expired.set()
-                    tracer.abort()
-
-        grace = threading.Timer(stop_spec.grace, end_of_grace)
-        grace.daemon = True
-
-        def send_stop() -> None:
-            """The clients are done: send the stop signal, and from now on give the server its grace.
-
-            In deterministic mode the signal waits for the server to be at rest: the last
-            connection's process has exited and the server waits again (the turn a next client
-            would get).  A client is done once it has its answer, which may be before the server
-            has finished with the connection (closing its socket, reaping): a signal sent then
-            would find the server between calls on some runs and in its wait on others.
-            """
-            if stop_spec.signal is None:
-                return
-            if schedule is not None and not stop.is_set():
-                schedule.wait_for_turn(scenario.connections)
-            with ending:
-                if finished or not main.send(kernel.SIGNAL_NUMBERS[stop_spec.signal]):
-                    return
-                stopped.set()
-                grace.start()
-
-        def where_it_listens() -> bool:
-            """Once the server waits for connections: is it on our port? Note where, and every-address binds."""
-            sockets = listening_sockets(tracer.tasks())
-            # The clients connect to 127.0.0.1: a socket there, or on every address (dual-stack :: too), serves them.
-            ours = [socket for socket in sockets if socket.port == port and socket.address in _REACHABLE]
-            if not ours:
-                elsewhere.append(tuple(sockets))
-                stop.set()
-                tracer.abort()
-                return False
-            warnings.extend(
-                f"warning: the server listens on every address ({socket}), so the network reaches it while it "
-                "is tested: bind 127.0.0.1"
-                for socket in ours
-                if socket.every_address
-            )
-            return True
-
-        def before_each(index: int) -> None:
-            if schedule is not None:
-                schedule.wait_for_turn(index)
-            if index == 0 and not stop.is_set() and not where_it_listens():
-                raise ClientError(f"nothing listens on 127.0.0.1:{port}")
-
-        def clients() -> None:
-            if schedule is None:
-                watch.ready.wait()
-            if stop.is_set():
-                return
-            reports.append(
-                drive(
-                    ("127.0.0.1", port),
-                    client,
-                    connections=scenario.connections,
-                    messages=scenario.messages,
-                    concurrency=scenario.concurrency,
-                    before_each=before_each,
-                    stop=stop,
-                )
-            )
-            send_stop()
-
-        driver = threading.Thread(target=clients, name="clients", daemon=True)
-        expired = threading.Event()
-
-        def clients_idle() -> str | None:
-            """``done``, ``waiting`` (for a turn, or for the server to be ready), or None: a client is busy."""
-            if not driver.is_alive() and driver.ident is not None:
-                # With a stop signal, the end after the clients is the grace's to judge.
-                return "done" if stop_spec.signal is None else None
-            waiting = schedule.clients_waiting if schedule is not None else not watch.ready.is_set()
-            return "waiting" if waiting else None
-
-        def stalled(stall: Stall) -> None:
-            stalls.append(stall)
-            tracer.abort()
-
-        def serves_on(serving: ServingOn) -> None:
-            serving_on.append(serving)
-            tracer.abort()
-
-        watch_stall.configure(
+    def _watch_for_stalls(self, tracer: Tracer) -> None:
+        schedule = self._schedule
+        self._stall_watch.configure(
             tasks=tracer.tasks,
             held=tracer.held,
-            clients=clients_idle,
-            on_stall=stalled,
-            on_serving_on=serves_on,
+            clients=self._clients_idle,
+            on_stall=self._stalled,
+            on_serving_on=self._serves_on,
             unblock=(lambda: schedule.release_a_held_exit() is not None) if schedule else lambda: False,
         )
 
-        def expire() -> None:
-            expired.set()
-            tracer.abort()
+    def _wind_down(self, limit: threading.Timer) -> None:
+        """The tracer has returned: no stop signal, grace or client may go on."""
+        self._stall_watch.stop()
+        with self._ending:
+            self._finished = True
+        limit.cancel()
+        self._grace.cancel()
+        self._stop.set()
+        self._ready.ready.set()
+        if self._schedule is not None:
+            self._schedule.abort()
+        self._main.close()
 
-        timer = threading.Timer(timeout, expire)
-        timer.daemon = True
-        driver.start()
-        timer.start()
-        watch_stall.start()
-        try:
-            result = tracer.run()
-        finally:
-            watch_stall.stop()
-            with ending:
-                finished = True
-            timer.cancel()
-            grace.cancel()
-            stop.set()
-            watch.ready.set()
-            if schedule is not None:
-                schedule.abort()
-            main.close()
-        driver.join(timeout=timeout)
-        timed_out = expired.is_set()
-        output.seek(0)
-        server_output = output.read().decode(errors="replace")
-    report = reports[0] if reports else ClientReport(scenario.connections, 0, ())
-    if schedule is None:
-        how = "free"
-    elif schedule.stepped_aside is None:
-        how = "deterministic"
-    else:
-        how = f"deterministic (stepped aside: {schedule.stepped_aside})"
-    return RunResult(
-        result.trace,
-        report,
-        server_output,
-        result.exit_code,
-        result.exit_signal,
-        timed_out and not stalls and not serving_on,
-        result.interrupted_by,
-        stalled=stalls[0] if stalls else None,
-        serving_on=serving_on[0] if serving_on else None,
-        schedule=how,
-        stop=stop_spec,
-        stop_sent=stopped.is_set(),
-        grace_expired=grace_expired.is_set() and not timed_out,
-        outlived_grace=outlived_grace if grace_expired.is_set() and not timed_out else (),
-        listens_elsewhere=elsewhere[0] if elsewhere else None,
-        warnings=(
-            *warnings,
-            *(
-                f"note: {role}'s exit, held by the harness, was let go: the run stood still, as if waiting for it"
-                + ("" if ordered else " (its parent was not waiting: where its SIGCHLD lands can vary between runs)")
-                for role, ordered in (schedule.exits_let_go if schedule is not None else ())
+    # -- the clients ----------------------------------------------------------------
+
+    def _drive_clients(self) -> None:
+        """The clients' thread: once the server is ready (or its turn comes), every connection, then the stop."""
+        if self._schedule is None:
+            self._ready.ready.wait()
+        if self._stop.is_set():
+            return
+        scenario = self._scenario
+        self._reports.append(
+            drive(
+                ("127.0.0.1", self._port),
+                self._client,
+                connections=scenario.connections,
+                messages=scenario.messages,
+                concurrency=scenario.concurrency,
+                before_each=self._before_each,
+                stop=self._stop,
+            )
+        )
+        self._send_stop()
+
+    def _before_each(self, index: int) -> None:
+        if self._schedule is not None:
+            self._schedule.wait_for_turn(index)
+        if index == 0 and not self._stop.is_set() and not self._where_it_listens():
+            raise ClientError(f"nothing listens on 127.0.0.1:{self._port}")
+
+    def _where_it_listens(self) -> bool:
+        """Once the server waits for connections: is it on our port? Note where, and every-address binds."""
+        tracer = self._traced()
+        sockets = listening_sockets(tracer.tasks())
+        # The clients connect to 127.0.0.1: a socket there, or on every address (dual-stack :: too), serves them.
+        ours = [socket for socket in sockets if socket.port == self._port and socket.address in _REACHABLE]
+        if not ours:
+            self._elsewhere.append(tuple(sockets))
+            self._stop.set()
+            tracer.abort()
+            return False
+        self._warnings.extend(
+            f"warning: the server listens on every address ({socket}), so the network reaches it while it "
+            "is tested: bind 127.0.0.1"
+            for socket in ours
+            if socket.every_address
+        )
+        return True
+
+    def _clients_idle(self) -> str | None:
+        """``done``, ``waiting`` (for a turn, or for the server to be ready), or None: a client is busy."""
+        if not self._driver.is_alive() and self._driver.ident is not None:
+            # With a stop signal, the end after the clients is the grace's to judge.
+            return "done" if self._stop_spec.signal is None else None
+        waiting = self._schedule.clients_waiting if self._schedule is not None else not self._ready.ready.is_set()
+        return "waiting" if waiting else None
+
+    # -- the end --------------------------------------------------------------------
+
+    def _send_stop(self) -> None:
+        """The clients are done: send the stop signal, and from now on give the server its grace.
+
+        In deterministic mode the signal waits for the server to be at rest: the last
+        connection's process has exited and the server waits again (the turn a next client
+        would get).  A client is done once it has its answer, which may be before the server
+        has finished with the connection (closing its socket, reaping): a signal sent then
+        would find the server between calls on some runs and in its wait on others.
+        """
+        if self._stop_spec.signal is None:
+            return
+        if self._schedule is not None and not self._stop.is_set():
+            self._schedule.wait_for_turn(self._scenario.connections)
+        with self._ending:
+            if self._finished or not self._main.send(kernel.SIGNAL_NUMBERS[self._stop_spec.signal]):
+                return
+            self._stopped.set()
+            self._grace.start()
+
+    def _end_of_grace(self) -> None:
+        with self._ending:
+            if not self._finished:
+                tracer = self._traced()
+                self._outlived_grace = tuple((tid, call_in(tid)) for tid in sorted(tracer.tasks()))
+                self._grace_expired.set()
+                tracer.abort()
+
+    def _stalled(self, stall: Stall) -> None:
+        self._stalls.append(stall)
+        self._traced().abort()
+
+    def _serves_on(self, serving: ServingOn) -> None:
+        self._serving_on.append(serving)
+        self._traced().abort()
+
+    def _expire(self) -> None:
+        self._expired.set()
+        self._traced().abort()
+
+    def _traced(self) -> Tracer:
+        assert self._tracer is not None, "the tracer exists before any thread that asks for it starts"
+        return self._tracer
+
+    def _collect(self, result: TraceResult, server_output: str, tracer: Tracer) -> RunResult:
+        """What the run came to, from every thread's findings."""
+        scenario, schedule = self._scenario, self._schedule
+        timed_out = self._expired.is_set()
+        grace_expired = self._grace_expired.is_set() and not timed_out
+        report = self._reports[0] if self._reports else ClientReport(scenario.connections, 0, ())
+        exits_let_go = schedule.exits_let_go if schedule is not None else ()
+        return RunResult(
+            result.trace,
+            report,
+            server_output,
+            result.exit_code,
+            result.exit_signal,
+            timed_out and not self._stalls and not self._serving_on,
+            result.interrupted_by,
+            stalled=self._stalls[0] if self._stalls else None,
+            serving_on=self._serving_on[0] if self._serving_on else None,
+            schedule=FREE if schedule is None else ScheduleUsed("deterministic", schedule.stepped_aside),
+            stop=self._stop_spec,
+            stop_sent=self._stopped.is_set(),
+            grace_expired=grace_expired,
+            outlived_grace=self._outlived_grace if grace_expired else (),
+            listens_elsewhere=self._elsewhere[0] if self._elsewhere else None,
+            warnings=(
+                *self._warnings,
+                *(
+                    f"note: {role}'s exit, held by the harness, was let go: the run stood still, as if waiting for it"
+                    + (
+                        ""
+                        if ordered
+                        else " (its parent was not waiting: where its SIGCHLD lands can vary between runs)"
+                    )
+                    for role, ordered in exits_let_go
+                ),
             ),
-        ),
-        port=port,
-        seccomp=tracer.uses_seccomp,
-        not_ready=(watch.waiting, scenario.ready) if schedule is None and watch.waiting < scenario.ready else None,
-    )
+            port=self._port,
+            seccomp=tracer.uses_seccomp,
+            not_ready=(
+                (self._ready.waiting, scenario.ready)
+                if schedule is None and self._ready.waiting < scenario.ready
+                else None
+            ),
+        )

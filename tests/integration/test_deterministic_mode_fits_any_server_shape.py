@@ -14,7 +14,7 @@ from harness.model.events import SyscallEvent
 from harness.model.expectations import ServerSpec
 from harness.model.scenario import Mode, Scenario, Stop
 from harness.running.check import run_spec
-from harness.running.run import RunResult
+from harness.running.run import RunResult, ScheduleUsed
 from harness.running.variants import servers_dir
 
 #: Each test here runs a server under the tracer.
@@ -43,7 +43,7 @@ def interrupted_accepts(result: RunResult) -> int:
 def test_a_launcher_whose_helpers_exit_before_the_server_listens_is_never_held() -> None:
     result = run(fork_sigchld(str(LAUNCHER), sys.executable))
     assert result.ok, result.failure()
-    assert result.schedule == "deterministic"
+    assert result.schedule == ScheduleUsed("deterministic")
     assert (
         interrupted_accepts(result) == 2
     )  # still ordered: each child but the last (reaped at the end) interrupts accept4
@@ -79,8 +79,9 @@ def test_a_server_of_another_shape_is_served_with_the_schedule_stepping_aside(
 ) -> None:
     result = run([sys.executable, str(HERE / server), "{port}", "{connections}"])
     assert result.ok, result.failure()
-    assert result.schedule.startswith("deterministic (stepped aside: ")
-    assert any(reason in result.schedule for reason in why)
+    stepped_aside = result.schedule.stepped_aside
+    assert result.schedule.deterministic and stepped_aside is not None
+    assert any(reason in stepped_aside for reason in why)
     assert "deterministic (stepped aside" in result.summary()
 
 
@@ -102,7 +103,7 @@ def test_a_parent_reading_its_held_childs_output_until_eof_gets_that_exit_and_is
     argv = [sys.executable, str(HERE / "reads_child_output.py"), "{port}", "{connections}"]
     result = run(argv, connections=2)
     assert result.ok, result.failure()
-    assert result.schedule == "deterministic"
+    assert result.schedule == ScheduleUsed("deterministic")
     for child in ("main.1", "main.2"):
         assert (
             f"note: {child}'s exit, held by the harness, was let go: the run stood still, as if waiting for it "
@@ -141,9 +142,8 @@ def test_a_c_server_with_a_thread_per_connection_is_served_with_the_schedule_ste
 ) -> None:
     result = run([str(c_program("thread_per_connection")), "{port}", "{connections}"])
     assert result.ok, result.failure()
-    assert result.schedule == (
-        "deterministic (stepped aside: main waits for its next connection, having served the last one in a thread "
-        "of its own)"
+    assert result.schedule == ScheduleUsed(
+        "deterministic", "main waits for its next connection, having served the last one in a thread of its own"
     )
 
 
@@ -153,7 +153,6 @@ def test_pythons_threading_http_server_is_served_in_the_default_mode_with_the_sc
     result = run_spec(ServerSpec(command=command, protocol="http", stop=Stop("SIGTERM")), Scenario(connections=3))
     assert result.ok, result.failure()
     assert result.clients.completed == 3
-    assert result.schedule == (
-        "deterministic (stepped aside: main waits for its next connection, having served the last one in a thread "
-        "of its own)"
+    assert result.schedule == ScheduleUsed(
+        "deterministic", "main waits for its next connection, having served the last one in a thread of its own"
     )

@@ -25,8 +25,9 @@ from harness.model.events import ExitEvent, SignalEvent, SpawnEvent, SyscallEven
 from harness.model.scenario import Scenario
 from harness.model.syscalls import syscall_number
 from harness.model.trace import Trace
+from harness.running.check import run_spec, server_spec
 from harness.running.clients import PROTOCOLS, drive
-from harness.running.run import RunResult, free_port, run_server
+from harness.running.run import RunResult, free_port
 from harness.running.schedule import WAITING_CALLS
 from harness.running.stall import _blocked_call
 from harness.running.variants import NoCompiler, Variant, find_variant, list_variants
@@ -59,9 +60,9 @@ def runnable(name: str) -> Variant:
 
 
 def traced_run(variant: Variant, scenario: Scenario | None = None) -> RunResult:
-    port = free_port()
+    """A traced run of the variant, on a port drawn again if another run took it first (run_spec's redraw)."""
     scenario = scenario or Scenario(connections=CONNECTIONS)
-    result = run_server(variant.command(port, scenario.connections), variant.protocol, scenario, port=port)
+    result = run_spec(server_spec(variant.name), scenario)
     assert result.ok, f"{result.summary()}\n{result.clients.failures}\n{result.server_output}"
     return result
 

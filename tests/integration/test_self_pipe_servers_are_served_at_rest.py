@@ -21,7 +21,7 @@ from harness.model.events import SignalEvent, SyscallEvent
 from harness.model.expectations import ServerSpec
 from harness.model.scenario import Scenario, Stop
 from harness.running.check import run_spec
-from harness.running.run import RunResult
+from harness.running.run import RunResult, ScheduleUsed
 
 pytestmark = pytest.mark.usefixtures("ptrace_permitted")
 
@@ -46,7 +46,7 @@ def _every_run_alike(command: tuple[str, ...]) -> None:
     for _ in range(RUNS):
         run = run_spec(ServerSpec(command=command, stop=Stop("SIGTERM")), Scenario(connections=CONNECTIONS))
         assert run.ok, run.failure()
-        assert run.schedule == "deterministic"
+        assert run.schedule == ScheduleUsed("deterministic")
         story, order = _story_and_order(run)
         assert order == ["accept", "reap"] * CONNECTIONS + ["SIGTERM"]  # each reap before the next, then the stop
         stories.append(story)
