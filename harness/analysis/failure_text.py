@@ -40,12 +40,12 @@ def format_mismatch(mismatch: Mismatch, *, verbose: bool = False, width: int = 1
         where = f"  (line {mismatch.failed_line})" if mismatch.failed_line else ""
         lines.append(f"  > {len(mismatch.matched) + 1:>2}  {mismatch.failed_step}{where}")
     if mismatch.candidates:
-        reasons = {candidate.reason for candidate in mismatch.candidates}
-        if reasons == {"evidence"}:
+        kinds = {candidate.kind for candidate in mismatch.candidates}
+        if kinds == {"evidence"}:
             heading = "  evidence"
-        elif mismatch.kind == "in_force":
+        elif kinds == {"not_in_force"}:
             heading = "  where it was not in force"
-        elif all(reason.startswith("matches") for reason in reasons):
+        elif kinds == {"matches"}:
             heading = "  matching events"
         elif mismatch.candidates[0].before:
             heading = "  nearest events (all before the point where matching stopped)"
@@ -54,7 +54,7 @@ def format_mismatch(mismatch: Mismatch, *, verbose: bool = False, width: int = 1
         lines.append(heading + ":")
         for candidate in mismatch.candidates:
             lines.append(_shorten(f"      {event_line(candidate.event)}", width))
-            if candidate.reason not in ("matches", "evidence"):
+            if candidate.kind != "evidence" and candidate.reason != "matches":  # a bare match needs no words
                 lines.append(f"          -- {candidate.reason}")
     lines.extend(f"  {note}" for note in mismatch.notes)
     if mismatch.bindings:

@@ -82,13 +82,21 @@ RESTARTED = "restarted"
 
 @dataclass(frozen=True, slots=True)
 class Candidate:
-    """An event that nearly matched a step, and why it did not."""
+    """An event a failure report shows under its step or check, and what to say of it."""
 
     event: Event
     reason: str
+    """The sentence the report prints under it (``it matches, but after the next occurrence #12``)."""
     before: bool = False
     """It lies before the point where matching stopped: it was too early to be used."""
+    kind: CandidateKind = "near"
+    """Why it is shown, which decides the report's heading for its list."""
 
+
+#: Why a failure report shows an event: it nearly matched the step (``near``), it matches where it should
+#: not have (``matches``: a ``never`` or a count), it is a fact's evidence, or where a disposition was not
+#: in force.
+CandidateKind = typing.Literal["near", "matches", "evidence", "not_in_force"]
 
 #: What failed: the check of that name, or ``run`` (the run itself failed: nothing to match).
 #: (``typing.Literal``: the step language has a ``Literal`` value of its own.)
@@ -828,7 +836,7 @@ def _check_role(check: Check, role: str, ctx: MatchContext, whole_trace: bool) -
                 kind="never",
                 role=role,
                 failed_step=check.step.text,
-                candidates=tuple(Candidate(event, _why_it_matches(event, ctx)) for event in found[:5]),
+                candidates=tuple(Candidate(event, _why_it_matches(event, ctx), kind="matches") for event in found[:5]),
                 notes=(f"and {len(found) - 5} more",) if len(found) > 5 else (),
             )
         case EachCheck():
@@ -843,7 +851,9 @@ def _check_role(check: Check, role: str, ctx: MatchContext, whole_trace: bool) -
                 role=role,
                 notes=(f"the fact: {FACTS[check.fact]}", *(violation.message for violation in violations)),
                 candidates=tuple(
-                    Candidate(event, "evidence") for violation in violations for event in violation.events
+                    Candidate(event, "evidence", kind="evidence")
+                    for violation in violations
+                    for event in violation.events
                 )[:9],
             )
         case InForceCheck():
@@ -862,11 +872,11 @@ def _check_in_force(check: InForceCheck, role: str, events: list[Event], ctx: Ma
         entered = event.enter_seq if isinstance(event, SyscallEvent) else event.seq
         disposition = disposition_at(ctx.index, process_role(role), check.signal, entered)
         if disposition.evidence is None:
-            wrong.append(Candidate(event, f"there {disposition.describe(check.signal)}"))
+            wrong.append(Candidate(event, f"there {disposition.describe(check.signal)}", kind="not_in_force"))
             continue
         got = try_step(check.disposition, disposition.evidence, ctx.bindings, ctx)
         if isinstance(got, str):
-            wrong.append(Candidate(event, f"there {disposition.describe(check.signal)}: {got}"))
+            wrong.append(Candidate(event, f"there {disposition.describe(check.signal)}: {got}", kind="not_in_force"))
     if not wrong:
         return None
     return Mismatch(
