@@ -44,6 +44,8 @@ def test_sockaddr_in6_and_unix() -> None:
         + struct.pack("<I", 0)
     )
     assert decode_sockaddr(in6) == {"family": "AF_INET6", "port": 8080, "address": "::1", "flowinfo": 0, "scope_id": 0}
+    mapped = in6[:8] + socket.inet_pton(socket.AF_INET6, "::ffff:127.0.0.1") + in6[24:]
+    assert decode_sockaddr(mapped)["address"] == "::ffff:127.0.0.1"  # inet_ntop's form, as strace prints it
     unix = struct.pack("<H", socket.AF_UNIX) + b"/run/echo.sock\0junk"
     assert decode_sockaddr(unix) == {"family": "AF_UNIX", "path": "/run/echo.sock"}
     abstract = struct.pack("<H", socket.AF_UNIX) + b"\0harness"

@@ -11,7 +11,6 @@ named at each struct.
 
 from __future__ import annotations
 
-import ipaddress
 import struct
 from collections.abc import Callable
 from typing import Any
@@ -139,11 +138,15 @@ def decode_sockaddr(data: bytes) -> dict[str, Any]:
     family = kernel.ADDRESS_FAMILIES.get(family_number, family_number)
     if family == "AF_INET" and len(data) >= 8:
         port = int.from_bytes(data[2:4], "big")
-        return {"family": family, "port": port, "address": str(ipaddress.IPv4Address(data[4:8]))}
+        return {"family": family, "port": port, "address": ".".join(map(str, data[4:8]))}
     if family == "AF_INET6" and len(data) >= 24:
         port = int.from_bytes(data[2:4], "big")
         flowinfo = int.from_bytes(data[4:8], "big")
-        address = str(ipaddress.IPv6Address(data[8:24]))
+        # inet_ntop, as strace prints it (::ffff:127.0.0.1 for a mapped IPv4 address); socket is imported
+        # only when an IPv6 peer comes, not at every start.
+        import socket
+
+        address = socket.inet_ntop(socket.AF_INET6, data[8:24])
         scope_id = struct.unpack_from("<I", data, 24)[0] if len(data) >= 28 else 0
         return {
             "family": family,
