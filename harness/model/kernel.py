@@ -674,8 +674,18 @@ FUTEX_OP_OPARG_SHIFT = 8
 
 def futex_op(op: int) -> list[str]:
     """A futex ``op`` as strace prints it: the command, ``_PRIVATE`` when private, then FUTEX_CLOCK_REALTIME."""
-    name = FUTEX_OPS.get(op & 0xFFFF_FFFF)
-    return name.split("|") if name is not None else [f"{hex(op & 0xFFFF_FFFF)} /* FUTEX_??? */"]
+    return value_name(op & 0xFFFF_FFFF, FUTEX_OPS, "FUTEX_").split("|")
+
+
+def unknown_value(value: int, family: str) -> str:
+    """A number no name of its family stands for, as strace prints it: ``0x2a /* P_??? */`` (``family`` ``P_``)."""
+    return f"{hex(value)} /* {family}??? */"
+
+
+def value_name(value: int, table: Mapping[int, str], family: str) -> str:
+    """A value of a table of names (not of bits): its name, or :func:`unknown_value` (strace's ``printxval``)."""
+    name = table.get(value)
+    return name if name is not None else unknown_value(value, family)
 
 
 def flag_names(value: int, table: Mapping[int, str], unknown: str | None = None) -> list[str]:
@@ -692,7 +702,7 @@ def flag_names(value: int, table: Mapping[int, str], unknown: str | None = None)
             names.append(name)
             rest &= ~bit
     if rest:
-        names.append(hex(rest) if names or unknown is None else f"{hex(rest)} /* {unknown}??? */")
+        names.append(hex(rest) if names or unknown is None else unknown_value(rest, unknown))
     return names
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from harness.model import kernel
 from harness.model.syscalls.entry import Arg, Syscall
-from harness.model.syscalls.structs import MemoryReader, pointer, read_struct, s32, signal_arg, u32
+from harness.model.syscalls.structs import MemoryReader, c_hex, pointer, read_struct, s32, signal_arg, u32
 
 #: struct flock on x86_64 (include/uapi/asm-generic/fcntl.h): short l_type, short l_whence, off_t l_start,
 #: off_t l_len, pid_t l_pid, 32 bytes with padding; struct flock64 is the same on a 64-bit kernel.
@@ -24,15 +24,6 @@ _FLOCK = struct.Struct("<hhxxxxqqi4x")
 _OWNER = struct.Struct("<ii")
 #: struct delegation (include/uapi/linux/fcntl.h): __u32 d_flags, __u16 d_type, __u16 __pad.
 _DELEGATION = struct.Struct("<IHH")
-
-
-def _hex(value: int) -> str | int:
-    """C's ``%#x`` (0 without its prefix)."""
-    return hex(value) if value else 0
-
-
-def _named(value: int, table: Mapping[int, str], unknown: str) -> str:
-    return table.get(value) or f"{hex(value)} /* {unknown}??? */"
 
 
 def open_modes(flags: int) -> list[str]:
@@ -46,8 +37,8 @@ def _flock(read: MemoryReader, address: int, *, with_pid: bool) -> dict[str, Any
         return pointer(address)
     kind, whence, start, length, pid = _FLOCK.unpack(data)
     lock: dict[str, Any] = {
-        "l_type": _named(kind & 0xFFFF, kernel.LOCK_TYPES, "F_"),
-        "l_whence": _named(whence & 0xFFFF, kernel.WHENCE, "SEEK_"),
+        "l_type": kernel.value_name(kind & 0xFFFF, kernel.LOCK_TYPES, "F_"),
+        "l_whence": kernel.value_name(whence & 0xFFFF, kernel.WHENCE, "SEEK_"),
         "l_start": start,
         "l_len": length,
     }
@@ -59,7 +50,7 @@ def _owner(read: MemoryReader, address: int) -> dict[str, Any] | str | None:
     if data is None:
         return pointer(address)
     kind, pid = _OWNER.unpack(data)
-    return {"type": _named(kind & 0xFFFF_FFFF, kernel.OWNER_TYPES, "F_OWNER_"), "pid": pid}
+    return {"type": kernel.value_name(kind & 0xFFFF_FFFF, kernel.OWNER_TYPES, "F_OWNER_"), "pid": pid}
 
 
 def _rw_hint(read: MemoryReader, address: int) -> dict[str, Any] | str | None:
@@ -67,7 +58,7 @@ def _rw_hint(read: MemoryReader, address: int) -> dict[str, Any] | str | None:
     if data is None:
         return pointer(address)
     (hint,) = struct.unpack("<Q", data)
-    return {"hint": _named(hint, kernel.RW_HINTS, "RWH_WRITE_LIFE_")}
+    return {"hint": kernel.value_name(hint, kernel.RW_HINTS, "RWH_WRITE_LIFE_")}
 
 
 def _delegation(read: MemoryReader, address: int) -> dict[str, Any] | str | None:
@@ -75,7 +66,7 @@ def _delegation(read: MemoryReader, address: int) -> dict[str, Any] | str | None
     if data is None:
         return pointer(address)
     flags, kind, pad = _DELEGATION.unpack(data)
-    return {"d_flags": _hex(flags), "d_type": _named(kind, kernel.LOCK_TYPES, "F_"), "__pad": _hex(pad)}
+    return {"d_flags": c_hex(flags), "d_type": kernel.value_name(kind, kernel.LOCK_TYPES, "F_"), "__pad": c_hex(pad)}
 
 
 def _argument(cmd: str | int, value: int, read: MemoryReader) -> Any:
@@ -94,7 +85,7 @@ def _argument(cmd: str | int, value: int, read: MemoryReader) -> Any:
         case "F_NOTIFY":
             return kernel.flag_names(value, kernel.NOTIFY_FLAGS, "DN_")
         case "F_SETLEASE":
-            return _named(value, kernel.LOCK_TYPES, "F_")
+            return kernel.value_name(value, kernel.LOCK_TYPES, "F_")
         case "F_ADD_SEALS":
             return kernel.flag_names(value, kernel.SEALS, "F_SEAL_")
         case "F_SETSIG":
@@ -103,7 +94,7 @@ def _argument(cmd: str | int, value: int, read: MemoryReader) -> Any:
             return _rw_hint(read, value)
         case "F_SETDELEG":
             return _delegation(read, value)
-    return _hex(value)  # any other command: its argument as a number in hex
+    return c_hex(value)  # any other command: its argument as a number in hex
 
 
 #: The commands whose third argument the kernel writes: shown at exit.
@@ -116,7 +107,7 @@ _NO_ARGUMENT = frozenset({"F_GETFD", "F_GETFL", "F_GETOWN", "F_GETSIG", "F_GETLE
 
 def _fcntl(raw: Sequence[int], read: MemoryReader) -> dict[str, Any]:
     number = u32(raw[1])
-    cmd = kernel.FCNTL_COMMANDS.get(number) or f"{hex(number)} /* F_??? */"
+    cmd = kernel.value_name(number, kernel.FCNTL_COMMANDS, "F_")
     args: dict[str, Any] = {"fd": s32(raw[0]), "cmd": cmd}
     if cmd not in _NO_ARGUMENT and cmd not in _WRITTEN:
         args["arg"] = _argument(cmd, raw[2], read)

@@ -13,7 +13,7 @@ from typing import Any
 
 from harness.model import kernel
 from harness.model.syscalls.entry import Arg, Syscall, Timeout
-from harness.model.syscalls.structs import MemoryReader, pointer, read_timespec, u32
+from harness.model.syscalls.structs import MemoryReader, c_hex, pointer, read_timespec, u32
 
 #: Which arguments each command shows, after uaddr and op (strace's do_futex).
 _SHOWN: dict[str, tuple[str, ...]] = {
@@ -36,13 +36,8 @@ _SHOWN: dict[str, tuple[str, ...]] = {
 _UNKNOWN = ("val", "timeout", "uaddr2", "val3")
 
 
-def _hex(value: int) -> str:
-    """C's ``%#x``: 0 without its prefix."""
-    return hex(value) if value else "0"
-
-
 def _bitset(value: int) -> str | int:
-    return "FUTEX_BITSET_MATCH_ANY" if value == kernel.FUTEX_BITSET_MATCH_ANY else hex(value) if value else 0
+    return "FUTEX_BITSET_MATCH_ANY" if value == kernel.FUTEX_BITSET_MATCH_ANY else c_hex(value)
 
 
 def _wake_op(value: int) -> list[str]:
@@ -50,17 +45,17 @@ def _wake_op(value: int) -> list[str]:
     op, cmp = value >> 28 & 0x7, value >> 24 & 0xF
     parts = ["FUTEX_OP_OPARG_SHIFT<<28"] if value >> 28 & kernel.FUTEX_OP_OPARG_SHIFT else []
     parts.append(
-        f"{kernel.FUTEX_WAKE_OPS[op]}<<28" if op in kernel.FUTEX_WAKE_OPS else f"{_hex(op)}<<28 /* FUTEX_OP_??? */"
+        f"{kernel.FUTEX_WAKE_OPS[op]}<<28" if op in kernel.FUTEX_WAKE_OPS else f"{c_hex(op)}<<28 /* FUTEX_OP_??? */"
     )
     oparg = value >> 12 & 0xFFF
-    parts.append(f"{_hex(oparg)}<<12")
+    parts.append(f"{c_hex(oparg)}<<12")
     parts.append(
         f"{kernel.FUTEX_WAKE_CMPS[cmp]}<<24"
         if cmp in kernel.FUTEX_WAKE_CMPS
-        else f"{_hex(cmp)}<<24 /* FUTEX_OP_CMP_??? */"
+        else f"{c_hex(cmp)}<<24 /* FUTEX_OP_CMP_??? */"
     )
     cmparg = value & 0xFFF
-    parts.append(_hex(cmparg))
+    parts.append(str(c_hex(cmparg)))
     return parts
 
 
@@ -82,7 +77,7 @@ def _futex(raw: Sequence[int], read: MemoryReader) -> dict[str, Any]:
         elif command == "FUTEX_WAKE_OP":
             args["val3"] = _wake_op(u32(raw[5]))
         elif command is None:
-            args["val3"] = hex(u32(raw[5])) if u32(raw[5]) else 0
+            args["val3"] = c_hex(u32(raw[5]))
         else:
             args["val3"] = u32(raw[5])
     return args

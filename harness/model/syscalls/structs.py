@@ -44,6 +44,11 @@ def signal_arg(value: int) -> str | int:
     return kernel.SIGNAL_NAMES.get(number, number)
 
 
+def c_hex(value: int) -> str | int:
+    """A number strace prints with C's ``%#x``: in hex, but 0 as ``0`` (kept a number)."""
+    return hex(value) if value else 0
+
+
 def pointer(value: int) -> str | None:
     """Show a pointer argument: None for NULL, else its address in hex."""
     return None if value == 0 else hex(value)

@@ -45,7 +45,7 @@ def _wait4_exit(raw: Sequence[int], ret: int, read: MemoryReader, entered: Mappi
 def _waitid(raw: Sequence[int], read: MemoryReader) -> dict[str, Any]:
     idtype = u32(raw[0])
     return {
-        "idtype": kernel.WAITID_IDTYPES.get(idtype) or f"{hex(idtype)} /* P_??? */",
+        "idtype": kernel.value_name(idtype, kernel.WAITID_IDTYPES, "P_"),
         "id": s32(raw[1]),
         "options": _options(raw[3]),
     }
