@@ -337,6 +337,8 @@ CLONE3_FLAGS: Mapping[int, str] = {
 #: printflags64_in(clone_flags, ...)).
 CLONE_FLAGS: Mapping[int, str] = {bit: name for bit, name in CLONE3_FLAGS.items() if bit < 1 << 32 and bit != 0x80}
 CLONE_EXIT_SIGNAL_MASK = 0xFF  # CSIGNAL
+#: Each clone flag's bit by its name: what a decoder tests (``CLONE_BITS["CLONE_SETTLS"]``).
+CLONE_BITS: Mapping[str, int] = {name: bit for bit, name in CLONE3_FLAGS.items()}
 
 #: wait4(2)/waitid(2) options (include/uapi/linux/wait.h), in strace's order (src/xlat/wait4_options.in).
 #: WUNTRACED and WSTOPPED are one bit; strace names it WSTOPPED for both calls.

@@ -41,12 +41,12 @@ def _clone_exit(raw: Sequence[int], ret: int, read: MemoryReader, entered: Mappi
     """
     flags = raw[0]
     outputs: dict[str, Any] = {}
-    if flags & (_BIT["CLONE_PARENT_SETTID"] | _BIT["CLONE_PIDFD"]):
+    if flags & (kernel.CLONE_BITS["CLONE_PARENT_SETTID"] | kernel.CLONE_BITS["CLONE_PIDFD"]):
         written = read_struct(read, raw[2], 4) if ret >= 0 else None
         outputs["parent_tid"] = struct.unpack("<i", written)[0] if written is not None else pointer(raw[2])
-    if flags & _BIT["CLONE_SETTLS"]:
+    if flags & kernel.CLONE_BITS["CLONE_SETTLS"]:
         outputs["tls"] = pointer(raw[4])
-    if flags & (_BIT["CLONE_CHILD_SETTID"] | _BIT["CLONE_CHILD_CLEARTID"]):
+    if flags & (kernel.CLONE_BITS["CLONE_CHILD_SETTID"] | kernel.CLONE_BITS["CLONE_CHILD_CLEARTID"]):
         outputs["child_tidptr"] = pointer(raw[3])
     return outputs
 
@@ -108,9 +108,6 @@ def _clone3_exit(raw: Sequence[int], ret: int, read: MemoryReader, entered: Mapp
         if tail != {}:
             written["tail"] = tail
     return {"cl_args_written": written} if written else {}
-
-
-_BIT = {name: bit for bit, name in kernel.CLONE_FLAGS.items()}
 
 
 def _status(raw: Sequence[int], read: MemoryReader) -> dict[str, Any]:

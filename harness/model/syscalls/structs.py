@@ -217,7 +217,6 @@ CLONE_ARGS_SIZE = _CLONE_ARGS.size
 CLONE_ARGS_MIN_SIZE = 64
 #: Where clone_args.cgroup starts: a shorter struct has none.
 _CGROUP_OFFSET = 80
-_CLONE_BITS = {name: bit for bit, name in kernel.CLONE3_FLAGS.items()}
 #: The most set_tid entries the kernel takes (MAX_PID_NS_LEVEL, include/linux/pid_namespace.h).
 MAX_SET_TID = 32
 
@@ -238,7 +237,7 @@ def decode_clone3_args(data: bytes, read: MemoryReader) -> dict[str, Any]:
     values = dict(zip(_CLONE_ARGS_FIELDS, _CLONE_ARGS.unpack(data.ljust(CLONE_ARGS_SIZE, b"\0")), strict=True))
     flags = values["flags"]
     exit_signal = values["exit_signal"]
-    bit = _CLONE_BITS
+    bit = kernel.CLONE_BITS
     args: dict[str, Any] = {
         "flags": kernel.flag_names(flags, kernel.CLONE3_FLAGS, "CLONE_"),
         # strace names any exit signal below INT_MAX as a signal (printsignal: a number where it is no signal).

@@ -111,12 +111,8 @@ class TaskHandle:
         register, so that it decodes from registers alone; none where the word cannot be read (the
         kernel's own read will fail too).
         """
-        try:
-            return (ptrace_ext.peek_data(self.tid, stack_pointer + kernel.SIGRETURN_MASK_OFFSET),)
-        except OSError as error:
-            if error.errno == errno_codes.ESRCH:
-                raise TaskGone(self.tid) from None
-            return ()
+        word = self._frame_word(stack_pointer, kernel.SIGRETURN_MASK_OFFSET)
+        return () if word is None else (word,)
 
     def sigreturn_result(self, stack_pointer: int) -> int | None:
         """At rt_sigreturn's entry: the value it will return, read from the signal frame on the stack.
@@ -125,8 +121,12 @@ class TaskHandle:
         the word cannot be read (an unaligned or unmapped stack: the kernel will fail the same read
         and raise SIGSEGV, and the call's exit stop tells what it returned).
         """
+        return self._frame_word(stack_pointer, kernel.SIGRETURN_RESULT_OFFSET)
+
+    def _frame_word(self, stack_pointer: int, offset: int) -> int | None:
+        """A word of the signal frame at rt_sigreturn's entry; None where it cannot be read (the task not gone)."""
         try:
-            return ptrace_ext.peek_data(self.tid, stack_pointer + kernel.SIGRETURN_RESULT_OFFSET)
+            return ptrace_ext.peek_data(self.tid, stack_pointer + offset)
         except OSError as error:
             if error.errno == errno_codes.ESRCH:
                 raise TaskGone(self.tid) from None
