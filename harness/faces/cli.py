@@ -266,7 +266,6 @@ def _add_notation(parser: argparse.ArgumentParser) -> None:
         "-s",
         "--string-limit",
         type=_positive_count,
-        default=32,
         metavar="N",
         dest="elements",
         help="show at most N elements of an array (poll's pollfds, epoll's events), then ..., as strace's -s "
@@ -277,7 +276,7 @@ def _add_notation(parser: argparse.ArgumentParser) -> None:
 def _notation(args: argparse.Namespace) -> Notation:
     from harness.model.strace_format import Notation
 
-    return Notation(abbrev=args.abbrev, elements=args.elements)
+    return Notation(abbrev=args.abbrev) if args.elements is None else Notation(args.abbrev, args.elements)
 
 
 def _time_columns(args: argparse.Namespace) -> TimeColumns:

@@ -32,6 +32,7 @@ from harness.model.events import (
 from harness.model.frames import Stack, summary
 from harness.model.syscalls import catalogued
 from harness.model.syscalls.entry import Arg, ArgKind
+from harness.model.syscalls.structs import MAX_WATCHED
 
 Point = SyscallEntry | Event
 
@@ -72,8 +73,9 @@ class Notation:
     abbrev: bool = True
     """strace's default: a struct of many members shows its first ones then ``...`` (``--no-abbrev``, ``-v``,
     shows them all: the whole ``struct rusage``)."""
-    elements: int = 32
-    """``-s``: the most elements of an array shown before ``...``, when abbreviating; the tracer reads 32 at most."""
+    elements: int = MAX_WATCHED
+    """``-s``: the most elements of an array shown before ``...``, when abbreviating; strace's 32 by default, the
+    most the tracer reads."""
 
 
 DEFAULT_NOTATION = Notation()
@@ -150,11 +152,7 @@ def _fields(value: Any) -> str:
     """A decoded struct of plain members, ``{tv_sec=1, tv_nsec=0}`` (its pointer where it was not read)."""
     if not isinstance(value, dict):
         return _value(value)
-    return (
-        "{"
-        + ", ".join(f"{key}={_fields(item) if isinstance(item, dict) else _value(item)}" for key, item in value.items())
-        + "}"
-    )
+    return "{" + ", ".join(f"{key}={_fields(item)}" for key, item in value.items()) + "}"
 
 
 def _sigaction(act: Any) -> str:
@@ -471,41 +469,26 @@ def _entry_args(event: SyscallEvent) -> dict[str, Any]:
     return {key: value for key, value in event.args.items() if key in at_entry}
 
 
-def _pending(name: str, args: Mapping[str, Any]) -> list[Arg]:
-    """The arguments a call entered with ``args`` still has to show at its exit, in print order."""
+def _first_pending(name: str, args: Mapping[str, Any]) -> Arg | None:
+    """The first argument a call entered with ``args`` still has to show at its exit; None when it showed all.
+
+    Where its separator goes is strace's: a named argument's comes with its
+    name at the exit (``<... clone resumed>, child_tidptr=``), what the kernel
+    wrote into a struct follows it (``clone3({...} <unfinished ...>``, then
+    `` => {...}``), and any other's ends the entry (``wait4(-1,  <unfinished ...>``).
+    """
     entry = catalogued(name)
     if entry is None:
-        return []
+        return None
     at_entry = entry.printed_at_entry(args)
-    return [
-        arg
-        for arg in entry.args
-        if arg.output and arg.name not in at_entry and arg.shown_in is None and not arg.result_note
-    ]
-
-
-def _separator_at_exit(name: str, args: Mapping[str, Any]) -> bool:
-    """Whether the exit prints the separator before its first argument: a named one's (``, child_tidptr=``).
-
-    strace prints a named argument's separator with its name, at the exit; an
-    unnamed one's at the entry (``wait4(-1,  <unfinished ...>``).
-    """
-    pending = _pending(name, args)
-    return bool(pending) and pending[0].named
-
-
-def _written_back(name: str, args: Mapping[str, Any]) -> bool:
-    """Whether the exit starts with what the kernel wrote into a struct the entry showed (`` => {...}``)."""
-    pending = _pending(name, args)
-    return bool(pending) and pending[0].kind == "clone_args_written"
-
-
-def _outputs_pending(name: str, args: Mapping[str, Any]) -> bool:
-    """Whether a call entered with ``args`` has arguments still to show at its exit.
-
-    strace marks it with the next argument's separator: ``accept4(3,  <unfinished ...>``.
-    """
-    return bool(_pending(name, args))
+    return next(
+        (
+            arg
+            for arg in entry.args
+            if arg.output and arg.name not in at_entry and arg.shown_in is None and not arg.result_note
+        ),
+        None,
+    )
 
 
 def format_event(event: Event, notation: Notation = DEFAULT_NOTATION) -> str:
@@ -624,10 +607,11 @@ class TextRenderer:
             # nothing more for a call without any, as exit_group (print_event_exit, src/strace.c).
             if point.ret is not None:
                 shown = _call_args(point, "output", self._notation)
-                if shown and point.abi is None and _separator_at_exit(point.name, _entry_args(point)):
+                first = _first_pending(point.name, _entry_args(point)) if point.abi is None else None
+                if shown and first is not None and first.named:
                     shown = ", " + shown
             else:
-                shown = " <unfinished ...>" if _outputs_pending(point.name, point.args) else ""
+                shown = " <unfinished ...>" if _first_pending(point.name, point.args) is not None else ""
             resumed = f"<... {point.name} resumed>{shown}){format_result(point, self._notation)}"
             where = _where(point.python, full=self._full)
             return text + self._start(point) + resumed + self._end(point) + where + "\n"
@@ -684,11 +668,9 @@ class TextRenderer:
         if not entry.args:
             return f"<unfinished ...>{where}\n"
         # strace ends an entry whose outputs are still to come with the next argument's separator, then the mark.
-        pending = entry.abi is None and _outputs_pending(entry.name, entry.args)
-        separator = ",  " if pending and not _separator_at_exit(entry.name, entry.args) else " "
-        if pending and _written_back(entry.name, entry.args):  # clone3({...} <unfinished ...>, then " => {...}"
-            separator = " "
-        return separator + f"<unfinished ...>{where}\n"
+        first = _first_pending(entry.name, entry.args) if entry.abi is None else None
+        ends_with_separator = first is not None and not first.named and first.kind != "clone_args_written"
+        return (",  " if ends_with_separator else " ") + f"<unfinished ...>{where}\n"
 
 
 def points_of(events: Iterable[Event]) -> Iterator[Point]:
