@@ -151,6 +151,20 @@ PIPE2 = Syscall(
 )
 
 
+def _readable_pollfds(address: int, count: int, read: MemoryReader) -> bytes:
+    """The first ``count`` struct pollfd at ``address``: as many whole ones as can be read, in one read if all can."""
+    data = read_struct(read, address, count * POLLFD.size)
+    if data is not None:
+        return data
+    elements = []
+    for index in range(count):  # an array that runs into unmapped memory: element by element, as far as it goes
+        element = read_struct(read, address + index * POLLFD.size, POLLFD.size)
+        if element is None:
+            break
+        elements.append(element)
+    return b"".join(elements)
+
+
 def _pollfds(address: int, nfds: int, read: MemoryReader) -> list[dict[str, Any]] | str | None:
     """The watched array as strace prints it.
 
@@ -160,18 +174,12 @@ def _pollfds(address: int, nfds: int, read: MemoryReader) -> list[dict[str, Any]
     count = min(max(nfds, 0), MAX_WATCHED)
     if count == 0:
         return [] if address else None
+    data = _readable_pollfds(address, count, read)
+    if not data:
+        return pointer(address)
+    if len(data) < count * POLLFD.size:
+        return [*decode_pollfds(data), {"unreadable": hex(address + len(data))}]
     more = [{"more": True}] if nfds > count else []  # strace's "...": elements past its limit
-    items: list[dict[str, Any]] = []
-    data = read_struct(read, address, count * POLLFD.size)
-    if data is None:  # read element by element, as far as the memory goes
-        for index in range(count):
-            element = read_struct(read, address + index * POLLFD.size, POLLFD.size)
-            if element is None:
-                if not items:
-                    return pointer(address)
-                return [*items, {"unreadable": hex(address + index * POLLFD.size)}]
-            items.extend(decode_pollfds(element))
-        return items + more
     return decode_pollfds(data) + more
 
 
@@ -186,11 +194,7 @@ def _ready_pollfds(raw: Sequence[int], ret: int, read: MemoryReader) -> list[dic
     if ret <= 0 or not raw[0] or not nfds:
         return None
     ready = []
-    for index in range(nfds):
-        element = read_struct(read, raw[0] + index * POLLFD.size, POLLFD.size)
-        if element is None:
-            break
-        fd, _events, revents = POLLFD.unpack(element)
+    for fd, _events, revents in POLLFD.iter_unpack(_readable_pollfds(raw[0], nfds, read)):
         if revents:
             ready.append({"fd": fd, "revents": kernel.flag_names(revents & 0xFFFF, kernel.POLL_EVENTS, "POLL")})
     return ready
