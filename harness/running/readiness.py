@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import functools
 import os
 import select
 import socket
@@ -113,13 +114,17 @@ def _decoded(name: str, args: Mapping[str, Any]) -> bool:
     return isinstance(args.get("epfd"), int)
 
 
-def _watching_kinds(name: str) -> dict[str, list[str]]:
-    """The arguments of a call that say what it watches, by their kind in the catalogue (kind -> names)."""
+@functools.cache
+def _watching_kinds(name: str) -> Mapping[str, tuple[str, ...]]:
+    """The arguments of a call that say what it watches, by their kind in the catalogue (kind -> names).
+
+    Read once per call name: the schedule asks at every wait a task enters.
+    """
     entry = catalogued(name)
-    kinds: dict[str, list[str]] = {}
+    kinds: dict[str, tuple[str, ...]] = {}
     for arg in entry.args if entry is not None else ():
         if not arg.output:
-            kinds.setdefault(arg.kind, []).append(arg.name)
+            kinds[arg.kind] = (*kinds.get(arg.kind, ()), arg.name)
     return kinds
 
 
