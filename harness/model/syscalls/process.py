@@ -14,6 +14,7 @@ from harness.model.syscalls.entry import Arg, Syscall
 from harness.model.syscalls.structs import (
     CLONE_ARGS_MIN_SIZE,
     CLONE_ARGS_SIZE,
+    MAX_WATCHED,
     MemoryReader,
     decode_clone3_args,
     decode_clone_flags,
@@ -51,9 +52,8 @@ def _clone_exit(raw: Sequence[int], ret: int, read: MemoryReader, entered: Mappi
     return outputs
 
 
-#: The most of a larger struct's tail strace reads (a page) and shows (its default string limit, -s 32).
+#: The most of a larger struct's tail strace reads (a page); it shows MAX_WATCHED bytes of it (its -s, 32).
 _TAIL_READ = 4096
-_TAIL_SHOWN = 32
 
 
 def _clone3(raw: Sequence[int], read: MemoryReader) -> dict[str, Any]:
@@ -76,7 +76,7 @@ def _tail(address: int, size: int, read: MemoryReader) -> dict[str, Any] | None:
     tail = read_struct(read, address + CLONE_ARGS_SIZE, end - CLONE_ARGS_SIZE)
     if tail is None:
         return None
-    return {"from": CLONE_ARGS_SIZE, "to": end - 1, "bytes": tail[:_TAIL_SHOWN].hex()} if any(tail) else {}
+    return {"from": CLONE_ARGS_SIZE, "to": end - 1, "bytes": tail[:MAX_WATCHED].hex()} if any(tail) else {}
 
 
 def _nothing_written_back(args: Mapping[str, Any]) -> tuple[str, ...]:
