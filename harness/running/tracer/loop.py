@@ -703,7 +703,9 @@ class Tracer:
         finished = None
         if self._returns_at_event(task, event):
             finished, task.call, task.in_syscall = task.call, None, False
-        if self._stacks is not None:  # the spawn's Python stack is read from the stopped task
+        # The spawn's Python stack, and what the call wrote back (clone's parent_tid), are read from the stopped
+        # task: once it runs on, it may have changed the memory the tids were written to.
+        if self._stacks is not None or (finished is not None and finished.name in EXIT_READS_MEMORY):
             self._recorder.spawn(task, child, via, thread=thread)
             if finished is not None:
                 self._recorder.finish(task, finished, child_tid)
