@@ -42,7 +42,7 @@ from harness.model.steps import Step, parse_step
 from harness.model.strace_format import render_trace
 from harness.model.syscalls import DEFAULT_SYSCALLS
 from harness.model.trace import Trace
-from harness.running.run import RunResult, free_port, run_server
+from harness.running.run import RunProbe, RunResult, free_port, run_server
 
 #: Runs made at most when the port drawn for a run turns out taken at the server's bind (see run_spec).
 PORT_DRAWS = 3
@@ -120,6 +120,7 @@ def run_spec(
     port: int | None = None,
     listener: Listener | None = None,
     seccomp: bool = True,
+    probe: RunProbe | None = None,
 ) -> RunResult:
     """Run a server in a scenario, tracing the default calls and ``syscalls``; its clients and stop are its own.
 
@@ -133,7 +134,7 @@ def run_spec(
     up to ``PORT_DRAWS`` times.  A port given is never changed.
     """
     traced = tuple(dict.fromkeys([*DEFAULT_SYSCALLS, *syscalls]))
-    redraw = port is None and listener is None
+    redraw = port is None and listener is None and probe is None  # a probe watches one run
     for _draw in range(PORT_DRAWS if redraw else 1):
         here = port if port is not None else free_port()
         run = run_server(
@@ -147,6 +148,7 @@ def run_spec(
             syscalls=traced,
             injections=injections,
             stop_spec=server.stop,
+            probe=probe,
         )
         if not isinstance(run.failure(), PortInUse):
             break

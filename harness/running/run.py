@@ -23,9 +23,9 @@ import signal
 import socket
 import tempfile
 import threading
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from harness.model import kernel
 from harness.model.errors import (
@@ -51,6 +51,36 @@ from harness.running.readiness import waits_for_a_client
 from harness.running.schedule import ACCEPT_CALLS, DeterministicSchedule
 from harness.running.stall import ServingOn, Stall, StallWatch, call_in
 from harness.running.tracer import Listener, Tracer, TraceResult
+
+if TYPE_CHECKING:
+    from harness.running.tracer.injection_policy import InjectionPolicy
+
+
+class RunProbe(Protocol):
+    """What watches a run from inside and may stand between it and its clients (a sweep's :class:`SweepProbe`).
+
+    It sees every point of the trace, may change what the tracer does at a
+    call's entry (``injection_policy``), gives the address the clients
+    connect to, and is asked to let the server settle before the stop signal.
+    """
+
+    injection_policy: InjectionPolicy | None
+
+    def on_point(self, point: SyscallEntry | Event) -> None:
+        """Every entry and event, in the tracer's thread."""
+
+    def start(
+        self, *, tasks: Callable[[], Collection[int]], held: Callable[[], Collection[int]], server: tuple[str, int]
+    ) -> tuple[str, int]:
+        """The tracer exists: where the clients connect."""
+        ...
+
+    def settle(self) -> None:
+        """Return when the server may be sent what comes from outside."""
+
+    def close(self) -> None:
+        """The run is over."""
+
 
 #: The calls that end their task, which never return by nature: no task is stuck in one.
 _ENDS = calls_that("ends_task") | calls_that("ends_process")
@@ -452,6 +482,7 @@ def run_server(
     syscalls: Collection[str] = DEFAULT_SYSCALLS,
     injections: Sequence[Injection] = (),
     stop_spec: Stop = STOP_BY_ITSELF,
+    probe: RunProbe | None = None,
 ) -> RunResult:
     """Trace ``command`` (already bound to ``port``) while its clients (a protocol's, or a command) use it.
 
@@ -468,6 +499,7 @@ def run_server(
         timeout=timeout,
         listener=listener,
         stop_spec=stop_spec,
+        probe=probe,
     )
     return run.run(seccomp=seccomp, syscalls=syscalls, injections=injections)
 
@@ -492,8 +524,11 @@ class _ServerRun:
         timeout: float,
         listener: Listener | None,
         stop_spec: Stop,
+        probe: RunProbe | None = None,
     ) -> None:
         self._command = list(command)
+        self._probe = probe
+        self._client_address = ("127.0.0.1", port)
         self._client = client
         self._scenario = scenario
         self._port = port
@@ -538,10 +573,15 @@ class _ServerRun:
                 seccomp=seccomp,
                 syscalls=syscalls,
                 injections=injections,
+                injection_policy=self._probe.injection_policy if self._probe is not None else None,
                 python_frames=self._scenario.python_frames,
             )
             if self._schedule is not None:
                 self._schedule.release_task = tracer.release
+            if self._probe is not None:
+                self._client_address = self._probe.start(
+                    tasks=tracer.tasks, held=tracer.held, server=("127.0.0.1", self._port)
+                )
             self._watch_for_stalls(tracer)
             limit = threading.Timer(self._timeout, self._expire)
             limit.daemon = True
@@ -564,6 +604,8 @@ class _ServerRun:
             self._main.on_event(point)
             if self._schedule is not None:
                 self._schedule.on_event(point)
+        if self._probe is not None:
+            self._probe.on_point(point)
         if self._listener is not None:
             self._listener(point)
 
@@ -589,6 +631,8 @@ class _ServerRun:
         self._ready.ready.set()
         if self._schedule is not None:
             self._schedule.abort()
+        if self._probe is not None:
+            self._probe.close()
         self._main.close()
 
     # -- the clients ----------------------------------------------------------------
@@ -602,7 +646,7 @@ class _ServerRun:
         scenario = self._scenario
         self._reports.append(
             drive(
-                ("127.0.0.1", self._port),
+                self._client_address,
                 self._client,
                 connections=scenario.connections,
                 messages=scenario.messages,
@@ -661,6 +705,8 @@ class _ServerRun:
             return
         if self._schedule is not None and not self._stop.is_set():
             self._schedule.wait_for_turn(self._scenario.connections)
+        if self._probe is not None:
+            self._probe.settle()
         with self._ending:
             if self._finished or not self._main.send(kernel.SIGNAL_NUMBERS[self._stop_spec.signal]):
                 return

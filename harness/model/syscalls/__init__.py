@@ -29,6 +29,7 @@ from harness.model.syscalls.x86_64 import ARGUMENT_NAMES, NUMBERS
 __all__ = [
     "CATALOGUE",
     "DEFAULT_SYSCALLS",
+    "INTERRUPTIBLE_CALLS",
     "Arg",
     "Syscall",
     "argument_names",
@@ -70,6 +71,46 @@ DEFAULT_SYSCALLS: tuple[str, ...] = (
     "restart_syscall",
     "exit",
     "exit_group",
+)
+
+#: The calls a signal can interrupt while they sleep, as signal(7) lists them ("Interruption of system
+#: calls and library functions by signal handlers"): those a handler with SA_RESTART restarts (read, write
+#: and their vector and socket forms, the waits, accept, connect, flock, futex) and those it never does
+#: (poll, select, epoll, the sleeps, sigsuspend, semop, msgrcv).  What ``harness sweep`` traces to find
+#: where a server sleeps, with the default set.
+INTERRUPTIBLE_CALLS: tuple[str, ...] = (
+    "read",
+    "readv",
+    "pread64",
+    "write",
+    "writev",
+    "recvfrom",
+    "recvmsg",
+    "recvmmsg",
+    "sendto",
+    "sendmsg",
+    "accept",
+    "accept4",
+    "connect",
+    "wait4",
+    "waitid",
+    "flock",
+    "futex",
+    "poll",
+    "ppoll",
+    "select",
+    "pselect6",
+    "epoll_wait",
+    "epoll_pwait",
+    "nanosleep",
+    "clock_nanosleep",
+    "pause",
+    "rt_sigsuspend",
+    "rt_sigtimedwait",
+    "semop",
+    "semtimedop",
+    "msgrcv",
+    "msgsnd",
 )
 
 _BY_TRAIT: Mapping[Trait, frozenset[str]] = {

@@ -176,6 +176,9 @@ _KERNEL_SIGACTION = struct.Struct("<QQQQ")
 
 #: The bytes rt_sigaction reads and writes at ``act`` and ``oldact``.
 SIGACTION_SIZE = _KERNEL_SIGACTION.size
+#: Where ``sa_handler`` and ``sa_flags`` sit in it (arch/x86/include/uapi/asm/signal.h, ``struct sigaction``
+#: of the kernel's ABI: handler, flags, restorer, mask).
+SIGACTION_HANDLER_OFFSET, SIGACTION_FLAGS_OFFSET = 0, 8
 
 
 def decode_sigset(mask: int) -> list[str]:

@@ -104,3 +104,54 @@ def _name_offsets(strings: bytes, wanted: frozenset[str]) -> dict[int, str]:
                 offsets[start] = name
             start = strings.find(needle, start + 1)
     return offsets
+
+
+_STT_FUNC = 2
+
+
+def function_at(path: str, vaddr: int) -> str | None:
+    """The name of the function whose code holds ``vaddr`` (an address as the file counts them), if a symbol says.
+
+    ``.symtab`` is searched first, then ``.dynsym``: a stripped binary still
+    names its exported functions.  None when no function symbol covers it.
+    """
+    try:
+        with open(path, "rb") as stream:
+            data = stream.read()
+    except OSError:
+        return None
+    if len(data) < 64 or data[:4] != _ELF_MAGIC or data[4] != _ELFCLASS64 or data[5] != _ELFDATA2LSB:
+        return None
+    try:
+        return _function_at(data, vaddr)
+    except (struct.error, IndexError, UnicodeDecodeError):
+        return None
+
+
+def _function_at(data: bytes, vaddr: int) -> str | None:
+    (e_shoff,) = struct.unpack_from("<Q", data, 40)
+    e_shentsize, e_shnum = struct.unpack_from("<HH", data, 58)
+    sections = [struct.unpack_from("<IIQQQQIIQQ", data, e_shoff + index * e_shentsize) for index in range(e_shnum)]
+    for wanted_type in (_SHT_SYMTAB, _SHT_DYNSYM):
+        for _, sh_type, _, _, sh_offset, sh_size, sh_link, _, _, _ in sections:
+            if sh_type != wanted_type:
+                continue
+            strings_offset = sections[sh_link][4]
+            table = data[sh_offset : sh_offset + sh_size]
+            for st_name, st_info, _, st_shndx, st_value, st_size in struct.iter_unpack("<IBBHQQ", table):
+                if st_info & 0xF == _STT_FUNC and st_shndx != 0 and st_value <= vaddr < st_value + st_size:
+                    end = data.index(b"\0", strings_offset + st_name)
+                    return data[strings_offset + st_name : end].decode()
+    return None
+
+
+def load_bias(path: str, mapped_at: int) -> int:
+    """What to subtract from a run-time address to get the file's own: 0 for ET_EXEC, else where it was mapped.
+
+    ``mapped_at`` is the start of the file's first mapping (offset 0), where
+    its first PT_LOAD segment's page lies (ld.so maps them in order).
+    """
+    symbols = read_symbols(path, frozenset())
+    if symbols is None or symbols.type != ET_DYN:
+        return 0
+    return mapped_at - symbols.first_load_vaddr

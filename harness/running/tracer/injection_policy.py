@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import ClassVar, Protocol
 
 from harness.model import kernel
 from harness.model.errors import HarnessError
@@ -25,6 +25,21 @@ class SkipAndReturn:
     """Skip the call (the kernel never runs it) and make it return ``ret``: ``-errno`` for an error, or a value."""
 
     ret: int
+    before_decoding: ClassVar[bool] = False
+
+
+@dataclass(frozen=True, slots=True)
+class AddHandlerFlags:
+    """At rt_sigaction's entry, add ``flags`` to a handler's ``sa_flags`` before the kernel reads them.
+
+    ``harness sweep --sa-restart`` asks whether SA_RESTART alone would have
+    saved a broken site: the program is run again as if each of its handler
+    installs said SA_RESTART.  Done before the entry is decoded, so that the
+    event shows what the kernel installed.
+    """
+
+    flags: int
+    before_decoding: ClassVar[bool] = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,9 +47,10 @@ class SendSignal:
     """Send the signal to the task now, at the call's entry, so that a blocking call is interrupted by it."""
 
     signum: int
+    before_decoding: ClassVar[bool] = False
 
 
-InjectionAction = SkipAndReturn | SendSignal
+InjectionAction = SkipAndReturn | SendSignal | AddHandlerFlags
 
 
 class InjectionPolicy(Protocol):

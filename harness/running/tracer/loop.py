@@ -58,7 +58,7 @@ from harness.running.tracer.waker import Waker
 
 if TYPE_CHECKING:  # the injection modules are imported by the runs that inject (see Tracer.__init__)
     from harness.model.injection import Injection
-    from harness.running.tracer.injection_policy import InjectionPolicy
+    from harness.running.tracer.injection_policy import InjectionAction, InjectionPolicy
 
 _SYSCALL_TRAP = signal.SIGTRAP | 0x80
 _RT_SIGRETURN = syscall_number("rt_sigreturn")
@@ -462,9 +462,13 @@ class Tracer:
                             self._recorder.finish(task, finished, result)
                 return
             if traced is not None:
+                action = self._injection.at_entry(task.tid, task.role, nr) if self._injection is not None else None
+                rewritten = action is not None and action.before_decoding and self._rewrite(task, args, action)
                 task.call = self._recorder.enter(task, nr, traced[0], traced[1], args)
-                if self._injection is not None:
-                    self._inject(task, nr)
+                if rewritten:
+                    task.call.injected = True
+                elif action is not None and not action.before_decoding:
+                    self._inject(task, action)
             offered = nr in self._handshake.names and not self._injection_ends_the_call(task)
             if offered and self._handshake.ask(task, nr, self._recorder.seq, args):
                 return  # the controller holds it: resumed by a release
@@ -586,22 +590,30 @@ class Tracer:
             "of other ABIs differ, so its trace would be wrong); build it for x86_64"
         )
 
-    def _inject(self, task: Task, nr: int) -> None:
-        """Do what the injection policy says for this entry: skip the call for an error, or send a signal now."""
-        assert self._injection is not None
-        action = self._injection.at_entry(task.tid, task.role, nr)
-        if action is None:
-            return
-        from harness.running.tracer.injection_policy import SkipAndReturn  # imported once there is a policy
+    def _inject(self, task: Task, action: InjectionAction) -> None:
+        """Do what the injection policy said for this entry: skip the call for an error, or send a signal now."""
+        from harness.running.tracer.injection_policy import SendSignal, SkipAndReturn  # once there is a policy
 
         if isinstance(action, SkipAndReturn):
             task.ptrace.skip_syscall()
             task.inject_return = action.ret
             if task.call is not None:
                 task.call.injected = True
-        else:
+        elif isinstance(action, SendSignal):
             task.injected_signal = action.signum
             task.ptrace.send(action.signum)
+
+    @staticmethod
+    def _rewrite(task: Task, args: tuple[int, ...], action: InjectionAction) -> bool:
+        """Change what the call reads before the kernel (and the event's decoder) reads it: a handler's flags.
+
+        Decoded after the change, the event shows what the kernel installs, so
+        that the analysis reads the disposition in force; the event is marked injected.  Whether it changed.
+        """
+        from harness.running.tracer.injection_policy import AddHandlerFlags
+
+        assert isinstance(action, AddHandlerFlags)
+        return len(args) > 1 and bool(args[1]) and task.ptrace.add_handler_flags(args[1], action.flags)
 
     @staticmethod
     def _injection_ends_the_call(task: Task) -> bool:

@@ -53,6 +53,7 @@ if TYPE_CHECKING:
 PTRACE_TRACEME = 0
 PTRACE_PEEKDATA = 2
 PTRACE_PEEKUSER = 3
+PTRACE_POKEDATA = 5
 PTRACE_CONT = 7
 PTRACE_SYSCALL = 24
 PTRACE_SETOPTIONS = 0x4200
@@ -152,6 +153,11 @@ def siginfo(tid: int) -> bytes:
 def peek_data(tid: int, address: int) -> int:
     """PTRACE_PEEKDATA: one word of the task's memory, as a signed long."""
     return _peek(PTRACE_PEEKDATA, tid, address)
+
+
+def poke_data(tid: int, address: int, word: int) -> None:
+    """PTRACE_POKEDATA: write one word of the task's memory (``harness sweep --sa-restart``)."""
+    _request(PTRACE_POKEDATA, tid, address, word & 0xFFFF_FFFF_FFFF_FFFF)
 
 
 def stack_pointer(tid: int) -> int:

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from harness.model import kernel
 from harness.model.events import SyscallEntry
+from harness.model.syscalls.structs import SIGACTION_FLAGS_OFFSET, SIGACTION_HANDLER_OFFSET
 from harness.running.tracer import ptrace_ext
 
 if TYPE_CHECKING:
@@ -131,6 +132,27 @@ class TaskHandle:
             if error.errno == errno_codes.ESRCH:
                 raise TaskGone(self.tid) from None
             return None
+
+    def add_handler_flags(self, act: int, flags: int) -> bool:
+        """At rt_sigaction's entry: add ``flags`` to the ``sa_flags`` of the ``act`` the program passes.
+
+        Only for a handler (not SIG_DFL or SIG_IGN), and only where the
+        struct can be read and written; the kernel reads ``act`` after this
+        stop, so it installs the changed one.  Whether it changed anything.
+        """
+        try:
+            handler = ptrace_ext.peek_data(self.tid, act + SIGACTION_HANDLER_OFFSET)
+            if handler in kernel.SPECIAL_HANDLERS:
+                return False
+            old = ptrace_ext.peek_data(self.tid, act + SIGACTION_FLAGS_OFFSET) & 0xFFFF_FFFF_FFFF_FFFF
+            if old & flags == flags:
+                return False
+            ptrace_ext.poke_data(self.tid, act + SIGACTION_FLAGS_OFFSET, old | flags)
+        except OSError as error:
+            if error.errno == errno_codes.ESRCH:
+                raise TaskGone(self.tid) from None
+            return False
+        return True
 
     def interrupted_call(self) -> tuple[int, int]:
         """At a signal-delivery stop: the call the task was in (``orig_rax``, -1 if none) and its return (``rax``).

@@ -1,0 +1,99 @@
+"""Hold the clients' bytes until the server stands still: a relay between the clients and the server.
+
+A child that reads its client's request only blocks in ``read`` when the
+bytes are not there yet; in a plain run they often are, so the call returns
+at once and no signal could ever land in it.  In a sweep, the clients
+connect to this relay instead of the server, and every connection, every
+chunk of bytes and every end of stream from a client is passed on only once
+``settle()`` returns: once every task of the server sleeps in a call or is
+held by the harness (:class:`~harness.running.sweep.probe.SweepProbe`).  So
+each read that waits for a client is entered, and sleeps, before its bytes
+come; on every run alike.  What the server sends goes back at once.
+
+The relay works for any client, the protocols' and a ``--client-command``
+alike: they are given the relay's port.  The server sees connections from
+127.0.0.1, as it would.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import selectors
+import socket
+import threading
+from collections.abc import Callable
+
+#: The most a read of either side takes at once.
+_CHUNK = 65536
+
+
+class Relay:
+    """Listens on a port of its own and relays each connection to the server, holding what clients send."""
+
+    def __init__(self, server: tuple[str, int], settle: Callable[[], None]) -> None:
+        self._server = server
+        self._settle = settle
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self._closed = threading.Event()
+        self._thread = threading.Thread(target=self._accept, name="sweep-relay", daemon=True)
+
+    @property
+    def address(self) -> tuple[str, int]:
+        """Where the clients connect."""
+        host, port = self._listener.getsockname()[:2]
+        return str(host), int(port)
+
+    def start(self) -> None:
+        """Start taking connections."""
+        self._thread.start()
+
+    def close(self) -> None:
+        """Take no more connections (the run is over); connections in flight end with their sockets."""
+        self._closed.set()
+        with contextlib.suppress(OSError):
+            self._listener.shutdown(socket.SHUT_RDWR)
+        self._listener.close()
+
+    def _accept(self) -> None:
+        while not self._closed.is_set():
+            try:
+                client, _ = self._listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._relay, args=(client,), name="sweep-relay-connection", daemon=True).start()
+
+    def _relay(self, client: socket.socket) -> None:
+        """One connection: the server's side opened once the server stands still, then both ways until both end."""
+        with client:
+            self._settle()
+            try:
+                upstream = socket.create_connection(self._server)
+            except OSError:
+                return
+            with upstream:
+                self._pump(client, upstream)
+
+    def _pump(self, client: socket.socket, upstream: socket.socket) -> None:
+        with selectors.DefaultSelector() as selector:
+            selector.register(client, selectors.EVENT_READ, upstream)
+            selector.register(upstream, selectors.EVENT_READ, client)
+            open_sides = 2
+            while open_sides and not self._closed.is_set():
+                for key, _ in selector.select(timeout=0.5):
+                    source: socket.socket = key.fileobj  # type: ignore[assignment]
+                    target: socket.socket = key.data
+                    try:
+                        data = source.recv(_CHUNK)
+                    except OSError:
+                        data = b""
+                    if source is client:
+                        self._settle()  # the server takes what a client sends only when it stands still
+                    try:
+                        if data:
+                            target.sendall(data)
+                            continue
+                        target.shutdown(socket.SHUT_WR)
+                    except OSError:
+                        return
+                    selector.unregister(source)
+                    open_sides -= 1
