@@ -22,7 +22,9 @@ from harness.analysis.facts import TraceIndex
 from harness.analysis.interruptions import Interruption, interruptions
 from harness.model.events import ExitEvent, SyscallEvent
 from harness.model.frames import summary
+from harness.model.strace_format import format_args
 from harness.model.sweep import Site, SiteVerdict
+from harness.model.syscalls import argument_names, timeout_of
 from harness.model.trace import Trace
 
 #: How a task ended: (exit code, killing signal), one of them None.
@@ -54,6 +56,8 @@ class SiteRun:
     """The tids the harness delivered the signal to, in order."""
     uncaught: str | None = None
     """Why no signal was delivered at the site although a task slept there."""
+    said: str | None = None
+    """The server's last line of output, which often names what went wrong (``read: Interrupted system call``)."""
 
 
 def site_verdict(site: Site, run: SiteRun, baseline: Mapping[str, Ending]) -> SiteVerdict:
@@ -61,12 +65,15 @@ def site_verdict(site: Site, run: SiteRun, baseline: Mapping[str, Ending]) -> Si
     deliveries = len(run.delivered_to)
     if not deliveries:
         if run.uncaught is not None:
-            return SiteVerdict(site, "safe", run.uncaught, note="no signal was delivered")
+            return SiteVerdict(site, "safe", run.uncaught)
         return SiteVerdict(site, "not reached", "no task slept at this site in the sweep's run, so no signal was sent")
     changed = _changed_endings(endings(run.trace), baseline)
-    if run.failure is not None or changed:
-        return SiteVerdict(site, "broken", "; ".join(filter(None, [run.failure, *changed])), deliveries)
     accounts = _accounts(run)
+    if run.failure is not None or changed:
+        saw = f"{accounts[0].task}'s {accounts[0].call_name or 'call'} {_saw(accounts[0])}" if accounts else None
+        said = f"the server's last words: {run.said}" if run.said else None
+        evidence = "; ".join(part for part in (saw, run.failure, *changed, said) if part)
+        return SiteVerdict(site, "broken", evidence, deliveries)
     if not accounts:
         return SiteVerdict(
             site, "safe", "the signal was delivered and the run passed; the trace shows no interrupted call", deliveries
@@ -112,11 +119,17 @@ def _saw(account: Interruption) -> str:
 
 def _restarted(account: Interruption) -> str:
     code = account.code or "a restart code"
-    how = (
-        "through restart_syscall"
-        if account.outcome == "restart_syscall"
-        else "entered again by the kernel (the handler has SA_RESTART, or no handler ran)"
-    )
+    if account.outcome == "restart_syscall":
+        how = "resumed through restart_syscall"
+    else:
+        disposition = account.disposition
+        if disposition is not None and disposition.handler == "handler" and disposition.sa_restart:
+            why = "its handler has SA_RESTART"
+        elif disposition is not None and disposition.handler == "handler":
+            why = f"{code} restarts after any handler"
+        else:
+            why = "no handler ran"
+        how = f"entered again by the kernel ({why})"
     return f"{account.task}'s {account.call_name} returned {code} to the tracer and was {how}; the program never saw it"
 
 
@@ -132,8 +145,28 @@ def _retry(trace: Trace, account: Interruption) -> tuple[str, str] | None:
     if again is None:
         return None
     where = f" at {summary(call.python)}" if call.python else ""
-    evidence = f"{account.task}'s {call.name} failed with EINTR, then the same call was made again{where}"
-    return evidence, _who_retried(call, [event for event in after if event.seq < again.seq])
+    evidence = f"{account.task}'s {call.name} {_saw(account)}, then the same call was made again{where}"
+    return evidence + _same_timeout(call, again), _who_retried(
+        call, [event for event in after if event.seq < again.seq]
+    )
+
+
+def _same_timeout(call: SyscallEvent, again: SyscallEvent) -> str:
+    """``, with its whole timeout again`` when the retry waits as long as the first call did.
+
+    That is a loop that restarts its timeout from zero: the callers of select
+    and poll must take off the time already waited themselves.
+    """
+    timeout = timeout_of(call.name)
+    names = argument_names(call.name)
+    if timeout is None or timeout.index >= len(names):
+        return ""
+    name = names[timeout.index]
+    first, second = call.args.get(name), again.args.get(name)
+    if first is None or first != second or first in (0, "NULL") or (isinstance(first, int) and first < 0):
+        return ""
+    shown = format_args(call.name, {name: first}, part="input")
+    return f", with its whole timeout again ({name}={shown}): the time already waited is not taken off"
 
 
 def _who_retried(call: SyscallEvent, between: list[SyscallEvent]) -> str:

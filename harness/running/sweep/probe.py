@@ -34,7 +34,7 @@ from harness.model import kernel
 from harness.model.events import Event, ExitEvent, SyscallEntry, SyscallEvent
 from harness.model.frames import summary
 from harness.model.sweep import At, Site, role_family
-from harness.model.syscalls import syscall_number
+from harness.model.syscalls import calls_that, syscall_number
 from harness.running.sweep.relay import Relay
 from harness.running.sweep.sites import Asleep, asleep, calling_code
 from harness.running.tracer import ptrace_ext
@@ -45,6 +45,7 @@ _FIRST_LOOK, _LONGEST_LOOK = 0.0005, 0.005
 _SA_RESTART = kernel.flag_value(["SA_RESTART"], kernel.SA_FLAGS)
 _RT_SIGACTION = syscall_number("rt_sigaction")
 _EINTR = -kernel.ERRNO_NUMBERS["EINTR"]
+(_RESTART_SYSCALL,) = calls_that("resumes")
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +114,7 @@ class SweepProbe:
         self._roles: dict[int, str] = {}
         self._pids: dict[int, int] = {}
         self._open: dict[int, SyscallEntry] = {}  # tid -> the traced call it is in
+        self._resumes: dict[int, str] = {}  # tid -> the call its restart_syscall would resume
         self._in_retry: set[int] = set()  # tids signalled whose call has not yet ended otherwise
         self._wheres: dict[tuple[int, int, int], str] = {}
         self._sites: dict[Site, None] = {}
@@ -166,6 +168,8 @@ class SweepProbe:
             self._open[tid] = point
         elif isinstance(point, SyscallEvent):
             self._open.pop(tid, None)
+            if point.errno == "ERESTART_RESTARTBLOCK":
+                self._resumes[tid] = point.name
             if point.ret is not None and point.ret != _EINTR and not kernel.is_restart_code(point.errno):
                 self._in_retry.discard(tid)
         elif isinstance(point, ExitEvent):
@@ -212,7 +216,9 @@ class SweepProbe:
         role = self._roles.get(found.tid)
         if role is None:
             return None
-        return Site(found.call, role_family(role), self._where(found))
+        # A task asleep in restart_syscall sleeps in the call it resumes (restart_syscall(2)): one site, not two.
+        call = self._resumes.get(found.tid, found.call) if found.call == _RESTART_SYSCALL else found.call
+        return Site(call, role_family(role), self._where(found))
 
     def _where(self, found: Asleep) -> str:
         """The Python line the tracer read at the call's entry; else the calling code, by a stack scan."""

@@ -109,7 +109,7 @@ def _with_sa_restart(verdict: SiteVerdict, rerun: SiteVerdict | None) -> SiteVer
     if rerun is None:
         return verdict
     fixes = rerun.verdict != "broken"
-    evidence = f"with SA_RESTART: {rerun.verdict}: {rerun.evidence}"
+    evidence = f"{rerun.verdict}: {rerun.evidence}"
     return replace(verdict, sa_restart_fixes=fixes, sa_restart_evidence=evidence)
 
 
@@ -199,7 +199,8 @@ def verdict_at(
     """One site's run and verdict (in a worker process, or here)."""
     probe, run = _run(plan, lambda: SweepProbe(target=site, signal=signal, at=at, sa_restart=sa_restart))
     delivered = [delivery.tid for delivery in probe.deliveries]
-    return site_verdict(site, SiteRun(run.trace, _failure(run, check), delivered, probe.uncaught), baseline)
+    said = next((line.strip() for line in reversed(run.server_output.splitlines()) if line.strip()), None)
+    return site_verdict(site, SiteRun(run.trace, _failure(run, check), delivered, probe.uncaught, said), baseline)
 
 
 def _run(plan: RunPlan, new_probe: Callable[[], SweepProbe]) -> tuple[SweepProbe, RunResult]:
@@ -225,7 +226,9 @@ def _run(plan: RunPlan, new_probe: Callable[[], SweepProbe]) -> tuple[SweepProbe
 def _failure(run: RunResult, check: TraceCheck | None) -> str | None:
     """Why a run failed, in one line: the run's own failure, else the first failed check of its trace."""
     error = run.failure()
-    if error is not None:
-        problems = [str(error), *run.clients.failures[:2]]
-        return "; ".join(dict.fromkeys(problems))
-    return check(run.trace) if check is not None else None
+    if error is None:
+        return check(run.trace) if check is not None else None
+    ended_otherwise = run.timed_out or run.stalled is not None or run.serving_on is not None or not run.ended_as_asked
+    if run.clients.failures and not ended_otherwise:  # the clients' own words say what went wrong
+        return "; ".join(run.clients.failures[:2])
+    return str(error)
