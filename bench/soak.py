@@ -23,7 +23,8 @@ from collections import Counter
 from pathlib import Path
 
 from harness.faces.loader import SUFFIX, load_expectations
-from harness.running.check import check_file, server_spec
+from harness.running.check import check_file
+from harness.running.serving import server_spec
 
 
 def main() -> int:

@@ -57,7 +57,7 @@ class SiteRun:
     uncaught: str | None = None
     """Why no signal was delivered at the site although a task slept there."""
     said: str | None = None
-    """The server's last line of output, which often names what went wrong (``read: Interrupted system call``)."""
+    """The last lines of the server's output, which often name what went wrong (``read: Interrupted system call``)."""
 
 
 def site_verdict(site: Site, run: SiteRun, baseline: Mapping[str, Ending]) -> SiteVerdict:
@@ -71,7 +71,7 @@ def site_verdict(site: Site, run: SiteRun, baseline: Mapping[str, Ending]) -> Si
     accounts = _accounts(run)
     if run.failure is not None or changed:
         saw = f"{accounts[0].task}'s {accounts[0].call_name or 'call'} {_saw(accounts[0])}" if accounts else None
-        said = f"the server's last words: {run.said}" if run.said else None
+        said = f"the server's output ends: {run.said}" if run.said else None
         evidence = "; ".join(part for part in (saw, run.failure, *changed, said) if part)
         return SiteVerdict(site, "broken", evidence, deliveries)
     if not accounts:

@@ -32,7 +32,6 @@ if TYPE_CHECKING:
     from harness.model.injection import Injection
     from harness.model.scenario import ClientCommand
     from harness.model.strace_format import Notation, TextRenderer, TimeColumns
-    from harness.model.trace import Trace
     from harness.running.check import AssertionResult, FileOutcome
     from harness.running.sources import RunOptions, RunPlan
 
@@ -721,6 +720,8 @@ def _catchable_signal(text: str) -> str:
 
 
 def _add_sweep(commands: _Commands) -> None:
+    from harness.model.sweep import DEFAULT_SIGNAL
+
     sweep = commands.add_parser(
         "sweep",
         help="deliver a signal at every place the server sleeps, one run each, and say which ones break it",
@@ -740,10 +741,10 @@ def _add_sweep(commands: _Commands) -> None:
     sweep.add_argument(
         "--signal",
         type=_catchable_signal,
-        default="SIGCHLD",
+        default=DEFAULT_SIGNAL,
         metavar="SIG",
-        help="the signal delivered (default SIGCHLD, which fork servers handle); it is delivered only where the "
-        "process catches it and does not block it, so a default action never kills the server",
+        help=f"the signal delivered (default {DEFAULT_SIGNAL}, which fork servers handle); it is delivered only "
+        "where the process catches it and does not block it, so a default action never kills the server",
     )
     sweep.add_argument(
         "--at",
@@ -1011,7 +1012,12 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
         with _output_file(path):
             pass
     options = SweepOptions(signal=args.signal, at=args.at, sa_restart=args.sa_restart, jobs=args.jobs)
-    check = _file_check(plan.label) if plan.origin == "expectation" else None
+    check = None
+    if plan.origin == "expectation":  # each run is held to the file's promises too (read again: pickled to workers)
+        from harness.faces.loader import load_expectations
+        from harness.running.check import first_failed_assertion
+
+        check = functools.partial(first_failed_assertion, load_expectations(plan.label))
     say = None if args.quiet else (lambda line: print(f"  {line}", file=sys.stderr, flush=True))
     result = sweep_plan(plan, options, check=check, progress=say)
     print(sweep_table(result))
@@ -1027,29 +1033,6 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
             with _output_file(path) as stream:
                 stream.write(text)
     return 1 if result.broken else 0
-
-
-def _file_check(path: str) -> Callable[[Trace], str | None]:
-    """Hold each run's trace to an expectation file's assertions (read again in each worker: the check is pickled)."""
-    return functools.partial(first_failed_assertion, path)
-
-
-@functools.lru_cache(maxsize=8)
-def _expectation(path: str) -> ExpectationFile:
-    from harness.faces.loader import load_expectations
-
-    return load_expectations(path)
-
-
-def first_failed_assertion(path: str, trace: Trace) -> str | None:
-    """The first of an expectation file's assertions that the trace breaks, in one line; None when all hold."""
-    from harness.running.check import evaluate
-
-    for result in evaluate(_expectation(path), trace):
-        if not result.passed:
-            mismatch = result.mismatches[0]
-            return f"the assertion {result.assertion.name!r} fails: {mismatch.message}"
-    return None
 
 
 def _expectation_paths(paths: Sequence[str]) -> list[Path]:

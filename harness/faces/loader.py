@@ -24,6 +24,7 @@ import yaml
 
 from harness.analysis.golden import GOLDEN_SUFFIX
 from harness.faces import SUFFIX
+from harness.model import kernel
 from harness.model.amounts import AmountError, parse_amount
 from harness.model.durations import DurationError, parse_duration
 from harness.model.errors import HarnessError, UsageError
@@ -75,6 +76,7 @@ from harness.model.steps import (
     parse_step,
     where_of,
 )
+from harness.model.sweep import DEFAULT_SIGNAL, SiteSelector, SweepCheck
 from harness.model.yaml_shape import MAX_NESTING, DataLoader, shape_problem
 
 #: The largest expectation file read: the bundled ones are a few KiB; a limit keeps a
@@ -87,7 +89,7 @@ _VALUES_PER_BYTE = 4
 #: The most assertions a file may hold: each one is matched against the whole trace.
 MAX_ASSERTIONS = 2000
 __all__ = ["SUFFIX", "ExpectationError", "client_command", "command_server", "load_expectations"]
-CHECK_KEYS = ("sequence", "count", "never", "each", "fact", "golden", "in_force")
+CHECK_KEYS = ("sequence", "count", "never", "each", "fact", "golden", "in_force", "sweep")
 #: Keys that only go with one kind of check, and the checks they go with.
 BELONGS: dict[str, tuple[str, ...]] = {
     "adjacent": ("sequence",),
@@ -101,6 +103,8 @@ BELONGS: dict[str, tuple[str, ...]] = {
     "before": ("never", "count"),
     "within": ("never", "count"),
     "at": ("in_force",),
+    "signal": ("sweep",),
+    "except": ("sweep",),
 }
 AMOUNT_KEYS: dict[str, Operator] = {"equals": "==", "at_least": ">=", "at_most": "<="}
 
@@ -506,6 +510,15 @@ class _Reader:
             raise self.source.error(
                 (*path, "each"), "'each' needs 'then' (steps of this role) or 'child' (steps of the process it spawned)"
             )
+        if kind == "sweep":
+            for key in ("role", "start_after", "whole_trace"):
+                if key in data:
+                    raise self.source.error(
+                        (*path, key),
+                        f"{key!r} does not go with 'sweep': a sweep delivers its signal at every site, in every "
+                        "role, and judges each whole run",
+                        key=True,
+                    )
         if "start_after" in data and data.get("whole_trace"):
             raise self.source.error(
                 (*path, "start_after"), "'start_after' and 'whole_trace: true' contradict: keep one", key=True
@@ -583,6 +596,8 @@ class _Reader:
             return FactCheck(data["fact"])
         if kind == "in_force":
             return self.in_force(data, path)
+        if kind == "sweep":
+            return self.sweep(data, path)
         return GoldenCheck(self._golden_path((*path, "golden"), data["golden"]))
 
     def in_force(self, data: dict[str, Any], path: Path_) -> InForceCheck:
@@ -602,6 +617,22 @@ class _Reader:
         if not isinstance(signal, Literal) or not isinstance(signal.value, str):
             raise self.source.error((*path, "in_force"), "'in_force' must name one signal: rt_sigaction(SIGCHLD, ...)")
         return InForceCheck(self.step((*path, "at")), disposition, signal.value)
+
+    def sweep(self, data: dict[str, Any], path: Path_) -> SweepCheck:
+        signal = data.get("signal", DEFAULT_SIGNAL)
+        if signal not in kernel.SIGNAL_NUMBERS or signal in ("SIGKILL", "SIGSTOP"):
+            close = closest(signal, kernel.SIGNAL_NUMBERS)
+            hint = f"; did you mean {close[0]!r}?" if close and signal not in kernel.SIGNAL_NUMBERS else ""
+            raise self.source.error(
+                (*path, "signal"), f"{signal!r} is not a signal a program can catch (e.g. SIGCHLD, SIGUSR1){hint}"
+            )
+        excepted = []
+        for number, text in enumerate(data.get("except", [])):
+            try:
+                excepted.append(SiteSelector.parse(text))
+            except ValueError as error:
+                raise self.source.error((*path, "except", number), str(error)) from None
+        return SweepCheck(signal, tuple(excepted))
 
     def each(self, data: dict[str, Any], path: Path_) -> EachCheck:
         each = self.step((*path, "each"))

@@ -121,7 +121,8 @@ class ExpectationFileNode(pytest.File):
         run that cannot start is one error (or one skip reason) for each.
         """
         from harness.model.errors import HarnessError, PtraceNotPermitted
-        from harness.running.check import check_and_keep, server_spec
+        from harness.running.check import check_and_keep
+        from harness.running.serving import server_spec
         from harness.running.variants import NoCompiler
 
         config = self.config
@@ -220,7 +221,8 @@ def harness_run() -> Callable[..., CheckedTrace]:
         from harness.model.expectations import ServerSpec
         from harness.model.injection import parse_injection
         from harness.model.scenario import Scenario
-        from harness.running.check import CheckedTrace, run_spec, server_spec
+        from harness.running.check import CheckedTrace
+        from harness.running.serving import run_spec, server_spec
 
         spec = server_spec(server) if isinstance(server, str) else ServerSpec(command=tuple(server), protocol=protocol)
         scenario = Scenario(connections, messages, concurrency, mode, python_frames, ready)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import fnmatch
 import re
 import shlex
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -34,6 +35,7 @@ from harness.model.scenario import (
     Stop,
 )
 from harness.model.steps import Capture, SpawnStep, Step, SyscallStep, simple_steps
+from harness.model.sweep import SweepCheck
 
 #: The suffix that marks a file as an expectation file: pytest collects only these, ``harness check`` looks for
 #: them, and the commands that take a source run the server of one.
@@ -298,7 +300,7 @@ def spawned_capture(steps: tuple[Step, ...]) -> str | None:
     return found
 
 
-Check = SequenceCheck | CountCheck | NeverCheck | EachCheck | FactCheck | GoldenCheck | InForceCheck
+Check = SequenceCheck | CountCheck | NeverCheck | EachCheck | FactCheck | GoldenCheck | InForceCheck | SweepCheck
 
 
 @dataclass(frozen=True, slots=True)
@@ -363,3 +365,7 @@ def step_syscalls(steps: list[Step]) -> tuple[str, ...]:
     return tuple(
         dict.fromkeys(simple.name for step in steps for simple in simple_steps(step) if isinstance(simple, SyscallStep))
     )
+
+
+#: Reads an expectation file: the faces own the file format (harness.faces.loader.load_expectations).
+Loader = Callable[[Path], ExpectationFile]

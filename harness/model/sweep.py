@@ -32,8 +32,15 @@ Verdict = Literal["broken", "restarted", "retried", "safe", "not reached"]
 #: The order a sweep's table lists verdicts in: what needs fixing first.
 VERDICT_ORDER: tuple[Verdict, ...] = ("broken", "not reached", "safe", "retried", "restarted")
 
+#: The signal a sweep delivers unless told otherwise: fork servers handle it, and its default action kills nothing.
+DEFAULT_SIGNAL = "SIGCHLD"
+
 #: How often a site is interrupted in its run: at the first time a task sleeps there, or every time.
 At = Literal["first", "all"]
+
+
+#: A role family as a sweep names it: main, main.*, main.2, main.*/t*, ...
+_FAMILY = re.compile(r"main(?:\.(?:\*|\d+))*(?:/t(?:\*|\d+))?")
 
 
 def role_family(role: str) -> str:
@@ -128,6 +135,58 @@ class SweepResult:
             "seconds": round(self.seconds, 3),
             "sites": [verdict.as_json() for verdict in self.verdicts],
         }
+
+
+@dataclass(frozen=True, slots=True)
+class SiteSelector:
+    """A site an expectation file's ``except:`` accepts as broken: ``read in main.*``, ``... at echo``."""
+
+    call: str
+    family: str
+    where: str | None = None
+    """A part of the site's code place (``handle_echo``, ``server.c``); None: any."""
+
+    @classmethod
+    def parse(cls, text: str) -> SiteSelector:
+        """``CALL in FAMILY`` or ``CALL in FAMILY at WHERE``; ValueError says how to write it."""
+        call, in_, rest = text.strip().partition(" in ")
+        family, at, where = rest.partition(" at ")
+        if not in_ or not call.strip() or not _FAMILY.fullmatch(family.strip()) or (at and not where.strip()):
+            raise ValueError(
+                f"{text!r} is not a site: write CALL in ROLE, or CALL in ROLE at PLACE, with ROLE a role family "
+                "(e.g. read in main.*, recvfrom in main.* at handle_echo), as harness sweep's table shows them"
+            )
+        return cls(call.strip(), family.strip(), where.strip() if at else None)
+
+    def matches(self, site: Site) -> bool:
+        """Whether the site is this one: the same call and family, and the place holds ``where``."""
+        return (
+            site.call == self.call and site.family == self.family and (self.where is None or self.where in site.where)
+        )
+
+    def __str__(self) -> str:
+        return f"{self.call} in {self.family}" + (f" at {self.where}" if self.where else "")
+
+
+@dataclass(frozen=True, slots=True)
+class SweepCheck:
+    """An expectation file's ``sweep: safe``: a signal at any site where the server sleeps breaks nothing.
+
+    Sites named in ``excepted`` may break; every other site must come out
+    restarted, retried or safe.  Judged by runs of the server (``harness
+    check``, the pytest plugin), never from one trace.
+    """
+
+    signal: str = DEFAULT_SIGNAL
+    excepted: tuple[SiteSelector, ...] = ()
+
+    def judge(self, result: SweepResult) -> list[str]:
+        """What breaks the promise: each broken site not excepted, as a sentence with its evidence."""
+        return [
+            f"{verdict.site}: broken: {verdict.evidence}"
+            for verdict in result.broken
+            if not any(selector.matches(verdict.site) for selector in self.excepted)
+        ]
 
 
 def in_verdict_order(verdicts: list[SiteVerdict]) -> tuple[SiteVerdict, ...]:

@@ -9,18 +9,18 @@ of its file with the run's own story, not with misleading step mismatches.
 from __future__ import annotations
 
 import hashlib
-import shlex
 import time
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 
 from harness.analysis.failure_text import format_failure
 from harness.analysis.match import MatchContext, Mismatch, check_roles, find_events
 from harness.analysis.verdicts import check_assertion
 from harness.model.durations import parse_duration
-from harness.model.errors import HarnessError, PortInUse, UnsafeOutput
-from harness.model.events import Event, Listener
+from harness.model.errors import HarnessError, RunFailed, UnsafeOutput
+from harness.model.events import Event
 from harness.model.expectations import (
     FACTS,
     Assertion,
@@ -28,6 +28,8 @@ from harness.model.expectations import (
     ExpectationFile,
     Fact,
     FactCheck,
+    GoldenCheck,
+    Loader,
     NeverCheck,
     Operator,
     RoleSelector,
@@ -36,16 +38,13 @@ from harness.model.expectations import (
     Window,
 )
 from harness.model.files import open_chosen
-from harness.model.injection import Injection
-from harness.model.scenario import DEFAULT_TIMEOUT, Scenario
+from harness.model.scenario import Scenario
 from harness.model.steps import Step, parse_step
 from harness.model.strace_format import render_trace
-from harness.model.syscalls import DEFAULT_SYSCALLS
+from harness.model.sweep import SweepCheck
 from harness.model.trace import Trace
-from harness.running.run import RunProbe, RunResult, free_port, run_server
-
-#: Runs made at most when the port drawn for a run turns out taken at the server's bind (see run_spec).
-PORT_DRAWS = 3
+from harness.running.run import RunResult
+from harness.running.serving import command_line, run_spec
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,73 +87,6 @@ class CheckedRun:
         return command_line(self.server, self.run.port, self.expectation.scenario.connections)
 
 
-def server_spec(name: str) -> ServerSpec:
-    """A bundled variant as a server spec (``--server``), refused with a did-you-mean when unknown."""
-    from harness.running.variants import find_variant
-
-    variant = find_variant(name)
-    return ServerSpec(variant=variant.name, protocol=variant.protocol)
-
-
-def server_command(server: ServerSpec, port: int, connections: int) -> list[str]:
-    """The command line that starts the server on ``port``."""
-    if server.variant is not None:
-        from harness.running.variants import find_variant
-
-        return find_variant(server.variant).command(port, connections)
-    return [word.replace("{port}", str(port)).replace("{connections}", str(connections)) for word in server.command]
-
-
-def command_line(server: ServerSpec, port: int, connections: int) -> str:
-    """The server's command line as it runs on ``port``, quoted as a shell would take it (for summaries)."""
-    return shlex.join(server_command(server, port, connections))
-
-
-def run_spec(
-    server: ServerSpec,
-    scenario: Scenario,
-    *,
-    timeout: float = DEFAULT_TIMEOUT,
-    syscalls: Sequence[str] = (),
-    injections: Sequence[Injection] = (),
-    port: int | None = None,
-    listener: Listener | None = None,
-    seccomp: bool = True,
-    probe: RunProbe | None = None,
-) -> RunResult:
-    """Run a server in a scenario, tracing the default calls and ``syscalls``; its clients and stop are its own.
-
-    It serves on ``port``, or else on a free port of its own (so that runs
-    can go in parallel).  ``listener`` sees each point of the trace as it happens.
-
-    A port drawn here can still be taken between the draw and the server's
-    bind, by another run that drew it at the same moment (two test suites on
-    one machine did, once in about 40 runs of each).  Then, unless a listener
-    has already seen that run's start, the run is made again on a new port,
-    up to ``PORT_DRAWS`` times.  A port given is never changed.
-    """
-    traced = tuple(dict.fromkeys([*DEFAULT_SYSCALLS, *syscalls]))
-    redraw = port is None and listener is None and probe is None  # a probe watches one run
-    for _draw in range(PORT_DRAWS if redraw else 1):
-        here = port if port is not None else free_port()
-        run = run_server(
-            server_command(server, here, scenario.connections),
-            server.client,
-            scenario,
-            port=here,
-            timeout=timeout,
-            listener=listener,
-            seccomp=seccomp,
-            syscalls=traced,
-            injections=injections,
-            stop_spec=server.stop,
-            probe=probe,
-        )
-        if not isinstance(run.failure(), PortInUse):
-            break
-    return run
-
-
 def _run_failure(run: RunResult) -> Mismatch:
     notes = [f"{role} was blocked in {call}" for role, call in run.blocked().items()] if run.timed_out else []
     notes.extend(run.clients.failures[:3])
@@ -175,9 +107,50 @@ def evaluate(
         connections=connections if connections is not None else expectation.scenario.connections,
     )
     return tuple(
-        AssertionResult(assertion, tuple(check_assertion(assertion, context, expectation=expectation.path)))
+        AssertionResult(
+            assertion,
+            (_NOT_FROM_A_TRACE,)
+            if isinstance(assertion.check, SweepCheck)
+            else tuple(check_assertion(assertion, context, expectation=expectation.path)),
+        )
         for assertion in expectation.assertions
     )
+
+
+#: What a ``sweep:`` assertion says when only a trace is at hand (``harness check --trace``).
+_NOT_FROM_A_TRACE = Mismatch(
+    "a sweep is judged by runs of the server with a signal at each site where it sleeps, not from a saved trace: "
+    "check the file without --trace"
+)
+
+
+def first_failed_assertion(expectation: ExpectationFile, trace: Trace) -> str | None:
+    """The first of a file's assertions that a trace breaks, in one line; None when none does.
+
+    What a sweep holds each of its runs to, besides the run itself: the
+    file's promises, as ``harness sweep FILE`` and ``sweep: safe`` say.  Not
+    its golden stories: a signal the harness delivers changes the story by
+    design, and a golden file promises the same story.
+    """
+    for result in evaluate(expectation, trace):
+        if not result.passed and not isinstance(result.assertion.check, (SweepCheck, GoldenCheck)):
+            return f"the assertion {result.assertion.name!r} fails: {result.mismatches[0].message}"
+    return None
+
+
+def _swept(expectation: ExpectationFile, server: ServerSpec, assertion: Assertion) -> AssertionResult:
+    """A ``sweep:`` assertion's verdict: a sweep of the file's server, each broken site not excepted a mismatch."""
+    from harness.running.sources import RunPlan
+    from harness.running.sweep import SweepOptions, sweep_plan
+
+    check = assertion.check
+    assert isinstance(check, SweepCheck)
+    plan = replace(RunPlan.of_expectation(expectation), server=server, injections=())
+    try:
+        result = sweep_plan(plan, SweepOptions(signal=check.signal), check=partial(first_failed_assertion, expectation))
+    except RunFailed as error:
+        return AssertionResult(assertion, (Mismatch(str(error)),))
+    return AssertionResult(assertion, tuple(Mismatch(problem) for problem in check.judge(result)))
 
 
 def check_file(
@@ -202,7 +175,10 @@ def check_file(
 
         record_goldens(expectation, server, run.trace)
     if run.ok:
-        results = evaluate(expectation, run.trace)
+        results = tuple(
+            _swept(expectation, server, result.assertion) if isinstance(result.assertion.check, SweepCheck) else result
+            for result in evaluate(expectation, run.trace)
+        )
     else:
         failure = (_run_failure(run),)
         results = tuple(AssertionResult(assertion, failure) for assertion in expectation.assertions)
@@ -291,9 +267,6 @@ class FileCheckedOnTrace:
 
 
 FileOutcome = FileChecked | FileCheckedOnTrace | FileInvalid | FileNotRun
-
-#: Reads an expectation file: the faces own the file format (harness.faces.loader.load_expectations).
-Loader = Callable[[Path], ExpectationFile]
 
 
 def check_and_keep(

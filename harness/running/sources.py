@@ -21,7 +21,7 @@ from typing import Literal
 from harness.analysis.golden import GOLDEN_SUFFIX, GoldenTrace, read_golden
 from harness.model.errors import PortInUse, TraceInputError, UsageError
 from harness.model.events import Listener
-from harness.model.expectations import EXPECTATION_SUFFIX, ExpectationFile, ServerSpec
+from harness.model.expectations import EXPECTATION_SUFFIX, ExpectationFile, Loader, ServerSpec
 from harness.model.injection import Injection
 from harness.model.scenario import (
     DEFAULT_SCENARIO,
@@ -33,8 +33,8 @@ from harness.model.scenario import (
     Stop,
 )
 from harness.model.trace import Trace, TraceFileError
-from harness.running.check import Loader, command_line, run_spec, server_spec
 from harness.running.run import RunResult, port_in_use
+from harness.running.serving import command_line, run_spec, server_spec
 
 #: ``golden``: a golden file of normalized stories (``*.golden.yaml``); ``trace``: a JSON Lines trace
 #: (``*.jsonl``); ``expectation``: an expectation file (``*.expect.yaml``), whose server is run;

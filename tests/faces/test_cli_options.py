@@ -79,5 +79,5 @@ def test_a_command_alone_is_parsed_and_helped_as_among_all_of_them(command: str)
 @pytest.mark.parametrize("first_word", [None, "trac", "--help", "--version"])
 def test_anything_but_a_command_gets_every_command(first_word: str | None) -> None:
     assert list(_command_parsers(build_parser(first_word))) == [
-        "check", "trace", "run", "explain", "show", "report", "record", "diff"
+        "check", "trace", "run", "explain", "show", "report", "record", "diff", "sweep"
     ]  # fmt: skip

@@ -17,8 +17,8 @@ import pytest
 from harness.model.errors import PortInUse
 from harness.model.expectations import ServerSpec
 from harness.model.scenario import Scenario
-from harness.running.check import run_spec
 from harness.running.run import free_port
+from harness.running.serving import run_spec
 
 pytestmark = [pytest.mark.ptrace, pytest.mark.usefixtures("ptrace_permitted")]
 

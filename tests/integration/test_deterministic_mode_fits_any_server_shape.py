@@ -13,8 +13,8 @@ from harness.model.errors import RunStalled
 from harness.model.events import SyscallEvent
 from harness.model.expectations import ServerSpec
 from harness.model.scenario import Mode, Scenario, Stop
-from harness.running.check import run_spec
 from harness.running.run import RunResult, ScheduleUsed
+from harness.running.serving import run_spec
 from harness.running.variants import servers_dir
 
 #: Each test here runs a server under the tracer.

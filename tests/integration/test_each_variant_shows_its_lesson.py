@@ -25,10 +25,10 @@ from harness.model.events import ExitEvent, SignalEvent, SpawnEvent, SyscallEven
 from harness.model.scenario import Scenario
 from harness.model.syscalls import syscall_number
 from harness.model.trace import Trace
-from harness.running.check import run_spec, server_spec
 from harness.running.clients import PROTOCOLS, drive
 from harness.running.run import RunResult, free_port
 from harness.running.schedule import WAITING_CALLS
+from harness.running.serving import run_spec, server_spec
 from harness.running.stall import _blocked_call
 from harness.running.variants import NoCompiler, Variant, find_variant, list_variants
 

@@ -18,7 +18,8 @@ from harness.model.expectations import CountCheck, NeverCheck, RoleSelector, Win
 from harness.model.scenario import Scenario
 from harness.model.steps import parse_step
 from harness.model.trace import Trace
-from harness.running.check import CheckedTrace, TraceAssertionError, run_spec, server_spec
+from harness.running.check import CheckedTrace, TraceAssertionError
+from harness.running.serving import run_spec, server_spec
 
 HARNESS = [sys.executable, "-m", "harness"]
 #: -T's mark at the end of a call's line.

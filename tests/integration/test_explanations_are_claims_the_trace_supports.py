@@ -26,7 +26,7 @@ from harness.faces.cli import main
 from harness.model.expectations import ServerSpec
 from harness.model.scenario import STOP_BY_ITSELF, Scenario, Stop
 from harness.model.trace import Trace
-from harness.running.check import run_spec
+from harness.running.serving import run_spec
 from harness.running.sources import trace_of
 from harness.running.variants import list_variants
 

@@ -12,8 +12,9 @@ import pytest
 from harness.model.events import SignalEvent, SyscallEvent
 from harness.model.injection import parse_injection
 from harness.model.scenario import Scenario
-from harness.running.check import CheckedTrace, run_spec, server_command, server_spec
+from harness.running.check import CheckedTrace
 from harness.running.run import free_port, run_server
+from harness.running.serving import run_spec, server_command, server_spec
 
 pytestmark = pytest.mark.ptrace
 

@@ -25,7 +25,7 @@ from harness.model.expectations import ServerSpec
 from harness.model.injection import Injection
 from harness.model.scenario import Mode, Scenario
 from harness.model.trace import Trace
-from harness.running.check import run_spec
+from harness.running.serving import run_spec
 from harness.running.variants import NoCompiler, find_variant, list_variants
 
 pytestmark = pytest.mark.ptrace

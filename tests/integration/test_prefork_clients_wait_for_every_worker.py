@@ -18,7 +18,7 @@ from harness.model.events import SyscallEvent
 from harness.model.expectations import ServerSpec
 from harness.model.scenario import Scenario
 from harness.model.trace import Trace
-from harness.running.check import run_spec
+from harness.running.serving import run_spec
 
 pytestmark = [pytest.mark.ptrace, pytest.mark.usefixtures("ptrace_permitted")]
 

@@ -15,7 +15,8 @@ import pytest
 from support.programs import EXPECTATIONS
 
 from harness.faces.loader import load_expectations
-from harness.running.check import check_file, server_spec
+from harness.running.check import check_file
+from harness.running.serving import server_spec
 
 pytestmark = pytest.mark.ptrace
 

@@ -20,7 +20,8 @@ import pytest
 from harness.faces.loader import load_expectations
 from harness.model.expectations import ServerSpec
 from harness.model.scenario import ClientCommand, Scenario, Stop
-from harness.running.check import CheckedRun, check_file, run_spec
+from harness.running.check import CheckedRun, check_file
+from harness.running.serving import run_spec
 
 pytestmark = [pytest.mark.ptrace, pytest.mark.usefixtures("ptrace_permitted")]
 

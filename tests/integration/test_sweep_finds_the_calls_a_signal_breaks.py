@@ -159,3 +159,31 @@ def test_a_sweep_that_cannot_be_made_is_refused_in_one_line(words: list[str], me
     done = harness_cli("sweep", "fork_sigchld", *words, cwd=tmp_path)
     assert done.returncode == 2
     assert message in done.stderr and "Traceback" not in done.stderr
+
+
+def _file(tmp_path: Path, binary: Path, excepted: str = "") -> Path:
+    path = tmp_path / "giveup.expect.yaml"
+    path.write_text(
+        f"server:\n  command: [{str(binary)!r}, '{{port}}', giveup, '{{connections}}']\n"
+        f"scenario:\n  connections: {CONNECTIONS}\n"
+        "assertions:\n"
+        "  - name: the parent reaps one child per connection\n"
+        "    count: wait4 -> child\n"
+        "    at_least: 1\n"
+        "  - name: no call breaks on a SIGCHLD\n"
+        "    sweep: safe\n" + excepted
+    )
+    return path
+
+
+def test_sweep_safe_in_a_file_fails_on_the_broken_site_and_holds_once_it_is_excepted(
+    c_program: Callable[[str], Path], tmp_path: Path
+) -> None:
+    binary = c_program("eintr_echo")
+    done = harness_cli("check", str(_file(tmp_path, binary)), cwd=tmp_path)
+    assert done.returncode == 1, done.stderr
+    assert "FAIL  no call breaks on a SIGCHLD  (giveup.expect.yaml:9)" in done.stdout
+    assert "read in main.* at eintr_echo+0x" in done.stdout and "main.1 exited 1" in done.stdout
+    done = harness_cli("check", str(_file(tmp_path, binary, "    except: [read in main.*]\n")), cwd=tmp_path)
+    assert done.returncode == 0, done.stdout
+    assert "PASS  no call breaks on a SIGCHLD" in done.stdout

@@ -9,8 +9,8 @@ import pytest
 
 from harness.model.expectations import ServerSpec
 from harness.model.scenario import Mode, Scenario
-from harness.running.check import run_spec
 from harness.running.run import RunResult
+from harness.running.serving import run_spec
 
 SERVER = Path(__file__).parent / "servers" / "listens_where_told_not.py"
 

@@ -7,15 +7,8 @@ from pathlib import Path
 import pytest
 
 from harness.faces.loader import ExpectationError, load_expectations
-from harness.running.check import (
-    CheckSummary,
-    FileChecked,
-    FileInvalid,
-    FileNotRun,
-    check_and_keep,
-    check_files,
-    server_spec,
-)
+from harness.running.check import CheckSummary, FileChecked, FileInvalid, FileNotRun, check_and_keep, check_files
+from harness.running.serving import server_spec
 
 pytestmark = pytest.mark.ptrace
 

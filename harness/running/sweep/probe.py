@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from harness.model import kernel
 from harness.model.events import Event, ExitEvent, SyscallEntry, SyscallEvent
 from harness.model.frames import summary
-from harness.model.sweep import At, Site, role_family
+from harness.model.sweep import DEFAULT_SIGNAL, At, Site, role_family
 from harness.model.syscalls import calls_that, syscall_number
 from harness.running.sweep.relay import Relay
 from harness.running.sweep.sites import Asleep, asleep, calling_code
@@ -104,7 +104,7 @@ class SweepProbe:
     """
 
     def __init__(
-        self, *, target: Site | None = None, signal: str = "SIGCHLD", at: At = "first", sa_restart: bool = False
+        self, *, target: Site | None = None, signal: str = DEFAULT_SIGNAL, at: At = "first", sa_restart: bool = False
     ) -> None:
         self._target = target
         self._signal = signal

@@ -74,26 +74,46 @@ class Relay:
                 self._pump(client, upstream)
 
     def _pump(self, client: socket.socket, upstream: socket.socket) -> None:
+        """Both ways until both sides have ended; a server that went away is an end of stream to the client.
+
+        Whatever the server did (closed, reset, died), the client sees the
+        same thing: an end of stream after what the server sent, never a
+        reset that depends on whether its bytes were still in flight.
+        """
         with selectors.DefaultSelector() as selector:
             selector.register(client, selectors.EVENT_READ, upstream)
             selector.register(upstream, selectors.EVENT_READ, client)
-            open_sides = 2
-            while open_sides and not self._closed.is_set():
+            while selector.get_map() and not self._closed.is_set():
                 for key, _ in selector.select(timeout=0.5):
                     source: socket.socket = key.fileobj  # type: ignore[assignment]
                     target: socket.socket = key.data
-                    try:
-                        data = source.recv(_CHUNK)
-                    except OSError:
-                        data = b""
-                    if source is client:
+                    data = _received(source)
+                    if source is client and data is not None:
                         self._settle()  # the server takes what a client sends only when it stands still
-                    try:
-                        if data:
-                            target.sendall(data)
-                            continue
+                    if data and _sent(target, data):
+                        continue
+                    if data:  # the server is gone: the client is told so as by its end of stream
+                        target, source = client, upstream
+                        with contextlib.suppress(KeyError):
+                            selector.unregister(upstream)
+                    with contextlib.suppress(OSError):
                         target.shutdown(socket.SHUT_WR)
-                    except OSError:
-                        return
-                    selector.unregister(source)
-                    open_sides -= 1
+                    with contextlib.suppress(KeyError):
+                        selector.unregister(source)
+
+
+def _received(source: socket.socket) -> bytes | None:
+    """What one read brings: bytes, or b"" at the end of the stream (a reset is an end too)."""
+    try:
+        return source.recv(_CHUNK)
+    except OSError:
+        return b""
+
+
+def _sent(target: socket.socket, data: bytes) -> bool:
+    """Whether all of ``data`` went out."""
+    try:
+        target.sendall(data)
+    except OSError:
+        return False
+    return True

@@ -26,11 +26,11 @@ from dataclasses import dataclass, replace
 from harness.analysis.sweep import Ending, SiteRun, endings, site_verdict
 from harness.model import kernel
 from harness.model.errors import HarnessError, Interrupted, PortInUse, RunFailed, UsageError
-from harness.model.sweep import At, Site, SiteVerdict, SweepResult, in_verdict_order
+from harness.model.sweep import DEFAULT_SIGNAL, At, Site, SiteVerdict, SweepResult, in_verdict_order
 from harness.model.syscalls import INTERRUPTIBLE_CALLS
 from harness.model.trace import Trace
-from harness.running.check import run_spec
 from harness.running.run import RunResult
+from harness.running.serving import run_spec
 from harness.running.sources import RunPlan
 from harness.running.sweep.probe import SweepProbe
 
@@ -52,7 +52,7 @@ class BaselineFailed(RunFailed):
 class SweepOptions:
     """How to sweep: which signal, at which occurrences, with the SA_RESTART experiment, how many runs at once."""
 
-    signal: str = "SIGCHLD"
+    signal: str = DEFAULT_SIGNAL
     at: At = "first"
     sa_restart: bool = False
     jobs: int = 0
@@ -199,7 +199,8 @@ def verdict_at(
     """One site's run and verdict (in a worker process, or here)."""
     probe, run = _run(plan, lambda: SweepProbe(target=site, signal=signal, at=at, sa_restart=sa_restart))
     delivered = [delivery.tid for delivery in probe.deliveries]
-    said = next((line.strip() for line in reversed(run.server_output.splitlines()) if line.strip()), None)
+    lines = [line.strip() for line in run.server_output.splitlines() if line.strip()]
+    said = " | ".join(lines[-3:]) or None  # the server's processes share one output: its end, not one process's
     return site_verdict(site, SiteRun(run.trace, _failure(run, check), delivered, probe.uncaught, said), baseline)
 
 
