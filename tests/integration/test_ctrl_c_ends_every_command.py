@@ -40,7 +40,7 @@ def _pids_of_server(marker: Path) -> list[int]:
 
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP], ids=["SIGINT", "SIGTERM", "SIGHUP"])
-@pytest.mark.parametrize("command", ["run", "explain", "report", "record", "trace"])
+@pytest.mark.parametrize("command", ["run", "explain", "report", "record", "sweep", "trace"])
 def test_a_signal_during_the_run_ends_the_command_with_the_shells_status(
     tmp_path: Path, command: str, signum: signal.Signals
 ) -> None:
@@ -68,6 +68,30 @@ def test_a_signal_during_the_run_ends_the_command_with_the_shells_status(
     assert "Traceback" not in out + err
     assert signum.name in err.strip().splitlines()[-1]  # the last word says what stopped it
     assert server_pids and not any(_alive(pid) for pid in server_pids)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_a_signal_during_a_sweeps_parallel_runs_ends_every_run(tmp_path: Path, signum: signal.Signals) -> None:
+    marker = tmp_path / "signalled"
+    server = [sys.executable, str(SERVER.parent / "hangs_when_signalled.py"), "{port}", str(marker), "{connections}"]
+    argv = [sys.executable, "-m", "harness", "sweep", "-j", "2", "--connections", "1", "--timeout", "600"]
+    harness = subprocess.Popen(
+        [*argv, "--", *server], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+    )
+    try:
+        while not marker.exists():  # a site's run delivered its signal, and that server hangs
+            assert harness.poll() is None, harness.communicate()
+        server_pids = _pids_of_server(marker)
+        harness.send_signal(signum)
+        out, err = harness.communicate(timeout=60)
+    finally:
+        if harness.poll() is None:
+            os.killpg(harness.pid, signal.SIGKILL)
+            harness.communicate()
+    assert harness.returncode == 128 + signum, err
+    assert "Traceback" not in out + err
+    assert server_pids and not any(_alive(pid) for pid in server_pids)
+    assert not _pids_of_server(marker)  # no run left, not even one started as the sweep stopped
 
 
 #: Listens, then notes its pid: the test, waiting for that line, sends the signal to the pytest process that

@@ -14,10 +14,13 @@ to every handler install, and the verdict says whether that alone fixes it.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pickle
+import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -142,45 +145,69 @@ def _each(
             verdicts.append(verdict_at(*argument))
             say(_progress_line(verdicts[-1], sa_restart))
         return verdicts
+    workers = _Workers()
     with ThreadPoolExecutor(max_workers=min(options.workers, len(sites)), thread_name_prefix="sweep") as pool:
-        futures = [pool.submit(_in_a_worker, argument) for argument in arguments]
+        futures = [pool.submit(workers.verdict, argument) for argument in arguments]
         try:
             for future in futures:
                 say(_progress_line(future.result(), sa_restart))
-        except BaseException:
+        except BaseException:  # Ctrl-C, SIGTERM, a failed run: no run goes on without the sweep
             for future in futures:
                 future.cancel()
+            workers.stop()
             raise
         return [future.result() for future in futures]
 
 
-def _in_a_worker(argument: _Job) -> SiteVerdict:
-    """Run one site in a process of its own (``python -m harness.running.sweep.worker``): its verdict.
+class _Workers:
+    """The processes that make a sweep's runs in parallel, one run each; stopped together when the sweep ends early.
 
     A process, not a thread: a tracer's ptrace requests belong to the thread
     that attached, and its ``waitpid`` for any child would take another run's
-    tasks.  A process started anew, not forked from this one (whose other
-    threads hold locks) nor by ``multiprocessing`` (which imports the user's
-    main module again).  It stays in this process group, so Ctrl-C reaches it
-    and its tracer kills its tree as a run's does.
+    tasks.  A process started anew (``python -m harness.running.sweep.worker``),
+    not forked from this one (whose other threads hold locks) nor by
+    ``multiprocessing`` (which imports the user's main module again).  A
+    worker sent SIGTERM ends its run as ``harness run`` does, killing its tree.
     """
-    worker = subprocess.run(
-        [sys.executable, "-m", "harness.running.sweep.worker"],
-        input=pickle.dumps(argument),
-        stdout=subprocess.PIPE,
-        check=False,
-    )
-    if worker.returncode != 0:
-        for name in ("SIGINT", "SIGTERM"):
-            if worker.returncode in (-kernel.SIGNAL_NUMBERS[name], kernel.signalled_status(name)):
-                raise Interrupted(
-                    f"{name} received: the sweep was stopped and its runs' processes killed",
-                    kernel.SIGNAL_NUMBERS[name],
-                )
-        raise HarnessError(f"a sweep's run of {argument[1]} ended with status {worker.returncode}")
-    verdict = pickle.loads(worker.stdout)
-    assert isinstance(verdict, SiteVerdict)
-    return verdict
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._running: set[subprocess.Popen[bytes]] = set()
+        self._stopped = False
+
+    def verdict(self, job: _Job) -> SiteVerdict:
+        """Run one site in a worker: its verdict."""
+        with self._lock:
+            if self._stopped:
+                raise Interrupted("the sweep was stopped", kernel.SIGNAL_NUMBERS["SIGTERM"])
+            worker = subprocess.Popen(
+                [sys.executable, "-m", "harness.running.sweep.worker"], stdin=subprocess.PIPE, stdout=subprocess.PIPE
+            )
+            self._running.add(worker)
+        try:
+            out, _ = worker.communicate(pickle.dumps(job))
+        finally:
+            with self._lock:
+                self._running.discard(worker)
+        if worker.returncode != 0:
+            for name in ("SIGINT", "SIGTERM", "SIGHUP"):
+                if worker.returncode in (-kernel.SIGNAL_NUMBERS[name], kernel.signalled_status(name)):
+                    raise Interrupted(
+                        f"{name} received: the sweep was stopped and its runs' processes killed",
+                        kernel.SIGNAL_NUMBERS[name],
+                    )
+            raise HarnessError(f"a sweep's run of {job[1]} ended with status {worker.returncode}")
+        verdict = pickle.loads(out)
+        assert isinstance(verdict, SiteVerdict)
+        return verdict
+
+    def stop(self) -> None:
+        """End every run under way (each worker kills its own tree) and start no other."""
+        with self._lock:
+            self._stopped = True
+            for worker in self._running:
+                with contextlib.suppress(ProcessLookupError):
+                    worker.send_signal(signal.SIGTERM)
 
 
 def _progress_line(verdict: SiteVerdict, sa_restart: bool) -> str:

@@ -220,10 +220,35 @@ class PythonStacks:
         self._noted: set[tuple[int, str]] = set()
         self._framed: dict[int, dict[int, bool]] = {}
         """Per CPython process, each task seen at an event, and whether any of its events had a frame."""
+        self._not_yet: dict[int, tuple[int, int]] = {}
+        """Per process found running no CPython (yet): (events to let pass before looking again, the last such gap)."""
+
+    def _looked_lately(self, pid: int) -> bool:
+        """Whether to skip looking for CPython in ``pid`` at this event, having found none a short while ago.
+
+        A process maps libpython while the dynamic loader runs, before any
+        code of the program; one that has not by then (a C server: xinetd,
+        socat) never will, short of a dlopen.  Looking costs reading
+        ``/proc/PID/maps``; at every event of a C server that busy was a
+        third of its run (xinetd: 2.4 s traced, 6.6 s with frames).  So the
+        looks thin out, each gap twice the last, up to :data:`_LONGEST_GAP`
+        events: a process that maps CPython late is found within as many
+        events as it had run without it.
+        """
+        waiting = self._not_yet.get(pid)
+        if waiting is None or waiting[0] == 0:
+            return False
+        self._not_yet[pid] = (waiting[0] - 1, waiting[1])
+        return True
 
     def read(self, pid: int, tid: int) -> Stack | None:
         """The Python stack of the stopped task ``tid`` of process ``pid``, innermost first; None when it has none."""
-        image = self._images[pid] if pid in self._images else self._open(pid)
+        if pid in self._images:
+            image = self._images[pid]
+        elif self._looked_lately(pid):
+            return None
+        else:
+            image = self._open(pid)
         if image is None:
             return None
         image.pages.clear()  # the tracee ran since the last stop
@@ -256,6 +281,7 @@ class PythonStacks:
                 self._note(
                     f"task {tid} of process {pid} ran no Python code at its recorded events: they have no frames"
                 )
+        self._not_yet.pop(pid, None)
         image = self._images.pop(pid, None)
         if image is not None:
             os.close(image.mem)
@@ -270,8 +296,11 @@ class PythonStacks:
     def _open(self, pid: int) -> _Image | None:
         """The image of ``pid`` if it runs a supported CPython; None (not kept) while it runs no CPython yet."""
         found = _find_runtime(pid)
-        if found is None:
-            return None  # not CPython, or not yet: the dynamic loader maps libpython after the exec
+        if found is None:  # not CPython, or not yet: the dynamic loader maps libpython after the exec
+            gap = min(2 * self._not_yet.get(pid, (0, 0))[1] or 1, _LONGEST_GAP)
+            self._not_yet[pid] = (gap, gap)
+            return None
+        self._not_yet.pop(pid, None)
         path, bias, symbols = found
         try:
             mem = os.open(f"/proc/{pid}/mem", os.O_RDONLY | os.O_CLOEXEC)
@@ -552,6 +581,9 @@ def _find_runtime(pid: int) -> tuple[str, int, dict[str, int]] | None:
             return path, bias, elf.symbols
     return None
 
+
+#: The most events of a process that pass between two looks for CPython in it, once none was found.
+_LONGEST_GAP = 256
 
 _SYMBOLS: dict[tuple[str, int, int], ElfSymbols | None] = {}
 
