@@ -187,3 +187,68 @@ def test_sweep_safe_in_a_file_fails_on_the_broken_site_and_holds_once_it_is_exce
     done = harness_cli("check", str(_file(tmp_path, binary, "    except: [read in main.*]\n")), cwd=tmp_path)
     assert done.returncode == 0, done.stdout
     assert "PASS  no call breaks on a SIGCHLD" in done.stdout
+
+
+def test_at_all_delivers_once_each_time_a_task_sleeps_at_the_site_anew(echo: Callable[[str], list[str]]) -> None:
+    result = _sweep(echo("retry"), at="all")
+    deliveries = {verdict.site.call: verdict.deliveries for verdict in result.verdicts}
+    # Each connection's accept; each child's two reads (its request, then the end of its stream); the last wait:
+    # never again into the call a task retries after the signal, nor at a call of the handler's.
+    assert deliveries == {"accept": CONNECTIONS, "read": 2 * CONNECTIONS, "wait4": 1}
+    assert set(_verdicts(result).values()) == {"retried"}
+
+
+#: What a SIGCHLD at each place a bundled variant sleeps comes to: the lesson each teaches, site by site.
+LESSONS = {
+    "fork_sigchld": {("accept4", "main"): "retried", ("recvfrom", "main.*"): "retried", ("wait4", "main"): "safe"},
+    "fork_sigchld_restart": {
+        ("accept4", "main"): "restarted",
+        ("recvfrom", "main.*"): "restarted",
+        ("wait4", "main"): "safe",
+    },
+    "fork_sigchld_raises": {
+        ("accept4", "main"): "retried",
+        ("recvfrom", "main.*"): "retried",
+        ("wait4", "main"): "safe",
+    },
+    "fork_sig_ign": {("accept4", "main"): "safe", ("recvfrom", "main.*"): "safe", ("wait4", "main"): "safe"},
+    "fork_no_reap": {("accept4", "main"): "safe", ("recvfrom", "main.*"): "safe"},
+    "fork_poll_reaper": {("poll", "main"): "safe", ("recvfrom", "main.*"): "safe", ("wait4", "main"): "safe"},
+    "fork_leaky": {("accept4", "main"): "retried", ("recvfrom", "main.*"): "retried", ("wait4", "main"): "safe"},
+    "fork_threads": {
+        ("accept4", "main"): "retried",
+        ("futex", "main.*"): "retried",
+        ("futex", "main.*/t*"): "retried",
+        ("recvfrom", "main.*/t*"): "retried",
+        ("wait4", "main"): "safe",
+    },
+    "rpc_fork": {("accept4", "main"): "retried", ("recvfrom", "main.*"): "retried", ("wait4", "main"): "safe"},
+    "daemon_double_fork": {
+        ("accept4", "main.*.*"): "retried",
+        ("recvfrom", "main.*.*.*"): "retried",
+        ("wait4", "main.*.*"): "safe",
+    },
+    "c/echo_server": {("accept", "main"): "retried", ("read", "main.*"): "broken", ("wait4", "main"): "safe"},
+    "c/echo_server_restart": {
+        ("accept", "main"): "restarted",
+        ("read", "main.*"): "restarted",
+        ("wait4", "main"): "safe",
+    },
+}
+
+
+@pytest.mark.parametrize("variant", sorted(LESSONS))
+def test_the_sweep_of_each_bundled_variant_gives_the_verdicts_its_lesson_teaches(variant: str) -> None:
+    result = sweep_plan(RunPlan.of_variant(variant), SweepOptions(jobs=1))
+    assert _verdicts(result) == LESSONS[variant]
+    # Where a site was not signalled, the sweep says why: the process ignores SIGCHLD, or blocks it there.
+    for verdict in result.verdicts:
+        if verdict.verdict == "safe":
+            assert verdict.deliveries == 0
+            assert "SIGCHLD while it sleeps there, so no signal was sent" in verdict.evidence
+
+
+def test_every_bundled_variant_has_its_sweep_lesson() -> None:
+    from harness.running.variants import list_variants
+
+    assert sorted(LESSONS) == sorted(list_variants())

@@ -31,7 +31,7 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
 from harness.model import kernel
-from harness.model.events import Event, ExitEvent, SyscallEntry, SyscallEvent
+from harness.model.events import Event, ExitEvent, SignalEvent, SyscallEntry, SyscallEvent
 from harness.model.frames import summary
 from harness.model.sweep import DEFAULT_SIGNAL, At, Site, role_family
 from harness.model.syscalls import calls_that, syscall_number
@@ -44,8 +44,8 @@ from harness.running.tracer.injection_policy import AddHandlerFlags, InjectionAc
 _FIRST_LOOK, _LONGEST_LOOK = 0.0005, 0.005
 _SA_RESTART = kernel.flag_value(["SA_RESTART"], kernel.SA_FLAGS)
 _RT_SIGACTION = syscall_number("rt_sigaction")
-_EINTR = -kernel.ERRNO_NUMBERS["EINTR"]
 (_RESTART_SYSCALL,) = calls_that("resumes")
+_HANDLER_RETURNS = calls_that("returns_from_handler")
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +115,7 @@ class SweepProbe:
         self._pids: dict[int, int] = {}
         self._open: dict[int, SyscallEntry] = {}  # tid -> the traced call it is in
         self._resumes: dict[int, str] = {}  # tid -> the call its restart_syscall would resume
+        self._in_handler: dict[int, int] = {}  # tid -> signal handlers it runs now (C handlers, until rt_sigreturn)
         self._in_retry: set[int] = set()  # tids signalled whose call has not yet ended otherwise
         self._wheres: dict[tuple[int, int, int], str] = {}
         self._sites: dict[Site, None] = {}
@@ -170,10 +171,30 @@ class SweepProbe:
             self._open.pop(tid, None)
             if point.errno == "ERESTART_RESTARTBLOCK":
                 self._resumes[tid] = point.name
-            if point.ret is not None and point.ret != _EINTR and not kernel.is_restart_code(point.errno):
+            if point.name in _HANDLER_RETURNS:
+                self._in_handler[tid] = max(self._in_handler.get(tid, 0) - 1, 0)
+            elif tid in self._in_retry and self._served(point):
                 self._in_retry.discard(tid)
+        elif isinstance(point, SignalEvent):
+            if _catches(point.pid, kernel.SIGNAL_NUMBERS.get(point.name, 0))[0]:
+                self._in_handler[tid] = self._in_handler.get(tid, 0) + 1  # until its rt_sigreturn
         elif isinstance(point, ExitEvent):
             self._open.pop(tid, None)
+
+    def _served(self, event: SyscallEvent) -> bool:
+        """Whether the call the task was signalled in has now done its work: the task may sleep there anew.
+
+        That is the site's own call returning a success in the program's own
+        code: not a retry failing again, and not a call of a signal handler
+        (a C handler's run between the signal and its rt_sigreturn; a Python
+        handler's calls have the handler's line, not the site's).
+        """
+        target = self._target
+        if target is None or event.name != target.call or event.ret is None or event.ret < 0:
+            return False
+        if self._in_handler.get(event.tid, 0):
+            return False
+        return event.python is None or summary(event.python) == target.where
 
     def settle(self) -> None:
         """Return once the server stands still (after delivering the signal, if its site is reached)."""
