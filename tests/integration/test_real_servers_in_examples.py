@@ -190,3 +190,33 @@ def test_without_gunicorn_its_examples_are_skipped_with_the_fix(tmp_path: Path) 
     assert done.returncode == 0, done.stdout + done.stderr
     assert "gunicorn is not installed: pip install -e '.[examples]'" in done.stdout
     assert " passed" not in done.stdout and "error" not in done.stdout.lower()
+
+
+@needs_gunicorn
+def test_gunicorn_swept_in_free_mode_retries_each_worker_call_a_sigwinch_interrupts() -> None:
+    """Gunicorn's workers catch SIGWINCH (and ignore it); CPython retries the read it interrupts (PEP 475)."""
+    from harness.running.sources import RunPlan
+    from harness.running.sweep import SweepOptions, sweep_plan
+
+    plan = RunPlan.of_expectation(load_expectations(EXAMPLES / "gunicorn" / "gunicorn.expect.yaml"))
+    assert plan.scenario.mode == "free"
+    result = sweep_plan(plan, SweepOptions(signal="SIGWINCH", jobs=2))
+    assert not result.broken
+    read = next(verdict for verdict in result.verdicts if verdict.site.call == "recvfrom")
+    assert (read.site.family, read.site.where, read.verdict) == ("main.*", "unreader.py:100 in chunk", "retried")
+    assert "(PEP 475)" in read.note
+
+
+def test_socat_swept_retries_its_select_after_the_eintr_of_its_own_handler() -> None:
+    """Socat reaps in a SIGCHLD handler without SA_RESTART; its select loop calls select again after EINTR."""
+    if shutil.which("socat") is None:
+        pytest.skip("socat is not installed: apt-get install socat")
+    from harness.running.sources import RunPlan
+    from harness.running.sweep import sweep_plan
+
+    result = sweep_plan(RunPlan.of_expectation(load_expectations(EXAMPLES / "socat" / "socat.expect.yaml")))
+    assert not result.broken
+    selects = [verdict for verdict in result.verdicts if verdict.site.call == "pselect6"]
+    assert {verdict.site.family for verdict in selects} == {"main", "main.*"}
+    assert all(verdict.verdict == "retried" and "ERESTARTNOHAND" in verdict.evidence for verdict in selects)
+    assert all(verdict.site.where.startswith("socat+0x") for verdict in selects)
