@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from harness.analysis.facts import TraceIndex
 from harness.analysis.interruptions import Interruption, interruptions
+from harness.model import kernel
 from harness.model.events import ExitEvent, SyscallEvent
 from harness.model.frames import summary
 from harness.model.strace_format import format_args
@@ -58,6 +59,9 @@ class SiteRun:
     """Why no signal was delivered at the site although a task slept there."""
     said: str | None = None
     """The last lines of the server's output, which often name what went wrong (``read: Interrupted system call``)."""
+    stop_signal: str | None = None
+    """The signal the harness sends the server after its clients (``server.stop``): death by it, or the status a
+    shell gives that (143 for SIGTERM), are the same end, as they are for the run's own verdict."""
 
 
 def site_verdict(site: Site, run: SiteRun, baseline: Mapping[str, Ending]) -> SiteVerdict:
@@ -67,7 +71,7 @@ def site_verdict(site: Site, run: SiteRun, baseline: Mapping[str, Ending]) -> Si
         if run.uncaught is not None:
             return SiteVerdict(site, "safe", run.uncaught)
         return SiteVerdict(site, "not reached", "no task slept at this site in the sweep's run, so no signal was sent")
-    changed = _changed_endings(endings(run.trace), baseline)
+    changed = _changed_endings(endings(run.trace), baseline, run.stop_signal)
     accounts = _accounts(run)
     if run.failure is not None or changed:
         saw = f"{accounts[0].task}'s {accounts[0].call_name or 'call'} {_saw(accounts[0])}" if accounts else None
@@ -93,13 +97,26 @@ def site_verdict(site: Site, run: SiteRun, baseline: Mapping[str, Ending]) -> Si
     )
 
 
-def _changed_endings(now: Mapping[str, Ending], baseline: Mapping[str, Ending]) -> list[str]:
+def _changed_endings(now: Mapping[str, Ending], baseline: Mapping[str, Ending], stop: str | None) -> list[str]:
     """Each process that ended otherwise than in the baseline, as a sentence."""
     return [
         f"{role} {_ending_text(now[role])} (in the run without the signal it {_ending_text(before)})"
         for role, before in sorted(baseline.items())
-        if role in now and now[role] != before
+        if role in now and _same_end(now[role], stop) != _same_end(before, stop)
     ]
+
+
+def _same_end(ending: Ending, stop: str | None) -> Ending:
+    """An ending as the run's verdict counts it: after the stop signal S, exit 128+S is death by S (a shell's rule).
+
+    A server that ends on SIGTERM may exit 143 on one run and die of the
+    signal on another (socat's main did, under load, in the suite: killed
+    by SIGTERM in a baseline, not in its site's run): the same end for the
+    run's verdict, so no change the sweep's signal made.
+    """
+    if stop is not None and ending[0] == kernel.signalled_status(stop):
+        return None, stop
+    return ending
 
 
 def _accounts(run: SiteRun) -> list[Interruption]:

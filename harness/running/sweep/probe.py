@@ -175,7 +175,7 @@ class SweepProbe:
                 self._in_handler[tid] = max(self._in_handler.get(tid, 0) - 1, 0)
             elif tid in self._in_retry and self._served(point):
                 self._in_retry.discard(tid)
-        elif isinstance(point, SignalEvent):
+        elif isinstance(point, SignalEvent) and self._at == "all" and self._target is not None:
             if _catches(point.pid, kernel.SIGNAL_NUMBERS.get(point.name, 0))[0]:
                 self._in_handler[tid] = self._in_handler.get(tid, 0) + 1  # until its rt_sigreturn
         elif isinstance(point, ExitEvent):

@@ -228,7 +228,8 @@ def verdict_at(
     delivered = [delivery.tid for delivery in probe.deliveries]
     lines = [line.strip() for line in run.server_output.splitlines() if line.strip()]
     said = " | ".join(lines[-3:]) or None  # the server's processes share one output: its end, not one process's
-    return site_verdict(site, SiteRun(run.trace, _failure(run, check), delivered, probe.uncaught, said), baseline)
+    outcome = SiteRun(run.trace, _failure(run, check), delivered, probe.uncaught, said, plan.server.stop.signal)
+    return site_verdict(site, outcome, baseline)
 
 
 def _run(plan: RunPlan, new_probe: Callable[[], SweepProbe]) -> tuple[SweepProbe, RunResult]:
