@@ -2,8 +2,9 @@
 
 The run is compared with the baseline (the same server, the same clients,
 no signal): a run that fails where the baseline passed is **broken**, with
-the failure as evidence; so is one in which a task ends otherwise than in
-the baseline (a child that exits 1 instead of 0, or is killed).  A run that
+the failure as evidence; so is one in which a process ends otherwise than in
+the baseline (a child that exits 1 instead of 0, or is killed by a signal
+the server did not send).  A run that
 passes is told apart by what became of the interrupted call
 (:mod:`harness.analysis.interruptions`): the kernel entered it again
 (**restarted**: SA_RESTART, or a restart code no handler turns into EINTR);
@@ -21,29 +22,60 @@ from dataclasses import dataclass
 from harness.analysis.facts import TraceIndex
 from harness.analysis.interruptions import Interruption, interruptions
 from harness.model import kernel
-from harness.model.events import ExitEvent, SyscallEvent
+from harness.model.events import ExitEvent, SignalEvent, SyscallEvent
 from harness.model.frames import summary
 from harness.model.strace_format import format_args
 from harness.model.sweep import Site, SiteVerdict
 from harness.model.syscalls import argument_names, timeout_of
 from harness.model.trace import Trace
 
-#: How a task ended: (exit code, killing signal), one of them None.
-Ending = tuple[int | None, str | None]
+
+@dataclass(frozen=True, slots=True)
+class Ending:
+    """How a process ended: its exit status, or the signal that killed it and whether the server itself sent it."""
+
+    code: int | None
+    signal: str | None = None
+    sent_by_the_server: bool = False
+    """The killing signal came from a task of the traced tree, or from the harness (the stop signal): the
+    server's own doing, read from the signal's ``si_pid`` at its delivery."""
+
+    def clean(self, stop: str | None) -> bool:
+        """Whether it ended as a process of a working server ends: exit 0, or stopped on purpose.
+
+        On purpose: by a signal the server's own tasks or the harness sent (a
+        socat child kills its ``cat`` at the end of a connection, racing
+        with ``cat``'s own exit 0, on some runs only), or with the status a
+        shell gives the stop signal (143 after SIGTERM).
+        """
+        if self.signal is not None:
+            return self.sent_by_the_server
+        return self.code == 0 or (stop is not None and self.code == kernel.signalled_status(stop))
+
+    def __str__(self) -> str:
+        if self.signal is None:
+            return f"exited {self.code}"
+        return f"was killed by {self.signal}" + (" (sent by the server)" if self.sent_by_the_server else "")
 
 
 def endings(trace: Trace) -> dict[str, Ending]:
     """How each process of a trace ended, by role (threads left out: their process's end is what counts)."""
-    return {
-        event.role: (event.code, event.signal)
-        for event in trace
-        if isinstance(event, ExitEvent) and event.tid == event.pid
-    }
-
-
-def _ending_text(ending: Ending) -> str:
-    code, signal = ending
-    return f"was killed by {signal}" if signal else f"exited {code}"
+    pids = {event.pid for event in trace}
+    last_signal: dict[int, SignalEvent] = {}
+    ended: dict[str, Ending] = {}
+    for event in trace:
+        if isinstance(event, SignalEvent):
+            last_signal[event.tid] = event
+        elif isinstance(event, ExitEvent) and event.tid == event.pid:
+            killer = last_signal.get(event.tid)
+            sent = (
+                event.signal is not None
+                and killer is not None
+                and killer.name == event.signal
+                and (killer.from_harness or killer.siginfo.get("si_pid") in pids)
+            )
+            ended[event.role] = Ending(event.code, event.signal, sent)
+    return ended
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,8 +92,8 @@ class SiteRun:
     said: str | None = None
     """The last lines of the server's output, which often name what went wrong (``read: Interrupted system call``)."""
     stop_signal: str | None = None
-    """The signal the harness sends the server after its clients (``server.stop``): death by it, or the status a
-    shell gives that (143 for SIGTERM), are the same end, as they are for the run's own verdict."""
+    """The signal the harness sends the server after its clients (``server.stop``): the status a shell gives it
+    (143 for SIGTERM) is a clean end, as it is for the run's own verdict."""
 
 
 def site_verdict(site: Site, run: SiteRun, baseline: Mapping[str, Ending]) -> SiteVerdict:
@@ -98,25 +130,16 @@ def site_verdict(site: Site, run: SiteRun, baseline: Mapping[str, Ending]) -> Si
 
 
 def _changed_endings(now: Mapping[str, Ending], baseline: Mapping[str, Ending], stop: str | None) -> list[str]:
-    """Each process that ended otherwise than in the baseline, as a sentence."""
-    return [
-        f"{role} {_ending_text(now[role])} (in the run without the signal it {_ending_text(before)})"
-        for role, before in sorted(baseline.items())
-        if role in now and _same_end(now[role], stop) != _same_end(before, stop)
-    ]
+    """Each process that ended otherwise than in the baseline, as a sentence.
 
-
-def _same_end(ending: Ending, stop: str | None) -> Ending:
-    """An ending as the run's verdict counts it: after the stop signal S, exit 128+S is death by S (a shell's rule).
-
-    A server that ends on SIGTERM may exit 143 on one run and die of the
-    signal on another (socat's main did, under load, in the suite: killed
-    by SIGTERM in a baseline, not in its site's run): the same end for the
-    run's verdict, so no change the sweep's signal made.
+    Two clean ends (:meth:`Ending.clean`) are the same end: which of them a
+    process comes to can be the server's own race, run to run.
     """
-    if stop is not None and ending[0] == kernel.signalled_status(stop):
-        return None, stop
-    return ending
+    return [
+        f"{role} {now[role]} (in the run without the signal it {before})"
+        for role, before in sorted(baseline.items())
+        if role in now and now[role] != before and not (now[role].clean(stop) and before.clean(stop))
+    ]
 
 
 def _accounts(run: SiteRun) -> list[Interruption]:
