@@ -23,7 +23,7 @@ import signal
 import socket
 import tempfile
 import threading
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal, Protocol
 
@@ -69,10 +69,8 @@ class RunProbe(Protocol):
     def on_point(self, point: SyscallEntry | Event) -> None:
         """Every entry and event, in the tracer's thread."""
 
-    def start(
-        self, *, tasks: Callable[[], Collection[int]], held: Callable[[], Collection[int]], server: tuple[str, int]
-    ) -> tuple[str, int]:
-        """The tracer exists: where the clients connect."""
+    def start(self, tracer: Tracer, server: tuple[str, int]) -> tuple[str, int]:
+        """The tracer exists (its tasks, holds and progress may be watched): where the clients connect."""
         ...
 
     def settle(self) -> None:
@@ -579,9 +577,7 @@ class _ServerRun:
             if self._schedule is not None:
                 self._schedule.release_task = tracer.release
             if self._probe is not None:
-                self._client_address = self._probe.start(
-                    tasks=tracer.tasks, held=tracer.held, server=("127.0.0.1", self._port)
-                )
+                self._client_address = self._probe.start(tracer, ("127.0.0.1", self._port))
             self._watch_for_stalls(tracer)
             limit = threading.Timer(self._timeout, self._expire)
             limit.daemon = True

@@ -27,7 +27,6 @@ does not depend on how soon they find it.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
 from harness.model import kernel
@@ -37,7 +36,7 @@ from harness.model.sweep import DEFAULT_SIGNAL, At, Site, role_family
 from harness.model.syscalls import calls_that, syscall_number
 from harness.running.sweep.relay import Relay
 from harness.running.sweep.sites import Asleep, asleep, calling_code
-from harness.running.tracer import ptrace_ext
+from harness.running.tracer import Tracer, ptrace_ext
 from harness.running.tracer.injection_policy import AddHandlerFlags, InjectionAction, InjectionPolicy
 
 #: The first and the longest wait between two looks at /proc while the server is still busy.
@@ -123,8 +122,7 @@ class SweepProbe:
         self._uncaught: list[str] = []
         self._settling = threading.Lock()
         self._closed = threading.Event()
-        self._tasks: Callable[[], Collection[int]] = frozenset
-        self._held: Callable[[], Collection[int]] = frozenset
+        self._tracer: Tracer | None = None
         self._relay: Relay | None = None
 
     # -- what the run saw -------------------------------------------------------------
@@ -146,11 +144,9 @@ class SweepProbe:
 
     # -- the run's side ---------------------------------------------------------------
 
-    def start(
-        self, *, tasks: Callable[[], Collection[int]], held: Callable[[], Collection[int]], server: tuple[str, int]
-    ) -> tuple[str, int]:
+    def start(self, tracer: Tracer, server: tuple[str, int]) -> tuple[str, int]:
         """Begin watching the tracer's tasks; the address the clients are to connect to (the relay's)."""
-        self._tasks, self._held = tasks, held
+        self._tracer = tracer
         self._relay = Relay(server, self.settle)
         self._relay.start()
         return self._relay.address
@@ -214,10 +210,22 @@ class SweepProbe:
     # -- its steps ---------------------------------------------------------------------
 
     def _standing_still(self) -> list[Asleep] | None:
-        """Every traced task asleep in a call, held, or ended; None while one of them runs or is stopped."""
-        held = set(self._held())
+        """Every traced task asleep in a call, held, or ended; None while one of them runs or is stopped.
+
+        Also None while the tracer has stops to handle, or handles one during
+        the look: a task may sleep in a call whose entry, or the end of the
+        call before it, the tracer has not yet passed on (it resumes a task
+        first and records after), and what the look finds must agree with
+        what the probe was told.
+        """
+        tracer = self._tracer
+        assert tracer is not None, "a probe looks only once its run has started"
+        before = tracer.caught_up()
+        if before is None:
+            return None
+        held = tracer.held()
         sleeping = []
-        for tid in sorted(self._tasks()):
+        for tid in sorted(tracer.tasks()):
             if tid in held:
                 continue
             found = asleep(tid)
@@ -225,7 +233,7 @@ class SweepProbe:
                 sleeping.append(found)
             elif not _zombie(tid):
                 return None
-        return sleeping
+        return sleeping if tracer.caught_up() == before else None
 
     def _note_sites(self, still: list[Asleep]) -> None:
         for found in still:

@@ -216,6 +216,8 @@ class Tracer:
         self._ending = Ending()
         self._stops = 0
         self._exits = 0
+        self._handled = 0  # reports (and queued resumptions) handled: see caught_up
+        self._idle = False
         self._pid_namespace = _pid_namespace("self")
         self._root = 0
         self._root_status = 0
@@ -306,16 +308,21 @@ class Tracer:
         while self._tasks:
             while deferred:
                 self._survive(deferred.pop(0), None)
+                self._handled += 1
             if ending.must_kill:
                 self._kill_all()
+            self._idle = True
             try:
                 tid, status = wait()
             except ChildProcessError:  # nothing left to wait for: every task's end was reported
                 break
+            finally:
+                self._idle = False
             if tid == waker and self._waker is not None:  # another thread queued a resumption: done at the top
                 self._waker.rearm()
                 continue
             self._survive(tid, status)
+            self._handled += 1
         return self._root_status
 
     def _survive(self, tid: int, status: int | None) -> None:
@@ -652,6 +659,15 @@ class Tracer:
     def tasks(self) -> frozenset[int]:
         """The tasks traced now: for a watch in another thread (a snapshot, built while the GIL is held)."""
         return frozenset(self._tasks)
+
+    def caught_up(self) -> int | None:
+        """How many reports the tracer has handled, when it waits for the next one now; None while it is busy.
+
+        For a watch in another thread: equal answers before and after a look
+        at the tasks in ``/proc`` mean every stop before the look was handled
+        (its events reached the listener) and none came during it.
+        """
+        return self._handled if self._idle else None
 
     def held(self) -> frozenset[int]:
         """The tasks the controller holds now."""
