@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -203,7 +204,8 @@ def test_gunicorn_swept_in_free_mode_retries_each_worker_call_a_sigwinch_interru
     result = sweep_plan(plan, SweepOptions(signal="SIGWINCH", jobs=2))
     assert not result.broken
     read = next(verdict for verdict in result.verdicts if verdict.site.call == "recvfrom")
-    assert (read.site.family, read.site.where, read.verdict) == ("main.*", "unreader.py:100 in chunk", "retried")
+    assert (read.site.family, read.verdict) == ("main.*", "retried")
+    assert re.fullmatch(r"unreader\.py:\d+ in chunk", read.site.where)  # the line differs between gunicorn's versions
     assert "(PEP 475)" in read.note
 
 
