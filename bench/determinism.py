@@ -18,9 +18,10 @@ import sys
 import time
 
 from harness.model.scenario import Scenario
+from harness.model.variants import find_variant
 from harness.running.run import free_port, run_server
 from harness.running.tracer import Tracer
-from harness.running.variants import find_variant
+from harness.running.variants import variant_command
 
 
 def main() -> int:
@@ -53,7 +54,7 @@ def main() -> int:
                 variant = find_variant(args.variant)
                 port = free_port()
                 run = run_server(
-                    variant.command(port, args.connections),
+                    variant_command(variant, port, args.connections),
                     variant.protocol,
                     Scenario(connections=args.connections),
                     port=port,

@@ -42,8 +42,9 @@ from pathlib import Path
 
 from trace_overhead import CLIENT_SOURCE, CLOSE_LOOP_SOURCE, SYSCALLS  # this script's neighbour in bench/
 
+from harness.model.variants import find_variant
 from harness.running.run import free_port
-from harness.running.variants import build_c, find_variant
+from harness.running.variants import build_c
 
 _INSTRUCTIONS = re.compile(r"I\s+refs:\s+([\d,]+)")
 _STOPS = re.compile(r"harness: .*?, (\d+) ptrace stops")  # the exits are not stops

@@ -22,7 +22,8 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from harness.faces.loader import SUFFIX, load_expectations
+from harness.model.expectations import EXPECTATION_SUFFIX as SUFFIX
+from harness.model.loader import load_expectations
 from harness.running.check import check_file
 from harness.running.serving import server_spec
 

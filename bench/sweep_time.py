@@ -20,10 +20,9 @@ import statistics
 import time
 from collections.abc import Callable
 
-from harness.faces.loader import load_expectations
+from harness.model.variants import list_variants
 from harness.running.sources import RunPlan, plan_of, run_plan
 from harness.running.sweep import SweepOptions, sweep_plan
-from harness.running.variants import list_variants
 
 
 def _timed(action: Callable[[], object]) -> float:
@@ -42,7 +41,7 @@ def main() -> None:
     parallel = f"-j {cores}"
     print(f"{'source':<48} {'sites':>5} {'runs':>4} {'plain run':>9} {'-j 1':>7} {parallel:>7} {'-j1/run':>7}")
     for source in args.sources or list_variants():
-        plan: RunPlan = plan_of(source, load=load_expectations)
+        plan: RunPlan = plan_of(source)
         times: dict[str, list[float]] = {"run": [], "1": [], "n": []}
         sites = runs = 0
         for _ in range(args.rounds):

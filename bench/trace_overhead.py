@@ -48,10 +48,11 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from harness.model.variants import find_variant
 from harness.running.clients import drive, echo_client
 from harness.running.run import free_port
 from harness.running.tracer import Tracer
-from harness.running.variants import build_c, find_variant
+from harness.running.variants import build_c
 
 SYSCALLS = "accept,accept4,clone,close,wait4,rt_sigaction,rt_sigreturn"
 #: The tracer every other is compared with, round by round.

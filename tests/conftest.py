@@ -28,8 +28,8 @@ from support.programs import PROGRAMS, python_program
 from support.runs import Run
 
 from harness.analysis.explain import STRICT_ENV
-from harness.faces.loader import SUFFIX
 from harness.model.errors import PtraceNotPermitted
+from harness.model.expectations import EXPECTATION_SUFFIX as SUFFIX
 from harness.running.tracer import Tracer
 
 pytest_plugins = ["pytester", "support.ptrace_free_once"]

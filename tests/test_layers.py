@@ -92,7 +92,7 @@ def test_there_is_no_import_cycle() -> None:
 
 
 @pytest.mark.parametrize(
-    "module", ["harness.analysis.match", "harness.analysis.explain", "harness.analysis.report", "harness.faces.loader"]
+    "module", ["harness.analysis.match", "harness.analysis.explain", "harness.analysis.report", "harness.model.loader"]
 )
 def test_the_analysis_loads_without_ptrace(module: str) -> None:
     code = f"import sys, {module}; print(sorted(m for m in sys.modules if m.split('.')[0] == 'ptrace'))"

@@ -46,8 +46,6 @@ from harness.model.yaml_shape import MAX_NESTING, DataLoader, shape_problem
 #: The version of the golden file format this module writes and reads.
 FORMAT = 1
 
-#: How a golden file's name ends: what ``golden:`` keys and ``harness diff`` recognise.
-GOLDEN_SUFFIX = ".golden.yaml"
 
 #: What an address becomes: its value changes with every run (ASLR).
 ADDRESS = "0x…"

@@ -8,7 +8,6 @@ traceback means a bug in the harness.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import functools
 import math
 import os
@@ -28,11 +27,12 @@ from harness.model.events import Event, Listener, SyscallEntry
 from harness.model.trace import event_to_json
 
 if TYPE_CHECKING:
-    from harness.model.expectations import ExpectationFile, ServerSpec
+    from harness.analysis.verdicts import AssertionResult
+    from harness.model.expectations import ServerSpec
     from harness.model.injection import Injection
     from harness.model.scenario import ClientCommand
     from harness.model.strace_format import Notation, TextRenderer, TimeColumns
-    from harness.running.check import AssertionResult, FileOutcome
+    from harness.running.check import FileOutcome
     from harness.running.sources import RunOptions, RunPlan
 
 _TRACE_EPILOG = """\
@@ -411,7 +411,7 @@ def _run_options(args: argparse.Namespace) -> RunOptions:
 
 def _client_command(text: str | None) -> ClientCommand | None:
     """``--client-command``'s words, with ``{python}`` and relative paths resolved from here as a server's are."""
-    from harness.faces.loader import client_command
+    from harness.model.loader import client_command
 
     if text is None:
         return None
@@ -431,7 +431,7 @@ def _sources(args: argparse.Namespace, texts: Sequence[str | None]) -> list[str 
     anything runs; traces and golden files are left to the command, which
     reads what it can use.  ``--protocol`` belongs to a command only.
     """
-    from harness.faces.loader import command_server, load_expectations
+    from harness.model.loader import server_spec_of_command
     from harness.model.scenario import DEFAULT_PROTOCOL
     from harness.running.sources import RunPlan, plan_of, source_kind
 
@@ -439,10 +439,10 @@ def _sources(args: argparse.Namespace, texts: Sequence[str | None]) -> list[str 
     for text in texts:
         if text is None:
             continue
-        sources.append(text if source_kind(text) in ("trace", "golden") else plan_of(text, load=load_expectations))
+        sources.append(text if source_kind(text) in ("trace", "golden") else plan_of(text))
     words = args.command_words
     if words:
-        server = command_server(words, protocol=args.protocol or DEFAULT_PROTOCOL, here=Path.cwd())
+        server = server_spec_of_command(words, protocol=args.protocol or DEFAULT_PROTOCOL, here=Path.cwd())
         sources.append(RunPlan.of_command(server, label=shlex.join(words)))
     elif args.protocol is not None:
         raise UsageError(
@@ -1014,8 +1014,8 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     options = SweepOptions(signal=args.signal, at=args.at, sa_restart=args.sa_restart, jobs=args.jobs)
     check = None
     if plan.origin == "expectation":  # each run is held to the file's promises too (read again: pickled to workers)
-        from harness.faces.loader import load_expectations
-        from harness.running.check import first_failed_assertion
+        from harness.analysis.verdicts import first_failed_assertion
+        from harness.model.loader import load_expectations
 
         check = functools.partial(first_failed_assertion, load_expectations(plan.label))
     say = None if args.quiet else (lambda line: print(f"  {line}", file=sys.stderr, flush=True))
@@ -1043,7 +1043,7 @@ def _expectation_paths(paths: Sequence[str]) -> list[Path]:
     saying so, so that nobody mistakes them for their own.
     """
     from harness.faces import SUFFIX
-    from harness.running.variants import expectations_dir
+    from harness.model.variants import expectations_dir
 
     if _checks_the_bundled_files(paths):
         bundled = expectations_dir()
@@ -1074,7 +1074,7 @@ def _checks_the_bundled_files(paths: Sequence[str]) -> bool:
 
 def _check_server(args: argparse.Namespace) -> ServerSpec | None:
     """The server in place of each file's: ``--server`` (a variant, or an expectation file's), ``--server-command``."""
-    from harness.faces.loader import command_server, load_expectations
+    from harness.model.loader import server_spec_of_command
     from harness.model.scenario import DEFAULT_PROTOCOL
     from harness.running.sources import plan_of
 
@@ -1083,15 +1083,14 @@ def _check_server(args: argparse.Namespace) -> ServerSpec | None:
             words = shlex.split(args.server_command)
         except ValueError as error:
             raise UsageError(f"--server-command: cannot split the command: {error}") from None
-        return command_server(words, protocol=args.protocol or DEFAULT_PROTOCOL, here=Path.cwd())
+        return server_spec_of_command(words, protocol=args.protocol or DEFAULT_PROTOCOL, here=Path.cwd())
     if args.protocol is not None:
         raise UsageError("--protocol is for --server-command; a variant or an expectation file has its own")
-    return plan_of(args.server, load=load_expectations).server if args.server else None
+    return plan_of(args.server).server if args.server else None
 
 
 def _check_outcomes(args: argparse.Namespace) -> Iterator[FileOutcome]:
     """What ``harness check`` finds: each file checked on a run of its server, or on the trace ``--trace`` names."""
-    from harness.faces.loader import load_expectations
     from harness.running.check import check_files, check_files_on_trace
     from harness.running.sources import read_trace
 
@@ -1100,25 +1099,16 @@ def _check_outcomes(args: argparse.Namespace) -> Iterator[FileOutcome]:
         traces = Path(args.traces) if args.traces else None
         if traces is None and _checks_the_bundled_files(args.paths):
             traces = Path.cwd()  # the bundled expectations: their directory is the installed package's
-        load = _with_python_frames(load_expectations) if args.python_frames else load_expectations
-        return check_files(_expectation_paths(args.paths), load=load, server=server, traces=traces)
+        return check_files(
+            _expectation_paths(args.paths), server=server, traces=traces, python_frames=args.python_frames
+        )
     if args.server or args.server_command or args.traces or args.protocol:
         raise UsageError(
             "--trace checks a recorded trace and runs nothing: leave out --server, --server-command, "
             "--protocol and --traces"
         )
     trace = read_trace(args.trace)
-    return check_files_on_trace(_expectation_paths(args.paths), Path(args.trace), trace, load=load_expectations)
-
-
-def _with_python_frames(load: Callable[[Path], ExpectationFile]) -> Callable[[Path], ExpectationFile]:
-    """``load``, with each file's scenario made to read Python stacks (``check --python-frames``)."""
-
-    def load_with_frames(path: Path) -> ExpectationFile:
-        expectation = load(path)
-        return dataclasses.replace(expectation, scenario=dataclasses.replace(expectation.scenario, python_frames=True))
-
-    return load_with_frames
+    return check_files_on_trace(_expectation_paths(args.paths), Path(args.trace), trace)
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
@@ -1149,7 +1139,7 @@ def _print_outcome(outcome: FileOutcome, *, verbose: bool) -> None:
         print(f"{path} (on the trace {outcome.trace_file}; nothing run)")
         _print_results(outcome.results, path, verbose=verbose)
         return
-    checked = outcome.checked
+    checked = outcome
     if checked.run.interrupted_by is not None:
         print(f"{path}: {checked.run.summary()}", file=sys.stderr)
         return

@@ -25,9 +25,10 @@ from harness.faces import SUFFIX
 from harness.model.scenario import DEFAULT_PROTOCOL, DEFAULT_SCENARIO, DEFAULT_TIMEOUT
 
 if TYPE_CHECKING:
+    from harness.analysis.checked_trace import CheckedTrace
     from harness.model.expectations import Assertion, ExpectationFile, FileWarning
     from harness.model.scenario import Mode, Protocol
-    from harness.running.check import CheckedTrace, FileChecked
+    from harness.running.check import FileChecked
 
 #: The file's run and verdicts, set by the file node's setup and read by its items.
 _CHECKED: pytest.StashKey[FileChecked] = pytest.StashKey()
@@ -103,7 +104,7 @@ class ExpectationFileNode(pytest.File):
 
     def collect(self) -> Iterator[AssertionItem]:
         """Load and validate the file; a broken file is a collection error with its file:line message."""
-        from harness.faces.loader import ExpectationError, load_expectations
+        from harness.model.loader import ExpectationError, load_expectations
 
         try:
             self.expectation = load_expectations(self.path)
@@ -140,7 +141,7 @@ class ExpectationFileNode(pytest.File):
         except HarnessError as error:
             skip, problem = False, str(error)
         else:
-            _end_the_session_if_interrupted(self.stash[_CHECKED].checked.run.interrupted_by)
+            _end_the_session_if_interrupted(self.stash[_CHECKED].run.interrupted_by)
             return
         # Out of the except clauses, so that pytest prints no "during handling of the above exception".
         if skip:
@@ -164,7 +165,7 @@ class AssertionItem(pytest.Item):
     def runtest(self) -> None:
         """Check the assertion against the file's run."""
         kept = self.file_node.stash[_CHECKED]
-        result = next(result for result in kept.checked.results if result.assertion is self.assertion)
+        result = next(result for result in kept.results if result.assertion is self.assertion)
         if not result.passed:
             verbose = self.config.get_verbosity() > 0
             report = result.report(verbose=verbose)
@@ -201,7 +202,7 @@ def harness_run() -> Callable[..., CheckedTrace]:
     so tests can run in parallel (pytest-xdist).  ``python_frames=True``
     reads the Python stack at each event, for steps with ``@ function``.
     """
-    from harness.running.check import DEFAULT_START_AFTER
+    from harness.analysis.checked_trace import DEFAULT_START_AFTER
 
     def run(
         server: str | Sequence[str],
@@ -218,10 +219,10 @@ def harness_run() -> Callable[..., CheckedTrace]:
         python_frames: bool = False,
         ready: int = DEFAULT_SCENARIO.ready,
     ) -> CheckedTrace:
+        from harness.analysis.checked_trace import CheckedTrace
         from harness.model.expectations import ServerSpec
         from harness.model.injection import parse_injection
         from harness.model.scenario import Scenario
-        from harness.running.check import CheckedTrace
         from harness.running.serving import run_spec, server_spec
 
         spec = server_spec(server) if isinstance(server, str) else ServerSpec(command=tuple(server), protocol=protocol)
@@ -231,6 +232,6 @@ def harness_run() -> Callable[..., CheckedTrace]:
         _end_the_session_if_interrupted(result.interrupted_by)
         if not result.ok:
             pytest.fail(f"the server run failed: {result.summary()}\n{result.server_output}", pytrace=False)
-        return CheckedTrace(result, scenario, start_after=start_after)
+        return CheckedTrace(result.trace, connections=scenario.connections, start_after=start_after)
 
     return run

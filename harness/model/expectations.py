@@ -1,6 +1,6 @@
 """What an expectation file says, as values: the server, the scenario, and the assertions.
 
-The YAML form is read by :mod:`harness.faces.loader`; matching is
+The YAML form is read by :mod:`harness.model.loader`; matching is
 :mod:`harness.analysis.match`.  Keeping the model apart from both lets Python code
 (the ``harness_run`` fixture) build the same assertions without YAML.
 
@@ -15,7 +15,6 @@ from __future__ import annotations
 import fnmatch
 import re
 import shlex
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -40,6 +39,9 @@ from harness.model.sweep import SweepCheck
 #: The suffix that marks a file as an expectation file: pytest collects only these, ``harness check`` looks for
 #: them, and the commands that take a source run the server of one.
 EXPECTATION_SUFFIX = ".expect.yaml"
+
+#: How a golden file's name ends: what ``golden:`` keys and ``harness diff`` recognise.
+GOLDEN_SUFFIX = ".golden.yaml"
 
 
 @dataclass(frozen=True, slots=True)
@@ -365,7 +367,3 @@ def step_syscalls(steps: list[Step]) -> tuple[str, ...]:
     return tuple(
         dict.fromkeys(simple.name for step in steps for simple in simple_steps(step) if isinstance(simple, SyscallStep))
     )
-
-
-#: Reads an expectation file: the faces own the file format (harness.faces.loader.load_expectations).
-Loader = Callable[[Path], ExpectationFile]

@@ -15,76 +15,21 @@ from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
 
-from harness.analysis.failure_text import format_failure
-from harness.analysis.match import MatchContext, Mismatch, check_roles, find_events
-from harness.analysis.verdicts import check_assertion
-from harness.model.durations import parse_duration
+from harness.analysis.match import Mismatch
+from harness.analysis.verdicts import AssertionResult, evaluate, first_failed_assertion
 from harness.model.errors import HarnessError, RunFailed, UnsafeOutput
-from harness.model.events import Event
 from harness.model.expectations import (
-    FACTS,
     Assertion,
-    CountCheck,
     ExpectationFile,
-    Fact,
-    FactCheck,
-    GoldenCheck,
-    Loader,
-    NeverCheck,
-    Operator,
-    RoleSelector,
-    SequenceCheck,
     ServerSpec,
-    Window,
 )
 from harness.model.files import open_chosen
-from harness.model.scenario import Scenario
-from harness.model.steps import Step, parse_step
+from harness.model.loader import load_expectations
 from harness.model.strace_format import render_trace
 from harness.model.sweep import SweepCheck
 from harness.model.trace import Trace
 from harness.running.run import RunResult
 from harness.running.serving import command_line, run_spec
-
-
-@dataclass(frozen=True, slots=True)
-class AssertionResult:
-    """One assertion's verdict."""
-
-    assertion: Assertion
-    mismatches: tuple[Mismatch, ...]
-
-    @property
-    def passed(self) -> bool:
-        """Whether the assertion holds."""
-        return not self.mismatches
-
-    def report(self, *, verbose: bool = False) -> str:
-        """The failure report (empty when it passed)."""
-        return format_failure(self.assertion, self.mismatches, verbose=verbose) if self.mismatches else ""
-
-
-@dataclass(frozen=True, slots=True)
-class CheckedRun:
-    """An expectation file's run and the verdict of each assertion."""
-
-    expectation: ExpectationFile
-    server: ServerSpec
-    run: RunResult
-    results: tuple[AssertionResult, ...]
-    seconds: float
-
-    @property
-    def passed(self) -> bool:
-        """Whether every assertion holds."""
-        return all(result.passed for result in self.results)
-
-    @property
-    def server_as_run(self) -> str:
-        """The server as it ran: a variant's name, or its command line with ``{port}`` and the rest filled in."""
-        if self.server.variant is not None or self.run.port is None:
-            return str(self.server)
-        return command_line(self.server, self.run.port, self.expectation.scenario.connections)
 
 
 def _run_failure(run: RunResult) -> Mismatch:
@@ -95,47 +40,6 @@ def _run_failure(run: RunResult) -> Mismatch:
         notes.append("the server's last output: " + " | ".join(output))
     failure = run.failure()
     return Mismatch(f"the server run itself failed: {failure or run.summary()}", kind="run", notes=tuple(notes))
-
-
-def evaluate(
-    expectation: ExpectationFile, trace: Trace, *, connections: int | None = None
-) -> tuple[AssertionResult, ...]:
-    """Check every assertion of a file against a recorded trace (no run)."""
-    context = MatchContext(
-        trace,
-        start_after=expectation.start_after,
-        connections=connections if connections is not None else expectation.scenario.connections,
-    )
-    return tuple(
-        AssertionResult(
-            assertion,
-            (_NOT_FROM_A_TRACE,)
-            if isinstance(assertion.check, SweepCheck)
-            else tuple(check_assertion(assertion, context, expectation=expectation.path)),
-        )
-        for assertion in expectation.assertions
-    )
-
-
-#: What a ``sweep:`` assertion says when only a trace is at hand (``harness check --trace``).
-_NOT_FROM_A_TRACE = Mismatch(
-    "a sweep is judged by runs of the server with a signal at each site where it sleeps, not from a saved trace: "
-    "check the file without --trace"
-)
-
-
-def first_failed_assertion(expectation: ExpectationFile, trace: Trace) -> str | None:
-    """The first of a file's assertions that a trace breaks, in one line; None when none does.
-
-    What a sweep holds each of its runs to, besides the run itself: the
-    file's promises, as ``harness sweep FILE`` and ``sweep: safe`` say.  Not
-    its golden stories: a signal the harness delivers changes the story by
-    design, and a golden file promises the same story.
-    """
-    for result in evaluate(expectation, trace):
-        if not result.passed and not isinstance(result.assertion.check, (SweepCheck, GoldenCheck)):
-            return f"the assertion {result.assertion.name!r} fails: {result.mismatches[0].message}"
-    return None
 
 
 def _swept(expectation: ExpectationFile, server: ServerSpec, assertion: Assertion) -> AssertionResult:
@@ -155,7 +59,7 @@ def _swept(expectation: ExpectationFile, server: ServerSpec, assertion: Assertio
 
 def check_file(
     expectation: ExpectationFile, *, server: ServerSpec | None = None, record_golden: bool = False
-) -> CheckedRun:
+) -> FileChecked:
     """Run the file's server (or ``server`` in its place) and check every assertion.
 
     ``record_golden`` first rewrites the golden traces of the file's
@@ -182,7 +86,7 @@ def check_file(
     else:
         failure = (_run_failure(run),)
         results = tuple(AssertionResult(assertion, failure) for assertion in expectation.assertions)
-    return CheckedRun(expectation, server, run, results, time.monotonic() - started)
+    return FileChecked(expectation, server, run, results, time.monotonic() - started)
 
 
 def _stem(path: Path) -> str:
@@ -190,7 +94,7 @@ def _stem(path: Path) -> str:
     return path.name.removesuffix(".yaml").removesuffix(".expect")
 
 
-def write_failure_trace(checked: CheckedRun, directory: Path | None = None) -> Path:
+def write_failure_trace(checked: FileChecked, directory: Path | None = None) -> Path:
     """Write the run's trace as JSON Lines and as text, beside the expectation file unless told otherwise.
 
     Returns the JSON Lines path.  ``harness show`` prints it again, and
@@ -230,14 +134,35 @@ def _stale_trace(path: Path) -> Path:
 
 @dataclass(frozen=True, slots=True)
 class FileChecked:
-    """An expectation file whose server ran: the verdicts, and where the trace of a failing run was written."""
+    """An expectation file whose server ran: its run, the verdict of each assertion, and what was kept of a failure."""
 
-    path: Path
-    checked: CheckedRun
-    failure_trace: Path | None
+    expectation: ExpectationFile
+    server: ServerSpec
+    """The server that ran: the file's own, or the one ``--server`` put in its place."""
+    run: RunResult
+    results: tuple[AssertionResult, ...]
+    seconds: float
+    failure_trace: Path | None = None
     """The JSON Lines trace of a failing run (a ``.txt`` beside it); ``None`` when every assertion held."""
     trace_not_kept: UnsafeOutput | None = None
     """Why a failing run's trace could not be written where it goes (a planted link, a FIFO): said, not fatal."""
+
+    @property
+    def path(self) -> Path:
+        """The expectation file."""
+        return self.expectation.path
+
+    @property
+    def passed(self) -> bool:
+        """Whether every assertion holds."""
+        return all(result.passed for result in self.results)
+
+    @property
+    def server_as_run(self) -> str:
+        """The server as it ran: a variant's name, or its command line with ``{port}`` and the rest filled in."""
+        if self.server.variant is not None or self.run.port is None:
+            return str(self.server)
+        return command_line(self.server, self.run.port, self.expectation.scenario.connections)
 
 
 @dataclass(frozen=True, slots=True)
@@ -284,51 +209,51 @@ def check_and_keep(
     """
     checked = check_file(expectation, server=server, record_golden=record_golden)
     if checked.run.interrupted_by is not None:
-        return FileChecked(expectation.path, checked, None)  # stopped by the user: no verdict, nothing kept
+        return checked  # stopped by the user: no verdict, nothing kept
     if not checked.passed:
         try:
-            return FileChecked(expectation.path, checked, write_failure_trace(checked, traces))
+            return replace(checked, failure_trace=write_failure_trace(checked, traces))
         except UnsafeOutput as refused:  # the verdicts stand; the next file is checked all the same
-            return FileChecked(expectation.path, checked, None, refused)
+            return replace(checked, trace_not_kept=refused)
     if server is None and traces is None:
         stale = _stale_trace(expectation.path)
         stale.unlink(missing_ok=True)
         stale.with_suffix(".txt").unlink(missing_ok=True)
-    return FileChecked(expectation.path, checked, None)
+    return checked
 
 
 def check_files(
     paths: Sequence[Path],
     *,
-    load: Loader,
     server: ServerSpec | None = None,
     traces: Path | None = None,
+    python_frames: bool = False,
 ) -> Iterator[FileOutcome]:
     """Check each file in turn (``harness check``), yielding its outcome as soon as it is known.
 
-    ``load`` reads a file (the faces own the file format: harness.faces.loader);
-    its :class:`HarnessError` makes the file invalid.  One file's trouble
-    never stops the others.
+    A file that cannot be read is invalid; one file's trouble never stops
+    the others.  ``python_frames`` reads the Python stacks in every file's run
+    (``check --python-frames``), whatever its scenario says.
     """
     for path in paths:
         try:
-            expectation = load(path)
+            expectation = load_expectations(path)
         except HarnessError as error:
             yield FileInvalid(path, error)
             continue
+        if python_frames:
+            expectation = replace(expectation, scenario=replace(expectation.scenario, python_frames=True))
         try:
             outcome = check_and_keep(expectation, server=server, traces=traces)
         except HarnessError as error:
             yield FileNotRun(path, error)
             continue
         yield outcome
-        if outcome.checked.run.interrupted_by is not None:
+        if outcome.run.interrupted_by is not None:
             return  # Ctrl-C or SIGTERM ends the whole command, not just this file
 
 
-def check_files_on_trace(
-    paths: Sequence[Path], trace_file: Path, trace: Trace, *, load: Loader
-) -> Iterator[FileOutcome]:
+def check_files_on_trace(paths: Sequence[Path], trace_file: Path, trace: Trace) -> Iterator[FileOutcome]:
     """Check each file's assertions against one recorded trace (``harness check --trace``), running nothing.
 
     ``connections`` in a count reads each file's own scenario: a trace does
@@ -336,7 +261,7 @@ def check_files_on_trace(
     """
     for path in paths:
         try:
-            expectation = load(path)
+            expectation = load_expectations(path)
         except HarnessError as error:
             yield FileInvalid(path, error)
             continue
@@ -362,7 +287,7 @@ class CheckSummary:
             result
             for outcome in outcomes
             if isinstance(outcome, FileChecked | FileCheckedOnTrace)
-            for result in (outcome.checked.results if isinstance(outcome, FileChecked) else outcome.results)
+            for result in outcome.results
         ]
         return cls(
             files=len(outcomes),
@@ -372,9 +297,9 @@ class CheckSummary:
             not_run=tuple(outcome.error for outcome in outcomes if isinstance(outcome, FileNotRun)),
             interrupted_status=next(
                 (
-                    outcome.checked.run.interrupted_status
+                    outcome.run.interrupted_status
                     for outcome in outcomes
-                    if isinstance(outcome, FileChecked) and outcome.checked.run.interrupted_status is not None
+                    if isinstance(outcome, FileChecked) and outcome.run.interrupted_status is not None
                 ),
                 None,
             ),
@@ -399,105 +324,3 @@ class CheckSummary:
 
 
 # -- for Python tests: the same operations as the YAML ------------------------------
-
-
-def _window(after: str | None, before: str | None, within: float | str | None) -> Window:
-    """The window of ``never`` and ``expect_count``, as a file's ``after``, ``before`` and ``within`` give it."""
-    if within is not None and after is None:
-        raise ValueError("within= counts from the event after= names: give after= too (e.g. after='listen')")
-    return Window(
-        parse_step(after) if after else None,
-        parse_step(before) if before else None,
-        parse_duration(within) if within is not None else None,
-    )
-
-
-#: Where a Python test's matching starts unless told otherwise: after the server's listen, which binds ``$listen``.
-DEFAULT_START_AFTER = "listen($listen)"
-
-
-class TraceAssertionError(AssertionError):
-    """A trace that does not keep a promise made in Python; its message is the failure report."""
-
-
-class CheckedTrace:
-    """A run's trace with the matching operations of expectation files, for tests written in Python.
-
-    ``start_after`` (default ``listen($listen)``) skips interpreter start-up,
-    as in a file; the captures it binds are visible to every step.
-    """
-
-    def __init__(self, run: RunResult, scenario: Scenario, *, start_after: str | None = DEFAULT_START_AFTER) -> None:
-        self.run = run
-        self.trace = run.trace
-        self.scenario = scenario
-        marker = parse_step(start_after) if start_after else None
-        self._context = MatchContext(run.trace, start_after=marker, connections=scenario.connections)
-
-    def _fail(self, name: str, roles: RoleSelector, mismatches: list[Mismatch]) -> None:
-        if mismatches:
-            assertion = Assertion(name, roles, SequenceCheck(()))
-            raise TraceAssertionError(format_failure(assertion, mismatches))
-
-    def sequence(self, *steps: str, role: str = "main", adjacent: bool = False, whole_trace: bool = False) -> None:
-        """Assert that the steps happen in this order in the role(s)."""
-        roles = RoleSelector.parse(role)
-        check = SequenceCheck(tuple(parse_step(step) for step in steps), adjacent)
-        self._fail(f"sequence in {role}", roles, check_roles(check, roles, self._context, whole_trace=whole_trace))
-
-    def never(
-        self,
-        step: str,
-        *,
-        role: str = "main",
-        whole_trace: bool = False,
-        after: str | None = None,
-        before: str | None = None,
-        within: float | str | None = None,
-    ) -> None:
-        """Assert that no event of the role(s) matches the step (within the window, as ``never:`` takes one)."""
-        roles = RoleSelector.parse(role)
-        check = NeverCheck(parse_step(step), _window(after, before, within))
-        mismatches = check_roles(check, roles, self._context, whole_trace=whole_trace)
-        self._fail(f"never {step}", roles, mismatches)
-
-    def count(self, step: str, *, role: str = "main", whole_trace: bool = False) -> int:
-        """How many events of one role match the step."""
-        return len(self.find(step, role=role, whole_trace=whole_trace))
-
-    def expect_count(
-        self,
-        step: str,
-        operator: Operator,
-        value: int | str,
-        *,
-        role: str = "main",
-        after: str | None = None,
-        before: str | None = None,
-        within: float | str | None = None,
-    ) -> None:
-        """Assert a count, as ``count:`` with ``equals``/``at_least``/``at_most`` does (``==``, ``>=``, ``<=``)."""
-        roles = RoleSelector.parse(role)
-        check = CountCheck(parse_step(step), operator, value, _window(after, before, within))
-        self._fail(f"count {step}", roles, check_roles(check, roles, self._context))
-
-    def fact(self, fact: Fact, *, role: str = "main") -> None:
-        """Assert an end-state fact (``no zombie left``...) for the role(s)."""
-        if fact not in FACTS:
-            raise ValueError(f"unknown fact {fact!r}; the facts are: {', '.join(FACTS)}")
-        roles = RoleSelector.parse(role)
-        self._fail(fact, roles, check_roles(FactCheck(fact), roles, self._context))
-
-    def find(self, step: str | Step, *, role: str = "main", whole_trace: bool = False) -> list[Event]:
-        """The events of one role (after the start marker, or all of them) that match a step."""
-        parsed = parse_step(step) if isinstance(step, str) else step
-        return find_events(parsed, self._context.events_of(role, whole_trace=whole_trace), self._context)
-
-    def check(self, assertion: Assertion) -> list[Mismatch]:
-        """The mismatches of an assertion built in Python (empty when it holds)."""
-        return check_assertion(assertion, self._context)
-
-    @property
-    def captures(self) -> dict[str, object]:
-        """The captures bound by the start marker (``$listen``)."""
-        return dict(self._context.bindings)

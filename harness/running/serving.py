@@ -24,24 +24,25 @@ PORT_DRAWS = 3
 
 def server_spec(name: str) -> ServerSpec:
     """A bundled variant as a server spec (``--server``), refused with a did-you-mean when unknown."""
-    from harness.running.variants import find_variant
+    from harness.model.variants import find_variant
 
     variant = find_variant(name)
     return ServerSpec(variant=variant.name, protocol=variant.protocol)
 
 
-def server_command(server: ServerSpec, port: int, connections: int) -> list[str]:
+def server_argv(server: ServerSpec, port: int, connections: int) -> list[str]:
     """The command line that starts the server on ``port``."""
     if server.variant is not None:
-        from harness.running.variants import find_variant
+        from harness.model.variants import find_variant
+        from harness.running.variants import variant_command
 
-        return find_variant(server.variant).command(port, connections)
+        return variant_command(find_variant(server.variant), port, connections)
     return [word.replace("{port}", str(port)).replace("{connections}", str(connections)) for word in server.command]
 
 
 def command_line(server: ServerSpec, port: int, connections: int) -> str:
     """The server's command line as it runs on ``port``, quoted as a shell would take it (for summaries)."""
-    return shlex.join(server_command(server, port, connections))
+    return shlex.join(server_argv(server, port, connections))
 
 
 def run_spec(
@@ -72,7 +73,7 @@ def run_spec(
     for _draw in range(PORT_DRAWS if redraw else 1):
         here = port if port is not None else free_port()
         run = run_server(
-            server_command(server, here, scenario.connections),
+            server_argv(server, here, scenario.connections),
             server.client,
             scenario,
             port=here,

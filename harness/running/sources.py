@@ -18,11 +18,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
-from harness.analysis.golden import GOLDEN_SUFFIX, GoldenTrace, read_golden
-from harness.model.errors import PortInUse, TraceInputError, UsageError
+from harness.analysis.golden import GoldenTrace, read_golden
+from harness.model.errors import PortInUse, TraceInputError
 from harness.model.events import Listener
-from harness.model.expectations import EXPECTATION_SUFFIX, ExpectationFile, Loader, ServerSpec
+from harness.model.expectations import EXPECTATION_SUFFIX, GOLDEN_SUFFIX, ExpectationFile, ServerSpec
 from harness.model.injection import Injection
+from harness.model.loader import load_expectations
 from harness.model.scenario import (
     DEFAULT_SCENARIO,
     DEFAULT_TIMEOUT,
@@ -181,11 +182,11 @@ class RunPlan:
         )
 
 
-def plan_of(source: str, *, load: Loader) -> RunPlan:
-    """The plan a source argument names when it names a server: a variant, or an expectation file read by ``load``."""
+def plan_of(source: str) -> RunPlan:
+    """The plan a source argument names when it names a server: a variant, or an expectation file (read now)."""
     kind = source_kind(source)
     if kind == "expectation":
-        return RunPlan.of_expectation(load(Path(source)))
+        return RunPlan.of_expectation(load_expectations(Path(source)))
     if kind == "variant":
         return RunPlan.of_variant(source)
     raise TraceInputError(
@@ -198,19 +199,14 @@ def plan_of(source: str, *, load: Loader) -> RunPlan:
 Source = Trace | GoldenTrace | RunPlan
 
 
-def _unloadable(path: Path) -> ExpectationFile:
-    """The default loader: this layer cannot read expectation files (the faces own YAML), so a caller passes one."""
-    raise UsageError(f"{path}: an expectation file must be read first (harness.faces.loader.load_expectations)")
-
-
-def read_source(source: str, *, load: Loader = _unloadable) -> Source:
+def read_source(source: str) -> Source:
     """What a source argument names: a golden file or a trace read now, or a plan to run (its server checked now)."""
     kind = source_kind(source)
     if kind == "golden":
         return read_golden(source)
     if kind == "trace":
         return read_trace(source)
-    return plan_of(source, load=load)
+    return plan_of(source)
 
 
 @dataclass(frozen=True, slots=True)

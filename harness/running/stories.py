@@ -13,13 +13,13 @@ from pathlib import Path
 
 from harness.analysis.defaults import DEFAULT_START
 from harness.analysis.golden import (
-    GOLDEN_SUFFIX,
     GoldenTrace,
     golden_from_trace,
     write_golden,
 )
 from harness.analysis.story_diff import StoryDiff, common_start, compare, story_of
 from harness.model.errors import UsageError
+from harness.model.expectations import GOLDEN_SUFFIX
 from harness.model.scenario import DEFAULT_SCENARIO, Scenario
 from harness.model.syscalls import check_syscalls
 from harness.model.trace import Trace

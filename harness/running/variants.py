@@ -1,13 +1,7 @@
-"""The bundled server variants: finding them by name, and building the C ones.
+"""Building and starting the bundled variants: C ones are compiled on demand into a private cache.
 
-Variants live in ``servers/`` at the top of the checkout (``servers/NAME.py``,
-``servers/c/NAME.c``) and are installed inside the package as
-``harness.bundled.servers``, so an installed harness finds them from any
-directory; ``$HARNESS_SERVERS`` points elsewhere on purpose.  The current
-directory is never searched: a ``servers/`` folder there must not silently
-stand in for the bundled variants.  C variants are compiled on demand with the system C
-compiler into a cache keyed by the hash of their sources, so an edit is
-picked up and an unchanged variant is not rebuilt.
+Which variants there are is the model's (:mod:`harness.model.variants`);
+running one means a command line, and for a C variant a binary.
 """
 
 from __future__ import annotations
@@ -18,18 +12,10 @@ import shutil
 import stat
 import subprocess
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 from harness.model.errors import HarnessError, UsageError
-from harness.model.hints import closest
-from harness.model.scenario import DEFAULT_PROTOCOL, Protocol
-
-#: The ``harness`` package directory.
-_PACKAGE = Path(__file__).resolve().parents[1]
-
-#: The protocol each variant speaks, when it is not echo.
-_PROTOCOLS: dict[str, Protocol] = {"rpc_fork": "rpc"}
+from harness.model.variants import Variant
 
 
 class NoCompiler(HarnessError):
@@ -44,71 +30,11 @@ class BuildFailed(HarnessError):
     exit_status = 69
 
 
-@dataclass(frozen=True, slots=True)
-class Variant:
-    """A server variant: its name, its source file, and the protocol its clients speak."""
-
-    name: str
-    source: Path
-    protocol: Protocol
-
-    @property
-    def is_c(self) -> bool:
-        """Whether it must be compiled before it runs."""
-        return self.source.suffix == ".c"
-
-    def command(self, port: int, connections: int) -> list[str]:
-        """The command line that runs it on ``port`` for ``connections`` connections."""
-        if self.is_c:
-            return [str(build_c(self.source)), str(port), str(connections)]
-        return [sys.executable, str(self.source), "--port", str(port), "--connections", str(connections)]
-
-
-def _bundled(name: str) -> Path:
-    """A directory shipped inside the package, or its original at the top of the checkout we run from.
-
-    An installed package holds ``harness/bundled/NAME``; an editable install
-    or a clone has only the checkout's ``NAME/``.
-    """
-    shipped = _PACKAGE / "bundled" / name
-    return shipped if shipped.is_dir() else _PACKAGE.parent / name
-
-
-def servers_dir() -> Path:
-    """The directory of the bundled variants (or ``$HARNESS_SERVERS``)."""
-    configured = os.environ.get("HARNESS_SERVERS")
-    candidate = Path(configured) if configured else _bundled("servers")
-    if candidate.is_dir():
-        return candidate
-    where = "$HARNESS_SERVERS" if configured else "the installed package"
-    raise UsageError(f"no server variants at {candidate} ({where}); reinstall the harness or fix HARNESS_SERVERS")
-
-
-def expectations_dir() -> Path:
-    """The directory of the bundled expectation files."""
-    return _bundled("expectations")
-
-
-def list_variants() -> dict[str, Variant]:
-    """Every bundled variant by name: ``fork_sigchld``, ``c/echo_server``..."""
-    root = servers_dir()
-    variants = {}
-    for path in sorted(root.glob("*.py")):
-        if not path.name.startswith("_"):
-            variants[path.stem] = Variant(path.stem, path, _PROTOCOLS.get(path.stem, DEFAULT_PROTOCOL))
-    for path in sorted((root / "c").glob("*.c")):
-        variants[f"c/{path.stem}"] = Variant(f"c/{path.stem}", path, DEFAULT_PROTOCOL)
-    return variants
-
-
-def find_variant(name: str) -> Variant:
-    """The variant called ``name``, or an error naming the nearest one."""
-    variants = list_variants()
-    if name in variants:
-        return variants[name]
-    close = closest(name, variants)
-    hint = f"; did you mean {close[0]!r}?" if close else f"; known variants: {', '.join(variants)}"
-    raise UsageError(f"unknown server variant {name!r}{hint}")
+def variant_command(variant: Variant, port: int, connections: int) -> list[str]:
+    """The command line that runs a variant on ``port`` for ``connections`` connections (a C one built first)."""
+    if variant.is_c:
+        return [str(build_c(variant.source)), str(port), str(connections)]
+    return [sys.executable, str(variant.source), "--port", str(port), "--connections", str(connections)]
 
 
 def _cache_dir() -> Path:

@@ -15,7 +15,6 @@ from hypothesis import strategies as st
 from support.programs import EXPECTATIONS
 from support.yaml_values import YAML_VALUES, scalar_places, with_value
 
-from harness.faces.loader import ExpectationError, load_expectations
 from harness.model.errors import HarnessError
 from harness.model.expectations import (
     MAIN,
@@ -29,6 +28,7 @@ from harness.model.expectations import (
     SequenceCheck,
     ServerSpec,
 )
+from harness.model.loader import ExpectationError, load_expectations
 from harness.model.scenario import Protocol, Scenario
 from harness.model.steps import Capture, ChildPid, ErrnoName, Flags, Literal, SignalStep, SyscallStep
 from harness.model.yaml_shape import MAX_NESTING
@@ -314,7 +314,7 @@ def test_an_alias_bomb_is_refused_at_once_where_it_starts(tmp_path: Path) -> Non
     code = (
         "import resource, sys\n"
         "resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))\n"
-        "from harness.faces.loader import ExpectationError, load_expectations\n"
+        "from harness.model.loader import ExpectationError, load_expectations\n"
         "try:\n    load_expectations(sys.argv[1])\n"
         "except ExpectationError as error:\n    print(error.location, error.message)\n"
     )

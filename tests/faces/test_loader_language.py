@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 
-from harness.faces.loader import ExpectationError, load_expectations
 from harness.model.expectations import (
     Assertion,
     CountCheck,
@@ -17,6 +16,7 @@ from harness.model.expectations import (
     SequenceCheck,
     Window,
 )
+from harness.model.loader import ExpectationError, load_expectations
 from harness.model.steps import AnyStep, parse_step
 
 LANGUAGE = """\

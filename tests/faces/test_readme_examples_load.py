@@ -17,7 +17,7 @@ import pytest
 import yaml
 
 from harness.analysis.golden import read_golden
-from harness.faces.loader import ExpectationError, load_expectations
+from harness.model.loader import ExpectationError, load_expectations
 from harness.model.steps import parse_step
 
 README = Path(__file__).resolve().parents[2] / "README.md"

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from support.projects import harness_cli, users_project
 
-from harness.running.variants import expectations_dir
+from harness.model.variants import expectations_dir
 
 PROMISE = str(expectations_dir() / "fork_sigchld.expect.yaml")
 

@@ -7,9 +7,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+from harness.model.variants import find_variant
 from harness.running.clients import PROTOCOLS, drive
 from harness.running.run import free_port
-from harness.running.variants import find_variant
 
 SERVER = find_variant("daemon_double_fork").source
 

@@ -13,9 +13,9 @@ from harness.model.errors import RunStalled
 from harness.model.events import SyscallEvent
 from harness.model.expectations import ServerSpec
 from harness.model.scenario import Mode, Scenario, Stop
+from harness.model.variants import servers_dir
 from harness.running.run import RunResult, ScheduleUsed
 from harness.running.serving import run_spec
-from harness.running.variants import servers_dir
 
 #: Each test here runs a server under the tracer.
 pytestmark = pytest.mark.usefixtures("ptrace_permitted")

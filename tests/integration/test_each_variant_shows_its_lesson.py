@@ -25,12 +25,13 @@ from harness.model.events import ExitEvent, SignalEvent, SpawnEvent, SyscallEven
 from harness.model.scenario import Scenario
 from harness.model.syscalls import syscall_number
 from harness.model.trace import Trace
+from harness.model.variants import Variant, find_variant, list_variants
 from harness.running.clients import PROTOCOLS, drive
 from harness.running.run import RunResult, free_port
 from harness.running.schedule import WAITING_CALLS
 from harness.running.serving import run_spec, server_spec
 from harness.running.stall import _blocked_call
-from harness.running.variants import NoCompiler, Variant, find_variant, list_variants
+from harness.running.variants import NoCompiler, variant_command
 
 CONNECTIONS = 3
 INTERRUPTIONS = CONNECTIONS - 1  # the last child exits while the server reaps with SIGCHLD blocked
@@ -53,7 +54,7 @@ def runnable(name: str) -> Variant:
     """The variant called ``name``, its C build done; a skip (or CI failure) without a compiler."""
     variant = find_variant(name)
     try:
-        variant.command(0, 0)
+        variant_command(variant, 0, 0)
     except NoCompiler as error:
         missing(str(error))
     return variant
@@ -141,7 +142,7 @@ def test_variant_answers_its_clients_without_the_tracer(name: str) -> None:
     variant = runnable(name)
     port = free_port()
     with subprocess.Popen(
-        variant.command(port, CONNECTIONS), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        variant_command(variant, port, CONNECTIONS), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     ) as server:
         try:
             assert server.stdout is not None
@@ -292,7 +293,7 @@ def test_variant_exits_cleanly_on_sigterm(name: str) -> None:
     variant = runnable(name)
     port = free_port()
     with subprocess.Popen(
-        variant.command(port, 0), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        variant_command(variant, port, 0), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     ) as server:
         daemon = None
         try:

@@ -12,13 +12,13 @@ import pytest
 from support.programs import TEST_PROGRAMS
 from support.runs import Run
 
+from harness.analysis.checked_trace import CheckedTrace, TraceAssertionError
 from harness.analysis.match import MatchContext, check_roles
 from harness.model.events import SyscallEvent
 from harness.model.expectations import CountCheck, NeverCheck, RoleSelector, Window
 from harness.model.scenario import Scenario
 from harness.model.steps import parse_step
 from harness.model.trace import Trace
-from harness.running.check import CheckedTrace, TraceAssertionError
 from harness.running.serving import run_spec, server_spec
 
 HARNESS = [sys.executable, "-m", "harness"]
@@ -110,7 +110,7 @@ def test_a_python_test_bounds_a_count_in_time_as_a_file_does(ptrace_permitted: N
     scenario = Scenario(2)
     run = run_spec(server_spec("fork_sigchld"), scenario)
     assert run.ok, run.summary() + run.server_output
-    trace = CheckedTrace(run, scenario)
+    trace = CheckedTrace(run.trace, connections=scenario.connections)
     trace.expect_count("rt_sigreturn -> EINTR", "==", 1, after="accept4 -> $_conn", within="1000s")
     with pytest.raises(TraceAssertionError, match=r"within 1000 s after 'accept4 -> \$_conn'"):
         trace.never("rt_sigreturn -> EINTR", after="accept4 -> $_conn", within=1000)

@@ -14,25 +14,26 @@ import pytest
 from support.programs import EXPECTATIONS
 
 from harness.faces.cli import main
-from harness.faces.loader import SUFFIX, load_expectations
 from harness.model.events import SyscallEvent
-from harness.running.check import CheckedRun, check_file
+from harness.model.expectations import EXPECTATION_SUFFIX as SUFFIX
+from harness.model.loader import load_expectations
+from harness.running.check import FileChecked, check_file
 from harness.running.serving import server_spec
 
 BUNDLED = sorted(EXPECTATIONS.glob(f"*{SUFFIX}"))
 
 
-def _check(name: str, server: str | None = None) -> CheckedRun:
+def _check(name: str, server: str | None = None) -> FileChecked:
     expectation = load_expectations(EXPECTATIONS / f"{name}{SUFFIX}")
     return check_file(expectation, server=server_spec(server) if server else None)
 
 
-def _failures(checked: CheckedRun) -> dict[str, str]:
+def _failures(checked: FileChecked) -> dict[str, str]:
     return {result.assertion.name: result.report() for result in checked.results if not result.passed}
 
 
 def test_there_is_an_expectation_for_every_variant() -> None:
-    from harness.running.variants import list_variants
+    from harness.model.variants import list_variants
 
     servers = {str(load_expectations(path).server) for path in BUNDLED}
     assert servers == set(list_variants())

@@ -26,9 +26,9 @@ from harness.faces.cli import main
 from harness.model.expectations import ServerSpec
 from harness.model.scenario import STOP_BY_ITSELF, Scenario, Stop
 from harness.model.trace import Trace
+from harness.model.variants import list_variants
 from harness.running.serving import run_spec
 from harness.running.sources import trace_of
-from harness.running.variants import list_variants
 
 pytestmark = pytest.mark.usefixtures("ptrace_permitted")
 

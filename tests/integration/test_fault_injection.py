@@ -9,37 +9,41 @@ from pathlib import Path
 
 import pytest
 
+from harness.analysis.checked_trace import CheckedTrace
 from harness.model.events import SignalEvent, SyscallEvent
 from harness.model.injection import parse_injection
 from harness.model.scenario import Scenario
-from harness.running.check import CheckedTrace
 from harness.running.run import free_port, run_server
-from harness.running.serving import run_spec, server_command, server_spec
+from harness.running.serving import run_spec, server_argv, server_spec
 
 pytestmark = pytest.mark.ptrace
 
 
-def _run(variant: str, *specs: str, connections: int = 2, seccomp: bool = False) -> CheckedTrace:
-    scenario = Scenario(connections)
-    run = run_spec(server_spec(variant), scenario, injections=[parse_injection(spec) for spec in specs])
+def _run_and_output(variant: str, *specs: str, connections: int = 2) -> tuple[CheckedTrace, str]:
+    """The run's trace to check, and what the server printed."""
+    run = run_spec(server_spec(variant), Scenario(connections), injections=[parse_injection(spec) for spec in specs])
     assert run.ok, run.summary() + run.server_output
-    return CheckedTrace(run, scenario)
+    return CheckedTrace(run.trace, connections=connections), run.server_output
+
+
+def _run(variant: str, *specs: str, connections: int = 2, seccomp: bool = False) -> CheckedTrace:
+    return _run_and_output(variant, *specs, connections=connections)[0]
 
 
 def test_an_injected_eintr_is_logged_and_accept_is_called_again(ptrace_permitted: None) -> None:
-    trace = _run("fork_sigchld_raises", "accept4:error=EINTR:when=1:role=main")
+    trace, output = _run_and_output("fork_sigchld_raises", "accept4:error=EINTR:when=1:role=main")
     trace.sequence("accept4 -> EINTR", "accept4 -> $conn", "clone -> $child", "close($conn)", adjacent=False)
     (injected,) = [
         event for event in trace.find("accept4 -> EINTR") if isinstance(event, SyscallEvent) and event.injected
     ]
     assert injected.ret == -4 and injected.enter_seq < injected.seq
-    assert trace.run.server_output.count("accept: Interrupted system call") >= 1
+    assert output.count("accept: Interrupted system call") >= 1
 
 
 def test_an_injected_eintr_takes_the_c_servers_perror_path(ptrace_permitted: None) -> None:
-    trace = _run("c/echo_server", "accept:error=EINTR:when=1")
+    trace, output = _run_and_output("c/echo_server", "accept:error=EINTR:when=1")
     trace.sequence("accept -> EINTR", "accept($listen) -> $conn", "clone")
-    assert "accept: Interrupted system call" in trace.run.server_output
+    assert "accept: Interrupted system call" in output
 
 
 def test_only_the_chosen_occurrence_is_hit(ptrace_permitted: None) -> None:
@@ -64,7 +68,7 @@ def test_injection_gives_the_same_trace_with_the_seccomp_prefilter(ptrace_permit
     outlines = []
     for seccomp in (False, True):
         port = free_port()
-        command = server_command(server_spec("fork_sigchld_raises"), port, 2)
+        command = server_argv(server_spec("fork_sigchld_raises"), port, 2)
         run = run_server(command, "echo", scenario, port=port, seccomp=seccomp, injections=[spec])
         assert run.ok
         outlines.append(run.trace.outline()["main"])

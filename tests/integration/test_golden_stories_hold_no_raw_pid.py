@@ -19,14 +19,16 @@ from support.capability import missing
 from support.programs import EXPECTATIONS
 
 from harness.analysis.golden import golden_from_trace
-from harness.faces.loader import SUFFIX, load_expectations
 from harness.model.events import SignalEvent, SpawnEvent
+from harness.model.expectations import EXPECTATION_SUFFIX as SUFFIX
 from harness.model.expectations import ServerSpec
 from harness.model.injection import Injection
+from harness.model.loader import load_expectations
 from harness.model.scenario import Mode, Scenario
 from harness.model.trace import Trace
+from harness.model.variants import find_variant, list_variants
 from harness.running.serving import run_spec
-from harness.running.variants import NoCompiler, find_variant, list_variants
+from harness.running.variants import NoCompiler, variant_command
 
 pytestmark = pytest.mark.ptrace
 
@@ -41,7 +43,7 @@ CASES: list[tuple[str, tuple[Injection, ...]]] = [(name, ()) for name in sorted(
 def _run(name: str, injections: tuple[Injection, ...], mode: Mode) -> Trace:
     variant = find_variant(name)
     try:
-        variant.command(0, 2)  # a C variant is built here, or the machine says why it cannot be
+        variant_command(variant, 0, 2)  # a C variant is built here, or the machine says why it cannot be
     except NoCompiler as error:
         missing(str(error))
     server = ServerSpec(variant=name, protocol=variant.protocol)

@@ -15,8 +15,9 @@ from harness.analysis.golden import golden_from_trace, read_golden, write_golden
 from harness.faces.cli import main
 from harness.model.scenario import Scenario
 from harness.model.trace import Trace
+from harness.model.variants import find_variant
 from harness.running.run import free_port, run_server
-from harness.running.variants import NoCompiler, find_variant
+from harness.running.variants import NoCompiler, variant_command
 
 RUNS = 3
 
@@ -31,7 +32,7 @@ def variant_run(name: str, connections: int = 3) -> Trace:
     variant = find_variant(name)
     port = free_port()
     try:
-        command = variant.command(port, connections)
+        command = variant_command(variant, port, connections)
     except NoCompiler as error:
         missing(str(error))
     result = run_server(command, variant.protocol, Scenario(connections), port=port)
@@ -107,7 +108,7 @@ def test_record_writes_to_expectations_golden_by_default(
 ) -> None:
     monkeypatch.chdir(tmp_path)
     try:
-        find_variant("c/echo_server").command(0, 0)
+        variant_command(find_variant("c/echo_server"), 0, 0)
     except NoCompiler as error:
         missing(str(error))
     assert main(["record", "c/echo_server"]) == 0
@@ -121,7 +122,7 @@ def test_a_jsonl_trace_compares_from_its_first_listen(
 ) -> None:
     variant = find_variant("fork_sigchld")
     port = free_port()
-    result = run_server(variant.command(port, 3), variant.protocol, Scenario(3), port=port)
+    result = run_server(variant_command(variant, port, 3), variant.protocol, Scenario(3), port=port)
     assert result.ok
     jsonl = tmp_path / "run.jsonl"
     with jsonl.open("w", encoding="utf-8") as stream:

@@ -16,8 +16,9 @@ from support.capability import missing
 
 from harness.model.events import SignalEvent, SpawnEvent, SyscallEvent
 from harness.model.scenario import Scenario
+from harness.model.variants import find_variant
 from harness.running.run import free_port, run_server
-from harness.running.variants import NoCompiler, find_variant
+from harness.running.variants import NoCompiler, variant_command
 
 CONNECTIONS = 1000
 CONCURRENCY = 50
@@ -27,7 +28,7 @@ CONCURRENCY = 50
 def test_every_connection_has_its_clone_exit_and_reap(name: str, ptrace_permitted: None) -> None:
     variant = find_variant(name)
     try:
-        command = variant.command(port := free_port(), CONNECTIONS)
+        command = variant_command(variant, port := free_port(), CONNECTIONS)
     except NoCompiler as error:
         missing(str(error))
     scenario = Scenario(connections=CONNECTIONS, concurrency=CONCURRENCY, mode="free")

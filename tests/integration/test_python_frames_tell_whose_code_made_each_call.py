@@ -17,12 +17,12 @@ from pathlib import Path
 import pytest
 from support.programs import SERVERS
 
+from harness.analysis.checked_trace import CheckedTrace, TraceAssertionError
 from harness.analysis.explain import explain
-from harness.faces.loader import load_expectations
 from harness.model.events import SpawnEvent, SyscallEvent
 from harness.model.frames import Frame, user_frame
+from harness.model.loader import load_expectations
 from harness.model.scenario import Scenario
-from harness.running.check import CheckedTrace, TraceAssertionError
 from harness.running.sources import trace_of
 
 

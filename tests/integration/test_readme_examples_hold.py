@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from support.programs import EXPECTATIONS
 
-from harness.faces.loader import load_expectations
+from harness.model.loader import load_expectations
 from harness.running.check import check_file
 from harness.running.serving import server_spec
 

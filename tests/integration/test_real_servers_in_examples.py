@@ -18,10 +18,10 @@ from pathlib import Path
 
 import pytest
 
-from harness.faces.loader import load_expectations
 from harness.model.expectations import ServerSpec
+from harness.model.loader import load_expectations
 from harness.model.scenario import ClientCommand, Scenario, Stop
-from harness.running.check import CheckedRun, check_file
+from harness.running.check import FileChecked, check_file
 from harness.running.serving import run_spec
 
 pytestmark = [pytest.mark.ptrace, pytest.mark.usefixtures("ptrace_permitted")]
@@ -41,7 +41,7 @@ def _copy(example: str, tmp_path: Path) -> Path:
     return target
 
 
-def _failed(checked: CheckedRun) -> dict[str, str]:
+def _failed(checked: FileChecked) -> dict[str, str]:
     """The failing assertions of a checked run, by name, with their reports."""
     return {result.assertion.name: result.report() for result in checked.results if not result.passed}
 

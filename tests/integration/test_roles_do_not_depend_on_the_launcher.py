@@ -24,7 +24,8 @@ from support.programs import EXPECTATIONS
 
 from harness.model.events import ExecEvent
 from harness.model.trace import Trace
-from harness.running.variants import build_c, find_variant
+from harness.model.variants import find_variant
+from harness.running.variants import build_c
 
 pytestmark = [pytest.mark.ptrace, pytest.mark.usefixtures("ptrace_permitted")]
 

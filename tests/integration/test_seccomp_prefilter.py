@@ -12,9 +12,10 @@ from support.runs import Run
 
 from harness.model.events import SpawnEvent, SyscallEvent
 from harness.model.scenario import Scenario
+from harness.model.variants import find_variant
 from harness.running.run import free_port, run_server
 from harness.running.tracer import Tracer, TraceResult
-from harness.running.variants import find_variant
+from harness.running.variants import variant_command
 
 
 @pytest.fixture(autouse=True)
@@ -43,7 +44,9 @@ def test_the_deterministic_schedule_works_through_the_filter(ptrace_permitted: N
     outlines = []
     for seccomp in (False, True):
         port = free_port()
-        result = run_server(variant.command(port, 3), "echo", Scenario(connections=3), port=port, seccomp=seccomp)
+        result = run_server(
+            variant_command(variant, port, 3), "echo", Scenario(connections=3), port=port, seccomp=seccomp
+        )
         assert result.ok, result.server_output
         outlines.append(result.trace.outline())
     assert outlines[0] == outlines[1]

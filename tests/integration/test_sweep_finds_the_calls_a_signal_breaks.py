@@ -249,6 +249,6 @@ def test_the_sweep_of_each_bundled_variant_gives_the_verdicts_its_lesson_teaches
 
 
 def test_every_bundled_variant_has_its_sweep_lesson() -> None:
-    from harness.running.variants import list_variants
+    from harness.model.variants import list_variants
 
     assert sorted(LESSONS) == sorted(list_variants())

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.faces.loader import ExpectationError, load_expectations
+from harness.model.loader import ExpectationError, load_expectations
 from harness.running.check import CheckSummary, FileChecked, FileInvalid, FileNotRun, check_and_keep, check_files
 from harness.running.serving import server_spec
 
@@ -34,7 +34,7 @@ def reaping(tmp_path: Path) -> Path:
 def test_a_failing_run_keeps_its_trace_and_a_clean_run_removes_it(reaping: Path, ptrace_permitted: None) -> None:
     expectation = load_expectations(reaping)
     failed = check_and_keep(expectation, server=server_spec("fork_no_reap"))
-    assert [result.passed for result in failed.checked.results] == [False, False]
+    assert [result.passed for result in failed.results] == [False, False]
     assert failed.failure_trace == reaping.parent / "reaping.fork_no_reap.failed.jsonl"
     assert failed.failure_trace.with_suffix(".txt").exists()
 
@@ -42,7 +42,7 @@ def test_a_failing_run_keeps_its_trace_and_a_clean_run_removes_it(reaping: Path,
     own_stale.write_text("an earlier failing run of the file's own server\n")
     own_stale.with_suffix(".txt").write_text("its text\n")
     passed = check_and_keep(expectation)
-    assert passed.checked.passed and passed.failure_trace is None
+    assert passed.passed and passed.failure_trace is None
     assert not own_stale.exists() and not own_stale.with_suffix(".txt").exists()
     assert failed.failure_trace.exists()  # another server's trace is not this file's to remove
 
@@ -61,9 +61,9 @@ def test_each_file_has_its_outcome_and_the_tally_its_exit_status(
     unrunnable = tmp_path / "unrunnable.expect.yaml"
     unrunnable.write_text(REAPING.replace("server: fork_sigchld", 'server: {command: "./no-such-server {port}"}'))
 
-    outcomes = list(check_files([reaping, invalid, unrunnable], load=load_expectations))
+    outcomes = list(check_files([reaping, invalid, unrunnable]))
     checked, bad, not_run = outcomes
-    assert isinstance(checked, FileChecked) and checked.checked.passed
+    assert isinstance(checked, FileChecked) and checked.passed
     assert isinstance(bad, FileInvalid) and isinstance(bad.error, ExpectationError)
     assert "unknown key 'cuont'" in str(bad.error)
     assert isinstance(not_run, FileNotRun) and "command not found" in str(not_run.error)
@@ -77,6 +77,6 @@ def test_each_file_has_its_outcome_and_the_tally_its_exit_status(
 
 
 def test_a_broken_promise_makes_the_tally_fail(reaping: Path, ptrace_permitted: None) -> None:
-    outcomes = list(check_files([reaping], load=load_expectations, server=server_spec("fork_no_reap")))
+    outcomes = list(check_files([reaping], server=server_spec("fork_no_reap")))
     summary = CheckSummary.of(outcomes)
     assert (summary.passed, summary.failed, summary.exit_status) == (0, 2, 1)

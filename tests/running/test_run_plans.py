@@ -11,14 +11,15 @@ from pathlib import Path
 
 import pytest
 
-from harness.faces.loader import command_server, load_expectations
+from harness.analysis.verdicts import evaluate
 from harness.model.errors import TraceInputError, UsageError
 from harness.model.injection import parse_injection
+from harness.model.loader import load_expectations, server_spec_of_command
 from harness.model.scenario import Scenario
-from harness.running.check import FileCheckedOnTrace, check_files_on_trace, evaluate
+from harness.model.variants import servers_dir
+from harness.running.check import FileCheckedOnTrace, check_files_on_trace
 from harness.running.sources import RunOptions, RunPlan, plan_of, plan_trace, read_trace, run_plan
 from harness.running.stories import diff_sources, record_golden
-from harness.running.variants import servers_dir
 
 #: The user's server's command line, as it is written after ``--``.
 USER_COMMAND = ("{python}", "my_server.py", "--port", "{port}", "--connections", "{connections}")
@@ -54,7 +55,7 @@ def test_an_expectation_file_plans_its_server_scenario_timeout_calls_and_injecti
         "scenario: {connections: 2, messages: 3}\ntimeout: 20\ninject: ['accept4:error=EINTR:when=1']\n"
         "assertions:\n  - name: polls\n    never: poll\n",
     )
-    plan = plan_of(str(path), load=load_expectations)
+    plan = plan_of(str(path))
     assert plan.origin == "expectation" and plan.label == str(path)
     assert plan.server.command[1] == str(tmp_path / "my_server.py")  # anchored at the file's directory
     assert (plan.scenario, plan.timeout, plan.syscalls) == (Scenario(connections=2, messages=3), 20.0, ("poll",))
@@ -66,19 +67,19 @@ def test_an_expectation_file_plans_its_server_scenario_timeout_calls_and_injecti
 
 def test_a_trace_or_a_golden_file_is_no_server_to_run(tmp_path: Path) -> None:
     with pytest.raises(TraceInputError, match=r"run\.jsonl: a trace is not a server to run"):
-        plan_of("run.jsonl", load=load_expectations)
+        plan_of("run.jsonl")
     with pytest.raises(TraceInputError, match=r"g\.golden\.yaml: a golden file is not a server to run"):
-        plan_of("g.golden.yaml", load=load_expectations)
+        plan_of("g.golden.yaml")
 
 
 def test_a_command_without_its_port_gets_the_loaders_message(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match=r"the command must be told its port: put \{port\} where it goes"):
-        command_server(["./my_server"], protocol="echo", here=tmp_path)
+        server_spec_of_command(["./my_server"], protocol="echo", here=tmp_path)
 
 
 def test_recording_a_command_without_a_path_is_refused_before_anything_runs(tmp_path: Path) -> None:
     # The program does not exist: had it been run, the error would be another one.
-    plan = RunPlan.of_command(command_server(["./absent", "{port}"], protocol="echo", here=tmp_path))
+    plan = RunPlan.of_command(server_spec_of_command(["./absent", "{port}"], protocol="echo", here=tmp_path))
     with pytest.raises(UsageError, match=r"say where to write the golden file of .*absent .* with -o FILE"):
         record_golden(plan)
 
@@ -86,7 +87,7 @@ def test_recording_a_command_without_a_path_is_refused_before_anything_runs(tmp_
 @pytest.mark.ptrace
 def test_the_users_command_runs_records_and_diffs_like_a_variant(ptrace_permitted: None, tmp_path: Path) -> None:
     here = _users_server(tmp_path / "project")
-    plan = RunPlan.of_command(command_server(USER_COMMAND, protocol="echo", here=here), label="mine")
+    plan = RunPlan.of_command(server_spec_of_command(USER_COMMAND, protocol="echo", here=here), label="mine")
     plan = plan.with_options(RunOptions(connections=2))
     run = run_plan(plan)
     assert run.name == "mine" and run.result.ok, run.result.summary()
@@ -109,7 +110,7 @@ def test_a_saved_trace_is_checked_without_running_anything(ptrace_permitted: Non
     zombies = tmp_path / "zombies.jsonl"
     with zombies.open("w") as stream:
         plan_trace(RunPlan.of_variant("fork_no_reap", Scenario(connections=2))).write_jsonl(stream)
-    [outcome] = check_files_on_trace([path], zombies, read_trace(str(zombies)), load=load_expectations)
+    [outcome] = check_files_on_trace([path], zombies, read_trace(str(zombies)))
     assert isinstance(outcome, FileCheckedOnTrace) and outcome.trace_file == zombies
     [result] = outcome.results
     assert not result.passed and "zombie" in result.report()
@@ -127,6 +128,6 @@ def test_a_missing_golden_file_names_the_command_that_records_it(ptrace_permitte
     hint = f"record it with: harness record {path} -o {tmp_path / 'golden' / 'mine.golden.yaml'}"
     assert hint in result.report()
     # ... and that command works: it writes the file, and the same file now passes.
-    record_golden(plan_of(str(path), load=load_expectations), path=tmp_path / "golden" / "mine.golden.yaml")
+    record_golden(plan_of(str(path)), path=tmp_path / "golden" / "mine.golden.yaml")
     [result] = evaluate(expectation, plan_trace(RunPlan.of_expectation(expectation)))
     assert result.passed, result.report()

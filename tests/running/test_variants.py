@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from harness.model.errors import UsageError
-from harness.running.variants import NoCompiler, build_c, find_variant, list_variants
+from harness.model.variants import find_variant, list_variants
+from harness.running.variants import NoCompiler, build_c, variant_command
 
 
 def test_every_bundled_variant_is_found_with_its_protocol() -> None:
@@ -24,7 +25,7 @@ def test_an_unknown_variant_gets_the_nearest_name() -> None:
 
 
 def test_a_python_variant_runs_with_this_interpreter_on_the_given_port() -> None:
-    command = find_variant("fork_sigchld").command(4242, 3)
+    command = variant_command(find_variant("fork_sigchld"), 4242, 3)
     assert command[1:] == [str(find_variant("fork_sigchld").source), "--port", "4242", "--connections", "3"]
 
 

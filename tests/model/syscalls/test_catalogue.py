@@ -18,11 +18,11 @@ from pathlib import Path
 import pytest
 
 from harness.analysis.golden import normalize
-from harness.faces.loader import load_expectations
 from harness.model.decode import REGISTER_ONLY, decode_entry, decode_exit
 from harness.model.events import Event, ExitEvent, SyscallEvent
 from harness.model.expectations import CountCheck, NeverCheck, SequenceCheck
 from harness.model.kernel import errno_name
+from harness.model.loader import load_expectations
 from harness.model.steps import Literal, SyscallStep, parse_step
 from harness.model.strace_format import format_event
 from harness.model.syscalls import (
