@@ -9,7 +9,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from harness.analysis.golden_check import check_golden
-from harness.analysis.match import MatchContext, Mismatch, check_roles
+from harness.analysis.match import check_roles
+from harness.analysis.match_context import MatchContext
+from harness.analysis.mismatch import Mismatch
 from harness.model.expectations import Assertion, GoldenCheck
 
 

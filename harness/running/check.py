@@ -16,7 +16,10 @@ from functools import partial
 from pathlib import Path
 
 from harness.analysis.failure_text import format_failure
-from harness.analysis.match import MatchContext, Mismatch, check_roles, find_events
+from harness.analysis.match import check_roles
+from harness.analysis.match_context import MatchContext
+from harness.analysis.match_sequence import find_events
+from harness.analysis.mismatch import Mismatch
 from harness.analysis.verdicts import check_assertion
 from harness.model.durations import parse_duration
 from harness.model.errors import HarnessError, RunFailed, UnsafeOutput
