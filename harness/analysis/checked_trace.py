@@ -7,7 +7,10 @@ trace; it judges a trace, so it needs no run (the run's layer makes one).
 from __future__ import annotations
 
 from harness.analysis.failure_text import format_failure
-from harness.analysis.match import MatchContext, Mismatch, check_roles, find_events
+from harness.analysis.match import check_roles
+from harness.analysis.match_context import MatchContext
+from harness.analysis.match_sequence import find_events
+from harness.analysis.mismatch import Mismatch
 from harness.analysis.verdicts import check_assertion
 from harness.model.durations import parse_duration
 from harness.model.events import Event

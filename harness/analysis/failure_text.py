@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from harness.analysis.match import Mismatch
+from harness.analysis.mismatch import Mismatch
 from harness.model.events import Event
 from harness.model.expectations import Assertion
 from harness.model.strace_format import format_event

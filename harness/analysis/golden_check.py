@@ -1,7 +1,7 @@
 """The ``golden:`` assertion: the run's normalized story equals a recorded golden trace.
 
 Normalizing and diffing live in :mod:`harness.analysis.golden`; this module only
-ties them to the matcher's verdicts (a :class:`~harness.analysis.match.Mismatch`
+ties them to the matcher's verdicts (a :class:`~harness.analysis.mismatch.Mismatch`
 whose notes are the role-by-role diff) and to deliberate re-recording.
 """
 
@@ -19,7 +19,8 @@ from harness.analysis.golden import (
     read_golden,
     write_golden,
 )
-from harness.analysis.match import MatchContext, Mismatch
+from harness.analysis.match_context import MatchContext
+from harness.analysis.mismatch import Mismatch
 from harness.model.expectations import ExpectationFile, GoldenCheck, ServerSpec
 from harness.model.files import inside
 from harness.model.trace import Trace

@@ -13,7 +13,9 @@ from pathlib import Path
 
 from harness.analysis.failure_text import format_failure
 from harness.analysis.golden_check import check_golden
-from harness.analysis.match import MatchContext, Mismatch, check_roles
+from harness.analysis.match import check_roles
+from harness.analysis.match_context import MatchContext
+from harness.analysis.mismatch import Mismatch
 from harness.model.expectations import Assertion, ExpectationFile, GoldenCheck
 from harness.model.sweep import SweepCheck
 from harness.model.trace import Trace

@@ -1167,7 +1167,8 @@ def _print_results(results: Sequence[AssertionResult], path: Path, *, verbose: b
 
 
 def _cmd_explain(args: argparse.Namespace) -> int:
-    from harness.analysis.explain import explain, render
+    from harness.analysis.explain import explain
+    from harness.analysis.finding import render
     from harness.running.sources import trace_of
 
     trace = trace_of(_one_source(args))
@@ -1182,7 +1183,8 @@ def _cmd_explain(args: argparse.Namespace) -> int:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    from harness.analysis.report import lanes, render_report
+    from harness.analysis.report import render_report
+    from harness.analysis.timeline import lanes
     from harness.running.sources import trace_of
 
     source = _one_source(args)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
 
-from harness.analysis.match import Mismatch
+from harness.analysis.mismatch import Mismatch
 from harness.analysis.verdicts import AssertionResult, evaluate, first_failed_assertion
 from harness.model.errors import HarnessError, RunFailed, UnsafeOutput
 from harness.model.expectations import (

@@ -7,8 +7,9 @@ import dataclasses
 import pytest
 from support.stories import Story
 
-from harness.analysis.explain import Finding, explain, render
+from harness.analysis.explain import explain
 from harness.analysis.facts import TraceIndex, disposition_at, no_zombie_left
+from harness.analysis.finding import Finding, render
 from harness.model import kernel
 from harness.model.events import SyscallEvent
 from harness.model.trace import Trace

@@ -8,7 +8,7 @@ import pytest
 from support.stories import Story
 from test_match import ACCEPT, HANDLER, calls, fork_sigchld
 
-from harness.analysis.explain import explain, render
+from harness.analysis.explain import explain
 from harness.analysis.facts import (
     FACT_CHECKS,
     TraceIndex,
@@ -18,6 +18,7 @@ from harness.analysis.facts import (
     no_accepted_descriptor_left_open,
     no_zombie_left,
 )
+from harness.analysis.finding import render
 from harness.analysis.report import render_report
 from harness.model.events import Event, ExitEvent, SpawnEvent, SyscallEvent
 from harness.model.expectations import FACTS

@@ -10,7 +10,7 @@ from harness.analysis.explain import explain
 from harness.analysis.facts import TraceIndex, reaped_before_the_next_accept
 from harness.analysis.golden import normalize
 from harness.analysis.interruptions import interruptions
-from harness.analysis.match import MatchContext
+from harness.analysis.match_context import MatchContext
 from harness.model.events import SignalEvent
 from harness.model.syscalls import syscall_number
 
@@ -137,7 +137,7 @@ def test_a_child_reaped_only_after_the_next_accept_breaks_reaped_before_the_next
 
 def test_a_failure_report_resting_on_an_event_that_exists_only_under_ptrace_says_so() -> None:
     from harness.analysis.failure_text import format_mismatch
-    from harness.analysis.match import match_sequence
+    from harness.analysis.match_sequence import match_sequence
     from harness.model.steps import parse_step
 
     story = Story()
@@ -157,7 +157,7 @@ def test_a_failure_report_resting_on_an_event_that_exists_only_under_ptrace_says
 
 
 def test_the_report_draws_a_tracer_only_interruption_apart_from_a_real_one() -> None:
-    from harness.analysis.report import Axis, spans
+    from harness.analysis.timeline import Axis, spans
 
     story = Story()
     story.spawn("main", "main.1")

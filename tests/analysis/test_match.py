@@ -8,7 +8,11 @@ import pytest
 from support.stories import Story
 
 from harness.analysis.failure_text import format_failure, format_mismatch
-from harness.analysis.match import MatchContext, Mismatch, check_roles, find_events, match_sequence, try_step
+from harness.analysis.match import check_roles
+from harness.analysis.match_context import MatchContext
+from harness.analysis.match_sequence import find_events, match_sequence
+from harness.analysis.match_step import try_step
+from harness.analysis.mismatch import Mismatch
 from harness.analysis.verdicts import check_assertion
 from harness.model.events import Event, SyscallEvent
 from harness.model.expectations import (

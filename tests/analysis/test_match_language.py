@@ -15,7 +15,9 @@ import pytest
 from support.stories import Story
 
 from harness.analysis.failure_text import format_failure
-from harness.analysis.match import MatchContext, Mismatch, check_roles, windows
+from harness.analysis.match import check_roles
+from harness.analysis.match_context import MatchContext, windows
+from harness.analysis.mismatch import Mismatch
 from harness.analysis.verdicts import check_assertion
 from harness.model.amounts import AmountError, parse_amount
 from harness.model.events import ExecEvent, SyscallEvent

@@ -10,7 +10,8 @@ import pytest
 from support.stories import Story
 
 from harness.analysis.explain import explain
-from harness.analysis.report import CHAR_WIDTH, MARKER_HALF, STEP, Axis, render_report, timeline_data
+from harness.analysis.report import render_report
+from harness.analysis.timeline import CHAR_WIDTH, MARKER_HALF, STEP, Axis, timeline_data
 from harness.model.events import ExitEvent, SignalEvent, SpawnEvent, SyscallEvent
 from harness.model.frames import Frame
 from harness.model.trace import Trace

@@ -9,7 +9,9 @@ import pytest
 from support.stories import Story
 
 from harness.analysis import claims as c
-from harness.analysis.explain import ClaimRefuted, Format, explain, render, verified
+from harness.analysis.defaults import Format
+from harness.analysis.explain import ClaimRefuted, explain, verified
+from harness.analysis.finding import render
 from harness.analysis.verify import Verifier
 from harness.model.trace import Trace
 

@@ -13,7 +13,8 @@ from support.programs import TEST_PROGRAMS
 from support.runs import Run
 
 from harness.analysis.checked_trace import CheckedTrace, TraceAssertionError
-from harness.analysis.match import MatchContext, check_roles
+from harness.analysis.match import check_roles
+from harness.analysis.match_context import MatchContext
 from harness.model.events import SyscallEvent
 from harness.model.expectations import CountCheck, NeverCheck, RoleSelector, Window
 from harness.model.scenario import Scenario

@@ -13,7 +13,8 @@ import pytest
 from support.programs import python_program
 from support.runs import Run
 
-from harness.analysis.explain import Finding, FindingKind, explain, render
+from harness.analysis.explain import explain
+from harness.analysis.finding import Finding, FindingKind, render
 from harness.faces.cli import main
 from harness.model.scenario import Scenario
 from harness.running.sources import trace_of

@@ -20,7 +20,9 @@ from support.programs import python_program
 from support.runs import Run
 
 from harness.analysis import claims as c
-from harness.analysis.explain import UNREAPED_LESSON, Finding, FindingKind, explain
+from harness.analysis.explain import explain
+from harness.analysis.explain_processes import UNREAPED_LESSON
+from harness.analysis.finding import Finding, FindingKind
 from harness.analysis.verify import Verifier
 from harness.faces.cli import main
 from harness.model.expectations import ServerSpec

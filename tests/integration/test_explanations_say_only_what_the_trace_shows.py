@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 from support.runs import Run
 
-from harness.analysis.explain import Finding, explain
+from harness.analysis.explain import explain
 from harness.analysis.facts import TraceIndex, reaped_before_the_next_accept
+from harness.analysis.finding import Finding
 from harness.analysis.golden import normalize
 from harness.analysis.interruptions import interruptions
 from harness.model.events import SignalEvent

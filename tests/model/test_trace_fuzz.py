@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 from support.nested_trace import NESTED
 from test_events import EVENTS
 
-from harness.analysis.explain import explain, render
+from harness.analysis.explain import explain
+from harness.analysis.finding import render
 from harness.analysis.golden import normalize
 from harness.analysis.report import render_report
 from harness.model.events import FIELD_TYPES, Event, event_to_dict
