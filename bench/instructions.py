@@ -42,7 +42,7 @@ from pathlib import Path
 
 from trace_overhead import CLIENT_SOURCE, CLOSE_LOOP_SOURCE, SYSCALLS  # this script's neighbour in bench/
 
-from harness.running.run import free_port
+from harness.running.ports import free_port
 from harness.running.variants import build_c, find_variant
 
 _INSTRUCTIONS = re.compile(r"I\s+refs:\s+([\d,]+)")

@@ -49,7 +49,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from harness.running.clients import drive, echo_client
-from harness.running.run import free_port
+from harness.running.ports import free_port
 from harness.running.tracer import Tracer
 from harness.running.variants import build_c, find_variant
 

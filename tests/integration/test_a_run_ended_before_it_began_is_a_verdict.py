@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from harness.model.scenario import Scenario
-from harness.running.run import free_port, run_server
+from harness.running.ports import free_port
+from harness.running.run import run_server
 from harness.running.variants import find_variant
 
 pytestmark = pytest.mark.usefixtures("ptrace_permitted")

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from harness.running.clients import PROTOCOLS, drive
-from harness.running.run import free_port
+from harness.running.ports import free_port
 from harness.running.variants import find_variant
 
 SERVER = find_variant("daemon_double_fork").source

@@ -13,7 +13,7 @@ from harness.model.errors import RunStalled
 from harness.model.events import SyscallEvent
 from harness.model.expectations import ServerSpec
 from harness.model.scenario import Mode, Scenario, Stop
-from harness.running.run import RunResult, ScheduleUsed
+from harness.running.run_result import RunResult, ScheduleUsed
 from harness.running.serving import run_spec
 from harness.running.variants import servers_dir
 

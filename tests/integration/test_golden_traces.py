@@ -15,7 +15,8 @@ from harness.analysis.golden import golden_from_trace, read_golden, write_golden
 from harness.faces.cli import main
 from harness.model.scenario import Scenario
 from harness.model.trace import Trace
-from harness.running.run import free_port, run_server
+from harness.running.ports import free_port
+from harness.running.run import run_server
 from harness.running.variants import NoCompiler, find_variant
 
 RUNS = 3

@@ -16,7 +16,8 @@ from support.capability import missing
 
 from harness.model.events import SignalEvent, SpawnEvent, SyscallEvent
 from harness.model.scenario import Scenario
-from harness.running.run import free_port, run_server
+from harness.running.ports import free_port
+from harness.running.run import run_server
 from harness.running.variants import NoCompiler, find_variant
 
 CONNECTIONS = 1000
