@@ -43,7 +43,7 @@ from pathlib import Path
 from trace_overhead import CLIENT_SOURCE, CLOSE_LOOP_SOURCE, SYSCALLS  # this script's neighbour in bench/
 
 from harness.model.variants import find_variant
-from harness.running.run import free_port
+from harness.running.ports import free_port
 from harness.running.variants import build_c
 
 _INSTRUCTIONS = re.compile(r"I\s+refs:\s+([\d,]+)")

@@ -50,7 +50,7 @@ from pathlib import Path
 
 from harness.model.variants import find_variant
 from harness.running.clients import drive, echo_client
-from harness.running.run import free_port
+from harness.running.ports import free_port
 from harness.running.tracer import Tracer
 from harness.running.variants import build_c
 

@@ -37,7 +37,8 @@ from harness.model.errors import TraceInputError
 from harness.model.events import Event, ExecEvent, ExitEvent, SignalEvent, SpawnEvent, SyscallEvent
 from harness.model.files import Unreadable, read_bounded, replace_file
 from harness.model.hints import closest
-from harness.model.strace_format import format_args, format_result, format_siginfo
+from harness.model.strace_args import format_args, format_siginfo
+from harness.model.strace_format import format_result
 from harness.model.syscalls import catalogued
 from harness.model.syscalls.entry import ArgKind
 from harness.model.trace import Trace
@@ -62,7 +63,7 @@ TIME = "…"
 #: What a pid outside the traced tree becomes (the harness's own, a stranger's).
 UNTRACED = "<untraced>"
 
-#: Raw integers above this print in hex (harness.model.strace_format): addresses, in practice.
+#: Raw integers above this print in hex (harness.model.strace_args): addresses, in practice.
 _SMALL = 0xFFFF
 
 
@@ -245,7 +246,7 @@ def _result(event: SyscallEvent, pids: _PidNames, restarts: _Restored) -> str:
 
 
 def _stable_args(name: str, args: Mapping[str, Any], pids: _PidNames) -> dict[str, Any]:
-    """The arguments with what changes between runs replaced, in the shapes strace_format already prints.
+    """The arguments with what changes between runs replaced, in the shapes strace_args already prints.
 
     A catalogued call's arguments are normalised by their kinds; the raw
     integers of any other call by size, a big one being an address.

@@ -24,7 +24,7 @@ from harness.analysis.interruptions import Interruption, interruptions
 from harness.model import kernel
 from harness.model.events import ExitEvent, SignalEvent, SyscallEvent
 from harness.model.frames import summary
-from harness.model.strace_format import format_args
+from harness.model.strace_args import format_args
 from harness.model.sweep import Site, SiteVerdict
 from harness.model.syscalls import argument_names, timeout_of
 from harness.model.trace import Trace

@@ -31,7 +31,8 @@ if TYPE_CHECKING:
     from harness.model.expectations import ServerSpec
     from harness.model.injection import Injection
     from harness.model.scenario import ClientCommand
-    from harness.model.strace_format import Notation, TextRenderer, TimeColumns
+    from harness.model.strace_args import Notation
+    from harness.model.strace_format import TextRenderer, TimeColumns
     from harness.running.check import FileOutcome
     from harness.running.sources import RunOptions, RunPlan
 
@@ -275,7 +276,7 @@ def _add_notation(parser: argparse.ArgumentParser) -> None:
 
 
 def _notation(args: argparse.Namespace) -> Notation:
-    from harness.model.strace_format import Notation
+    from harness.model.strace_args import Notation
 
     return Notation(abbrev=args.abbrev) if args.elements is None else Notation(args.abbrev, args.elements)
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from harness.model.events import Event, ExecEvent, SignalEvent, SyscallEvent, TraceFormatError
-from harness.model.kernel import ForeignAbi
+from harness.model.kernel_abi import ForeignAbi
 from harness.model.syscalls import catalogued
 from harness.model.syscalls.entry import ArgKind
 from harness.model.syscalls.structs import RUSAGE_COUNTERS

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 if TYPE_CHECKING:  # frames are read and written by the runs that have them (--python-frames)
     from harness.model.frames import Stack
-    from harness.model.kernel import ForeignAbi
+    from harness.model.kernel_abi import ForeignAbi
 
 #: A decoded argument: JSON-like data (ints, strings, lists, dicts, None).
 ArgValue = Any

@@ -32,7 +32,7 @@ from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, replace
 from typing import NoReturn
 
-from harness.model import kernel
+from harness.model import kernel, kernel_flags
 from harness.model.hints import closest
 from harness.model.syscalls import argument_order
 from harness.model.syscalls.structs import SIGINFO_FIELDS
@@ -402,9 +402,9 @@ class _Parser:
         return Flags(tuple(present), tuple(absent))
 
     def check_constant(self, token: _Token) -> None:
-        if token.text not in kernel.SYMBOLIC_VALUES:
+        if token.text not in kernel_flags.SYMBOLIC_VALUES:
             raise StepError(
-                f"unknown name {token.text!r}{_hint(token.text, kernel.SYMBOLIC_VALUES)} "
+                f"unknown name {token.text!r}{_hint(token.text, kernel_flags.SYMBOLIC_VALUES)} "
                 "(values are numbers, kernel constants like WNOHANG or SIGCHLD, $captures, child or _)",
                 token.offset,
             )

@@ -28,7 +28,7 @@ from harness.model.loader import load_expectations
 from harness.model.strace_format import render_trace
 from harness.model.sweep import SweepCheck
 from harness.model.trace import Trace
-from harness.running.run import RunResult
+from harness.running.run_result import RunResult
 from harness.running.serving import command_line, run_spec
 
 

@@ -16,7 +16,9 @@ from harness.model.expectations import ServerSpec
 from harness.model.injection import Injection
 from harness.model.scenario import DEFAULT_TIMEOUT, Scenario
 from harness.model.syscalls import DEFAULT_SYSCALLS
-from harness.running.run import RunProbe, RunResult, free_port, run_server
+from harness.running.ports import free_port
+from harness.running.run import RunProbe, run_server
+from harness.running.run_result import RunResult
 
 #: Runs made at most when the port drawn for a run turns out taken at the server's bind (see run_spec).
 PORT_DRAWS = 3

@@ -34,7 +34,8 @@ from harness.model.scenario import (
     Stop,
 )
 from harness.model.trace import Trace, TraceFileError
-from harness.running.run import RunResult, port_in_use
+from harness.running.ports import port_in_use
+from harness.running.run_result import RunResult
 from harness.running.serving import command_line, run_spec, server_spec
 
 #: ``golden``: a golden file of normalized stories (``*.golden.yaml``); ``trace``: a JSON Lines trace

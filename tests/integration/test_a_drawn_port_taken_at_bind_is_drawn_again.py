@@ -17,7 +17,7 @@ import pytest
 from harness.model.errors import PortInUse
 from harness.model.expectations import ServerSpec
 from harness.model.scenario import Scenario
-from harness.running.run import free_port
+from harness.running.ports import free_port
 from harness.running.serving import run_spec
 
 pytestmark = [pytest.mark.ptrace, pytest.mark.usefixtures("ptrace_permitted")]

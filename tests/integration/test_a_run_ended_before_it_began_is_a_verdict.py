@@ -6,7 +6,8 @@ import pytest
 
 from harness.model.scenario import Scenario
 from harness.model.variants import find_variant
-from harness.running.run import free_port, run_server
+from harness.running.ports import free_port
+from harness.running.run import run_server
 from harness.running.variants import variant_command
 
 pytestmark = pytest.mark.usefixtures("ptrace_permitted")

@@ -20,7 +20,7 @@ from harness.analysis.facts import TraceIndex, closes_the_listening_socket, no_z
 from harness.model.events import ExecEvent, SyscallEvent
 from harness.model.expectations import ServerSpec
 from harness.model.scenario import Scenario
-from harness.running.run import RunResult
+from harness.running.run_result import RunResult
 from harness.running.serving import run_spec
 
 pytestmark = pytest.mark.usefixtures("ptrace_permitted")

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.running.run import free_port
+from harness.running.ports import free_port
 
 #: Each test here runs a server under the tracer.
 pytestmark = pytest.mark.usefixtures("ptrace_permitted")

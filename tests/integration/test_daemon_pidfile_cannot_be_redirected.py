@@ -9,7 +9,7 @@ from pathlib import Path
 
 from harness.model.variants import find_variant
 from harness.running.clients import PROTOCOLS, drive
-from harness.running.run import free_port
+from harness.running.ports import free_port
 
 SERVER = find_variant("daemon_double_fork").source
 

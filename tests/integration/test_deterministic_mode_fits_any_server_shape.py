@@ -14,7 +14,7 @@ from harness.model.events import SyscallEvent
 from harness.model.expectations import ServerSpec
 from harness.model.scenario import Mode, Scenario, Stop
 from harness.model.variants import servers_dir
-from harness.running.run import RunResult, ScheduleUsed
+from harness.running.run_result import RunResult, ScheduleUsed
 from harness.running.serving import run_spec
 
 #: Each test here runs a server under the tracer.

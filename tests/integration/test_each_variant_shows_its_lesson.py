@@ -27,7 +27,8 @@ from harness.model.syscalls import syscall_number
 from harness.model.trace import Trace
 from harness.model.variants import Variant, find_variant, list_variants
 from harness.running.clients import PROTOCOLS, drive
-from harness.running.run import RunResult, free_port
+from harness.running.ports import free_port
+from harness.running.run_result import RunResult
 from harness.running.schedule import WAITING_CALLS
 from harness.running.serving import run_spec, server_spec
 from harness.running.stall import _blocked_call

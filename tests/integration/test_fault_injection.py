@@ -13,7 +13,8 @@ from harness.analysis.checked_trace import CheckedTrace
 from harness.model.events import SignalEvent, SyscallEvent
 from harness.model.injection import parse_injection
 from harness.model.scenario import Scenario
-from harness.running.run import free_port, run_server
+from harness.running.ports import free_port
+from harness.running.run import run_server
 from harness.running.serving import run_spec, server_argv, server_spec
 
 pytestmark = pytest.mark.ptrace

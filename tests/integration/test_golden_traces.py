@@ -16,7 +16,8 @@ from harness.faces.cli import main
 from harness.model.scenario import Scenario
 from harness.model.trace import Trace
 from harness.model.variants import find_variant
-from harness.running.run import free_port, run_server
+from harness.running.ports import free_port
+from harness.running.run import run_server
 from harness.running.variants import NoCompiler, variant_command
 
 RUNS = 3

@@ -17,7 +17,8 @@ from support.capability import missing
 from harness.model.events import SignalEvent, SpawnEvent, SyscallEvent
 from harness.model.scenario import Scenario
 from harness.model.variants import find_variant
-from harness.running.run import free_port, run_server
+from harness.running.ports import free_port
+from harness.running.run import run_server
 from harness.running.variants import NoCompiler, variant_command
 
 CONNECTIONS = 1000

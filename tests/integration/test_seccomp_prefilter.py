@@ -13,7 +13,8 @@ from support.runs import Run
 from harness.model.events import SpawnEvent, SyscallEvent
 from harness.model.scenario import Scenario
 from harness.model.variants import find_variant
-from harness.running.run import free_port, run_server
+from harness.running.ports import free_port
+from harness.running.run import run_server
 from harness.running.tracer import Tracer, TraceResult
 from harness.running.variants import variant_command
 

@@ -20,7 +20,7 @@ import pytest
 from harness.model.events import SignalEvent, SyscallEvent
 from harness.model.expectations import ServerSpec
 from harness.model.scenario import Scenario, Stop
-from harness.running.run import RunResult, ScheduleUsed
+from harness.running.run_result import RunResult, ScheduleUsed
 from harness.running.serving import run_spec
 
 pytestmark = pytest.mark.usefixtures("ptrace_permitted")

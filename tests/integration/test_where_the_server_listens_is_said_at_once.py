@@ -9,7 +9,7 @@ import pytest
 
 from harness.model.expectations import ServerSpec
 from harness.model.scenario import Mode, Scenario
-from harness.running.run import RunResult
+from harness.running.run_result import RunResult
 from harness.running.serving import run_spec
 
 SERVER = Path(__file__).parent / "servers" / "listens_where_told_not.py"

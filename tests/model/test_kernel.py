@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from harness.model import kernel
+from harness.model import kernel, kernel_abi, kernel_flags
 
 
 @pytest.mark.parametrize(
@@ -30,15 +30,19 @@ def test_errno_text_explains_restart_codes_like_strace() -> None:
 
 
 def test_flag_names_keep_unknown_bits_visible() -> None:
-    assert kernel.flag_names(0x1 | 0x40000000, kernel.WAIT_OPTIONS) == ["WNOHANG", "__WALL"]
-    assert kernel.flag_names(0x10000000 | 0x04000000 | 0x100, kernel.SA_FLAGS) == ["SA_RESTORER", "SA_RESTART", "0x100"]
-    assert kernel.flag_names(0, kernel.SA_FLAGS) == []
-    assert kernel.flag_names(0x20000000 | 0x04000000, kernel.SA_FLAGS) == ["SA_RESTORER", "SA_INTERRUPT"]
+    assert kernel_flags.flag_names(0x1 | 0x40000000, kernel_flags.WAIT_OPTIONS) == ["WNOHANG", "__WALL"]
+    assert kernel_flags.flag_names(0x10000000 | 0x04000000 | 0x100, kernel.SA_FLAGS) == [
+        "SA_RESTORER",
+        "SA_RESTART",
+        "0x100",
+    ]
+    assert kernel_flags.flag_names(0, kernel.SA_FLAGS) == []
+    assert kernel_flags.flag_names(0x20000000 | 0x04000000, kernel.SA_FLAGS) == ["SA_RESTORER", "SA_INTERRUPT"]
 
 
 def test_flag_value_inverts_flag_names() -> None:
     value = 0x10000000 | 0x4 | 0x200
-    assert kernel.flag_value(kernel.flag_names(value, kernel.SA_FLAGS), kernel.SA_FLAGS) == value
+    assert kernel_flags.flag_value(kernel_flags.flag_names(value, kernel.SA_FLAGS), kernel.SA_FLAGS) == value
 
 
 @pytest.mark.parametrize(
@@ -76,20 +80,25 @@ def test_signal_names_use_the_kernels_real_time_numbering() -> None:
 @pytest.mark.parametrize(
     ("arch", "nr", "abi"),
     [
-        (kernel.AUDIT_ARCH_X86_64, 3, "x86_64"),
-        (kernel.AUDIT_ARCH_X86_64, 2**64 - 1, "x86_64"),  # syscall(-1): not an x32 call
-        (kernel.AUDIT_ARCH_I386, 3, "i386"),
-        (kernel.AUDIT_ARCH_X86_64, kernel.X32_SYSCALL_BIT | 43, "x32"),
+        (kernel_abi.AUDIT_ARCH_X86_64, 3, "x86_64"),
+        (kernel_abi.AUDIT_ARCH_X86_64, 2**64 - 1, "x86_64"),  # syscall(-1): not an x32 call
+        (kernel_abi.AUDIT_ARCH_I386, 3, "i386"),
+        (kernel_abi.AUDIT_ARCH_X86_64, kernel_abi.X32_SYSCALL_BIT | 43, "x32"),
         (0xC00000B7, 63, "unknown"),  # AUDIT_ARCH_AARCH64
     ],
 )
 def test_a_calls_abi_comes_from_its_audit_architecture_and_number(arch: int, nr: int, abi: str) -> None:
-    assert kernel.syscall_abi(arch, nr) == abi
+    assert kernel_abi.syscall_abi(arch, nr) == abi
 
 
 @pytest.mark.parametrize(
     ("cs", "nr", "abi"),
-    [(0x33, 3, "x86_64"), (0x23, 3, "i386"), (0x33, kernel.X32_SYSCALL_BIT | 43, "x32"), (0x33, 2**64 - 1, "x86_64")],
+    [
+        (0x33, 3, "x86_64"),
+        (0x23, 3, "i386"),
+        (0x33, kernel_abi.X32_SYSCALL_BIT | 43, "x32"),
+        (0x33, 2**64 - 1, "x86_64"),
+    ],
 )
 def test_without_syscall_info_a_calls_abi_comes_from_the_code_segment(cs: int, nr: int, abi: str) -> None:
-    assert kernel.registers_abi(cs, nr) == abi
+    assert kernel_abi.registers_abi(cs, nr) == abi

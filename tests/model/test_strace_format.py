@@ -4,7 +4,8 @@ import time
 from dataclasses import replace
 
 from harness.model.events import Event, ExitEvent, SignalEvent, SyscallEntry, SyscallEvent
-from harness.model.strace_format import Notation, TextRenderer, TimeColumns, format_event, points_of, render_trace
+from harness.model.strace_args import Notation
+from harness.model.strace_format import TextRenderer, TimeColumns, format_event, points_of, render_trace
 
 ACCEPT = SyscallEvent(
     seq=6,

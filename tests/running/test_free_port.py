@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import socket
 
-from harness.running.run import _ephemeral_floor, free_port
+from harness.running.ports import _ephemeral_floor, free_port
 
 
 def test_a_chosen_port_is_free_and_below_the_ephemeral_range() -> None:

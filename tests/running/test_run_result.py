@@ -9,7 +9,7 @@ from harness.model.frames import Frame
 from harness.model.scenario import Stop
 from harness.model.trace import Trace
 from harness.running.clients import ClientReport
-from harness.running.run import RunResult
+from harness.running.run_result import RunResult
 
 
 def _ended(

@@ -20,7 +20,7 @@ import struct
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from harness.model import kernel
+from harness.model import kernel_flags
 from harness.model.syscalls.entry import Arg, Syscall, Timeout
 from harness.model.syscalls.structs import (
     EPOLL_EVENT,
@@ -69,7 +69,7 @@ def _dup3(raw: Sequence[int], read: MemoryReader) -> dict[str, Any]:
     return {
         "oldfd": s32(raw[0]),
         "newfd": s32(raw[1]),
-        "flags": kernel.flag_names(u32(raw[2]), kernel.OPEN_FILE_FLAGS, "O_"),
+        "flags": kernel_flags.flag_names(u32(raw[2]), kernel_flags.OPEN_FILE_FLAGS, "O_"),
     }
 
 
@@ -77,7 +77,7 @@ def _close_range(raw: Sequence[int], read: MemoryReader) -> dict[str, Any]:
     return {
         "fd": raw[0] & 0xFFFF_FFFF,  # unsigned int: ~0U, the last descriptor there can be, prints as 4294967295
         "max_fd": raw[1] & 0xFFFF_FFFF,
-        "flags": kernel.flag_names(u32(raw[2]), kernel.CLOSE_RANGE_FLAGS, "CLOSE_RANGE_"),
+        "flags": kernel_flags.flag_names(u32(raw[2]), kernel_flags.CLOSE_RANGE_FLAGS, "CLOSE_RANGE_"),
     }
 
 
@@ -131,7 +131,7 @@ CLOSE_RANGE = Syscall(
 
 
 def _pipe2(raw: Sequence[int], read: MemoryReader) -> dict[str, Any]:
-    return {"flags": kernel.flag_names(u32(raw[1]), kernel.OPEN_FILE_FLAGS, "O_")}
+    return {"flags": kernel_flags.flag_names(u32(raw[1]), kernel_flags.OPEN_FILE_FLAGS, "O_")}
 
 
 def _pipe2_exit(raw: Sequence[int], ret: int, read: MemoryReader, entered: Mapping[str, Any]) -> dict[str, Any]:
@@ -196,7 +196,9 @@ def _ready_pollfds(raw: Sequence[int], ret: int, read: MemoryReader) -> list[dic
     ready = []
     for fd, _events, revents in POLLFD.iter_unpack(_readable_pollfds(raw[0], nfds, read)):
         if revents:
-            ready.append({"fd": fd, "revents": kernel.flag_names(revents & 0xFFFF, kernel.POLL_EVENTS, "POLL")})
+            ready.append(
+                {"fd": fd, "revents": kernel_flags.flag_names(revents & 0xFFFF, kernel_flags.POLL_EVENTS, "POLL")}
+            )
     return ready
 
 

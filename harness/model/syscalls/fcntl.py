@@ -13,7 +13,7 @@ import struct
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from harness.model import kernel
+from harness.model import kernel, kernel_flags
 from harness.model.syscalls.entry import Arg, Syscall
 from harness.model.syscalls.structs import MemoryReader, c_hex, pointer, read_struct, s32, signal_arg, u32
 
@@ -28,7 +28,10 @@ _DELEGATION = struct.Struct("<IHH")
 
 def open_modes(flags: int) -> list[str]:
     """An open file's flags as strace prints them: the access mode first, then the flags (``O_RDWR|O_NONBLOCK``)."""
-    return [kernel.OPEN_ACCESS_MODES[flags & 3], *kernel.flag_names(flags & ~3, kernel.OPEN_FILE_FLAGS)]
+    return [
+        kernel_flags.OPEN_ACCESS_MODES[flags & 3],
+        *kernel_flags.flag_names(flags & ~3, kernel_flags.OPEN_FILE_FLAGS),
+    ]
 
 
 def _flock(read: MemoryReader, address: int, *, with_pid: bool) -> dict[str, Any] | str | None:
@@ -37,8 +40,8 @@ def _flock(read: MemoryReader, address: int, *, with_pid: bool) -> dict[str, Any
         return pointer(address)
     kind, whence, start, length, pid = _FLOCK.unpack(data)
     lock: dict[str, Any] = {
-        "l_type": kernel.value_name(kind & 0xFFFF, kernel.LOCK_TYPES, "F_"),
-        "l_whence": kernel.value_name(whence & 0xFFFF, kernel.WHENCE, "SEEK_"),
+        "l_type": kernel_flags.value_name(kind & 0xFFFF, kernel_flags.LOCK_TYPES, "F_"),
+        "l_whence": kernel_flags.value_name(whence & 0xFFFF, kernel_flags.WHENCE, "SEEK_"),
         "l_start": start,
         "l_len": length,
     }
@@ -50,7 +53,7 @@ def _owner(read: MemoryReader, address: int) -> dict[str, Any] | str | None:
     if data is None:
         return pointer(address)
     kind, pid = _OWNER.unpack(data)
-    return {"type": kernel.value_name(kind & 0xFFFF_FFFF, kernel.OWNER_TYPES, "F_OWNER_"), "pid": pid}
+    return {"type": kernel_flags.value_name(kind & 0xFFFF_FFFF, kernel_flags.OWNER_TYPES, "F_OWNER_"), "pid": pid}
 
 
 def _rw_hint(read: MemoryReader, address: int) -> dict[str, Any] | str | None:
@@ -58,7 +61,7 @@ def _rw_hint(read: MemoryReader, address: int) -> dict[str, Any] | str | None:
     if data is None:
         return pointer(address)
     (hint,) = struct.unpack("<Q", data)
-    return {"hint": kernel.value_name(hint, kernel.RW_HINTS, "RWH_WRITE_LIFE_")}
+    return {"hint": kernel_flags.value_name(hint, kernel_flags.RW_HINTS, "RWH_WRITE_LIFE_")}
 
 
 def _delegation(read: MemoryReader, address: int) -> dict[str, Any] | str | None:
@@ -66,14 +69,18 @@ def _delegation(read: MemoryReader, address: int) -> dict[str, Any] | str | None
     if data is None:
         return pointer(address)
     flags, kind, pad = _DELEGATION.unpack(data)
-    return {"d_flags": c_hex(flags), "d_type": kernel.value_name(kind, kernel.LOCK_TYPES, "F_"), "__pad": c_hex(pad)}
+    return {
+        "d_flags": c_hex(flags),
+        "d_type": kernel_flags.value_name(kind, kernel_flags.LOCK_TYPES, "F_"),
+        "__pad": c_hex(pad),
+    }
 
 
 def _argument(cmd: str | int, value: int, read: MemoryReader) -> Any:
     """What an entry shows of the third argument, by the command (strace's print_fcntl)."""
     match cmd:
         case "F_SETFD":
-            return kernel.flag_names(u32(value), kernel.FD_FLAGS, "FD_")
+            return kernel_flags.flag_names(u32(value), kernel_flags.FD_FLAGS, "FD_")
         case "F_SETOWN" | "F_SETPIPE_SZ" | "F_DUPFD" | "F_DUPFD_CLOEXEC" | "F_DUPFD_QUERY":
             return s32(value)
         case "F_SETFL":
@@ -83,11 +90,11 @@ def _argument(cmd: str | int, value: int, read: MemoryReader) -> Any:
         case "F_SETOWN_EX":
             return _owner(read, value)
         case "F_NOTIFY":
-            return kernel.flag_names(value, kernel.NOTIFY_FLAGS, "DN_")
+            return kernel_flags.flag_names(value, kernel_flags.NOTIFY_FLAGS, "DN_")
         case "F_SETLEASE":
-            return kernel.value_name(value, kernel.LOCK_TYPES, "F_")
+            return kernel_flags.value_name(value, kernel_flags.LOCK_TYPES, "F_")
         case "F_ADD_SEALS":
-            return kernel.flag_names(value, kernel.SEALS, "F_SEAL_")
+            return kernel_flags.flag_names(value, kernel_flags.SEALS, "F_SEAL_")
         case "F_SETSIG":
             return signal_arg(value)
         case "F_SET_RW_HINT" | "F_SET_FILE_RW_HINT":
@@ -107,7 +114,7 @@ _NO_ARGUMENT = frozenset({"F_GETFD", "F_GETFL", "F_GETOWN", "F_GETSIG", "F_GETLE
 
 def _fcntl(raw: Sequence[int], read: MemoryReader) -> dict[str, Any]:
     number = u32(raw[1])
-    cmd = kernel.value_name(number, kernel.FCNTL_COMMANDS, "F_")
+    cmd = kernel_flags.value_name(number, kernel_flags.FCNTL_COMMANDS, "F_")
     args: dict[str, Any] = {"fd": s32(raw[0]), "cmd": cmd}
     if cmd not in _NO_ARGUMENT and cmd not in _WRITTEN:
         args["arg"] = _argument(cmd, raw[2], read)
@@ -118,13 +125,13 @@ def _returned(cmd: Any, ret: int) -> dict[str, Any] | None:
     """How strace shows a command's result: in hex with what it means (F_GETFD's ``= 0x1 (flags FD_CLOEXEC)``)."""
     match cmd:
         case "F_GETFD" if ret:
-            return {"hex": True, "note": "flags " + "|".join(kernel.flag_names(ret, kernel.FD_FLAGS))}
+            return {"hex": True, "note": "flags " + "|".join(kernel_flags.flag_names(ret, kernel_flags.FD_FLAGS))}
         case "F_GETFL":
             return {"hex": True, "note": "flags " + "|".join(open_modes(ret))}
         case "F_GETLEASE":
-            return {"hex": True, "note": kernel.LOCK_TYPES.get(ret)}
+            return {"hex": True, "note": kernel_flags.LOCK_TYPES.get(ret)}
         case "F_GET_SEALS" if ret:
-            return {"hex": True, "note": "seals " + "|".join(kernel.flag_names(ret, kernel.SEALS))}
+            return {"hex": True, "note": "seals " + "|".join(kernel_flags.flag_names(ret, kernel_flags.SEALS))}
         case "F_GETSIG" if ret:
             return {"hex": False, "note": kernel.SIGNAL_NAMES.get(ret)}
     return None
@@ -152,7 +159,7 @@ def _fcntl_exit(raw: Sequence[int], ret: int, read: MemoryReader, entered: Mappi
 
 def _duplicated(args: Mapping[str, Any]) -> str | None:
     """F_DUPFD and F_DUPFD_CLOEXEC make another number for ``fd``'s open file, as dup(2) does."""
-    return "fd" if args.get("cmd") in kernel.FCNTL_DUPLICATES else None
+    return "fd" if args.get("cmd") in kernel_flags.FCNTL_DUPLICATES else None
 
 
 FCNTL = Syscall(

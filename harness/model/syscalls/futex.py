@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from harness.model import kernel
+from harness.model import kernel_flags
 from harness.model.syscalls.entry import Arg, Syscall, Timeout
 from harness.model.syscalls.structs import MemoryReader, c_hex, pointer, read_timespec, u32
 
@@ -37,21 +37,23 @@ _UNKNOWN = ("val", "timeout", "uaddr2", "val3")
 
 
 def _bitset(value: int) -> str | int:
-    return "FUTEX_BITSET_MATCH_ANY" if value == kernel.FUTEX_BITSET_MATCH_ANY else c_hex(value)
+    return "FUTEX_BITSET_MATCH_ANY" if value == kernel_flags.FUTEX_BITSET_MATCH_ANY else c_hex(value)
 
 
 def _wake_op(value: int) -> list[str]:
     """FUTEX_WAKE_OP's encoded operation, as strace spells it: ``FUTEX_OP_SET<<28|0<<12|FUTEX_OP_CMP_GT<<24|0x1``."""
     op, cmp = value >> 28 & 0x7, value >> 24 & 0xF
-    parts = ["FUTEX_OP_OPARG_SHIFT<<28"] if value >> 28 & kernel.FUTEX_OP_OPARG_SHIFT else []
+    parts = ["FUTEX_OP_OPARG_SHIFT<<28"] if value >> 28 & kernel_flags.FUTEX_OP_OPARG_SHIFT else []
     parts.append(
-        f"{kernel.FUTEX_WAKE_OPS[op]}<<28" if op in kernel.FUTEX_WAKE_OPS else f"{c_hex(op)}<<28 /* FUTEX_OP_??? */"
+        f"{kernel_flags.FUTEX_WAKE_OPS[op]}<<28"
+        if op in kernel_flags.FUTEX_WAKE_OPS
+        else f"{c_hex(op)}<<28 /* FUTEX_OP_??? */"
     )
     oparg = value >> 12 & 0xFFF
     parts.append(f"{c_hex(oparg)}<<12")
     parts.append(
-        f"{kernel.FUTEX_WAKE_CMPS[cmp]}<<24"
-        if cmp in kernel.FUTEX_WAKE_CMPS
+        f"{kernel_flags.FUTEX_WAKE_CMPS[cmp]}<<24"
+        if cmp in kernel_flags.FUTEX_WAKE_CMPS
         else f"{c_hex(cmp)}<<24 /* FUTEX_OP_CMP_??? */"
     )
     cmparg = value & 0xFFF
@@ -61,8 +63,8 @@ def _wake_op(value: int) -> list[str]:
 
 def _futex(raw: Sequence[int], read: MemoryReader) -> dict[str, Any]:
     op = u32(raw[1])
-    command = kernel.FUTEX_COMMANDS.get(op & 127)
-    args: dict[str, Any] = {"uaddr": pointer(raw[0]), "op": kernel.futex_op(op)}
+    command = kernel_flags.FUTEX_COMMANDS.get(op & 127)
+    args: dict[str, Any] = {"uaddr": pointer(raw[0]), "op": kernel_flags.futex_op(op)}
     for name in _SHOWN.get(command, _UNKNOWN) if command is not None else _UNKNOWN:
         if name == "val":
             args["val"] = u32(raw[2])  # the kernel reads an u32 (kernel/futex/syscalls.c)

@@ -6,7 +6,7 @@ import struct
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from harness.model import kernel
+from harness.model import kernel_flags
 from harness.model.syscalls.entry import Arg, Syscall
 from harness.model.syscalls.structs import MemoryReader, decode_sockaddr, pointer, read_struct, s32, u32
 
@@ -37,7 +37,7 @@ def _accept(raw: Sequence[int], read: MemoryReader) -> dict[str, Any]:
 
 
 def _accept4(raw: Sequence[int], read: MemoryReader) -> dict[str, Any]:
-    return {**_accept(raw, read), "flags": kernel.flag_names(u32(raw[3]), kernel.SOCK_FLAGS, "SOCK_")}
+    return {**_accept(raw, read), "flags": kernel_flags.flag_names(u32(raw[3]), kernel_flags.SOCK_FLAGS, "SOCK_")}
 
 
 def _accept_exit(raw: Sequence[int], ret: int, read: MemoryReader, entered: Mapping[str, Any]) -> dict[str, Any]:

@@ -9,7 +9,7 @@ import struct
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from harness.model import kernel
+from harness.model import kernel, kernel_flags
 from harness.model.syscalls.entry import Arg, Syscall
 from harness.model.syscalls.structs import (
     CLONE_ARGS_MIN_SIZE,
@@ -26,7 +26,7 @@ from harness.model.syscalls.structs import (
 
 def _clone(raw: Sequence[int], read: MemoryReader) -> dict[str, Any]:
     # clone's low byte of flags is the signal sent to the parent when the child exits (clone(2), CSIGNAL).
-    exit_signal = raw[0] & kernel.CLONE_EXIT_SIGNAL_MASK
+    exit_signal = raw[0] & kernel_flags.CLONE_EXIT_SIGNAL_MASK
     return {
         "child_stack": pointer(raw[1]),
         "flags": decode_clone_flags(raw[0]),
@@ -42,12 +42,12 @@ def _clone_exit(raw: Sequence[int], ret: int, read: MemoryReader, entered: Mappi
     """
     flags = raw[0]
     outputs: dict[str, Any] = {}
-    if flags & (kernel.CLONE_BITS["CLONE_PARENT_SETTID"] | kernel.CLONE_BITS["CLONE_PIDFD"]):
+    if flags & (kernel_flags.CLONE_BITS["CLONE_PARENT_SETTID"] | kernel_flags.CLONE_BITS["CLONE_PIDFD"]):
         written = read_struct(read, raw[2], 4) if ret >= 0 else None
         outputs["parent_tid"] = struct.unpack("<i", written)[0] if written is not None else pointer(raw[2])
-    if flags & kernel.CLONE_BITS["CLONE_SETTLS"]:
+    if flags & kernel_flags.CLONE_BITS["CLONE_SETTLS"]:
         outputs["tls"] = pointer(raw[4])
-    if flags & (kernel.CLONE_BITS["CLONE_CHILD_SETTID"] | kernel.CLONE_BITS["CLONE_CHILD_CLEARTID"]):
+    if flags & (kernel_flags.CLONE_BITS["CLONE_CHILD_SETTID"] | kernel_flags.CLONE_BITS["CLONE_CHILD_CLEARTID"]):
         outputs["child_tidptr"] = pointer(raw[3])
     return outputs
 

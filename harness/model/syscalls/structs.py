@@ -15,7 +15,7 @@ import struct
 from collections.abc import Callable
 from typing import Any
 
-from harness.model import kernel
+from harness.model import kernel, kernel_flags
 
 #: Reads ``size`` bytes at ``address`` of the tracee; None when unreadable.
 MemoryReader = Callable[[int, int], "bytes | None"]
@@ -140,7 +140,7 @@ def decode_sockaddr(data: bytes) -> dict[str, Any]:
     if len(data) < 2:
         return {"family": None}
     (family_number,) = struct.unpack_from("<H", data)
-    family = kernel.ADDRESS_FAMILIES.get(family_number, family_number)
+    family = kernel_flags.ADDRESS_FAMILIES.get(family_number, family_number)
     if family == "AF_INET" and len(data) >= 8:
         port = int.from_bytes(data[2:4], "big")
         return {"family": family, "port": port, "address": ".".join(map(str, data[4:8]))}
@@ -191,7 +191,7 @@ def decode_sigaction(data: bytes) -> dict[str, Any]:
     handler, flags, restorer, mask = _KERNEL_SIGACTION.unpack_from(data)
     return {
         "handler": kernel.SPECIAL_HANDLERS.get(handler, hex(handler)),
-        "flags": kernel.flag_names(flags, kernel.SA_FLAGS, "SA_"),
+        "flags": kernel_flags.flag_names(flags, kernel.SA_FLAGS, "SA_"),
         "mask": decode_sigset(mask),
         "restorer": pointer(restorer) if flags & 0x04000000 else None,
     }
@@ -226,7 +226,7 @@ MAX_SET_TID = 32
 
 def decode_clone_flags(flags: int) -> list[str]:
     """Name clone flags without the exit-signal byte clone() keeps in them."""
-    return kernel.flag_names(flags & ~kernel.CLONE_EXIT_SIGNAL_MASK, kernel.CLONE_FLAGS, "CLONE_")
+    return kernel_flags.flag_names(flags & ~kernel_flags.CLONE_EXIT_SIGNAL_MASK, kernel_flags.CLONE_FLAGS, "CLONE_")
 
 
 def decode_clone3_args(data: bytes, read: MemoryReader) -> dict[str, Any]:
@@ -240,9 +240,9 @@ def decode_clone3_args(data: bytes, read: MemoryReader) -> dict[str, Any]:
     values = dict(zip(_CLONE_ARGS_FIELDS, _CLONE_ARGS.unpack(data.ljust(CLONE_ARGS_SIZE, b"\0")), strict=True))
     flags = values["flags"]
     exit_signal = values["exit_signal"]
-    bit = kernel.CLONE_BITS
+    bit = kernel_flags.CLONE_BITS
     args: dict[str, Any] = {
-        "flags": kernel.flag_names(flags, kernel.CLONE3_FLAGS, "CLONE_"),
+        "flags": kernel_flags.flag_names(flags, kernel_flags.CLONE3_FLAGS, "CLONE_"),
         # strace names any exit signal below INT_MAX as a signal (printsignal: a number where it is no signal).
         "exit_signal": (kernel.SIGNAL_NAMES.get(exit_signal, exit_signal) if exit_signal else None)
         if exit_signal < 0x7FFFFFFF
@@ -344,7 +344,7 @@ def decode_pollfds(data: bytes) -> list[dict[str, Any]]:
         fds.append(
             {"fd": fd}
             if fd < 0
-            else {"fd": fd, "events": kernel.flag_names(events & 0xFFFF, kernel.POLL_EVENTS, "POLL")}
+            else {"fd": fd, "events": kernel_flags.flag_names(events & 0xFFFF, kernel_flags.POLL_EVENTS, "POLL")}
         )
     return fds
 
@@ -366,5 +366,5 @@ def decode_epoll_events(data: bytes) -> list[dict[str, Any]]:
     events = []
     for offset in range(0, len(data) - EPOLL_EVENT.size + 1, EPOLL_EVENT.size):
         bits, value = EPOLL_EVENT.unpack_from(data, offset)
-        events.append({"events": kernel.flag_names(bits, kernel.EPOLL_EVENTS, "EPOLL"), "data": value})
+        events.append({"events": kernel_flags.flag_names(bits, kernel_flags.EPOLL_EVENTS, "EPOLL"), "data": value})
     return events

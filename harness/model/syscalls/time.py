@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from harness.model import kernel
+from harness.model import kernel, kernel_flags
 from harness.model.syscalls.entry import Arg, Syscall
 from harness.model.syscalls.structs import MemoryReader, pointer, read_timespec, u32
 
@@ -33,8 +33,8 @@ def _nanosleep_exit(raw: Sequence[int], ret: int, read: MemoryReader, entered: M
 def _clock_nanosleep(raw: Sequence[int], read: MemoryReader) -> dict[str, Any]:
     clock = u32(raw[0])
     return {
-        "clockid": kernel.CLOCK_NAMES.get(clock, clock),
-        "flags": kernel.flag_names(u32(raw[1]), kernel.TIMER_FLAGS, "TIMER_"),
+        "clockid": kernel_flags.CLOCK_NAMES.get(clock, clock),
+        "flags": kernel_flags.flag_names(u32(raw[1]), kernel_flags.TIMER_FLAGS, "TIMER_"),
         "request": read_timespec(read, raw[2]),
     }
 

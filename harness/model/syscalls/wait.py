@@ -6,7 +6,7 @@ import struct
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from harness.model import kernel
+from harness.model import kernel, kernel_flags
 from harness.model.syscalls.entry import Arg, Syscall
 from harness.model.syscalls.structs import (
     SIGINFO_SIZE,
@@ -21,7 +21,7 @@ from harness.model.syscalls.structs import (
 
 
 def _options(value: int) -> list[str]:
-    return kernel.flag_names(u32(value), kernel.WAIT_OPTIONS, "W")
+    return kernel_flags.flag_names(u32(value), kernel_flags.WAIT_OPTIONS, "W")
 
 
 def _wait4(raw: Sequence[int], read: MemoryReader) -> dict[str, Any]:
@@ -45,7 +45,7 @@ def _wait4_exit(raw: Sequence[int], ret: int, read: MemoryReader, entered: Mappi
 def _waitid(raw: Sequence[int], read: MemoryReader) -> dict[str, Any]:
     idtype = u32(raw[0])
     return {
-        "idtype": kernel.value_name(idtype, kernel.WAITID_IDTYPES, "P_"),
+        "idtype": kernel_flags.value_name(idtype, kernel_flags.WAITID_IDTYPES, "P_"),
         "id": s32(raw[1]),
         "options": _options(raw[3]),
     }

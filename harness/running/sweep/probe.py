@@ -29,7 +29,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 
-from harness.model import kernel
+from harness.model import kernel, kernel_flags
 from harness.model.events import Event, ExitEvent, SignalEvent, SyscallEntry, SyscallEvent
 from harness.model.frames import summary
 from harness.model.sweep import DEFAULT_SIGNAL, At, Site, role_family
@@ -41,7 +41,7 @@ from harness.running.tracer.injection_policy import AddHandlerFlags, InjectionAc
 
 #: The first and the longest wait between two looks at /proc while the server is still busy.
 _FIRST_LOOK, _LONGEST_LOOK = 0.0005, 0.005
-_SA_RESTART = kernel.flag_value(["SA_RESTART"], kernel.SA_FLAGS)
+_SA_RESTART = kernel_flags.flag_value(["SA_RESTART"], kernel.SA_FLAGS)
 _RT_SIGACTION = syscall_number("rt_sigaction")
 (_RESTART_SYSCALL,) = calls_that("resumes")
 _HANDLER_RETURNS = calls_that("returns_from_handler")

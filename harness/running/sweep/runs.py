@@ -32,7 +32,7 @@ from harness.model.errors import HarnessError, Interrupted, PortInUse, RunFailed
 from harness.model.sweep import DEFAULT_SIGNAL, At, Site, SiteVerdict, SweepResult, in_verdict_order
 from harness.model.syscalls import INTERRUPTIBLE_CALLS
 from harness.model.trace import Trace
-from harness.running.run import RunResult
+from harness.running.run_result import RunResult
 from harness.running.serving import run_spec
 from harness.running.sources import RunPlan
 from harness.running.sweep.probe import SweepProbe

@@ -4,7 +4,9 @@ It starts a command under ptrace, follows every task it creates, and
 turns what the kernel reports into the plain events of :mod:`harness.model.events`.
 Everything downstream works on those events and never imports ``ptrace``.
 
-Its parts, one job each: :mod:`.loop` waits for stops and dispatches them;
+Its parts, one job each: :mod:`.loop` waits for stops and dispatches them
+to :mod:`.syscall_stops` and :mod:`.task_stops`, whose shared state
+:mod:`.tracer_state` declares;
 :mod:`.task` holds what is known of each task and makes every ptrace request
 on it (a vanished task is one ``TaskGone``); :mod:`.recorder` decodes and
 records events; :mod:`.handshake` speaks with a :class:`Controller`;

@@ -18,9 +18,9 @@ import threading
 from collections.abc import Callable, Collection, Iterator
 from types import FrameType
 
-from harness.model import kernel
+from harness.model import kernel_flags
 
-WALL = kernel.WAIT_ALL | kernel.WAIT_NO_THREAD
+WALL = kernel_flags.WAIT_ALL | kernel_flags.WAIT_NO_THREAD
 """__WALL | __WNOTHREAD: threads and clones too, and only the calling thread's children and tracees (waitpid(2))."""
 WALL_AND_STOPS = WALL | os.WUNTRACED
 """The loop's wait: also the stop of its one untraced child, the waker (.waker); tracees' stops come anyway."""
@@ -111,4 +111,4 @@ def reap(seen: Collection[int]) -> None:
             ended.add(tid)
     for tid in ended:
         with contextlib.suppress(ChildProcessError):
-            os.waitpid(tid, os.WNOHANG | kernel.WAIT_ALL)
+            os.waitpid(tid, os.WNOHANG | kernel_flags.WAIT_ALL)

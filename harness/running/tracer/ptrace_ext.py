@@ -41,7 +41,7 @@ from contextlib import contextmanager
 from types import ModuleType
 from typing import TYPE_CHECKING
 
-from harness.model import kernel
+from harness.model import kernel_abi
 from harness.model.syscalls import syscall_number
 from harness.model.syscalls.structs import s64
 from harness.running.tracer.libc import LIBC
@@ -77,7 +77,7 @@ PTRACE_EVENT_CLONE = 3
 PTRACE_EVENT_EXEC = 4
 PTRACE_EVENT_SECCOMP = 7
 
-AUDIT_ARCH_X86_64 = kernel.AUDIT_ARCH_X86_64
+AUDIT_ARCH_X86_64 = kernel_abi.AUDIT_ARCH_X86_64
 
 # struct user_regs_struct (arch/x86/include/asm/user_64.h), the layout PTRACE_PEEKUSER reads at offsets:
 # r15 r14 r13 r12 rbp rbx r11 r10 r9 r8 rax rcx rdx rsi rdi orig_rax rip cs eflags rsp ..., eight bytes each.
@@ -225,7 +225,7 @@ class ForeignCall(Exception):
     Raised rather than returned, so that the x86_64 stops pay nothing for the check but one comparison.
     """
 
-    def __init__(self, abi: kernel.SyscallAbi, nr: int, args: tuple[int, ...]) -> None:
+    def __init__(self, abi: kernel_abi.SyscallAbi, nr: int, args: tuple[int, ...]) -> None:
         super().__init__(abi, nr)
         self.abi = abi
         self.nr = nr
@@ -252,8 +252,8 @@ class SyscallInfoReader:
         if op in _ENTRY_OPS:
             values = _NUMBER_AND_ARGS(buffer, _DATA)
             nr = values[0]
-            if nr >= kernel.X32_SYSCALL_BIT or _ARCH(buffer, 4)[0] != AUDIT_ARCH_X86_64:
-                abi = kernel.syscall_abi(_ARCH(buffer, 4)[0], nr)
+            if nr >= kernel_abi.X32_SYSCALL_BIT or _ARCH(buffer, 4)[0] != AUDIT_ARCH_X86_64:
+                abi = kernel_abi.syscall_abi(_ARCH(buffer, 4)[0], nr)
                 args = tuple(value & 0xFFFF_FFFF if abi == "i386" else value for value in values[1:])  # 32-bit regs
                 raise ForeignCall(abi, nr, args)
             return PTRACE_SYSCALL_INFO_ENTRY, nr, values[1:], 0
@@ -286,7 +286,7 @@ def read_registers_stop(tid: int, entry: bool) -> SyscallStop:
     regs = _registers(tid)
     if entry:
         args = (regs.rdi, regs.rsi, regs.rdx, regs.r10, regs.r8, regs.r9)
-        abi = kernel.registers_abi(regs.cs, regs.orig_rax, _entry_instruction(tid, regs.rip))
+        abi = kernel_abi.registers_abi(regs.cs, regs.orig_rax, _entry_instruction(tid, regs.rip))
         if abi == "i386":  # int $0x80's registers (arch/x86/entry/entry_64_compat.S), 32 bits each
             raise ForeignCall(
                 abi,

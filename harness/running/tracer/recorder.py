@@ -40,7 +40,7 @@ from harness.running.tracer.task import Call, Task
 
 if TYPE_CHECKING:  # read only with --python-frames: imported by the tracer then, not at start-up
     from harness.model.frames import Stack
-    from harness.model.kernel import ForeignAbi
+    from harness.model.kernel_abi import ForeignAbi
     from harness.running.tracer.python_stacks import PythonStacks
 
 #: The clock of every stamp: CLOCK_MONOTONIC (clock_gettime(2)), never stepped back, unlike CLOCK_REALTIME.

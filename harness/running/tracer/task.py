@@ -25,7 +25,7 @@ from harness.running.tracer import ptrace_ext
 
 if TYPE_CHECKING:
     from harness.model.frames import Stack
-    from harness.model.kernel import ForeignAbi
+    from harness.model.kernel_abi import ForeignAbi
 
 
 class TaskGone(Exception):
