@@ -37,7 +37,7 @@ pytest_plugins = ["pytester", "support.ptrace_free_once"]
 # trace, and a claim the trace does not support fails the test (users get it withheld and named instead).
 os.environ[STRICT_ENV] = "1"
 #: Expectation files that must fail to load: test data for test_loader, not tests to collect.
-collect_ignore = ["faces/bad_expectations"]
+collect_ignore = ["model/bad_expectations"]
 ROOT = Path(__file__).resolve().parent.parent
 
 # Property tests: the same examples on every run, and no timing limits, so

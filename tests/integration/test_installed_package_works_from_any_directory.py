@@ -77,7 +77,7 @@ def test_a_bundled_variant_runs_from_another_directory(installed: Path, tmp_path
 
 def test_a_bundled_expectation_file_is_checked_from_another_directory(installed: Path, tmp_path: Path) -> None:
     bundled = subprocess.run(
-        [installed, "-c", "from harness.running.variants import expectations_dir; print(expectations_dir())"],
+        [installed, "-c", "from harness.model.variants import expectations_dir; print(expectations_dir())"],
         cwd=tmp_path, env=CLEAN, capture_output=True, text=True, check=True,
     ).stdout.strip()  # fmt: skip
     assert not bundled.startswith(str(ROOT))
