@@ -146,68 +146,99 @@ def _each(
             say(_progress_line(verdicts[-1], sa_restart))
         return verdicts
     workers = _Workers()
-    with ThreadPoolExecutor(max_workers=min(options.workers, len(sites)), thread_name_prefix="sweep") as pool:
-        futures = [pool.submit(workers.verdict, argument) for argument in arguments]
-        try:
-            for future in futures:
-                say(_progress_line(future.result(), sa_restart))
-        except BaseException:  # Ctrl-C, SIGTERM, a failed run: no run goes on without the sweep
-            for future in futures:
-                future.cancel()
-            workers.stop()
-            raise
-        return [future.result() for future in futures]
+    try:
+        with ThreadPoolExecutor(max_workers=min(options.workers, len(sites)), thread_name_prefix="sweep") as pool:
+            futures = [pool.submit(workers.verdict, argument) for argument in arguments]
+            try:
+                for future in futures:
+                    say(_progress_line(future.result(), sa_restart))
+            except BaseException:  # Ctrl-C, SIGTERM, a failed run: no run goes on without the sweep
+                for future in futures:
+                    future.cancel()
+                workers.stop()
+                raise
+            return [future.result() for future in futures]
+    finally:
+        workers.close()
 
 
 class _Workers:
-    """The processes that make a sweep's runs in parallel, one run each; stopped together when the sweep ends early.
+    """The processes that make a sweep's runs in parallel: one per thread of the pool, each making run after run.
 
     A process, not a thread: a tracer's ptrace requests belong to the thread
     that attached, and its ``waitpid`` for any child would take another run's
     tasks.  A process started anew (``python -m harness.running.sweep.worker``),
     not forked from this one (whose other threads hold locks) nor by
-    ``multiprocessing`` (which imports the user's main module again).  A
-    worker sent SIGTERM ends its run as ``harness run`` does, killing its tree.
+    ``multiprocessing`` (which imports the user's main module again); and
+    kept for the next run, so that the interpreter's start is paid once per
+    worker, not once per site.  A worker sent SIGTERM ends its run as
+    ``harness run`` does, killing its tree.
     """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._running: set[subprocess.Popen[bytes]] = set()
+        self._mine = threading.local()
+        self._all: list[subprocess.Popen[bytes]] = []
         self._stopped = False
 
     def verdict(self, job: _Job) -> SiteVerdict:
-        """Run one site in a worker: its verdict."""
+        """Run one site in this thread's worker: its verdict."""
+        worker = self._worker()
+        assert worker.stdin is not None and worker.stdout is not None
+        try:
+            pickle.dump(job, worker.stdin)
+            worker.stdin.flush()
+            verdict = pickle.load(worker.stdout)
+        except (EOFError, OSError, pickle.UnpicklingError):
+            raise self._ended(worker, job) from None
+        assert isinstance(verdict, SiteVerdict)
+        return verdict
+
+    def _worker(self) -> subprocess.Popen[bytes]:
+        worker: subprocess.Popen[bytes] | None = getattr(self._mine, "worker", None)
+        if worker is not None:
+            return worker
         with self._lock:
             if self._stopped:
                 raise Interrupted("the sweep was stopped", kernel.SIGNAL_NUMBERS["SIGTERM"])
             worker = subprocess.Popen(
                 [sys.executable, "-m", "harness.running.sweep.worker"], stdin=subprocess.PIPE, stdout=subprocess.PIPE
             )
-            self._running.add(worker)
-        try:
-            out, _ = worker.communicate(pickle.dumps(job))
-        finally:
-            with self._lock:
-                self._running.discard(worker)
-        if worker.returncode != 0:
-            for name in ("SIGINT", "SIGTERM", "SIGHUP"):
-                if worker.returncode in (-kernel.SIGNAL_NUMBERS[name], kernel.signalled_status(name)):
-                    raise Interrupted(
-                        f"{name} received: the sweep was stopped and its runs' processes killed",
-                        kernel.SIGNAL_NUMBERS[name],
-                    )
-            raise HarnessError(f"a sweep's run of {job[1]} ended with status {worker.returncode}")
-        verdict = pickle.loads(out)
-        assert isinstance(verdict, SiteVerdict)
-        return verdict
+            self._all.append(worker)
+        self._mine.worker = worker
+        return worker
+
+    @staticmethod
+    def _ended(worker: subprocess.Popen[bytes], job: _Job) -> HarnessError:
+        """Why a worker gave no verdict: the signal that stopped it (Ctrl-C, SIGTERM), or its status."""
+        status = worker.wait()
+        for name in ("SIGINT", "SIGTERM", "SIGHUP"):
+            if status in (-kernel.SIGNAL_NUMBERS[name], kernel.signalled_status(name)):
+                return Interrupted(
+                    f"{name} received: the sweep was stopped and its runs' processes killed",
+                    kernel.SIGNAL_NUMBERS[name],
+                )
+        return HarnessError(f"a sweep's run of {job[1]} ended with status {status}")
 
     def stop(self) -> None:
         """End every run under way (each worker kills its own tree) and start no other."""
         with self._lock:
             self._stopped = True
-            for worker in self._running:
-                with contextlib.suppress(ProcessLookupError):
-                    worker.send_signal(signal.SIGTERM)
+            for worker in self._all:
+                if worker.poll() is None:
+                    with contextlib.suppress(ProcessLookupError):
+                        worker.send_signal(signal.SIGTERM)
+
+    def close(self) -> None:
+        """No more runs: each worker ends once its input does; wait for them all."""
+        for worker in self._all:
+            with contextlib.suppress(OSError):
+                if worker.stdin is not None:
+                    worker.stdin.close()
+        for worker in self._all:
+            worker.wait()
+            if worker.stdout is not None:
+                worker.stdout.close()
 
 
 def _progress_line(verdict: SiteVerdict, sa_restart: bool) -> str:
