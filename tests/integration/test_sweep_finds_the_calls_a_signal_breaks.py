@@ -20,7 +20,7 @@ from support.programs import PROGRAMS
 from support.projects import harness_cli
 
 from harness.model.expectations import ServerSpec
-from harness.model.scenario import Scenario
+from harness.model.scenario import Scenario, Stop
 from harness.model.sweep import SweepResult
 from harness.running.sources import RunPlan
 from harness.running.sweep import SweepOptions, sweep_plan
@@ -252,3 +252,22 @@ def test_every_bundled_variant_has_its_sweep_lesson() -> None:
     from harness.model.variants import list_variants
 
     assert sorted(LESSONS) == sorted(list_variants())
+
+
+def test_cpythons_http_server_is_broken_by_a_sigint_wherever_it_sleeps() -> None:
+    """A server written elsewhere: CPython's default SIGINT handler raises KeyboardInterrupt, and serve_forever ends."""
+    server = ServerSpec(
+        command=(sys.executable, "-m", "http.server", "--bind", "127.0.0.1", "{port}"),
+        protocol="http",
+        stop=Stop("SIGTERM"),
+    )
+    plan = RunPlan.of_command(server)
+    plan = RunPlan(plan.label, plan.origin, plan.server, Scenario(connections=CONNECTIONS))
+    result = sweep_plan(plan, SweepOptions(signal="SIGINT", jobs=2))
+    assert {(verdict.site.call, verdict.site.family) for verdict in result.broken} == {
+        ("poll", "main"),
+        ("recvfrom", "main/t*"),
+    }
+    for verdict in result.broken:
+        assert "Keyboard interrupt received, exiting." in verdict.evidence
+        assert "RemoteDisconnected" in verdict.evidence  # the same end of stream on every run, never a reset

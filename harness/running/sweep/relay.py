@@ -25,6 +25,8 @@ from collections.abc import Callable
 
 #: The most a read of either side takes at once.
 _CHUNK = 65536
+#: How long a client told its stream ended has to close its side: a safety net, never a verdict.
+_CLOSE_WAIT = 30.0
 
 
 class Relay:
@@ -68,7 +70,8 @@ class Relay:
             self._settle()
             try:
                 upstream = socket.create_connection(self._server)
-            except OSError:
+            except OSError:  # the server is gone: the client sees its stream end, as if the server had closed it
+                _end_stream(client)
                 return
             with upstream:
                 self._pump(client, upstream)
@@ -100,6 +103,19 @@ class Relay:
                         target.shutdown(socket.SHUT_WR)
                     with contextlib.suppress(KeyError):
                         selector.unregister(source)
+
+
+def _end_stream(client: socket.socket) -> None:
+    """End the client's stream and take what it sent, until it closes: closed unread, its socket would reset.
+
+    A reset or an end of stream would then depend on whether the client's
+    bytes had arrived yet; an end of stream after its bytes are read does not.
+    """
+    with contextlib.suppress(OSError):
+        client.shutdown(socket.SHUT_WR)
+        client.settimeout(_CLOSE_WAIT)
+        while client.recv(_CHUNK):
+            pass
 
 
 def _received(source: socket.socket) -> bytes | None:
