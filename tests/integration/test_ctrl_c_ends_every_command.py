@@ -39,6 +39,22 @@ def _pids_of_server(marker: Path) -> list[int]:
     return found
 
 
+def _signal_when_marked(argv: list[str], marker: Path, signum: signal.Signals) -> tuple[int, str, list[int]]:
+    """Start the harness, send it ``signum`` once ``marker`` exists: its status, its output, the server's pids then."""
+    harness = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        while not marker.exists():  # the run is under way, where the marker says
+            assert harness.poll() is None, harness.communicate()
+        server_pids = _pids_of_server(marker)
+        harness.send_signal(signum)
+        out, err = harness.communicate(timeout=60)
+    finally:
+        if harness.poll() is None:
+            os.killpg(harness.pid, signal.SIGKILL)
+            harness.communicate()
+    return harness.returncode, out + err, server_pids
+
+
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP], ids=["SIGINT", "SIGTERM", "SIGHUP"])
 @pytest.mark.parametrize("command", ["run", "explain", "report", "record", "sweep", "trace"])
 def test_a_signal_during_the_run_ends_the_command_with_the_shells_status(
@@ -51,22 +67,10 @@ def test_a_signal_during_the_run_ends_the_command_with_the_shells_status(
     argv = [sys.executable, "-m", "harness", command, *outputs.get(command, [])]
     if command != "trace":
         argv += ["--connections", "1", "--timeout", "600"]
-    harness = subprocess.Popen(
-        [*argv, "--", *server], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
-    )
-    try:
-        while not marker.exists():  # the server listens: the run is under way
-            assert harness.poll() is None, harness.communicate()
-        server_pids = _pids_of_server(marker)
-        harness.send_signal(signum)
-        out, err = harness.communicate(timeout=60)
-    finally:
-        if harness.poll() is None:
-            os.killpg(harness.pid, signal.SIGKILL)
-            harness.communicate()
-    assert harness.returncode == 128 + signum, err
-    assert "Traceback" not in out + err
-    assert signum.name in err.strip().splitlines()[-1]  # the last word says what stopped it
+    status, said, server_pids = _signal_when_marked([*argv, "--", *server], marker, signum)  # once it listens
+    assert status == 128 + signum, said
+    assert "Traceback" not in said
+    assert signum.name in said.strip().splitlines()[-1]  # the last word says what stopped it
     assert server_pids and not any(_alive(pid) for pid in server_pids)
 
 
@@ -75,21 +79,10 @@ def test_a_signal_during_a_sweeps_parallel_runs_ends_every_run(tmp_path: Path, s
     marker = tmp_path / "signalled"
     server = [sys.executable, str(SERVER.parent / "hangs_when_signalled.py"), "{port}", str(marker), "{connections}"]
     argv = [sys.executable, "-m", "harness", "sweep", "-j", "2", "--connections", "1", "--timeout", "600"]
-    harness = subprocess.Popen(
-        [*argv, "--", *server], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
-    )
-    try:
-        while not marker.exists():  # a site's run delivered its signal, and that server hangs
-            assert harness.poll() is None, harness.communicate()
-        server_pids = _pids_of_server(marker)
-        harness.send_signal(signum)
-        out, err = harness.communicate(timeout=60)
-    finally:
-        if harness.poll() is None:
-            os.killpg(harness.pid, signal.SIGKILL)
-            harness.communicate()
-    assert harness.returncode == 128 + signum, err
-    assert "Traceback" not in out + err
+    # The marker: a site's run delivered its signal, and that server hangs.
+    status, said, server_pids = _signal_when_marked([*argv, "--", *server], marker, signum)
+    assert status == 128 + signum, said
+    assert "Traceback" not in said
     assert server_pids and not any(_alive(pid) for pid in server_pids)
     assert not _pids_of_server(marker)  # no run left, not even one started as the sweep stopped
 

@@ -50,14 +50,22 @@ def is_x86_64_program(path: str) -> bool:
     return len(header) == 20 and header[:4] == _ELF_MAGIC and header[4] == _ELFCLASS64 and header[18] == _EM_X86_64
 
 
-def read_symbols(path: str, wanted: frozenset[str]) -> ElfSymbols | None:
-    """The ``wanted`` symbols of the ELF file at ``path``; None when it is no readable ELF64 little-endian file."""
+def _elf64(path: str) -> bytes | None:
+    """The bytes of an ELF64 little-endian file; None when it is unreadable or no such file."""
     try:
         with open(path, "rb") as stream:
             data = stream.read()
     except OSError:
         return None
     if len(data) < 64 or data[:4] != _ELF_MAGIC or data[4] != _ELFCLASS64 or data[5] != _ELFDATA2LSB:
+        return None
+    return data
+
+
+def read_symbols(path: str, wanted: frozenset[str]) -> ElfSymbols | None:
+    """The ``wanted`` symbols of the ELF file at ``path``; None when it is no readable ELF64 little-endian file."""
+    data = _elf64(path)
+    if data is None:
         return None
     try:
         return _parse(data, wanted)
@@ -115,12 +123,8 @@ def function_at(path: str, vaddr: int) -> str | None:
     ``.symtab`` is searched first, then ``.dynsym``: a stripped binary still
     names its exported functions.  None when no function symbol covers it.
     """
-    try:
-        with open(path, "rb") as stream:
-            data = stream.read()
-    except OSError:
-        return None
-    if len(data) < 64 or data[:4] != _ELF_MAGIC or data[4] != _ELFCLASS64 or data[5] != _ELFDATA2LSB:
+    data = _elf64(path)
+    if data is None:
         return None
     try:
         return _function_at(data, vaddr)

@@ -19,18 +19,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "listen_loopback.h"
+#include "reaping_fork_server.h"
 
 static int use_select;
-
-static void reap(int sig)
-{
-    (void)sig;
-    int saved = errno;
-    while (waitpid(-1, NULL, WNOHANG) > 0)
-        ;
-    errno = saved;
-}
 
 static int wait_for_client(int conn)
 {
@@ -65,25 +56,6 @@ int main(int argc, char **argv)
 {
     if (argc != 4)
         return 2;
-    struct sigaction action = {.sa_handler = reap};
-    sigaction(SIGCHLD, &action, NULL);
     use_select = strcmp(argv[2], "select") == 0;
-    int listener = listen_loopback(argv[1], 0);
-    for (int served = 0; served < atoi(argv[3]);) {
-        int conn = accept(listener, NULL, NULL);
-        if (conn < 0 && errno == EINTR)
-            continue;
-        if (conn < 0)
-            return 1;
-        served++;
-        if (fork() == 0) {
-            close(listener);
-            serve(conn);
-        }
-        close(conn);
-    }
-    close(listener);
-    while (wait(NULL) > 0 || errno == EINTR)
-        ;
-    return 0;
+    return reaping_fork_server(argv[1], atoi(argv[3]), 0, serve);
 }
