@@ -26,7 +26,7 @@ from harness.model.events import ExitEvent, SignalEvent, SyscallEvent
 from harness.model.frames import summary
 from harness.model.strace_args import format_args
 from harness.model.sweep import Site, SiteVerdict
-from harness.model.syscalls import argument_names, timeout_of
+from harness.model.syscalls import argument_names, argument_order, timeout_of
 from harness.model.trace import Trace
 
 
@@ -181,13 +181,27 @@ def _retry(trace: Trace, account: Interruption) -> tuple[str, str] | None:
     after = [
         event for event in trace if isinstance(event, SyscallEvent) and event.tid == call.tid and event.seq > call.seq
     ]
-    again = next((event for event in after if event.name == call.name and event.python == call.python), None)
+    again = next((event for event in after if _same_call(event, call)), None)
     if again is None:
         return None
     where = f" at {summary(call.python)}" if call.python else ""
     evidence = f"{account.task}'s {call.name} {_saw(account)}, then the same call was made again{where}"
     return evidence + _same_timeout(call, again), _who_retried(
         call, [event for event in after if event.seq < again.seq]
+    )
+
+
+def _same_call(event: SyscallEvent, call: SyscallEvent) -> bool:
+    """The same call from the same code: its name, its Python line, and its first argument.
+
+    The first argument is the descriptor a C program reads again, which tells
+    its retry from a call elsewhere where no Python line does.
+    """
+    first = argument_order(call.name)[:1]
+    return (
+        event.name == call.name
+        and event.python == call.python
+        and all(event.args.get(name) == call.args.get(name) for name in first)
     )
 
 

@@ -44,7 +44,8 @@ def add(commands: options.Commands) -> None:
         "delivers a signal while a task sleeps there, and says what it came to: broken (the run failed where the "
         "first one passed), restarted by the kernel (SA_RESTART), retried by the program (its loop, or CPython's "
         "PEP 475), or safe. The clients' bytes are held until the server stands still, so that every read that "
-        "waits for a client is entered first. Exit status 1 when a site is broken, 0 when none is.",
+        "waits for a client is entered first. Exit status 1 when a site is broken, 0 when none is, 3 when the run "
+        "without a signal fails.",
         epilog="examples:\n  harness sweep c/echo_server\n  harness sweep c/echo_server --sa-restart\n"
         "  harness sweep fork_sigchld --signal SIGUSR1 --json sweep.json\n"
         "  harness sweep expectations/fork_sigchld.expect.yaml --html sweep.html\n"
@@ -69,8 +70,8 @@ def add(commands: options.Commands) -> None:
     sweep.add_argument(
         "--sa-restart",
         action="store_true",
-        help="run each broken site again with SA_RESTART added to every handler the program installs (the tracer "
-        "rewrites sa_flags at rt_sigaction's entry) and say whether that alone fixes it",
+        help="run each broken site again with SA_RESTART added to every handler of the signal the program "
+        "installs (the tracer rewrites sa_flags at rt_sigaction's entry) and say whether that alone fixes it",
     )
     sweep.add_argument(
         "-j",

@@ -57,23 +57,30 @@ class Delivery:
 
 
 class AddSaRestart:
-    """The injection policy of ``--sa-restart``: every handler the program installs gets SA_RESTART."""
+    """The policy of ``--sa-restart``: each handler the program installs for the swept signal gets SA_RESTART."""
 
-    _ADD = AddHandlerFlags(_SA_RESTART)
+    def __init__(self, signum: int) -> None:
+        self._add = AddHandlerFlags(_SA_RESTART, signum)
 
     def at_entry(self, tid: int, role: str, nr: int) -> InjectionAction | None:
-        """Add SA_RESTART at each rt_sigaction entry (the tracer leaves SIG_DFL and SIG_IGN as they are)."""
-        return self._ADD if nr == _RT_SIGACTION else None
+        """Add SA_RESTART at each rt_sigaction entry of the signal (the tracer leaves SIG_DFL and SIG_IGN be)."""
+        return self._add if nr == _RT_SIGACTION else None
 
     def at_exit(self, tid: int, nr: int, ret: int) -> None:
         """Nothing to count."""
 
 
-def _catches(pid: int, signum: int) -> tuple[bool, bool]:
-    """(caught, blocked) for the signal in process ``pid`` now: ``SigCgt`` and the thread's ``SigBlk`` (proc(5))."""
+def _catches(pid: int, signum: int, tid: int | None = None) -> tuple[bool, bool]:
+    """(caught, blocked) for the signal now: the process's ``SigCgt`` and the thread's own ``SigBlk`` (proc(5)).
+
+    ``/proc/PID/task/TID/status`` has both: the dispositions are the
+    process's, the mask the thread's (the main thread may block a signal its
+    worker threads take).
+    """
     caught = blocked = False
+    where = f"/proc/{pid}/task/{tid}/status" if tid is not None else f"/proc/{pid}/status"
     try:
-        with open(f"/proc/{pid}/status", "rb") as status:
+        with open(where, "rb") as status:
             for line in status:
                 if line.startswith(b"SigCgt:"):
                     caught = bool(int(line.split()[1], 16) >> (signum - 1) & 1)
@@ -109,7 +116,7 @@ class SweepProbe:
         self._signal = signal
         self._signum = kernel.SIGNAL_NUMBERS[signal]
         self._at = at
-        self.injection_policy: InjectionPolicy | None = AddSaRestart() if sa_restart else None
+        self.injection_policy: InjectionPolicy | None = AddSaRestart(self._signum) if sa_restart else None
         self._roles: dict[int, str] = {}
         self._pids: dict[int, int] = {}
         self._open: dict[int, SyscallEntry] = {}  # tid -> the traced call it is in
@@ -237,6 +244,8 @@ class SweepProbe:
 
     def _note_sites(self, still: list[Asleep]) -> None:
         for found in still:
+            if not found.interruptible:  # D: no signal wakes it there, so no signal can be tried there
+                continue
             site = self._site_of(found)
             if site is not None:
                 self._sites.setdefault(site, None)
@@ -267,7 +276,7 @@ class SweepProbe:
             if not found.interruptible or found.tid in self._in_retry or self._site_of(found) != self._target:
                 continue
             role, pid = self._roles[found.tid], self._pids.get(found.tid, found.tid)
-            caught, blocked = _catches(pid, self._signum)
+            caught, blocked = _catches(pid, self._signum, found.tid)
             if not caught or blocked:
                 why = "blocks" if caught else "does not catch"
                 self._uncaught.append(f"{role} {why} {self._signal} while it sleeps there, so no signal was sent")

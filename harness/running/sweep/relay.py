@@ -68,6 +68,9 @@ class Relay:
         """One connection: the server's side opened once the server stands still, then both ways until both end."""
         with client:
             self._settle()
+            if self._closed.is_set():  # the run is over: its server's port may be another run's now
+                _end_stream(client)
+                return
             try:
                 upstream = socket.create_connection(self._server)
             except OSError:  # the server is gone: the client sees its stream end, as if the server had closed it

@@ -23,7 +23,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, replace
 
 from harness.analysis.sweep import Ending, SiteRun, endings, site_verdict
@@ -48,7 +48,9 @@ _PORT_DRAWS = 3
 
 
 class BaselineFailed(RunFailed):
-    """The run without a signal fails: a sweep has nothing to compare with."""
+    """The run without a signal fails: a sweep has nothing to compare with (status 3, not a broken site's 1)."""
+
+    exit_status = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +113,8 @@ def sweep_plan(
 def _with_sa_restart(verdict: SiteVerdict, rerun: SiteVerdict | None) -> SiteVerdict:
     if rerun is None:
         return verdict
+    if not rerun.deliveries:  # no signal in the rerun: it says nothing of SA_RESTART
+        return replace(verdict, sa_restart_evidence=f"could not be tried: {rerun.evidence}")
     fixes = rerun.verdict != "broken"
     evidence = f"{rerun.verdict}: {rerun.evidence}"
     return replace(verdict, sa_restart_fixes=fixes, sa_restart_evidence=evidence)
@@ -150,7 +154,7 @@ def _each(
         with ThreadPoolExecutor(max_workers=min(options.workers, len(sites)), thread_name_prefix="sweep") as pool:
             futures = [pool.submit(workers.verdict, argument) for argument in arguments]
             try:
-                for future in futures:
+                for future in as_completed(futures):
                     say(_progress_line(future.result(), sa_restart))
             except BaseException:  # Ctrl-C, SIGTERM, a failed run: no run goes on without the sweep
                 for future in futures:
@@ -201,8 +205,13 @@ class _Workers:
         with self._lock:
             if self._stopped:
                 raise Interrupted("the sweep was stopped", kernel.SIGNAL_NUMBERS["SIGTERM"])
+            # A process group of its own: a terminal's Ctrl-C reaches the harness, which stops every worker
+            # itself (stop()); a worker between runs would otherwise die of it with a traceback.
             worker = subprocess.Popen(
-                [sys.executable, "-m", "harness.running.sweep.worker"], stdin=subprocess.PIPE, stdout=subprocess.PIPE
+                [sys.executable, "-m", "harness.running.sweep.worker"],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                process_group=0,
             )
             self._all.append(worker)
         self._mine.worker = worker

@@ -33,12 +33,15 @@ class AddHandlerFlags:
     """At rt_sigaction's entry, add ``flags`` to a handler's ``sa_flags`` before the kernel reads them.
 
     ``harness sweep --sa-restart`` asks whether SA_RESTART alone would have
-    saved a broken site: the program is run again as if each of its handler
-    installs said SA_RESTART.  Done before the entry is decoded, so that the
+    saved a broken site: the program is run again as if each of its installs
+    of a handler for ``signum`` (the swept signal) said SA_RESTART; the
+    handlers of other signals (a SIGTERM that must interrupt a loop to stop
+    it) are left as they are.  Done before the entry is decoded, so that the
     event shows what the kernel installed.
     """
 
     flags: int
+    signum: int
     before_decoding: ClassVar[bool] = True
 
 

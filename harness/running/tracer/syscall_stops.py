@@ -255,7 +255,12 @@ class SyscallStops(TracerState):
         from harness.running.tracer.injection_policy import AddHandlerFlags
 
         assert isinstance(action, AddHandlerFlags)
-        return len(args) > 1 and bool(args[1]) and task.ptrace.add_handler_flags(args[1], action.flags)
+        return (
+            len(args) > 1
+            and args[0] == action.signum
+            and bool(args[1])
+            and task.ptrace.add_handler_flags(args[1], action.flags)
+        )
 
     @staticmethod
     def _injection_ends_the_call(task: Task) -> bool:
