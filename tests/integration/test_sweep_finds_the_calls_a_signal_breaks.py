@@ -271,3 +271,22 @@ def test_cpythons_http_server_is_broken_by_a_sigint_wherever_it_sleeps() -> None
     for verdict in result.broken:
         assert "Keyboard interrupt received, exiting." in verdict.evidence
         assert "RemoteDisconnected" in verdict.evidence  # the same end of stream on every run, never a reset
+
+
+def test_a_thread_that_takes_the_signal_its_main_thread_blocks_is_signalled_and_broken(
+    c_program: Callable[[str], Path],
+) -> None:
+    """The sleeping thread's own mask decides, not the main thread's: here only the worker thread takes SIGCHLD.
+
+    Free mode: an iterative server whose accepting thread is not its main
+    one; and the server exits right after its last answer, which the relay
+    must still pass on.
+    """
+    plan = RunPlan.of_command(ServerSpec(command=(str(c_program("thread_takes_sigchld")), "{port}", "{connections}")))
+    plan = RunPlan(plan.label, plan.origin, plan.server, Scenario(connections=CONNECTIONS, mode="free"))
+    result = sweep_plan(plan, SweepOptions(jobs=1))
+    verdicts = _verdicts(result)
+    assert verdicts[("read", "main/t*")] == "broken"
+    assert verdicts[("accept", "main/t*")] == "retried"
+    main_sites = [verdict for verdict in result.verdicts if verdict.site.family == "main"]
+    assert main_sites and all("main blocks SIGCHLD while it sleeps there" in v.evidence for v in main_sites)

@@ -21,6 +21,7 @@ import contextlib
 import selectors
 import socket
 import threading
+import time
 from collections.abc import Callable
 
 #: The most a read of either side takes at once.
@@ -89,7 +90,15 @@ class Relay:
         with selectors.DefaultSelector() as selector:
             selector.register(client, selectors.EVENT_READ, upstream)
             selector.register(upstream, selectors.EVENT_READ, client)
-            while selector.get_map() and not self._closed.is_set():
+            # What is in flight when the run ends (a server's last answer, written just before it exited) is still
+            # passed on: the run's end closes the relay to new connections, not to the bytes of this one, which
+            # end with the server's side (its process is gone) within _CLOSE_WAIT.
+            ends_by: float | None = None
+            while selector.get_map():
+                if self._closed.is_set():
+                    ends_by = ends_by or time.monotonic() + _CLOSE_WAIT
+                    if time.monotonic() > ends_by:
+                        return
                 for key, _ in selector.select(timeout=0.5):
                     source: socket.socket = key.fileobj  # type: ignore[assignment]
                     target: socket.socket = key.data
