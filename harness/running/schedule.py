@@ -196,18 +196,29 @@ class DeterministicSchedule:
                 self._wait_for_children(entry)
                 return True
         self._pids.setdefault(entry.role, entry.pid)
+        process = process_role(entry.role)
         if self._server is None and entry.name in ACCEPT_CALLS and (self._listened or entry.name in _ACCEPTS):
-            self._server = entry.role
-        if entry.name in ACCEPT_CALLS and entry.role == self._server and self._unforked_accept:
+            self._server = process  # a process: the thread that accepts may be any of its threads
+        if entry.name in ACCEPT_CALLS and process == self._server and self._unforked_accept:
             # Its next wait, whether accept or the poll of a socket with a timeout (socketserver, asyncio):
             # no child will exit for this connection, so no turn would ever come from one.
             how = "in a thread of its own" if self._threaded_accept else "without forking"
             self._step_aside(f"{self._server} waits for its next connection, having served the last one {how}")
             return False
-        if self._is_wait(entry) and "/" not in entry.role and not returns_at_once(entry.pid, entry.name, entry.args):
-            self._waiting.add(entry.role)
-            released = self._release_next(entry.role)
-            if not released and entry.role == self._server and (self._first_turn or self._turn_at_next_wait):
+        if self._is_wait(entry) and not returns_at_once(entry.pid, entry.name, entry.args):
+            # A process waits for its children's exits in its main thread; the server waits for a connection in
+            # whichever of its threads accepts (an iterative server whose worker thread accepts).
+            released = False
+            if "/" not in entry.role:
+                self._waiting.add(entry.role)
+                released = self._release_next(entry.role)
+            waits_for_a_client = "/" not in entry.role or entry.name in ACCEPT_CALLS
+            if (
+                not released
+                and process == self._server
+                and waits_for_a_client
+                and (self._first_turn or self._turn_at_next_wait)
+            ):
                 self._first_turn = self._turn_at_next_wait = False
                 self._turns.release()
         return False

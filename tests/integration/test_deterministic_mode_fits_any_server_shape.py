@@ -147,6 +147,17 @@ def test_a_c_server_with_a_thread_per_connection_is_served_with_the_schedule_ste
     )
 
 
+def test_an_iterative_server_whose_worker_thread_accepts_is_served_with_the_schedule_stepping_aside(
+    c_program: Callable[[str], Path],
+) -> None:
+    """The server is the process, whichever of its threads accepts: its worker thread's accept is its turn."""
+    result = run([str(c_program("thread_takes_sigchld")), "{port}", "{connections}"])
+    assert result.ok, result.failure()
+    assert result.schedule == ScheduleUsed(
+        "deterministic", "main waits for its next connection, having served the last one without forking"
+    )
+
+
 def test_pythons_threading_http_server_is_served_in_the_default_mode_with_the_schedule_stepping_aside() -> None:
     """``python -m http.server``: a ThreadingHTTPServer whose serve_forever polls every 0.5 s, stopped by SIGTERM."""
     command = (sys.executable, "-m", "http.server", "--bind", "127.0.0.1", "{port}")
