@@ -32,10 +32,11 @@ from harness.model.syscalls import DEFAULT_SYSCALLS
 from harness.running.clients import PROTOCOLS, Client, ClientError, ClientReport, command_client, drive
 from harness.running.listening import ListeningSocket, listening_sockets
 from harness.running.main_process import MainProcess
+from harness.running.proc_tasks import call_in
 from harness.running.readiness import waits_for_a_client
 from harness.running.run_result import FREE, RunResult, ScheduleUsed
 from harness.running.schedule import ACCEPT_CALLS, DeterministicSchedule
-from harness.running.stall import ServingOn, Stall, StallWatch, call_in
+from harness.running.stall import ServingOn, Stall, StallWatch
 from harness.running.tracer import Listener, Tracer, TraceResult
 
 if TYPE_CHECKING:

@@ -65,6 +65,7 @@ from harness.model import kernel
 from harness.model.events import Event, ExecEvent, ExitEvent, SpawnEvent, SyscallEntry, SyscallEvent
 from harness.model.roles import ROOT_ROLE, parent_role, process_role
 from harness.model.syscalls import calls_that
+from harness.running.proc_tasks import signal_masks
 from harness.running.readiness import returns_at_once
 
 #: Calls in which a server waits for its next connection: the first process
@@ -78,19 +79,13 @@ WAITING_CALLS = (
 )
 _ACCEPTS, _REAPS, _ENDS_PROCESS = calls_that("accepts"), calls_that("reaps"), calls_that("ends_process")
 _LISTENS = calls_that("listens")
-_SIGCHLD_BIT = 1 << (kernel.SIGNAL_NUMBERS["SIGCHLD"] - 1)
+_SIGCHLD = kernel.SIGNAL_NUMBERS["SIGCHLD"]
 
 
 def _sigchld_pending(pid: int) -> bool:
-    """Whether SIGCHLD is queued for a process and not yet taken (/proc/PID/status, proc(5))."""
-    try:
-        with open(f"/proc/{pid}/status", encoding="ascii") as status:
-            for line in status:
-                if line.startswith(("SigPnd:", "ShdPnd:")) and int(line.split()[1], 16) & _SIGCHLD_BIT:
-                    return True
-    except OSError:
-        return False
-    return False
+    """Whether SIGCHLD is queued for a process and not yet taken (SigPnd or ShdPnd, :mod:`.proc_tasks`)."""
+    masks = signal_masks(pid)
+    return masks is not None and masks.has(masks.pending, _SIGCHLD)
 
 
 class DeterministicSchedule:

@@ -25,8 +25,8 @@ Without the watch, one that polls with a timeout (socketserver's
 ``serve_forever``) would keep the run alive until its time limit.  A lesson's
 server, which exits once it has served its connections, never waits so.
 
-The blocked call is read from ``/proc/TID/syscall`` (proc(5)): its number
-and arguments, for traced and untraced calls alike.  Nothing here decides
+The blocked call is read from ``/proc`` (:mod:`harness.running.proc_tasks`):
+its number and arguments, for traced and untraced calls alike.  Nothing here decides
 the run's order; it only watches, from its own thread.
 """
 
@@ -38,7 +38,8 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
 from harness.model.events import Event
-from harness.model.syscalls import NUMBERS, calls_that, syscall_name, timeout_of
+from harness.model.syscalls import NUMBERS, calls_that, timeout_of
+from harness.running.proc_tasks import asleep, call_in
 from harness.running.schedule import ACCEPT_CALLS
 
 #: How long everything must stay still before the run is called stalled.
@@ -82,47 +83,21 @@ class Stall:
         return f"the run stalled: nothing happened for {QUIET_SECONDS:g} s, {who}, and {doing}"
 
 
-def call_in(tid: int) -> str:
-    """The call a task is in, from ``/proc/TID/syscall`` (``?`` when it cannot be read).
-
-    Also for calls the run does not record (a server's ``poll`` under the seccomp prefilter).
-    """
-    try:
-        with open(f"/proc/{tid}/syscall", "rb") as syscall:
-            first = syscall.read().split()[:1]
-    except OSError:
-        return "?"
-    return syscall_name(int(first[0])) if first and first[0].isdigit() else "?"
-
-
 def _blocked_call(tid: int) -> tuple[str, bool] | None:
-    """The call a sleeping task is in and whether it can end by itself; None when the task is not asleep.
-
-    ``/proc/TID/stat``'s state is ``S`` or ``D`` for a task asleep in the
-    kernel; ``/proc/TID/syscall`` is ``NR ARG1..ARG6 SP PC`` (hex) while it
-    is in a call.
-    """
-    try:
-        with open(f"/proc/{tid}/stat", "rb") as stat:
-            state = stat.read().rsplit(b")", 1)[1].split()[0]
-        with open(f"/proc/{tid}/syscall", "rb") as syscall:
-            fields = syscall.read().split()
-    except (OSError, IndexError):
+    """The call a sleeping task is in and whether it can end by itself; None when the task is not asleep."""
+    found = asleep(tid)
+    if found is None:
         return None
-    if state not in (b"S", b"D") or not fields or not fields[0].lstrip(b"-").isdigit():
-        return None
-    number = int(fields[0])
-    if number in _SLEEPS:
-        return syscall_name(number), True
-    name = syscall_name(number)
-    timed = timeout_of(name)  # a call that ends by itself when its timeout argument says so
-    if timed is not None and len(fields) > timed.index + 1:
-        value = int(fields[timed.index + 1], 16)
+    if found.number in _SLEEPS:
+        return found.call, True
+    timed = timeout_of(found.call)  # a call that ends by itself when its timeout argument says so
+    if timed is not None and len(found.args) > timed.index:
+        value = found.args[timed.index]
         if timed.forever_is_negative:
             value = value - (1 << 32) if value & 0x80000000 else value
-            return syscall_name(number), value >= 0
-        return syscall_name(number), value != 0
-    return syscall_name(number), False
+            return found.call, value >= 0
+        return found.call, value != 0
+    return found.call, False
 
 
 @dataclass(frozen=True, slots=True)

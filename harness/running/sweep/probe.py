@@ -34,8 +34,9 @@ from harness.model.events import Event, ExitEvent, SignalEvent, SyscallEntry, Sy
 from harness.model.frames import summary
 from harness.model.sweep import DEFAULT_SIGNAL, At, Site, role_family
 from harness.model.syscalls import calls_that, syscall_number
+from harness.running.proc_tasks import Asleep, asleep, ended, signal_masks
 from harness.running.sweep.relay import Relay
-from harness.running.sweep.sites import Asleep, asleep, calling_code
+from harness.running.sweep.sites import calling_code
 from harness.running.tracer import Tracer, ptrace_ext
 from harness.running.tracer.injection_policy import AddHandlerFlags, InjectionAction, InjectionPolicy
 
@@ -68,35 +69,6 @@ class AddSaRestart:
 
     def at_exit(self, tid: int, nr: int, ret: int) -> None:
         """Nothing to count."""
-
-
-def _catches(pid: int, signum: int, tid: int | None = None) -> tuple[bool, bool]:
-    """(caught, blocked) for the signal now: the process's ``SigCgt`` and the thread's own ``SigBlk`` (proc(5)).
-
-    ``/proc/PID/task/TID/status`` has both: the dispositions are the
-    process's, the mask the thread's (the main thread may block a signal its
-    worker threads take).
-    """
-    caught = blocked = False
-    where = f"/proc/{pid}/task/{tid}/status" if tid is not None else f"/proc/{pid}/status"
-    try:
-        with open(where, "rb") as status:
-            for line in status:
-                if line.startswith(b"SigCgt:"):
-                    caught = bool(int(line.split()[1], 16) >> (signum - 1) & 1)
-                elif line.startswith(b"SigBlk:"):
-                    blocked = bool(int(line.split()[1], 16) >> (signum - 1) & 1)
-    except (OSError, ValueError, IndexError):
-        pass
-    return caught, blocked
-
-
-def _zombie(tid: int) -> bool:
-    try:
-        with open(f"/proc/{tid}/stat", "rb") as stat:
-            return stat.read().rsplit(b")", 1)[1].split()[0] in (b"Z", b"X")
-    except (OSError, IndexError):
-        return True  # gone: nothing of it can move
 
 
 class SweepProbe:
@@ -179,7 +151,8 @@ class SweepProbe:
             elif tid in self._in_retry and self._served(point):
                 self._in_retry.discard(tid)
         elif isinstance(point, SignalEvent) and self._at == "all" and self._target is not None:
-            if _catches(point.pid, kernel.SIGNAL_NUMBERS.get(point.name, 0))[0]:
+            masks = signal_masks(point.pid)
+            if masks is not None and masks.has(masks.caught, kernel.SIGNAL_NUMBERS.get(point.name, 0)):
                 self._in_handler[tid] = self._in_handler.get(tid, 0) + 1  # until its rt_sigreturn
         elif isinstance(point, ExitEvent):
             self._open.pop(tid, None)
@@ -236,9 +209,9 @@ class SweepProbe:
             if tid in held:
                 continue
             found = asleep(tid)
-            if found is not None:
+            if found is not None and found.number >= 0:
                 sleeping.append(found)
-            elif not _zombie(tid):
+            elif not ended(tid):
                 return None
         return sleeping if tracer.caught_up() == before else None
 
@@ -276,7 +249,10 @@ class SweepProbe:
             if not found.interruptible or found.tid in self._in_retry or self._site_of(found) != self._target:
                 continue
             role, pid = self._roles[found.tid], self._pids.get(found.tid, found.tid)
-            caught, blocked = _catches(pid, self._signum, found.tid)
+            masks = signal_masks(pid, found.tid)  # the process's dispositions, this thread's own mask
+            if masks is None:
+                continue  # it ended in between
+            caught, blocked = masks.has(masks.caught, self._signum), masks.has(masks.blocked, self._signum)
             if not caught or blocked:
                 why = "blocks" if caught else "does not catch"
                 self._uncaught.append(f"{role} {why} {self._signal} while it sleeps there, so no signal was sent")

@@ -1,13 +1,8 @@
-"""Where a sleeping task is: the call it sleeps in, and the code that made that call.
+"""Where a sleeping task's call comes from: the code that made it.
 
-Facts about a task asleep in a call, from ``/proc`` (proc(5)):
-
-* ``/proc/TID/stat``'s third field is ``S`` while the task sleeps
-  interruptibly (a signal wakes it), ``D`` uninterruptibly;
-* ``/proc/TID/syscall`` is ``NR ARG1..ARG6 SP PC`` (hex) while it is in a
-  call, ``-1 SP PC`` between calls, ``running`` when it runs;
-* ``/proc/TID/mem`` reads its memory, and ``/proc/PID/maps`` says which file
-  each range of it comes from.
+Where and how a task sleeps is :mod:`harness.running.proc_tasks`'s; here,
+``/proc/TID/mem`` reads its stack, and ``/proc/PID/maps`` says which file
+each range of its memory comes from.
 
 For a CPython task the code is its Python line, which the tracer read at the
 call's entry.  For any other the harness has no unwinder (no DWARF CFI
@@ -26,37 +21,11 @@ import struct
 from dataclasses import dataclass
 from functools import lru_cache
 
-from harness.model.syscalls import syscall_name
+from harness.running.proc_tasks import Asleep
 from harness.running.tracer.elf_symbols import function_at, load_bias
 
 #: How far up the stack the scan looks: 64 words, past a C library wrapper's few saved registers.
 _SCAN_WORDS = 64
-
-
-@dataclass(frozen=True, slots=True)
-class Asleep:
-    """A task asleep in a call, as ``/proc`` shows it."""
-
-    tid: int
-    call: str
-    interruptible: bool
-    """``S``: a signal wakes it; ``D``: it sleeps until the kernel is done (a disk read)."""
-    stack_pointer: int
-    program_counter: int
-
-
-def asleep(tid: int) -> Asleep | None:
-    """The call ``tid`` sleeps in now; None when it runs, is stopped, or is between calls."""
-    try:
-        with open(f"/proc/{tid}/stat", "rb") as stat:
-            state = stat.read().rsplit(b")", 1)[1].split()[0]
-        with open(f"/proc/{tid}/syscall", "rb") as syscall:
-            fields = syscall.read().split()
-    except (OSError, IndexError):
-        return None
-    if state not in (b"S", b"D") or len(fields) < 9 or not fields[0].isdigit():
-        return None
-    return Asleep(tid, syscall_name(int(fields[0])), state == b"S", int(fields[7], 16), int(fields[8], 16))
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,35 +34,23 @@ class _Mapping:
     end: int
     offset: int
     path: str
+    executable: bool
 
 
-def _code_mappings(pid: int) -> list[_Mapping]:
-    """The process's executable mappings of files (``[vdso]`` and anonymous code left out)."""
+def _file_mappings(pid: int) -> list[_Mapping]:
+    """The process's mappings of files, read once per look (``[vdso]`` and anonymous memory left out)."""
     mappings = []
     try:
         with open(f"/proc/{pid}/maps", encoding="utf-8", errors="replace") as maps:
             for line in maps:
                 fields = line.split(maxsplit=5)
-                if len(fields) < 6 or "x" not in fields[1] or not fields[5].startswith("/"):
+                if len(fields) < 6 or not fields[5].startswith("/"):
                     continue
                 start, end = (int(part, 16) for part in fields[0].split("-"))
-                mappings.append(_Mapping(start, end, int(fields[2], 16), fields[5].rstrip("\n")))
+                mappings.append(_Mapping(start, end, int(fields[2], 16), fields[5].rstrip("\n"), "x" in fields[1]))
     except OSError:
         return []
     return mappings
-
-
-def _file_start(pid: int, path: str) -> int | None:
-    """Where the file's first mapping (offset 0) starts in the process."""
-    try:
-        with open(f"/proc/{pid}/maps", encoding="utf-8", errors="replace") as maps:
-            for line in maps:
-                fields = line.split(maxsplit=5)
-                if len(fields) == 6 and fields[5].rstrip("\n") == path and int(fields[2], 16) == 0:
-                    return int(fields[0].split("-")[0], 16)
-    except OSError:
-        return None
-    return None
 
 
 @lru_cache(maxsize=256)
@@ -107,8 +64,9 @@ def calling_code(pid: int, found: Asleep) -> str:
     The offset is the file's own address (the load bias taken off), so that
     it is the same on every run of a position-independent program.
     """
-    mappings = _code_mappings(pid)
-    here = next((m for m in mappings if m.start <= found.program_counter < m.end), None)
+    mappings = _file_mappings(pid)
+    code = [mapping for mapping in mappings if mapping.executable]
+    here = next((m for m in code if m.start <= found.program_counter < m.end), None)
     try:
         with open(f"/proc/{found.tid}/mem", "rb") as memory:
             memory.seek(found.stack_pointer)
@@ -116,14 +74,15 @@ def calling_code(pid: int, found: Asleep) -> str:
     except (OSError, ValueError, struct.error):
         words = ()
     for word in words:
-        mapping = next((m for m in mappings if m.start <= word < m.end), None)
+        mapping = next((m for m in code if m.start <= word < m.end), None)
         if mapping is not None and (here is None or mapping.path != here.path):
-            return _describe(pid, mapping.path, word)
-    return _describe(pid, here.path, found.program_counter) if here is not None else "?"
+            return _describe(mappings, mapping.path, word)
+    return _describe(mappings, here.path, found.program_counter) if here is not None else "?"
 
 
-def _describe(pid: int, path: str, address: int) -> str:
-    start = _file_start(pid, path)
+def _describe(mappings: list[_Mapping], path: str, address: int) -> str:
+    """``file+0xOFFSET (function)``: the address as the file counts it, the load bias taken off."""
+    start = next((m.start for m in mappings if m.path == path and m.offset == 0), None)  # where its first page lies
     vaddr = address - load_bias(path, start) if start is not None else address
     name = _named(path, vaddr)
     return f"{os.path.basename(path)}+{vaddr:#x}" + (f" ({name})" if name else "")

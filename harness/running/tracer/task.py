@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 from harness.model import kernel
 from harness.model.events import SyscallEntry
 from harness.model.syscalls.structs import SIGACTION_FLAGS_OFFSET, SIGACTION_HANDLER_OFFSET
+from harness.running.proc_tasks import signal_masks
 from harness.running.tracer import ptrace_ext
 
 if TYPE_CHECKING:
@@ -194,15 +195,9 @@ class TaskHandle:
             raise self._gone(error) from None
 
     def blocks(self, signum: int) -> bool:
-        """Whether the task blocks ``signum`` now (SigBlk of /proc/TID/status, proc(5)); False once gone."""
-        try:
-            with open(f"/proc/{self.tid}/status", "rb") as status:
-                for line in status:
-                    if line.startswith(b"SigBlk:"):
-                        return bool(int(line.split()[1], 16) & (1 << (signum - 1)))
-        except OSError:
-            pass
-        return False
+        """Whether the task blocks ``signum`` now (its SigBlk, :mod:`harness.running.proc_tasks`); False once gone."""
+        masks = signal_masks(self.pid, self.tid)
+        return masks is not None and masks.has(masks.blocked, signum)
 
     def send(self, signum: int) -> None:
         """Send a signal to this very thread (tgkill(2)), as fault injection does."""
