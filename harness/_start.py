@@ -11,10 +11,12 @@ starts its work.
 
 from __future__ import annotations
 
+import atexit
 import os
 import signal
 import sys
 from types import FrameType
+from typing import NoReturn
 
 
 def _end(signum: int, frame: FrameType | None) -> None:
@@ -29,9 +31,35 @@ def install() -> None:
     signal.signal(signal.SIGTERM, _end)
 
 
-def main() -> None:
-    """The console script: the signal handlers first, then the command line."""
+def main() -> NoReturn:
+    """The console script: the signal handlers first, then the command line, then an exit without teardown."""
     install()
     from harness.faces.cli import main as run
 
-    sys.exit(run())
+    exit_without_teardown(run())
+
+
+def exit_without_teardown(status: int) -> NoReturn:
+    """End the process once the command is done, without the interpreter's teardown of its modules.
+
+    Python's own exit frees every module, class and function one by one and
+    runs a last garbage collection: on this project's machine 6 ms of CPU for
+    ``python -c pass`` and 12 ms after the imports of ``harness trace``, a
+    third of the command's whole start-up cost, for memory the kernel takes
+    back at once anyway.  What an exit must still do is done first: the
+    exit handlers run (a temporary directory's finalizer, say), then the
+    standard streams are flushed.  Where that is not plainly safe, the normal
+    exit runs instead: a flush that fails (its error is said as Python says
+    it), or a thread still running (Python waits for it).
+    """
+    import threading
+
+    if threading.active_count() > 1:
+        sys.exit(status)
+    atexit._run_exitfuncs()
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except Exception:  # noqa: BLE001 - whatever it is, the normal exit says it as Python would
+        sys.exit(status)
+    os._exit(status)

@@ -18,7 +18,6 @@ recorded :class:`~harness.model.trace.Trace` values and on text.
 
 from __future__ import annotations
 
-import dataclasses
 import difflib
 import itertools
 import os
@@ -33,6 +32,7 @@ import yaml
 from harness.analysis.defaults import DEFAULT_START
 from harness.analysis.facts import TraceIndex
 from harness.analysis.interruptions import interruptions
+from harness.model import record
 from harness.model.errors import TraceInputError
 from harness.model.events import Event, ExecEvent, ExitEvent, SignalEvent, SpawnEvent, SyscallEvent
 from harness.model.files import Unreadable, read_bounded, replace_file
@@ -242,7 +242,7 @@ def _result(event: SyscallEvent, pids: _PidNames, restarts: _Restored) -> str:
             return restored
     if entry is not None and entry.result == "pid" and event.errno is None and event.ret is not None and event.ret > 0:
         return f" = {pids.name(event.ret)}"
-    return format_result(dataclasses.replace(event, args=_stable_args(event.name, event.args, pids)))
+    return format_result(record.replace(event, args=_stable_args(event.name, event.args, pids)))
 
 
 def _stable_args(name: str, args: Mapping[str, Any], pids: _PidNames) -> dict[str, Any]:

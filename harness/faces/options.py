@@ -383,7 +383,7 @@ def run_options(args: argparse.Namespace) -> RunOptions:
 
 def _client_command(text: str | None) -> ClientCommand | None:
     """``--client-command``'s words, with ``{python}`` and relative paths resolved from here as a server's are."""
-    from harness.model.loader import client_command
+    from harness.model.command_lines import client_command
 
     if text is None:
         return None
@@ -403,7 +403,7 @@ def named_sources(args: argparse.Namespace, texts: Sequence[str | None]) -> list
     anything runs; traces and golden files are left to the command, which
     reads what it can use.  ``--protocol`` belongs to a command only.
     """
-    from harness.model.loader import server_spec_of_command
+    from harness.model.command_lines import server_spec_of_command
     from harness.model.scenario import DEFAULT_PROTOCOL
     from harness.running.sources import RunPlan, plan_of, source_kind
 

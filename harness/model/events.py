@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+
+from harness.model.record import field, fields, record, slot_setter
 
 if TYPE_CHECKING:  # frames are read and written by the runs that have them (--python-frames)
     from harness.model.frames import Stack
@@ -30,7 +31,7 @@ ArgValue = Any
 _E = TypeVar("_E", bound="_TaskEvent")
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record(kw_only=True)
 class _TaskEvent:
     """What every event says: where it is in the run's order, which task it is of, and when.
 
@@ -55,7 +56,7 @@ class _TaskEvent:
     the anchor that turns ``time`` into a wall-clock time (``-tt``)."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record(kw_only=True)
 class SyscallEvent(_TaskEvent):
     """A traced system call, from its entry to its return (or to the task's end)."""
 
@@ -86,7 +87,7 @@ class SyscallEvent(_TaskEvent):
     layouts."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record(kw_only=True)
 class SignalEvent(_TaskEvent):
     """A signal-delivery stop: the signal about to be delivered to the task, unchanged."""
 
@@ -111,7 +112,7 @@ class SignalEvent(_TaskEvent):
     None when not read, or when the task runs no Python code there."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record(kw_only=True)
 class SpawnEvent(_TaskEvent):
     """A task created a new process or thread; pid/tid/role are the creator's."""
 
@@ -129,7 +130,7 @@ class SpawnEvent(_TaskEvent):
     None when not read, or when the task runs no Python code there."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record(kw_only=True)
 class ExecEvent(_TaskEvent):
     """A task replaced its program with execve; recorded at the first instruction of the new one."""
 
@@ -150,7 +151,7 @@ class ExecEvent(_TaskEvent):
     words.  The process, its role and its descriptors go on with the new program."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record(kw_only=True)
 class ExitEvent(_TaskEvent):
     """A task ended: with an exit code, or killed by a signal."""
 
@@ -168,7 +169,7 @@ EVENT_TYPES: Mapping[str, type[Event]] = {
 }
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record(kw_only=True)
 class SyscallEntry(_TaskEvent):
     """A traced call that has just been entered: a point in the live stream, not a trace event.
 
@@ -189,15 +190,6 @@ class SyscallEntry(_TaskEvent):
 Listener = Callable[[SyscallEntry | Event], None]
 
 
-def _slot_setter(cls: type, name: str) -> Callable[[object, object], None]:
-    """The ``__set__`` of the member descriptor that holds field ``name`` (declared by ``cls`` or a base)."""
-    for owner in cls.__mro__:
-        if name in owner.__dict__:
-            setter: Callable[[object, object], None] = owner.__dict__[name].__set__
-            return setter
-    raise AttributeError(f"{cls.__name__} has no slot {name!r}")
-
-
 def _builder(cls: type[_E]) -> Callable[..., _E]:
     """A constructor of ``cls`` taking every field by keyword, for the tracer's hot path.
 
@@ -213,7 +205,7 @@ def _builder(cls: type[_E]) -> Callable[..., _E]:
     """
     name = f"build_{cls.__name__}"
     names = [item.name for item in fields(cls)]
-    namespace: dict[str, object] = {f"_set_{field_name}": _slot_setter(cls, field_name) for field_name in names}
+    namespace: dict[str, object] = {f"_set_{field_name}": slot_setter(cls, field_name) for field_name in names}
     namespace.update(_new=object.__new__, _cls=cls)
     body = "".join(f"    _set_{field_name}(event, {field_name})\n" for field_name in names)
     exec(f"def {name}(*, {', '.join(names)}):\n    event = _new(_cls)\n{body}    return event\n", namespace)

@@ -33,9 +33,9 @@ they started) and the same trace read back are named alike.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Sequence
 
+from harness.model import record
 from harness.model.events import Event, ExecEvent, SpawnEvent, SyscallEvent
 from harness.model.roles import ROOT_ROLE, process_role
 
@@ -87,9 +87,9 @@ class _Renaming:
                 self._name_child(event)
             child = self._role(event.child_role, event.seq)
             if (role, child) != (event.role, event.child_role):
-                return dataclasses.replace(event, role=role, child_role=child)
+                return record.replace(event, role=role, child_role=child)
             return event
-        return event if role == event.role else dataclasses.replace(event, role=role)
+        return event if role == event.role else record.replace(event, role=role)
 
     def _name_child(self, spawn: SpawnEvent) -> None:
         owner = LAUNCHER_ROLE if spawn.seq < self._boundary else ROOT_ROLE

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, overload
 
@@ -18,6 +17,7 @@ from harness.model.events import (
     event_from_dict,
     event_to_dict,
 )
+from harness.model.record import field, record
 
 #: The largest JSON Lines trace read: a run of thousands of connections writes tens of MiB.
 MAX_TRACE_BYTES = 1 << 30
@@ -32,7 +32,7 @@ class TraceFileError(ValueError):
         self.line = line
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Trace(Sequence[Event]):
     """The events of one run in completion order, with the queries everyone needs."""
 

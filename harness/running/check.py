@@ -14,9 +14,9 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from harness.analysis.mismatch import Mismatch
-from harness.analysis.verdicts import AssertionResult, evaluate, first_failed_assertion
 from harness.model.errors import HarnessError, RunFailed, UnsafeOutput
 from harness.model.expectations import (
     Assertion,
@@ -25,11 +25,13 @@ from harness.model.expectations import (
 )
 from harness.model.files import open_chosen
 from harness.model.loader import load_expectations
-from harness.model.strace_format import render_trace
 from harness.model.sweep import SweepCheck
 from harness.model.trace import Trace
 from harness.running.run_result import RunResult
 from harness.running.serving import command_line, run_spec
+
+if TYPE_CHECKING:  # the verdicts (the matcher with them) are imported once the run is over, not before it starts
+    from harness.analysis.verdicts import AssertionResult
 
 
 def _run_failure(run: RunResult) -> Mismatch:
@@ -44,6 +46,7 @@ def _run_failure(run: RunResult) -> Mismatch:
 
 def _swept(expectation: ExpectationFile, server: ServerSpec, assertion: Assertion) -> AssertionResult:
     """A ``sweep:`` assertion's verdict: a sweep of the file's server, each broken site not excepted a mismatch."""
+    from harness.analysis.verdicts import AssertionResult, first_failed_assertion
     from harness.running.sources import RunPlan
     from harness.running.sweep import SweepOptions, sweep_plan
 
@@ -78,6 +81,8 @@ def check_file(
         from harness.analysis.golden_check import record_goldens
 
         record_goldens(expectation, server, run.trace)
+    from harness.analysis.verdicts import AssertionResult, evaluate
+
     if run.ok:
         results = tuple(
             _swept(expectation, server, result.assertion) if isinstance(result.assertion.check, SweepCheck) else result
@@ -111,6 +116,8 @@ def write_failure_trace(checked: FileChecked, directory: Path | None = None) -> 
     with open_chosen(jsonl) as stream:
         checked.run.trace.write_jsonl(stream)
     with open_chosen(jsonl.with_suffix(".txt")) as stream:
+        from harness.model.strace_format import render_trace
+
         stream.write("\n".join(render_trace(checked.run.trace)) + "\n")
     return jsonl
 
@@ -265,6 +272,8 @@ def check_files_on_trace(paths: Sequence[Path], trace_file: Path, trace: Trace) 
         except HarnessError as error:
             yield FileInvalid(path, error)
             continue
+        from harness.analysis.verdicts import evaluate
+
         yield FileCheckedOnTrace(path, expectation, trace_file, evaluate(expectation, trace))
 
 

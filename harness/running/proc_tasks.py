@@ -17,12 +17,11 @@ A task gone in between reads as not asleep, with no signal.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+from harness.model.record import record
 from harness.model.syscalls import syscall_name
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Asleep:
     """A task asleep in the kernel, as ``/proc`` shows it."""
 
@@ -90,7 +89,7 @@ def call_in(tid: int) -> str:
     return syscall_name(int(first[0])) if first and first[0].isdigit() else "?"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class SignalMasks:
     """A thread's signal masks, as bit masks (bit n-1 for signal n)."""
 

@@ -16,14 +16,12 @@ from collections.abc import Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal, TypeAlias
 
-from harness.analysis.golden import GoldenTrace, read_golden
 from harness.model.errors import PortInUse, TraceInputError
 from harness.model.events import Listener
 from harness.model.expectations import EXPECTATION_SUFFIX, GOLDEN_SUFFIX, ExpectationFile, ServerSpec
 from harness.model.injection import Injection
-from harness.model.loader import load_expectations
 from harness.model.scenario import (
     DEFAULT_SCENARIO,
     DEFAULT_TIMEOUT,
@@ -37,6 +35,9 @@ from harness.model.trace import Trace, TraceFileError
 from harness.running.ports import port_in_use
 from harness.running.run_result import RunResult
 from harness.running.serving import command_line, run_spec, server_spec
+
+if TYPE_CHECKING:
+    from harness.analysis.golden import GoldenTrace
 
 #: ``golden``: a golden file of normalized stories (``*.golden.yaml``); ``trace``: a JSON Lines trace
 #: (``*.jsonl``); ``expectation``: an expectation file (``*.expect.yaml``), whose server is run;
@@ -187,6 +188,8 @@ def plan_of(source: str) -> RunPlan:
     """The plan a source argument names when it names a server: a variant, or an expectation file (read now)."""
     kind = source_kind(source)
     if kind == "expectation":
+        from harness.model.loader import load_expectations  # YAML and its schema: not for a variant's run
+
         return RunPlan.of_expectation(load_expectations(Path(source)))
     if kind == "variant":
         return RunPlan.of_variant(source)
@@ -197,13 +200,15 @@ def plan_of(source: str) -> RunPlan:
 
 
 #: What a source argument gives: a trace read back, a golden file's stories, or a server to run.
-Source = Trace | GoldenTrace | RunPlan
+Source: TypeAlias = "Trace | GoldenTrace | RunPlan"
 
 
 def read_source(source: str) -> Source:
     """What a source argument names: a golden file or a trace read now, or a plan to run (its server checked now)."""
     kind = source_kind(source)
     if kind == "golden":
+        from harness.analysis.golden import read_golden  # the golden model: for a golden file alone
+
         return read_golden(source)
     if kind == "trace":
         return read_trace(source)
@@ -297,8 +302,8 @@ def trace_of(source: str | Source, scenario: Scenario = DEFAULT_SCENARIO) -> Tra
         if kind == "golden":
             raise _not_a_trace(source)
         source = RunPlan.of_variant(source, scenario) if kind == "variant" else read_source(source)
-    if isinstance(source, GoldenTrace):
-        raise _not_a_trace("this source")
     if isinstance(source, Trace):
         return source
-    return plan_trace(source)
+    if isinstance(source, RunPlan):
+        return plan_trace(source)
+    raise _not_a_trace("this source")  # a golden file's stories

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 import pytest
 from support.stories import Story
 
 from harness.analysis.explain import explain
 from harness.analysis.facts import TraceIndex, disposition_at, no_zombie_left
 from harness.analysis.finding import Finding, render
-from harness.model import kernel
+from harness.model import kernel, record
 from harness.model.events import SyscallEvent
 from harness.model.trace import Trace
 
@@ -136,7 +134,7 @@ def _timed(trace: Trace, step: float = 0.01) -> Trace:
         values: dict[str, object] = {"time": event.seq * step}
         if isinstance(event, SyscallEvent):
             values["duration"] = (event.seq - event.enter_seq) * step
-        events.append(dataclasses.replace(event, **values))  # type: ignore[arg-type]
+        events.append(record.replace(event, **values))
     return Trace(tuple(events))
 
 

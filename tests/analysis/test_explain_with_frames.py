@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 import pytest
 from support.stories import Story
 
 from harness.analysis.explain import explain
+from harness.model import record
 from harness.model.events import Event, SignalEvent, SyscallEvent
 from harness.model.frames import Frame, Stack
 from harness.model.trace import Trace
@@ -37,7 +36,7 @@ def interrupted_accept(first: Stack | None, handler: Stack | None, again: Stack 
 
     def framed(event: Event) -> Event:
         if isinstance(event, SyscallEvent | SignalEvent) and event.name in stacks:
-            return dataclasses.replace(event, python=stacks[event.name].pop(0))
+            return record.replace(event, python=stacks[event.name].pop(0))
         return event
 
     return Trace(tuple(framed(event) for event in story.events))

@@ -25,6 +25,7 @@ from harness.analysis.golden import (
     write_golden,
 )
 from harness.analysis.golden_check import record_goldens
+from harness.model import record
 from harness.model.errors import HarnessError
 from harness.model.events import Event, ExecEvent, ExitEvent, SignalEvent, SpawnEvent, SyscallEvent
 from harness.model.expectations import Assertion, ExpectationFile, GoldenCheck, RoleSelector, ServerSpec
@@ -134,7 +135,7 @@ def test_the_same_program_with_other_pids_ports_and_addresses_normalizes_the_sam
             values.update(args={**event.args, "pid": 9001})
         if isinstance(event, SignalEvent):
             values.update(siginfo={**event.siginfo, "si_pid": 9001, "si_uid": 1000})
-        return dataclasses.replace(event, **values)  # type: ignore[arg-type]
+        return record.replace(event, **values)
 
     first = Trace(tuple(server_story(restart=False)))
     second = Trace(tuple(moved(event) for event in server_story(restart=False, port=51234, pointer="0x7ffd9990")))
@@ -147,7 +148,7 @@ def test_times_are_no_part_of_a_story() -> None:
         values: dict[str, object] = {"time": event.seq * scale, "start_realtime": 1e9 if event.seq == 1 else None}
         if isinstance(event, SyscallEvent):
             values["duration"] = scale / 2
-        return dataclasses.replace(event, **values)  # type: ignore[arg-type]
+        return record.replace(event, **values)
 
     untimed = Trace(tuple(server_story(restart=False)))
     fast = Trace(tuple(timed(event, 0.001) for event in untimed))

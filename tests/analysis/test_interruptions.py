@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from support.stories import Story
 
 from harness.analysis.explain import explain
@@ -12,6 +10,7 @@ from harness.analysis.golden import normalize
 from harness.analysis.interruptions import interruptions
 from harness.analysis.match_context import MatchContext
 from harness.model.events import SignalEvent
+from harness.model.record import replace
 from harness.model.syscalls import syscall_number
 
 HANDLER = {"handler": "0x5555", "flags": ["SA_RESTORER"], "mask": [], "restorer": "0x7777"}

@@ -9,8 +9,6 @@ failing with a report that names the occurrence and the step.
 
 from __future__ import annotations
 
-import dataclasses
-
 import pytest
 from support.stories import Story
 
@@ -19,6 +17,7 @@ from harness.analysis.match import check_roles
 from harness.analysis.match_context import MatchContext, windows
 from harness.analysis.mismatch import Mismatch
 from harness.analysis.verdicts import check_assertion
+from harness.model import record
 from harness.model.amounts import AmountError, parse_amount
 from harness.model.events import ExecEvent, SyscallEvent
 from harness.model.expectations import (
@@ -381,7 +380,7 @@ def timed(story: Story, step: float) -> MatchContext:
         values: dict[str, object] = {"time": event.seq * step}
         if isinstance(event, SyscallEvent):
             values["duration"] = (event.seq - event.enter_seq) * step
-        events.append(dataclasses.replace(event, **values))  # type: ignore[arg-type]
+        events.append(record.replace(event, **values))
     return MatchContext(Trace(tuple(events)), start_after=parse_step("listen($listen)"), connections=3)
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from html.parser import HTMLParser
 
@@ -12,6 +11,7 @@ from support.stories import Story
 from harness.analysis.explain import explain
 from harness.analysis.report import render_report
 from harness.analysis.timeline import CHAR_WIDTH, MARKER_HALF, STEP, Axis, timeline_data
+from harness.model import record
 from harness.model.events import ExitEvent, SignalEvent, SpawnEvent, SyscallEvent
 from harness.model.frames import Frame
 from harness.model.trace import Trace
@@ -299,7 +299,7 @@ def timed(trace: Trace, step: float = 0.001) -> Trace:
         values: dict[str, object] = {"time": event.seq * step}
         if isinstance(event, SyscallEvent):
             values["duration"] = (event.seq - event.enter_seq) * step
-        events.append(dataclasses.replace(event, **values))  # type: ignore[arg-type]
+        events.append(record.replace(event, **values))
     return Trace(tuple(events))
 
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from harness.faces.cli import main
 from harness.model.events import ExitEvent, SyscallEvent
+from harness.model.record import replace
 from harness.model.trace import Trace
 
 CLOSE = SyscallEvent(seq=2, pid=7, tid=7, role="main", name="close", args={"fd": 3}, ret=0, errno=None, enter_seq=1)

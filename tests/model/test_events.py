@@ -1,10 +1,10 @@
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
 
 import pytest
 
+from harness.model import record
 from harness.model.events import (
     Event,
     ExecEvent,
@@ -174,7 +174,7 @@ _ACCEPT = SyscallEvent(
 
 
 def _every_field(event: Event | SyscallEntry) -> dict[str, object]:
-    return {item.name: getattr(event, item.name) for item in dataclasses.fields(event)}
+    return {item.name: getattr(event, item.name) for item in record.fields(event)}
 
 
 #: The tracer's builder of each kind of event.
@@ -192,7 +192,7 @@ _BUILDERS: dict[type, Callable[..., Event | SyscallEntry]] = {
     "event",
     [
         *EVENTS,
-        dataclasses.replace(_ACCEPT, time=1.5, duration=0.25, injected=True, start_realtime=1e9),
+        record.replace(_ACCEPT, time=1.5, duration=0.25, injected=True, start_realtime=1e9),
         SyscallEntry(seq=3, pid=10, tid=11, role="main", time=0.5, start_realtime=1e9, name="close", args={"fd": 4}),
     ],
     ids=lambda event: type(event).__name__,
@@ -202,7 +202,7 @@ def test_a_built_event_equals_the_one_its_class_builds_and_stays_frozen(event: E
     assert type(built) is type(event)
     assert built == event
     assert repr(built) == repr(event)
-    with pytest.raises(dataclasses.FrozenInstanceError):
+    with pytest.raises(record.FrozenRecordError):
         built.seq = 99  # type: ignore[misc]
 
 

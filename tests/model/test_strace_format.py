@@ -1,9 +1,9 @@
 from __future__ import annotations
 
 import time
-from dataclasses import replace
 
 from harness.model.events import Event, ExitEvent, SignalEvent, SyscallEntry, SyscallEvent
+from harness.model.record import replace
 from harness.model.strace_args import Notation
 from harness.model.strace_format import TextRenderer, TimeColumns, format_event, points_of, render_trace
 

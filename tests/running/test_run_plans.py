@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 
 from harness.analysis.verdicts import evaluate
+from harness.model.command_lines import server_spec_of_command
 from harness.model.errors import TraceInputError, UsageError
 from harness.model.injection import parse_injection
-from harness.model.loader import load_expectations, server_spec_of_command
+from harness.model.loader import load_expectations
 from harness.model.scenario import Scenario
 from harness.model.variants import servers_dir
 from harness.running.check import FileCheckedOnTrace, check_files_on_trace

@@ -126,7 +126,7 @@ def _checks_the_bundled_files(paths: Sequence[str]) -> bool:
 
 def _check_server(args: argparse.Namespace) -> ServerSpec | None:
     """The server in place of each file's: ``--server`` (a variant, or an expectation file's), ``--server-command``."""
-    from harness.model.loader import server_spec_of_command
+    from harness.model.command_lines import server_spec_of_command
     from harness.model.scenario import DEFAULT_PROTOCOL
     from harness.running.sources import plan_of
 

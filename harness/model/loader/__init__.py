@@ -16,12 +16,13 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from harness.model.command_lines import client_command, server_spec_of_command
 from harness.model.expectations import Assertion, ExpectationFile, step_syscalls
 from harness.model.injection import Injection, InjectionError, parse_injection
 from harness.model.loader.assertions import MAX_ASSERTIONS, Reader
 from harness.model.loader.marks import ExpectationError, Source, read_text, together
 from harness.model.loader.schema import schema_errors
-from harness.model.loader.servers import client_command, client_of, scenario_of, server_of, server_spec_of_command
+from harness.model.loader.servers import client_of, scenario_of, server_of
 from harness.model.scenario import DEFAULT_TIMEOUT
 from harness.model.steps import captures_of, where_of
 

@@ -17,9 +17,9 @@ its entry.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any, Literal
 
+from harness.model.record import record
 from harness.model.syscalls.structs import MemoryReader
 
 #: How a decoded argument prints and normalises:
@@ -135,7 +135,7 @@ Trait = Literal[
 ]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Timeout:
     """Where a call that may wait for ever takes the time it waits at most (syscall(2) prototypes)."""
 
@@ -170,7 +170,7 @@ def duplicates_nothing(args: Mapping[str, Any]) -> str | None:
     return None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record(kw_only=True)
 class Arg:
     """One decoded argument of a call."""
 
@@ -204,7 +204,7 @@ class Arg:
         return self.kind
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record(kw_only=True)
 class Syscall:
     """A catalogued call: its arguments, decoders and result, in one place."""
 

@@ -22,9 +22,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from harness.model import kernel
+from harness.model.record import record
 from harness.model.syscalls import syscall_number
 
 #: The calls watched, by number: what each argument is (see kernel.CALLS_NAMING_A_PROCESS).
@@ -47,7 +47,7 @@ def _harness_tids() -> frozenset[int]:
         return frozenset({os.getpid()})
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Guard:
     """Which calls of a tracee reach the harness itself."""
 

@@ -37,12 +37,12 @@ import signal
 import sys
 import threading
 from collections.abc import Callable, Collection, Mapping, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from harness.model import kernel
 from harness.model.errors import PtraceNotPermitted
 from harness.model.events import Listener
+from harness.model.record import record
 from harness.model.roles import ROOT_ROLE, RoleBook
 from harness.model.syscalls import DEFAULT_SYSCALLS, argument_names, check_syscalls, syscall_number
 from harness.model.trace import Trace
@@ -83,7 +83,7 @@ def _has_syscall_info() -> bool:
         return False
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class TraceResult:
     """A finished run: its trace, and how the traced command ended."""
 

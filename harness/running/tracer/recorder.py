@@ -17,13 +17,12 @@ CLOCK_REALTIME at time 0, the anchor of wall-clock times.
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import time
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from harness.model import kernel
+from harness.model import kernel, record
 from harness.model.decode import EXIT_READS_MEMORY, REGISTER_ONLY, decode_entry, decode_exit, decode_siginfo
 from harness.model.events import (
     Event,
@@ -301,7 +300,7 @@ class EventRecorder:
 
     def _record(self, event: Event) -> None:
         if self._event_anchor is not None:
-            event = dataclasses.replace(event, start_realtime=self._event_anchor)
+            event = record.replace(event, start_realtime=self._event_anchor)
             self._event_anchor = None
         self.events.append(event)
         if self._listener is not None:

@@ -15,11 +15,11 @@ place.  Nothing else needs doing then: the task's exit report follows from
 from __future__ import annotations
 
 import errno as errno_codes
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from harness.model import kernel
 from harness.model.events import SyscallEntry
+from harness.model.record import record
 from harness.model.syscalls.structs import SIGACTION_FLAGS_OFFSET, SIGACTION_HANDLER_OFFSET
 from harness.running.proc_tasks import signal_masks
 from harness.running.tracer import ptrace_ext
@@ -37,7 +37,7 @@ class TaskGone(Exception):
         self.tid = tid
 
 
-@dataclass(slots=True)
+@record(frozen=False)
 class Call:
     """A traced call a task is in: decoded at its entry, finished at its exit."""
 
