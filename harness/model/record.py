@@ -158,7 +158,7 @@ def _make(cls: type[_T], *, kw_only: bool, frozen: bool) -> type[_T]:
     compared = [item.name for item in every if item.compare]
     made._record_key = attrgetter(*compared) if compared else _no_key
     made._record_shown = tuple(item.name for item in every if item.repr)
-    made.__init__ = _init(made, every)
+    made.__init__ = _init(made, every, frozen=frozen)
     built: type[_T] = made
     return built
 
@@ -176,14 +176,20 @@ def slot_setter(cls: type, name: str) -> Callable[[object, object], None]:
     raise AttributeError(f"{cls.__name__} has no slot {name!r}")
 
 
-def _init(cls: type, every: tuple[Field, ...]) -> Callable[..., None]:
-    """``__init__``, written out for the class's fields (the one method worth compiling: it runs per value)."""
+def _init(cls: type, every: tuple[Field, ...], *, frozen: bool) -> Callable[..., None]:
+    """``__init__``, written out for the class's fields (the one method worth compiling: it runs per value).
+
+    A frozen record's fields are set through their slots' descriptors, past
+    its ``__setattr__`` (cheaper than ``object.__setattr__``, which a frozen
+    dataclass calls); a mutable one's by plain assignment, the cheapest.
+    """
     namespace: dict[str, Any] = {"_MISSING": MISSING}
     positional: list[str] = []
     keyword: list[str] = []
     body: list[str] = []
     for item in every:
-        namespace[f"_set_{item.name}"] = slot_setter(cls, item.name)
+        if frozen:
+            namespace[f"_set_{item.name}"] = slot_setter(cls, item.name)
         if item.default_factory is not MISSING:
             namespace[f"_factory_{item.name}"] = item.default_factory
             value = f"_factory_{item.name}()"
@@ -199,7 +205,7 @@ def _init(cls: type, every: tuple[Field, ...]) -> Callable[..., None]:
             parameter = item.name
         if item.init:
             (keyword if item.kw_only else positional).append(parameter)
-        body.append(f"    _set_{item.name}(self, {value})\n")
+        body.append(f"    _set_{item.name}(self, {value})\n" if frozen else f"    self.{item.name} = {value}\n")
     if hasattr(cls, "__post_init__"):
         body.append("    self.__post_init__()\n")
     parameters = ", ".join(["self", *positional, *(["*", *keyword] if keyword else [])])
