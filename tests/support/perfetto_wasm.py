@@ -16,10 +16,9 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import tempfile
 from pathlib import Path
-from typing import Any
-
-import pytest
+from typing import IO, Any
 
 from support.capability import missing
 
@@ -31,8 +30,9 @@ CHUNK = 1 << 20
 class _Pipe:
     """The transport :class:`TraceProcessorRpc` asks for: send, read exactly n bytes, close."""
 
-    def __init__(self, engine: subprocess.Popen[bytes]) -> None:
+    def __init__(self, engine: subprocess.Popen[bytes], stderr: IO[bytes]) -> None:
         self.engine = engine
+        self.stderr = stderr
 
     def send(self, data: bytes) -> None:
         assert self.engine.stdin is not None
@@ -43,7 +43,10 @@ class _Pipe:
         assert self.engine.stdout is not None
         data = self.engine.stdout.read(n)
         if len(data) < n:
-            raise ConnectionError("Perfetto's engine ended before it answered")
+            self.engine.wait(timeout=60)
+            self.stderr.seek(0)
+            said = self.stderr.read().decode(errors="replace").strip().splitlines()[-20:]
+            raise ConnectionError("Perfetto's engine ended before it answered:\n" + "\n".join(said))
         return data
 
     def close(self) -> None:
@@ -52,6 +55,7 @@ class _Pipe:
         self.engine.wait(timeout=60)
         if self.engine.stdout is not None:
             self.engine.stdout.close()
+        self.stderr.close()
 
 
 def web_dist() -> Path:
@@ -69,7 +73,10 @@ def web_dist() -> Path:
 
 def trace_processor(trace: Path) -> Any:
     """A ``perfetto.trace_processor.TraceProcessor`` with ``trace`` loaded; close it when done."""
-    pytest.importorskip("perfetto.trace_processor.rpc", reason="no perfetto: pip install 'syscall-harness[perfetto]'")
+    try:
+        import perfetto.trace_processor.rpc  # noqa: F401  (0.59.1 and later: the client of a running session)
+    except ImportError:
+        missing("no perfetto 0.59.1 or later: pip install 'syscall-harness[perfetto]'")
     from perfetto.trace_processor.api import TraceProcessor
     from perfetto.trace_processor.rpc import TraceProcessorRpc
 
@@ -105,12 +112,10 @@ def trace_processor(trace: Path) -> Any:
 
     class _Processor(TraceProcessor):
         def _create_backend(self, remote: str | None, addr: str | None) -> Any:
+            said = tempfile.TemporaryFile()  # noqa: SIM115  (the pipe closes it: what the engine printed)
             engine = subprocess.Popen(
-                ["node", str(ENGINE_HOST), str(engine_dir)],
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.DEVNULL,
+                ["node", str(ENGINE_HOST), str(engine_dir)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=said
             )
-            return _Engine(_Pipe(engine), self.protos)
+            return _Engine(_Pipe(engine, said), self.protos)
 
     return _Processor(trace=str(trace))
