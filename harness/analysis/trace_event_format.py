@@ -40,6 +40,7 @@ are byte-identical, one event a line, keys sorted, in time order.
 
 from __future__ import annotations
 
+import bisect
 import json
 import shlex
 from collections.abc import Iterator, Mapping, Sequence
@@ -60,11 +61,21 @@ TefEvent = dict[str, Any]
 
 @dataclass(frozen=True, slots=True)
 class Track:
-    """Where a task's events go: its process's pid and its own tid."""
+    """Where a task's events go: its process's pid and its own tid, and the roles that had them.
 
-    role: str
+    One role, but for a pid the kernel gave again within one run: the format
+    knows tracks by pid and tid only, so both tasks share the track, named
+    by both roles.
+    """
+
+    roles: tuple[str, ...]
     pid: int
     tid: int
+
+    @property
+    def name(self) -> str:
+        """The thread's name: its role (its roles, for a reused pid)."""
+        return ", ".join(self.roles)
 
 
 class _Clock:
@@ -79,15 +90,22 @@ class _Clock:
         return round(self.times[seq] * 1_000_000) if self.timed else seq
 
 
-def tracks(trace: Trace) -> dict[str, Track]:
-    """Each task's track, in tree order, spawned-but-silent tasks included (their pid and tid from the spawn)."""
-    found: dict[str, Track] = {}
+def tracks(trace: Trace) -> list[Track]:
+    """Every (pid, tid) of the trace, spawned-but-silent tasks included (from their spawn), in tree order."""
+    roles: dict[tuple[int, int], list[str]] = {}
+
+    def note(pid: int, tid: int, role: str) -> None:
+        had = roles.setdefault((pid, tid), [])
+        if role not in had:
+            had.append(role)
+
     for event in trace:
-        found.setdefault(event.role, Track(event.role, event.pid, event.tid))
+        note(event.pid, event.tid, event.role)
         if isinstance(event, SpawnEvent):
-            pid = event.pid if event.thread else event.child_pid
-            found.setdefault(event.child_role, Track(event.child_role, pid, event.child_tid))
-    return {role: found[role] for role in lanes(trace) if role in found}
+            note(event.pid if event.thread else event.child_pid, event.child_tid, event.child_role)
+    order = {role: place for place, role in enumerate(lanes(trace))}
+    found = [Track(tuple(names), pid, tid) for (pid, tid), names in roles.items()]
+    return sorted(found, key=lambda track: (order[track.roles[0]], track.pid, track.tid))
 
 
 def _commands(trace: Trace) -> dict[str, str]:
@@ -107,18 +125,20 @@ def _commands(trace: Trace) -> dict[str, str]:
     return commands
 
 
-def _metadata(trace: Trace, by_role: Mapping[str, Track]) -> Iterator[TefEvent]:
+def _metadata(trace: Trace, found: Sequence[Track]) -> Iterator[TefEvent]:
     """The names and the tree order of the processes and threads."""
     commands = _commands(trace)
-    named: set[int] = set()
-    for order, track in enumerate(by_role.values()):
-        process = process_role(track.role)
-        if track.pid not in named:
-            named.add(track.pid)
-            name = f"{process} {commands[process]}" if process in commands else process
-            yield _meta("process_name", track.pid, track.pid, name=name)
-            yield _meta("process_sort_index", track.pid, track.pid, sort_index=order)
-        yield _meta("thread_name", track.pid, track.tid, name=track.role)
+    processes: dict[int, list[str]] = {}
+    for track in found:
+        had = processes.setdefault(track.pid, [])
+        had.extend(role for role in map(process_role, track.roles) if role not in had)
+    for order, (pid, roles) in enumerate(processes.items()):
+        command = next((commands[role] for role in roles if role in commands), None)
+        name = ", ".join(roles) + (f" {command}" if command is not None else "")
+        yield _meta("process_name", pid, pid, name=name)
+        yield _meta("process_sort_index", pid, pid, sort_index=order)
+    for order, track in enumerate(found):
+        yield _meta("thread_name", track.pid, track.tid, name=track.name)
         yield _meta("thread_sort_index", track.pid, track.tid, sort_index=order)
 
 
@@ -225,6 +245,10 @@ def _instant(event: SignalEvent | SpawnEvent | ExecEvent | ExitEvent, clock: _Cl
     }
 
 
+def _seq(event: Event) -> int:
+    return event.seq
+
+
 def _start_seq(event: Event) -> int:
     """Where an event begins in the run's order: a call at its entry."""
     return event.enter_seq if isinstance(event, SyscallEvent) else event.seq
@@ -263,7 +287,7 @@ def signal_sender(trace: Trace, signal: SignalEvent) -> Event | None:
     return next(
         (
             event
-            for event in reversed(trace[: _index_of(trace, signal)])
+            for event in reversed(trace[: bisect.bisect_left(trace, signal.seq, key=_seq)])
             if isinstance(event, SyscallEvent)
             and event.name in senders
             and event.pid == pid
@@ -271,18 +295,6 @@ def signal_sender(trace: Trace, signal: SignalEvent) -> Event | None:
         ),
         None,
     )
-
-
-def _index_of(trace: Trace, event: Event) -> int:
-    """The position of ``event`` in the trace (events are in seq order)."""
-    low, high = 0, len(trace)
-    while low < high:
-        middle = (low + high) // 2
-        if trace[middle].seq < event.seq:
-            low = middle + 1
-        else:
-            high = middle
-    return low
 
 
 def _flow(kind: str, name: str, flow_id: int, source: tuple[int, Event], target: tuple[int, Event]) -> list[TefEvent]:
@@ -368,14 +380,13 @@ def trace_event_file(
         findings = explain(trace)
     clock = _Clock(trace)
     by_seq = {event.seq: event for event in trace}
-    by_role = tracks(trace)
-    events: list[TefEvent] = list(_metadata(trace, by_role))
+    found = tracks(trace)
+    events: list[TefEvent] = list(_metadata(trace, found))
     events.extend(_nested([_call(span, clock, by_seq) for span in spans(trace, Axis(trace))]))
     events.extend(_instant(event, clock) for event in trace if not isinstance(event, SyscallEvent))
     events.extend(_flows(trace, clock))
-    if by_role:
-        anchor = next(iter(by_role.values()))
-        events.extend(_finding(finding, clock, anchor) for finding in findings)
+    if found:
+        events.extend(_finding(finding, clock, found[0]) for finding in findings)
     events.sort(key=_order)
     return {
         "traceEvents": events,

@@ -215,3 +215,16 @@ def test_the_summary_counts_what_the_file_holds() -> None:
         f"2 tracks, {calls} calls, {points} instants, 2 arrows, {len(document['metadata']['findings'])} findings"
     )
     assert not any(isinstance(event, ExecEvent) and event.role == "main.1" for event in trace)
+
+
+def test_a_pid_given_again_within_a_run_shares_its_track_named_by_both_roles() -> None:
+    story = Story(tids={"main.1": 101, "main.2": 101})
+    story.spawn("main", "main.1")
+    story.exit("main.1", 0)
+    story.spawn("main", "main.2")
+    story.exit("main.2", 0)
+    document = json.loads(to_json(trace_event_file(story.trace(), source="story", version="0.0", findings=())))
+    threads = {event["tid"]: event["args"]["name"] for event in _of(document, "M", name="thread_name")}
+    assert threads == {100: "main", 101: "main.1, main.2"}
+    processes = {event["pid"]: event["args"]["name"] for event in _of(document, "M", name="process_name")}
+    assert processes == {100: "main", 101: "main.1, main.2"}
