@@ -333,13 +333,12 @@ def _begin(event: Event, clock: _Clock) -> int:
 
 def _finding(finding: Finding, clock: _Clock, anchor: Track) -> TefEvent:
     """A finding as a global instant at its first event, with its text."""
-    first = min(finding.seqs)
     return {
         "ph": "i",
         "s": "g",
         "name": finding.title,
         "cat": f"finding,{finding.kind}",
-        "ts": clock.us(first) if first in clock.times or not clock.timed else 0,
+        "ts": clock.us(min(finding.seqs)),
         "pid": anchor.pid,
         "tid": anchor.tid,
         "args": {
@@ -354,7 +353,7 @@ def _finding(finding: Finding, clock: _Clock, anchor: Track) -> TefEvent:
 #: At one time, slices come before instants, and both before arrows: Perfetto binds an arrow's end to the
 #: slice open on its track when it reads the arrow (reading events in time order, and in the file's order at
 #: one time), so an arrow read before the call it starts from would bind to another, or to none.
-_PHASES = "Xisfi"
+_PHASES = "Xisf"
 
 
 def _order(event: TefEvent) -> tuple[int, int, int, int, int, str]:
