@@ -130,18 +130,10 @@ class _VersionAction(argparse.Action):
     def __call__(
         self, parser: argparse.ArgumentParser, namespace: object, values: object, option: object = None
     ) -> None:
-        print(f"{parser.prog} {_version()}")
+        from harness.faces.version import version
+
+        print(f"{parser.prog} {version()}")
         parser.exit()
-
-
-def _version() -> str:
-    """The installed package's version (``importlib.metadata``): the one in pyproject.toml."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("syscall-harness")
-    except PackageNotFoundError:  # run from a checkout that was never installed
-        return "(not installed)"
 
 
 #: The commands that take a server after ``--`` (``harness trace`` takes its command its own way).
