@@ -30,7 +30,6 @@ and which code path reaped each child.
 from __future__ import annotations
 
 import os
-from dataclasses import replace
 
 from harness.analysis import claims as c
 from harness.analysis.explain_interrupted import explain_interruption
@@ -39,6 +38,7 @@ from harness.analysis.facts import TraceIndex
 from harness.analysis.finding import Finding
 from harness.analysis.interruptions import interruptions
 from harness.analysis.verify import ClaimRefuted, Verifier
+from harness.model.record import replace
 from harness.model.trace import Trace
 
 __all__ = ["STRICT_ENV", "ClaimRefuted", "explain", "verified"]

@@ -40,7 +40,6 @@ pieces beside it each answer one question: one step against one event
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
 
 from harness.analysis.facts import FACT_CHECKS, disposition_at
 from harness.analysis.match_candidates import artefact_notes, candidates_for, why_it_matches
@@ -63,6 +62,7 @@ from harness.model.expectations import (
     SequenceCheck,
     Window,
 )
+from harness.model.record import replace
 from harness.model.roles import process_role
 from harness.model.steps import Step
 

@@ -9,7 +9,6 @@ matched in the process a capture names.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
 
 from harness.analysis.match_candidates import candidates_for
 from harness.analysis.match_context import MatchContext
@@ -18,6 +17,7 @@ from harness.analysis.match_step import Bindings, try_step
 from harness.analysis.mismatch import Candidate, Mismatch
 from harness.model.events import Event
 from harness.model.expectations import EachCheck, spawned_capture
+from harness.model.record import replace
 from harness.model.steps import Step
 from harness.model.trace import Trace
 

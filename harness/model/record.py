@@ -83,17 +83,22 @@ def field(
 
 
 def fields(record_or_class: object) -> tuple[Field, ...]:
-    """The fields of a record class or instance, in ``__init__``'s order."""
+    """The fields of a record class or instance (or a dataclass's), in ``__init__``'s order."""
     cls = record_or_class if isinstance(record_or_class, type) else type(record_or_class)
-    try:
-        found: tuple[Field, ...] = cls.__record_fields__  # type: ignore[attr-defined]
-    except AttributeError:
-        raise TypeError(f"{cls.__name__} is not a record class") from None
+    found: tuple[Field, ...] | None = getattr(cls, "__record_fields__", None)
+    if found is None:
+        import dataclasses
+
+        return tuple(dataclasses.fields(cls))  # type: ignore[arg-type]  # noqa: TID251 - one way to ask both
     return found
 
 
 def replace(record_value: _T, /, **changes: Any) -> _T:
-    """A copy of ``record_value`` with ``changes``, built by its ``__init__`` (as ``dataclasses.replace``)."""
+    """A copy of ``record_value`` with ``changes``, built by its ``__init__`` (a dataclass's, by ``dataclasses``)."""
+    if not hasattr(type(record_value), "__record_fields__"):
+        import dataclasses
+
+        return dataclasses.replace(record_value, **changes)  # type: ignore[type-var]  # noqa: TID251 - as dataclasses does
     values = {item.name: getattr(record_value, item.name) for item in fields(record_value) if item.init}
     unknown = changes.keys() - values.keys()
     if unknown:

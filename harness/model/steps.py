@@ -29,11 +29,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Collection, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import NoReturn
 
 from harness.model import kernel, kernel_flags
 from harness.model.hints import closest
+from harness.model.record import replace
 from harness.model.syscalls import argument_order
 from harness.model.syscalls.structs import SIGINFO_FIELDS
 

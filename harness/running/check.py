@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -25,6 +25,7 @@ from harness.model.expectations import (
 )
 from harness.model.files import open_chosen
 from harness.model.loader import load_expectations
+from harness.model.record import replace
 from harness.model.sweep import SweepCheck
 from harness.model.trace import Trace
 from harness.running.run_result import RunResult

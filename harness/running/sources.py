@@ -14,7 +14,7 @@ import os
 import shlex
 from collections.abc import Sequence
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, TypeAlias
 
@@ -22,6 +22,7 @@ from harness.model.errors import PortInUse, TraceInputError
 from harness.model.events import Listener
 from harness.model.expectations import EXPECTATION_SUFFIX, GOLDEN_SUFFIX, ExpectationFile, ServerSpec
 from harness.model.injection import Injection
+from harness.model.record import replace
 from harness.model.scenario import (
     DEFAULT_SCENARIO,
     DEFAULT_TIMEOUT,

@@ -8,7 +8,7 @@ error instead of giving one.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from harness.analysis.defaults import DEFAULT_START
@@ -20,6 +20,7 @@ from harness.analysis.golden import (
 from harness.analysis.story_diff import StoryDiff, common_start, compare, story_of
 from harness.model.errors import UsageError
 from harness.model.expectations import GOLDEN_SUFFIX
+from harness.model.record import replace
 from harness.model.scenario import DEFAULT_SCENARIO, Scenario
 from harness.model.syscalls import check_syscalls
 from harness.model.trace import Trace

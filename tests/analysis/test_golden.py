@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import os
 from pathlib import Path
 
@@ -349,7 +348,7 @@ def test_recording_never_rewrites_a_golden_file_outside_the_expectation_files_tr
     with pytest.raises(GoldenFileError, match=r"outside .*project, so not rewritten from a\.expect\.yaml; record it"):
         record_goldens(expectation, expectation.server, trace)
     assert outside.read_text() == "mine\n" and not inside.exists()  # nothing written, not even the inside one
-    only_inside = dataclasses.replace(expectation, assertions=expectation.assertions[:1])
+    only_inside = record.replace(expectation, assertions=expectation.assertions[:1])
     assert record_goldens(only_inside, expectation.server, trace) == [GoldenCheck(inside)]
     assert read_golden(inside).server == "fork_sigchld"
 

@@ -6,7 +6,6 @@ tests/integration/test_a_trace_exports_to_the_trace_event_format.py.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from typing import Any
 
@@ -14,6 +13,7 @@ from support.stories import Story
 
 from harness.analysis.explain import explain
 from harness.analysis.trace_event_format import summary, to_json, trace_event_file
+from harness.model import record
 from harness.model.events import ExecEvent, SignalEvent, SyscallEvent
 from harness.model.trace import Trace
 
@@ -81,9 +81,9 @@ def test_a_trace_without_times_is_drawn_in_the_runs_order() -> None:
 def test_times_are_microseconds_since_the_command_started() -> None:
     trace = Trace(
         tuple(
-            dataclasses.replace(event, time=event.seq / 1000, duration=0.0005)
+            record.replace(event, time=event.seq / 1000, duration=0.0005)
             if isinstance(event, SyscallEvent)
-            else dataclasses.replace(event, time=event.seq / 1000)
+            else record.replace(event, time=event.seq / 1000)
             for event in _sigchld_story()
         )
     )
@@ -126,7 +126,7 @@ def test_a_call_drawn_past_the_next_on_its_track_is_cut_where_that_one_begins() 
     execve = story.enter()  # 3
     story.call("main", "accept", None, enter=accept, fd=3)  # 4: never returns, ends at the exec
     exec_event = story.exec("main")  # 5
-    story.events[-1] = dataclasses.replace(exec_event, former_tid=101)
+    story.events[-1] = record.replace(exec_event, former_tid=101)
     story.call("main", "execve", 0, enter=execve)  # 3 to 6, on the leader's track
     document = _export(story.trace())
     cut = _of(document, "X", name="accept")[0]
@@ -176,7 +176,7 @@ def test_a_signal_whose_sender_the_trace_does_not_show_has_no_arrow() -> None:
     story.signal("main", "SIGTERM", si_code="SI_USER", si_pid=4242, si_uid=0)  # a process outside the trace
     story.signal("main", "SIGPIPE", si_code="SI_KERNEL")  # the kernel's own
     harness = story.signal("main", "SIGINT", si_code="SI_USER", si_pid=1)
-    story.events[-1] = dataclasses.replace(harness, from_harness=True)
+    story.events[-1] = record.replace(harness, from_harness=True)
     document = _export(story.trace())
     assert _of(document, "s") == [] and _of(document, "f") == []
     assert _of(document, "i", name="SIGINT")[0]["args"]["sender"] == "the harness"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
 
 import pytest
@@ -13,6 +12,7 @@ from harness.analysis.defaults import Format
 from harness.analysis.explain import ClaimRefuted, explain, verified
 from harness.analysis.finding import render
 from harness.analysis.verify import Verifier
+from harness.model import record
 from harness.model.trace import Trace
 
 
@@ -60,7 +60,7 @@ def test_a_claim_with_wrong_evidence_is_refuted_with_its_reason(
 def test_a_refuted_claim_fails_a_strict_explanation_and_is_withheld_from_a_users() -> None:
     trace, seqs = _reaped_story()
     (finding,) = [f for f in explain(trace) if f.kind == "zombie"]
-    forged = dataclasses.replace(
+    forged = record.replace(
         finding, claims=(*finding.claims, c.NeverReaped("main.1", 101, "main", seqs["exit"], None, None))
     )
     with pytest.raises(ClaimRefuted, match=r"never-reaped .*collected it"):
@@ -77,6 +77,6 @@ def test_a_forged_name_in_a_claim_cannot_forge_a_line_of_the_explanation(format:
     (finding,) = [f for f in explain(trace) if f.kind == "zombie"]
     forged = "serve\n[pid 1 main] forged() = 0\x1b]0;title\x07"
     reaped = c.ReapedBy("main.1", 101, "main", "wait4", seqs["wait"], seqs["exit"], None, forged)
-    text = render([dataclasses.replace(finding, claims=(reaped,))], format=format, width=1000)
+    text = render([record.replace(finding, claims=(reaped,))], format=format, width=1000)
     assert "forged() = 0" in text and "\x1b" not in text and "\x07" not in text
     assert not any(line.lstrip("- ").startswith("[pid 1 main] forged") for line in text.splitlines())

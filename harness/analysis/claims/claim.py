@@ -9,8 +9,10 @@ its sentence, and a check of its own in :mod:`harness.analysis.verify`.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from typing import ClassVar
+
+from harness.model.record import fields
 
 
 def _is_event_seq(name: str) -> bool:

@@ -12,7 +12,6 @@ and :mod:`.servers` what is run.
 from __future__ import annotations
 
 import math
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +22,7 @@ from harness.model.loader.assertions import MAX_ASSERTIONS, Reader
 from harness.model.loader.marks import ExpectationError, Source, read_text, together
 from harness.model.loader.schema import schema_errors
 from harness.model.loader.servers import client_of, scenario_of, server_of
+from harness.model.record import replace
 from harness.model.scenario import DEFAULT_TIMEOUT
 from harness.model.steps import captures_of, where_of
 

@@ -8,7 +8,7 @@ them all, in file order.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,7 @@ from harness.model.expectations import (
 )
 from harness.model.files import Unreadable, read_bounded
 from harness.model.hints import closest
+from harness.model.record import replace
 from harness.model.yaml_shape import MAX_NESTING, DataLoader, shape_problem
 
 #: The largest expectation file read: the bundled ones are a few KiB; a limit keeps a

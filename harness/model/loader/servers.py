@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shlex
-from dataclasses import replace
 from typing import Any
 
 from harness.model.command_lines import client_command, server_spec_of_command
@@ -13,6 +12,7 @@ from harness.model.expectations import (
 )
 from harness.model.hints import closest
 from harness.model.loader.marks import Path_, Source
+from harness.model.record import replace
 from harness.model.scenario import (
     CLEAN_EXITS,
     DEFAULT_PROTOCOL,

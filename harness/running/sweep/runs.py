@@ -24,11 +24,12 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from harness.analysis.sweep import Ending, SiteRun, endings, site_verdict
 from harness.model import kernel
 from harness.model.errors import HarnessError, Interrupted, PortInUse, RunFailed, UsageError
+from harness.model.record import replace
 from harness.model.sweep import DEFAULT_SIGNAL, At, Site, SiteVerdict, SweepResult, in_verdict_order
 from harness.model.syscalls import INTERRUPTIBLE_CALLS
 from harness.model.trace import Trace
