@@ -40,9 +40,16 @@ def _subcommands(parser: argparse.ArgumentParser) -> dict[str, argparse.Argument
 
 
 def _cell(text: str) -> str:
-    """Text made safe for one Markdown table cell: no newline, no bare pipe, no HTML tag."""
+    """Text made safe for one Markdown table cell: no newline, no bare pipe, no HTML tag, no link brackets."""
     text = " ".join(text.split())
-    return text.replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
+    for plain, escaped in (("|", "\\|"), ("<", "&lt;"), (">", "&gt;"), ("[", "\\["), ("]", "\\]")):
+        text = text.replace(plain, escaped)
+    return text
+
+
+def _code_cell(text: str) -> str:
+    """Text for a code span in a table cell: only the pipe needs escaping there."""
+    return " ".join(text.split()).replace("|", "\\|")
 
 
 def _invocation(action: argparse.Action, formatter: argparse.HelpFormatter) -> str:
@@ -71,7 +78,7 @@ def _command_section(name: str, parser: argparse.ArgumentParser) -> list[str]:
         lines += [f"**{group.title.capitalize() if group.title else 'Options'}**", ""]
         lines += ["| option | meaning |", "| --- | --- |"]
         for action in actions:
-            invocation = _cell(_invocation(action, formatter))
+            invocation = _code_cell(_invocation(action, formatter))
             lines.append(f"| `{invocation}` | {_cell(_help(action, formatter))} |")
         lines.append("")
     if parser.epilog:

@@ -11,19 +11,23 @@ What each kind of block means (sybil's Markdown lexers find them):
   A block whose first line names a file (``# my_server.expect.yaml``) is
   written there first, for the commands that follow; a fragment (a
   ``server:`` mapping, a list of assertions) is completed into the smallest
-  file around it, as the old README tests did; a golden file is read as one.
+  file around it, as the old README tests did; a golden file is read as one;
+  another named YAML file (a CI workflow) is parsed as YAML.
 * ```` ```python ````: run, in one namespace per page.  A block whose first
   line names a file (``# my_server.py``) is written there instead, for the
   commands that follow (a server, a test file pytest runs).
 
 A comment just before a block changes what is asked of it:
 ``<!-- docs-test: output varies -->`` (timings, pids: run, not compared),
-``<!-- docs-test: exit 1 -->`` (it must fail so), ``<!-- docs-test: not
+``<!-- docs-test: exit 1 -->`` (it must fail so; ``exit any`` where either
+outcome is true), ``<!-- docs-test: not
 run: REASON -->`` (left out, saying why: it installs, it is the test suite
 itself); ``;`` between two of them, ``not run:`` last.
 
 Each page runs in a directory of its own holding a copy of ``expectations/``
-and ``examples/``, with ``harness``, ``python`` and ``python3`` on its PATH
+and ``examples/``, and the ``my_server.py`` and ``my_server.expect.yaml``
+that ``docs/how-to/own-server.md`` shows (the server every page calls
+"yours"), with ``harness``, ``python`` and ``python3`` on its PATH
 meaning this checkout's harness and the interpreter running the tests.  A
 page is one test item, its examples run in order: a later block uses what an
 earlier one wrote, so the pages cannot be split between xdist workers.
@@ -50,8 +54,6 @@ from sybil import Document, Example, Region, Sybil
 from sybil.parsers.markdown import CodeBlockParser
 
 ROOT = Path(__file__).resolve().parents[2]
-#: The pages whose examples run: the README and the site's pages.
-PAGES = ("README.md", "docs/*.md", "docs/*/*.md")
 #: The directive before a block: ``<!-- docs-test: output varies -->``.
 _DIRECTIVE = re.compile(r"<!--\s*docs-test:\s*(?P<what>.*?)\s*-->\s*\Z", re.DOTALL)
 #: A first line naming the file a block is: ``# my_server.py``, ``# golden/x.golden.yaml``.
@@ -65,7 +67,7 @@ class Asked:
     """What a directive asks of the block after it."""
 
     compare: bool = True
-    status: int = 0
+    status: int | None = 0  # None: any status (a story that may differ between runs)
     not_run: str | None = None
 
 
@@ -80,6 +82,8 @@ def _asked(document: Document, region_start: int) -> Asked:
     for part in filter(None, (part.strip() for part in what.split(";"))):
         if part == "output varies":
             asked = Asked(False, asked.status, asked.not_run)
+        elif part == "exit any":
+            asked = Asked(asked.compare, None, asked.not_run)
         elif part.startswith("exit "):
             asked = Asked(asked.compare, int(part.removeprefix("exit ")), asked.not_run)
         else:
@@ -132,7 +136,7 @@ def _where(example: Example) -> str:
 
 
 def _expect_status(result: subprocess.CompletedProcess[str], asked: Asked, what: str, example: Example) -> None:
-    if result.returncode != asked.status:
+    if asked.status is not None and result.returncode != asked.status:
         raise AssertionError(
             f"{_where(example)}: {what!r} exited with {result.returncode}, the page expects {asked.status}\n"
             f"{result.stdout}"
@@ -168,9 +172,9 @@ def _console(example: Example) -> None:
                 raise AssertionError(
                     f"{_where(example)}: {command!r} printed what the page does not say:\n"
                     + "\n".join(
-                        doctest.OutputChecker().output_difference(
-                            doctest.Example(command, expected), got, doctest.ELLIPSIS
-                        ).splitlines()
+                        doctest.OutputChecker()
+                        .output_difference(doctest.Example(command, expected), got, doctest.ELLIPSIS)
+                        .splitlines()
                     )
                 )
 
@@ -241,8 +245,10 @@ def _yaml(example: Example) -> None:
         path.write_text(_as_file(source))
     if path.name.endswith(".golden.yaml"):
         read_golden(path)
-    else:
+    elif path.name.endswith(".expect.yaml"):
         load_expectations(path)
+    else:  # another tool's file (a CI workflow): it must be YAML at least
+        yaml.safe_load(source)
 
 
 def _golden_copy(scratch: Path, source: str) -> Path:
@@ -263,11 +269,24 @@ class _Blocks(CodeBlockParser):
             yield region
 
 
+#: The page whose server stands for "your server" on every page: my_server.py and my_server.expect.yaml.
+YOUR_SERVER = ROOT / "docs" / "how-to" / "own-server.md"
+
+
+def _your_server(directory: Path) -> None:
+    """Write the files the own-server page shows, so that every page's ``my_server.py`` is a real server."""
+    for block in re.findall(
+        r"^```\w+\n(# my_server\.(?:py|expect\.yaml)\n.*?)^```", YOUR_SERVER.read_text(), re.M | re.S
+    ):
+        (directory / block.split()[1]).write_text(block)
+
+
 def _setup(namespace: dict[str, Any]) -> None:
     directory = Path(tempfile.mkdtemp(prefix="harness-docs-"))
     for tree in ("expectations", "examples"):
         shutil.copytree(ROOT / tree, directory / tree, ignore=shutil.ignore_patterns("*.failed.*", "__pycache__"))
     _make_shims(directory)
+    _your_server(directory)
     namespace["directory"] = str(directory)
 
 
@@ -282,7 +301,7 @@ SYBIL = Sybil(
         _Blocks("yaml", _yaml),
         _Blocks("python", _python),
     ],
-    patterns=list(PAGES),
+    patterns=["*.md"],  # which pages: _is_page
     path=str(ROOT),
     setup=_setup,
     teardown=_teardown,
@@ -324,9 +343,18 @@ class DocExamples(pytest.Item):
 PAGE_ROOTS = ("README.md", "docs/")
 
 
+def _is_page(path: Path) -> bool:
+    """The README at the top of the checkout, or a page of docs/ (not examples/README.md, not bench/README.md)."""
+    try:
+        relative = path.resolve().relative_to(ROOT)
+    except ValueError:
+        return False
+    return path.suffix == ".md" and (relative == Path("README.md") or relative.parts[0] == "docs")
+
+
 def collect_page(file_path: Path, parent: pytest.Collector) -> DocPage | None:
     """The ``pytest_collect_file`` hook: a README or docs page, as one test of its examples."""
-    if SYBIL.should_parse(file_path):
+    if _is_page(file_path):
         page: DocPage = DocPage.from_parent(parent, path=file_path)
         page.add_marker(pytest.mark.ptrace)  # its commands trace servers
         return page
