@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import re
 import subprocess
 import sys
-from pathlib import Path
 
 import harness
 
@@ -32,19 +30,3 @@ def test_a_name_outside_the_api_is_refused_by_name() -> None:
         assert "no attribute 'run_spec'" in str(error)
     else:
         raise AssertionError("harness.run_spec is internal")
-
-
-def test_the_readme_example_of_the_api_runs_on_a_real_trace(tmp_path: Path, ptrace_permitted: None) -> None:
-    readme = (Path(__file__).parent.parent / "README.md").read_text()
-    [example] = [
-        block for block in re.findall(r"```python\n(.*?)```", readme, flags=re.S) if "import harness\n" in block
-    ]
-    done = subprocess.run(
-        [sys.executable, "-m", "harness", "run", "fork_sigchld", "--jsonl", "run.jsonl"],
-        cwd=tmp_path,
-        capture_output=True,
-    )
-    assert done.returncode == 0, done.stderr
-    ran = subprocess.run([sys.executable, "-c", example], cwd=tmp_path, capture_output=True, text=True)
-    assert ran.returncode == 0, ran.stderr
-    assert "accept4" in ran.stdout  # the explanation names the interrupted call

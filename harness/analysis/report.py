@@ -13,7 +13,7 @@ inline SVG (:mod:`harness.analysis.timeline_svg`, from the layout of
 escaped.  This module puts the page together: the picture, its controls,
 the legend and the explanations.
 
-The DOM contract, relied on by tests and documented in the README:
+The DOM contract, relied on by tests and documented in docs/reference/report.md:
 
 * ``<svg id="timeline">``; one ``g.lane[data-role][data-label]`` per task in
   tree order;

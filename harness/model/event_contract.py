@@ -1,4 +1,4 @@
-"""The nested values of a JSON Lines event, checked against the documented contract (README, "JSON Lines format").
+"""The nested values of a JSON Lines event, checked against the documented contract (docs/reference/jsonl.md).
 
 :func:`harness.model.events.event_from_dict` checks an event's own keys and
 their types; this checks what is inside them: a call's ``args`` by each

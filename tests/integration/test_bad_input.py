@@ -1,7 +1,7 @@
 """Every mistake in the input ends in one clear line and its own exit status, never a traceback.
 
 Each case runs the real command line (``harness.faces.cli.main``); the statuses
-are those the README lists.
+are those docs/reference/exit-statuses.md lists.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""A JSON Lines trace, as dicts, with every nested shape of the event contract (README, "JSON Lines format")."""
+"""A JSON Lines trace, as dicts, with every nested shape of the event contract (docs/reference/jsonl.md)."""
 
 from __future__ import annotations
 

@@ -30,7 +30,7 @@ ptrace(2), kernel/exit.c):
 The other design, the whole run in a forked child process sending its result
 back, would isolate the host as well, but costs a fork of the host (pytest
 and all) per run, and forking a host that runs threads is unsafe.  This one
-costs one thread per run (README, "How the tracer works", has the figures).
+costs one thread per run (docs/explanation/tracer.md has the figures).
 
 A host that itself waits for *any* child (``waitpid(-1)``) while a run is
 under way can still take the tracees' reports; ``subprocess`` waits by pid.

@@ -17,7 +17,7 @@ nowhere else.  Two more reasons make most requests direct calls of libc's
 * the start: importing python-ptrace imports ``logging``, ``traceback`` and
   ``datetime`` (``ptrace.error``, ``ptrace.tools``), 9 to 11 ms by
   ``python -X importtime`` on this project's machine, a sixth of what
-  ``harness trace`` added to the interpreter's own start (README, *Speed*).
+  ``harness trace`` added to the interpreter's own start (bench/README.md).
   A run that injects nothing, on a kernel with PTRACE_GET_SYSCALL_INFO,
   never imports it.
 
