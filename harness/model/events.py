@@ -10,7 +10,7 @@ be rebuilt from the trace alone.  Each event also records when it happened
 questions are answered by ``seq``, which no clock can tie or reverse.
 
 The JSON Lines form produced by :func:`event_to_dict` is the contract every
-later part of the project reads; it is documented in the README.
+later part of the project reads; it is documented in docs/reference/jsonl.md.
 """
 
 from __future__ import annotations
