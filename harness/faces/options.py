@@ -176,6 +176,13 @@ def add_live_outputs(parser: argparse.ArgumentParser) -> None:
     """The outputs of a live trace (see :func:`harness.faces.outputs.trace_outputs`)."""
     parser.add_argument("--jsonl", metavar="FILE", help="also write the events as JSON Lines to FILE")
     parser.add_argument("-o", "--output", metavar="TEXTFILE", help="write the text trace to TEXTFILE, not stderr")
+    parser.add_argument(
+        "--strace-log",
+        metavar="FILE",
+        help="also write the trace to FILE in strace's own 'strace -f -o' text (PID  call(args) = ret, unfinished "
+        "and resumed halves, signals, exits; the times -t, -r and -T ask for), for tools made for strace logs; "
+        "the harness reads it back as a trace (check --trace, explain, report, show, diff)",
+    )
     add_full_stacks(parser)
 
 

@@ -485,8 +485,9 @@ def _socklen(text: str, decoded: dict[str, Any], *, succeeded: bool) -> None:
         return
     given, arrow, written = inside.partition("=>")
     decoded["addrlen_in"] = _int(given)
-    if succeeded:
-        decoded["addrlen"] = _int(written) if arrow else _int(given)
+    # A failed call's length is where the caller's size stays: strace shows the size, not the pointer the
+    # tracer keeps, so its text stands for it.
+    decoded["addrlen"] = (_int(written) if arrow else _int(given)) if succeeded else text.strip()
 
 
 def _raw(text: str) -> int | str:

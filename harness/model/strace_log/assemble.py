@@ -194,7 +194,9 @@ class Assembly:
                 )
             self.open[tid] = _Open(line, self.next_seq(), time)
         elif line.kind == "call":
-            self.call(tid, line, [line.text], line.result, self.next_seq(), time, time)
+            exec_done = line.name in forms.EXEC_CALLS and line.result is not None and line.result.value == 0
+            # An exec is one event, at the new program's start, as the tracer records it: no entry of its own.
+            self.call(tid, line, [line.text], line.result, 0 if exec_done else self.next_seq(), time, time)
         elif line.kind == "resumed":
             begun = self.open.pop(tid, None)
             if begun is None:
