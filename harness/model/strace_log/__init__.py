@@ -24,6 +24,7 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
+from harness.model.strace_log import assemble, forms
 from harness.model.strace_log.assemble import Assembly, LogError, created_tasks
 from harness.model.strace_log.lines import Line, LineError, is_event_line, read_line
 from harness.model.trace import MAX_TRACE_BYTES, Trace, TraceFileError
@@ -112,7 +113,14 @@ def _read_lines(path: Path, pid: int | None) -> list[Line]:
     except Unreadable as refused:
         raise TraceFileError(str(path), 0, f"cannot read the strace log: {refused.reason}") from None
     lines = []
+    head: tuple[int, str] | None = None  # a line cut by strace's "Process N attached", waiting for its rest
     for number, raw in enumerate(text.splitlines(), start=1):
+        if head is not None:
+            number, raw, head = head[0], head[1] + raw, None
+        spliced = forms.SPLICED.match(raw) if is_event_line(raw) else None  # a message on a line of its own: none
+        if spliced is not None:
+            head = (number, spliced["head"])
+            continue
         if not is_event_line(raw):
             continue
         try:
@@ -120,7 +128,45 @@ def _read_lines(path: Path, pid: int | None) -> list[Line]:
         except LineError as error:
             raise TraceFileError(str(path), number, f"{error}; fix or remove the line") from None
         lines.append(line if pid is None else _of_task(line, pid))
-    return lines
+    if head is not None:
+        raise TraceFileError(
+            str(path), head[0], "the log ends inside a line strace's message cut; the log is cut short"
+        )
+    return _with_tasks(lines, path) if pid is None else lines
+
+
+def _with_tasks(lines: list[Line], path: Path) -> list[Line]:
+    """Each line with its task: strace on stderr prints no pid while a single task is traced (its ``nprocs``).
+
+    A line without one is the only task's alive then.  The first task is the
+    first one whose pid shows that no traced call created; one that never
+    shows it (a log of one task) is task 0.
+    """
+    import dataclasses
+
+    if all(line.tid is not None for line in lines):
+        return lines
+    children = {
+        line.result.value
+        for line in lines
+        if line.name in assemble.SPAWNS and line.result is not None and line.result.value and not line.result.errno
+    }
+    root = next((line.tid for line in lines if line.tid is not None and line.tid not in children), 0)
+    alive: dict[int, None] = {root: None}
+    resolved: list[Line] = []
+    for line in lines:
+        tid = line.tid
+        if tid is None:
+            if len(alive) != 1:
+                raise TraceFileError(
+                    str(path), line.number, "a line without a pid while several tasks run: two logs mixed?"
+                )
+            tid = next(iter(alive))
+        alive[tid] = None  # a new task counts from its first line: strace counts it once it has seen it stop
+        if line.kind in ("exited", "killed"):
+            alive.pop(tid, None)
+        resolved.append(dataclasses.replace(line, tid=tid))
+    return resolved
 
 
 def _of_task(line: Line, pid: int) -> Line:

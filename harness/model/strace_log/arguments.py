@@ -36,7 +36,7 @@ from harness.model.strace_log.values import (
     string_bytes,
     struct_fields,
 )
-from harness.model.syscalls import argument_names, catalogued
+from harness.model.syscalls import argument_names, catalogued, futex
 from harness.model.syscalls.entry import Arg, ArgKind
 
 
@@ -319,12 +319,14 @@ def _epoll_event(text: str) -> dict[str, Any]:
 
 def _fd_set(text: str) -> list[int] | str | None:
     inside = braced(text, "[", "]")
-    return [_int(word) for word in inside.split()] if inside is not None else _pointer(text)
+    if inside is None:
+        return _pointer(text)
+    return [_int(word) for word in inside.split() if word != "..."]  # what -s left out is not there
 
 
 def _fds(text: str) -> list[int] | str | None:
     items = array_items(text)
-    return [_int(item) for item in items] if items is not None else _pointer(text)
+    return [_int(item) for item in items if item != "..."] if items is not None else _pointer(text)
 
 
 def _resuming(text: str) -> str | None:
@@ -436,6 +438,9 @@ def _value(kind: ArgKind, text: str, call: str, arg: Arg, decoded: dict[str, Any
             return _fds(text)
         case "ready_pollfds":
             return _items(text, _ready_pollfd)
+        case "futex_val3":
+            number = integer(text)
+            return number if number is not None else flag_words(text) if "<<" in text else comment(text)[0]
         case _:  # the kinds of rarer calls' arguments (fcntl's, futex's, pselect6's): read as they look
             return _generic(text)
 
@@ -456,13 +461,20 @@ def decode_args(name: str, texts: Sequence[str], result: Result | None) -> dict[
     position = 0
     for text in texts:
         text = text.strip()
+        written = next((arg for arg in printed if arg.kind == "clone_args_written"), None)
+        if text.startswith("=> ") and written is not None:  # clone3's written struct, on its resumed half
+            members = struct_fields(text[3:]) or {}
+            decoded[written.name] = {
+                key: _int(value) if value.startswith("[") else _pointer(value) for key, value in members.items()
+            }
+            continue
         inner = braced(text) if any(arg.braced for arg in printed) else None
         key, equals, value = (inner or text).partition("=")
         if equals and key in by_name and by_name[key].named:
             arg = by_name[key]
             position = printed.index(arg) + 1
-        else:
-            while position < len(printed) and printed[position].named:
+        else:  # the next argument printed in its place, past the named ones and those another text held
+            while position < len(printed) and (printed[position].named or printed[position].name in decoded):
                 position += 1
             if position >= len(printed):
                 raise ArgumentError(f"{name} has {len(printed)} arguments strace prints; got more: '{text}'")
@@ -472,6 +484,10 @@ def decode_args(name: str, texts: Sequence[str], result: Result | None) -> dict[
             _socklen(value, decoded, succeeded=result is not None and result.errno is None and result.value is not None)
             continue
         decoded[arg.name] = _value(arg.kind_in(decoded), value, name, arg, decoded)
+        if name == "futex" and arg.name == "op" and isinstance(decoded["op"], list):
+            # what futex shows after its op depends on the command (strace's do_futex): the catalogue's list
+            shown = [by_name[key] for key in futex.shown_after_op(decoded["op"]) if key in by_name]
+            printed, position = [*printed[:position], *shown], position
     if result is not None:
         decoded.update(_notes(name, result))
     return decoded

@@ -42,7 +42,7 @@ from harness.model.strace_log.values import array_items, split_top, string
 from harness.model.syscalls import calls_that
 
 #: The calls whose result is a new task's id.
-_SPAWNS = frozenset(calls_that("spawns"))
+SPAWNS = frozenset(calls_that("spawns"))
 #: A process's clone flag that makes a thread, not a process (clone(2)).
 _THREAD_FLAG = "CLONE_THREAD"
 
@@ -246,7 +246,7 @@ class Assembly:
             now = round(entered + duration, 6)  # a whole line's time is its entry's
         elif duration is None and entered is not None and now is not None and line.kind == "resumed":
             duration = round(now - entered, 6)
-        if name in _SPAWNS and ret is not None and ret > 0:
+        if name in SPAWNS and ret is not None and ret > 0:
             thread = _THREAD_FLAG in _all_flags(args)
             self.spawn(tid, ret, name, thread, now)
         event = SyscallEvent(
@@ -394,7 +394,7 @@ def created_tasks(lines: Iterable[Line]) -> dict[int, tuple[int, str, bool]]:
         if line.kind == "unfinished":
             begun[line.tid] = line
             continue
-        if line.kind not in ("call", "resumed") or line.name not in _SPAWNS:
+        if line.kind not in ("call", "resumed") or line.name not in SPAWNS:
             continue
         result = line.result
         if result is None or result.value is None or result.value <= 0 or result.errno is not None:

@@ -31,12 +31,17 @@ Facts about strace's output, read from its sources (strace 6.1) and strace(1):
   ``+++ superseded by execve in pid N +++``.
 * ``-k`` prints the call's stack after its line, one frame a line, each
   starting with `` > `` (src/unwind.c); strace's own messages on stderr start
-  ``strace: `` (``Process 1234 attached``); a process that changes its
+  with the name it was run by (``strace: ``, ``/usr/bin/strace: ``; ``error_msg``,
+  src/error_prints.c, prints ``program_invocation_name``): ``Process 1234
+  attached``, which cuts the line being written when it comes; a process that changes its
   personality gets ``[ Process PID=1234 runs in 32 bit mode. ]``
   (src/syscall.c ``update_personality``).
 * ``-X raw`` prints constants as numbers (``0x80000``, ``flags=0x1200000|17``),
   ``-X verbose`` the number and its name in a comment
   (``0x80000 /* SOCK_CLOEXEC */``); ``-X abbrev``, the default, the names.
+* ``-e signal=SET`` leaves out the ``--- SIG ---`` lines of the other signals,
+  and the ``+++ killed by SIG +++`` lines too (``print_signalled`` tests the
+  set); ``-qq`` leaves out every ``+++ exited with N +++`` (``print_exited``).
 """
 
 from __future__ import annotations
@@ -55,7 +60,7 @@ DAY_TIME = re.compile(r"(?P<hours>\d\d):(?P<minutes>\d\d):(?P<seconds>\d\d(?:\.\
 #: ``-r``: the seconds since the previous line, alone, or ``(+     0.000317)`` after a ``-t`` time.
 RELATIVE_TIME = re.compile(r"(?:\(\+ *(?P<after>\d+\.\d{6,9})\)|(?P<alone>\d+\.\d{6,9})) +")
 #: ``-i``: the instruction pointer; ``-n``: the call's number.
-POINTER_OR_NUMBER = re.compile(r"\[(?:[0-9a-f]{8,16}| *\d+)\] +")
+POINTER_OR_NUMBER = re.compile(r"\[(?:[0-9a-f?]{8,16}| *\d+)\] +")
 
 #: The body of a line that ends a task, that a signal stops, and a call resumed or begun.
 EXITED = re.compile(r"\+\+\+ exited with (?P<code>-?\d+) \+\+\+$")
@@ -69,8 +74,12 @@ UNFINISHED = " <unfinished ...>"
 #: What strace prints for a restart_syscall's argument: ``<... resuming interrupted accept4 ...>``.
 RESUMING = re.compile(r"<\.\.\. resuming interrupted (?P<name>[a-z_0-9]+|call) \.\.\.>$")
 
+#: On stderr, strace's message that it attached a new task cuts the line it is writing (``strace: Process
+#: 1234 attached`` then a newline, in the middle of the creator's clone line); the line goes on below it.
+SPLICED = re.compile(r"(?P<head>.+?)(?:(?:/[A-Za-z0-9._+-]+)*/)?strace: Process \d+ attached$")
+
 #: Lines that are no events: a ``-k`` frame, strace's own messages, a personality change.
-NOT_EVENTS = re.compile(r"( > |strace: |\[ Process PID=\d+ runs in )")
+NOT_EVENTS = re.compile(r"( > |(?:(?:/[A-Za-z0-9._+-]+)*/)?strace: |\[ Process PID=\d+ runs in )")
 
 #: A result: the value (``?`` where user space sees none), with ``-y``'s decoration of a descriptor.
 RESULT_VALUE = re.compile(r"(?P<value>-?\d+|0x[0-9a-f]+|\?)(?:<(?P<path>.*?)>)?(?= |$)")
