@@ -95,7 +95,13 @@ def assert_the_lessons(trace: Trace, *, signals: bool = True, kills: bool = True
     expected = _MAIN_STORY if signals else [token for token in _MAIN_STORY if not token.startswith("---")]
     assert _in_order(story, expected), story
     exits = {role: trace.exit_of(role) for role in trace.roles()}
-    ends = {"main": (3, None), "main.1": (0, None), "main.2": (1, None), "main.3": (0, None), "main.4": (0, None)}
+    ends: dict[str, tuple[int | None, str | None]] = {
+        "main": (3, None),
+        "main.1": (0, None),
+        "main.2": (1, None),
+        "main.3": (0, None),
+        "main.4": (0, None),
+    }
     ends |= {"main.5": (None, "SIGTERM")} if kills else {}
     assert {role: (end.code, end.signal) for role, end in exits.items() if end is not None} == {
         **ends,

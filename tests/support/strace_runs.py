@@ -75,7 +75,7 @@ def _until(condition: Callable[[], bool], deadline: float, what: str) -> None:
 
 
 def _traced_command(pid: int, deadline: float) -> int:
-    """strace's child that runs the command, once it has exec'd it (strace forks probes of its own first)."""
+    """The child of strace that runs the command, once it has exec'd it (strace forks probes of its own first)."""
     path = f"/proc/{pid}/task/{pid}/children"
     strace = os.readlink(f"/proc/{pid}/exe")
     found: list[int] = []
