@@ -60,10 +60,25 @@ def _tasks_of_run(tracer: int) -> list[int]:
     return [tid for tid in _tasks(ours) if tid != tracer and not os.path.exists(f"/proc/{ours}/task/{tid}")]
 
 
+def _released(tid: int) -> bool:
+    """Whether an ended task is no more strace's: only then has its parent been told (SIGCHLD, a wait).
+
+    A traced task's exit is reported to its tracer first; its parent hears of
+    it once the tracer has collected it (ptrace(2), kernel/exit.c
+    ``wait_task_zombie``).  Until then, the child is a zombie in ``/proc`` and
+    its parent still sleeps, untold: no rest yet.
+    """
+    try:
+        with open(f"/proc/{tid}/status") as status:
+            return next((line.split()[1] == "0" for line in status if line.startswith("TracerPid:")), True)
+    except OSError:
+        return True  # gone
+
+
 def at_rest(tasks: Sequence[int]) -> bool:
-    """Whether every task sleeps in a call a signal or a client can end (``S``), or has ended."""
+    """Whether every task sleeps in a call a signal or a client can end (``S``), or has ended and been released."""
     return bool(tasks) and all(
-        ended(tid) or (state := asleep(tid)) is not None and state.interruptible for tid in tasks
+        (ended(tid) and _released(tid)) or ((state := asleep(tid)) is not None and state.interruptible) for tid in tasks
     )
 
 
