@@ -146,6 +146,15 @@ def _with_tasks(lines: list[Line], path: Path) -> list[Line]:
 
     if all(line.tid is not None for line in lines):
         return lines
+    written = next((line for line in lines if line.in_file_form), None)
+    stray = next((line for line in lines if line.tid is None), None)
+    if written is not None and stray is not None:  # print_pid_pfx (src/strace.c): -f -o leads every line
+        raise TraceFileError(
+            str(path),
+            stray.number,
+            f"a line without a pid in a log strace -f -o wrote with one on every line (line {written.number}): "
+            "lines of two logs mixed?",
+        )
     children = {
         line.result.value
         for line in lines

@@ -8,6 +8,7 @@ and the line number).  The arguments stay text here: decoding them is
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Literal
 
@@ -79,6 +80,8 @@ class Line:
     former: int | None = None
     """``+++ superseded by execve in pid N +++``: the thread that exec'd."""
     injected: bool = False
+    in_file_form: bool = False
+    """Its pid led it as ``strace -f -o`` writes it (``PID  ``), in a file where every line has one."""
 
 
 def is_event_line(text: str) -> bool:
@@ -88,16 +91,20 @@ def is_event_line(text: str) -> bool:
 
 def read_line(number: int, text: str, *, leader: bool) -> Line:
     """Cut one event line; ``leader``: the log was written with ``-f`` into one file, so a pid may lead it."""
-    rest, tid = text, None
+    rest, tid, in_file_form = text, None, False
     if leader:
-        found = forms.STDERR_LEADER.match(rest) or forms.FILE_LEADER.match(rest)
+        found = forms.STDERR_LEADER.match(rest)
+        if found is None:
+            found = forms.FILE_LEADER.match(rest)
+            in_file_form = found is not None
         if found is not None:
             tid, rest = int(found["pid"]), rest[found.end() :]
     clock, rest = _clock(rest)
     skipped = forms.POINTER_OR_NUMBER.match(rest)
     if skipped is not None:
         rest = rest[skipped.end() :]
-    return _body(number, tid, clock, rest)
+    line = _body(number, tid, clock, rest)
+    return dataclasses.replace(line, in_file_form=True) if in_file_form else line
 
 
 def _clock(text: str) -> tuple[Clock, str]:
