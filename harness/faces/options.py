@@ -357,7 +357,9 @@ def add_run_options(parser: argparse.ArgumentParser, *, from_golden: bool = Fals
 
 def add_source(parser: argparse.ArgumentParser, *, traces: bool = True) -> None:
     """The source argument of a command (see source_kind), and the options of a run."""
-    files = "a JSON Lines trace (*.jsonl), " if traces else ""
+    files = (
+        "a JSON Lines trace (*.jsonl) or an strace -f log (told by its content; -ff's LOG prefix), " if traces else ""
+    )
     parser.add_argument(
         "source",
         nargs="?",
