@@ -8,9 +8,8 @@ and the line number).  The arguments stay text here: decoding them is
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from harness.model.strace_log import forms
 
@@ -103,8 +102,7 @@ def read_line(number: int, text: str, *, leader: bool) -> Line:
     skipped = forms.POINTER_OR_NUMBER.match(rest)
     if skipped is not None:
         rest = rest[skipped.end() :]
-    line = _body(number, tid, clock, rest)
-    return dataclasses.replace(line, in_file_form=True) if in_file_form else line
+    return _body(number, tid, clock, rest, in_file_form)
 
 
 def _clock(text: str) -> tuple[Clock, str]:
@@ -125,14 +123,17 @@ def _clock(text: str) -> tuple[Clock, str]:
     return Clock(absolute, of_day, relative), text
 
 
-def _body(number: int, tid: int | None, clock: Clock, body: str) -> Line:
+def _body(number: int, tid: int | None, clock: Clock, body: str, in_file_form: bool) -> Line:
+    def make(kind: LineKind, **parts: Any) -> Line:
+        return Line(number, tid, clock, kind, in_file_form=in_file_form, **parts)
+
     if body.startswith("+++ "):
         if found := forms.EXITED.match(body):
-            return Line(number, tid, clock, "exited", code=int(found["code"]))
+            return make("exited", code=int(found["code"]))
         if found := forms.KILLED.match(body):
-            return Line(number, tid, clock, "killed", signal=found["signal"], core_dumped=bool(found["core"]))
+            return make("killed", signal=found["signal"], core_dumped=bool(found["core"]))
         if found := forms.SUPERSEDED.match(body):
-            return Line(number, tid, clock, "superseded", former=int(found["former"]))
+            return make("superseded", former=int(found["former"]))
         raise LineError(
             f"'{body}' is no end of a task strace writes ('+++ exited with N +++', '+++ killed by SIG +++')"
         )
@@ -142,22 +143,22 @@ def _body(number: int, tid: int | None, clock: Clock, body: str) -> Line:
                 number, tid, clock, "signal", name=found["name"], text=found["info"], injected=bool(found["injected"])
             )
         if found := forms.STOPPED.match(body):
-            return Line(number, tid, clock, "stopped", name=found["name"])
+            return make("stopped", name=found["name"])
         raise LineError(f"'{body}' is no signal line strace writes ('--- SIGCHLD {{si_signo=...}} ---')")
     if found := forms.RESUMED.match(body):
         rest = found["rest"]
         if rest.startswith(forms.UNFINISHED + ")"):  # the task ended in the call
             rest = rest[len(forms.UNFINISHED) :]
             arguments, result = _call_end(rest)
-            return Line(number, tid, clock, "resumed", name=found["name"], text="", result=result, died=True)
+            return make("resumed", name=found["name"], text="", result=result, died=True)
         arguments, result = _call_end(rest)
-        return Line(number, tid, clock, "resumed", name=found["name"], text=arguments, result=result)
+        return make("resumed", name=found["name"], text=arguments, result=result)
     if found := forms.CALL.match(body):
         rest = found["rest"]
         if rest.endswith(forms.UNFINISHED):
-            return Line(number, tid, clock, "unfinished", name=found["name"], text=rest[: -len(forms.UNFINISHED)])
+            return make("unfinished", name=found["name"], text=rest[: -len(forms.UNFINISHED)])
         arguments, result = _call_end(rest)
-        return Line(number, tid, clock, "call", name=found["name"], text=arguments, result=result)
+        return make("call", name=found["name"], text=arguments, result=result)
     raise LineError(
         f"cannot read '{_cut(body)}' as strace -f output: expected 'NAME(ARGS) = RESULT', "
         "'<... NAME resumed>', '--- SIG... ---' or '+++ ... +++'"

@@ -21,22 +21,39 @@ _INTEGER = re.compile(r"-?(?:0x[0-9a-fA-F]+|0[0-7]*|[1-9]\d*)$")
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "v": "\v", "f": "\f", "\\": "\\", '"': '"', "'": "'", "a": "\a", "b": "\b"}
 
 
+#: A C string as strace prints it, escapes included: where a quote opens, where it closes.
+_QUOTED = re.compile(r'"(?:[^"\\]|\\.)*"')
+#: What nesting starts with: without any, a list is cut at every separator.
+_NESTING = re.compile(r'["(\[{<]|/\*')
+#: The characters a scan of nested text stops at, besides the separator.
+_STOPS = {separator: re.compile(r'["()\[\]{}<>]|/\*|' + re.escape(separator)) for separator in ",|"}
+
+
 def split_top(text: str, separator: str = ",") -> list[str]:
     """The items of a comma-separated list, cut only outside brackets, braces, parentheses, quotes and comments.
 
     Each item is stripped; empty items (what ``3, `` before ``<unfinished ...>`` leaves) are dropped.
+    The scan jumps from one character that matters to the next (most arguments hold none).
     """
+    if _NESTING.search(text) is None:
+        return [item.strip() for item in text.split(separator) if item.strip()]
     items, depth, start, index, size = [], 0, 0, 0, len(text)
+    stops = _STOPS[separator]
     while index < size:
+        found = stops.search(text, index)
+        if found is None:
+            break
+        index = found.start()
         char = text[index]
         if char == '"':
-            index += 1
-            while index < size and text[index] != '"':
-                index += 2 if text[index] == "\\" else 1
-        elif text.startswith("/*", index):
+            quoted = _QUOTED.match(text, index)
+            index = quoted.end() if quoted is not None else size
+            continue
+        if char == "/":  # a comment: /* ... */
             end = text.find("*/", index + 2)
-            index = size if end < 0 else end + 1
-        elif char in "([{" or (char == "<" and text[index + 1 : index + 2] not in (" ", "=")):
+            index = size if end < 0 else end + 2
+            continue
+        if char in "([{" or (char == "<" and text[index + 1 : index + 2] not in (" ", "=")):
             depth += 1  # -y's <socket:[1]> and <... resuming ...> nest; a comparison's < does not
         elif (char in ")]}" or (char == ">" and text[index - 1 : index] not in ("-", "="))) and depth > 0:
             depth -= 1  # the arrows of => and -> close nothing
