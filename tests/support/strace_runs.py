@@ -109,12 +109,17 @@ def _traced_command(pid: int, deadline: float) -> int:
 
 
 @contextlib.contextmanager
-def _dispositions_as_under_the_harness() -> Iterator[None]:
-    """SIGINT caught and SIGTERM default in the process that starts strace, as for the harness's tracee.
+def dispositions_as_under_the_harness() -> Iterator[None]:
+    """Start strace's tracee with SIGINT and SIGTERM at SIG_DFL, as the harness starts its own.
 
-    See ``dispositions_as_under_the_harness`` in test_differential_strace.py:
-    execve resets a caught signal to SIG_DFL, so the server starts as the
-    harness starts it.
+    The harness catches both while it traces (``harness/running/tracer/loop.py``),
+    and execve(2) resets a caught signal to SIG_DFL, so its tracee never
+    inherits an ignored SIGINT; strace's does.  A test process started in
+    the background by a non-interactive shell has SIGINT ignored (POSIX
+    Shell Command Language, 2.9.3.1 "Asynchronous Lists"), and CPython
+    installs no SIGINT handler then, so a Python program would call
+    rt_sigaction once less at exit under strace than under the harness.  Here SIGINT is caught (so execve resets
+    it) and SIGTERM default, as in a test process started from a terminal.
     """
     previous = {
         signal.SIGINT: signal.signal(signal.SIGINT, signal.default_int_handler),
@@ -175,7 +180,7 @@ def run_under_strace(plan: RunPlan, strace: Path, log: Path, options: Sequence[s
     # open for reading and writing (glibc's perror dups it and fdopens it "w+", which a pipe would refuse).
     with (
         child_subreaper(),
-        _dispositions_as_under_the_harness(),
+        dispositions_as_under_the_harness(),
         tempfile.TemporaryFile() as output,
         open(os.devnull, "rb") as nothing,
     ):
