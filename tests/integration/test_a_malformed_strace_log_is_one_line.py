@@ -21,10 +21,10 @@ from support.programs import EXPECTATIONS
 from harness.faces.cli import main
 
 
-@pytest.fixture(scope="module")
-def real_log(c_program: Callable[[str], Path], strace: Path, tmp_path_factory: pytest.TempPathFactory) -> list[str]:
-    """The lines of a real ``strace -f -o`` log of the lessons program."""
-    log = tmp_path_factory.mktemp("strace") / "lessons.log"
+@pytest.fixture
+def real_log(c_program: Callable[[str], Path], strace: Path, ptrace_permitted: None, tmp_path: Path) -> list[str]:
+    """The lines of a real ``strace -f -o`` log of the lessons program (strace needs ptrace as the harness does)."""
+    log = tmp_path / "lessons.log"
     subprocess.run([str(strace), "-f", "-o", str(log), str(c_program("strace_lessons"))], check=False)
     return log.read_text().splitlines()
 
@@ -47,7 +47,10 @@ def _resumed_without_its_start(lines: list[str]) -> tuple[list[str], int, str]:
 
 def _cut_at_its_start(lines: list[str]) -> tuple[list[str], int, str]:
     at = _index(lines, r"clone\(.*\) = \d+$") + 1  # the first child's lines, without the clone that made it
-    return lines[at:], 1 if lines[at].split()[0] != lines[0].split()[0] else 2, "without the clone, fork or vfork"
+    rest = lines[at:]
+    # The first task seen is taken for the first task of the log; the first line of another is at fault.
+    other = next(index for index, line in enumerate(rest) if line.split()[0] != rest[0].split()[0])
+    return rest, other + 1, "without the clone, fork or vfork"
 
 
 def _a_json_line_among_them(lines: list[str]) -> tuple[list[str], int, str]:

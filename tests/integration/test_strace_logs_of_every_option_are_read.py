@@ -74,8 +74,9 @@ _MAIN_STORY = [
 ]
 
 
-@pytest.fixture(scope="module")
-def lessons(c_program: Callable[[str], Path]) -> Path:
+@pytest.fixture
+def lessons(c_program: Callable[[str], Path], ptrace_permitted: None) -> Path:
+    """The lessons program, where tracing is permitted (strace needs ptrace as the harness does)."""
     return c_program("strace_lessons")
 
 
