@@ -75,7 +75,7 @@ def source_kind(source: str) -> SourceKind:
 def _unknown_file(source: str) -> TraceInputError:
     return TraceInputError(
         f"{source}: not a golden file (*{GOLDEN_SUFFIX}), an expectation file (*{EXPECTATION_SUFFIX}), "
-        "a JSON Lines trace (*.jsonl) nor an strace -f log: rename it to say which, or give a variant's name"
+        "an strace -f log nor a JSON Lines trace (*.jsonl): rename it to say which, or give a variant's name"
     )
 
 
