@@ -63,10 +63,12 @@ def source_kind(source: str) -> SourceKind:
         return "trace"
     if source.endswith((".yaml", ".yml")):
         raise _unknown_file(source)
-    if os.path.isfile(source) or os.path.isdir(source):
+    if os.path.isfile(source):
         if is_strace_log(source):
             return "trace"
         raise _unknown_file(source)
+    if os.path.isdir(source) and is_strace_log(source):
+        return "trace"  # the directory of strace -ff's LOG.PID files
     if not _names_a_variant(source) and is_strace_log(source):
         return "trace"  # the prefix of strace -ff's LOG.PID files
     return "variant"

@@ -50,8 +50,9 @@ import re
 
 #: ``-o FILE`` with ``-f``: ``PID  `` (the pid, then spaces to five columns and one more).
 FILE_LEADER = re.compile(r"(?P<pid>\d+) +")
-#: stderr with ``-f``: ``[pid  1234] ``; the harness's own text adds the role, ``[pid 1234 main.1] ``.
-STDERR_LEADER = re.compile(r"\[pid +(?P<pid>\d+)(?: [^\]\s]+)?\] ")
+#: stderr with ``-f``: ``[pid  1234] `` (the harness's own text, ``[pid 1234 main.1] ``, is not strace's: its
+#: spawn lines and Python frames are the harness's; its JSON Lines are the trace to read back).
+STDERR_LEADER = re.compile(r"\[pid +(?P<pid>\d+)\] ")
 
 #: ``-ttt``: seconds since the epoch, with microseconds (or nanoseconds with --absolute-timestamps=ns).
 EPOCH_TIME = re.compile(r"(?P<epoch>\d{9,}\.\d{6,9}) +")
