@@ -31,7 +31,7 @@ import os
 from collections.abc import Sequence
 
 from harness.analysis import claims as c
-from harness.analysis.facts import Disposition, TraceIndex, program_of, runs_cpython
+from harness.analysis.facts import Disposition, ProgramKind, TraceIndex, program_kind, program_of
 from harness.analysis.finding import Finding
 from harness.analysis.interruptions import Interruption
 from harness.model import kernel
@@ -125,8 +125,8 @@ _AS_RULE: dict[str, kernel.RestartOutcome] = {
 def explain_interruption(trace: Trace, index: TraceIndex, account: Interruption) -> Finding:
     """One interruption, as claims: what stopped, by which signal from whom, and what became of the call."""
     name = account.call_name or "a call the tracer could not name"
-    python = runs_cpython(index, process_role(account.task))
-    verb, fate = _fate(index, account, name, python)
+    program = program_kind(index, process_role(account.task))
+    verb, fate = _fate(index, account, name, program)
     made = (*_what_stopped(trace, account), *fate, *_caveats(account))
     roles = {account.task}
     signal = account.signal
@@ -171,12 +171,12 @@ def _what_stopped(trace: Trace, account: Interruption) -> list[c.Claim]:
     return made
 
 
-def _fate(index: TraceIndex, account: Interruption, name: str, python: bool) -> tuple[str, list[c.Claim]]:
+def _fate(index: TraceIndex, account: Interruption, name: str, program: ProgramKind) -> tuple[str, list[c.Claim]]:
     """What became of the call, as claims, with the verb the finding's title says it with."""
     call, signal, code, evidence = account.call, account.signal, account.code, account.evidence
     if account.outcome == "EINTR" and isinstance(evidence, SyscallEvent):
-        eintr = c.ReturnedEintr(account.task, name, evidence.seq, code, "interpreter" if python else "program")
-        after = _after_eintr(call, index, evidence.seq, python) if call is not None else []
+        eintr = c.ReturnedEintr(account.task, name, evidence.seq, code, c.EINTR_READER[program])
+        after = _after_eintr(call, index, evidence.seq, program) if call is not None else []
         return "failed with EINTR", [eintr, *after]
     if account.outcome == "restarted" and isinstance(evidence, SyscallEvent):
         restarted = _restarted(index, account, name, evidence)
@@ -257,7 +257,7 @@ def _never_returned(index: TraceIndex, account: Interruption, name: str, end: Ex
     return c.FateNotShown(account.task)
 
 
-def _after_eintr(call: SyscallEvent, index: TraceIndex, start: int, python: bool) -> list[c.Claim]:
+def _after_eintr(call: SyscallEvent, index: TraceIndex, start: int, kind: ProgramKind) -> list[c.Claim]:
     """What the program did with the EINTR: called again, or stopped; with the causes that fit, and only those."""
     events = [e for e in index.events_of(process_role(call.role)) if e.tid == call.tid]
     between: list[str] = []
@@ -274,8 +274,10 @@ def _after_eintr(call: SyscallEvent, index: TraceIndex, start: int, python: bool
         if call.python and event.python:
             return [again, *_retry_by_frames(call, event, events, start)]
         program = os.path.basename(program_of(index, process_role(call.role)))
-        if python:
+        if kind == "cpython":
             return [again, c.TwoRetryCausesFit(call.role, program, event.seq)]
+        if kind == "not shown":
+            return [again, c.RetryCauseNotShown(call.role, event.seq)]
         return [again, c.HandlesEintrItself(call.role, program)]
     return [c.NotCalledAgain(call.role, call.name, start, None, None)]
 

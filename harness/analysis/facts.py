@@ -160,9 +160,23 @@ def program_of(index: TraceIndex, process: str) -> str:
         process = parent
 
 
+#: What a trace shows of the program a process runs, for what only CPython does (PEP 475's retries): CPython by its
+#: executable's name (``python3``, ``python3.11``), another program, or none: no exec of the process or of an
+#: ancestor is in the trace (an strace log traced without ``execve``, or cut after it).
+ProgramKind = Literal["cpython", "other", "not shown"]
+
+
+def program_kind(index: TraceIndex, process: str) -> ProgramKind:
+    """What the trace shows the process runs: CPython, another program, or nothing to tell."""
+    program = program_of(index, process)
+    if not program:
+        return "not shown"
+    return "cpython" if os.path.basename(program).startswith("python") else "other"
+
+
 def runs_cpython(index: TraceIndex, process: str) -> bool:
-    """Whether the process runs CPython, judged by the name of the program it runs (``python3``, ``python3.11``)."""
-    return os.path.basename(program_of(index, process)).startswith("python")
+    """Whether the trace shows the process running CPython (by the name of the program it runs)."""
+    return program_kind(index, process) == "cpython"
 
 
 def succeeded(event: Event, name: str | frozenset[str]) -> bool:

@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 from harness.analysis import claims as c
 from harness.analysis.descriptors import follow
-from harness.analysis.facts import TraceIndex, reaped_pid, runs_cpython
+from harness.analysis.facts import TraceIndex, program_kind, program_of, reaped_pid, runs_cpython
 from harness.model import kernel
 from harness.model.events import Event, ExecEvent, ExitEvent, SignalEvent, SyscallEvent
 from harness.model.roles import parent_role, process_role
@@ -67,6 +67,7 @@ class Verifier:
             c.NotCalledAgain: self._not_called_again,
             c.HandlesEintrItself: self._handles_eintr_itself,
             c.TwoRetryCausesFit: self._two_retry_causes_fit,
+            c.RetryCauseNotShown: self._retry_cause_not_shown,
             c.RetriedByLibrary: self._retried_by_library,
             c.RetriedByOwnCode: self._retried_by_own_code,
             c.RetriedFrom: self._retried_from,
@@ -240,8 +241,8 @@ class Verifier:
         sigreturn = self._call(claim.sigreturn_seq, claim.task, _HANDLER_RETURNS)
         if sigreturn is None or sigreturn.errno != "EINTR":
             return f"#{claim.sigreturn_seq} is no rt_sigreturn of {claim.task} returning -EINTR"
-        python = self._runs_python(process_role(claim.task))
-        return None if (claim.reader == "interpreter") == python else f"reader {claim.reader}, CPython: {python}"
+        kind = program_kind(self._index, process_role(claim.task))
+        return None if claim.reader == c.EINTR_READER[kind] else f"reader {claim.reader}, the program: {kind}"
 
     def _restarted_by_sigreturn(self, claim: c.RestartedBySigreturn) -> str | None:
         sigreturn = self._call(claim.sigreturn_seq, claim.task, _HANDLER_RETURNS)
@@ -342,7 +343,14 @@ class Verifier:
         return None
 
     def _handles_eintr_itself(self, claim: c.HandlesEintrItself) -> str | None:
-        return "it runs CPython" if self._runs_python(process_role(claim.task)) else None
+        kind = program_kind(self._index, process_role(claim.task))
+        return None if kind == "other" else f"the program: {kind}"
+
+    def _retry_cause_not_shown(self, claim: c.RetryCauseNotShown) -> str | None:
+        program = program_of(self._index, process_role(claim.task))
+        if program:
+            return f"the trace shows the program: {program}"
+        return None if self._call(claim.again_seq, claim.task) is not None else f"#{claim.again_seq} is no call"
 
     def _two_retry_causes_fit(self, claim: c.TwoRetryCausesFit) -> str | None:
         if not self._runs_python(process_role(claim.task)):

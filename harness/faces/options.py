@@ -176,6 +176,13 @@ def add_live_outputs(parser: argparse.ArgumentParser) -> None:
     """The outputs of a live trace (see :func:`harness.faces.outputs.trace_outputs`)."""
     parser.add_argument("--jsonl", metavar="FILE", help="also write the events as JSON Lines to FILE")
     parser.add_argument("-o", "--output", metavar="TEXTFILE", help="write the text trace to TEXTFILE, not stderr")
+    parser.add_argument(
+        "--strace-log",
+        metavar="FILE",
+        help="also write the trace to FILE in strace's own 'strace -f -o' text (PID  call(args) = ret, unfinished "
+        "and resumed halves, signals, exits; the times -t, -r and -T ask for), for tools made for strace logs; "
+        "the harness reads it back as a trace (check --trace, explain, report, show, diff)",
+    )
     add_full_stacks(parser)
 
 
@@ -350,7 +357,9 @@ def add_run_options(parser: argparse.ArgumentParser, *, from_golden: bool = Fals
 
 def add_source(parser: argparse.ArgumentParser, *, traces: bool = True) -> None:
     """The source argument of a command (see source_kind), and the options of a run."""
-    files = "a JSON Lines trace (*.jsonl), " if traces else ""
+    files = (
+        "a JSON Lines trace (*.jsonl) or an strace -f log (told by its content; -ff's LOG prefix), " if traces else ""
+    )
     parser.add_argument(
         "source",
         nargs="?",

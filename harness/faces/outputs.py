@@ -90,15 +90,18 @@ class StandardOutput:
         return getattr(self._stream, name)
 
 
-def _text_renderer(args: argparse.Namespace) -> TextRenderer:
+def _text_renderer(args: argparse.Namespace, *, strace: bool = False) -> TextRenderer:
+    """The text trace's renderer; with ``strace``, the one of ``--strace-log``, in strace's own style."""
     from harness.model.strace_format import TextRenderer
 
-    return TextRenderer(time_columns(args), full_stacks=args.verbose, notation=notation(args))
+    return TextRenderer(
+        time_columns(args), full_stacks=args.verbose, notation=notation(args), style="strace" if strace else "harness"
+    )
 
 
 @contextmanager
 def trace_outputs(args: argparse.Namespace) -> Iterator[Listener | None]:
-    """The listener that writes a live run as text (stderr or -o) and as JSON Lines (--jsonl).
+    """The listener that writes a live run as text (stderr or -o), as JSON Lines (--jsonl) and as strace's text.
 
     A write that fails (a full disk, /dev/full, a /proc file) is one
     :class:`OutputError` naming the file; raised in the tracer, it ends the
@@ -107,6 +110,8 @@ def trace_outputs(args: argparse.Namespace) -> Iterator[Listener | None]:
     with ExitStack() as stack:
         text = stack.enter_context(output_file(args.output)) if args.output else sys.stderr
         jsonl = stack.enter_context(output_file(args.jsonl)) if args.jsonl else None
+        strace_log = stack.enter_context(output_file(args.strace_log)) if args.strace_log else None
+        strace_renderer = _text_renderer(args, strace=True) if strace_log is not None else None
         # Text sent to /dev/null is never rendered, nor is its renderer imported:
         # `-o /dev/null --jsonl FILE` pays for JSON only.
         discarded = args.output is not None and _is_null_device(args.output)
@@ -123,6 +128,11 @@ def trace_outputs(args: argparse.Namespace) -> Iterator[Listener | None]:
                         text.flush()
                 except OSError as error:
                     raise OutputError(args.output or "stderr", error) from None
+            if strace_log is not None and strace_renderer is not None:
+                try:
+                    strace_log.write(strace_renderer.feed(point))
+                except OSError as error:
+                    raise OutputError(args.strace_log, error) from None
             if jsonl is not None and not isinstance(point, SyscallEntry):
                 try:
                     jsonl.write(event_to_json(point))
@@ -130,8 +140,11 @@ def trace_outputs(args: argparse.Namespace) -> Iterator[Listener | None]:
                     raise OutputError(args.jsonl, error) from None
 
         try:
-            yield None if renderer is None and jsonl is None else listener
+            yield None if renderer is None and jsonl is None and strace_log is None else listener
         finally:  # a call left open ends its line, so that a harness: line after it starts a line of its own
             if renderer is not None:
                 with suppress(OSError):  # a failed text output is reported where it failed, or at its close
                     text.write(renderer.flush())
+            if strace_log is not None and strace_renderer is not None:
+                with suppress(OSError):
+                    strace_log.write(strace_renderer.flush())

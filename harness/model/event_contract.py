@@ -194,9 +194,9 @@ def check_event(event: Event) -> None:
 
 def _check_args(name: str, args: Mapping[str, Any]) -> None:
     entry = catalogued(name)
-    if entry is None:  # a call outside the catalogue: its raw registers, as integers
+    if entry is None:  # a call outside the catalogue: its raw registers, or what an strace log printed of them
         for key, value in args.items():
-            _check(f"args.{key}", value, INT)
+            _check(f"args.{key}", value, _OneOf((INT, STR)))
         return
     declared = {arg.name: arg for arg in entry.args}
     for key, value in args.items():

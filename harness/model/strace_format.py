@@ -4,7 +4,9 @@ A strace user should read the output at once: ``accept4(3, ...) = 4``,
 ``= ? ERESTARTSYS (To be restarted if SA_RESTART is set)``,
 ``--- SIGCHLD {...} ---``, ``+++ exited with 0 +++``, and a blocking call
 split into ``<unfinished ...>`` and ``<... accept4 resumed>`` when other
-tasks act while it waits.  Each line starts with ``[pid N role]``.
+tasks act while it waits.  Each line starts with ``[pid N role]``; in
+strace's own style (:data:`Style`, ``--strace-log``), with the task's id as
+``strace -f -o`` writes it, and only the lines strace itself writes.
 
 :class:`TextRenderer` works on a stream of points (a call's entry, then
 completed events); the same class renders a live run and a trace read back
@@ -43,6 +45,12 @@ from harness.model.syscalls import catalogued
 from harness.model.syscalls.entry import Arg
 
 Point = SyscallEntry | Event
+
+#: How a line names its task: ``harness``, ``[pid 1234 main.1] `` (with Python frames and spawn lines);
+#: ``strace``, strace's own ``-f -o`` text (``printleader``, src/strace.c: ``"%-5u "``, the task id and spaces
+#: to five columns and one more), without what strace never prints (spawn lines, Python frames), and an
+#: exec as the ``execve(...) = 0`` line strace prints at its end, so that tools made for strace logs read it.
+Style = Literal["harness", "strace"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,8 +125,14 @@ def format_result(event: SyscallEvent, notation: Notation = DEFAULT_NOTATION) ->
     return f" = {value} {event.errno} ({text}){injected}"
 
 
-def _prefix(point: Point) -> str:
-    return f"[pid {point.tid} {point.role}] "
+def _prefix(point: Point, style: Style = "harness") -> str:
+    return f"{point.tid:<5} " if style == "strace" else f"[pid {point.tid} {point.role}] "
+
+
+def _exec_call(event: ExecEvent) -> str:
+    """An exec as strace's line of it; the environment, which the trace does not keep, as a comment."""
+    argv = ", ".join(json.dumps(word) for word in event.argv)
+    return f"execve({json.dumps(event.filename)}, [{argv}], /* environment not recorded */) = 0"
 
 
 def _entry_args(event: SyscallEvent) -> dict[str, Any]:
@@ -228,7 +242,9 @@ class TextRenderer:
         start_realtime: float | None = None,
         full_stacks: bool = False,
         notation: Notation = DEFAULT_NOTATION,
+        style: Style = "harness",
     ) -> None:
+        self._style = style
         self._full = full_stacks
         self._notation = notation
         self._open: SyscallEntry | None = None
@@ -243,7 +259,10 @@ class TextRenderer:
         """Take the next point; return the text it adds."""
         if point.start_realtime is not None and self._anchor_us is None:
             self._anchor_us = round(point.start_realtime * 1e6)
+        if self._style == "strace" and isinstance(point, SpawnEvent):
+            return ""  # strace prints nothing of a new task but its own lines: a call held open stays so
         held, self._open = self._open, None
+        where = self._where
         if (
             held is not None
             and isinstance(point, SyscallEvent)
@@ -254,8 +273,7 @@ class TextRenderer:
             rest = _call_args(point, part="output", notation=notation)
             shown = _call_args(held, part="input", notation=notation)
             separator = ", " if rest and not rest.startswith(" => ") and shown else ""
-            where = _where(point.python, full=self._full)
-            return f"{separator}{rest}){format_result(point, notation)}{self._end(point)}{where}\n"
+            return f"{separator}{rest}){format_result(point, notation)}{self._end(point)}{where(point.python)}\n"
         text = self._close_unfinished(held) if held is not None else ""
         if isinstance(point, SyscallEntry | SyscallEvent) and point.tid not in self._unfinished:
             text += self._mode(point)
@@ -274,13 +292,19 @@ class TextRenderer:
             else:
                 shown = " <unfinished ...>" if _first_pending(point.name, point.args) is not None else ""
             resumed = f"<... {point.name} resumed>{shown}){format_result(point, self._notation)}"
-            where = _where(point.python, full=self._full)
-            return text + self._start(point) + resumed + self._end(point) + where + "\n"
+            return text + self._start(point) + resumed + self._end(point) + where(point.python) + "\n"
         if isinstance(point, ExecEvent) and point.former_tid is not None:  # strace's line for the leader, first
             text += f"{self._start(point)}+++ superseded by execve in pid {point.former_tid} +++\n"
         python = point.python if not isinstance(point, ExecEvent | ExitEvent) else None
-        body = _body(point, self._notation)
-        return text + self._start(point) + body + self._end(point) + _where(python, full=self._full) + "\n"
+        if self._style == "strace" and isinstance(point, ExecEvent):
+            body = _exec_call(point)
+        else:
+            body = _body(point, self._notation)
+        return text + self._start(point) + body + self._end(point) + where(python) + "\n"
+
+    def _where(self, python: Stack | None) -> str:
+        """A line's Python frames (none in strace's style, which has no place for them)."""
+        return "" if self._style == "strace" else _where(python, full=self._full)
 
     def _mode(self, point: SyscallEntry | SyscallEvent) -> str:
         """The line strace prints when a process makes a call of another ABI than its last one shown."""
@@ -294,7 +318,7 @@ class TextRenderer:
         """A line's beginning: the task, then the times asked for (strace -f's order)."""
         times = self._times
         if not (times.absolute or times.relative) or point.time is None:
-            return _prefix(point)
+            return _prefix(point, self._style)
         now = round(point.time * 1e6)
         stamp = ""
         if times.absolute and self._anchor_us is not None:
@@ -309,7 +333,7 @@ class TextRenderer:
             delta = _split_us(now - self._last_us if self._last_us is not None else 0).rjust(13)
             stamp += f"(+{delta}) " if stamp else f"{delta} "
         self._last_us = now
-        return _prefix(point) + stamp
+        return _prefix(point, self._style) + stamp
 
     def _end(self, point: Point) -> str:
         """A call's line's end: ``-T``'s time spent in it (none for a call that never returned, as strace)."""
@@ -325,7 +349,7 @@ class TextRenderer:
 
     def _close_unfinished(self, entry: SyscallEntry) -> str:
         self._unfinished.add(entry.tid)
-        where = _where(entry.python, full=self._full)
+        where = self._where(entry.python)
         if not entry.args:
             return f"<unfinished ...>{where}\n"
         # strace ends an entry whose outputs are still to come with the next argument's separator, then the mark.

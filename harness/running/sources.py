@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, TypeAlias
 
-from harness.model.errors import PortInUse, TraceInputError
+from harness.model.errors import PortInUse, TraceInputError, UsageError
 from harness.model.events import Listener
 from harness.model.expectations import EXPECTATION_SUFFIX, GOLDEN_SUFFIX, ExpectationFile, ServerSpec
 from harness.model.injection import Injection
@@ -41,35 +41,68 @@ if TYPE_CHECKING:
     from harness.analysis.golden import GoldenTrace
 
 #: ``golden``: a golden file of normalized stories (``*.golden.yaml``); ``trace``: a JSON Lines trace
-#: (``*.jsonl``); ``expectation``: an expectation file (``*.expect.yaml``), whose server is run;
+#: (``*.jsonl``) or an strace log (by its content: ``strace -f`` text, or ``-ff``'s files by their prefix or
+#: directory); ``expectation``: an expectation file (``*.expect.yaml``), whose server is run;
 #: ``variant``: the name of a bundled server variant.
 SourceKind = Literal["golden", "trace", "expectation", "variant"]
 
 
 def source_kind(source: str) -> SourceKind:
-    """What a source argument names, by its suffix; any other existing file or YAML file is refused, not guessed at.
+    """What a source argument names: by its suffix, or an strace log by its content; any other file is refused.
 
     A variant's name is checked only when it is run (``find_variant`` gives
     the did-you-mean), so that a misspelt file name that does not exist reads
-    as what it most likely is.
+    as what it most likely is.  A variant's name has no dot and no slash but
+    ``c/``; an strace ``-ff`` prefix is looked for only when no variant is called so.
     """
+    from harness.model.strace_log import is_strace_log
+
     if source.endswith(GOLDEN_SUFFIX):
         return "golden"
     if source.endswith(EXPECTATION_SUFFIX):
         return "expectation"
     if source.endswith(".jsonl"):
         return "trace"
-    if source.endswith((".yaml", ".yml")) or os.path.isfile(source):
-        raise TraceInputError(
-            f"{source}: not a golden file (*{GOLDEN_SUFFIX}), an expectation file (*{EXPECTATION_SUFFIX}) "
-            "nor a JSON Lines trace (*.jsonl): rename it to say which, or give a variant's name"
-        )
+    if source.endswith((".yaml", ".yml")):
+        raise _unknown_file(source)
+    if os.path.isfile(source):
+        if is_strace_log(source):
+            return "trace"
+        raise _unknown_file(source)
+    if os.path.isdir(source) and is_strace_log(source):
+        return "trace"  # the directory of strace -ff's LOG.PID files
+    if not _names_a_variant(source) and is_strace_log(source):
+        return "trace"  # the prefix of strace -ff's LOG.PID files
     return "variant"
 
 
-def read_trace(path: str) -> Trace:
-    """A JSON Lines trace (from ``harness trace --jsonl``, ``run`` or ``check``); its errors are input errors."""
+def _unknown_file(source: str) -> TraceInputError:
+    return TraceInputError(
+        f"{source}: not a golden file (*{GOLDEN_SUFFIX}), an expectation file (*{EXPECTATION_SUFFIX}), "
+        "an strace -f log nor a JSON Lines trace (*.jsonl): rename it to say which, or give a variant's name"
+    )
+
+
+def _names_a_variant(source: str) -> bool:
+    from harness.model.variants import list_variants
+
     try:
+        return source in list_variants()
+    except UsageError:  # no servers directory: nothing is a variant
+        return False
+
+
+def read_trace(path: str) -> Trace:
+    """A trace file: JSON Lines (from ``harness trace --jsonl``, ``run`` or ``check``) or an strace log.
+
+    An strace log is told by its content (:func:`harness.model.strace_log.is_strace_log`),
+    whatever its name; its errors, as a JSON Lines file's, are input errors naming the line.
+    """
+    from harness.model.strace_log import is_strace_log, read_strace_log
+
+    try:
+        if is_strace_log(path):
+            return read_strace_log(path)
         return Trace.read_jsonl(path)
     except TraceFileError as error:
         raise TraceInputError(str(error)) from None

@@ -10,15 +10,15 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import signal
 import subprocess
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from support.programs import TEST_PROGRAMS
 from support.runs import Run
+from support.strace_runs import dispositions_as_under_the_harness
 
 from harness.model.syscalls import DEFAULT_SYSCALLS
 from harness.running.tracer.ptrace_ext import child_subreaper
@@ -61,30 +61,6 @@ def harness_stories(run: Run) -> Counter[tuple[str, ...]]:
         tuple(token for token in story if not token.startswith(("spawn ", "exec")))
         for story in run.trace.outline().values()
     )
-
-
-@contextlib.contextmanager
-def dispositions_as_under_the_harness() -> Iterator[None]:
-    """Start strace's tracee with SIGINT and SIGTERM at SIG_DFL, as the harness starts its own.
-
-    The harness catches both while it traces (``harness/running/tracer/loop.py``),
-    and execve(2) resets a caught signal to SIG_DFL, so its tracee never
-    inherits an ignored SIGINT; strace's does.  A test process started in
-    the background by a non-interactive shell has SIGINT ignored (POSIX
-    Shell Command Language, 2.9.3.1 "Asynchronous Lists"), and CPython
-    installs no SIGINT handler then, so a Python program would call
-    rt_sigaction once less at exit under strace than under the harness.  Here SIGINT is caught (so execve resets
-    it) and SIGTERM default, as in a test process started from a terminal.
-    """
-    previous = {
-        signal.SIGINT: signal.signal(signal.SIGINT, signal.default_int_handler),
-        signal.SIGTERM: signal.signal(signal.SIGTERM, signal.SIG_DFL),
-    }
-    try:
-        yield
-    finally:
-        for signum, disposition in previous.items():
-            signal.signal(signum, disposition)
 
 
 def run_strace(strace: Path, argv: list[str], tmp_path: Path) -> str:

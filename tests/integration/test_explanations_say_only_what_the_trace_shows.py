@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from support.runs import Run
+from support.strace_runs import run_under_strace
 
 from harness.analysis.explain import explain
 from harness.analysis.facts import TraceIndex, reaped_before_the_next_accept
@@ -20,7 +21,7 @@ from harness.analysis.golden import normalize
 from harness.analysis.interruptions import interruptions
 from harness.model.events import SignalEvent
 from harness.model.scenario import Scenario
-from harness.running.sources import trace_of
+from harness.running.sources import RunPlan, read_trace, trace_of
 
 pytestmark = pytest.mark.ptrace
 
@@ -111,3 +112,22 @@ def test_a_python_server_whose_eintr_reaches_it_is_not_explained_as_pep_475_alon
     text = _text([finding])
     assert "Two causes fit" in text and "PEP 475" in text and "the program's own loop saw EINTR" in text
     assert "Python 2 would have raised" not in text and "handler's wait4" not in text
+
+
+def test_an_strace_log_without_the_exec_says_it_cannot_tell_who_retried(strace: Path, tmp_path: Path) -> None:
+    """A log traced without ``execve`` (or cut after it) names no program: no CPython story, no "it handles it".
+
+    The same server's log with its exec names CPython and the two causes that fit; the log with the exec's
+    lines taken out, as ``strace -e trace=`` without execve writes it, says the trace cannot tell.
+    """
+    log = tmp_path / "server.log"
+    run_under_strace(RunPlan.of_variant("fork_sigchld", Scenario(connections=2)), strace, log)
+    with_exec = _text([f for f in explain(read_trace(str(log))) if f.kind == "interrupted"])
+    assert "Two causes fit" in with_exec and "handles EINTR itself" not in with_exec
+    execless = tmp_path / "execless.log"
+    execless.write_text("".join(line for line in log.read_text().splitlines(True) if "execve(" not in line))
+    without = _text([f for f in explain(read_trace(str(execless))) if f.kind == "interrupted"])
+    assert "accept4 failed with EINTR (ERESTARTSYS, SIGCHLD)" in without
+    assert "does not show who called again" in without and "does not show which program reads the EINTR" in without
+    assert "handles EINTR itself" not in without and "Two causes fit" not in without
+    assert "the program saw accept4 fail" not in without

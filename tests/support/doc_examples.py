@@ -55,7 +55,8 @@ from sybil.parsers.markdown import CodeBlockParser
 
 ROOT = Path(__file__).resolve().parents[2]
 #: The directive before a block: ``<!-- docs-test: output varies -->``.
-_DIRECTIVE = re.compile(r"<!--\s*docs-test:\s*(?P<what>.*?)\s*-->\s*\Z", re.DOTALL)
+#: (Its text cannot run past a ``-->``: the block before may end in a directive of its own.)
+_DIRECTIVE = re.compile(r"<!--\s*docs-test:\s*(?P<what>(?:(?!-->).)*?)\s*-->\s*\Z", re.DOTALL)
 #: A first line naming the file a block is: ``# my_server.py``, ``# golden/x.golden.yaml``.
 _FILE_NAME = re.compile(r"#\s+(?P<name>[\w./-]+\.(?:py|ya?ml))\b")
 #: Seconds one documented command may take: a sweep or a pytest run of a file, on a loaded machine.

@@ -52,6 +52,7 @@ from harness.analysis.claims.held_descriptors import (
     ListenerKept,
 )
 from harness.analysis.claims.interrupted import (
+    EINTR_READER,
     CallInterrupted,
     DispositionInForce,
     EintrReader,
@@ -80,10 +81,12 @@ from harness.analysis.claims.retried import (
     RetriedByLibrary,
     RetriedByOwnCode,
     RetriedFrom,
+    RetryCauseNotShown,
     TwoRetryCausesFit,
 )
 
 __all__ = [
+    "EINTR_READER",
     "AutoReaped",
     "CallInterrupted",
     "CalledAgain",
@@ -119,6 +122,7 @@ __all__ = [
     "RetriedByLibrary",
     "RetriedByOwnCode",
     "RetriedFrom",
+    "RetryCauseNotShown",
     "ReturnedEintr",
     "RuleDisagrees",
     "SenderKind",

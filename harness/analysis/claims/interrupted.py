@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import ClassVar, Literal
 
 from harness.analysis.claims.claim import Claim
-from harness.analysis.facts import describe_disposition
+from harness.analysis.facts import ProgramKind, describe_disposition
 from harness.model import kernel
 
 #: Who sent a signal, as its siginfo says: the harness itself (its stop signal, or an injection), a child's
@@ -166,7 +166,11 @@ class DispositionInForce(Claim):
 
 #: What ``rt_sigreturn``'s -EINTR meant for the program: it saw the failure (C, Python 2), or CPython's own C
 #: code got it first and the trace alone cannot say whether the program saw it.
-EintrReader = Literal["program", "interpreter"]
+EintrReader = Literal["program", "interpreter", "not shown"]
+
+#: Who reads an EINTR first, by what the trace shows the process runs: CPython's C code reads it before the
+#: program does (it may retry, PEP 475); another program reads it itself; with no program shown, either.
+EINTR_READER: dict[ProgramKind, EintrReader] = {"cpython": "interpreter", "other": "program", "not shown": "not shown"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,6 +190,12 @@ class ReturnedEintr(Claim):
             return (
                 f"So the program saw {self.call} fail with EINTR: rt_sigreturn at #{self.sigreturn_seq} returned "
                 f"-EINTR{made}."
+            )
+        if self.reader == "not shown":
+            return (
+                f"So {self.call} failed with EINTR: rt_sigreturn at #{self.sigreturn_seq} returned -EINTR{made}. "
+                "The trace holds no exec of this process, so it does not show which program reads the EINTR: a "
+                "runtime such as CPython reads it first and may retry for the program."
             )
         return (
             f"So {self.call} failed with EINTR: rt_sigreturn at #{self.sigreturn_seq} returned -EINTR{made}, to "

@@ -64,6 +64,21 @@ class HandlesEintrItself(Claim):
 
 
 @dataclass(frozen=True, slots=True)
+class RetryCauseNotShown(Claim):
+    """The trace shows no program for the process: who called again, its own loop or a runtime, it cannot say."""
+
+    name: ClassVar[str] = "retry-cause-not-shown"
+    task: str
+    again_seq: int
+
+    def render(self) -> str:
+        return (
+            "The trace holds no exec of this process, so it does not show who called again: the program's own "
+            "loop after EINTR, or a runtime that retries for it (CPython 3.5+, PEP 475)."
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class TwoRetryCausesFit(Claim):
     """Inference: a CPython process retried, and without frames the trace cannot say who retried."""
 

@@ -37,7 +37,8 @@ def add(commands: options.Commands) -> None:
         "  harness check expectations/reaping.expect.yaml --server fork_no_reap\n"
         "  harness check expectations/reaping.expect.yaml --server mine.expect.yaml\n"
         "  harness check expectations/reaping.expect.yaml --server-command 'python3 my_server.py --port {port}'\n"
-        "  harness check --trace run.jsonl expectations/reaping.expect.yaml\n\n"
+        "  harness check --trace run.jsonl expectations/reaping.expect.yaml\n"
+        "  harness check --trace strace.log expectations/fork_sigchld.expect.yaml\n\n"
         "exit status: 0 all passed, 1 an assertion failed, 65 an expectation file or the trace is invalid, "
         "2 usage error",
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -64,8 +65,10 @@ def add(commands: options.Commands) -> None:
     options.add_protocol(check, "--server-command's server")
     check.add_argument(
         "--trace",
-        metavar="TRACE.jsonl",
-        help="check the files against this recorded trace instead of running anything",
+        metavar="TRACE",
+        help="check the files against this recorded trace instead of running anything: a JSON Lines trace "
+        "(*.jsonl), or an strace log (strace -f -o LOG, -f on stderr, or -ff -o LOG's prefix or directory), "
+        "told by its content",
     )
     check.add_argument("--traces", metavar="DIR", help="write the traces of failing runs to DIR, not beside the files")
     check.add_argument("-v", "--verbose", action="store_true", help="show every matched step in failure reports")

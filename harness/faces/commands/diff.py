@@ -17,9 +17,10 @@ def add(commands: options.Commands) -> None:
     """Add ``diff``: two sides, the second of which can be the user's own server after ``--``."""
     diff = commands.add_parser(
         "diff",
-        help="compare two golden files, JSON Lines traces or server runs, role by role",
+        help="compare two golden files, JSON Lines traces, strace logs or server runs, role by role",
         description="Compare the normalized stories of A and B role by role. Each is a golden file "
-        "(*.golden.yaml), a JSON Lines trace (*.jsonl, from its first listen), a bundled variant or an "
+        "(*.golden.yaml), a JSON Lines trace (*.jsonl, from its first listen), an strace -f log (by its "
+        "content), a bundled variant or an "
         "expectation file (run in deterministic mode, as 'harness record' does). Your own server can be B: "
         "give A only, and the command after '--' (harness diff A -- CMD ...). "
         "Exit status 0 when they are the same, 1 when they differ, 65 for an unreadable file, "
@@ -27,10 +28,11 @@ def add(commands: options.Commands) -> None:
         epilog="examples:\n  harness diff fork_sigchld fork_sigchld_restart\n"
         "  harness diff expectations/golden/fork_sigchld.golden.yaml fork_sigchld\n"
         "  harness diff run1.jsonl run2.jsonl\n"
+        "  harness diff fork_sigchld strace.log\n"
         "  harness diff golden/mine.golden.yaml -- python3 my_server.py --port {port}",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    sides = "a golden file (*.golden.yaml), a trace (*.jsonl), an expectation file or a variant name"
+    sides = "a golden file (*.golden.yaml), a trace (*.jsonl, or an strace log), an expectation file or a variant name"
     diff.add_argument("a", metavar="A", help=sides)
     diff.add_argument("b", nargs="?", metavar="B", help=f"{sides}; or leave it out and give {options.COMMAND_SOURCE}")
     options.add_run_options(diff, from_golden=True)

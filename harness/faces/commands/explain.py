@@ -19,11 +19,13 @@ def add(commands: options.Commands) -> None:
     explain = commands.add_parser(
         "explain",
         help="explain a trace in words: interrupted calls and restarts, zombies, leaked descriptors",
-        description="Run a server (or read TRACE.jsonl) and explain, event by event, every interrupted or restarted "
+        description="Run a server (or read TRACE.jsonl, or an strace -f log) "
+        "and explain, event by event, every interrupted or restarted "
         "call (which signal, from whom, the disposition in force, what the kernel and then the program did), "
         "every zombie and re-parented child, and every descriptor a process kept that it should have closed.",
         epilog="examples:\n  harness explain fork_sigchld\n  harness explain c/echo_server_restart --format markdown\n"
-        "  harness explain run.jsonl\n  harness explain expectations/fork_sigchld.expect.yaml\n"
+        "  harness explain run.jsonl\n  harness explain strace.log\n"
+        "  harness explain expectations/fork_sigchld.expect.yaml\n"
         "  harness explain -- python3 my_server.py --port {port}",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

@@ -24,7 +24,8 @@ def add(commands: options.Commands) -> None:
         "report",
         help="draw a trace as a self-contained HTML timeline (one lane per task, spawns, SIGCHLD, zombies), or "
         "export it for Perfetto and chrome://tracing",
-        description="Run a server (or read TRACE.jsonl) and write one HTML file, viewable offline: a lane per "
+        description="Run a server (or read TRACE.jsonl, or an strace -f log) "
+        "and write one HTML file, viewable offline: a lane per "
         "task in tree order, each call as a span from entry to return, interrupted calls (ERESTARTSYS, EINTR) "
         "highlighted, spawn and SIGCHLD arrows, zombie bands from a child's exit to its reap, and the findings "
         "of 'harness explain' beside it (click one to highlight its events).  With --format tef, write the same "
@@ -34,6 +35,7 @@ def add(commands: options.Commands) -> None:
         epilog="examples:\n  harness report fork_sigchld -o fork_sigchld.html\n"
         "  harness report fork_no_reap --connections 5 -o zombies.html\n"
         "  harness report run.jsonl -o run.html\n"
+        "  harness report strace.log -o strace.html\n"
         "  harness report -o mine.html -- python3 my_server.py --port {port}\n"
         "  harness report fork_sigchld --format tef -o fork_sigchld.json   # open it in ui.perfetto.dev\n\n"
         "exit status: 0 written, 1 the server's run failed, 65 unreadable trace, 74 unwritable output, 2 usage",

@@ -1,4 +1,4 @@
-"""``harness show``: print a JSON Lines trace as text, as ``harness trace`` would have printed it.
+"""``harness show``: print a trace file (JSON Lines, or an strace log) as text, as ``harness trace`` prints.
 
 It takes the text options of a live trace, and says when the file cannot show
 what they ask for (a trace recorded before times were kept).
@@ -16,10 +16,12 @@ def add(commands: options.Commands) -> None:
     """Add ``show``: the trace file, and the text options a live trace has."""
     show = commands.add_parser(
         "show",
-        help="print a JSON Lines trace as text",
-        description="Print a trace written by 'harness trace --jsonl' in strace's style.",
+        help="print a JSON Lines trace, or an strace -f log, as text",
+        description="Print a trace written by 'harness trace --jsonl' in strace's style, with roles; or an "
+        "strace -f log (strace -f -o LOG, -f on stderr, or -ff -o LOG's prefix or directory, told by its content) "
+        "as the harness reads it: the same events, each task named by its role.",
     )
-    show.add_argument("trace_file", metavar="TRACE.jsonl")
+    show.add_argument("trace_file", metavar="TRACE", help="a JSON Lines trace (*.jsonl) or an strace -f log")
     options.add_full_stacks(show)
     options.add_time_columns(show)
     options.add_notation(show)

@@ -21,6 +21,7 @@ command's own (128 + N when it was killed by signal N).
 examples:
   harness trace -- python3 servers/fork_sigchld.py
   harness trace --jsonl run.jsonl -o run.txt -- ./echo_server 0 3
+  harness trace --strace-log run.strace -ttt -T -- ./echo_server 0 3
   harness trace --syscalls +read,write -- ./a.out
 """
 

@@ -36,6 +36,12 @@ _SHOWN: dict[str, tuple[str, ...]] = {
 _UNKNOWN = ("val", "timeout", "uaddr2", "val3")
 
 
+def shown_after_op(op: Sequence[str]) -> tuple[str, ...]:
+    """The arguments a futex call shows after its uaddr and op, given the op's names (an strace log's reader)."""
+    command = op[0].removesuffix("_PRIVATE") if op else ""
+    return _SHOWN.get(command, _UNKNOWN)
+
+
 def _bitset(value: int) -> str | int:
     return "FUTEX_BITSET_MATCH_ANY" if value == kernel_flags.FUTEX_BITSET_MATCH_ANY else c_hex(value)
 

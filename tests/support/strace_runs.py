@@ -1,0 +1,221 @@
+"""A server run under strace as the harness runs it: the same command and port, the same clients, the same stop.
+
+The harness cannot run strace under itself (a task has one tracer), so the
+strace half of a differential test starts the server under ``strace -f -o
+LOG`` directly and drives it with the harness's own clients
+(:mod:`harness.running.clients`).  The harness's default, deterministic
+mode lets each client go only when the server is at rest; here "at rest" is
+read from ``/proc`` (:mod:`harness.running.proc_tasks`): every task of the
+server's tree asleep in a call, or ended.  That is a wait for a state, not a
+pause: nothing here sleeps for a time to order anything.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Sequence
+from functools import partial
+from pathlib import Path
+
+from harness.model import kernel
+from harness.model.injection import Injection
+from harness.model.syscalls import DEFAULT_SYSCALLS
+from harness.running.clients import drive
+from harness.running.listening import listening_sockets
+from harness.running.ports import free_port
+from harness.running.proc_tasks import asleep, ended
+from harness.running.run import client_of
+from harness.running.serving import server_argv
+from harness.running.sources import RunPlan
+from harness.running.tracer.ptrace_ext import child_subreaper
+
+#: How often the state of the server is looked at while waiting for it (a poll interval, never an order).
+_POLL = 0.002
+
+
+def _tasks(pid: int) -> list[int]:
+    """Every task of the process tree under ``pid``: its threads, its children's, and so on."""
+    found, pending = [], [pid]
+    while pending:
+        process = pending.pop()
+        try:
+            threads = [int(name) for name in os.listdir(f"/proc/{process}/task")]
+        except OSError:
+            continue
+        found.extend(threads)
+        for thread in threads:
+            with contextlib.suppress(OSError), open(f"/proc/{process}/task/{thread}/children") as children:
+                pending.extend(int(word) for word in children.read().split())
+    return found
+
+
+def _tasks_of_run(tracer: int) -> list[int]:
+    """The tasks of the run: strace's tree but strace, and the orphans this process adopted (a daemon)."""
+    ours = os.getpid()
+    return [tid for tid in _tasks(ours) if tid != tracer and not os.path.exists(f"/proc/{ours}/task/{tid}")]
+
+
+def _released(tid: int) -> bool:
+    """Whether an ended task is no more strace's: only then has its parent been told (SIGCHLD, a wait).
+
+    A traced task's exit is reported to its tracer first; its parent hears of
+    it once the tracer has collected it (ptrace(2), kernel/exit.c
+    ``wait_task_zombie``).  Until then, the child is a zombie in ``/proc`` and
+    its parent still sleeps, untold: no rest yet.
+    """
+    try:
+        with open(f"/proc/{tid}/status") as status:
+            return next((line.split()[1] == "0" for line in status if line.startswith("TracerPid:")), True)
+    except OSError:
+        return True  # gone
+
+
+def at_rest(tasks: Sequence[int]) -> bool:
+    """Whether every task sleeps in a call a signal or a client can end (``S``), or has ended and been released."""
+    return bool(tasks) and all(
+        (ended(tid) and _released(tid)) or ((state := asleep(tid)) is not None and state.interruptible) for tid in tasks
+    )
+
+
+def _until(condition: Callable[[], bool], deadline: float, what: str) -> None:
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"the server under strace never {what}")
+        time.sleep(_POLL)
+
+
+def _traced_command(pid: int, deadline: float) -> int:
+    """The child of strace that runs the command, once it has exec'd it (strace forks probes of its own first)."""
+    path = f"/proc/{pid}/task/{pid}/children"
+    strace = os.readlink(f"/proc/{pid}/exe")
+    found: list[int] = []
+
+    def started() -> bool:
+        with contextlib.suppress(OSError), open(path) as children:
+            for child in map(int, children.read().split()):
+                with contextlib.suppress(OSError):
+                    if os.readlink(f"/proc/{child}/exe") != strace:
+                        found.append(child)
+                        return True
+        return False
+
+    _until(started, deadline, "started")
+    return found[0]
+
+
+@contextlib.contextmanager
+def dispositions_as_under_the_harness() -> Iterator[None]:
+    """Start strace's tracee with SIGINT and SIGTERM at SIG_DFL, as the harness starts its own.
+
+    The harness catches both while it traces (``harness/running/tracer/loop.py``),
+    and execve(2) resets a caught signal to SIG_DFL, so its tracee never
+    inherits an ignored SIGINT; strace's does.  A test process started in
+    the background by a non-interactive shell has SIGINT ignored (POSIX
+    Shell Command Language, 2.9.3.1 "Asynchronous Lists"), and CPython
+    installs no SIGINT handler then, so a Python program would call
+    rt_sigaction once less at exit under strace than under the harness.  Here SIGINT is caught (so execve resets
+    it) and SIGTERM default, as in a test process started from a terminal.
+    """
+    previous = {
+        signal.SIGINT: signal.signal(signal.SIGINT, signal.default_int_handler),
+        signal.SIGTERM: signal.signal(signal.SIGTERM, signal.SIG_DFL),
+    }
+    try:
+        yield
+    finally:
+        for signum, disposition in previous.items():
+            signal.signal(signum, disposition)
+
+
+def strace_injections(injections: Sequence[Injection]) -> list[str]:
+    """The plan's injections as strace's own ``--inject`` options, one per call (strace keeps one per call).
+
+    Occurrences of one call and one fault, ``when=2`` and ``when=3``, make one
+    range, ``when=2..3`` (strace(1), "Tampering"); strace counts each task's
+    calls, as the harness counts each role's.
+    """
+    grouped: dict[tuple[str, str], list[Injection]] = {}
+    for injection in injections:
+        fault = (
+            f"error={injection.error}"
+            if injection.error
+            else f"retval={injection.retval}"
+            if injection.retval is not None
+            else f"signal={injection.signal}"
+        )
+        grouped.setdefault((injection.call, fault), []).append(injection)
+    options = []
+    for (call, fault), same in grouped.items():
+        firsts = sorted(injection.first for injection in same)
+        if any(injection.every_after for injection in same):
+            when = f"{firsts[0]}+"
+        else:
+            assert firsts == list(range(firsts[0], firsts[-1] + 1)), f"strace takes one range per call: {firsts}"
+            when = f"{firsts[0]}..{firsts[-1]}" if len(firsts) > 1 else str(firsts[0])
+        options.append(f"--inject={call}:{fault}:when={when}")
+    return options
+
+
+def run_under_strace(plan: RunPlan, strace: Path, log: Path, options: Sequence[str] = ()) -> int:
+    """Run the plan's server under ``strace -f -o LOG``, its clients and stop as the harness does; strace's status.
+
+    The calls traced are the harness's (its default set and the plan's own),
+    and execve, whose success is the exec event the harness records; the
+    plan's injections are strace's own (:func:`strace_injections`).
+    """
+    scenario, server = plan.scenario, plan.server
+    port = free_port()
+    argv = server_argv(server, port, scenario.connections)
+    traced = ",".join(dict.fromkeys([*DEFAULT_SYSCALLS, *plan.syscalls, "execve"]))
+    deadline = time.monotonic() + plan.timeout
+    # -q, not -qq: -qq leaves out the "+++ exited with N +++" lines too.
+    injected = strace_injections(plan.injections)
+    command = [str(strace), "-f", "-q", "-o", str(log), "-e", f"trace={traced}", *injected, *options, "--", *argv]
+    # The server's standard output and error as the harness gives them (harness/running/run.py): one file,
+    # open for reading and writing (glibc's perror dups it and fdopens it "w+", which a pipe would refuse).
+    with (
+        child_subreaper(),
+        dispositions_as_under_the_harness(),
+        tempfile.TemporaryFile() as output,
+        open(os.devnull, "rb") as nothing,
+    ):
+        tracer = subprocess.Popen(command, stdin=nothing, stdout=output, stderr=output)
+        main = 0
+        tasks = partial(_tasks_of_run, tracer.pid)
+        try:
+            main = _traced_command(tracer.pid, deadline)
+            ours = [port]
+            _until(lambda: any(s.port in ours for s in listening_sockets(tasks())), deadline, "listened")
+            _until(lambda: at_rest(tasks()), deadline, "came to rest")
+            deterministic = scenario.mode == "deterministic" and scenario.concurrency == 1
+            report = drive(
+                ("127.0.0.1", port),
+                client_of(server.client),
+                connections=scenario.connections,
+                messages=scenario.messages,
+                concurrency=scenario.concurrency,
+                before_each=(lambda _index: _until(lambda: at_rest(tasks()), deadline, "came to rest"))
+                if deterministic
+                else None,
+            )
+            assert report.ok, report.failures
+            if server.stop.signal is not None:
+                _until(lambda: at_rest(tasks()), deadline, "came to rest")
+                os.kill(main, kernel.SIGNAL_NUMBERS[server.stop.signal])
+            status = tracer.wait(timeout=max(deadline - time.monotonic(), 1.0))
+        finally:
+            if tracer.poll() is None:  # a failed run: its tree goes first, strace's SIGKILL would free it
+                for tid in tasks():
+                    with contextlib.suppress(OSError):
+                        os.kill(tid, signal.SIGKILL)
+                tracer.kill()
+                tracer.wait()
+            with contextlib.suppress(ChildProcessError):
+                while os.waitpid(-1, os.WNOHANG)[0]:
+                    pass
+    return status
