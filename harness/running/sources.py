@@ -55,8 +55,6 @@ def source_kind(source: str) -> SourceKind:
     as what it most likely is.  A variant's name has no dot and no slash but
     ``c/``; an strace ``-ff`` prefix is looked for only when no variant is called so.
     """
-    from harness.model.strace_log import is_strace_log
-
     if source.endswith(GOLDEN_SUFFIX):
         return "golden"
     if source.endswith(EXPECTATION_SUFFIX):
@@ -66,14 +64,21 @@ def source_kind(source: str) -> SourceKind:
     if source.endswith((".yaml", ".yml")):
         raise _unknown_file(source)
     if os.path.isfile(source):
-        if is_strace_log(source):
+        if _is_strace_log(source):
             return "trace"
         raise _unknown_file(source)
-    if os.path.isdir(source) and is_strace_log(source):
+    if os.path.isdir(source) and _is_strace_log(source):
         return "trace"  # the directory of strace -ff's LOG.PID files
-    if not _names_a_variant(source) and is_strace_log(source):
+    if not _names_a_variant(source) and _is_strace_log(source):
         return "trace"  # the prefix of strace -ff's LOG.PID files
     return "variant"
+
+
+def _is_strace_log(source: str) -> bool:
+    """Whether ``source`` is an strace log, by its content (the reader is imported for a file, not for a variant)."""
+    from harness.model.strace_log import is_strace_log as looks_so
+
+    return looks_so(source)
 
 
 def _unknown_file(source: str) -> TraceInputError:
