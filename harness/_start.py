@@ -43,10 +43,10 @@ def exit_without_teardown(status: int) -> NoReturn:
     """End the process once the command is done, without the interpreter's teardown of its modules.
 
     Python's own exit frees every module, class and function one by one and
-    runs a last garbage collection: on this project's machine 6 ms of CPU for
-    ``python -c pass`` and 12 ms after the imports of ``harness trace``, a
-    third of the command's whole start-up cost, for memory the kernel takes
-    back at once anyway.  What an exit must still do is done first: the
+    runs a last garbage collection: on this project's machine 3 ms of CPU for
+    ``python -c pass`` and 6 ms after the imports of ``harness trace`` (a
+    third of what the command may add to the interpreter's own start-up),
+    for memory the kernel takes back at once anyway.  What an exit must still do is done first: the
     exit handlers run (a temporary directory's finalizer, say), then the
     standard streams are flushed.  Where that is not plainly safe, the normal
     exit runs instead: a flush that fails (its error is said as Python says
