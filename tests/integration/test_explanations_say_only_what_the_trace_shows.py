@@ -7,12 +7,13 @@ handshakes, so every run gives the same trace.
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from support.runs import Run
-from support.strace_runs import run_under_strace
 
 from harness.analysis.explain import explain
 from harness.analysis.facts import TraceIndex, reaped_before_the_next_accept
@@ -21,7 +22,7 @@ from harness.analysis.golden import normalize
 from harness.analysis.interruptions import interruptions
 from harness.model.events import SignalEvent
 from harness.model.scenario import Scenario
-from harness.running.sources import RunPlan, read_trace, trace_of
+from harness.running.sources import read_trace, trace_of
 
 pytestmark = pytest.mark.ptrace
 
@@ -114,14 +115,23 @@ def test_a_python_server_whose_eintr_reaches_it_is_not_explained_as_pep_475_alon
     assert "Python 2 would have raised" not in text and "handler's wait4" not in text
 
 
-def test_an_strace_log_without_the_exec_says_it_cannot_tell_who_retried(strace: Path, tmp_path: Path) -> None:
+def test_an_strace_log_without_the_exec_says_it_cannot_tell_who_retried(ptrace_permitted: None, tmp_path: Path) -> None:
     """A log traced without ``execve`` (or cut after it) names no program: no CPython story, no "it handles it".
 
-    The same server's log with its exec names CPython and the two causes that fit; the log with the exec's
-    lines taken out, as ``strace -e trace=`` without execve writes it, says the trace cannot tell.
+    The log is the harness's own run in strace's text (``--strace-log``: the deterministic schedule makes each
+    child's exit interrupt the blocked accept4, on every run). With its exec line it names CPython and the two
+    causes that fit; with the exec's line taken out, as ``strace -e trace=`` without execve writes it, the
+    explanation says the trace cannot tell.
     """
     log = tmp_path / "server.log"
-    run_under_strace(RunPlan.of_variant("fork_sigchld", Scenario(connections=2)), strace, log)
+    done = subprocess.run(
+        [sys.executable, "-m", "harness", "run", "fork_sigchld", "--connections", "2", "--strace-log", str(log)],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
     with_exec = _text([f for f in explain(read_trace(str(log))) if f.kind == "interrupted"])
     assert "Two causes fit" in with_exec and "handles EINTR itself" not in with_exec
     execless = tmp_path / "execless.log"
