@@ -35,8 +35,8 @@ _E = TypeVar("_E", bound="_TaskEvent")
 class _TaskEvent:
     """What every event says: where it is in the run's order, which task it is of, and when.
 
-    (Every dataclass of the model has a docstring: for one without, dataclasses
-    computes one at import with ``inspect.signature``, the slowest step of building it.)
+    Events are records (:mod:`harness.model.record`), not dataclasses: the
+    tracer imports them before its first stop.
     """
 
     seq: int
@@ -193,15 +193,13 @@ Listener = Callable[[SyscallEntry | Event], None]
 def _builder(cls: type[_E]) -> Callable[..., _E]:
     """A constructor of ``cls`` taking every field by keyword, for the tracer's hot path.
 
-    A frozen dataclass's ``__init__`` sets each field through
-    ``object.__setattr__``, past the frozen guard, which costs CPython 3.11
-    about 1,250 instructions a field: 27.8k for a SyscallEvent, a third of
-    what a traced call costs the tracer.  This constructor sets the slots
-    through their member descriptors instead, 12.9k for the same event
-    (callgrind, 50,000 events).  Every field is required (no defaults, no
-    ``__post_init__`` to skip), so what it builds equals what ``cls(**same)``
-    builds; it is written out once per class, as dataclasses writes
-    ``__init__``.
+    A record's ``__init__`` sets the slots through their member descriptors as
+    this does, but through ``type.__call__`` and with its defaults to fill:
+    building the tracer's events with the classes themselves costs 6k
+    instructions more per traced call (93.0k against 87.1k for a
+    ``close(-1)``, ``bench/instructions.py``).  Every field is required (no
+    defaults to fill), so what it builds equals what ``cls(**same)`` builds;
+    it is written out once per class.
     """
     name = f"build_{cls.__name__}"
     names = [item.name for item in fields(cls)]
