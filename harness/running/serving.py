@@ -16,7 +16,7 @@ from harness.model.expectations import ServerSpec
 from harness.model.injection import Injection
 from harness.model.scenario import DEFAULT_TIMEOUT, Scenario
 from harness.model.syscalls import DEFAULT_SYSCALLS
-from harness.running.ports import free_port
+from harness.running.ports import free_port, release_port
 from harness.running.run import RunProbe, run_server
 from harness.running.run_result import RunResult
 
@@ -74,19 +74,22 @@ def run_spec(
     redraw = port is None and listener is None and probe is None  # a probe watches one run
     for _draw in range(PORT_DRAWS if redraw else 1):
         here = port if port is not None else free_port()
-        run = run_server(
-            server_argv(server, here, scenario.connections),
-            server.client,
-            scenario,
-            port=here,
-            timeout=timeout,
-            listener=listener,
-            seccomp=seccomp,
-            syscalls=traced,
-            injections=injections,
-            stop_spec=server.stop,
-            probe=probe,
-        )
+        try:
+            run = run_server(
+                server_argv(server, here, scenario.connections),
+                server.client,
+                scenario,
+                port=here,
+                timeout=timeout,
+                listener=listener,
+                seccomp=seccomp,
+                syscalls=traced,
+                injections=injections,
+                stop_spec=server.stop,
+                probe=probe,
+            )
+        finally:
+            release_port(here)
         if not isinstance(run.failure(), PortInUse):
             break
     return run

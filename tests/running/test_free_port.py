@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import socket
+import subprocess
+import sys
 
+from harness.running import ports
 from harness.running.ports import _ephemeral_floor, free_port
 
 
@@ -26,3 +29,33 @@ def test_a_port_someone_listens_on_is_never_chosen() -> None:
     finally:
         for sock in taken:
             sock.close()
+
+
+_HOLDER = """
+import sys
+from harness.running.ports import free_port
+print(free_port(), flush=True)
+sys.stdin.read()  # holds its claim until told to go
+"""
+
+
+def test_a_port_another_harness_process_drew_is_not_drawn_until_it_lets_go() -> None:
+    """The race two runs' draws had (one listening on the other's port): another process's claim is skipped."""
+    holder = subprocess.Popen([sys.executable, "-c", _HOLDER], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None
+        held = int(holder.stdout.readline())
+        assert not ports._claim(held)  # what free_port asks before it hands a port out
+    finally:
+        holder.communicate("")
+    assert ports._claim(held)  # the holder is gone, and its claim with it
+    ports.release_port(held)
+
+
+def test_a_released_port_can_be_drawn_again_and_each_draw_is_claimed() -> None:
+    port = free_port()
+    assert port in ports._claimed
+    ports.release_port(port)
+    assert port not in ports._claimed
+    assert ports._claim(port)
+    ports.release_port(port)
