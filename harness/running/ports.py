@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import errno
 import fcntl
+import functools
 import os
 import random
 import socket
@@ -74,8 +75,12 @@ def free_port() -> int:
 _claimed: dict[int, int] = {}
 
 
+@functools.cache
 def _claims_directory() -> str | None:
-    """This user's directory of port claims, made private; None where it cannot be trusted (another's, a link)."""
+    """This user's directory of port claims, made private; None where it cannot be trusted (another's, a link).
+
+    Looked at once a process, not at each draw (a draw may look at many ports).
+    """
     path = os.path.join(tempfile.gettempdir(), f"syscall-harness-ports-{os.getuid()}")
     try:
         os.mkdir(path, 0o700)
