@@ -19,11 +19,32 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Protocol as TypingProtocol
 
 from harness.model.scenario import Protocol
 
 #: A client talks to (host, port) over one connection, sending ``messages`` messages.
 Client = Callable[[tuple[str, int], int, int], None]
+
+#: Called by a protocol's client once it has had every answer, before it closes its connection.
+BeforeClose = Callable[[], None]
+
+
+class ProtocolClient(TypingProtocol):
+    """A protocol's client: a :data:`Client` that can also wait before it closes.
+
+    ``before_close`` is a handshake for a run nothing holds by ptrace (a
+    server under strace, in the tests): a fork server's child often exits
+    when its client closes, and a client that closes only once the server
+    is at rest makes that exit come while the parent waits in ``accept``,
+    as the harness's deterministic schedule orders it.
+    """
+
+    def __call__(
+        self, address: tuple[str, int], index: int, messages: int, *, before_close: BeforeClose | None = None
+    ) -> None:
+        """Talk to the server at ``address`` as client ``index``, sending ``messages`` messages."""
+
 
 #: How long one client waits for the server before giving up: a safety net, never a verdict.
 CLIENT_TIMEOUT = 30.0
@@ -47,7 +68,9 @@ def _recv_exactly(sock: socket.socket, size: int) -> bytes:
     return data
 
 
-def echo_client(address: tuple[str, int], index: int, messages: int) -> None:
+def echo_client(
+    address: tuple[str, int], index: int, messages: int, *, before_close: BeforeClose | None = None
+) -> None:
     """Send each message and expect it back byte for byte, then close."""
     with _connect(address) as sock:
         for number in range(messages):
@@ -56,6 +79,8 @@ def echo_client(address: tuple[str, int], index: int, messages: int) -> None:
             answer = _recv_exactly(sock, len(payload))
             if answer != payload:
                 raise ClientError(f"echo of {payload!r} came back as {answer!r}")
+        if before_close is not None:
+            before_close()
 
 
 def send_message(sock: socket.socket, message: object) -> None:
@@ -70,7 +95,7 @@ def recv_message(sock: socket.socket) -> object:
     return json.loads(_recv_exactly(sock, length))
 
 
-def rpc_client(address: tuple[str, int], index: int, messages: int) -> None:
+def rpc_client(address: tuple[str, int], index: int, messages: int, *, before_close: BeforeClose | None = None) -> None:
     """Ping the RPC server and expect each pong to carry the params back."""
     with _connect(address) as sock:
         for number in range(messages):
@@ -79,14 +104,22 @@ def rpc_client(address: tuple[str, int], index: int, messages: int) -> None:
             answer = recv_message(sock)
             if answer != {"out": "pong", "result": params}:
                 raise ClientError(f"ping {params} was answered {answer!r}")
+        if before_close is not None:
+            before_close()
 
 
-def connect_client(address: tuple[str, int], index: int, messages: int) -> None:
-    """Connect and close at once: the bare minimum a fork server reacts to."""
-    _connect(address).close()
+def connect_client(
+    address: tuple[str, int], index: int, messages: int, *, before_close: BeforeClose | None = None
+) -> None:
+    """Connect and close at once (or once ``before_close`` returns): the bare minimum a fork server reacts to."""
+    with _connect(address):
+        if before_close is not None:
+            before_close()
 
 
-def http_client(address: tuple[str, int], index: int, messages: int) -> None:
+def http_client(
+    address: tuple[str, int], index: int, messages: int, *, before_close: BeforeClose | None = None
+) -> None:
     """Send ``GET /`` (``messages`` times on one keep-alive connection) and expect complete answers below 400.
 
     http.client reads each response to its end (Content-Length, chunked, or
@@ -107,13 +140,15 @@ def http_client(address: tuple[str, int], index: int, messages: int) -> None:
                     f"the server closed the connection after request {number + 1} of {messages} "
                     f"({len(body)} bytes): it does not keep connections alive"
                 )
+        if before_close is not None:
+            before_close()
     except http.client.HTTPException as error:
         raise ClientError(f"not an HTTP answer: {type(error).__name__} {error}") from None
     finally:
         connection.close()
 
 
-PROTOCOLS: Mapping[Protocol, Client] = {
+PROTOCOLS: Mapping[Protocol, ProtocolClient] = {
     "echo": echo_client,
     "rpc": rpc_client,
     "connect": connect_client,

@@ -24,8 +24,9 @@ from pathlib import Path
 
 from harness.model import kernel
 from harness.model.injection import Injection
+from harness.model.scenario import ClientSpec
 from harness.model.syscalls import DEFAULT_SYSCALLS
-from harness.running.clients import drive
+from harness.running.clients import PROTOCOLS, Client, drive
 from harness.running.listening import listening_sockets
 from harness.running.ports import free_port
 from harness.running.proc_tasks import asleep, ended
@@ -89,6 +90,12 @@ def at_rest(tasks: Sequence[int]) -> bool:
         return False
     done = {tid for tid in tasks if ended(tid) and _released(tid)}
     return all(tid in done or ((state := asleep(tid)) is not None and state.interruptible) for tid in tasks)
+
+
+def _kill(tasks: Sequence[int]) -> None:
+    for tid in tasks:
+        with contextlib.suppress(OSError):
+            os.kill(tid, signal.SIGKILL)
 
 
 def _until(condition: Callable[[], bool], deadline: float, what: str) -> None:
@@ -170,6 +177,39 @@ def strace_injections(injections: Sequence[Injection]) -> list[str]:
     return options
 
 
+def _client(
+    spec: ClientSpec, rest: Callable[[], None] | None, *, last_closes_at_once: bool, connections: int
+) -> Client:
+    """The plan's client; a protocol's closes only once the server rests, when the run is paced.
+
+    The harness's deterministic schedule holds a connection's exit until its
+    parent waits (``harness/running/schedule.py``), so a fork server's child
+    that ends when its client closes ends while its parent waits in
+    ``accept``: the interruption the lessons are about, on every run.  strace
+    holds nothing; a client that closes only once the server rests is the
+    handshake that gives the same order (without it, a parent slowed by its
+    own output, as fork_sigchld_raises is after an injected EINTR, was reached
+    by its child's exit before it blocked, once in a CI run).
+
+    Not the last client of a server that ends by itself after its
+    connections: its parent does not wait again but exits, which the
+    schedule counts as waiting (the child's exit goes first, and is
+    reaped or left a zombie); a client waiting for that rest would make
+    the child an orphan instead.  That last close stays free, as it is
+    under strace anyway.  A command client cannot be told when to close:
+    its runs stay free.
+    """
+    if rest is None or not isinstance(spec, str):
+        return client_of(spec)
+    protocol = PROTOCOLS[spec]
+
+    def client(address: tuple[str, int], index: int, messages: int) -> None:
+        paced = index < connections - 1 or not last_closes_at_once
+        protocol(address, index, messages, before_close=rest if paced else None)
+
+    return client
+
+
 def run_under_strace(plan: RunPlan, strace: Path, log: Path, options: Sequence[str] = ()) -> int:
     """Run the plan's server under ``strace -f -o LOG``, its clients and stop as the harness does; strace's status.
 
@@ -202,15 +242,22 @@ def run_under_strace(plan: RunPlan, strace: Path, log: Path, options: Sequence[s
             _until(lambda: any(s.port in ours for s in listening_sockets(tasks())), deadline, "listened")
             _until(lambda: at_rest(tasks()), deadline, "came to rest")
             deterministic = scenario.mode == "deterministic" and scenario.concurrency == 1
+
+            def rest() -> None:
+                _until(lambda: at_rest(tasks()), deadline, "came to rest")
+
             report = drive(
                 ("127.0.0.1", port),
-                client_of(server.client),
+                _client(
+                    server.client,
+                    rest if deterministic else None,
+                    last_closes_at_once=server.stop.signal is None,
+                    connections=scenario.connections,
+                ),
                 connections=scenario.connections,
                 messages=scenario.messages,
                 concurrency=scenario.concurrency,
-                before_each=(lambda _index: _until(lambda: at_rest(tasks()), deadline, "came to rest"))
-                if deterministic
-                else None,
+                before_each=(lambda _index: rest()) if deterministic else None,
             )
             assert report.ok, report.failures
             if server.stop.signal is not None:
@@ -219,12 +266,13 @@ def run_under_strace(plan: RunPlan, strace: Path, log: Path, options: Sequence[s
             status = tracer.wait(timeout=max(deadline - time.monotonic(), 1.0))
         finally:
             if tracer.poll() is None:  # a failed run: its tree goes first, strace's SIGKILL would free it
-                for tid in tasks():
-                    with contextlib.suppress(OSError):
-                        os.kill(tid, signal.SIGKILL)
+                _kill(tasks())
                 tracer.kill()
                 tracer.wait()
+            # What outlived strace (a daemon, adopted here as the subreaper) goes too, and every child is
+            # reaped: a blocking wait, so that a task re-parented here while its parent died is reaped as well.
+            _kill(tasks())
             with contextlib.suppress(ChildProcessError):
-                while os.waitpid(-1, os.WNOHANG)[0]:
-                    pass
+                while True:
+                    os.waitpid(-1, 0)
     return status
