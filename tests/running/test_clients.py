@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import http.server
 import os
+import queue
 import socket
 import sys
 import threading
@@ -12,8 +13,11 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
+
 from harness.running.clients import (
     ClientReport,
+    ProtocolClient,
     command_client,
     connect_client,
     drive,
@@ -68,16 +72,17 @@ def test_echo_client_reports_a_wrong_echo() -> None:
     assert report.failures[0].startswith("client 0: echo of b'client 0 message 0\\n' came back as b'CLIENT 0")
 
 
-def test_rpc_framing_round_trips_and_the_client_checks_the_pong() -> None:
-    def pong(conn: socket.socket) -> None:
-        while True:
-            try:
-                request = recv_message(conn)
-            except Exception:  # noqa: BLE001 - EOF ends the connection
-                return
-            assert isinstance(request, dict)
-            send_message(conn, {"out": "pong", "result": request["params"]})
+def pong(conn: socket.socket) -> None:
+    while True:
+        try:
+            request = recv_message(conn)
+        except Exception:  # noqa: BLE001 - EOF ends the connection
+            return
+        assert isinstance(request, dict)
+        send_message(conn, {"out": "pong", "result": request["params"]})
 
+
+def test_rpc_framing_round_trips_and_the_client_checks_the_pong() -> None:
     with serving(pong, 2) as address:
         report = drive(address, rpc_client, connections=2, messages=3, concurrency=2)
     assert report.ok
@@ -88,6 +93,33 @@ def test_connect_clients_and_before_each_hook() -> None:
     with serving(lambda conn: None, 3) as address:
         report = drive(address, connect_client, connections=3, messages=0, before_each=seen.append)
     assert report.ok and seen == [0, 1, 2]
+
+
+@pytest.mark.parametrize(
+    ("client", "handle", "messages"),
+    [(echo_client, echo, 2), (rpc_client, pong, 2), (connect_client, echo, 0)],
+    ids=["echo", "rpc", "connect"],
+)
+def test_a_protocol_client_calls_before_close_with_its_connection_still_open(
+    client: ProtocolClient, handle: Callable[[socket.socket], None], messages: int
+) -> None:
+    accepted: queue.Queue[socket.socket] = queue.Queue()
+    seen: list[str] = []
+
+    def handle_and_hand_over(conn: socket.socket) -> None:
+        accepted.put(conn)
+        handle(conn)
+
+    def before_close() -> None:
+        conn = accepted.get(timeout=30)
+        try:
+            seen.append(f"unread {conn.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT)!r}")
+        except BlockingIOError:
+            seen.append("open")  # nothing unread and no end of file: the client has not closed
+
+    with serving(handle_and_hand_over, 1) as address:
+        client(address, 0, messages, before_close=before_close)
+    assert seen == ["open"]
 
 
 def test_a_refused_connection_is_a_failure_not_a_crash() -> None:
