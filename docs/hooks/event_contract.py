@@ -59,7 +59,7 @@ def _choices(shape: Any) -> list[Any]:
 
 def reference() -> str:
     """The whole page, in Markdown."""
-    from harness.model.event_contract import ARG_SHAPES
+    from harness.model.event_contract import arg_shape
     from harness.model.syscalls import CATALOGUE
 
     lines = [_INTRO]
@@ -72,7 +72,7 @@ def reference() -> str:
         lines += ["| key | kind | written by | shape |", "| --- | --- | --- | --- |"]
         for arg in entry.args:
             kinds = [arg.kind, *(kind for _, kind in (arg.kind_by[1] if arg.kind_by else ()))]
-            shapes = " \\| ".join(dict.fromkeys(_shape(ARG_SHAPES[kind]) for kind in kinds))
+            shapes = " \\| ".join(dict.fromkeys(_shape(arg_shape(arg, kind)) for kind in kinds))
             written = "the kernel (at exit)" if arg.output else "the caller (at entry)"
             lines.append(f"| `{arg.name}` | {', '.join(dict.fromkeys(kinds))} | {written} | `{shapes}` |")
         lines.append("")

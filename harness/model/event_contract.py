@@ -24,7 +24,7 @@ from typing import Any
 from harness.model.events import Event, ExecEvent, SignalEvent, SyscallEvent, TraceFormatError
 from harness.model.kernel_abi import ForeignAbi
 from harness.model.syscalls import catalogued
-from harness.model.syscalls.entry import ArgKind
+from harness.model.syscalls.entry import Arg, ArgKind
 from harness.model.syscalls.structs import RUSAGE_COUNTERS
 
 
@@ -175,6 +175,17 @@ ARG_SHAPES: Mapping[ArgKind, Shape] = {
 }
 
 
+def arg_shape(arg: Arg, kind: ArgKind) -> Shape:
+    """The shape of an argument of ``kind``: its kind's, or its pointer as well where it is a number at an address.
+
+    clone's ``parent_tid`` is the tid the kernel wrote at the caller's address;
+    where it wrote none (a failed call) or the tracer could not read it, the
+    value is that address, as strace prints ``parent_tid=0x7f...``.
+    """
+    shape = ARG_SHAPES[kind]
+    return _OneOf((shape, STR, NULL)) if arg.indirect else shape
+
+
 def check_event(event: Event) -> None:
     """Raise TraceFormatError, naming the key at fault, for a nested value outside the contract."""
     if isinstance(event, SyscallEvent) and event.abi is not None:  # another ABI's call: its raw registers
@@ -203,7 +214,7 @@ def _check_args(name: str, args: Mapping[str, Any]) -> None:
         arg = declared.get(key)
         if arg is None:
             raise TraceFormatError(f"{name} has no argument {key!r} (its arguments: {', '.join(declared)})")
-        shape = ARG_SHAPES[arg.kind_in(args)]
+        shape = arg_shape(arg, arg.kind_in(args))
         if arg.kind == "sockaddr" and isinstance(value, dict):
             family = value.get("family")
             shape = _SOCKADDRS.get(family, _OTHER_SOCKADDR) if isinstance(family, str) else _OTHER_SOCKADDR
