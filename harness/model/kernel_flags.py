@@ -379,6 +379,58 @@ def flag_value(names: Iterable[str], table: Mapping[int, str]) -> int:
     return value
 
 
+# -- each table with its family --------------------------------------------------------
+
+
+class Xlat:
+    """A table of names and the family strace names a number outside it by (strace's ``struct xlat``, src/xlat.c).
+
+    One per table, named here once: the tracer's decoders name a number
+    through it, and the strace-log reader names a ``-X raw`` number through
+    the same one (the catalogue's :class:`~harness.model.syscalls.entry.Arg`
+    holds it), so a value reads the same from either source.  Compared by
+    identity: each is a module constant.
+    """
+
+    __slots__ = ("family", "table")
+
+    def __init__(self, table: Mapping[int, str], family: str | None) -> None:
+        self.table = table
+        """The names, in strace's order."""
+        self.family = family
+        """The prefix of an unknown number's comment, ``O_`` for ``0x1 /* O_??? */``; None: the bare number."""
+
+    def flags(self, value: int) -> list[str]:
+        """A bit mask as its flag names (:func:`flag_names`)."""
+        return flag_names(value, self.table, self.family)
+
+    def name(self, value: int) -> str | int:
+        """One value as its name; an unknown one as strace prints it, or the number itself when no family is set."""
+        name = self.table.get(value)
+        if name is not None:
+            return name
+        return unknown_value(value, self.family) if self.family is not None else value
+
+    def __repr__(self) -> str:
+        return f"Xlat({self.family or next(iter(self.table.values()), '')}...)"
+
+
+CLONE_FLAGS_XLAT = Xlat(CLONE_FLAGS, "CLONE_")
+CLONE3_FLAGS_XLAT = Xlat(CLONE3_FLAGS, "CLONE_")
+WAIT_OPTIONS_XLAT = Xlat(WAIT_OPTIONS, "W")
+WAITID_IDTYPES_XLAT = Xlat(WAITID_IDTYPES, "P_")
+SOCK_FLAGS_XLAT = Xlat(SOCK_FLAGS, "SOCK_")
+FCNTL_COMMANDS_XLAT = Xlat(FCNTL_COMMANDS, "F_")
+OPEN_FILE_FLAGS_XLAT = Xlat(OPEN_FILE_FLAGS, "O_")
+CLOSE_RANGE_FLAGS_XLAT = Xlat(CLOSE_RANGE_FLAGS, "CLOSE_RANGE_")
+CLOCK_NAMES_XLAT = Xlat(CLOCK_NAMES, None)  # strace prints an unknown clock as its number
+TIMER_FLAGS_XLAT = Xlat(TIMER_FLAGS, "TIMER_")
+ADDRESS_FAMILIES_XLAT = Xlat(ADDRESS_FAMILIES, None)  # the tracer keeps an unknown family's number
+POLL_EVENTS_XLAT = Xlat(POLL_EVENTS, "POLL")
+EPOLL_EVENTS_XLAT = Xlat(EPOLL_EVENTS, "EPOLL")
+SA_FLAGS_XLAT = Xlat(kernel.SA_FLAGS, "SA_")
+
+
 # -- every name a decoded value can hold ---------------------------------------
 
 #: The symbolic constants that can appear in a decoded argument, siginfo or

@@ -22,16 +22,21 @@ with ``strace_61_differs`` as the reason (none is).
 from __future__ import annotations
 
 import difflib
+import os
 import re
 import shutil
 import subprocess
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from support.capability import missing
 from support.programs import PROGRAMS, PYTHON
+
+from harness.model.events import Event, SignalEvent, SyscallEvent, event_to_dict
+from harness.running.sources import read_trace
 
 #: The programs' sources, one per call, and the headers they share (oracle.h; released_child.h, loopback_peer.h).
 SOURCES = PROGRAMS / "decoding"
@@ -236,3 +241,53 @@ def test_in_straces_own_log(
     expected = stdout.splitlines()
     actual = strace_lines(log.read_text(), decoding.signals)
     assert actual == expected, differs(expected, actual, "strace")
+
+
+def _comparable(event: Event) -> dict[str, Any]:
+    """An event as strace's default text can tell it: what it leaves out or cannot know is left out here too.
+
+    * a resource usage's counters: strace without ``-v`` prints its two
+      times and ``...`` (the reader does not invent the rest);
+    * a failed accept's length: the tracer keeps the pointer the kernel
+      did not write through, strace prints the length the caller gave.
+    """
+    data = {key: value for key, value in event_to_dict(event).items() if key in ("name", "args", "ret", "errno")}
+    if isinstance(event, SignalEvent):
+        data = {"signal": event.name, "siginfo": dict(event.siginfo)}
+    args = dict(data.get("args", {}))
+    for key, value in args.items():
+        if key == "rusage" and isinstance(value, dict):
+            args[key] = {field: value[field] for field in ("ru_utime", "ru_stime")}
+    if data.get("name") in ("accept", "accept4") and data.get("errno") and isinstance(args.get("addrlen"), str):
+        args["addrlen"] = "the caller's length"
+    return {**data, "args": args} if "args" in data else data
+
+
+@pytest.mark.parametrize("decoding", DECODINGS, ids=str)
+def test_the_programs_lines_read_as_an_strace_log_are_the_harness_trace(
+    decoding: Decoding, ptrace_permitted: None, decoding_program: Callable[[str], Path], tmp_path: Path
+) -> None:
+    """The strace-log reader and the tracer give one call one value, corner cases included.
+
+    The program's stdout is strace's text of its own calls, with this run's
+    pids and addresses (the test above holds strace to it), so read as an
+    strace log it must give the events the harness recorded of the same run.
+    """
+    events = tmp_path / "harness.jsonl"
+    program = decoding_program(decoding.program)
+
+    trace = ["trace", "--syscalls", decoding.syscalls, "--jsonl", str(events), "-o", os.devnull]
+    stdout = _run([PYTHON, "-m", "harness", *trace, "--", str(program)], tmp_path)
+    log = tmp_path / "strace.log"
+    log.write_text(stdout)
+
+    traced = read_trace(str(events))
+    own = traced.events[0].pid
+    shown = [
+        event
+        for event in traced.events
+        if event.pid == own
+        and (isinstance(event, SyscallEvent) or (isinstance(event, SignalEvent) and event.name in decoding.signals))
+    ]
+    read = [event for event in read_trace(str(log)).events if isinstance(event, SyscallEvent | SignalEvent)]
+    assert [_comparable(event) for event in read] == [_comparable(event) for event in shown]

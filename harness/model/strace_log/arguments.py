@@ -19,7 +19,7 @@ a pointer or the members shown.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from harness.model import kernel, kernel_flags
@@ -44,30 +44,6 @@ class ArgumentError(ValueError):
     """An argument or a result this reader cannot turn into the tracer's value."""
 
 
-#: The flag table that names each ``-X raw`` number, by (call, argument): the tracer's own tables.
-_FLAG_TABLES: Mapping[tuple[str, str], tuple[Mapping[int, str], str]] = {
-    ("accept4", "flags"): (kernel_flags.SOCK_FLAGS, "SOCK_"),
-    ("wait4", "options"): (kernel_flags.WAIT_OPTIONS, "W"),
-    ("waitid", "options"): (kernel_flags.WAIT_OPTIONS, "W"),
-    ("dup3", "flags"): (kernel_flags.OPEN_FILE_FLAGS, "O_"),
-    ("pipe2", "flags"): (kernel_flags.OPEN_FILE_FLAGS, "O_"),
-    ("close_range", "flags"): (kernel_flags.CLOSE_RANGE_FLAGS, "CLOSE_RANGE_"),
-    ("clock_nanosleep", "flags"): (kernel_flags.TIMER_FLAGS, "TIMER_"),
-    ("sigaction", "flags"): (kernel.SA_FLAGS, "SA_"),
-    ("clone", "flags"): (kernel_flags.CLONE_FLAGS, "CLONE_"),
-    ("clone3", "flags"): (kernel_flags.CLONE3_FLAGS, "CLONE_"),
-    ("poll", "events"): (kernel_flags.POLL_EVENTS, "POLL"),
-    ("epoll", "events"): (kernel_flags.EPOLL_EVENTS, "EPOLL"),
-}
-#: The tables that name a ``-X raw`` number of the ``name`` kind.
-_NAME_TABLES: Mapping[tuple[str, str], Mapping[int, str]] = {
-    ("fcntl", "cmd"): kernel_flags.FCNTL_COMMANDS,
-    ("waitid", "idtype"): kernel_flags.WAITID_IDTYPES,
-    ("clock_nanosleep", "clockid"): kernel_flags.CLOCK_NAMES,
-    ("sockaddr", "family"): kernel_flags.ADDRESS_FAMILIES,
-}
-
-
 def _pointer(text: str) -> str | None:
     """A pointer as the tracer keeps it: None for NULL, its address in hex, or strace's text of it."""
     text, _ = comment(text.strip())
@@ -84,21 +60,31 @@ def _int(text: str) -> int:
     return number
 
 
-def _flags(text: str, table: tuple[Mapping[int, str], str] | None) -> list[str]:
-    """Flag names: ``A|B``, a ``-X verbose`` number with its names in a comment, a ``-X raw`` number named here."""
+def _flags(text: str, xlat: kernel_flags.Xlat | None) -> list[str]:
+    """Flag names: ``A|B``, a ``-X verbose`` number with its names in a comment, a ``-X raw`` number named here.
+
+    The numbers of a text are one remainder, named as the tracer names the
+    same bits (:meth:`~harness.model.kernel_flags.Xlat.flags`): in hex after
+    names (``SOCK_CLOEXEC|0x1``), alone with its family's comment
+    (``0x1 /* SOCK_??? */``, the family read from the comment where no table
+    is known), or by name where ``-X raw`` printed named bits.
+    """
+    bare, named = comment(text.strip())
+    family = xlat.family if xlat is not None else None
+    if named is not None and named.endswith("???"):  # strace's unknown value names its family: O_???
+        family = family or named.removesuffix("???")
+    elif named is not None and not named.startswith("0x"):  # -X verbose: the names strace gave the number
+        return [part.strip() for part in named.split("|")]
     names: list[str] = []
-    for word in flag_words(text):
-        bare, named = comment(word)
-        if named is not None and not named.startswith("0x"):
-            names.extend(part.strip() for part in named.split("|"))
-            continue
-        number = integer(bare)
+    rest = 0
+    for word in flag_words(bare):
+        number = integer(word)
         if number is None:
-            names.append(bare)
-        elif table is not None:
-            names.extend(kernel_flags.flag_names(number, table[0], table[1]))
-        elif number:
-            names.append(hex(number))
+            names.append(word)
+        else:
+            rest |= number
+    if rest:
+        names.extend(kernel_flags.flag_names(rest, xlat.table if xlat is not None else {}, None if names else family))
     return names
 
 
@@ -109,17 +95,22 @@ def _signal(text: str) -> str | int | None:
     number = integer(bare)
     if number is None:
         return bare if bare.startswith("SIG") else ("SIG" + bare if bare.isupper() else bare)
-    return kernel.signal_name(number) if number else 0
+    return kernel.SIGNAL_NAMES.get(number, number)  # as the tracer's structs.signal_arg: no signal stays a number
 
 
-def _name(text: str, table: Mapping[int, str] | None) -> str | int:
+def _name(text: str, xlat: kernel_flags.Xlat | None) -> str | int:
+    """A value's name, from its text, its ``-X verbose`` comment or, for a ``-X raw`` number, the tracer's table.
+
+    ``0x2a /* P_??? */`` is strace's unknown value (``printxval``): its number
+    is named as the tracer names it, not by the comment's placeholder.
+    """
     bare, named = comment(text.strip())
-    if named is not None:
+    if named is not None and not named.endswith("???"):
         return named
     number = integer(bare)
     if number is None:
         return bare
-    return table.get(number, number) if table is not None else number
+    return xlat.name(number) if xlat is not None else number
 
 
 def sigset(text: str) -> list[str] | str | None:
@@ -149,7 +140,7 @@ def _sigaction(text: str) -> dict[str, Any] | str | None:
     restorer = fields.get("sa_restorer")
     return {
         "handler": handler,
-        "flags": _flags(fields.get("sa_flags", "0"), _FLAG_TABLES["sigaction", "flags"]),
+        "flags": _flags(fields.get("sa_flags", "0"), kernel_flags.SA_FLAGS_XLAT),
         "mask": _listed(sigset(fields.get("sa_mask", "[]"))),
         "restorer": _pointer(restorer) if restorer is not None else None,
     }
@@ -214,7 +205,7 @@ def _sockaddr(text: str) -> dict[str, Any] | str | None:
     fields = struct_fields(text)
     if fields is None:
         return _pointer(text)
-    family = _name(fields.get("sa_family", "0"), _NAME_TABLES["sockaddr", "family"])
+    family = _name(fields.get("sa_family", "0"), kernel_flags.ADDRESS_FAMILIES_XLAT)
     if family == "AF_INET" and "sin_port" in fields:
         return {"family": family, "port": _port(fields["sin_port"]), "address": _inet(fields.get("sin_addr", ""))}
     if family == "AF_INET6" and "sin6_port" in fields:
@@ -291,14 +282,24 @@ def _items(text: str, one: Callable[[str], Any]) -> list[Any] | str | None:
     items = array_items(text)
     if items is None:
         return _pointer(text)
-    return [{"more": True} if item == "..." else one(item) for item in items]
+    return [_item(item, one) for item in items]
+
+
+def _item(text: str, one: Callable[[str], Any]) -> Any:
+    """An array's element; strace's ``...`` for the rest it left out, ``... /* 0x7f... */`` where it could not read."""
+    if text == "...":
+        return {"more": True}
+    bare, address = comment(text)
+    if bare.strip() == "..." and address is not None:
+        return {"unreadable": address}
+    return one(text)
 
 
 def _pollfd(text: str) -> dict[str, Any]:
     fields = struct_fields(text) or {}
     pollfd: dict[str, Any] = {"fd": _int(fields.get("fd", "-1"))}
     if "events" in fields:
-        pollfd["events"] = _flags(fields["events"], _FLAG_TABLES["poll", "events"])
+        pollfd["events"] = _flags(fields["events"], kernel_flags.POLL_EVENTS_XLAT)
     return pollfd
 
 
@@ -306,7 +307,7 @@ def _ready_pollfd(text: str) -> dict[str, Any]:
     fields = struct_fields(text) or {}
     return {
         "fd": _int(fields.get("fd", "-1")),
-        "revents": _flags(fields.get("revents", "0"), _FLAG_TABLES["poll", "events"]),
+        "revents": _flags(fields.get("revents", "0"), kernel_flags.POLL_EVENTS_XLAT),
     }
 
 
@@ -314,7 +315,7 @@ def _epoll_event(text: str) -> dict[str, Any]:
     fields = struct_fields(text) or {}
     data = struct_fields(fields.get("data", "0"))
     number = data.get("u64", "0") if data is not None else fields.get("data", "0")
-    return {"events": _flags(fields.get("events", "0"), _FLAG_TABLES["epoll", "events"]), "data": _int(number)}
+    return {"events": _flags(fields.get("events", "0"), kernel_flags.EPOLL_EVENTS_XLAT), "data": _int(number)}
 
 
 def _fd_set(text: str) -> list[int] | str | None:
@@ -349,7 +350,7 @@ def _generic(text: str) -> Any:
     return _pointer(text)
 
 
-def _clone_flags(text: str, decoded: dict[str, Any], call: str) -> list[str]:
+def _clone_flags(text: str, decoded: dict[str, Any], xlat: kernel_flags.Xlat | None) -> list[str]:
     """The flags of clone, with its exit signal folded in (``A|B|SIGCHLD``, ``-X raw`` ``0x1200000|17``)."""
     words = flag_words(text)
     signal: Any = None
@@ -360,10 +361,10 @@ def _clone_flags(text: str, decoded: dict[str, Any], call: str) -> list[str]:
         if bare.startswith("SIG") or (named or "").startswith("SIG") or decimal:
             signal = _signal(words.pop())
     decoded["exit_signal"] = signal or None
-    return _flags("|".join(words) or "0", _FLAG_TABLES[call, "flags"])
+    return _flags("|".join(words) or "0", xlat)
 
 
-def _clone3(text: str, decoded: dict[str, Any]) -> Any:
+def _clone3(text: str, decoded: dict[str, Any], xlat: kernel_flags.Xlat | None) -> Any:
     """clone3's struct: its flags, exit signal and other members, and what the kernel wrote back (`` => {...}``)."""
     given, _, written = text.partition(" => ")
     fields = struct_fields(given)
@@ -388,7 +389,7 @@ def _clone3(text: str, decoded: dict[str, Any]) -> Any:
         decoded["cl_args_written"] = {
             key: _int(value) if value.startswith("[") else _pointer(value) for key, value in members.items()
         }
-    return _flags(fields.get("flags", "0"), _FLAG_TABLES["clone3", "flags"])
+    return _flags(fields.get("flags", "0"), xlat)
 
 
 def _value(kind: ArgKind, text: str, call: str, arg: Arg, decoded: dict[str, Any]) -> Any:
@@ -396,6 +397,8 @@ def _value(kind: ArgKind, text: str, call: str, arg: Arg, decoded: dict[str, Any
     text = text.strip()
     match kind:
         case "int" | "fd" | "pid":
+            if arg.indirect and not text.startswith("["):  # no number written there: its address (parent_tid=0x7f...)
+                return _pointer(text)
             number = integer(text.removeprefix("[").removesuffix("]") if arg.indirect else text)
             if number is None:
                 return _pointer(text) if arg.output else _refuse(kind, text)
@@ -403,9 +406,9 @@ def _value(kind: ArgKind, text: str, call: str, arg: Arg, decoded: dict[str, Any
         case "signal":
             return _signal(text)
         case "name":
-            return _name(text, _NAME_TABLES.get((call, arg.name)))
+            return _name(text, arg.xlat)
         case "flags":
-            return _flags(text, _FLAG_TABLES.get((call, arg.name)))
+            return _flags(text, arg.xlat)
         case "pointer":
             return _pointer(text)
         case "sockaddr":
@@ -417,9 +420,9 @@ def _value(kind: ArgKind, text: str, call: str, arg: Arg, decoded: dict[str, Any
         case "siginfo":
             return siginfo(text)
         case "clone_flags":
-            return _clone_flags(text, decoded, call)
+            return _clone_flags(text, decoded, arg.xlat)
         case "clone_args":
-            return _clone3(text, decoded)
+            return _clone3(text, decoded, arg.xlat)
         case "pollfds":
             return _items(text, _pollfd)
         case "fd_set":
@@ -438,9 +441,16 @@ def _value(kind: ArgKind, text: str, call: str, arg: Arg, decoded: dict[str, Any
             return _fds(text)
         case "ready_pollfds":
             return _items(text, _ready_pollfd)
-        case "futex_val3":
+        case "futex_val3":  # a bitset in hex as the tracer keeps it (C's %#x), a count, or FUTEX_WAKE_OP's parts
             number = integer(text)
-            return number if number is not None else flag_words(text) if "<<" in text else comment(text)[0]
+            if number is not None:
+                return hex(number) if comment(text)[0].strip().startswith("0x") else number
+            return flag_words(text) if "<<" in text else comment(text)[0]
+        case "pselect_sigmask":
+            fields = struct_fields(text)
+            if fields is None:
+                return _pointer(text)
+            return {"sigmask": sigset(fields.get("sigmask", "NULL")), "sigsetsize": _int(fields.get("sigsetsize", "0"))}
         case _:  # the kinds of rarer calls' arguments (fcntl's, futex's, pselect6's): read as they look
             return _generic(text)
 
@@ -456,12 +466,13 @@ def decode_args(name: str, texts: Sequence[str], result: Result | None) -> dict[
         names = argument_names(name) or tuple(f"arg{index}" for index in range(1, len(texts) + 1))
         return {key: _raw(text) for key, text in zip(names, texts, strict=False)}
     decoded: dict[str, Any] = {}
-    printed = [arg for arg in entry.args if arg.shown_in is None and not arg.result_note]
+    # clone3's written struct has no place of its own: it follows its struct (`` => {...}``), or opens a resumed half.
+    written = next((arg for arg in entry.args if arg.kind == "clone_args_written"), None)
+    printed = [arg for arg in entry.args if arg.shown_in is None and not arg.result_note and arg is not written]
     by_name = {arg.name: arg for arg in printed}
     position = 0
     for text in texts:
         text = text.strip()
-        written = next((arg for arg in printed if arg.kind == "clone_args_written"), None)
         if text.startswith("=> ") and written is not None:  # clone3's written struct, on its resumed half
             members = struct_fields(text[3:]) or {}
             decoded[written.name] = {
@@ -517,7 +528,8 @@ def _notes(name: str, result: Result) -> dict[str, Any]:
     assert entry is not None
     names = {arg.name for arg in entry.args}
     notes: dict[str, Any] = {}
-    if "returned" in names and result.errno is None and result.value is not None:
+    shown = result.hexadecimal or result.note  # the tracer keeps only a result strace shows otherwise than plain
+    if "returned" in names and result.errno is None and result.value is not None and shown:
         notes["returned"] = {"hex": result.hexadecimal, **({"note": result.note} if result.note else {})}
         return notes
     if result.note is None or result.note == "Timeout" or result.errno is not None:

@@ -69,7 +69,7 @@ def _dup3(raw: Sequence[int], read: MemoryReader) -> dict[str, Any]:
     return {
         "oldfd": s32(raw[0]),
         "newfd": s32(raw[1]),
-        "flags": kernel_flags.flag_names(u32(raw[2]), kernel_flags.OPEN_FILE_FLAGS, "O_"),
+        "flags": kernel_flags.OPEN_FILE_FLAGS_XLAT.flags(u32(raw[2])),
     }
 
 
@@ -77,7 +77,7 @@ def _close_range(raw: Sequence[int], read: MemoryReader) -> dict[str, Any]:
     return {
         "fd": raw[0] & 0xFFFF_FFFF,  # unsigned int: ~0U, the last descriptor there can be, prints as 4294967295
         "max_fd": raw[1] & 0xFFFF_FFFF,
-        "flags": kernel_flags.flag_names(u32(raw[2]), kernel_flags.CLOSE_RANGE_FLAGS, "CLOSE_RANGE_"),
+        "flags": kernel_flags.CLOSE_RANGE_FLAGS_XLAT.flags(u32(raw[2])),
     }
 
 
@@ -111,7 +111,11 @@ DUP2 = Syscall(
 DUP3 = Syscall(
     name="dup3",
     family="desc",
-    args=(Arg(name="oldfd", kind="fd"), Arg(name="newfd", kind="fd"), Arg(name="flags", kind="flags")),
+    args=(
+        Arg(name="oldfd", kind="fd"),
+        Arg(name="newfd", kind="fd"),
+        Arg(name="flags", kind="flags", xlat=kernel_flags.OPEN_FILE_FLAGS_XLAT),
+    ),
     decode_entry=_dup3,
     register_only=True,
     result="fd",
@@ -122,7 +126,11 @@ DUP3 = Syscall(
 CLOSE_RANGE = Syscall(
     name="close_range",
     family="desc",
-    args=(Arg(name="fd", kind="int"), Arg(name="max_fd", kind="int"), Arg(name="flags", kind="flags")),
+    args=(
+        Arg(name="fd", kind="int"),
+        Arg(name="max_fd", kind="int"),
+        Arg(name="flags", kind="flags", xlat=kernel_flags.CLOSE_RANGE_FLAGS_XLAT),
+    ),
     decode_entry=_close_range,
     register_only=True,
     traits=frozenset({"closes_range"}),
@@ -131,7 +139,7 @@ CLOSE_RANGE = Syscall(
 
 
 def _pipe2(raw: Sequence[int], read: MemoryReader) -> dict[str, Any]:
-    return {"flags": kernel_flags.flag_names(u32(raw[1]), kernel_flags.OPEN_FILE_FLAGS, "O_")}
+    return {"flags": kernel_flags.OPEN_FILE_FLAGS_XLAT.flags(u32(raw[1]))}
 
 
 def _pipe2_exit(raw: Sequence[int], ret: int, read: MemoryReader, entered: Mapping[str, Any]) -> dict[str, Any]:
@@ -143,7 +151,10 @@ def _pipe2_exit(raw: Sequence[int], ret: int, read: MemoryReader, entered: Mappi
 PIPE2 = Syscall(
     name="pipe2",
     family="desc",
-    args=(Arg(name="pipefd", kind="fds", output=True), Arg(name="flags", kind="flags")),
+    args=(
+        Arg(name="pipefd", kind="fds", output=True),
+        Arg(name="flags", kind="flags", xlat=kernel_flags.OPEN_FILE_FLAGS_XLAT),
+    ),
     decode_entry=_pipe2,
     decode_exit=_pipe2_exit,
     register_only=True,
@@ -196,9 +207,7 @@ def _ready_pollfds(raw: Sequence[int], ret: int, read: MemoryReader) -> list[dic
     ready = []
     for fd, _events, revents in POLLFD.iter_unpack(_readable_pollfds(raw[0], nfds, read)):
         if revents:
-            ready.append(
-                {"fd": fd, "revents": kernel_flags.flag_names(revents & 0xFFFF, kernel_flags.POLL_EVENTS, "POLL")}
-            )
+            ready.append({"fd": fd, "revents": kernel_flags.POLL_EVENTS_XLAT.flags(revents & 0xFFFF)})
     return ready
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal
 
+from harness.model.kernel_flags import Xlat
 from harness.model.record import record
 from harness.model.syscalls.structs import MemoryReader
 
@@ -194,6 +195,10 @@ class Arg:
     """Shown after the result, in parentheses, as strace notes what came back: ``= 1 ([{fd=3, revents=POLLIN}])``."""
     kind_by: tuple[str, tuple[tuple[str, ArgKind], ...]] | None = None
     """(another argument, its value → this one's kind): waitid's id is a pid or a descriptor by its idtype."""
+    xlat: Xlat | None = None
+    """The table that names a ``flags`` or ``name`` argument's number: the one its decoder names it through,
+    so that the strace-log reader names a ``-X raw`` number as the tracer does.  None: decoded by code of its
+    own (futex's op, a command and its modifiers)."""
 
     def kind_in(self, args: Mapping[str, Any]) -> ArgKind:
         """The kind of this argument among the call's decoded ``args``."""

@@ -114,7 +114,7 @@ _NO_ARGUMENT = frozenset({"F_GETFD", "F_GETFL", "F_GETOWN", "F_GETSIG", "F_GETLE
 
 def _fcntl(raw: Sequence[int], read: MemoryReader) -> dict[str, Any]:
     number = u32(raw[1])
-    cmd = kernel_flags.value_name(number, kernel_flags.FCNTL_COMMANDS, "F_")
+    cmd = kernel_flags.FCNTL_COMMANDS_XLAT.name(number)
     args: dict[str, Any] = {"fd": s32(raw[0]), "cmd": cmd}
     if cmd not in _NO_ARGUMENT and cmd not in _WRITTEN:
         args["arg"] = _argument(cmd, raw[2], read)
@@ -167,7 +167,7 @@ FCNTL = Syscall(
     family="desc",
     args=(
         Arg(name="fd", kind="fd"),
-        Arg(name="cmd", kind="name"),
+        Arg(name="cmd", kind="name", xlat=kernel_flags.FCNTL_COMMANDS_XLAT),
         Arg(
             name="arg",
             kind="fcntl_arg",

@@ -37,7 +37,7 @@ def _accept(raw: Sequence[int], read: MemoryReader) -> dict[str, Any]:
 
 
 def _accept4(raw: Sequence[int], read: MemoryReader) -> dict[str, Any]:
-    return {**_accept(raw, read), "flags": kernel_flags.flag_names(u32(raw[3]), kernel_flags.SOCK_FLAGS, "SOCK_")}
+    return {**_accept(raw, read), "flags": kernel_flags.SOCK_FLAGS_XLAT.flags(u32(raw[3]))}
 
 
 def _accept_exit(raw: Sequence[int], ret: int, read: MemoryReader, entered: Mapping[str, Any]) -> dict[str, Any]:
@@ -99,7 +99,7 @@ ACCEPT = Syscall(
 ACCEPT4 = Syscall(
     name="accept4",
     family="net",
-    args=(Arg(name="fd", kind="fd"), *_PEER, Arg(name="flags", kind="flags")),
+    args=(Arg(name="fd", kind="fd"), *_PEER, Arg(name="flags", kind="flags", xlat=kernel_flags.SOCK_FLAGS_XLAT)),
     decode_entry=_accept4,
     decode_exit=_accept_exit,
     register_only=False,  # reads the caller's buffer size

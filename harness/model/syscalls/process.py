@@ -131,7 +131,7 @@ CLONE = Syscall(
     family="process",
     args=(
         Arg(name="child_stack", kind="pointer", named=True),
-        Arg(name="flags", kind="clone_flags", named=True),
+        Arg(name="flags", kind="clone_flags", named=True, xlat=kernel_flags.CLONE_FLAGS_XLAT),
         _EXIT_SIGNAL,
         # Each only with the flag that uses it.
         Arg(name="parent_tid", kind="pid", output=True, named=True, indirect=True, optional=True),
@@ -150,7 +150,7 @@ CLONE3 = Syscall(
     name="clone3",
     family="process",
     args=(
-        Arg(name="flags", kind="clone_args"),
+        Arg(name="flags", kind="clone_args", xlat=kernel_flags.CLONE3_FLAGS_XLAT),
         _EXIT_SIGNAL,
         # The struct's other members, each where its flag gives it meaning, shown in the struct's text.
         Arg(name="cl_args", kind="clone_args_fields", shown_in="flags", optional=True),

@@ -140,7 +140,7 @@ def decode_sockaddr(data: bytes) -> dict[str, Any]:
     if len(data) < 2:
         return {"family": None}
     (family_number,) = struct.unpack_from("<H", data)
-    family = kernel_flags.ADDRESS_FAMILIES.get(family_number, family_number)
+    family = kernel_flags.ADDRESS_FAMILIES_XLAT.name(family_number)
     if family == "AF_INET" and len(data) >= 8:
         port = int.from_bytes(data[2:4], "big")
         return {"family": family, "port": port, "address": ".".join(map(str, data[4:8]))}
@@ -191,7 +191,7 @@ def decode_sigaction(data: bytes) -> dict[str, Any]:
     handler, flags, restorer, mask = _KERNEL_SIGACTION.unpack_from(data)
     return {
         "handler": kernel.SPECIAL_HANDLERS.get(handler, hex(handler)),
-        "flags": kernel_flags.flag_names(flags, kernel.SA_FLAGS, "SA_"),
+        "flags": kernel_flags.SA_FLAGS_XLAT.flags(flags),
         "mask": decode_sigset(mask),
         "restorer": pointer(restorer) if flags & 0x04000000 else None,
     }
@@ -226,7 +226,7 @@ MAX_SET_TID = 32
 
 def decode_clone_flags(flags: int) -> list[str]:
     """Name clone flags without the exit-signal byte clone() keeps in them."""
-    return kernel_flags.flag_names(flags & ~kernel_flags.CLONE_EXIT_SIGNAL_MASK, kernel_flags.CLONE_FLAGS, "CLONE_")
+    return kernel_flags.CLONE_FLAGS_XLAT.flags(flags & ~kernel_flags.CLONE_EXIT_SIGNAL_MASK)
 
 
 def decode_clone3_args(data: bytes, read: MemoryReader) -> dict[str, Any]:
@@ -242,7 +242,7 @@ def decode_clone3_args(data: bytes, read: MemoryReader) -> dict[str, Any]:
     exit_signal = values["exit_signal"]
     bit = kernel_flags.CLONE_BITS
     args: dict[str, Any] = {
-        "flags": kernel_flags.flag_names(flags, kernel_flags.CLONE3_FLAGS, "CLONE_"),
+        "flags": kernel_flags.CLONE3_FLAGS_XLAT.flags(flags),
         # strace names any exit signal below INT_MAX as a signal (printsignal: a number where it is no signal).
         "exit_signal": (kernel.SIGNAL_NAMES.get(exit_signal, exit_signal) if exit_signal else None)
         if exit_signal < 0x7FFFFFFF
@@ -341,11 +341,7 @@ def decode_pollfds(data: bytes) -> list[dict[str, Any]]:
     for offset in range(0, len(data) - POLLFD.size + 1, POLLFD.size):
         fd, events, _revents = POLLFD.unpack_from(data, offset)
         # The kernel ignores a negative fd's events (poll(2)), and strace prints none: {fd=-1}.
-        fds.append(
-            {"fd": fd}
-            if fd < 0
-            else {"fd": fd, "events": kernel_flags.flag_names(events & 0xFFFF, kernel_flags.POLL_EVENTS, "POLL")}
-        )
+        fds.append({"fd": fd} if fd < 0 else {"fd": fd, "events": kernel_flags.POLL_EVENTS_XLAT.flags(events & 0xFFFF)})
     return fds
 
 
@@ -366,5 +362,5 @@ def decode_epoll_events(data: bytes) -> list[dict[str, Any]]:
     events = []
     for offset in range(0, len(data) - EPOLL_EVENT.size + 1, EPOLL_EVENT.size):
         bits, value = EPOLL_EVENT.unpack_from(data, offset)
-        events.append({"events": kernel_flags.flag_names(bits, kernel_flags.EPOLL_EVENTS, "EPOLL"), "data": value})
+        events.append({"events": kernel_flags.EPOLL_EVENTS_XLAT.flags(bits), "data": value})
     return events

@@ -33,8 +33,8 @@ def _nanosleep_exit(raw: Sequence[int], ret: int, read: MemoryReader, entered: M
 def _clock_nanosleep(raw: Sequence[int], read: MemoryReader) -> dict[str, Any]:
     clock = u32(raw[0])
     return {
-        "clockid": kernel_flags.CLOCK_NAMES.get(clock, clock),
-        "flags": kernel_flags.flag_names(u32(raw[1]), kernel_flags.TIMER_FLAGS, "TIMER_"),
+        "clockid": kernel_flags.CLOCK_NAMES_XLAT.name(clock),
+        "flags": kernel_flags.TIMER_FLAGS_XLAT.flags(u32(raw[1])),
         "request": read_timespec(read, raw[2]),
     }
 
@@ -62,8 +62,8 @@ CLOCK_NANOSLEEP = Syscall(
     name="clock_nanosleep",
     family="time",
     args=(
-        Arg(name="clockid", kind="name"),
-        Arg(name="flags", kind="flags"),
+        Arg(name="clockid", kind="name", xlat=kernel_flags.CLOCK_NAMES_XLAT),
+        Arg(name="flags", kind="flags", xlat=kernel_flags.TIMER_FLAGS_XLAT),
         Arg(name="request", kind="timespec"),
         Arg(name="remain", kind="timespec", output=True),
     ),

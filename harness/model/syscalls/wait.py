@@ -21,7 +21,7 @@ from harness.model.syscalls.structs import (
 
 
 def _options(value: int) -> list[str]:
-    return kernel_flags.flag_names(u32(value), kernel_flags.WAIT_OPTIONS, "W")
+    return kernel_flags.WAIT_OPTIONS_XLAT.flags(u32(value))
 
 
 def _wait4(raw: Sequence[int], read: MemoryReader) -> dict[str, Any]:
@@ -45,7 +45,7 @@ def _wait4_exit(raw: Sequence[int], ret: int, read: MemoryReader, entered: Mappi
 def _waitid(raw: Sequence[int], read: MemoryReader) -> dict[str, Any]:
     idtype = u32(raw[0])
     return {
-        "idtype": kernel_flags.value_name(idtype, kernel_flags.WAITID_IDTYPES, "P_"),
+        "idtype": kernel_flags.WAITID_IDTYPES_XLAT.name(idtype),
         "id": s32(raw[1]),
         "options": _options(raw[3]),
     }
@@ -66,7 +66,7 @@ WAIT4 = Syscall(
     args=(
         Arg(name="pid", kind="pid"),
         Arg(name="status", kind="wait_status", output=True),
-        Arg(name="options", kind="flags"),
+        Arg(name="options", kind="flags", xlat=kernel_flags.WAIT_OPTIONS_XLAT),
         _RUSAGE,
     ),
     decode_entry=_wait4,
@@ -81,11 +81,11 @@ WAITID = Syscall(
     name="waitid",
     family="wait",
     args=(
-        Arg(name="idtype", kind="name"),
+        Arg(name="idtype", kind="name", xlat=kernel_flags.WAITID_IDTYPES_XLAT),
         # id is a pid for P_PID, a process group (its leader's pid) for P_PGID, a pidfd for P_PIDFD (waitid(2)).
         Arg(name="id", kind="int", kind_by=("idtype", (("P_PID", "pid"), ("P_PGID", "pid"), ("P_PIDFD", "fd")))),
         Arg(name="infop", kind="siginfo", output=True),
-        Arg(name="options", kind="flags"),
+        Arg(name="options", kind="flags", xlat=kernel_flags.WAIT_OPTIONS_XLAT),
         _RUSAGE,
     ),
     decode_entry=_waitid,

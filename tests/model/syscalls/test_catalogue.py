@@ -445,3 +445,27 @@ def test_every_trait_names_the_calls_that_have_it_and_no_other_module_lists_them
     assert calls_that("spawns") == {"fork", "vfork", "clone", "clone3"}
     assert calls_that("returns_from_handler") == {"rt_sigreturn"} and calls_that("resumes") == {"restart_syscall"}
     assert all(entry.timeout is None or entry.timeout.index < 6 for entry in CATALOGUE.values())
+
+
+_NAMED_KINDS = ("flags", "name")
+
+
+@pytest.mark.parametrize("entry", CATALOGUE.values(), ids=list(CATALOGUE))
+def test_a_flags_or_name_argument_is_named_through_its_entrys_table(entry: Syscall) -> None:
+    """The table an argument declares (``Arg.xlat``) is the one its decoder names it through.
+
+    The strace-log reader names a ``-X raw`` number through the declared
+    table only; a decoder naming through another would make one value read
+    two ways.  futex's op is a command and its modifiers, decoded by code of
+    its own (kernel_flags.futex_op), on both sides.
+    """
+    for arg in entry.args:
+        if arg.kind in _NAMED_KINDS and (entry.name, arg.name) != ("futex", "op"):
+            assert arg.xlat is not None, f"{entry.name}'s {arg.name} declares no table"
+    for value in (1, 42, 0x80801, 0x4000_0005):
+        decoded = decode_entry(entry.name, (value,) * 6, Reader())
+        for arg in entry.args:
+            if arg.xlat is None or arg.kind_in(decoded) not in _NAMED_KINDS or arg.name not in decoded:
+                continue
+            named = arg.xlat.flags(value) if arg.kind == "flags" else arg.xlat.name(value)
+            assert decoded[arg.name] == named, f"{entry.name}'s {arg.name} of {value:#x}"
