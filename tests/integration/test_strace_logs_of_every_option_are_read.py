@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from harness.faces.cli import main
 from harness.model.events import ExitEvent, SignalEvent, SpawnEvent, SyscallEvent
 from harness.model.trace import Trace
 from harness.running.sources import read_trace, source_kind
@@ -188,3 +189,29 @@ def test_the_files_of_strace_ff_are_one_log(
     assert_the_lessons(trace)
     ends = [event for event in trace if isinstance(event, ExitEvent)]
     assert ends[-1].role == "main"
+
+
+@pytest.mark.parametrize(
+    ("options", "says"),
+    [
+        ((), "is an strace log without times (strace ran without -t, -tt, -ttt or -r); -t and -r show nothing"),
+        (("-tt",), "is an strace log whose times are times of day without a date (strace -t or -tt; -ttt keeps it)"),
+        (("-ttt",), None),
+    ],
+    ids=["plain", "-tt", "-ttt"],
+)
+def test_show_says_which_of_straces_options_a_log_lacks_for_its_time_columns(
+    options: tuple[str, ...],
+    says: str | None,
+    lessons: Path,
+    strace: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    log = tmp_path / "lessons.log"
+    assert subprocess.run([str(strace), "-f", *options, "-o", str(log), str(lessons)]).returncode == 3
+
+    assert main(["show", "-tt", str(log)]) == 0
+
+    err = capsys.readouterr().err
+    assert (says in err) if says is not None else err == ""

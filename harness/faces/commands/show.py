@@ -1,15 +1,21 @@
 """``harness show``: print a trace file (JSON Lines, or an strace log) as text, as ``harness trace`` prints.
 
 It takes the text options of a live trace, and says when the file cannot show
-what they ask for (a trace recorded before times were kept).
+what they ask for (a trace recorded before times were kept, an strace log
+written without them or with times of day only).
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
 from harness.faces import options
+
+if TYPE_CHECKING:
+    from harness.model.strace_format import TimeColumns
+    from harness.model.trace import Trace
 
 
 def add(commands: options.Commands) -> None:
@@ -34,19 +40,36 @@ def handle(args: argparse.Namespace) -> int:
     from harness.running.sources import read_trace
 
     trace = read_trace(args.trace_file)
-    times = options.time_columns(args)
-    if times.any and trace and all(event.time is None for event in trace):
-        print(
-            f"harness: {args.trace_file} holds no times (recorded before the tracer kept them); "
-            "-t, -r and -T show nothing",
-            file=sys.stderr,
-        )
-    elif times.absolute and trace and all(event.start_realtime is None for event in trace):
-        print(
-            f"harness: {args.trace_file} holds no time of day (no start_realtime: recorded before it was kept, "
-            "or written by hand); -t, -tt and -ttt show nothing, -r and -T still do",
-            file=sys.stderr,
-        )
-    for line in render_trace(trace, times, full_stacks=args.verbose, notation=options.notation(args)):
+    note = _missing_times(args.trace_file, trace, options.time_columns(args))
+    if note is not None:
+        print(f"harness: {args.trace_file} {note}", file=sys.stderr)
+    for line in render_trace(
+        trace, options.time_columns(args), full_stacks=args.verbose, notation=options.notation(args)
+    ):
         print(line)
     return 0
+
+
+def _missing_times(source: str, trace: Trace, times: TimeColumns) -> str | None:
+    """Why the time columns asked for stay empty, in the words of where the trace came from; None when they do not.
+
+    A trace that :func:`~harness.running.sources.read_trace` took from a file
+    not named ``.jsonl`` is an strace log: its times are strace's options, not
+    the harness's version.
+    """
+    strace_log = not source.endswith(".jsonl")
+    if times.any and trace and all(event.time is None for event in trace):
+        if strace_log:
+            return "is an strace log without times (strace ran without -t, -tt, -ttt or -r); -t and -r show nothing"
+        return "holds no times (recorded before the tracer kept them); -t, -r and -T show nothing"
+    if times.absolute and trace and all(event.start_realtime is None for event in trace):
+        if strace_log:
+            return (
+                "is an strace log whose times are times of day without a date (strace -t or -tt; -ttt keeps it); "
+                "-t, -tt and -ttt show nothing, -r and -T still do"
+            )
+        return (
+            "holds no time of day (no start_realtime: recorded before it was kept, or written by hand); "
+            "-t, -tt and -ttt show nothing, -r and -T still do"
+        )
+    return None
