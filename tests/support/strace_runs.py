@@ -18,7 +18,7 @@ import signal
 import subprocess
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from functools import partial
 from pathlib import Path
 
@@ -37,10 +37,12 @@ from harness.running.tracer.ptrace_ext import child_subreaper
 
 #: How often the state of the server is looked at while waiting for it (a poll interval, never an order).
 _POLL = 0.002
+#: How long killed tasks are waited for at most (a task stuck in the kernel): a fence against a hang, no pause.
+_END_WITHIN = 10.0
 
 
-def _tasks(pid: int) -> list[int]:
-    """Every task of the process tree under ``pid``: its threads, its children's, and so on."""
+def _tasks(pid: int, besides: Collection[int] = ()) -> list[int]:
+    """Every task of the process tree under ``pid``: its threads, its children's, and so on (but ``besides``')."""
     found, pending = [], [pid]
     while pending:
         process = pending.pop()
@@ -51,14 +53,38 @@ def _tasks(pid: int) -> list[int]:
         found.extend(threads)
         for thread in threads:
             with contextlib.suppress(OSError), open(f"/proc/{process}/task/{thread}/children") as children:
-                pending.extend(int(word) for word in children.read().split())
+                pending.extend(child for child in map(int, children.read().split()) if child not in besides)
     return found
 
 
-def _tasks_of_run(tracer: int) -> list[int]:
-    """The tasks of the run: strace's tree but strace, and the orphans this process adopted (a daemon)."""
+def _children() -> set[int]:
+    """This process's children now (the test's own, which are no part of a run)."""
+    return set(_tasks(os.getpid())) - {int(name) for name in os.listdir(f"/proc/{os.getpid()}/task")}
+
+
+def _tasks_of_run(tracer: int, besides: Collection[int]) -> list[int]:
+    """The tasks of the run: strace's tree but strace, and the orphans this process adopted (a daemon).
+
+    ``besides``: the children this process had before the run (a helper of the test's), left alone.
+    """
     ours = os.getpid()
-    return [tid for tid in _tasks(ours) if tid != tracer and not os.path.exists(f"/proc/{ours}/task/{tid}")]
+    return [tid for tid in _tasks(ours, besides) if tid != tracer and not os.path.exists(f"/proc/{ours}/task/{tid}")]
+
+
+def _end(tasks: Callable[[], list[int]]) -> None:
+    """Kill what is left of a run and reap it, also what is re-parented here as its parent dies.
+
+    A wait on each task, not ``waitpid(-1)``: a child of the test's own is
+    no part of the run.  A killed grandchild is reaped once it is ours
+    (its parent killed too): until then, the loop looks again.
+    """
+    give_up = time.monotonic() + _END_WITHIN
+    while (left := tasks()) and time.monotonic() < give_up:
+        _kill(left)
+        for tid in left:
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(tid, 0)
+        time.sleep(_POLL)  # a state looked at again (a zombie to be re-parented), never an order
 
 
 def _released(tid: int) -> bool:
@@ -233,9 +259,10 @@ def run_under_strace(plan: RunPlan, strace: Path, log: Path, options: Sequence[s
         tempfile.TemporaryFile() as output,
         open(os.devnull, "rb") as nothing,
     ):
+        besides = _children()
         tracer = subprocess.Popen(command, stdin=nothing, stdout=output, stderr=output)
         main = 0
-        tasks = partial(_tasks_of_run, tracer.pid)
+        tasks = partial(_tasks_of_run, tracer.pid, besides)
         try:
             main = _traced_command(tracer.pid, deadline)
             ours = [port]
@@ -269,10 +296,8 @@ def run_under_strace(plan: RunPlan, strace: Path, log: Path, options: Sequence[s
                 _kill(tasks())
                 tracer.kill()
                 tracer.wait()
-            # What outlived strace (a daemon, adopted here as the subreaper) goes too, and every child is
-            # reaped: a blocking wait, so that a task re-parented here while its parent died is reaped as well.
-            _kill(tasks())
-            with contextlib.suppress(ChildProcessError):
-                while True:
-                    os.waitpid(-1, 0)
+            # strace -f waits for every tracee, so what is left is a failed run's tree, or a task strace
+            # no longer traced (adopted here as the subreaper): each is killed and reaped, the test's own
+            # children left alone.
+            _end(tasks)
     return status
