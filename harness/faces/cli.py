@@ -181,6 +181,8 @@ def _signals_end_the_command() -> Iterator[None]:
         signal.SIGUSR2: signal.SIG_IGN,
         signal.SIGALRM: signal.SIG_IGN,
     }
+    if signal.getsignal(signal.SIGHUP) is signal.SIG_IGN:  # started under nohup(1): immune, and so is the command
+        del handlers[signal.SIGHUP]
     previous = {signum: signal.signal(signum, handler) for signum, handler in handlers.items()}
     try:
         yield

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -48,15 +50,56 @@ def test_the_signals_the_harness_command_ignores_in_itself_are_at_their_defaults
 
     ``harness trace`` ignores SIGUSR1, SIGUSR2 and SIGALRM (a tracee's kill(getppid()) must not end it); the
     command would have them ignored, and a child's raise(SIGUSR1) would leave it alive where untraced it dies.
-    What the harness itself inherited ignored is the command's as it would be untraced (a background job
-    of a shell without job control ignores SIGQUIT, POSIX 2.11), but SIGINT and SIGTERM, which the
-    harness catches while it traces and so resets (the tests above).
+    What the harness inherited ignored and does not restore is the command's as it would be untraced (a
+    background job of a shell without job control ignores SIGQUIT, POSIX 2.11); the signals it restores
+    (harness/running/tracer/spawn.py: SIGINT, SIGTERM, SIGHUP...) start at their defaults, so that a trace
+    does not depend on how the harness was started.
     """
     # grep reads its own status (CPython would ignore SIGPIPE and SIGXFSZ in itself as it starts).
     show_ignored = ["grep", "SigIgn", "/proc/self/status"]
     untraced = subprocess.run(show_ignored, capture_output=True, text=True, check=True)
     command = [sys.executable, "-m", "harness", "trace", "--syscalls", "exit_group", "-o", "/dev/null", "--"]
     done = subprocess.run([*command, *show_ignored], capture_output=True, text=True, check=True)
-    reset = 1 << (signal.SIGINT - 1) | 1 << (signal.SIGTERM - 1)
-    expected = int(untraced.stdout.split()[1], 16) & ~reset
+    restored = sum(1 << (signum - 1) for signum in _RESTORED)
+    expected = int(untraced.stdout.split()[1], 16) & ~restored
     assert int(done.stdout.split()[1], 16) == expected, f"ignored in the traced command: {done.stdout.strip()}"
+
+
+#: The signals the harness starts its command with at their defaults, whatever it inherited (spawn.py).
+_RESTORED = (
+    signal.SIGPIPE,
+    signal.SIGXFSZ,
+    signal.SIGINT,
+    signal.SIGTERM,
+    signal.SIGHUP,
+    signal.SIGUSR1,
+    signal.SIGUSR2,
+    signal.SIGALRM,
+)
+
+
+def _ignored_by(pid: int) -> int:
+    with open(f"/proc/{pid}/status") as status:
+        return int(next(line for line in status if line.startswith("SigIgn:")).split()[1], 16)
+
+
+def test_a_harness_started_under_nohup_stays_immune_to_hangups_during_its_run(tmp_path: Path) -> None:
+    """nohup(1) ignores SIGHUP: the harness keeps it ignored while it traces, not only before.
+
+    Its command waits on a FIFO: once the test's open for writing returns,
+    the command runs, so the harness is inside its run (where it catches
+    SIGINT and SIGTERM to end the run in order).
+    """
+    fifo = tmp_path / "go"
+    os.mkfifo(fifo)
+    waiting = [sys.executable, "-c", f"open({str(fifo)!r}).read()"]
+    harness = [sys.executable, "-m", "harness", "trace", "--syscalls", "exit_group", "-o", "/dev/null", "--"]
+    with subprocess.Popen(
+        ["nohup", *harness, *waiting], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    ) as run:
+        with fifo.open("w") as go:
+            ignored = _ignored_by(run.pid)
+            go.write("go")
+        assert run.wait(timeout=60) == 0
+    assert ignored & 1 << (signal.SIGHUP - 1), f"SigIgn {ignored:016x}"
+    assert not ignored & 1 << (signal.SIGTERM - 1)  # the run's own handler: SIGTERM still ends it in order

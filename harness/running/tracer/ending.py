@@ -64,7 +64,7 @@ class Ending:
 
     @contextlib.contextmanager
     def on_signals(self, kill: Callable[[], None]) -> Iterator[None]:
-        """Turn SIGINT, SIGTERM and SIGHUP into an orderly end: noted, and the traced tree killed (``kill``)."""
+        """Turn SIGINT, SIGTERM and SIGHUP (unless ignored) into an orderly end: noted, the traced tree killed."""
         if threading.current_thread() is not threading.main_thread():
             yield
             return
@@ -73,12 +73,19 @@ class Ending:
             self.stop_signal = signum
             kill()
 
-        previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
+        # An ignored SIGHUP stays ignored: started under nohup(1), the harness and its command are immune to a
+        # hang-up, as nohup promises and as the command would be untraced (the command line keeps it so too).
+        ending = [sig for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP) if not _ignored_hangup(sig)]
+        previous = {sig: signal.signal(sig, handler) for sig in ending}
         try:
             yield
         finally:
             for sig, old in previous.items():
                 signal.signal(sig, old)
+
+
+def _ignored_hangup(signum: int) -> bool:
+    return signum == signal.SIGHUP and signal.getsignal(signal.SIGHUP) is signal.SIG_IGN
 
 
 def reap(seen: Collection[int]) -> None:
