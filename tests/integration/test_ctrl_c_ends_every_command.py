@@ -39,9 +39,20 @@ def _pids_of_server(marker: Path) -> list[int]:
     return found
 
 
+#: Execs its arguments with SIGHUP at its default, as a command started from a terminal has it: a suite run
+#: under nohup has it ignored, and a harness started with SIGHUP ignored keeps ignoring it (as nohup asks).
+_FROM_A_TERMINAL = [
+    sys.executable,
+    "-c",
+    "import os, signal, sys; signal.signal(signal.SIGHUP, signal.SIG_DFL); os.execv(sys.argv[1], sys.argv[1:])",
+]
+
+
 def _signal_when_marked(argv: list[str], marker: Path, signum: signal.Signals) -> tuple[int, str, list[int]]:
     """Start the harness, send it ``signum`` once ``marker`` exists: its status, its output, the server's pids then."""
-    harness = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    harness = subprocess.Popen(
+        [*_FROM_A_TERMINAL, *argv], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+    )
     try:
         while not marker.exists():  # the run is under way, where the marker says
             assert harness.poll() is None, harness.communicate()
