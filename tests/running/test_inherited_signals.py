@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from harness.running.tracer.spawn import RESTORED_SIGNALS
+
 pytestmark = pytest.mark.usefixtures("ptrace_permitted")
 
 #: Prints the command's own SIGINT and SIGTERM dispositions, from /proc (SigIgn: the ignored set, proc(5)).
@@ -60,22 +62,9 @@ def test_the_signals_the_harness_command_ignores_in_itself_are_at_their_defaults
     untraced = subprocess.run(show_ignored, capture_output=True, text=True, check=True)
     command = [sys.executable, "-m", "harness", "trace", "--syscalls", "exit_group", "-o", "/dev/null", "--"]
     done = subprocess.run([*command, *show_ignored], capture_output=True, text=True, check=True)
-    restored = sum(1 << (signum - 1) for signum in _RESTORED)
+    restored = sum(1 << (signum - 1) for signum in RESTORED_SIGNALS)
     expected = int(untraced.stdout.split()[1], 16) & ~restored
     assert int(done.stdout.split()[1], 16) == expected, f"ignored in the traced command: {done.stdout.strip()}"
-
-
-#: The signals the harness starts its command with at their defaults, whatever it inherited (spawn.py).
-_RESTORED = (
-    signal.SIGPIPE,
-    signal.SIGXFSZ,
-    signal.SIGINT,
-    signal.SIGTERM,
-    signal.SIGHUP,
-    signal.SIGUSR1,
-    signal.SIGUSR2,
-    signal.SIGALRM,
-)
 
 
 def _ignored_by(pid: int) -> int:

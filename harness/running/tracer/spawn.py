@@ -37,7 +37,7 @@ from harness.running.tracer import ptrace_ext
 #: depend on how the harness was started (a server's start-up calls, CPython's rt_sigaction(SIGINT)
 #: among them, would differ from run to run of the same test), and a traced child's raise(SIGUSR1)
 #: must end it as it does untraced.
-_RESTORED_SIGNALS = (
+RESTORED_SIGNALS = (
     signal.SIGPIPE,
     signal.SIGXFSZ,
     signal.SIGINT,
@@ -96,7 +96,7 @@ def start_stopped(
             for target, source in enumerate(stdio):
                 if source is not None:
                     os.dup2(source, target)
-            for signum in _RESTORED_SIGNALS:
+            for signum in RESTORED_SIGNALS:
                 signal.signal(signum, signal.SIG_DFL)
             if own_process_group:
                 os.setpgid(0, 0)
