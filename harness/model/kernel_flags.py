@@ -406,13 +406,12 @@ class Xlat:
 
     def name(self, value: int) -> str | int:
         """One value as its name; an unknown one as strace prints it, or the number itself when no family is set."""
-        name = self.table.get(value)
-        if name is not None:
-            return name
-        return unknown_value(value, self.family) if self.family is not None else value
+        if self.family is None:
+            return self.table.get(value, value)
+        return value_name(value, self.table, self.family)
 
     def __repr__(self) -> str:
-        return f"Xlat({self.family or next(iter(self.table.values()), '')}...)"
+        return f"Xlat({self.family!r}, {len(self.table)} names)"
 
 
 CLONE_FLAGS_XLAT = Xlat(CLONE_FLAGS, "CLONE_")

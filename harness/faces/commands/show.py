@@ -40,12 +40,11 @@ def handle(args: argparse.Namespace) -> int:
     from harness.running.sources import read_trace
 
     trace = read_trace(args.trace_file)
-    note = _missing_times(args.trace_file, trace, options.time_columns(args))
+    times = options.time_columns(args)
+    note = _missing_times(args.trace_file, trace, times)
     if note is not None:
         print(f"harness: {args.trace_file} {note}", file=sys.stderr)
-    for line in render_trace(
-        trace, options.time_columns(args), full_stacks=args.verbose, notation=options.notation(args)
-    ):
+    for line in render_trace(trace, times, full_stacks=args.verbose, notation=options.notation(args)):
         print(line)
     return 0
 

@@ -95,7 +95,9 @@ def _signal(text: str) -> str | int | None:
     number = integer(bare)
     if number is None:
         return bare if bare.startswith("SIG") else ("SIG" + bare if bare.isupper() else bare)
-    return kernel.SIGNAL_NAMES.get(number, number)  # as the tracer's structs.signal_arg: no signal stays a number
+    # A number that is no signal stays a number, as the tracer keeps it; strace printed it at its width already
+    # (an int's sign, clone3's 64-bit exit_signal), so not structs.signal_arg, which reads an int register.
+    return kernel.SIGNAL_NAMES.get(number, number)
 
 
 def _name(text: str, xlat: kernel_flags.Xlat | None) -> str | int:
@@ -392,7 +394,7 @@ def _clone3(text: str, decoded: dict[str, Any], xlat: kernel_flags.Xlat | None) 
     return _flags(fields.get("flags", "0"), xlat)
 
 
-def _value(kind: ArgKind, text: str, call: str, arg: Arg, decoded: dict[str, Any]) -> Any:
+def _value(kind: ArgKind, text: str, arg: Arg, decoded: dict[str, Any]) -> Any:
     """One argument of a kind, from its text (``decoded`` gets what one text holds of other arguments)."""
     text = text.strip()
     match kind:
@@ -451,7 +453,7 @@ def _value(kind: ArgKind, text: str, call: str, arg: Arg, decoded: dict[str, Any
             if fields is None:
                 return _pointer(text)
             return {"sigmask": sigset(fields.get("sigmask", "NULL")), "sigsetsize": _int(fields.get("sigsetsize", "0"))}
-        case _:  # the kinds of rarer calls' arguments (fcntl's, futex's, pselect6's): read as they look
+        case _:  # the kinds of rarer calls' arguments (fcntl's, futex's): read as they look
             return _generic(text)
 
 
@@ -494,7 +496,7 @@ def decode_args(name: str, texts: Sequence[str], result: Result | None) -> dict[
         if arg.kind == "socklen":
             _socklen(value, decoded, succeeded=result is not None and result.errno is None and result.value is not None)
             continue
-        decoded[arg.name] = _value(arg.kind_in(decoded), value, name, arg, decoded)
+        decoded[arg.name] = _value(arg.kind_in(decoded), value, arg, decoded)
         if name == "futex" and arg.name == "op" and isinstance(decoded["op"], list):
             # what futex shows after its op depends on the command (strace's do_futex): the catalogue's list
             shown = [by_name[key] for key in futex.shown_after_op(decoded["op"]) if key in by_name]

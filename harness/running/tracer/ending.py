@@ -75,17 +75,15 @@ class Ending:
 
         # An ignored SIGHUP stays ignored: started under nohup(1), the harness and its command are immune to a
         # hang-up, as nohup promises and as the command would be untraced (the command line keeps it so too).
-        ending = [sig for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP) if not _ignored_hangup(sig)]
+        ending = [signal.SIGINT, signal.SIGTERM]
+        if signal.getsignal(signal.SIGHUP) is not signal.SIG_IGN:
+            ending.append(signal.SIGHUP)
         previous = {sig: signal.signal(sig, handler) for sig in ending}
         try:
             yield
         finally:
             for sig, old in previous.items():
                 signal.signal(sig, old)
-
-
-def _ignored_hangup(signum: int) -> bool:
-    return signum == signal.SIGHUP and signal.getsignal(signal.SIGHUP) is signal.SIG_IGN
 
 
 def reap(seen: Collection[int]) -> None:
