@@ -26,6 +26,7 @@ from typing import Any
 
 import pytest
 from support.programs import EXPECTATIONS
+from support.strace_text import NOT_IN_STRACE_TEXT, args_as_strace_shows
 
 from harness.faces.cli import main
 from harness.model import kernel
@@ -35,18 +36,14 @@ from harness.model.trace import Trace
 from harness.running.check import check_files_on_trace
 from harness.running.sources import read_trace
 
-#: What strace's text cannot carry, by the key of an event's JSON object.
-_NOT_IN_STRACE_TEXT = ("fds", "time", "start_realtime", "duration", "python")
-
 
 def _comparable(event: Event, recorded: Trace | None = None) -> dict[str, Any]:
-    data = {key: value for key, value in event_to_dict(event).items() if key not in _NOT_IN_STRACE_TEXT}
+    data = {key: value for key, value in event_to_dict(event).items() if key not in NOT_IN_STRACE_TEXT}
     if isinstance(event, SignalEvent) and recorded is not None and not _follows_its_call(event, recorded):
         data.pop("syscall", None)  # interrupted in a call the trace does not hold: no line of it to read
         data.pop("syscall_errno", None)
-    args = data.get("args", {})
-    if data.get("name") in ("accept", "accept4") and data.get("errno") and isinstance(args.get("addrlen"), str):
-        args["addrlen"] = "the caller's length"  # the tracer's pointer, or strace's [16]
+    if "args" in data:
+        data["args"] = args_as_strace_shows(data.get("name"), data.get("errno"), data["args"])
     return data
 
 

@@ -34,6 +34,7 @@ from typing import Any
 import pytest
 from support.capability import missing
 from support.programs import PROGRAMS, PYTHON
+from support.strace_text import args_as_strace_shows
 
 from harness.model.events import Event, SignalEvent, SyscallEvent, event_to_dict
 from harness.running.sources import read_trace
@@ -244,23 +245,11 @@ def test_in_straces_own_log(
 
 
 def _comparable(event: Event) -> dict[str, Any]:
-    """An event as strace's default text can tell it: what it leaves out or cannot know is left out here too.
-
-    * a resource usage's counters: strace without ``-v`` prints its two
-      times and ``...`` (the reader does not invent the rest);
-    * a failed accept's length: the tracer keeps the pointer the kernel
-      did not write through, strace prints the length the caller gave.
-    """
-    data = {key: value for key, value in event_to_dict(event).items() if key in ("name", "args", "ret", "errno")}
+    """A call's name, arguments and result, or a signal's name and siginfo, as strace's default text tells them."""
     if isinstance(event, SignalEvent):
-        data = {"signal": event.name, "siginfo": dict(event.siginfo)}
-    args = dict(data.get("args", {}))
-    for key, value in args.items():
-        if key == "rusage" and isinstance(value, dict):
-            args[key] = {field: value[field] for field in ("ru_utime", "ru_stime")}
-    if data.get("name") in ("accept", "accept4") and data.get("errno") and isinstance(args.get("addrlen"), str):
-        args["addrlen"] = "the caller's length"
-    return {**data, "args": args} if "args" in data else data
+        return {"signal": event.name, "siginfo": dict(event.siginfo)}
+    data = {key: value for key, value in event_to_dict(event).items() if key in ("name", "args", "ret", "errno")}
+    return {**data, "args": args_as_strace_shows(data["name"], data.get("errno"), data.get("args", {}))}
 
 
 @pytest.mark.parametrize("decoding", DECODINGS, ids=str)

@@ -57,18 +57,18 @@ def _tasks(pid: int, besides: Collection[int] = ()) -> list[int]:
     return found
 
 
-def _children() -> set[int]:
-    """This process's children now (the test's own, which are no part of a run)."""
-    return set(_tasks(os.getpid())) - {int(name) for name in os.listdir(f"/proc/{os.getpid()}/task")}
+def _descendants(besides: Collection[int] = ()) -> list[int]:
+    """Every task under this process but its own threads (and but ``besides``' trees)."""
+    ours = os.getpid()
+    return [tid for tid in _tasks(ours, besides) if not os.path.exists(f"/proc/{ours}/task/{tid}")]
 
 
 def _tasks_of_run(tracer: int, besides: Collection[int]) -> list[int]:
     """The tasks of the run: strace's tree but strace, and the orphans this process adopted (a daemon).
 
-    ``besides``: the children this process had before the run (a helper of the test's), left alone.
+    ``besides``: the tasks under this process before the run (a helper of the test's), left alone.
     """
-    ours = os.getpid()
-    return [tid for tid in _tasks(ours, besides) if tid != tracer and not os.path.exists(f"/proc/{ours}/task/{tid}")]
+    return [tid for tid in _descendants(besides) if tid != tracer]
 
 
 def _end(tasks: Callable[[], list[int]]) -> None:
@@ -259,20 +259,20 @@ def run_under_strace(plan: RunPlan, strace: Path, log: Path, options: Sequence[s
         tempfile.TemporaryFile() as output,
         open(os.devnull, "rb") as nothing,
     ):
-        besides = _children()
+        besides = set(_descendants())
         tracer = subprocess.Popen(command, stdin=nothing, stdout=output, stderr=output)
         main = 0
         tasks = partial(_tasks_of_run, tracer.pid, besides)
+
+        def rest() -> None:
+            _until(lambda: at_rest(tasks()), deadline, "came to rest")
+
         try:
             main = _traced_command(tracer.pid, deadline)
             ours = [port]
             _until(lambda: any(s.port in ours for s in listening_sockets(tasks())), deadline, "listened")
-            _until(lambda: at_rest(tasks()), deadline, "came to rest")
+            rest()
             deterministic = scenario.mode == "deterministic" and scenario.concurrency == 1
-
-            def rest() -> None:
-                _until(lambda: at_rest(tasks()), deadline, "came to rest")
-
             report = drive(
                 ("127.0.0.1", port),
                 _client(
@@ -288,7 +288,7 @@ def run_under_strace(plan: RunPlan, strace: Path, log: Path, options: Sequence[s
             )
             assert report.ok, report.failures
             if server.stop.signal is not None:
-                _until(lambda: at_rest(tasks()), deadline, "came to rest")
+                rest()
                 os.kill(main, kernel.SIGNAL_NUMBERS[server.stop.signal])
             status = tracer.wait(timeout=max(deadline - time.monotonic(), 1.0))
         finally:
