@@ -15,22 +15,50 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static __attribute__((unused)) void wait_until_sleeping(pid_t pid)
+/* Poll /proc/PID/FILE with pread on one descriptor until `ready` says yes of its text (or it is gone). */
+static __attribute__((unused)) void wait_until_proc(pid_t pid, const char *file, int (*ready)(const char *, long),
+                                                    long wanted)
 {
     char path[64], buf[512];
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    snprintf(path, sizeof path, "/proc/%d/%s", (int)pid, file);
     int fd = open(path, O_RDONLY);
     for (;;) {
         ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
         if (n <= 0)
             break;
         buf[n] = '\0';
-        char *end = strrchr(buf, ')');
-        if (end && end[2] == 'S')
+        if (ready(buf, wanted))
             break;
         sched_yield();
     }
     close(fd); /* one close, whatever the number of polls */
+}
+
+/* /proc/PID/stat: the state after the command's closing parenthesis is 'S', an interruptible sleep. */
+static __attribute__((unused)) int is_sleeping(const char *stat, long unused)
+{
+    (void)unused;
+    const char *end = strrchr(stat, ')');
+    return end && end[2] == 'S';
+}
+
+static __attribute__((unused)) void wait_until_sleeping(pid_t pid)
+{
+    wait_until_proc(pid, "stat", is_sleeping, 0);
+}
+
+/* /proc/PID/syscall (proc(5)): the number of the call the process sleeps in comes first. */
+static __attribute__((unused)) int is_in_call(const char *syscall, long number)
+{
+    char want[32];
+    snprintf(want, sizeof want, "%ld ", number);
+    return strncmp(syscall, want, strlen(want)) == 0;
+}
+
+/* Wait until a process sleeps in the call numbered `number`. */
+static __attribute__((unused)) void wait_until_in_call(pid_t pid, long number)
+{
+    wait_until_proc(pid, "syscall", is_in_call, number);
 }
 
 /* Wait until a process has been reaped: its /proc entry is gone. */

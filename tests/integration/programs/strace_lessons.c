@@ -48,25 +48,6 @@ static pid_t exits_when_parent_sleeps(int status)
     return child;
 }
 
-/* Wait until a process sleeps in the call numbered `number` (/proc/PID/syscall, proc(5)), polled with pread. */
-static void wait_until_in_call(pid_t pid, long number)
-{
-    char path[64], buf[256], want[32];
-    snprintf(path, sizeof path, "/proc/%d/syscall", (int)pid);
-    snprintf(want, sizeof want, "%ld ", number);
-    int fd = open(path, O_RDONLY);
-    for (;;) {
-        ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
-        if (n <= 0)
-            break;
-        buf[n] = '\0';
-        if (strncmp(buf, want, strlen(want)) == 0)
-            break;
-        sched_yield();
-    }
-    close(fd);
-}
-
 static void *thread_body(void *arg)
 {
     return arg;
