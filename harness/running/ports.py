@@ -17,10 +17,17 @@ import stat
 import tempfile
 
 
-def port_in_use(port: int) -> bool:
-    """Whether another process holds the port on 127.0.0.1 (a bind fails with EADDRINUSE)."""
+def port_in_use(port: int, *, lingering_counts: bool = False) -> bool:
+    """Whether another process holds the port on 127.0.0.1 (a bind fails with EADDRINUSE).
+
+    ``lingering_counts``: a closed connection of the port that lingers (TIME_WAIT,
+    tcp(7)) counts too.  A server that binds with SO_REUSEADDR gets past it; one
+    that binds without (socketserver's default, ``allow_reuse_address = False``)
+    fails for up to a minute, so a port drawn for any server must have none.
+    """
     with socket.socket() as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if not lingering_counts:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind(("127.0.0.1", port))
         except OSError as error:
@@ -66,7 +73,7 @@ def free_port() -> int:
         port = draw.randrange(_PORT_FLOOR, floor)
         if port in _claimed or not _claim(port):
             continue
-        if not port_in_use(port):
+        if not port_in_use(port, lingering_counts=True):
             return port
         release_port(port)
 

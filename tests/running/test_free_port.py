@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import errno
 import socket
 import subprocess
 import sys
+
+import pytest
 
 from harness.running import ports
 from harness.running.ports import _ephemeral_floor, free_port
@@ -29,6 +32,24 @@ def test_a_port_someone_listens_on_is_never_chosen() -> None:
     finally:
         for sock in taken:
             sock.close()
+
+
+def test_a_port_a_closed_connection_lingers_on_is_not_free_for_a_server_without_so_reuseaddr() -> None:
+    """A port whose server closed a connection first lingers (TIME_WAIT): socketserver's default bind fails there."""
+    port = free_port()
+    try:
+        with socket.create_server(("127.0.0.1", port)) as listener:  # SO_REUSEADDR, as most servers bind
+            client = socket.create_connection(("127.0.0.1", port))
+            connection, _ = listener.accept()
+            connection.close()  # the server's side closes first: it is the one left lingering
+            client.close()
+        with socket.socket() as plain, pytest.raises(OSError) as refused:  # socketserver's TCPServer binds so
+            plain.bind(("127.0.0.1", port))
+        assert refused.value.errno == errno.EADDRINUSE
+        assert not ports.port_in_use(port)  # a --port the user gives: a server with SO_REUSEADDR can have it
+        assert ports.port_in_use(port, lingering_counts=True)  # never drawn for a server of any kind
+    finally:
+        ports.release_port(port)
 
 
 _HOLDER = """
